@@ -51,7 +51,7 @@ time_format_iso(int64_t ms, char *out)
 
 	gmtime_r(&t, &tm);
 	strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 25, "%.19s.%03dZ", tmp, (int)(ms % 1000));
+	snprintf(out, 25, "%.19s.%03uZ", tmp, (unsigned)(ms % 1000) % 1000u);
 }
 
 /* Parse a duration; a bare number is seconds (fractions allowed). */
