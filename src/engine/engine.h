@@ -78,6 +78,20 @@ void		 engine_defs_refresh(struct engine *);
 size_t		 engine_def_validate(struct engine *, const char *file,
 		     const char *text, struct dsl_errors *errs);
 
+/*
+ * Watched definition folders (engine-watch.c): load every *.yaml under
+ * the workflows/ and actions/ folders now, then reload on change
+ * (inotify) until engine_watch_stop.  A file that fails validation is
+ * reported (log and engine_watch_errors) and its previous version
+ * stays in force.  engine_watch_reload rescans at once (SIGHUP).
+ */
+int		 engine_watch_start(struct engine *, const char *const *dirs,
+		     size_t ndirs, char **cause);
+void		 engine_watch_reload(struct engine *);
+void		 engine_watch_stop(struct engine *);
+/* Load errors of watched files: [{file, errors: ["F:L:C: msg (path)"]}] */
+json_t		*engine_watch_errors(struct engine *);
+
 /* Current workflows: [{id, name, input, interface, definition, tags,
  * created_at, updated_at, workbook}] */
 json_t		*engine_workflows(struct engine *);
