@@ -33,6 +33,14 @@ struct dsl_diag {
 	char		*path;		/* workflows.x.tasks.y.retry.count */
 };
 
+/*
+ * Paths: in a workbook they start at the top-level key
+ * ("workflows.wf.tasks.t1.retry.count", "actions.a.base",
+ * "triggers.t.when"); in a workflow file the workflow name comes first
+ * ("wf.tasks.t1.retry.count").  List elements are "[i]".  An error
+ * about a whole file has line 0 and prints as "FILE: message".
+ */
+
 struct dsl_errors {
 	struct dsl_diag	*v;
 	size_t		 n;
@@ -103,7 +111,8 @@ struct dsl_task {
 	char			*action;	/* NULL with workflow: std.noop */
 	char			*workflow;	/* sub-workflow name */
 	json_t			*input;		/* object (inline params merged)
-						   or an expression string */
+						   or an expression string;
+						   never NULL ({} by default) */
 	json_t			*publish;
 	json_t			*publish_on_error;
 	struct dsl_trans	 on_success;
@@ -179,6 +188,8 @@ struct dsl_trigger {
 	int64_t			 once_within_ms;
 };
 
+struct dsl_wb_int;
+
 struct dsl_workbook {
 	char			*file;		/* file name used in positions */
 	char			*name;		/* NULL for a workflow file */
@@ -190,6 +201,8 @@ struct dsl_workbook {
 	size_t			 nactions;
 	struct dsl_trigger	*triggers;
 	size_t			 ntriggers;
+	struct dsl_wb_int	*priv;		/* module-private: where things
+						   were written, for validation */
 };
 
 /* Limits applied while parsing; zeroes mean the defaults below. */
@@ -234,7 +247,10 @@ struct dsl_resolver {
 size_t	 dsl_validate(const struct dsl_workbook *,
 	     const struct dsl_resolver *, struct dsl_errors *errs);
 
-/* Lookups; NULL when absent. */
+/*
+ * Lookups; NULL when absent.  Workflows and ad-hoc actions are found by
+ * full name ("wb.x") or by the name written in the workbook ("x").
+ */
 const struct dsl_workflow *dsl_workflow_find(const struct dsl_workbook *,
 	     const char *name);
 const struct dsl_task	*dsl_task_find(const struct dsl_workflow *,
@@ -244,7 +260,8 @@ const struct dsl_action	*dsl_action_find(const struct dsl_workbook *,
 
 /*
  * Start tasks of a direct workflow (tasks no transition points to), in
- * definition order.  Returns the count; *out is malloc'd indexes.
+ * definition order.  Returns the count; *out is malloc'd indexes.  For a
+ * reverse workflow: the tasks without requires.
  */
 size_t	 dsl_start_tasks(const struct dsl_workflow *, size_t **out);
 /* Number of distinct tasks with a transition to task index t. */
