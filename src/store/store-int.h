@@ -162,6 +162,41 @@ json_t	*store_json_parse(const char *);
  */
 const char	*store_list_column(const char *resource, const char *field);
 
+/*
+ * The type of a list column, so that filter values (always text) can be
+ * converted: STORE_COL_TIME accepts ms since the epoch, "YYYY-MM-DD
+ * HH:MM:SS" or ISO 8601 (UTC) and binds an integer.
+ */
+enum store_coltype {
+	STORE_COL_TEXT,
+	STORE_COL_INT,
+	STORE_COL_TIME
+};
+struct store_column {
+	const char		*field;		/* API name */
+	const char		*column;	/* SQL expression */
+	enum store_coltype	 type;
+};
+/* The whitelist entry for (resource, field), or NULL. */
+const struct store_column *store_list_field(const char *resource,
+		     const char *field);
+/* Convert a filter value for an integer column; -1 + *cause if bad. */
+int	 store_list_int(const struct store_column *, const char *value,
+	     int64_t *out, char **cause);
+
+/*
+ * Schema migrations compiled from sql/<backend>/NNN-name.sql by
+ * src/store/gen-sql.sh into store-sql.c; each array ends with
+ * { 0, NULL, NULL } and is sorted by version.
+ */
+struct store_migration {
+	int		 version;
+	const char	*name;		/* "001-init" */
+	const char	*sql;
+};
+extern const struct store_migration store_sqlite_migrations[];
+extern const struct store_migration store_pg_migrations[];
+
 extern const struct store_methods store_sqlite_methods;
 extern const struct store_methods store_pg_methods;
 

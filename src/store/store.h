@@ -172,7 +172,12 @@ void	 store_work_free(struct store_work *);
 void	 store_event_free(struct store_event *);
 void	 store_message_free(struct store_message *);
 
-/* Open "sqlite:PATH", "sqlite::memory:" or "postgresql://...". */
+/*
+ * Open "sqlite:PATH", "sqlite::memory:" or "postgresql://...".  SQLite
+ * takes "?sync=full" (fsync every commit: survives power loss) after the
+ * path; the default, "?sync=normal", survives a crash of the process.
+ * Each "sqlite::memory:" open is a private database.
+ */
 struct store	*store_open(const char *url, char **cause);
 void		 store_close(struct store *);
 /* "sqlite" or "postgresql". */
@@ -206,6 +211,8 @@ void		 store_tx_free(struct store_tx *);
 /* Number of operations recorded. */
 size_t		 store_tx_size(const struct store_tx *);
 
+/* owner and lease_until are written as given: an execution inserted
+ * with an owner must carry its lease_until (db now + lease). */
 void	 store_tx_exec_insert(struct store_tx *, const struct store_exec *);
 /* Update the fields in mask; expect_state NULL means no guard. */
 void	 store_tx_exec_update(struct store_tx *, const struct store_exec *,
@@ -341,6 +348,9 @@ enum store_rc	 store_exec_delete(struct store *, const char *id);
  * Claim up to limit executions for owner: unfinished ones whose lease is
  * free or expired and that have work due by now (or were never claimed).
  * Sets owner and lease_until = db now + lease_ms.  *ids is malloc'd.
+ * In detail: no owner and lease_until 0 (new) -> claimed; no owner after
+ * a release -> claimed when work is due; an owner whose lease expired (a
+ * dead engine) -> taken over whatever its work.  limit 0: no limit.
  */
 enum store_rc	 store_exec_claim(struct store *, const char *owner,
 		     int64_t lease_ms, size_t limit, char ***ids, size_t *n);
