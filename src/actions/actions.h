@@ -16,13 +16,16 @@
 #define ACTIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 struct expr;
 struct action_io;
 
 enum action_kind {
-	ACTION_INLINE = 0,	/* finishes inside action_run() */
+	ACTION_INLINE = 0,	/* finishes inside action_run(), except
+				   std.echo with delay > 0, which finishes
+				   on the I/O thread */
 	ACTION_IO,		/* finishes later on the I/O thread */
 	ACTION_ASYNC		/* finishes by external callback */
 };
@@ -98,10 +101,15 @@ void	 action_run(const struct action_entry *, json_t *input,
  * actions hold nothing else.  max_inflight caps concurrent transfers.
  */
 struct action_io	*action_io_start(size_t max_inflight, char **cause);
-/* Stop: in-flight actions complete with an error "engine stopping". */
+/*
+ * Stop: in-flight actions complete with an error "engine stopping".
+ * Not from a completion callback (it joins the I/O thread).
+ */
 void			 action_io_stop(struct action_io *);
 /* Number of actions in flight. */
 size_t			 action_io_inflight(struct action_io *);
+/* Cap on an HTTP response body in bytes (default 16 MiB; 0: default). */
+void			 action_io_set_max_body(struct action_io *, size_t);
 
 /*
  * Helpers for action implementations: complete after ms milliseconds

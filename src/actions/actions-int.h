@@ -1,0 +1,64 @@
+/*
+ * actions-int.h -- shared by the files of the actions module only: the
+ * built-in entries, the helpers they use to read their input, and the
+ * transfer interface between std.http and the I/O loop.
+ */
+#ifndef ACTIONS_INT_H
+#define ACTIONS_INT_H
+
+#include <sys/queue.h>
+
+#include <curl/curl.h>
+
+#include "actions/actions.h"
+
+/* Default cap on an HTTP response body (struct buf max). */
+#define ACTION_HTTP_MAX_BODY	(16 * 1024 * 1024)
+/* Default cap on concurrent transfers when action_io_start gets 0. */
+#define ACTION_IO_MAX_INFLIGHT	512
+
+/*
+ * One curl transfer handed to the I/O loop.  The loop adds easy to its
+ * multi handle (queueing past max_inflight), and when the transfer ends
+ * removes it and calls finish on the I/O thread, exactly once: with
+ * curl's result, or with stopping set when the loop stops first.
+ * finish owns the transfer from then on: it completes the action and
+ * frees everything, the easy handle included.
+ */
+struct action_xfer {
+	CURL			*easy;
+	void			(*finish)(struct action_xfer *, CURLcode,
+				    int stopping);
+	struct action_io	*io;	/* set by action_io_submit */
+	TAILQ_ENTRY(action_xfer) entry;		/* owned by the loop */
+};
+
+/* actions-io.c */
+/* Hand a transfer to the loop; may finish at once if it is stopping. */
+void	 action_io_submit(struct action_io *, struct action_xfer *);
+/* The loop's response body cap. */
+size_t	 action_io_max_body(struct action_io *);
+
+/* actions.c: reading prepared input. */
+/* Seconds (number or numeric string, >= 0) to ms; -1 + *cause else. */
+int	 action_arg_seconds(json_t *input, const char *key, int64_t *ms,
+	     char **cause);
+/* A string argument or NULL when absent or null. */
+const char *action_arg_string(json_t *input, const char *key);
+/* Complete with ok = 0 and a string error, freeing msg. */
+void	 action_fail_new(action_done_cb, void *arg, char *msg);
+
+/* actions-std.c */
+extern const struct action_entry action_std_noop_entry;
+extern const struct action_entry action_std_echo_entry;
+extern const struct action_entry action_std_fail_entry;
+extern const struct action_entry action_std_sleep_entry;
+extern const struct action_entry action_std_lua_entry;
+extern const struct action_entry action_std_async_noop_entry;
+extern const struct action_entry action_std_test_dict_entry;
+
+/* actions-http.c */
+extern const struct action_entry action_std_http_entry;
+extern const struct action_entry action_std_mistral_http_entry;
+
+#endif /* ACTIONS_INT_H */
