@@ -35,7 +35,10 @@ struct expr_ctx {
 	/* task(name): new reference or NULL when there is no such task. */
 	json_t	*(*task_lookup)(void *arg, const char *name);
 	void	*arg;
-	/* Emitted by progress(msg[, fraction]) in Lua actions; may be NULL. */
+	/*
+	 * Emitted by progress(msg[, fraction]) in Lua actions; may be NULL.
+	 * fraction is 0..1, or -1 when the script gave none.
+	 */
 	void	(*progress)(void *arg, const char *msg, double fraction);
 };
 
