@@ -1,0 +1,1383 @@
+/*
+ * engine-exec.c -- executions: loading one into memory when this engine
+ * takes its lease, committing its steps, due work (timers, results,
+ * state changes asked through the API), recovery after a crash, the
+ * completion rule, and the public execution calls.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine-int.h"
+
+static void	 exec_action_done(void *, int, json_t *);
+
+/* Find a loaded execution. */
+struct exec_rt *
+engine_exec_find(struct engine *e, const char *id)
+{
+	struct exec_rt	*rt;
+
+	for (rt = e->loaded; rt != NULL; rt = rt->next_loaded) {
+		if (strcmp(rt->row->id, id) == 0)
+			return (rt);
+	}
+	return (NULL);
+}
+
+/* JSON of a task row as task() shows it. */
+json_t *
+engine_task_json(const struct store_task *t)
+{
+	return (json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?}", "id", t->id,
+	    "name", t->name, "state", t->state, "state_info", t->state_info,
+	    "result", t->result != NULL ? t->result : json_null(),
+	    "published", t->published != NULL ? t->published :
+	    json_object()));
+}
+
+/* task(name) from an expression: the latest execution of that task. */
+static json_t *
+exec_task_lookup(void *arg, const char *name)
+{
+	struct exec_rt	*rt = arg;
+	struct task_rt	*t;
+
+	if ((t = engine_task_find_name(rt, name)) == NULL)
+		return (NULL);
+	return (engine_task_json(t->row));
+}
+
+/*
+ * The data table _ of a task: workflow input, then vars and global
+ * publishes, then the published values flowing into the task, then the
+ * with-items variables of the item.  Later layers win.
+ */
+json_t *
+engine_task_data(struct exec_rt *rt, struct task_rt *t, size_t item)
+{
+	json_t	*d, *iv;
+
+	if (rt->data_base == NULL) {
+		rt->data_base = json_copy(rt->row->input);
+		if (rt->data_base == NULL)
+			rt->data_base = json_object();
+		if (rt->row->context != NULL)
+			json_object_update(rt->data_base, rt->row->context);
+	}
+	d = json_copy(rt->data_base);
+	if (t != NULL) {
+		if (t->row->in_context != NULL)
+			json_object_update(d, t->row->in_context);
+		if (t->item_vals != NULL &&
+		    (iv = json_array_get(t->item_vals, item)) != NULL)
+			json_object_update(d, iv);
+	}
+	return (d);
+}
+
+/* Fill an expression context for a task (t may be NULL). */
+void
+engine_expr_ctx(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    json_t *data, struct expr_ctx *ctx)
+{
+	char	 created[20];
+
+	memset(ctx, 0, sizeof *ctx);
+	ctx->data = data;
+	ctx->env = json_object_get(rt->row->params, "env");
+	/* Kept on the engine (loop thread) until the next evaluation. */
+	json_decref(e->ctx_exec);
+	time_format(rt->row->created_at, created);
+	e->ctx_exec = json_pack("{s:s,s:s,s:O,s:s,s:s}", "id", rt->row->id,
+	    "name", rt->row->workflow_name, "input", rt->row->input != NULL ?
+	    rt->row->input : json_null(), "state", rt->row->state,
+	    "created_at", created);
+	ctx->execution = e->ctx_exec;
+	json_decref(e->ctx_task);
+	e->ctx_task = t != NULL ? engine_task_json(t->row) : NULL;
+	ctx->cur_task = e->ctx_task;
+	ctx->task_lookup = exec_task_lookup;
+	ctx->arg = rt;
+}
+
+/* Add due work to the step; delay 0 means due now. */
+void
+engine_add_work(struct engine *e, struct exec_rt *rt, struct step *s,
+    const char *kind, const char *task_id, int64_t delay_ms, json_t *payload)
+{
+	struct store_work	 w;
+
+	memset(&w, 0, sizeof w);
+	memcpy(w.execution_id, rt->row->id, UUID_STRLEN);
+	w.task_id = (char *)task_id;
+	w.kind = (char *)kind;
+	w.due_at = time_now_ms() + delay_ms;
+	w.payload = payload;
+	store_tx_work_insert(s->tx, &w);
+	json_decref(payload);
+	if (rt->next_due == 0 || w.due_at < rt->next_due)
+		rt->next_due = w.due_at;
+	(void)e;
+}
+
+/* Record a progress event of a task (or the execution when t is NULL). */
+void
+engine_event(struct exec_rt *rt, struct task_rt *t, struct step *s,
+    const char *level, double progress, const char *fmt, ...)
+{
+	struct store_event	 ev;
+	va_list			 ap;
+	char			*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	memset(&ev, 0, sizeof ev);
+	memcpy(ev.execution_id, rt->row->id, UUID_STRLEN);
+	ev.task_id = t != NULL ? t->row->id : NULL;
+	ev.task_name = t != NULL ? t->row->name : NULL;
+	ev.time = time_now_ms();
+	ev.progress = progress;
+	ev.message = msg;
+	ev.level = (char *)level;
+	ev.request_id = rt->row->request_id;
+	store_tx_event_insert(s->tx, &ev);
+	free(msg);
+}
+
+/* Release a step's memory (not the rows it points to). */
+static void
+step_free(struct step *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nstarts; i++)
+		json_decref(s->starts[i].input);
+	free(s->starts);
+	free(s->ready);
+	free(s->changed);
+	store_tx_free(s->tx);
+	memset(s, 0, sizeof *s);
+}
+
+/*
+ * Commit a step.  On success, start the actions it recorded, queue the
+ * tasks it made ready and tell observers.  On conflict (another engine
+ * moved the execution on) the execution is dropped from memory and
+ * reloaded from the store later.  Returns 0 on success.
+ */
+int
+engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	enum store_rc		 rc;
+	struct step_start	*st;
+	struct engine_done	*d;
+	struct action_ctx	 actx;
+	size_t			 i;
+
+	if (store_tx_size(s->tx) == 0) {
+		step_free(s);
+		return (0);
+	}
+	rc = store_tx_commit(e->st, s->tx);
+	if (rc != STORE_OK) {
+		log_warnx("execution %s: commit failed: %s (%s); reloading",
+		    rt->row->id, store_rc_name(rc), store_error(e->st));
+		step_free(s);
+		rt->finished = 1;	/* dropped; reloaded on next claim */
+		rt->row->owner = NULL;
+		return (-1);
+	}
+	for (i = 0; i < s->nstarts; i++) {
+		st = &s->starts[i];
+		d = xcalloc(1, sizeof *d);
+		memcpy(d->exec_id, rt->row->id, UUID_STRLEN);
+		memcpy(d->task_id, st->task_id, UUID_STRLEN);
+		memcpy(d->action_id, st->action_id, UUID_STRLEN);
+		d->attempt = st->attempt;
+		d->item = st->item;
+		d->engine = e;
+		d->adhoc = st->adhoc;
+		memset(&actx, 0, sizeof actx);
+		actx.execution_id = rt->row->id;
+		actx.workflow_name = rt->row->workflow_name;
+		actx.task_id = st->task_id;
+		actx.task_name = st->task_name;
+		actx.action_id = st->action_id;
+		actx.callback_url = e->callback_base[0] != '\0' ?
+		    e->callback_base : NULL;
+		actx.expr = NULL;
+		st->entry->run(st->entry, st->input, &actx, e->io,
+		    exec_action_done, d);
+	}
+	for (i = 0; i < s->nready; i++)
+		engine_ready_push(e, rt, s->ready[i]);
+	for (i = 0; i < s->nchanged; i++)
+		engine_notify_task(e, rt, s->changed[i]);
+	if (s->exec_changed)
+		engine_notify_exec(e, rt);
+	if (s->poke)
+		engine_poke(e);
+	step_free(s);
+	return (0);
+}
+
+/* Completion of a waiting action, on the I/O thread: queue it. */
+static void
+exec_action_done(void *arg, int ok, json_t *result)
+{
+	struct engine_done	*d = arg;
+	struct engine		*e = d->engine;
+
+	d->ok = ok;
+	d->result = result;
+	pthread_mutex_lock(&e->inbox_mtx);
+	if (e->inbox_tail != NULL)
+		e->inbox_tail->next = d;
+	else
+		e->inbox = d;
+	e->inbox_tail = d;
+	pthread_cond_signal(&e->inbox_cond);
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
+/* Handle one completion from the inbox on the loop thread. */
+void
+engine_exec_done_one(struct engine *e, struct engine_done *d)
+{
+	struct exec_rt	*rt;
+	struct task_rt	*t;
+	json_t		*res;
+	int		 ok = d->ok;
+
+	rt = engine_exec_find(e, d->exec_id);
+	if (rt == NULL || (t = engine_task_find_id(rt, d->task_id)) == NULL) {
+		/* Not ours any more: record the action outcome only. */
+		struct store_tx		*tx = store_tx_create();
+		struct store_action	 a;
+
+		memset(&a, 0, sizeof a);
+		memcpy(a.id, d->action_id, UUID_STRLEN);
+		a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
+		a.output = d->result;
+		store_tx_action_update(tx, &a, SF_STATE | SF_OUTPUT,
+		    ST_RUNNING);
+		(void)store_tx_commit(e->st, tx);
+		store_tx_free(tx);
+		return;
+	}
+	res = d->result;
+	if (d->adhoc != NULL && d->adhoc->output != NULL && ok) {
+		struct expr_ctx	 ctx;
+		char		*err = NULL;
+		json_t		*v;
+
+		engine_expr_ctx(e, rt, t, res, &ctx);
+		if ((v = expr_eval(e->ex, d->adhoc->output, &ctx,
+		    &err)) == NULL) {
+			ok = 0;
+			v = json_sprintf("action '%s', output: %s",
+			    d->adhoc->name, err);
+			free(err);
+		}
+		engine_task_done(e, rt, t, d->attempt, d->item < 0 ? 0 :
+		    d->item, d->action_id, ok, v);
+		json_decref(v);
+		return;
+	}
+	engine_task_done(e, rt, t, d->attempt, d->item, d->action_id, ok,
+	    res != NULL ? res : json_null());
+}
+
+/*
+ * Load an execution and its tasks into memory (this engine holds its
+ * lease).  Derived state is rebuilt from the rows.
+ */
+struct exec_rt *
+engine_exec_load(struct engine *e, const char *id, char **cause)
+{
+	struct exec_rt		*rt;
+	struct store_exec	*ex = NULL;
+	struct store_task	**rows = NULL;
+	struct engine_def	*def;
+	const struct dsl_workflow *wf;
+	struct task_rt		*t;
+	size_t			 n = 0, i;
+	json_t			*v;
+
+	if (store_exec_load(e->st, id, &ex) != STORE_OK) {
+		xasprintf(cause, "execution %s: %s", id, store_error(e->st));
+		return (NULL);
+	}
+	def = engine_defs_get(e, e->st, ex->def_id, cause);
+	if (def == NULL) {
+		store_exec_free(ex);
+		return (NULL);
+	}
+	wf = dsl_workflow_find(def->wb, ex->workflow_name);
+	if (wf == NULL) {
+		xasprintf(cause, "execution %s: workflow '%s' not in its "
+		    "definition", id, ex->workflow_name);
+		store_exec_free(ex);
+		return (NULL);
+	}
+	if (store_tasks_load(e->st, id, &rows, &n) != STORE_OK) {
+		xasprintf(cause, "execution %s: %s", id, store_error(e->st));
+		store_exec_free(ex);
+		return (NULL);
+	}
+	rt = xcalloc(1, sizeof *rt);
+	rt->row = ex;
+	if (rt->row->context == NULL)
+		rt->row->context = json_object();
+	if (rt->row->params == NULL)
+		rt->row->params = json_object();
+	if (rt->row->input == NULL)
+		rt->row->input = json_object();
+	rt->def = def;
+	def->refs++;
+	rt->wf = wf;
+	rt->tasks = xcalloc(n == 0 ? 1 : n, sizeof *rt->tasks);
+	for (i = 0; i < n; i++) {
+		t = xcalloc(1, sizeof *t);
+		t->row = rows[i];
+		t->spec = dsl_task_find(wf, rows[i]->name);
+		if (t->row->runtime == NULL)
+			t->row->runtime = json_object();
+		if (t->row->in_context == NULL)
+			t->row->in_context = json_object();
+		if (t->row->published == NULL)
+			t->row->published = json_object();
+		t->keep_result = 1;
+		v = json_object_get(t->row->runtime, "retry_no");
+		t->attempt = v != NULL ? (int)json_integer_value(v) : 0;
+		v = json_object_get(t->row->runtime, "fired");
+		t->fired_to = v != NULL ? json_incref(v) : json_array();
+		t->fired = v != NULL;
+		if (rows[i]->seq >= rt->next_seq)
+			rt->next_seq = rows[i]->seq + 1;
+		rt->tasks[rt->ntasks++] = t;
+	}
+	free(rows);
+	rt->next_due = 1;	/* look at due work at once */
+	rt->next_loaded = e->loaded;
+	e->loaded = rt;
+	e->nloaded++;
+	return (rt);
+}
+
+/* Drop an execution from memory and give up its lease. */
+void
+engine_exec_unload(struct engine *e, struct exec_rt *rt)
+{
+	struct exec_rt	**pp;
+	size_t		 i;
+
+	for (pp = &e->loaded; *pp != NULL; pp = &(*pp)->next_loaded) {
+		if (*pp == rt) {
+			*pp = rt->next_loaded;
+			e->nloaded--;
+			break;
+		}
+	}
+	(void)store_exec_release(e->st, rt->row->id, e->id);
+	for (i = 0; i < rt->ntasks; i++)
+		engine_task_rt_free(rt->tasks[i]);
+	free(rt->tasks);
+	if (rt->def != NULL)
+		rt->def->refs--;
+	json_decref(rt->data_base);
+	store_exec_free(rt->row);
+	free(rt);
+}
+
+/* Begin an execution: vars, then its start tasks. */
+static void
+exec_begin(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	struct expr_ctx	 ctx;
+	json_t		*vars, *data;
+	size_t		*starts = NULL, n, i;
+	char		*err = NULL, *info;
+	const char	*target;
+
+	if (rt->ntasks > 0)
+		return;		/* begun already */
+	if (rt->wf->vars != NULL) {
+		data = engine_task_data(rt, NULL, 0);
+		engine_expr_ctx(e, rt, NULL, data, &ctx);
+		vars = expr_eval(e->ex, rt->wf->vars, &ctx, &err);
+		json_decref(data);
+		if (vars == NULL) {
+			xasprintf(&info, "workflow '%s', vars: %s",
+			    rt->wf->name, err);
+			free(err);
+			engine_exec_finish(e, rt, ST_ERROR, info, s);
+			free(info);
+			return;
+		}
+		json_object_update(rt->row->context, vars);
+		json_decref(vars);
+		json_decref(rt->data_base);
+		rt->data_base = NULL;
+		store_tx_exec_update(s->tx, rt->row, SF_CONTEXT, NULL);
+	}
+	engine_event(rt, NULL, s, "info", 0, "workflow %s started",
+	    rt->wf->name);
+	if (rt->wf->type == DSL_WF_REVERSE) {
+		target = json_string_value(json_object_get(rt->row->params,
+		    "task_name"));
+		if (engine_task_reverse_start(e, rt, target, s, &err) != 0) {
+			engine_exec_finish(e, rt, ST_ERROR, err, s);
+			free(err);
+		}
+		engine_exec_check_done(e, rt, s);
+		return;
+	}
+	n = dsl_start_tasks(rt->wf, &starts);
+	for (i = 0; i < n && !rt->finished; i++)
+		engine_task_create(e, rt, &rt->wf->tasks[starts[i]], NULL, s);
+	free(starts);
+	engine_exec_check_done(e, rt, s);
+}
+
+/* Resume a paused execution: IDLE tasks run. */
+static void
+exec_resume(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	struct task_rt	*t;
+	size_t		 i;
+
+	free(rt->row->state);
+	rt->row->state = xstrdup(ST_RUNNING);
+	free(rt->row->state_info);
+	rt->row->state_info = NULL;
+	store_tx_exec_update(s->tx, rt->row, SF_STATE | SF_STATE_INFO,
+	    ST_PAUSED);
+	s->exec_changed = 1;
+	for (i = 0; i < rt->ntasks; i++) {
+		t = rt->tasks[i];
+		if (strcmp(t->row->state, ST_IDLE) != 0)
+			continue;
+		free(t->row->state);
+		t->row->state = xstrdup(ST_RUNNING);
+		t->row->started_at = time_now_ms();
+		store_tx_task_update(s->tx, t->row, SF_STATE | SF_STARTED,
+		    ST_IDLE);
+		s->ready = xreallocarray(s->ready, s->nready + 1,
+		    sizeof *s->ready);
+		s->ready[s->nready++] = t;
+		s->changed = xreallocarray(s->changed, s->nchanged + 1,
+		    sizeof *s->changed);
+		s->changed[s->nchanged++] = t;
+	}
+	engine_exec_check_done(e, rt, s);
+}
+
+/* Re-run a failed task (reset: every item; else failed items only). */
+static void
+exec_rerun(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    int reset, struct step *s)
+{
+	(void)e;
+	(void)reset;
+	if (strcmp(t->row->state, ST_ERROR) != 0)
+		return;
+	free(t->row->state);
+	t->row->state = xstrdup(ST_RUNNING);
+	free(t->row->state_info);
+	t->row->state_info = NULL;
+	t->row->finished_at = 0;
+	t->attempt++;
+	json_object_set_new(t->row->runtime, "retry_no",
+	    json_integer(t->attempt));
+	json_array_clear(t->fired_to);
+	t->fired = 0;
+	json_object_del(t->row->runtime, "fired");
+	store_tx_task_update(s->tx, t->row, SF_STATE | SF_STATE_INFO |
+	    SF_RUNTIME | SF_FINISHED, ST_ERROR);
+	free(t->done);
+	t->done = NULL;
+	t->cancelled = 0;
+	s->ready = xreallocarray(s->ready, s->nready + 1, sizeof *s->ready);
+	s->ready[s->nready++] = t;
+	s->changed = xreallocarray(s->changed, s->nchanged + 1,
+	    sizeof *s->changed);
+	s->changed[s->nchanged++] = t;
+}
+
+/* Handle one due work row (the step deletes it). */
+static void
+exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
+    struct step *s)
+{
+	struct task_rt	*t = NULL;
+	json_t		*p = w->payload;
+	const char	*state, *info;
+	char		*msg;
+	double		 tmo;
+
+	if (w->task_id != NULL)
+		t = engine_task_find_id(rt, w->task_id);
+	if (strcmp(w->kind, WK_START) == 0) {
+		exec_begin(e, rt, s);
+	} else if (strcmp(w->kind, WK_RUN) == 0 ||
+	    strcmp(w->kind, WK_RETRY) == 0) {
+		if (t == NULL || strcmp(t->row->state, ST_DELAYED) != 0)
+			return;
+		if (strcmp(rt->row->state, ST_PAUSED) == 0) {
+			free(t->row->state);
+			t->row->state = xstrdup(ST_IDLE);
+			store_tx_task_update(s->tx, t->row, SF_STATE,
+			    ST_DELAYED);
+			return;
+		}
+		free(t->row->state);
+		t->row->state = xstrdup(ST_RUNNING);
+		if (t->row->started_at == 0)
+			t->row->started_at = time_now_ms();
+		store_tx_task_update(s->tx, t->row, SF_STATE | SF_STARTED,
+		    ST_DELAYED);
+		s->ready = xreallocarray(s->ready, s->nready + 1,
+		    sizeof *s->ready);
+		s->ready[s->nready++] = t;
+		s->changed = xreallocarray(s->changed, s->nchanged + 1,
+		    sizeof *s->changed);
+		s->changed[s->nchanged++] = t;
+	} else if (strcmp(w->kind, WK_WAIT_AFTER) == 0) {
+		if (t == NULL || strcmp(t->row->state, ST_DELAYED) != 0)
+			return;
+		free(t->row->state);
+		t->row->state = xstrdup(ST_RUNNING);
+		store_tx_task_update(s->tx, t->row, SF_STATE, ST_DELAYED);
+		if (json_is_true(json_object_get(p, "fail_on"))) {
+			engine_task_fail(e, rt, t, "task failed by its "
+			    "fail-on policy", s);
+			return;
+		}
+		/* wait-after done: decide without waiting again */
+		{
+			json_t *saved = (json_t *)t->spec->wait_after;
+			((struct dsl_task *)t->spec)->wait_after = NULL;
+			engine_task_attempt_end(e, rt, t,
+			    json_is_true(json_object_get(p, "ok")),
+			    json_object_get(p, "result"), s);
+			((struct dsl_task *)t->spec)->wait_after = saved;
+		}
+	} else if (strcmp(w->kind, WK_TIMEOUT) == 0) {
+		if (t == NULL || store_state_final(t->row->state))
+			return;
+		tmo = json_number_value(json_object_get(p, "timeout"));
+		xasprintf(&msg, "Task timed out [timeout(s)=%g].", tmo);
+		t->cancelled = 1;
+		engine_task_fail(e, rt, t, msg, s);
+		free(msg);
+	} else if (strcmp(w->kind, WK_RESULT) == 0) {
+		struct store_action *a = NULL;
+
+		if (store_action_load(e->st, json_string_value(
+		    json_object_get(p, "action_id")), &a) != STORE_OK)
+			return;
+		if (a->task_id == NULL ||
+		    (t = engine_task_find_id(rt, a->task_id)) == NULL) {
+			store_action_free(a);
+			return;
+		}
+		state = json_string_value(json_object_get(p, "state"));
+		{
+			struct engine_done d;
+
+			memset(&d, 0, sizeof d);
+			memcpy(d.exec_id, rt->row->id, UUID_STRLEN);
+			memcpy(d.task_id, t->row->id, UUID_STRLEN);
+			memcpy(d.action_id, a->id, UUID_STRLEN);
+			d.attempt = a->attempt;
+			d.item = a->item;
+			d.ok = state != NULL && strcmp(state, ST_SUCCESS) == 0;
+			d.result = json_object_get(p, "output");
+			d.engine = e;
+			store_action_free(a);
+			/* the work row goes with this step */
+			engine_commit(e, rt, s);
+			memset(s, 0, sizeof *s);
+			s->tx = store_tx_create();
+			engine_exec_done_one(e, &d);
+		}
+	} else if (strcmp(w->kind, WK_CHILD) == 0) {
+		int	 item, attempt, ok;
+		json_t	*res;
+
+		if (t == NULL)
+			return;
+		state = json_string_value(json_object_get(p, "state"));
+		ok = state != NULL && strcmp(state, ST_SUCCESS) == 0;
+		item = (int)json_integer_value(json_object_get(p, "item"));
+		attempt = (int)json_integer_value(json_object_get(p,
+		    "attempt"));
+		res = ok ? json_incref(json_object_get(p, "output")) :
+		    json_incref(json_object_get(p, "state_info"));
+		if (res == NULL)
+			res = json_null();
+		engine_commit(e, rt, s);
+		memset(s, 0, sizeof *s);
+		s->tx = store_tx_create();
+		engine_task_done(e, rt, t, attempt, t->spec->nitems == 0 ?
+		    -1 : item, NULL, ok, res);
+		json_decref(res);
+	} else if (strcmp(w->kind, WK_STATE) == 0) {
+		state = json_string_value(json_object_get(p, "state"));
+		info = json_string_value(json_object_get(p, "state_info"));
+		if (state == NULL || store_state_final(rt->row->state))
+			return;
+		if (strcmp(state, ST_PAUSED) == 0) {
+			if (strcmp(rt->row->state, ST_RUNNING) != 0)
+				return;
+			free(rt->row->state);
+			rt->row->state = xstrdup(ST_PAUSED);
+			free(rt->row->state_info);
+			rt->row->state_info = info != NULL ? xstrdup(info) :
+			    NULL;
+			store_tx_exec_update(s->tx, rt->row, SF_STATE |
+			    SF_STATE_INFO, ST_RUNNING);
+			s->exec_changed = 1;
+		} else if (strcmp(state, ST_RUNNING) == 0) {
+			if (strcmp(rt->row->state, ST_PAUSED) == 0)
+				exec_resume(e, rt, s);
+		} else
+			engine_exec_finish(e, rt, state, info, s);
+	} else if (strcmp(w->kind, WK_RERUN) == 0) {
+		if (t != NULL)
+			exec_rerun(e, rt, t, json_is_true(json_object_get(p,
+			    "reset")), s);
+	}
+}
+
+/* Process the due work of a loaded execution. */
+void
+engine_exec_work(struct engine *e, struct exec_rt *rt)
+{
+	struct store_work	**w = NULL;
+	struct step		 s;
+	size_t			 n = 0, i;
+	int64_t			 now = time_now_ms(), next;
+
+	if (store_work_due(e->st, rt->row->id, now, &w, &n) != STORE_OK)
+		return;
+	for (i = 0; i < n && !rt->finished; i++) {
+		memset(&s, 0, sizeof s);
+		s.tx = store_tx_create();
+		store_tx_work_delete(s.tx, w[i]->id);
+		exec_work_one(e, rt, w[i], &s);
+		engine_commit(e, rt, &s);
+	}
+	for (i = 0; i < n; i++)
+		store_work_free(w[i]);
+	free(w);
+	/* The next due time of what is left. */
+	rt->next_due = 0;
+	w = NULL;
+	n = 0;
+	if (!rt->finished &&
+	    store_work_load(e->st, rt->row->id, &w, &n) == STORE_OK) {
+		for (i = 0; i < n; i++) {
+			next = w[i]->due_at;
+			if (rt->next_due == 0 || next < rt->next_due)
+				rt->next_due = next;
+			store_work_free(w[i]);
+		}
+		free(w);
+	}
+}
+
+/*
+ * Continue an execution this engine just took over (after a crash or an
+ * expired lease).  RUNNING tasks are rebuilt from their action rows: an
+ * interrupted action is re-run when it has no side effects or its task
+ * is safe-rerun, otherwise the task fails with a clear reason.
+ */
+void
+engine_exec_recover(struct engine *e, struct exec_rt *rt)
+{
+	struct store_action	**acts;
+	struct task_rt		*t;
+	struct step		 s;
+	const struct action_entry *entry;
+	size_t			 i, k, n, nt;
+	int			 safe, lost;
+	char			*cause = NULL, *info;
+
+	if (strcmp(rt->row->state, ST_RUNNING) != 0)
+		return;
+	nt = rt->ntasks;
+	for (i = 0; i < nt && !rt->finished; i++) {
+		t = rt->tasks[i];
+		if (t->spec == NULL || strcmp(t->row->state, ST_RUNNING) != 0)
+			continue;
+		memset(&s, 0, sizeof s);
+		s.tx = store_tx_create();
+		acts = NULL;
+		n = 0;
+		(void)store_actions_load(e->st, t->row->id, &acts, &n);
+		safe = 0;
+		(void)engine_policy_bool(e, rt, t, t->spec->safe_rerun, 0,
+		    &safe, &cause);
+		free(cause);
+		cause = NULL;
+		lost = 0;
+		if (engine_task_items_rebuild(e, rt, t, acts, n,
+		    &cause) != 0) {
+			engine_task_fail(e, rt, t, cause, &s);
+			free(cause);
+			cause = NULL;
+		} else {
+			for (k = 0; k < n; k++) {
+				if (acts[k]->attempt != t->attempt ||
+				    strcmp(acts[k]->state, ST_RUNNING) != 0 ||
+				    acts[k]->is_async)
+					continue;
+				entry = action_find(acts[k]->name);
+				if ((entry != NULL && entry->pure) || safe) {
+					struct store_action a = *acts[k];
+					a.state = (char *)ST_ERROR;
+					a.state_info = (char *)"interrupted by "
+					    "an engine stop; run again";
+					store_tx_action_update(s.tx, &a,
+					    SF_STATE | SF_STATE_INFO,
+					    ST_RUNNING);
+					engine_task_item_reset(t, acts[k]->item);
+				} else {
+					struct store_action a = *acts[k];
+					a.state = (char *)ST_ERROR;
+					a.state_info = (char *)"interrupted by "
+					    "an engine stop";
+					store_tx_action_update(s.tx, &a,
+					    SF_STATE | SF_STATE_INFO,
+					    ST_RUNNING);
+					lost = 1;
+				}
+			}
+			if (lost) {
+				xasprintf(&info, "task '%s': its action was "
+				    "interrupted by an engine stop and the task "
+				    "is not safe-rerun, so it was not run again",
+				    t->row->name);
+				engine_task_fail(e, rt, t, info, &s);
+				free(info);
+			} else if (t->ndone == engine_task_count(t)) {
+				json_t *res = t->spec->nitems == 0 ?
+				    json_incref(json_array_get(t->results,
+				    0)) : json_incref(t->results);
+				engine_task_attempt_end(e, rt, t,
+				    t->nfailed == 0, res, &s);
+				json_decref(res);
+			} else {
+				s.ready = xreallocarray(s.ready, s.nready + 1,
+				    sizeof *s.ready);
+				s.ready[s.nready++] = t;
+			}
+		}
+		for (k = 0; k < n; k++)
+			store_action_free(acts[k]);
+		free(acts);
+		engine_commit(e, rt, &s);
+	}
+	/* IDLE tasks of a running execution were never started. */
+	memset(&s, 0, sizeof s);
+	s.tx = store_tx_create();
+	for (i = 0; i < rt->ntasks && !rt->finished; i++) {
+		t = rt->tasks[i];
+		if (strcmp(t->row->state, ST_IDLE) == 0 && t->spec != NULL &&
+		    !json_is_true(json_object_get(t->row->runtime,
+		    "pause_before"))) {
+			free(t->row->state);
+			t->row->state = xstrdup(ST_RUNNING);
+			store_tx_task_update(s.tx, t->row, SF_STATE, ST_IDLE);
+			s.ready = xreallocarray(s.ready, s.nready + 1,
+			    sizeof *s.ready);
+			s.ready[s.nready++] = t;
+		}
+	}
+	if (!rt->finished && rt->ntasks > 0)
+		engine_exec_check_done(e, rt, &s);
+	engine_commit(e, rt, &s);
+}
+
+/* 1 when a failed task had a handler (on-error or on-complete). */
+static int
+exec_task_handled(struct task_rt *t)
+{
+	return (t->spec != NULL && (t->spec->on_error.set ||
+	    t->spec->on_complete.set));
+}
+
+/*
+ * The completion rule: when no task is active any more, the execution
+ * is SUCCESS if every failed task had a handler, else ERROR naming the
+ * failed tasks.  Joins still waiting then can never run: they fail.
+ */
+void
+engine_exec_check_done(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	struct task_rt	*t;
+	struct buf	 b;
+	size_t		 i, nfail = 0;
+	int		 waiting = 0;
+
+	if (rt->finished || strcmp(rt->row->state, ST_RUNNING) != 0)
+		return;
+	for (i = 0; i < rt->ntasks; i++) {
+		t = rt->tasks[i];
+		if (strcmp(t->row->state, ST_RUNNING) == 0 ||
+		    strcmp(t->row->state, ST_DELAYED) == 0 ||
+		    strcmp(t->row->state, ST_IDLE) == 0)
+			return;
+		if (strcmp(t->row->state, ST_WAITING) == 0)
+			waiting = 1;
+	}
+	if (waiting) {
+		for (i = 0; i < rt->ntasks && !rt->finished; i++) {
+			t = rt->tasks[i];
+			if (strcmp(t->row->state, ST_WAITING) == 0) {
+				char *info;
+				xasprintf(&info, "join of task '%s' cannot be "
+				    "satisfied: its inbound tasks ended",
+				    t->row->name);
+				engine_task_fail(e, rt, t, info, s);
+				free(info);
+			}
+		}
+		return;		/* failing them re-checked completion */
+	}
+	buf_init(&b, 4096);
+	for (i = 0; i < rt->ntasks; i++) {
+		t = rt->tasks[i];
+		if (strcmp(t->row->state, ST_ERROR) != 0 ||
+		    exec_task_handled(t))
+			continue;
+		/* A later successful run of the same task clears it. */
+		if (engine_task_find_name(rt, t->row->name) != t)
+			continue;
+		buf_printf(&b, "%s%s", nfail++ == 0 ?
+		    "Failure caused by error in tasks: " : ", ",
+		    t->row->name);
+		if (t->row->state_info != NULL)
+			buf_printf(&b, " (%.300s)", t->row->state_info);
+	}
+	if (nfail > 0)
+		engine_exec_finish(e, rt, ST_ERROR, b.data, s);
+	else
+		engine_exec_finish(e, rt, ST_SUCCESS, NULL, s);
+	buf_free(&b);
+}
+
+/* The output of an ending execution. */
+static json_t *
+exec_output(struct engine *e, struct exec_rt *rt, const char *state,
+    char **cause)
+{
+	json_t		*tmpl, *data, *out;
+	struct expr_ctx	 ctx;
+	size_t		 i;
+	char		*err = NULL;
+
+	tmpl = strcmp(state, ST_SUCCESS) == 0 ? rt->wf->output :
+	    rt->wf->output_on_error;
+	if (tmpl == NULL)
+		return (json_object());
+	data = engine_task_data(rt, NULL, 0);
+	for (i = 0; i < rt->ntasks; i++) {
+		if (rt->tasks[i]->row->published != NULL)
+			json_object_update(data, rt->tasks[i]->row->published);
+	}
+	engine_expr_ctx(e, rt, NULL, data, &ctx);
+	out = expr_eval(e->ex, tmpl, &ctx, &err);
+	json_decref(data);
+	if (out == NULL) {
+		xasprintf(cause, "workflow '%s', %s: %s", rt->wf->name,
+		    strcmp(state, ST_SUCCESS) == 0 ? "output" :
+		    "output-on-error", err);
+		free(err);
+	}
+	return (out);
+}
+
+/*
+ * End the execution: live tasks are cancelled, the output evaluated,
+ * locks released and, for a sub-workflow, the parent told.
+ */
+void
+engine_exec_finish(struct engine *e, struct exec_rt *rt, const char *state,
+    const char *info, struct step *s)
+{
+	struct task_rt	*t;
+	json_t		*out, *payload, *v;
+	char		*cause = NULL, *expect;
+	size_t		 i, k;
+
+	if (rt->finished)
+		return;
+	for (i = 0; i < rt->ntasks; i++) {
+		t = rt->tasks[i];
+		if (store_state_final(t->row->state))
+			continue;
+		expect = xstrdup(t->row->state);
+		free(t->row->state);
+		t->row->state = xstrdup(ST_CANCELLED);
+		t->row->finished_at = time_now_ms();
+		t->cancelled = 1;
+		store_tx_task_update(s->tx, t->row, SF_STATE | SF_FINISHED,
+		    expect);
+		store_tx_work_delete_task(s->tx, t->row->id);
+		free(expect);
+		/* Children of a cancelled task are cancelled too. */
+		v = json_object_get(t->row->runtime, "children");
+		for (k = 0; k < json_array_size(v); k++) {
+			struct store_work w;
+
+			memset(&w, 0, sizeof w);
+			snprintf(w.execution_id, UUID_STRLEN, "%s",
+			    json_string_value(json_array_get(v, k)));
+			w.kind = (char *)WK_STATE;
+			w.due_at = time_now_ms();
+			w.payload = json_pack("{s:s,s:s}", "state",
+			    ST_CANCELLED, "state_info", "parent ended");
+			store_tx_work_insert(s->tx, &w);
+			json_decref(w.payload);
+			s->poke = 1;
+		}
+	}
+	out = exec_output(e, rt, state, &cause);
+	if (out == NULL) {
+		state = ST_ERROR;
+		info = cause;
+		out = json_object();
+	}
+	expect = xstrdup(rt->row->state);
+	free(rt->row->state);
+	rt->row->state = xstrdup(state);
+	free(rt->row->state_info);
+	rt->row->state_info = info != NULL ? xstrndup(info, 4096) : NULL;
+	json_decref(rt->row->output);
+	rt->row->output = out;
+	store_tx_exec_update(s->tx, rt->row, SF_STATE | SF_STATE_INFO |
+	    SF_OUTPUT, expect);
+	free(expect);
+	store_tx_lock_release_all(s->tx, rt->row->id);
+	engine_event(rt, NULL, s, strcmp(state, ST_SUCCESS) == 0 ? "info" :
+	    "error", 1, "workflow %s ended %s%s%s", rt->wf->name, state,
+	    info != NULL ? ": " : "", info != NULL ? info : "");
+	if (rt->row->parent_task_id != NULL) {
+		struct store_work	 w;
+		struct store_exec	*parent_ex = NULL;
+		const char		*pid;
+
+		/* The parent execution is the task's execution. */
+		pid = json_string_value(json_object_get(rt->row->params,
+		    "parent_execution_id"));
+		if (pid == NULL) {
+			struct store_task *pt = NULL;
+			if (store_task_load(e->st, rt->row->parent_task_id,
+			    &pt) == STORE_OK) {
+				memset(&w, 0, sizeof w);
+				memcpy(w.execution_id, pt->execution_id,
+				    UUID_STRLEN);
+				store_task_free(pt);
+			} else
+				goto parent_done;
+		} else {
+			memset(&w, 0, sizeof w);
+			snprintf(w.execution_id, UUID_STRLEN, "%s", pid);
+		}
+		w.task_id = rt->row->parent_task_id;
+		w.kind = (char *)WK_CHILD;
+		w.due_at = time_now_ms();
+		payload = json_pack("{s:s,s:O,s:s?,s:O?,s:O?}", "state", state,
+		    "output", rt->row->output, "state_info",
+		    rt->row->state_info, "item",
+		    json_object_get(rt->row->params, "item"), "attempt",
+		    json_object_get(rt->row->params, "attempt"));
+		w.payload = payload;
+		store_tx_work_insert(s->tx, &w);
+		json_decref(payload);
+		s->poke = 1;
+		(void)parent_ex;
+	}
+parent_done:
+	free(cause);
+	s->exec_changed = 1;
+	rt->finished = 1;
+}
+
+/* ---- public calls (any thread) ----------------------------------- */
+
+/* Check input against the workflow's declaration; apply defaults. */
+static json_t *
+exec_input(const struct dsl_workflow *wf, json_t *input, char **cause)
+{
+	json_t		*in, *v;
+	const char	*key;
+	size_t		 i, nmiss = 0;
+	struct buf	 miss;
+	int		 known;
+
+	in = json_object();
+	buf_init(&miss, 0);
+	for (i = 0; i < wf->ninputs; i++) {
+		v = input != NULL ? json_object_get(input,
+		    wf->inputs[i].name) : NULL;
+		if (v == NULL)
+			v = wf->inputs[i].def;
+		if (v == NULL) {
+			buf_printf(&miss, "%s'%s'", nmiss++ ? ", " : "",
+			    wf->inputs[i].name);
+			continue;
+		}
+		json_object_set(in, wf->inputs[i].name, v);
+	}
+	if (nmiss > 0) {
+		xasprintf(cause, "Invalid input [name=%s, missing=[%s]]",
+		    wf->name, miss.data);
+		buf_free(&miss);
+		json_decref(in);
+		return (NULL);
+	}
+	buf_free(&miss);
+	if (input != NULL) {
+		json_object_foreach(input, key, v) {
+			known = 0;
+			for (i = 0; i < wf->ninputs; i++)
+				if (strcmp(wf->inputs[i].name, key) == 0)
+					known = 1;
+			if (!known) {
+				xasprintf(cause, "Invalid input [name=%s, "
+				    "unexpected=['%s']]", wf->name, key);
+				json_decref(in);
+				return (NULL);
+			}
+		}
+	}
+	return (in);
+}
+
+/* Create an execution and its start work (see engine.h). */
+enum store_rc
+engine_exec_start(struct engine *e, const struct engine_start_opts *o,
+    struct store_exec **out, char **cause)
+{
+	struct engine_def		*def;
+	const struct dsl_workflow	*wf = NULL;
+	struct store_exec		*ex = NULL, row;
+	struct store_workflow		*wfid = NULL;
+	struct store_tx			*tx;
+	struct store_work		 w;
+	struct store			*st;
+	json_t				*input, *params;
+	enum store_rc			 rc;
+
+	if (out != NULL)
+		*out = NULL;
+	pthread_mutex_lock(&e->api_mtx);
+	st = e->api_st;
+	if (o->id != NULL && store_exec_load(st, o->id, &ex) == STORE_OK) {
+		pthread_mutex_unlock(&e->api_mtx);
+		if (out != NULL)
+			*out = ex;
+		else
+			store_exec_free(ex);
+		return (STORE_OK);
+	}
+	def = engine_defs_workflow(e, o->workflow, &wf);
+	if (def == NULL && uuid_valid(o->workflow) &&
+	    store_workflow_load(st, o->workflow, &wfid) == STORE_OK) {
+		def = engine_defs_workflow(e, wfid->name, &wf);
+		store_workflow_free(wfid);
+		wfid = NULL;
+	}
+	if (def == NULL) {
+		pthread_mutex_unlock(&e->api_mtx);
+		xasprintf(cause, "Workflow not found [workflow_identifier=%s]",
+		    o->workflow);
+		return (STORE_NOTFOUND);
+	}
+	if ((input = exec_input(wf, o->input, cause)) == NULL) {
+		pthread_mutex_unlock(&e->api_mtx);
+		return (STORE_ERROR);
+	}
+	params = o->params != NULL ? json_deep_copy(o->params) :
+	    json_object();
+	if (o->task_target != NULL)
+		json_object_set_new(params, "task_name",
+		    json_string(o->task_target));
+	if (wf->type == DSL_WF_REVERSE) {
+		const char *tn = json_string_value(json_object_get(params,
+		    "task_name"));
+		if (tn == NULL || dsl_task_find(wf, tn) == NULL) {
+			pthread_mutex_unlock(&e->api_mtx);
+			xasprintf(cause, "reverse workflow '%s' needs a target "
+			    "task (params.task_name): %s", wf->name,
+			    tn == NULL ? "none given" : "no such task");
+			json_decref(input);
+			json_decref(params);
+			return (STORE_ERROR);
+		}
+	}
+	memset(&row, 0, sizeof row);
+	if (o->id != NULL) {
+		if (!uuid_valid(o->id)) {
+			pthread_mutex_unlock(&e->api_mtx);
+			xasprintf(cause, "invalid execution id '%s' (expected "
+			    "a UUID)", o->id);
+			json_decref(input);
+			json_decref(params);
+			return (STORE_ERROR);
+		}
+		snprintf(row.id, UUID_STRLEN, "%s", o->id);
+	} else
+		uuid_make(row.id);
+	row.workflow_name = wf->name;
+	if (store_workflow_load(st, wf->name, &wfid) == STORE_OK) {
+		memcpy(row.workflow_id, wfid->id, UUID_STRLEN);
+		store_workflow_free(wfid);
+	}
+	memcpy(row.def_id, def->id, UUID_STRLEN);
+	row.state = (char *)ST_RUNNING;
+	row.input = input;
+	row.output = json_object();
+	row.params = params;
+	row.context = json_object();
+	row.description = (char *)(o->description != NULL ?
+	    o->description : "");
+	row.request_id = (char *)o->request_id;
+	row.created_at = row.updated_at = time_now_ms();
+	tx = store_tx_create();
+	store_tx_exec_insert(tx, &row);
+	memset(&w, 0, sizeof w);
+	memcpy(w.execution_id, row.id, UUID_STRLEN);
+	w.kind = (char *)WK_START;
+	w.due_at = row.created_at;
+	store_tx_work_insert(tx, &w);
+	rc = store_tx_commit(st, tx);
+	store_tx_free(tx);
+	if (rc == STORE_OK && out != NULL)
+		rc = store_exec_load(st, row.id, out);
+	if (rc != STORE_OK)
+		xasprintf(cause, "%s", store_error(st));
+	else
+		store_notify(st, "bora_work");
+	pthread_mutex_unlock(&e->api_mtx);
+	json_decref(input);
+	json_decref(params);
+	json_decref(row.output);
+	json_decref(row.context);
+	if (rc == STORE_OK)
+		engine_poke(e);
+	return (rc);
+}
+
+/* Insert a work row for an execution from another thread. */
+static enum store_rc
+exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
+    const char *kind, json_t *payload, const char *expect_state,
+    const char *new_state, char **cause)
+{
+	struct store_tx		*tx;
+	struct store_work	 w;
+	struct store_exec	 ex;
+	enum store_rc		 rc;
+
+	tx = store_tx_create();
+	if (expect_state != NULL) {
+		memset(&ex, 0, sizeof ex);
+		snprintf(ex.id, UUID_STRLEN, "%s", exec_id);
+		ex.state = (char *)new_state;
+		store_tx_exec_update(tx, &ex, SF_STATE, expect_state);
+	}
+	memset(&w, 0, sizeof w);
+	snprintf(w.execution_id, UUID_STRLEN, "%s", exec_id);
+	w.task_id = (char *)task_id;
+	w.kind = (char *)kind;
+	w.due_at = time_now_ms();
+	w.payload = payload;
+	pthread_mutex_lock(&e->api_mtx);
+	store_tx_work_insert(tx, &w);
+	rc = store_tx_commit(e->api_st, tx);
+	if (rc != STORE_OK)
+		xasprintf(cause, "%s", store_error(e->api_st));
+	else
+		store_notify(e->api_st, "bora_work");
+	pthread_mutex_unlock(&e->api_mtx);
+	store_tx_free(tx);
+	if (rc == STORE_OK)
+		engine_poke(e);
+	return (rc);
+}
+
+/* Ask for a state change of an execution (applied by its owner). */
+enum store_rc
+engine_exec_set_state(struct engine *e, const char *id, const char *state,
+    const char *state_info, char **cause)
+{
+	struct store_exec	*ex = NULL;
+	json_t			*p;
+	enum store_rc		 rc;
+
+	pthread_mutex_lock(&e->api_mtx);
+	rc = store_exec_load(e->api_st, id, &ex);
+	pthread_mutex_unlock(&e->api_mtx);
+	if (rc != STORE_OK) {
+		xasprintf(cause, "WorkflowExecution not found [id=%s]", id);
+		return (rc);
+	}
+	if (strcmp(state, ST_PAUSED) != 0 && strcmp(state, ST_RUNNING) != 0 &&
+	    strcmp(state, ST_CANCELLED) != 0 && strcmp(state, ST_ERROR) != 0 &&
+	    strcmp(state, ST_SUCCESS) != 0) {
+		xasprintf(cause, "invalid state '%s' (expected PAUSED, RUNNING, "
+		    "CANCELLED, ERROR or SUCCESS)", state);
+		store_exec_free(ex);
+		return (STORE_ERROR);
+	}
+	if (store_state_final(ex->state)) {
+		xasprintf(cause, "execution %s is already %s", id, ex->state);
+		store_exec_free(ex);
+		return (STORE_CONFLICT);
+	}
+	store_exec_free(ex);
+	p = json_pack("{s:s,s:s?}", "state", state, "state_info", state_info);
+	rc = exec_post_work(e, id, NULL, WK_STATE, p, NULL, NULL, cause);
+	json_decref(p);
+	return (rc);
+}
+
+/* Re-run a failed task. */
+enum store_rc
+engine_task_rerun(struct engine *e, const char *task_id, int reset,
+    json_t *env, char **cause)
+{
+	struct store_task	*t = NULL;
+	struct store_exec	*ex = NULL;
+	json_t			*p;
+	enum store_rc		 rc;
+
+	pthread_mutex_lock(&e->api_mtx);
+	rc = store_task_load(e->api_st, task_id, &t);
+	if (rc == STORE_OK)
+		rc = store_exec_load(e->api_st, t->execution_id, &ex);
+	pthread_mutex_unlock(&e->api_mtx);
+	if (rc != STORE_OK) {
+		xasprintf(cause, "TaskExecution not found [id=%s]", task_id);
+		store_task_free(t);
+		return (STORE_NOTFOUND);
+	}
+	if (strcmp(t->state, ST_ERROR) != 0) {
+		xasprintf(cause, "task '%s' is %s: only a task in ERROR can "
+		    "be re-run", t->name, t->state);
+		store_task_free(t);
+		store_exec_free(ex);
+		return (STORE_CONFLICT);
+	}
+	p = json_pack("{s:b,s:O?}", "reset", reset, "env", env);
+	rc = exec_post_work(e, t->execution_id, task_id, WK_RERUN, p,
+	    strcmp(ex->state, ST_RUNNING) != 0 ? ex->state : NULL,
+	    ST_RUNNING, cause);
+	json_decref(p);
+	store_task_free(t);
+	store_exec_free(ex);
+	return (rc);
+}
+
+/* An async action's result arrived. */
+enum store_rc
+engine_action_complete(struct engine *e, const char *id, const char *state,
+    json_t *output, char **cause)
+{
+	struct store_action	*a = NULL;
+	json_t			*p;
+	enum store_rc		 rc;
+
+	pthread_mutex_lock(&e->api_mtx);
+	rc = store_action_load(e->api_st, id, &a);
+	pthread_mutex_unlock(&e->api_mtx);
+	if (rc != STORE_OK) {
+		xasprintf(cause, "ActionExecution not found [id=%s]", id);
+		return (STORE_NOTFOUND);
+	}
+	if (strcmp(a->state, ST_RUNNING) != 0) {
+		xasprintf(cause, "action execution %s is already %s", id,
+		    a->state);
+		store_action_free(a);
+		return (STORE_CONFLICT);
+	}
+	if (a->task_id == NULL) {
+		/* Outside a workflow: just record it. */
+		struct store_tx		*tx = store_tx_create();
+		struct store_action	 u = *a;
+
+		u.state = (char *)state;
+		u.output = output;
+		store_tx_action_update(tx, &u, SF_STATE | SF_OUTPUT,
+		    ST_RUNNING);
+		pthread_mutex_lock(&e->api_mtx);
+		rc = store_tx_commit(e->api_st, tx);
+		pthread_mutex_unlock(&e->api_mtx);
+		store_tx_free(tx);
+		store_action_free(a);
+		return (rc);
+	}
+	p = json_pack("{s:s,s:s,s:O?}", "action_id", id, "state", state,
+	    "output", output);
+	rc = exec_post_work(e, a->execution_id, a->task_id, WK_RESULT, p,
+	    NULL, NULL, cause);
+	json_decref(p);
+	store_action_free(a);
+	return (rc);
+}
+
+/* The execution and its tasks as JSON (bora run -f json). */
+json_t *
+engine_exec_json(struct engine *e, const char *id)
+{
+	struct store_exec	*ex = NULL;
+	struct store_task	**ts = NULL;
+	size_t			 n = 0, i;
+	json_t			*o, *tasks, *t;
+	char			 c[20], u[20], s1[20], s2[20];
+
+	if (store_exec_load(e->st, id, &ex) != STORE_OK)
+		return (NULL);
+	(void)store_tasks_load(e->st, id, &ts, &n);
+	tasks = json_array();
+	for (i = 0; i < n; i++) {
+		if (ts[i]->started_at != 0)
+			time_format(ts[i]->started_at, s1);
+		if (ts[i]->finished_at != 0)
+			time_format(ts[i]->finished_at, s2);
+		t = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:s?,s:s?,s:I}",
+		    "id", ts[i]->id, "name", ts[i]->name, "state",
+		    ts[i]->state, "state_info", ts[i]->state_info, "result",
+		    ts[i]->result != NULL ? ts[i]->result : json_null(),
+		    "published", ts[i]->published != NULL ?
+		    ts[i]->published : json_object(), "started_at",
+		    ts[i]->started_at != 0 ? s1 : NULL, "finished_at",
+		    ts[i]->finished_at != 0 ? s2 : NULL, "duration_ms",
+		    (json_int_t)(ts[i]->finished_at != 0 &&
+		    ts[i]->started_at != 0 ? ts[i]->finished_at -
+		    ts[i]->started_at : 0));
+		json_array_append_new(tasks, t);
+		store_task_free(ts[i]);
+	}
+	free(ts);
+	time_format(ex->created_at, c);
+	time_format(ex->updated_at, u);
+	o = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:s,s:s,s:o}", "id",
+	    ex->id, "workflow_name", ex->workflow_name, "state", ex->state,
+	    "state_info", ex->state_info, "input", ex->input != NULL ?
+	    ex->input : json_object(), "output", ex->output != NULL ?
+	    ex->output : json_object(), "created_at", c, "updated_at", u,
+	    "tasks", tasks);
+	store_exec_free(ex);
+	return (o);
+}
