@@ -22,9 +22,26 @@ struct cli_cmd {
 	const char	*args;		/* "FILE [WORKFLOW] [-i k=v]..." */
 	const char	*summary;
 	int		(*fn)(int argc, char **argv);
+	const char	*help;		/* description, options; or NULL */
 };
 
 int	 cli_main(int argc, char **argv);
+
+/*
+ * Global options, set by cli_main() before a command runs: the API
+ * base URL (--url, BORA_URL, default http://127.0.0.1:8989), the bearer
+ * token (--token, BORA_TOKEN, or NULL) and the output format (-f).
+ */
+extern const char	*cli_url;
+extern const char	*cli_token;
+extern int		 cli_fmt;
+
+/*
+ * Report a usage error of command name ("execution start"): prints
+ * "bora: <message>" and the command's usage line; returns CLI_EXIT_USAGE.
+ */
+int	 cli_usage(const char *name, const char *fmt, ...)
+	     __attribute__((format(printf, 2, 3)));
 
 /* In-process commands. */
 int	 cli_cmd_run(int, char **);		/* cli-run.c */
@@ -54,5 +71,16 @@ void	 cli_print_record(FILE *, json_t *obj);
 int	 cli_parse_kv(json_t *obj, const char *kv, char **cause);
 /* Symbol for a state: ✓ ✗ ▶ … ⏸ ○ (ASCII when not on a UTF-8 tty). */
 const char *cli_state_symbol(const char *state);
+/* Whether UTF-8 symbols are used; cli_set_utf8(-1) detects again. */
+int	 cli_utf8(void);
+void	 cli_set_utf8(int);
+/*
+ * Replace the JSON-in-string fields the API sends (input, output,
+ * params, published, result, ...) by their decoded values, in one
+ * object or in each object of an array.
+ */
+void	 cli_decode_fields(json_t *);
+/* Display width of a UTF-8 string, in characters. */
+size_t	 cli_strwidth(const char *);
 
 #endif /* CLI_H */
