@@ -342,6 +342,7 @@ engine_exec_load(struct engine *e, const char *id, char **cause)
 	def->refs++;
 	rt->wf = wf;
 	rt->tasks = xcalloc(n == 0 ? 1 : n, sizeof *rt->tasks);
+	rt->next_seq = 1;	/* seq 0 means "next" to the store */
 	for (i = 0; i < n; i++) {
 		t = xcalloc(1, sizeof *t);
 		t->row = rows[i];
