@@ -9,13 +9,15 @@
  * trip when the connection is made, together with LISTEN bora_work.
  *
  * Change sets are sent in libpq pipeline mode: BEGIN, SELECT
- * txid_current(), then per change set SAVEPOINT, its statements and
- * RELEASE, then COMMIT, all in one round trip.  A guarded statement that
- * matches no row raises (bora_guard() in the schema, SQLSTATE BG001 for
- * a failed guard, BG002 for a missing row), which aborts the rest of the
- * pipeline; the client then rolls back to that change set's savepoint and
- * sends the change sets after it again.  So a conflict costs one more
- * round trip and the common case costs one.
+ * txid_current(), every change set's statements, COMMIT, all in one
+ * round trip (several change sets share the commit).  A guarded
+ * statement that matches no row raises (bora_guard() in the schema,
+ * SQLSTATE BG001 for a failed guard, BG002 for a missing row), which
+ * aborts the rest of the pipeline.  The client then rolls back and sends
+ * the other change sets again, each inside SAVEPOINT ... RELEASE, so that
+ * a further failure is undone alone (ROLLBACK TO SAVEPOINT) and only the
+ * change sets after it are sent again.  Conflicts are rare, so the common
+ * case costs one round trip and creates no subtransactions.
  *
  * Several engines share one database.  Executions are claimed with
  * SELECT ... FOR UPDATE SKIP LOCKED and a lease whose times come from
