@@ -164,34 +164,15 @@ step_free(struct step *s)
 	memset(s, 0, sizeof *s);
 }
 
-/*
- * Commit a step.  On success, start the actions it recorded, queue the
- * tasks it made ready and tell observers.  On conflict (another engine
- * moved the execution on) the execution is dropped from memory and
- * reloaded from the store later.  Returns 0 on success.
- */
-int
-engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
+/* What a step does once committed: start actions, queue tasks, tell. */
+static void
+step_after_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 {
-	enum store_rc		 rc;
 	struct step_start	*st;
 	struct engine_done	*d;
 	struct action_ctx	 actx;
 	size_t			 i;
 
-	if (store_tx_size(s->tx) == 0) {
-		step_free(s);
-		return (0);
-	}
-	rc = store_tx_commit(e->st, s->tx);
-	if (rc != STORE_OK) {
-		log_warnx("execution %s: commit failed: %s (%s); reloading",
-		    rt->row->id, store_rc_name(rc), store_error(e->st));
-		step_free(s);
-		rt->finished = 1;	/* dropped; reloaded on next claim */
-		rt->row->owner = NULL;
-		return (-1);
-	}
 	for (i = 0; i < s->nstarts; i++) {
 		st = &s->starts[i];
 		d = xcalloc(1, sizeof *d);
@@ -222,8 +203,111 @@ engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 		engine_notify_exec(e, rt);
 	if (s->poke)
 		engine_poke(e);
+}
+
+/*
+ * A change set of this execution did not apply: another engine moved it
+ * on, or the store failed.  Forget what is in memory; the execution is
+ * given back and loaded again from its rows.
+ */
+static void
+exec_drop(struct engine *e, struct exec_rt *rt, enum store_rc rc)
+{
+	log_warnx("execution %s: commit failed: %s (%s); reloading",
+	    rt->row->id, store_rc_name(rc), store_error(e->st));
+	rt->finished = 1;
+	engine_poke(e);
+}
+
+/*
+ * Commit a step.  While the loop batches, the step waits for
+ * engine_flush(); otherwise it commits now.  On success the actions it
+ * recorded start, the tasks it made ready are queued and observers are
+ * told.  Returns 0, or -1 when the step did not apply.
+ */
+int
+engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	enum store_rc	 rc;
+
+	if (store_tx_size(s->tx) == 0) {
+		step_after_commit(e, rt, s);
+		step_free(s);
+		return (0);
+	}
+	if (e->batching) {
+		if (e->npending == e->pending_cap) {
+			e->pending_cap = e->pending_cap == 0 ? 64 :
+			    e->pending_cap * 2;
+			e->pending = xreallocarray(e->pending, e->pending_cap,
+			    sizeof *e->pending);
+		}
+		e->pending[e->npending].rt = rt;
+		e->pending[e->npending].s = *s;
+		e->npending++;
+		memset(s, 0, sizeof *s);
+		return (0);
+	}
+	rc = store_tx_commit(e->st, s->tx);
+	if (rc != STORE_OK) {
+		exec_drop(e, rt, rc);
+		step_free(s);
+		return (-1);
+	}
+	step_after_commit(e, rt, s);
 	step_free(s);
 	return (0);
+}
+
+/*
+ * Group commit: the steps queued during a turn of the loop go to the
+ * store in one transaction.  The steps of one execution are merged into
+ * one change set, so an execution moves all or nothing, and a conflict
+ * on one execution does not hold back the others.
+ */
+void
+engine_flush(struct engine *e)
+{
+	struct store_tx		**txs;
+	struct exec_rt		**rts;
+	enum store_rc		*rcs;
+	size_t			 ng = 0, i, g;
+
+	if (e->npending == 0)
+		return;
+	txs = xcalloc(e->npending, sizeof *txs);
+	rts = xcalloc(e->npending, sizeof *rts);
+	rcs = xcalloc(e->npending, sizeof *rcs);
+	for (i = 0; i < e->npending; i++) {
+		for (g = 0; g < ng; g++)
+			if (rts[g] == e->pending[i].rt)
+				break;
+		if (g == ng) {
+			rts[ng] = e->pending[i].rt;
+			txs[ng++] = store_tx_create();
+		}
+		store_tx_append(txs[g], e->pending[i].s.tx);
+	}
+	(void)store_tx_commit_many(e->st, txs, ng, rcs);
+	for (i = 0; i < e->npending; i++) {
+		for (g = 0; g < ng; g++)
+			if (rts[g] == e->pending[i].rt)
+				break;
+		if (rcs[g] == STORE_OK && !rts[g]->dropped)
+			step_after_commit(e, rts[g], &e->pending[i].s);
+		step_free(&e->pending[i].s);
+	}
+	for (g = 0; g < ng; g++) {
+		if (rcs[g] != STORE_OK && !rts[g]->dropped) {
+			rts[g]->dropped = 1;
+			exec_drop(e, rts[g], rcs[g]);
+		}
+		store_tx_free(txs[g]);
+	}
+	e->npending = 0;
+	free(txs);
+	free(rts);
+	free(rcs);
 }
 
 /* Completion of a waiting action, on the I/O thread: queue it. */

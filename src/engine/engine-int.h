@@ -80,6 +80,7 @@ struct exec_rt {
 	int64_t			 next_due;	/* earliest work due; 0 none */
 	json_t			*data_base;	/* input + context, cached */
 	int			 finished;	/* final: drop after commit */
+	int			 dropped;	/* a step failed: reload */
 	struct exec_rt		*next_loaded;	/* engine list */
 };
 
@@ -110,6 +111,11 @@ struct step {
 	size_t			 nchanged;
 	int			 exec_changed;
 	int			 poke;		/* new executions to claim */
+};
+
+struct pending_step {
+	struct exec_rt		*rt;
+	struct step		 s;
 };
 
 /* An action completion coming back from the I/O thread. */
@@ -158,6 +164,16 @@ struct engine {
 	int64_t			 last_renew;
 	int64_t			 last_claim;
 
+	/*
+	 * Group commit: while the loop runs a turn, committed steps wait
+	 * here and engine_flush() applies them in one transaction, each
+	 * execution's steps all or nothing.
+	 */
+	struct pending_step	*pending;
+	size_t			 npending;
+	size_t			 pending_cap;
+	int			 batching;
+
 	json_t			*ctx_exec;	/* execution() of the last eval */
 	json_t			*ctx_task;	/* task() of the last eval */
 
@@ -196,9 +212,12 @@ void		 engine_exec_check_done(struct engine *, struct exec_rt *,
 /* End the execution in state with info; cancels live tasks. */
 void		 engine_exec_finish(struct engine *, struct exec_rt *,
 		     const char *state, const char *info, struct step *);
-/* Commit tx for this execution; on conflict the rt is dropped. */
+/* Commit a step (or queue it while batching); on conflict the
+ * execution is dropped and reloaded from the store. */
 int		 engine_commit(struct engine *, struct exec_rt *,
 		     struct step *);
+/* Commit the queued steps together. */
+void		 engine_flush(struct engine *);
 /* The data table _ for a task (new reference). */
 json_t		*engine_task_data(struct exec_rt *, struct task_rt *,
 		     size_t item);

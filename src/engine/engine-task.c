@@ -55,6 +55,8 @@ static void	 step_changed(struct step *, struct task_rt *);
 static void	 step_ready(struct step *, struct task_rt *);
 static void	 task_reverse_next(struct engine *, struct exec_rt *,
 		     struct step *);
+static int	 task_lock_wait(struct engine *, struct exec_rt *,
+		     struct task_rt *, struct step *);
 
 /* Free a task's runtime (the row too). */
 void
@@ -395,6 +397,68 @@ task_items_prepare(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	return (0);
 }
 
+/*
+ * Named locks: a task with "lock: NAME" takes NAME for its execution
+ * before it starts, and waits (RUNNING_DELAYED, checked again every
+ * LOCK_POLL_MS) while another execution holds it.  Locks are released
+ * when the execution ends, whatever its end state.  Returns 0 when the
+ * task may start (the acquisition is in the step), 1 when it waits or
+ * failed.
+ */
+#define LOCK_POLL_MS	500
+
+static int
+task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    struct step *s)
+{
+	struct expr_ctx	 ctx;
+	json_t		*data, *v;
+	char		*err = NULL, *info, *owner = NULL;
+	const char	*name;
+
+	data = engine_task_data(rt, t, 0);
+	engine_expr_ctx(e, rt, t, data, &ctx);
+	v = expr_eval(e->ex, t->spec->lock, &ctx, &err);
+	json_decref(data);
+	if (v == NULL || !json_is_string(v) ||
+	    json_string_length(v) == 0) {
+		info = v == NULL ? task_expr_error(t, "lock", err) :
+		    task_expr_error(t, "lock", "expected a non-empty string");
+		free(err);
+		json_decref(v);
+		engine_task_fail(e, rt, t, info, s);
+		free(info);
+		return (1);
+	}
+	name = json_string_value(v);
+	if (store_lock_owner(e->st, name, &owner) == STORE_OK &&
+	    strcmp(owner, rt->row->id) != 0) {
+		if (!json_is_true(json_object_get(t->row->runtime,
+		    "lock_wait")))
+			engine_event(rt, t, s, "info", 0, "task %s waits for "
+			    "lock '%s' held by execution %s", t->row->name,
+			    name, owner);
+		json_object_set_new(t->row->runtime, "lock_wait",
+		    json_true());
+		task_set_state(t, ST_DELAYED, NULL, s);
+		store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
+		engine_add_work(e, rt, s, WK_RUN, t->row->id, LOCK_POLL_MS,
+		    NULL);
+		free(owner);
+		json_decref(v);
+		return (1);
+	}
+	free(owner);
+	store_tx_lock_acquire(s->tx, name, rt->row->id);
+	json_object_set_new(t->row->runtime, "lock", json_string(name));
+	json_object_del(t->row->runtime, "lock_wait");
+	store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
+	engine_event(rt, t, s, "info", 0, "task %s holds lock '%s'",
+	    t->row->name, name);
+	json_decref(v);
+	return (0);
+}
+
 /* Number of items of the current attempt (1 for a plain task). */
 static size_t
 task_count(struct task_rt *t)
@@ -419,6 +483,9 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 		return;
 	memset(&s, 0, sizeof s);
 	s.tx = store_tx_create();
+	if (t->done == NULL && t->attempt == 0 && t->spec->lock != NULL &&
+	    task_lock_wait(e, rt, t, &s) != 0)
+		goto commit;
 	if (t->done == NULL) {
 		if (task_items_prepare(e, rt, t, &cause) != 0) {
 			engine_task_fail(e, rt, t, cause, &s);

@@ -341,7 +341,8 @@ watch_scan(struct watch *w, int force)
 			f->order = 2;
 		}
 	}
-	qsort(found, nfound, sizeof *found, watch_found_cmp);
+	if (nfound > 0)
+		qsort(found, nfound, sizeof *found, watch_found_cmp);
 
 	pthread_mutex_lock(&w->mtx);
 	for (i = 0; i < w->nfiles; i++)

@@ -169,6 +169,7 @@ engine_close(struct engine *e)
 	while (e->loaded != NULL)
 		engine_exec_unload(e, e->loaded);
 	engine_defs_free(e);
+	free(e->pending);
 	json_decref(e->ctx_exec);
 	json_decref(e->ctx_task);
 	expr_free(e->ex);
@@ -315,6 +316,8 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 
 	if (store_wait(e->st, 0) > 0)
 		poked = 1;
+	/* Steps of this turn commit together (engine_flush). */
+	e->batching = 1;
 	if (poked || mono - e->last_claim >= e->cfg.poll_ms) {
 		e->last_claim = mono;
 		engine_claim(e);
@@ -322,6 +325,7 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 			for (rt = e->loaded; rt != NULL; rt = rt->next_loaded)
 				rt->next_due = 1;
 		}
+		engine_flush(e);
 	}
 	for (; d != NULL; d = next) {
 		next = d->next;
@@ -330,15 +334,21 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 		free(d);
 		did = 1;
 	}
-	did |= engine_run_ready(e);
+	engine_flush(e);
 	now = time_now_ms();
 	for (rt = e->loaded; rt != NULL; rt = rt->next_loaded) {
 		if (!rt->finished && rt->next_due != 0 && rt->next_due <= now) {
 			engine_exec_work(e, rt);
 			did = 1;
-			did |= engine_run_ready(e);
 		}
 	}
+	engine_flush(e);
+	/* Ready tasks, turn after turn, until nothing more is ready. */
+	while (engine_run_ready(e)) {
+		did = 1;
+		engine_flush(e);
+	}
+	e->batching = 0;
 	for (rt = e->loaded; rt != NULL; rt = rnext) {
 		rnext = rt->next_loaded;
 		if (rt->finished)

@@ -336,8 +336,10 @@ static const char *const pg_sql[PG_NSTMTS] = {
 	    "FOR UPDATE SKIP LOCKED) RETURNING id",
 	[PG_EXEC_RENEW] = "UPDATE executions SET lease_until = "
 	    "bora_now_ms() + $2::bigint WHERE owner = $1",
+	/* A running execution given back is claimed again at once. */
 	[PG_EXEC_RELEASE] = "UPDATE executions SET owner = NULL, "
-	    "lease_until = bora_now_ms() WHERE id = $1 AND owner = $2",
+	    "lease_until = CASE WHEN state = 'RUNNING' THEN 0 ELSE "
+	    "bora_now_ms() END WHERE id = $1 AND owner = $2",
 	[PG_WORK_DUE] = "SELECT " WORK_COLS " FROM work WHERE "
 	    "execution_id = $1 AND due_at <= $2 ORDER BY due_at, id",
 	[PG_WORK_LOAD] = "SELECT " WORK_COLS " FROM work WHERE "

@@ -2191,8 +2191,13 @@ sl_exec_release(struct store *s, const char *id, const char *owner)
 	enum store_rc		 rc;
 	int			 changes = 0;
 
+	/*
+	 * A running execution given back is claimed again at once (as if
+	 * never claimed); a paused one only when work comes for it.
+	 */
 	st = sl_prepare(sl, "UPDATE executions SET owner = NULL, "
-	    "lease_until = ?1 WHERE id = ?2 AND owner = ?3");
+	    "lease_until = CASE WHEN state = 'RUNNING' THEN 0 ELSE ?1 END "
+	    "WHERE id = ?2 AND owner = ?3");
 	if (st == NULL)
 		return (STORE_ERROR);
 	sqlite3_bind_int64(st, 1, time_now_ms());

@@ -429,6 +429,24 @@ store_tx_size(const struct store_tx *tx)
 	return (tx->n);
 }
 
+/*
+ * Move every operation of src to the end of dst, in order; src is left
+ * empty.  Several steps of one execution then commit all or nothing.
+ */
+void
+store_tx_append(struct store_tx *dst, struct store_tx *src)
+{
+	if (src->n == 0)
+		return;
+	if (dst->n + src->n > dst->cap) {
+		dst->cap = dst->n + src->n;
+		dst->ops = xreallocarray(dst->ops, dst->cap, sizeof *dst->ops);
+	}
+	memcpy(dst->ops + dst->n, src->ops, src->n * sizeof *src->ops);
+	dst->n += src->n;
+	src->n = 0;
+}
+
 /* Append a zeroed operation of a kind. */
 static struct store_op *
 store_tx_add(struct store_tx *tx, enum store_op_kind kind)

@@ -210,6 +210,8 @@ struct store_tx	*store_tx_create(void);
 void		 store_tx_free(struct store_tx *);
 /* Number of operations recorded. */
 size_t		 store_tx_size(const struct store_tx *);
+/* Move src's operations to the end of dst (src is left empty). */
+void		 store_tx_append(struct store_tx *dst, struct store_tx *src);
 
 /* owner and lease_until are written as given: an execution inserted
  * with an owner must carry its lease_until (db now + lease). */

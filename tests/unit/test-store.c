@@ -874,7 +874,17 @@ test_leases_claim_renew_release_takeover(void **state)
 
 	uuid_make(a);
 	uuid_make(b);
+	/* A running execution given back is claimed again at once. */
 	e = make_exec(ST_RUNNING);
+	insert_exec(s, e);
+	assert_true(claimed(s, a, 60000, e->id));
+	assert_int_equal(store_exec_release(s, e->id, a), STORE_OK);
+	assert_true(claimed(s, b, 60000, e->id));
+	assert_int_equal(store_exec_release(s, e->id, b), STORE_OK);
+	store_exec_free(e);
+
+	/* A paused one waits for work; that is what follows. */
+	e = make_exec(ST_PAUSED);
 	insert_exec(s, e);
 	done = make_exec(ST_SUCCESS);
 	insert_exec(s, done);
