@@ -192,6 +192,20 @@ step_after_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 		actx.callback_url = e->callback_base[0] != '\0' ?
 		    e->callback_base : NULL;
 		actx.expr = NULL;
+		if (st->entry->kind == ACTION_ASYNC) {
+			/*
+			 * An async action calls back only on failure; its
+			 * result comes as WK_RESULT.  Keep the record so it
+			 * is freed either way.
+			 */
+			pthread_mutex_lock(&e->inbox_mtx);
+			d->async_next = e->async;
+			if (e->async != NULL)
+				e->async->async_prev = d;
+			e->async = d;
+			d->in_async = 1;
+			pthread_mutex_unlock(&e->inbox_mtx);
+		}
 		st->entry->run(st->entry, st->input, &actx, e->io,
 		    exec_action_done, d);
 	}
@@ -216,7 +230,22 @@ exec_drop(struct engine *e, struct exec_rt *rt, enum store_rc rc)
 	log_warnx("execution %s: commit failed: %s (%s); reloading",
 	    rt->row->id, store_rc_name(rc), store_error(e->st));
 	rt->finished = 1;
+	engine_locks_forget(e, rt->row->id);
 	engine_poke(e);
+}
+
+/* Forget the locks this engine took for an execution. */
+void
+engine_locks_forget(struct engine *e, const char *exec_id)
+{
+	const char	*key;
+	json_t		*v;
+	void		*tmp;
+
+	json_object_foreach_safe(e->locks, tmp, key, v) {
+		if (strcmp(json_string_value(v), exec_id) == 0)
+			json_object_del(e->locks, key);
+	}
 }
 
 /*
@@ -310,6 +339,39 @@ engine_flush(struct engine *e)
 	free(rcs);
 }
 
+/* Take an async action's record off the list (inbox_mtx held). */
+void
+engine_async_unlink(struct engine *e, struct engine_done *d)
+{
+	if (!d->in_async)
+		return;
+	if (d->async_prev != NULL)
+		d->async_prev->async_next = d->async_next;
+	else
+		e->async = d->async_next;
+	if (d->async_next != NULL)
+		d->async_next->async_prev = d->async_prev;
+	d->async_prev = d->async_next = NULL;
+	d->in_async = 0;
+}
+
+/* Forget the record of an async action whose result came (WK_RESULT). */
+static void
+engine_async_forget(struct engine *e, const char *action_id)
+{
+	struct engine_done	*d;
+
+	pthread_mutex_lock(&e->inbox_mtx);
+	for (d = e->async; d != NULL; d = d->async_next) {
+		if (strcmp(d->action_id, action_id) == 0) {
+			engine_async_unlink(e, d);
+			free(d);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
 /* Completion of a waiting action, on the I/O thread: queue it. */
 static void
 exec_action_done(void *arg, int ok, json_t *result)
@@ -317,9 +379,10 @@ exec_action_done(void *arg, int ok, json_t *result)
 	struct engine_done	*d = arg;
 	struct engine		*e = d->engine;
 
+	pthread_mutex_lock(&e->inbox_mtx);
 	d->ok = ok;
 	d->result = result;
-	pthread_mutex_lock(&e->inbox_mtx);
+	engine_async_unlink(e, d);
 	if (e->inbox_tail != NULL)
 		e->inbox_tail->next = d;
 	else
@@ -685,6 +748,7 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 			d.ok = state != NULL && strcmp(state, ST_SUCCESS) == 0;
 			d.result = json_object_get(p, "output");
 			d.engine = e;
+			engine_async_forget(e, a->id);
 			store_action_free(a);
 			/* the work row goes with this step */
 			engine_commit(e, rt, s);
@@ -813,7 +877,13 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 		free(cause);
 		cause = NULL;
 		lost = 0;
-		if (engine_task_items_rebuild(e, rt, t, acts, n,
+		if (n == 0 && json_array_size(json_object_get(t->row->runtime,
+		    "children")) == 0) {
+			/* Nothing started yet: start afresh (lock, items). */
+			s.ready = xreallocarray(s.ready, s.nready + 1,
+			    sizeof *s.ready);
+			s.ready[s.nready++] = t;
+		} else if (engine_task_items_rebuild(e, rt, t, acts, n,
 		    &cause) != 0) {
 			engine_task_fail(e, rt, t, cause, &s);
 			free(cause);
@@ -886,8 +956,19 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 			s.ready[s.nready++] = t;
 		}
 	}
-	if (!rt->finished && rt->ntasks > 0)
-		engine_exec_check_done(e, rt, &s);
+	/* Completion is decided here only when no work is pending (a rerun
+	 * or a result may be queued for a task that looks finished). */
+	if (!rt->finished && rt->ntasks > 0) {
+		struct store_work	**w = NULL;
+		size_t			 nw = 0;
+
+		if (store_work_load(e->st, rt->row->id, &w, &nw) == STORE_OK &&
+		    nw == 0)
+			engine_exec_check_done(e, rt, &s);
+		for (k = 0; k < nw; k++)
+			store_work_free(w[k]);
+		free(w);
+	}
 	engine_commit(e, rt, &s);
 }
 
@@ -1052,6 +1133,7 @@ engine_exec_finish(struct engine *e, struct exec_rt *rt, const char *state,
 	    SF_OUTPUT, expect);
 	free(expect);
 	store_tx_lock_release_all(s->tx, rt->row->id);
+	engine_locks_forget(e, rt->row->id);
 	engine_event(rt, NULL, s, strcmp(state, ST_SUCCESS) == 0 ? "info" :
 	    "error", 1, "workflow %s ended %s%s%s", rt->wf->name, state,
 	    info != NULL ? ": " : "", info != NULL ? info : "");

@@ -113,6 +113,12 @@ struct step {
 	int			 poke;		/* new executions to claim */
 };
 
+/* A task to run in this turn of the loop. */
+struct ready_ent {
+	char			 exec_id[UUID_STRLEN];
+	char			 task_id[UUID_STRLEN];
+};
+
 struct pending_step {
 	struct exec_rt		*rt;
 	struct step		 s;
@@ -130,6 +136,9 @@ struct engine_done {
 	struct engine		*engine;
 	const struct dsl_action	*adhoc;		/* output transform */
 	struct engine_def	*adhoc_def;
+	int			 in_async;	/* on engine->async */
+	struct engine_done	*async_prev;
+	struct engine_done	*async_next;
 	int			 sync_phase;	/* inside run() */
 	int			 sync_called;	/* done came inside run() */
 	struct engine_done	*next;
@@ -156,6 +165,7 @@ struct engine {
 	pthread_cond_t		 inbox_cond;
 	struct engine_done	*inbox;
 	struct engine_done	*inbox_tail;
+	struct engine_done	*async;		/* async actions awaiting */
 	int			 poked;
 
 	pthread_t		 thread;
@@ -169,11 +179,17 @@ struct engine {
 	 * here and engine_flush() applies them in one transaction, each
 	 * execution's steps all or nothing.
 	 */
+	struct ready_ent	*ready_q;	/* loop thread only */
+	size_t			 ready_n;
+	size_t			 ready_cap;
+	size_t			 ready_head;
+
 	struct pending_step	*pending;
 	size_t			 npending;
 	size_t			 pending_cap;
 	int			 batching;
 
+	json_t			*locks;		/* lock name -> execution id */
 	json_t			*ctx_exec;	/* execution() of the last eval */
 	json_t			*ctx_task;	/* task() of the last eval */
 
@@ -202,6 +218,8 @@ struct exec_rt	*engine_exec_load(struct engine *, const char *id,
 		     char **cause);
 void		 engine_exec_unload(struct engine *, struct exec_rt *);
 void		 engine_exec_done_one(struct engine *, struct engine_done *);
+void		 engine_async_unlink(struct engine *, struct engine_done *);
+void		 engine_locks_forget(struct engine *, const char *exec_id);
 /* Process due work of a loaded execution. */
 void		 engine_exec_work(struct engine *, struct exec_rt *);
 /* Resume an execution loaded after a crash or takeover. */

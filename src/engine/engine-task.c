@@ -431,8 +431,13 @@ task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		return (1);
 	}
 	name = json_string_value(v);
-	if (store_lock_owner(e->st, name, &owner) == STORE_OK &&
-	    strcmp(owner, rt->row->id) != 0) {
+	/* Locks taken by this engine in steps not yet committed count. */
+	if (json_object_get(e->locks, name) != NULL)
+		owner = xstrdup(json_string_value(json_object_get(e->locks,
+		    name)));
+	else if (store_lock_owner(e->st, name, &owner) != STORE_OK)
+		owner = NULL;
+	if (owner != NULL && strcmp(owner, rt->row->id) != 0) {
 		if (!json_is_true(json_object_get(t->row->runtime,
 		    "lock_wait")))
 			engine_event(rt, t, s, "info", 0, "task %s waits for "
@@ -450,6 +455,7 @@ task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	}
 	free(owner);
 	store_tx_lock_acquire(s->tx, name, rt->row->id);
+	json_object_set_new(e->locks, name, json_string(rt->row->id));
 	json_object_set_new(t->row->runtime, "lock", json_string(name));
 	json_object_del(t->row->runtime, "lock_wait");
 	store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);

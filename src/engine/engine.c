@@ -17,15 +17,6 @@
 
 #include "engine/engine-int.h"
 
-struct ready_ent {
-	char	 exec_id[UUID_STRLEN];
-	char	 task_id[UUID_STRLEN];
-};
-
-static struct ready_ent	*ready_q;	/* loop thread only */
-static size_t		 ready_n, ready_cap, ready_head;
-static pthread_mutex_t	 ready_mtx = PTHREAD_MUTEX_INITIALIZER;
-
 static void	*engine_thread(void *);
 
 /* Wake the loop (from any thread). */
@@ -42,16 +33,14 @@ engine_poke(struct engine *e)
 void
 engine_ready_push(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 {
-	(void)e;
-	pthread_mutex_lock(&ready_mtx);
-	if (ready_n == ready_cap) {
-		ready_cap = ready_cap == 0 ? 64 : ready_cap * 2;
-		ready_q = xreallocarray(ready_q, ready_cap, sizeof *ready_q);
+	if (e->ready_n == e->ready_cap) {
+		e->ready_cap = e->ready_cap == 0 ? 64 : e->ready_cap * 2;
+		e->ready_q = xreallocarray(e->ready_q, e->ready_cap,
+		    sizeof *e->ready_q);
 	}
-	memcpy(ready_q[ready_n].exec_id, rt->row->id, UUID_STRLEN);
-	memcpy(ready_q[ready_n].task_id, t->row->id, UUID_STRLEN);
-	ready_n++;
-	pthread_mutex_unlock(&ready_mtx);
+	memcpy(e->ready_q[e->ready_n].exec_id, rt->row->id, UUID_STRLEN);
+	memcpy(e->ready_q[e->ready_n].task_id, t->row->id, UUID_STRLEN);
+	e->ready_n++;
 }
 
 void
@@ -117,6 +106,7 @@ engine_open(const struct engine_config *cfg, char **cause)
 		snprintf(e->id, sizeof e->id, "%.40s:%ld:%04x", host,
 		    (long)getpid(), (unsigned)(time_mono_ms() & 0xffff));
 	}
+	e->locks = json_object();
 	pthread_mutex_init(&e->api_mtx, NULL);
 	pthread_mutex_init(&e->inbox_mtx, NULL);
 	pthread_cond_init(&e->inbox_cond, NULL);
@@ -166,10 +156,15 @@ engine_close(struct engine *e)
 		free(d);
 	}
 	e->inbox = e->inbox_tail = NULL;
+	while ((d = e->async) != NULL) {
+		engine_async_unlink(e, d);
+		free(d);
+	}
 	while (e->loaded != NULL)
 		engine_exec_unload(e, e->loaded);
 	engine_defs_free(e);
 	free(e->pending);
+	json_decref(e->locks);
 	json_decref(e->ctx_exec);
 	json_decref(e->ctx_task);
 	expr_free(e->ex);
@@ -178,11 +173,7 @@ engine_close(struct engine *e)
 		store_close(e->api_st);
 	if (e->st != NULL)
 		store_close(e->st);
-	pthread_mutex_lock(&ready_mtx);
-	free(ready_q);
-	ready_q = NULL;
-	ready_n = ready_cap = ready_head = 0;
-	pthread_mutex_unlock(&ready_mtx);
+	free(e->ready_q);
 	pthread_mutex_destroy(&e->api_mtx);
 	pthread_mutex_destroy(&e->inbox_mtx);
 	pthread_cond_destroy(&e->inbox_cond);
@@ -274,14 +265,11 @@ engine_run_ready(struct engine *e)
 	int			 did = 0;
 
 	for (;;) {
-		pthread_mutex_lock(&ready_mtx);
-		if (ready_head >= ready_n) {
-			ready_head = ready_n = 0;
-			pthread_mutex_unlock(&ready_mtx);
+		if (e->ready_head >= e->ready_n) {
+			e->ready_head = e->ready_n = 0;
 			break;
 		}
-		r = ready_q[ready_head++];
-		pthread_mutex_unlock(&ready_mtx);
+		r = e->ready_q[e->ready_head++];
 		did = 1;
 		if ((rt = engine_exec_find(e, r.exec_id)) == NULL ||
 		    rt->finished)

@@ -569,6 +569,32 @@ test_lease_takeover(void **state)
 	assert_int_equal(store_exec_release(s, "e1", "b"), STORE_CONFLICT);
 	assert_int_equal(store_exec_release(s, "e1", "a"), STORE_OK);
 
+	/* A running execution given back is claimed again at once. */
+	assert_int_equal(store_exec_claim(s, "b", 60000, 0, &ids, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	free(ids[0]);
+	free(ids);
+	assert_int_equal(store_exec_release(s, "e1", "b"), STORE_OK);
+	{
+		/* A paused one waits for work: the rest of this test. */
+		struct store_tx		*ptx = store_tx_create();
+		struct store_exec	 pe;
+
+		memset(&pe, 0, sizeof pe);
+		snprintf(pe.id, sizeof pe.id, "e1");
+		pe.state = (char *)ST_PAUSED;
+		store_tx_exec_update(ptx, &pe, SF_STATE, NULL);
+		assert_int_equal(store_tx_commit(s, ptx), STORE_OK);
+		store_tx_free(ptx);
+		assert_int_equal(store_exec_claim(s, "a", 60000, 0, &ids,
+		    &n), STORE_OK);
+		assert_int_equal(n, 1);
+		free(ids[0]);
+		free(ids);
+		assert_int_equal(store_exec_release(s, "e1", "a"), STORE_OK);
+	}
+
 	/* Released with nothing due: nobody claims it. */
 	assert_int_equal(store_exec_claim(s, "b", 60000, 0, &ids, &n),
 	    STORE_OK);
