@@ -383,13 +383,20 @@ exec_action_done(void *arg, int ok, json_t *result)
 	d->ok = ok;
 	d->result = result;
 	engine_async_unlink(e, d);
+	engine_inbox_push(e, d);
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
+/* Queue a completion for the loop and wake it (inbox_mtx held). */
+void
+engine_inbox_push(struct engine *e, struct engine_done *d)
+{
 	if (e->inbox_tail != NULL)
 		e->inbox_tail->next = d;
 	else
 		e->inbox = d;
 	e->inbox_tail = d;
 	pthread_cond_signal(&e->inbox_cond);
-	pthread_mutex_unlock(&e->inbox_mtx);
 }
 
 /* Handle one completion from the inbox on the loop thread. */
@@ -417,27 +424,11 @@ engine_exec_done_one(struct engine *e, struct engine_done *d)
 		store_tx_free(tx);
 		return;
 	}
-	res = d->result;
-	if (d->adhoc != NULL && d->adhoc->output != NULL && ok) {
-		struct expr_ctx	 ctx;
-		char		*err = NULL;
-		json_t		*v;
-
-		engine_expr_ctx(e, rt, t, res, &ctx);
-		if ((v = expr_eval(e->ex, d->adhoc->output, &ctx,
-		    &err)) == NULL) {
-			ok = 0;
-			v = json_sprintf("action '%s', output: %s",
-			    d->adhoc->name, err);
-			free(err);
-		}
-		engine_task_done(e, rt, t, d->attempt, d->item < 0 ? 0 :
-		    d->item, d->action_id, ok, v);
-		json_decref(v);
-		return;
-	}
+	res = engine_adhoc_output(e, rt, t, d->adhoc, d->result != NULL ?
+	    d->result : json_null(), &ok);
 	engine_task_done(e, rt, t, d->attempt, d->item, d->action_id, ok,
-	    res != NULL ? res : json_null());
+	    res);
+	json_decref(res);
 }
 
 /*

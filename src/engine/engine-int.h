@@ -219,6 +219,7 @@ struct exec_rt	*engine_exec_load(struct engine *, const char *id,
 void		 engine_exec_unload(struct engine *, struct exec_rt *);
 void		 engine_exec_done_one(struct engine *, struct engine_done *);
 void		 engine_async_unlink(struct engine *, struct engine_done *);
+void		 engine_inbox_push(struct engine *, struct engine_done *);
 void		 engine_locks_forget(struct engine *, const char *exec_id);
 /* Process due work of a loaded execution. */
 void		 engine_exec_work(struct engine *, struct exec_rt *);
@@ -271,6 +272,9 @@ void		 engine_task_fail(struct engine *, struct exec_rt *,
 void		 engine_task_join_check(struct engine *, struct exec_rt *,
 		     struct step *);
 void		 engine_task_rt_free(struct task_rt *);
+json_t		*engine_adhoc_output(struct engine *, struct exec_rt *,
+		     struct task_rt *, const struct dsl_action *, json_t *result,
+		     int *ok);
 int		 engine_task_reverse_start(struct engine *, struct exec_rt *,
 		     const char *target, struct step *, char **cause);
 size_t		 engine_task_count(struct task_rt *);

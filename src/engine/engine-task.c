@@ -553,17 +553,10 @@ inline_done(void *arg, int ok, json_t *result)
 	pthread_mutex_lock(&e->inbox_mtx);
 	d->ok = ok;
 	d->result = result;
-	if (d->sync_phase) {
+	if (d->sync_phase)
 		d->sync_called = 1;
-		pthread_mutex_unlock(&e->inbox_mtx);
-		return;
-	}
-	if (e->inbox_tail != NULL)
-		e->inbox_tail->next = d;
 	else
-		e->inbox = d;
-	e->inbox_tail = d;
-	pthread_cond_signal(&e->inbox_cond);
+		engine_inbox_push(e, d);
 	pthread_mutex_unlock(&e->inbox_mtx);
 }
 
@@ -677,8 +670,8 @@ task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 }
 
 /* Apply an ad-hoc action's output template to its base result. */
-static json_t *
-task_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+json_t *
+engine_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
     const struct dsl_action *a, json_t *result, int *ok)
 {
 	struct expr_ctx	 ctx;
@@ -897,7 +890,7 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		ok = d->ok;
 		result = d->result;
 		free(d);
-		out = task_adhoc_output(e, rt, t, adhoc, result, &ok);
+		out = engine_adhoc_output(e, rt, t, adhoc, result, &ok);
 		a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
 		a.output = result;
 		if (!ok)
