@@ -649,6 +649,35 @@ exec_rerun(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	s->changed[s->nchanged++] = t;
 }
 
+/*
+ * Close the action executions of a task still RUNNING (the task timed
+ * out or was cancelled): their late results are ignored, and nothing is
+ * left RUNNING.  Async actions waiting for a callback are closed too.
+ */
+void
+engine_task_close_actions(struct engine *e, struct task_rt *t,
+    const char *state, const char *info, struct step *s)
+{
+	struct store_action	**acts = NULL;
+	struct store_action	 a;
+	size_t			 n = 0, i;
+
+	if (store_actions_load(e->st, t->row->id, &acts, &n) != STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (strcmp(acts[i]->state, ST_RUNNING) == 0) {
+			a = *acts[i];
+			a.state = (char *)state;
+			a.state_info = (char *)info;
+			a.updated_at = time_now_ms();
+			store_tx_action_update(s->tx, &a, SF_STATE |
+			    SF_STATE_INFO, ST_RUNNING);
+		}
+		store_action_free(acts[i]);
+	}
+	free(acts);
+}
+
 /* Handle one due work row (the step deletes it). */
 static void
 exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
@@ -713,6 +742,7 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 		tmo = json_number_value(json_object_get(p, "timeout"));
 		xasprintf(&msg, "Task timed out [timeout(s)=%g].", tmo);
 		t->cancelled = 1;
+		engine_task_close_actions(e, t, ST_ERROR, msg, s);
 		engine_task_fail(e, rt, t, msg, s);
 		free(msg);
 	} else if (strcmp(w->kind, WK_RESULT) == 0) {
@@ -1089,6 +1119,9 @@ engine_exec_finish(struct engine *e, struct exec_rt *rt, const char *state,
 		store_tx_task_update(s->tx, t->row, SF_STATE | SF_FINISHED,
 		    expect);
 		store_tx_work_delete_task(s->tx, t->row->id);
+		if (strcmp(expect, ST_RUNNING) == 0)
+			engine_task_close_actions(e, t, ST_CANCELLED,
+			    "the execution ended", s);
 		free(expect);
 		/* Children of a cancelled task are cancelled too. */
 		v = json_object_get(t->row->runtime, "children");

@@ -221,6 +221,8 @@ void		 engine_exec_done_one(struct engine *, struct engine_done *);
 void		 engine_async_unlink(struct engine *, struct engine_done *);
 void		 engine_inbox_push(struct engine *, struct engine_done *);
 void		 engine_locks_forget(struct engine *, const char *exec_id);
+void		 engine_task_close_actions(struct engine *, struct task_rt *,
+		     const char *state, const char *info, struct step *);
 /* Process due work of a loaded execution. */
 void		 engine_exec_work(struct engine *, struct exec_rt *);
 /* Resume an execution loaded after a crash or takeover. */

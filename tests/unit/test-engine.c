@@ -338,6 +338,56 @@ test_retry(void **state)
 	json_decref(o);
 }
 
+/* Nothing stays RUNNING: a timeout closes the action it interrupts,
+ * and an execution cancelled mid-action closes its actions too. */
+static void
+test_timeout_closes_actions(void **state)
+{
+	struct engine		*e = *state;
+	struct store_action	**acts;
+	char			 id[UUID_STRLEN], st[32], *cause = NULL;
+	json_t			*o, *t;
+	size_t			 n;
+
+	load(e, "version: '2.0'\n"
+	    "slow_wf:\n"
+	    "  tasks:\n"
+	    "    slow:\n"
+	    "      action: std.sleep seconds=30\n"
+	    "      timeout: 0.2\n");
+	start(e, "slow_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	t = task_must(o, "slow");
+	assert_contains(jstr(t, "state_info"), "timed out");
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 1);
+	assert_string_equal(acts[0]->state, "ERROR");
+	assert_contains(acts[0]->state_info, "timed out");
+	actions_free(acts, n);
+	json_decref(o);
+
+	load(e, "version: '2.0'\n"
+	    "wait_wf:\n"
+	    "  tasks:\n"
+	    "    hold:\n"
+	    "      action: std.async_noop\n");
+	start(e, "wait_wf", NULL, id);
+	assert_int_equal(run(e, id, 200, st, sizeof st), STORE_UNAVAILABLE);
+	assert_string_equal(st, "RUNNING");
+	assert_int_equal(engine_exec_set_state(e, id, "CANCELLED", "enough",
+	    &cause), STORE_OK);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "CANCELLED");
+	t = task_must(o, "hold");
+	assert_string_equal(jstr(t, "state"), "CANCELLED");
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 1);
+	assert_string_equal(acts[0]->state, "CANCELLED");
+	actions_free(acts, n);
+	json_decref(o);
+}
+
 /* with-items: one result per item, in item order, even when the items
  * finish out of order. */
 static void
@@ -993,6 +1043,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_publish_error, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_closes_actions,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_with_items, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_join, setup, teardown),
