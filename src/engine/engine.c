@@ -395,6 +395,35 @@ engine_thread(void *arg)
 	return (NULL);
 }
 
+/*
+ * At start, executions left by a dead engine on this host (kill -9, a
+ * crash) are taken over at once instead of after their lease expires.
+ */
+static void
+engine_takeover_dead(struct engine *e)
+{
+	struct store_filter	 f;
+	struct store_query	 q;
+	struct store_exec	**rows = NULL;
+	size_t			 n = 0, i;
+
+	memset(&f, 0, sizeof f);
+	f.field = "state";
+	f.op = "in";
+	f.value = ST_RUNNING "," ST_PAUSED;
+	memset(&q, 0, sizeof q);
+	q.filters = &f;
+	q.nfilters = 1;
+	if (store_exec_list(e->st, &q, &rows, &n) != STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (rows[i]->owner != NULL && engine_owner_dead(rows[i]->owner))
+			(void)engine_takeover(e, rows[i]->id);
+		store_exec_free(rows[i]);
+	}
+	free(rows);
+}
+
 int
 engine_start(struct engine *e, char **cause)
 {
@@ -404,6 +433,8 @@ engine_start(struct engine *e, char **cause)
 		return (-1);
 	}
 	e->stopping = 0;
+	if (e->cfg.resume)
+		engine_takeover_dead(e);
 	if (pthread_create(&e->thread, NULL, engine_thread, e) != 0) {
 		xasprintf(cause, "pthread_create: %s", strerror(errno));
 		return (-1);
