@@ -278,6 +278,13 @@ engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 		return (0);
 	}
 	rc = store_tx_commit(e->st, s->tx);
+	if (rc == STORE_UNAVAILABLE) {
+		/* Retried by the next flush; see engine_flush(). */
+		e->batching = 1;
+		rc = engine_commit(e, rt, s) == 0 ? STORE_OK : STORE_ERROR;
+		e->batching = 0;
+		return (rc == STORE_OK ? 0 : -1);
+	}
 	if (rc != STORE_OK) {
 		exec_drop(e, rt, rc);
 		step_free(s);
@@ -300,7 +307,7 @@ engine_flush(struct engine *e)
 	struct store_tx		**txs;
 	struct exec_rt		**rts;
 	enum store_rc		*rcs;
-	size_t			 ng = 0, i, g;
+	size_t			 ng = 0, i, g, kept;
 
 	if (e->npending == 0)
 		return;
@@ -318,22 +325,42 @@ engine_flush(struct engine *e)
 		store_tx_append(txs[g], e->pending[i].s.tx);
 	}
 	(void)store_tx_commit_many(e->st, txs, ng, rcs);
+	/*
+	 * Unavailable means nothing applied (the store resolves a commit
+	 * whose outcome was lost): the steps stay queued, in order, and go
+	 * again with the next flush.  The execution stays in memory, so its
+	 * actions in flight are not mistaken for interrupted ones.
+	 */
+	kept = 0;
 	for (i = 0; i < e->npending; i++) {
 		for (g = 0; g < ng; g++)
 			if (rts[g] == e->pending[i].rt)
 				break;
+		if (rcs[g] == STORE_UNAVAILABLE && !rts[g]->dropped) {
+			if (txs[g] != NULL) {
+				/* The merged change set rides on the first. */
+				store_tx_free(e->pending[i].s.tx);
+				e->pending[i].s.tx = txs[g];
+				txs[g] = NULL;
+			}
+			e->pending[kept++] = e->pending[i];
+			continue;
+		}
 		if (rcs[g] == STORE_OK && !rts[g]->dropped)
 			step_after_commit(e, rts[g], &e->pending[i].s);
 		step_free(&e->pending[i].s);
 	}
 	for (g = 0; g < ng; g++) {
-		if (rcs[g] != STORE_OK && !rts[g]->dropped) {
+		if (rcs[g] != STORE_OK && rcs[g] != STORE_UNAVAILABLE &&
+		    !rts[g]->dropped) {
 			rts[g]->dropped = 1;
 			exec_drop(e, rts[g], rcs[g]);
 		}
 		store_tx_free(txs[g]);
 	}
-	e->npending = 0;
+	if (kept > 0 && kept != e->npending)
+		log_debug("store unavailable: %zu steps wait", kept);
+	e->npending = kept;
 	free(txs);
 	free(rts);
 	free(rcs);
@@ -835,9 +862,17 @@ engine_exec_work(struct engine *e, struct exec_rt *rt)
 	size_t			 n = 0, i;
 	int64_t			 now = time_now_ms(), next;
 
-	if (store_work_due(e->st, rt->row->id, now, &w, &n) != STORE_OK)
+	/* One read: what is due runs now, the rest sets the next due. */
+	if (store_work_load(e->st, rt->row->id, &w, &n) != STORE_OK)
 		return;
-	for (i = 0; i < n && !rt->finished; i++) {
+	rt->next_due = 0;
+	for (i = 0; i < n; i++) {
+		if (w[i]->due_at > now || rt->finished) {
+			next = w[i]->due_at;
+			if (rt->next_due == 0 || next < rt->next_due)
+				rt->next_due = next;
+			continue;
+		}
 		memset(&s, 0, sizeof s);
 		s.tx = store_tx_create();
 		store_tx_work_delete(s.tx, w[i]->id);
@@ -847,20 +882,6 @@ engine_exec_work(struct engine *e, struct exec_rt *rt)
 	for (i = 0; i < n; i++)
 		store_work_free(w[i]);
 	free(w);
-	/* The next due time of what is left. */
-	rt->next_due = 0;
-	w = NULL;
-	n = 0;
-	if (!rt->finished &&
-	    store_work_load(e->st, rt->row->id, &w, &n) == STORE_OK) {
-		for (i = 0; i < n; i++) {
-			next = w[i]->due_at;
-			if (rt->next_due == 0 || next < rt->next_due)
-				rt->next_due = next;
-			store_work_free(w[i]);
-		}
-		free(w);
-	}
 }
 
 /*
@@ -1271,31 +1292,36 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 
 	if (out != NULL)
 		*out = NULL;
-	pthread_mutex_lock(&e->api_mtx);
-	st = e->api_st;
+	if ((st = engine_thread_store(e, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
 	if (o->id != NULL && store_exec_load(st, o->id, &ex) == STORE_OK) {
-		pthread_mutex_unlock(&e->api_mtx);
+		engine_thread_store_done(e);
 		if (out != NULL)
 			*out = ex;
 		else
 			store_exec_free(ex);
 		return (STORE_OK);
 	}
+	/* Parsed definitions are never freed while the engine lives. */
+	pthread_mutex_lock(&e->api_mtx);
 	def = engine_defs_workflow(e, o->workflow, &wf);
+	pthread_mutex_unlock(&e->api_mtx);
 	if (def == NULL && uuid_valid(o->workflow) &&
 	    store_workflow_load(st, o->workflow, &wfid) == STORE_OK) {
+		pthread_mutex_lock(&e->api_mtx);
 		def = engine_defs_workflow(e, wfid->name, &wf);
+		pthread_mutex_unlock(&e->api_mtx);
 		store_workflow_free(wfid);
 		wfid = NULL;
 	}
 	if (def == NULL) {
-		pthread_mutex_unlock(&e->api_mtx);
+		engine_thread_store_done(e);
 		xasprintf(cause, "Workflow not found [workflow_identifier=%s]",
 		    o->workflow);
 		return (STORE_NOTFOUND);
 	}
 	if ((input = exec_input(wf, o->input, cause)) == NULL) {
-		pthread_mutex_unlock(&e->api_mtx);
+		engine_thread_store_done(e);
 		return (STORE_ERROR);
 	}
 	params = o->params != NULL ? json_deep_copy(o->params) :
@@ -1307,7 +1333,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		const char *tn = json_string_value(json_object_get(params,
 		    "task_name"));
 		if (tn == NULL || dsl_task_find(wf, tn) == NULL) {
-			pthread_mutex_unlock(&e->api_mtx);
+			engine_thread_store_done(e);
 			xasprintf(cause, "reverse workflow '%s' needs a target "
 			    "task (params.task_name): %s", wf->name,
 			    tn == NULL ? "none given" : "no such task");
@@ -1319,7 +1345,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	memset(&row, 0, sizeof row);
 	if (o->id != NULL) {
 		if (!uuid_valid(o->id)) {
-			pthread_mutex_unlock(&e->api_mtx);
+			engine_thread_store_done(e);
 			xasprintf(cause, "invalid execution id '%s' (expected "
 			    "a UUID)", o->id);
 			json_decref(input);
@@ -1355,11 +1381,18 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	store_tx_free(tx);
 	if (rc == STORE_OK && out != NULL)
 		rc = store_exec_load(st, row.id, out);
-	if (rc != STORE_OK)
+	if (rc != STORE_OK) {
 		xasprintf(cause, "%s", store_error(st));
+		/*
+		 * The input was fine; the store failed.  The caller may try
+		 * again (with the same id, a start is idempotent).
+		 */
+		if (rc == STORE_ERROR)
+			rc = STORE_UNAVAILABLE;
+	}
 	else
 		store_notify(st, "bora_work");
-	pthread_mutex_unlock(&e->api_mtx);
+	engine_thread_store_done(e);
 	json_decref(input);
 	json_decref(params);
 	json_decref(row.output);
@@ -1378,6 +1411,7 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 	struct store_tx		*tx;
 	struct store_work	 w;
 	struct store_exec	 ex;
+	struct store		*st;
 	enum store_rc		 rc;
 
 	tx = store_tx_create();
@@ -1393,14 +1427,17 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 	w.kind = (char *)kind;
 	w.due_at = time_now_ms();
 	w.payload = payload;
-	pthread_mutex_lock(&e->api_mtx);
 	store_tx_work_insert(tx, &w);
-	rc = store_tx_commit(e->api_st, tx);
+	if ((st = engine_thread_store(e, cause)) == NULL) {
+		store_tx_free(tx);
+		return (STORE_UNAVAILABLE);
+	}
+	rc = store_tx_commit(st, tx);
 	if (rc != STORE_OK)
-		xasprintf(cause, "%s", store_error(e->api_st));
+		xasprintf(cause, "%s", store_error(st));
 	else
-		store_notify(e->api_st, "bora_work");
-	pthread_mutex_unlock(&e->api_mtx);
+		store_notify(st, "bora_work");
+	engine_thread_store_done(e);
 	store_tx_free(tx);
 	if (rc == STORE_OK)
 		engine_poke(e);
@@ -1413,14 +1450,20 @@ engine_exec_set_state(struct engine *e, const char *id, const char *state,
     const char *state_info, char **cause)
 {
 	struct store_exec	*ex = NULL;
+	struct store		*st;
 	json_t			*p;
 	enum store_rc		 rc;
 
-	pthread_mutex_lock(&e->api_mtx);
-	rc = store_exec_load(e->api_st, id, &ex);
-	pthread_mutex_unlock(&e->api_mtx);
+	if ((st = engine_thread_store(e, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	rc = store_exec_load(st, id, &ex);
+	engine_thread_store_done(e);
 	if (rc != STORE_OK) {
-		xasprintf(cause, "WorkflowExecution not found [id=%s]", id);
+		if (rc == STORE_NOTFOUND)
+			xasprintf(cause, "WorkflowExecution not found [id=%s]",
+			    id);
+		else
+			xasprintf(cause, "%s", store_error(st));
 		return (rc);
 	}
 	if (strcmp(state, ST_PAUSED) != 0 && strcmp(state, ST_RUNNING) != 0 &&
@@ -1450,14 +1493,21 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 {
 	struct store_task	*t = NULL;
 	struct store_exec	*ex = NULL;
+	struct store		*st;
 	json_t			*p;
 	enum store_rc		 rc;
 
-	pthread_mutex_lock(&e->api_mtx);
-	rc = store_task_load(e->api_st, task_id, &t);
+	if ((st = engine_thread_store(e, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	rc = store_task_load(st, task_id, &t);
 	if (rc == STORE_OK)
-		rc = store_exec_load(e->api_st, t->execution_id, &ex);
-	pthread_mutex_unlock(&e->api_mtx);
+		rc = store_exec_load(st, t->execution_id, &ex);
+	engine_thread_store_done(e);
+	if (rc == STORE_UNAVAILABLE) {
+		store_task_free(t);
+		xasprintf(cause, "store unavailable");
+		return (rc);
+	}
 	if (rc != STORE_OK) {
 		xasprintf(cause, "TaskExecution not found [id=%s]", task_id);
 		store_task_free(t);
@@ -1486,12 +1536,18 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
     json_t *output, char **cause)
 {
 	struct store_action	*a = NULL;
+	struct store		*st;
 	json_t			*p;
 	enum store_rc		 rc;
 
-	pthread_mutex_lock(&e->api_mtx);
-	rc = store_action_load(e->api_st, id, &a);
-	pthread_mutex_unlock(&e->api_mtx);
+	if ((st = engine_thread_store(e, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	rc = store_action_load(st, id, &a);
+	engine_thread_store_done(e);
+	if (rc == STORE_UNAVAILABLE) {
+		xasprintf(cause, "store unavailable");
+		return (rc);
+	}
 	if (rc != STORE_OK) {
 		xasprintf(cause, "ActionExecution not found [id=%s]", id);
 		return (STORE_NOTFOUND);
@@ -1511,9 +1567,12 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 		u.output = output;
 		store_tx_action_update(tx, &u, SF_STATE | SF_OUTPUT,
 		    ST_RUNNING);
-		pthread_mutex_lock(&e->api_mtx);
-		rc = store_tx_commit(e->api_st, tx);
-		pthread_mutex_unlock(&e->api_mtx);
+		if ((st = engine_thread_store(e, cause)) == NULL)
+			rc = STORE_UNAVAILABLE;
+		else {
+			rc = store_tx_commit(st, tx);
+			engine_thread_store_done(e);
+		}
 		store_tx_free(tx);
 		store_action_free(a);
 		return (rc);

@@ -150,6 +150,8 @@ struct engine {
 	struct store		*st;		/* the loop's connection */
 	struct store		*api_st;	/* other threads' connection */
 	pthread_mutex_t		 api_mtx;	/* guards api_st, defs */
+	pthread_mutex_t		 mem_mtx;	/* in-memory store: one conn */
+	uint64_t		 gen;		/* tells engines apart */
 	struct action_io	*io;
 	struct expr		*ex;		/* the loop's sandbox */
 	struct expr		*api_ex;	/* validation from other threads */
@@ -295,6 +297,8 @@ int		 engine_policy_bool(struct engine *, struct exec_rt *,
 		     char **cause);
 
 /* engine.c */
+struct store	*engine_thread_store(struct engine *, char **cause);
+void		 engine_thread_store_done(struct engine *);
 int		 engine_takeover(struct engine *, const char *id);
 void		 engine_poke(struct engine *);
 void		 engine_loop_once(struct engine *, int64_t max_wait_ms);

@@ -17,6 +17,9 @@
 
 #include "engine/engine-int.h"
 
+#define ENGINE_CLAIM_BATCH	128	/* executions per claim */
+#define ENGINE_MAX_LOADED	4096	/* executions held at once */
+
 static void	*engine_thread(void *);
 
 /* Wake the loop (from any thread). */
@@ -72,6 +75,79 @@ engine_store(struct engine *e)
 	return (e->api_st);
 }
 
+/*
+ * Store connections of other threads (API handlers, the I/O thread):
+ * each thread opens its own on first use and closes it when it exits,
+ * so calls from several threads never queue behind one connection (nor
+ * behind one stuck on a database that went away).  An in-memory store
+ * has a single connection, shared under a mutex.
+ */
+struct thread_store {
+	struct engine	*e;
+	uint64_t	 gen;
+	struct store	*st;
+};
+
+static pthread_key_t	 thread_store_key;
+static pthread_once_t	 thread_store_once = PTHREAD_ONCE_INIT;
+static uint64_t		 engine_gen_next = 1;
+static pthread_mutex_t	 engine_gen_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+thread_store_free(void *arg)
+{
+	struct thread_store	*ts = arg;
+
+	if (ts != NULL) {
+		store_close(ts->st);
+		free(ts);
+	}
+}
+
+static void
+thread_store_init(void)
+{
+	(void)pthread_key_create(&thread_store_key, thread_store_free);
+}
+
+/* This thread's connection to e's store; NULL + *cause if unreachable. */
+struct store *
+engine_thread_store(struct engine *e, char **cause)
+{
+	struct thread_store	*ts;
+
+	if (e->api_st == e->st) {
+		pthread_mutex_lock(&e->mem_mtx);
+		return (e->st);
+	}
+	pthread_once(&thread_store_once, thread_store_init);
+	ts = pthread_getspecific(thread_store_key);
+	if (ts != NULL && (ts->e != e || ts->gen != e->gen)) {
+		thread_store_free(ts);
+		ts = NULL;
+		(void)pthread_setspecific(thread_store_key, NULL);
+	}
+	if (ts == NULL) {
+		ts = xcalloc(1, sizeof *ts);
+		ts->e = e;
+		ts->gen = e->gen;
+		if ((ts->st = store_open(e->cfg.db_url, cause)) == NULL) {
+			free(ts);
+			return (NULL);
+		}
+		(void)pthread_setspecific(thread_store_key, ts);
+	}
+	return (ts->st);
+}
+
+/* Done with the connection engine_thread_store() gave. */
+void
+engine_thread_store_done(struct engine *e)
+{
+	if (e->api_st == e->st)
+		pthread_mutex_unlock(&e->mem_mtx);
+}
+
 /* 1 when url names an in-memory database (one connection only). */
 static int
 engine_url_memory(const char *url)
@@ -107,6 +183,10 @@ engine_open(const struct engine_config *cfg, char **cause)
 		    (long)getpid(), (unsigned)(time_mono_ms() & 0xffff));
 	}
 	e->locks = json_object();
+	pthread_mutex_lock(&engine_gen_mtx);
+	e->gen = engine_gen_next++;
+	pthread_mutex_unlock(&engine_gen_mtx);
+	pthread_mutex_init(&e->mem_mtx, NULL);
 	pthread_mutex_init(&e->api_mtx, NULL);
 	pthread_mutex_init(&e->inbox_mtx, NULL);
 	pthread_cond_init(&e->inbox_cond, NULL);
@@ -175,6 +255,7 @@ engine_close(struct engine *e)
 		store_close(e->st);
 	free(e->ready_q);
 	pthread_mutex_destroy(&e->api_mtx);
+	pthread_mutex_destroy(&e->mem_mtx);
 	pthread_mutex_destroy(&e->inbox_mtx);
 	pthread_cond_destroy(&e->inbox_cond);
 	free(e);
@@ -236,8 +317,12 @@ engine_claim(struct engine *e)
 
 	if (e->stopping)
 		return;
-	if (store_exec_claim(e->st, e->id, e->cfg.lease_ms, 64, &ids,
-	    &n) != STORE_OK)
+again:
+	ids = NULL;
+	n = 0;
+	if (e->nloaded >= ENGINE_MAX_LOADED ||
+	    store_exec_claim(e->st, e->id, e->cfg.lease_ms, ENGINE_CLAIM_BATCH,
+	    &ids, &n) != STORE_OK)
 		return;
 	for (i = 0; i < n; i++) {
 		if (engine_exec_find(e, ids[i]) == NULL) {
@@ -253,6 +338,9 @@ engine_claim(struct engine *e)
 		free(ids[i]);
 	}
 	free(ids);
+	/* A full batch: there is a backlog, take more now. */
+	if (n == ENGINE_CLAIM_BATCH)
+		goto again;
 }
 
 /* Run every queued ready task. */
@@ -345,6 +433,12 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 	if (e->nloaded > 0 && mono - e->last_renew >= e->cfg.lease_ms / 3) {
 		e->last_renew = mono;
 		(void)store_exec_renew(e->st, e->id, e->cfg.lease_ms);
+	}
+	if (e->npending > 0) {
+		/* The store is unavailable: retry the steps shortly. */
+		did = 0;
+		if (max_wait_ms > 200)
+			max_wait_ms = 200;
 	}
 	if (did || max_wait_ms <= 0)
 		return;
@@ -541,6 +635,8 @@ engine_action_run_record(struct engine *e, const char *id, int ok,
 {
 	struct store_tx		*tx = store_tx_create();
 	struct store_action	 a;
+	struct store		*st;
+	char			*cause = NULL;
 
 	memset(&a, 0, sizeof a);
 	memcpy(a.id, id, UUID_STRLEN);
@@ -548,9 +644,15 @@ engine_action_run_record(struct engine *e, const char *id, int ok,
 	a.output = result;
 	a.updated_at = time_now_ms();
 	store_tx_action_update(tx, &a, SF_STATE | SF_OUTPUT, ST_RUNNING);
-	pthread_mutex_lock(&e->api_mtx);
-	(void)store_tx_commit(e->api_st, tx);
-	pthread_mutex_unlock(&e->api_mtx);
+	if ((st = engine_thread_store(e, &cause)) != NULL) {
+		if (store_tx_commit(st, tx) != STORE_OK)
+			log_warnx("action %s: result not recorded: %s", id,
+			    store_error(st));
+		engine_thread_store_done(e);
+	} else {
+		log_warnx("action %s: result not recorded: %s", id, cause);
+		free(cause);
+	}
 	store_tx_free(tx);
 }
 
@@ -587,6 +689,7 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	struct action_ctx		 actx;
 	struct adhoc_run		*r;
 	struct expr			*ex;
+	struct store			*st;
 	json_t				*prepared;
 	enum store_rc			 rc;
 	int				 wait;
@@ -607,15 +710,19 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	a.item = -1;
 	a.is_async = entry->kind == ACTION_ASYNC;
 	a.created_at = a.updated_at = time_now_ms();
+	if ((st = engine_thread_store(e, cause)) == NULL) {
+		json_decref(prepared);
+		return (STORE_UNAVAILABLE);
+	}
 	tx = store_tx_create();
 	store_tx_action_insert(tx, &a);
-	pthread_mutex_lock(&e->api_mtx);
-	rc = store_tx_commit(e->api_st, tx);
-	pthread_mutex_unlock(&e->api_mtx);
+	rc = store_tx_commit(st, tx);
+	if (rc != STORE_OK)
+		xasprintf(cause, "%s", store_error(st));
+	engine_thread_store_done(e);
 	store_tx_free(tx);
 	if (rc != STORE_OK) {
 		json_decref(prepared);
-		xasprintf(cause, "%s", store_error(e->api_st));
 		return (rc);
 	}
 	r = xcalloc(1, sizeof *r);
@@ -652,9 +759,10 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	}
 	expr_free(ex);
 	if (out != NULL) {
-		pthread_mutex_lock(&e->api_mtx);
-		rc = store_action_load(e->api_st, a.id, out);
-		pthread_mutex_unlock(&e->api_mtx);
+		if ((st = engine_thread_store(e, cause)) == NULL)
+			return (STORE_UNAVAILABLE);
+		rc = store_action_load(st, a.id, out);
+		engine_thread_store_done(e);
 	}
 	return (rc);
 }

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -564,6 +565,25 @@ sl_init_once(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/*
+ * Another connection holds the write lock (the API's and the engine's
+ * connections share one file).  SQLite's own busy timeout sleeps in
+ * steps of up to 100 ms, which stalls a busy daemon; retry every 100 us
+ * instead, for up to 5 s.
+ */
+#define SL_BUSY_SLEEP_US	100
+#define SL_BUSY_MAX_TRIES	(5000000 / SL_BUSY_SLEEP_US)
+
+static int
+sl_busy(void *arg, int tries)
+{
+	(void)arg;
+	if (tries >= SL_BUSY_MAX_TRIES)
+		return (0);
+	usleep(SL_BUSY_SLEEP_US);
+	return (1);
+}
+
 /* Parse the URL, open the database, set it up and migrate it. */
 static struct store *
 sl_open(const char *url, char **cause)
@@ -605,7 +625,7 @@ sl_open(const char *url, char **cause)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(sl->db, 1);
-	sqlite3_busy_timeout(sl->db, 5000);
+	sqlite3_busy_handler(sl->db, sl_busy, NULL);
 	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s", sync);
 	if (sqlite3_exec(sl->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 	    NULL) != SQLITE_OK ||
