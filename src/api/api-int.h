@@ -20,6 +20,7 @@
 
 #define API_MAX_PARAMS	3
 #define API_RID_MAX	128
+#define API_RETRY_AFTER	"5"	/* seconds, with every 503 */
 
 /* What a route reads from the request body. */
 enum api_body {
@@ -30,6 +31,7 @@ enum api_body {
 
 #define API_PUBLIC	0x1	/* no token needed */
 #define API_NOSTORE	0x2	/* the handler needs no store connection */
+#define API_STOREOPT	0x4	/* req->store may be NULL (no database) */
 
 struct api_req;
 
@@ -115,6 +117,7 @@ void	 api_error(struct api_req *, unsigned status, const char *fmt, ...)
 unsigned api_rc_status(enum store_rc, int input_checked);
 void	 api_store_error(struct api_req *, enum store_rc, int input_checked,
 	     const char *what, const char *cause);
+void	 api_status_headers(struct api_req *, struct MHD_Response *);
 
 /* api-json.c: Mistral wire habits. */
 json_t	*api_jstr(const json_t *, const char *empty);

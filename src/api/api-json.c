@@ -91,6 +91,29 @@ api_rc_status(enum store_rc rc, int input_checked)
 	return (input_checked ? 400 : 500);
 }
 
+/*
+ * Headers that go with a status: Allow on 405, WWW-Authenticate on 401,
+ * and Retry-After on 503 (the store is unreachable; its connections
+ * retry with a backoff of up to API_RETRY_AFTER seconds).
+ */
+void
+api_status_headers(struct api_req *req, struct MHD_Response *resp)
+{
+	if (req->allow != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    req->allow);
+	switch (req->status) {
+	case 401:
+		MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+		break;
+	case 503:
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+		    API_RETRY_AFTER);
+		break;
+	}
+}
+
 /* Answer with the error for rc about "what" (e.g. "Execution [id=x]"). */
 void
 api_store_error(struct api_req *req, enum store_rc rc, int input_checked,

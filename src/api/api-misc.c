@@ -116,7 +116,7 @@ api_readyz(struct api_req *req)
 	int		 ready;
 	json_t		*errs;
 
-	rc = store_ping(req->store);
+	rc = req->store != NULL ? store_ping(req->store) : STORE_UNAVAILABLE;
 	ready = __atomic_load_n(&req->api->ready, __ATOMIC_RELAXED);
 	errs = req->api->engine != NULL ?
 	    engine_watch_errors(req->api->engine) : NULL;

@@ -120,8 +120,9 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	if (pthread_key_create(&api->store_key, api_store_destroy) != 0)
 		fatalx("pthread_key_create");
 
+	/* ITC: MHD_quiesce_daemon() needs it with a thread pool. */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_access, api,
@@ -465,13 +466,30 @@ api_dispatch(struct api_req *req)
 	}
 	if (!(req->route->flags & API_NOSTORE)) {
 		req->store = api_thread_store(req->api, &cause);
-		if (req->store == NULL) {
-			api_error(req, 503, "Store unavailable: %s", cause);
+		if (req->store == NULL && (req->route->flags & API_STOREOPT))
+			free(cause);
+		else if (req->store == NULL) {
+			api_store_error(req, STORE_UNAVAILABLE, 0, "Store",
+			    cause);
 			free(cause);
 			return;
 		}
 	}
 	req->route->handler(req);
+	if (req->status == 503 && req->store != NULL &&
+	    strcmp(req->method, "GET") == 0) {
+		/*
+		 * A connection that broke while idle is only found out by
+		 * its first use, and the store reconnects on the next call:
+		 * a read is safe to try once more.
+		 */
+		json_decref(req->out);
+		req->out = NULL;
+		free(req->text);
+		req->text = NULL;
+		req->status = 0;
+		req->route->handler(req);
+	}
 	if (req->status == 0)
 		api_error(req, 500, "Handler gave no answer");
 }
@@ -511,12 +529,7 @@ api_send(struct api_req *req)
 		    ctype);
 	MHD_add_response_header(resp, "X-Request-Id", req->rid);
 	MHD_add_response_header(resp, "X-Openstack-Request-Id", req->rid);
-	if (req->allow != NULL)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-		    req->allow);
-	if (req->status == 401)
-		MHD_add_response_header(resp,
-		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	api_status_headers(req, resp);
 	ret = MHD_queue_response(req->conn, req->status, resp);
 	MHD_destroy_response(resp);
 

@@ -916,7 +916,9 @@ pg_drop(struct pg_store *ps, const char *why)
 	char	*nl;
 
 	if (why != NULL) {
-		snprintf(ps->lost, sizeof ps->lost, "%s", why);
+		/* libpq may have no message for a closed connection. */
+		snprintf(ps->lost, sizeof ps->lost, "%s", *why != '\0' ? why :
+		    "connection lost");
 		if ((nl = strrchr(ps->lost, '\n')) != NULL && nl[1] == '\0')
 			*nl = '\0';
 	}

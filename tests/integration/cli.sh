@@ -28,7 +28,11 @@ cleanup()
 		kill "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
 	fi
-	rm -rf "$TMP"
+	if [ "$FAILED" -eq 0 ] && [ -z "${KEEP:-}" ]; then
+		rm -rf "$TMP"
+	else
+		echo "# logs and files kept in $TMP"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT PIPE TERM
@@ -101,12 +105,12 @@ expect "command --help" 0 "usage: bora execution start NAME"
 
 # ---- start borad ----------------------------------------------------
 
-mkdir -p "$TMP/workflows" "$TMP/actions"
+mkdir -p "$TMP/workflows" "$TMP/actions" "$TMP/lua"
 start_borad()
 {
 	BORA_DB="sqlite:$TMP/bora.db" BORA_LISTEN="127.0.0.1:$PORT" \
 	BORA_WORKFLOWS="$TMP/workflows" BORA_ACTIONS="$TMP/actions" \
-	    "$BORAD" -d >"$TMP/borad.log" 2>&1 &
+	BORA_LUA="$TMP/lua" "$BORAD" -d >"$TMP/borad.log" 2>&1 &
 	PID=$!
 	i=0
 	while [ $i -lt 100 ]; do
@@ -277,6 +281,21 @@ b workbook delete clitest
 expect "workbook delete" 0
 b workbook get clitest
 expect "deleted workbook is gone: exit 1" 1 "^bora: "
+
+# ---- the daemon stops cleanly ----------------------------------------
+
+kill -TERM "$PID"
+wait "$PID"
+RC=$?
+PID=
+expect "SIGTERM: borad exits with status 0" 0
+if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+    "$TMP/borad.log"; then
+	not_ok "no sanitizer report in borad.log" \
+	    "$(grep -E -m1 'Sanitizer|runtime error:' "$TMP/borad.log")"
+else
+	ok "no sanitizer report in borad.log"
+fi
 
 echo "1..$NTEST"
 [ "$FAILED" -eq 0 ]

@@ -1,11 +1,12 @@
 # lib.sh -- shared helpers of the borad integration tests, sourced by
-# api.sh, mistral-cli.sh and reload.sh: start the real borad on a free
-# port with a temporary SQLite store and temporary watched folders, wait
-# for /readyz, stop it; curl wrappers; one line per check.
+# api.sh, api-pg.sh, mistral-cli.sh and reload.sh: start the real borad
+# on a free port with a temporary SQLite store and temporary watched
+# folders, wait for /readyz, stop it; curl wrappers; one line per check.
 #
 # Environment: BORAD (the daemon), SRCDIR (the source tree, for
-# tests/data/api), BUILDDIR.  CI=true turns a missing tool into a failure
-# instead of a skip (77).
+# tests/data/api), BUILDDIR.  BORAD_DB, when set, is the store URL
+# instead of a SQLite file in the temporary directory.  CI=true turns
+# a missing tool into a failure instead of a skip (77).
 
 : "${BUILDDIR:=$(pwd)}"
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -94,7 +95,7 @@ borad_start()
 {
 	PORT=$(free_port)
 	URL=http://127.0.0.1:$PORT
-	"$BORAD" -d --db "sqlite:$TMP/bora.db" --listen "127.0.0.1:$PORT" \
+	"$BORAD" -d --db "${BORAD_DB:-sqlite:$TMP/bora.db}" --listen "127.0.0.1:$PORT" \
 	    --workflows "$TMP/workflows" --actions "$TMP/actions" \
 	    --lua "$TMP/lua" --grace 2s "$@" >>"$TMP/borad.log" 2>&1 &
 	BORAD_PID=$!
@@ -192,9 +193,28 @@ wait_state()
 	return 1
 }
 
-# finish: the exit status of the script.
+# sanitizer_check LOG: fail when an ASan/LSan/UBSan report is in LOG.
+sanitizer_check()
+{
+	if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" \
+	    2>/dev/null; then
+		not_ok "no sanitizer report in $(basename "$1")" \
+		    "$(grep -E -m1 'Sanitizer|runtime error:' "$1")"
+	else
+		ok "no sanitizer report in $(basename "$1")"
+	fi
+}
+
+# finish: stop borad (it must exit 0 with no sanitizer report), then
+# the exit status of the script.
 finish()
 {
+	if [ -n "$BORAD_PID" ]; then
+		borad_stop
+		_rc=$?
+		check "borad exits with status 0 ($_rc)" test "$_rc" -eq 0
+	fi
+	sanitizer_check "$TMP/borad.log"
 	echo "# $NAME: $NCHECK checks, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 	exit $?
