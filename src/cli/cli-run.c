@@ -286,6 +286,7 @@ cli_cmd_run(int argc, char **argv)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.db_url = db;
 	cfg.lua_dir = run_data_dir("lua");
+	cfg.in_process = 1;
 	if ((e = engine_open(&cfg, &cause)) == NULL) {
 		fprintf(stderr, "bora run: %s\n", cause);
 		free(cause);

@@ -209,8 +209,9 @@ step_after_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 		st->entry->run(st->entry, st->input, &actx, e->io,
 		    exec_action_done, d);
 	}
-	for (i = 0; i < s->nready; i++)
-		engine_ready_push(e, rt, s->ready[i]);
+	if (!s->ready_pushed)
+		for (i = 0; i < s->nready; i++)
+			engine_ready_push(e, rt, s->ready[i]);
 	for (i = 0; i < s->nchanged; i++)
 		engine_notify_task(e, rt, s->changed[i]);
 	if (s->exec_changed)
@@ -258,6 +259,7 @@ int
 engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 {
 	enum store_rc	 rc;
+	size_t		 i;
 
 	if (store_tx_size(s->tx) == 0) {
 		step_after_commit(e, rt, s);
@@ -265,6 +267,17 @@ engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 		return (0);
 	}
 	if (e->batching) {
+		/*
+		 * Tasks this step made ready run in this turn already, on
+		 * state not yet committed: what they do stays in the process
+		 * until the flush (actions that leave it start only after
+		 * commit), and if the flush fails the execution is reloaded
+		 * from the store.  A chain of inline tasks then costs one
+		 * commit, not one per task.
+		 */
+		for (i = 0; i < s->nready; i++)
+			engine_ready_push(e, rt, s->ready[i]);
+		s->ready_pushed = 1;
 		if (e->npending == e->pending_cap) {
 			e->pending_cap = e->pending_cap == 0 ? 64 :
 			    e->pending_cap * 2;

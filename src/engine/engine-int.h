@@ -111,6 +111,7 @@ struct step {
 	size_t			 nchanged;
 	int			 exec_changed;
 	int			 poke;		/* new executions to claim */
+	int			 ready_pushed;	/* ready queued at record time */
 };
 
 /* A task to run in this turn of the loop. */

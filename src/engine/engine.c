@@ -19,6 +19,7 @@
 
 #define ENGINE_CLAIM_BATCH	128	/* executions per claim */
 #define ENGINE_MAX_LOADED	4096	/* executions held at once */
+#define ENGINE_READY_BURST	1024	/* tasks run between two commits */
 
 static void	*engine_thread(void *);
 
@@ -116,7 +117,8 @@ engine_thread_store(struct engine *e, char **cause)
 {
 	struct thread_store	*ts;
 
-	if (e->api_st == e->st) {
+	if (e->cfg.in_process) {
+		/* In-process use: the caller's thread runs the loop too. */
 		pthread_mutex_lock(&e->mem_mtx);
 		return (e->st);
 	}
@@ -144,7 +146,7 @@ engine_thread_store(struct engine *e, char **cause)
 void
 engine_thread_store_done(struct engine *e)
 {
-	if (e->api_st == e->st)
+	if (e->cfg.in_process)
 		pthread_mutex_unlock(&e->mem_mtx);
 }
 
@@ -192,9 +194,15 @@ engine_open(const struct engine_config *cfg, char **cause)
 	pthread_cond_init(&e->inbox_cond, NULL);
 	if ((e->st = store_open(e->cfg.db_url, cause)) == NULL)
 		goto fail;
-	if (engine_url_memory(e->cfg.db_url))
+	/*
+	 * In-process use (bora run) has one thread and one connection; a
+	 * daemon's definition loads and API calls use connections of
+	 * their own.  An in-memory database has a single connection.
+	 */
+	if (cfg->in_process || engine_url_memory(e->cfg.db_url)) {
+		e->cfg.in_process = 1;
 		e->api_st = e->st;
-	else if ((e->api_st = store_open(e->cfg.db_url, cause)) == NULL)
+	} else if ((e->api_st = store_open(e->cfg.db_url, cause)) == NULL)
 		goto fail;
 	memset(&lim, 0, sizeof lim);
 	lim.max_instructions = cfg->expr_max_instructions;
@@ -351,8 +359,9 @@ engine_run_ready(struct engine *e)
 	struct exec_rt		*rt;
 	struct task_rt		*t;
 	int			 did = 0;
+	size_t			 n;
 
-	for (;;) {
+	for (n = 0; n < ENGINE_READY_BURST; n++) {
 		if (e->ready_head >= e->ready_n) {
 			e->ready_head = e->ready_n = 0;
 			break;
@@ -521,12 +530,14 @@ engine_takeover_dead(struct engine *e)
 int
 engine_start(struct engine *e, char **cause)
 {
-	if (engine_url_memory(e->cfg.db_url)) {
-		xasprintf(cause, "an in-memory database cannot be shared by "
-		    "the daemon's threads; use sqlite:PATH");
+	e->stopping = 0;
+	if (e->cfg.in_process) {
+		xasprintf(cause, "an engine opened for in-process use cannot "
+		    "start threads%s", engine_url_memory(e->cfg.db_url) ?
+		    " (an in-memory database has one connection; use "
+		    "sqlite:PATH)" : "");
 		return (-1);
 	}
-	e->stopping = 0;
 	if (e->cfg.resume)
 		engine_takeover_dead(e);
 	if (pthread_create(&e->thread, NULL, engine_thread, e) != 0) {

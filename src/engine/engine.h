@@ -34,6 +34,8 @@ struct engine_config {
 	uint64_t	 expr_max_instructions;
 	size_t		 expr_max_memory;
 	int		 resume;		/* claim unfinished at start */
+	int		 in_process;		/* one thread, one connection
+						   (bora run, tests) */
 };
 
 /* Called on every task and execution transition (may be NULL). */
