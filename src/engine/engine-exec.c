@@ -542,7 +542,8 @@ engine_exec_load(struct engine *e, const char *id, char **cause)
 		rt->tasks[rt->ntasks++] = t;
 	}
 	free(rows);
-	rt->next_due = 1;	/* look at due work at once */
+	/* Look at due work at once, unless it was never begun (no work). */
+	rt->next_due = rt->ntasks > 0 ? 1 : 0;
 	rt->next_loaded = e->loaded;
 	e->loaded = rt;
 	e->nloaded++;
@@ -916,6 +917,18 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 
 	if (strcmp(rt->row->state, ST_RUNNING) != 0)
 		return;
+	if (rt->ntasks == 0) {
+		/*
+		 * A RUNNING execution without tasks has not begun: this is
+		 * how a new one (from the API or a parent task) is started,
+		 * exactly once since only the lease holder gets here.
+		 */
+		memset(&s, 0, sizeof s);
+		s.tx = store_tx_create();
+		exec_begin(e, rt, &s);
+		engine_commit(e, rt, &s);
+		return;
+	}
 	nt = rt->ntasks;
 	for (i = 0; i < nt && !rt->finished; i++) {
 		t = rt->tasks[i];
@@ -1298,7 +1311,6 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	struct store_exec		*ex = NULL, row;
 	struct store_workflow		*wfid = NULL;
 	struct store_tx			*tx;
-	struct store_work		 w;
 	struct store			*st;
 	json_t				*input, *params;
 	enum store_rc			 rc;
@@ -1384,12 +1396,8 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	row.request_id = (char *)o->request_id;
 	row.created_at = row.updated_at = time_now_ms();
 	tx = store_tx_create();
+	/* A new execution needs no work row: see engine_exec_recover(). */
 	store_tx_exec_insert(tx, &row);
-	memset(&w, 0, sizeof w);
-	memcpy(w.execution_id, row.id, UUID_STRLEN);
-	w.kind = (char *)WK_START;
-	w.due_at = row.created_at;
-	store_tx_work_insert(tx, &w);
 	rc = store_tx_commit(st, tx);
 	store_tx_free(tx);
 	if (rc == STORE_OK && out != NULL)

@@ -30,7 +30,8 @@ struct engine_def {
 };
 
 /* Work kinds (store_work.kind). */
-#define WK_START	"start"		/* begin an execution */
+#define WK_START	"start"		/* begin an execution (older rows;
+					   new executions need none) */
 #define WK_RUN		"run"		/* run a task (wait-before, lock) */
 #define WK_RETRY	"retry"		/* next attempt after delay */
 #define WK_WAIT_AFTER	"wait-after"	/* finish an attempt after delay */

@@ -762,16 +762,8 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	c->request_id = rt->row->request_id != NULL ?
 	    xstrdup(rt->row->request_id) : NULL;
 	c->created_at = c->updated_at = time_now_ms();
+	/* Claimed and begun like any new execution (engine_exec_recover). */
 	store_tx_exec_insert(s->tx, c);
-	{
-		struct store_work w;
-
-		memset(&w, 0, sizeof w);
-		memcpy(w.execution_id, c->id, UUID_STRLEN);
-		w.kind = (char *)WK_START;
-		w.due_at = c->created_at;
-		store_tx_work_insert(s->tx, &w);
-	}
 	v = json_object_get(t->row->runtime, "children");
 	if (v == NULL) {
 		v = json_array();
