@@ -142,24 +142,27 @@ def post(url, body):
     req = urllib.request.Request(url + "/v2/executions", data=body,
         headers={"Content-Type": "application/json"}, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, ""
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode("utf-8", "replace")[:300]
     except OSError as e:
         return 0, str(e)
 
+# The whole run ends by this deadline, even against a hung server.
+deadline = time.time() + float(os.environ.get("START_DEADLINE") or 120)
+
 def worker():
     while True:
         with lock:
-            if not jobs:
+            if not jobs or time.time() > deadline:
                 return
             i = jobs.pop(0)
         url = urls[i % len(urls)]
         eid = str(uuid.uuid4())
         body = json.dumps({"id": eid, "workflow_name": wf,
             "input": inp}).encode()
-        end = time.time() + 60
+        end = min(time.time() + 60, deadline)
         while True:
             st, why = post(url, body)
             if st == 201 or time.time() > end or st not in (0, 500, 502, 503):
@@ -187,7 +190,10 @@ if bad:
     print("# not started: " + " ".join(l.split()[0] for l in bad[:5]))
 print("# started %d/%d %s executions (%d retries %s)" % (len(lines) -
     len(bad), count, wf, retried[0], json.dumps(codes)))
-sys.exit(1 if bad else 0)
+if len(lines) < count:
+    print("# deadline passed: %d executions never posted" %
+        (count - len(lines)))
+sys.exit(1 if bad or len(lines) < count else 0)
 EOF
 }
 
