@@ -564,7 +564,9 @@ engine_exec_unload(struct engine *e, struct exec_rt *rt)
 			break;
 		}
 	}
-	(void)store_exec_release(e->st, rt->row->id, e->id);
+	/* A finished execution is never claimed: its lease can stay. */
+	if (!store_state_final(rt->row->state) || rt->dropped)
+		(void)store_exec_release(e->st, rt->row->id, e->id);
 	for (i = 0; i < rt->ntasks; i++)
 		engine_task_rt_free(rt->tasks[i]);
 	free(rt->tasks);
@@ -1401,7 +1403,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	rc = store_tx_commit(st, tx);
 	store_tx_free(tx);
 	if (rc == STORE_OK && out != NULL)
-		rc = store_exec_load(st, row.id, out);
+		*out = store_exec_dup(&row);
 	if (rc != STORE_OK) {
 		xasprintf(cause, "%s", store_error(st));
 		/*
@@ -1546,6 +1548,17 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 	    strcmp(ex->state, ST_RUNNING) != 0 ? ex->state : NULL,
 	    ST_RUNNING, cause);
 	json_decref(p);
+	/*
+	 * A finished execution keeps the lease of the engine that ended it;
+	 * now running again, it must be claimable at once.
+	 */
+	if (rc == STORE_OK && ex->owner != NULL &&
+	    store_state_final(ex->state) &&
+	    (st = engine_thread_store(e, cause)) != NULL) {
+		(void)store_exec_release(st, t->execution_id, ex->owner);
+		engine_thread_store_done(e);
+		engine_poke(e);
+	}
 	store_task_free(t);
 	store_exec_free(ex);
 	return (rc);

@@ -143,7 +143,6 @@ void	 store_set_error(struct store *, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
 
 /* Row copies (deep; json increfed), used by change sets and backends. */
-struct store_exec	*store_exec_dup(const struct store_exec *);
 struct store_task	*store_task_dup(const struct store_task *);
 struct store_action	*store_action_dup(const struct store_action *);
 struct store_work	*store_work_dup(const struct store_work *);

@@ -163,6 +163,9 @@ struct store_message {
 	int64_t	 expires_at;
 };
 
+/* A deep copy of an execution row (json values increfed). */
+struct store_exec	*store_exec_dup(const struct store_exec *);
+
 void	 store_def_free(struct store_def *);
 void	 store_workflow_free(struct store_workflow *);
 void	 store_exec_free(struct store_exec *);
