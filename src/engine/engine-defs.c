@@ -23,6 +23,7 @@ defs_free_one(struct engine_def *d)
 	free(d->name);
 	free(d->source);
 	free(d->text);
+	json_decref(d->wf_ids);
 	dsl_workbook_free(d->wb);
 	free(d);
 }

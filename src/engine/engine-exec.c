@@ -1303,14 +1303,54 @@ exec_input(const struct dsl_workflow *wf, json_t *input, char **cause)
 	return (in);
 }
 
-/* Create an execution and its start work (see engine.h). */
+/* The execution of a client-supplied id, when it exists (1). */
+static int
+exec_existing(struct store *st, const char *id, struct store_exec **out)
+{
+	struct store_exec	*ex = NULL;
+
+	if (id == NULL || store_exec_load(st, id, &ex) != STORE_OK)
+		return (0);
+	if (out != NULL)
+		*out = ex;
+	else
+		store_exec_free(ex);
+	return (1);
+}
+
+/* A workflow's stable id, cached on its parsed definition. */
+static void
+exec_workflow_id(struct engine *e, struct store *st, struct engine_def *def,
+    const char *name, char *out)
+{
+	struct store_workflow	*w = NULL;
+	json_t			*v;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&e->api_mtx);
+	if (def->wf_ids == NULL)
+		def->wf_ids = json_object();
+	v = json_object_get(def->wf_ids, name);
+	if (v != NULL)
+		snprintf(out, UUID_STRLEN, "%s", json_string_value(v));
+	pthread_mutex_unlock(&e->api_mtx);
+	if (out[0] != '\0' || store_workflow_load(st, name, &w) != STORE_OK)
+		return;
+	memcpy(out, w->id, UUID_STRLEN);
+	pthread_mutex_lock(&e->api_mtx);
+	json_object_set_new(def->wf_ids, name, json_string(w->id));
+	pthread_mutex_unlock(&e->api_mtx);
+	store_workflow_free(w);
+}
+
+/* Create an execution (see engine.h). */
 enum store_rc
 engine_exec_start(struct engine *e, const struct engine_start_opts *o,
     struct store_exec **out, char **cause)
 {
 	struct engine_def		*def;
 	const struct dsl_workflow	*wf = NULL;
-	struct store_exec		*ex = NULL, row;
+	struct store_exec		 row;
 	struct store_workflow		*wfid = NULL;
 	struct store_tx			*tx;
 	struct store			*st;
@@ -1321,14 +1361,11 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		*out = NULL;
 	if ((st = engine_thread_store(e, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
-	if (o->id != NULL && store_exec_load(st, o->id, &ex) == STORE_OK) {
-		engine_thread_store_done(e);
-		if (out != NULL)
-			*out = ex;
-		else
-			store_exec_free(ex);
-		return (STORE_OK);
-	}
+	/*
+	 * A client-supplied id that exists returns that execution unchanged
+	 * (idempotent create).  The common case, a new id, costs no read:
+	 * the insert itself finds a duplicate (see below).
+	 */
 	/* Parsed definitions are never freed while the engine lives. */
 	pthread_mutex_lock(&e->api_mtx);
 	def = engine_defs_workflow(e, o->workflow, &wf);
@@ -1342,12 +1379,22 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		wfid = NULL;
 	}
 	if (def == NULL) {
+		if (exec_existing(st, o->id, out)) {
+			engine_thread_store_done(e);
+			return (STORE_OK);
+		}
 		engine_thread_store_done(e);
 		xasprintf(cause, "Workflow not found [workflow_identifier=%s]",
 		    o->workflow);
 		return (STORE_NOTFOUND);
 	}
 	if ((input = exec_input(wf, o->input, cause)) == NULL) {
+		if (exec_existing(st, o->id, out)) {
+			free(*cause);
+			*cause = NULL;
+			engine_thread_store_done(e);
+			return (STORE_OK);
+		}
 		engine_thread_store_done(e);
 		return (STORE_ERROR);
 	}
@@ -1383,10 +1430,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	} else
 		uuid_make(row.id);
 	row.workflow_name = wf->name;
-	if (store_workflow_load(st, wf->name, &wfid) == STORE_OK) {
-		memcpy(row.workflow_id, wfid->id, UUID_STRLEN);
-		store_workflow_free(wfid);
-	}
+	exec_workflow_id(e, st, def, wf->name, row.workflow_id);
 	memcpy(row.def_id, def->id, UUID_STRLEN);
 	row.state = (char *)ST_RUNNING;
 	row.input = input;
@@ -1402,6 +1446,14 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	store_tx_exec_insert(tx, &row);
 	rc = store_tx_commit(st, tx);
 	store_tx_free(tx);
+	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
+		engine_thread_store_done(e);
+		json_decref(input);
+		json_decref(params);
+		json_decref(row.output);
+		json_decref(row.context);
+		return (STORE_OK);
+	}
 	if (rc == STORE_OK && out != NULL)
 		*out = store_exec_dup(&row);
 	if (rc != STORE_OK) {

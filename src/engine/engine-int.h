@@ -27,6 +27,7 @@ struct engine_def {
 	struct dsl_workbook	*wb;
 	int			 current;	/* newest of its (kind, name) */
 	int			 refs;		/* executions in memory using it */
+	json_t			*wf_ids;	/* workflow name -> stable id */
 };
 
 /* Work kinds (store_work.kind). */
