@@ -287,6 +287,7 @@ engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 		e->pending[e->npending].rt = rt;
 		e->pending[e->npending].s = *s;
 		e->npending++;
+		rt->npending++;
 		memset(s, 0, sizeof *s);
 		return (0);
 	}
@@ -362,6 +363,7 @@ engine_flush(struct engine *e)
 		if (rcs[g] == STORE_OK && !rts[g]->dropped)
 			step_after_commit(e, rts[g], &e->pending[i].s);
 		step_free(&e->pending[i].s);
+		rts[g]->npending--;
 	}
 	for (g = 0; g < ng; g++) {
 		if (rcs[g] != STORE_OK && rcs[g] != STORE_UNAVAILABLE &&
@@ -548,6 +550,26 @@ engine_exec_load(struct engine *e, const char *id, char **cause)
 	e->loaded = rt;
 	e->nloaded++;
 	return (rt);
+}
+
+/*
+ * Forget the steps still waiting for a flush (the engine closes while
+ * the store is unreachable): nothing of them was applied, and the
+ * executions are continued from their rows by whoever claims them.
+ */
+void
+engine_pending_drop(struct engine *e)
+{
+	size_t	 i;
+
+	if (e->npending > 0)
+		log_warnx("store unavailable: %zu steps not committed; their "
+		    "executions will continue from the store", e->npending);
+	for (i = 0; i < e->npending; i++) {
+		step_free(&e->pending[i].s);
+		e->pending[i].rt->npending--;
+	}
+	e->npending = 0;
 }
 
 /* Drop an execution from memory and give up its lease. */

@@ -83,6 +83,7 @@ struct exec_rt {
 	json_t			*data_base;	/* input + context, cached */
 	int			 finished;	/* final: drop after commit */
 	int			 dropped;	/* a step failed: reload */
+	size_t			 npending;	/* steps waiting for a flush */
 	struct exec_rt		*next_loaded;	/* engine list */
 };
 
@@ -222,6 +223,7 @@ struct exec_rt	*engine_exec_find(struct engine *, const char *id);
 struct exec_rt	*engine_exec_load(struct engine *, const char *id,
 		     char **cause);
 void		 engine_exec_unload(struct engine *, struct exec_rt *);
+void		 engine_pending_drop(struct engine *);
 void		 engine_exec_done_one(struct engine *, struct engine_done *);
 void		 engine_async_unlink(struct engine *, struct engine_done *);
 void		 engine_inbox_push(struct engine *, struct engine_done *);

@@ -248,6 +248,8 @@ engine_close(struct engine *e)
 		engine_async_unlink(e, d);
 		free(d);
 	}
+	engine_flush(e);
+	engine_pending_drop(e);
 	while (e->loaded != NULL)
 		engine_exec_unload(e, e->loaded);
 	engine_defs_free(e);
@@ -436,7 +438,8 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 	e->batching = 0;
 	for (rt = e->loaded; rt != NULL; rt = rnext) {
 		rnext = rt->next_loaded;
-		if (rt->finished)
+		/* Steps waiting for the store keep their execution loaded. */
+		if (rt->finished && rt->npending == 0)
 			engine_exec_unload(e, rt);
 	}
 	if (e->nloaded > 0 && mono - e->last_renew >= e->cfg.lease_ms / 3) {
@@ -569,6 +572,7 @@ engine_stop(struct engine *e, int64_t grace_ms)
 		engine_loop_once(e, 20);
 	/* A last pass over completions already queued. */
 	engine_loop_once(e, 0);
+	engine_pending_drop(e);
 	while (e->loaded != NULL)
 		engine_exec_unload(e, e->loaded);
 }
