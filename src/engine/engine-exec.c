@@ -1325,6 +1325,21 @@ exec_input(const struct dsl_workflow *wf, json_t *input, char **cause)
 	return (in);
 }
 
+/*
+ * Commit from another thread's connection, once more if the store was
+ * unavailable: nothing was applied then, and a connection the database
+ * closed while it sat idle is only noticed on use; the retry reconnects.
+ */
+static enum store_rc
+exec_commit_retry(struct store *st, struct store_tx *tx)
+{
+	enum store_rc	 rc;
+
+	if ((rc = store_tx_commit(st, tx)) == STORE_UNAVAILABLE)
+		rc = store_tx_commit(st, tx);
+	return (rc);
+}
+
 /* The execution of a client-supplied id, when it exists (1). */
 static int
 exec_existing(struct store *st, const char *id, struct store_exec **out)
@@ -1466,7 +1481,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	tx = store_tx_create();
 	/* A new execution needs no work row: see engine_exec_recover(). */
 	store_tx_exec_insert(tx, &row);
-	rc = store_tx_commit(st, tx);
+	rc = exec_commit_retry(st, tx);
 	store_tx_free(tx);
 	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
 		engine_thread_store_done(e);
@@ -1529,7 +1544,7 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 		store_tx_free(tx);
 		return (STORE_UNAVAILABLE);
 	}
-	rc = store_tx_commit(st, tx);
+	rc = exec_commit_retry(st, tx);
 	if (rc != STORE_OK)
 		xasprintf(cause, "%s", store_error(st));
 	else
@@ -1553,7 +1568,8 @@ engine_exec_set_state(struct engine *e, const char *id, const char *state,
 
 	if ((st = engine_thread_store(e, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
-	rc = store_exec_load(st, id, &ex);
+	if ((rc = store_exec_load(st, id, &ex)) == STORE_UNAVAILABLE)
+		rc = store_exec_load(st, id, &ex);
 	engine_thread_store_done(e);
 	if (rc != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
@@ -1596,7 +1612,8 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 
 	if ((st = engine_thread_store(e, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
-	rc = store_task_load(st, task_id, &t);
+	if ((rc = store_task_load(st, task_id, &t)) == STORE_UNAVAILABLE)
+		rc = store_task_load(st, task_id, &t);
 	if (rc == STORE_OK)
 		rc = store_exec_load(st, t->execution_id, &ex);
 	engine_thread_store_done(e);
@@ -1650,7 +1667,8 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 
 	if ((st = engine_thread_store(e, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
-	rc = store_action_load(st, id, &a);
+	if ((rc = store_action_load(st, id, &a)) == STORE_UNAVAILABLE)
+		rc = store_action_load(st, id, &a);
 	engine_thread_store_done(e);
 	if (rc == STORE_UNAVAILABLE) {
 		xasprintf(cause, "store unavailable");
@@ -1678,7 +1696,7 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 		if ((st = engine_thread_store(e, cause)) == NULL)
 			rc = STORE_UNAVAILABLE;
 		else {
-			rc = store_tx_commit(st, tx);
+			rc = exec_commit_retry(st, tx);
 			engine_thread_store_done(e);
 		}
 		store_tx_free(tx);
