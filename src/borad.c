@@ -22,12 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "lib/lib.h"
 #include "conf/conf.h"
+#include "dl/dl.h"
 #include "engine/engine.h"
 #include "store/store.h"
 #include "api/api.h"
@@ -37,6 +34,7 @@
 
 static volatile sig_atomic_t	sig_hup, sig_term, sig_int, stopping;
 static int			sig_pipe[2] = { -1, -1 };
+static int			notify_on;	/* libsystemd loaded */
 
 struct flag_value {
 	const char	*name;
@@ -61,6 +59,48 @@ usage(void)
 			    conf_options[i].name, conf_options[i].arg);
 	}
 	exit(1);
+}
+
+/*
+ * Load libsystemd when systemd gave us a notification socket: without
+ * $NOTIFY_SOCKET sd_notify does nothing, so neither do we.
+ */
+static void
+notify_init(void)
+{
+	char	*cause;
+
+	if (getenv("NOTIFY_SOCKET") == NULL)
+		return;
+	if (dl_systemd_load(&cause) != 0) {
+		log_warnx("sd_notify: %s", cause);
+		free(cause);
+		return;
+	}
+	notify_on = 1;
+}
+
+/* Tell systemd our state, if it listens. */
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	if (notify_on)
+		sd_notify(0, state);
+#endif
+}
+
+/* The watchdog interval systemd asks for, in ms; 0 if none. */
+static int
+notify_watchdog_ms(void)
+{
+#ifdef HAVE_SYSTEMD
+	uint64_t	usec = 0;
+
+	if (notify_on && sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+		return ((int)(usec / 2000));
+#endif
+	return (0);
 }
 
 /* Only set a flag and wake the main loop. */
@@ -343,9 +383,6 @@ main(int argc, char **argv)
 	int64_t			 gen = 0, g, next_check = 0, wd_next = 0;
 	int			 timeout = -1, wd_ms = 0;
 	char			 c;
-#ifdef HAVE_SYSTEMD
-	uint64_t		 wd_usec = 0;
-#endif
 
 	/* One long flag per option in the table. */
 	longopts = xcalloc(conf_noptions + 2, sizeof *longopts);
@@ -466,11 +503,9 @@ main(int argc, char **argv)
 	log_info("borad %s: serving on %s, store %s", VERSION, conf.listen,
 	    strncmp(conf.db, "sqlite:", 7) == 0 ? conf.db : "postgresql");
 	report_parent(&report, NULL);
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, "READY=1");
-	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
-		wd_ms = (int)(wd_usec / 2000);
-#endif
+	notify_init();
+	notify("READY=1");
+	wd_ms = notify_watchdog_ms();
 	/*
 	 * Other engines sharing a PostgreSQL store may change definitions:
 	 * follow the store's definition counter.
@@ -484,7 +519,6 @@ main(int argc, char **argv)
 			gen = store_def_generation(gen_st);
 	}
 
-	(void)wd_next;
 	pfd.fd = sig_pipe[0];
 	pfd.events = POLLIN;
 	for (;;) {
@@ -495,12 +529,10 @@ main(int argc, char **argv)
 			fatal("poll");
 		while (read(sig_pipe[0], &c, 1) == 1)
 			continue;
-#ifdef HAVE_SYSTEMD
 		if (wd_ms > 0 && time_mono_ms() >= wd_next) {
-			sd_notify(0, "WATCHDOG=1");
+			notify("WATCHDOG=1");
 			wd_next = time_mono_ms() + wd_ms;
 		}
-#endif
 		if (sig_term || sig_int)
 			break;
 		if (gen_st != NULL && time_mono_ms() >= next_check) {
@@ -514,23 +546,17 @@ main(int argc, char **argv)
 		if (sig_hup) {
 			sig_hup = 0;
 			log_info("SIGHUP: reloading definitions");
-#ifdef HAVE_SYSTEMD
-			sd_notify(0, "RELOADING=1");
-#endif
+			notify("RELOADING=1");
 			engine_defs_refresh(e);
 			engine_watch_reload(e);
-#ifdef HAVE_SYSTEMD
-			sd_notify(0, "READY=1");
-#endif
+			notify("READY=1");
 		}
 	}
 
 	stopping = 1;
 	log_info("%s: stopping (grace %lld ms)", sig_int ? "SIGINT" :
 	    "SIGTERM", (long long)conf.grace_ms);
-#ifdef HAVE_SYSTEMD
-	sd_notify(0, "STOPPING=1");
-#endif
+	notify("STOPPING=1");
 	api_quiesce(api);
 	engine_stop(e, conf.grace_ms);
 	api_close(api);

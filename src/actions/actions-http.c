@@ -100,7 +100,7 @@ const struct action_entry action_std_mistral_http_entry = {
 	.run = action_http_run
 };
 
-/* Build the request and hand it to the I/O loop. */
+/* Build the request (loading libcurl first) and hand it to the loop. */
 static void
 action_http_run(const struct action_entry *ae, json_t *input,
     const struct action_ctx *ctx, struct action_io *io, action_done_cb done,
@@ -111,6 +111,12 @@ action_http_run(const struct action_entry *ae, json_t *input,
 
 	if (io == NULL) {
 		xasprintf(&msg, "%s: no I/O loop to run in", ae->name);
+		action_fail_new(done, arg, msg);
+		return;
+	}
+	if (dl_curl_load(&cause) != 0) {
+		xasprintf(&msg, "%s: %s", ae->name, cause);
+		free(cause);
 		action_fail_new(done, arg, msg);
 		return;
 	}

@@ -8,9 +8,8 @@
 
 #include <sys/queue.h>
 
-#include <curl/curl.h>
-
 #include "actions/actions.h"
+#include "dl/dl.h"
 
 /* Default cap on an HTTP response body (struct buf max). */
 #define ACTION_HTTP_MAX_BODY	(16 * 1024 * 1024)

@@ -4,11 +4,16 @@
  * on a delay hold no engine worker.
  *
  * Any thread may submit work: it is queued under the mutex and the loop
- * is woken with curl_multi_wakeup().  Only the loop thread touches the
- * multi handle and the easy handles added to it, and only it calls
- * completion callbacks, always without the mutex held (a callback may
- * submit more work).  Connections stay in the multi handle's cache, so
- * requests to the same host reuse them (keep-alive).
+ * is woken.  libcurl is loaded only for the first transfer (std.http
+ * loads it before making its easy handle): until then the loop has no
+ * multi handle and sleeps on a condition variable, signalled by
+ * submitters; once the loop has made the multi handle (on its thread),
+ * it waits in curl_multi_poll and is woken with curl_multi_wakeup().
+ * Only the loop thread touches the multi handle and the easy handles
+ * added to it, and only it calls completion callbacks, always without
+ * the mutex held (a callback may submit more work).  Connections stay in
+ * the multi handle's cache, so requests to the same host reuse them
+ * (keep-alive).
  */
 #include "config.h"
 
@@ -17,6 +22,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/lib.h"
 #include "actions/actions-int.h"
@@ -39,13 +45,16 @@ TAILQ_HEAD(action_xfers, action_xfer);
 
 /*
  * The loop.  Under mutex: queue, timers, ntimers, seq, stopping and
- * inflight.  Loop thread only: multi and active.  inflight counts queued
- * and active transfers plus timers; nactive <= max_inflight.
+ * inflight.  Loop thread only: active, and multi, which it sets under
+ * the mutex so that submitters know how to wake it (cond while multi is
+ * NULL, curl_multi_wakeup after).  inflight counts queued and active
+ * transfers plus timers; nactive <= max_inflight.
  */
 struct action_io {
 	pthread_t		  thread;
 	pthread_mutex_t		  mutex;
-	CURLM			 *multi;
+	pthread_cond_t		  cond;		/* wakes a loop without multi */
+	CURLM			 *multi;	/* NULL until the first transfer */
 	size_t			  max_inflight;
 	size_t			  max_body;
 
@@ -69,52 +78,53 @@ static void	 action_io_timer_push(struct action_io *,
 		     struct action_timer *);
 static struct action_timer *action_io_timer_pop(struct action_io *);
 static void	 action_io_drain(struct action_io *);
+static void	 action_io_wake(struct action_io *, CURLM *);
+static int	 action_io_multi(struct action_io *, struct action_xfers *);
+static void	 action_io_wait(struct action_io *);
 
-static pthread_once_t	action_io_once = PTHREAD_ONCE_INIT;
-static CURLcode		action_io_global_rc;
-
-/* curl_global_init is not thread-safe: do it once. */
-static void
-action_io_global(void)
-{
-	action_io_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* Start the loop thread. */
+/* Start the loop thread; libcurl is not loaded until a transfer comes. */
 struct action_io *
 action_io_start(size_t max_inflight, char **cause)
 {
 	struct action_io	*io;
+	pthread_condattr_t	 attr;
 	int			 error;
 
 	*cause = NULL;
-	pthread_once(&action_io_once, action_io_global);
-	if (action_io_global_rc != CURLE_OK) {
-		xasprintf(cause, "curl_global_init: %s",
-		    curl_easy_strerror(action_io_global_rc));
-		return (NULL);
-	}
 	io = xcalloc(1, sizeof *io);
 	io->max_inflight = max_inflight == 0 ? ACTION_IO_MAX_INFLIGHT :
 	    max_inflight;
 	io->max_body = ACTION_HTTP_MAX_BODY;
 	TAILQ_INIT(&io->queue);
 	TAILQ_INIT(&io->active);
-	if ((io->multi = curl_multi_init()) == NULL) {
-		xasprintf(cause, "curl_multi_init failed");
-		free(io);
-		return (NULL);
-	}
 	pthread_mutex_init(&io->mutex, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&io->cond, &attr);
+	pthread_condattr_destroy(&attr);
 	if ((error = pthread_create(&io->thread, NULL, action_io_main,
 	    io)) != 0) {
 		xasprintf(cause, "pthread_create: %s", strerror(error));
+		pthread_cond_destroy(&io->cond);
 		pthread_mutex_destroy(&io->mutex);
-		curl_multi_cleanup(io->multi);
 		free(io);
 		return (NULL);
 	}
 	return (io);
+}
+
+/*
+ * Wake the loop after a change made under the mutex; multi is io->multi
+ * as read under it.  A NULL multi means the loop will see the change
+ * under the mutex before it sleeps on the condition variable.
+ */
+static void
+action_io_wake(struct action_io *io, CURLM *multi)
+{
+	if (multi != NULL)
+		curl_multi_wakeup(multi);
+	else
+		pthread_cond_signal(&io->cond);
 }
 
 /*
@@ -124,15 +134,22 @@ action_io_start(size_t max_inflight, char **cause)
 void
 action_io_stop(struct action_io *io)
 {
+	CURLM	*multi;
+
 	if (io == NULL)
 		return;
 	pthread_mutex_lock(&io->mutex);
 	io->stopping = 1;
+	multi = io->multi;
+	pthread_cond_signal(&io->cond);
 	pthread_mutex_unlock(&io->mutex);
-	curl_multi_wakeup(io->multi);
+	if (multi != NULL)
+		curl_multi_wakeup(multi);
 	pthread_join(io->thread, NULL);
 
-	curl_multi_cleanup(io->multi);
+	if (io->multi != NULL)
+		curl_multi_cleanup(io->multi);
+	pthread_cond_destroy(&io->cond);
 	pthread_mutex_destroy(&io->mutex);
 	free(io->timers);
 	free(io);
@@ -177,6 +194,8 @@ action_io_max_body(struct action_io *io)
 void
 action_io_submit(struct action_io *io, struct action_xfer *x)
 {
+	CURLM	*multi;
+
 	x->io = io;
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	pthread_mutex_lock(&io->mutex);
@@ -187,8 +206,9 @@ action_io_submit(struct action_io *io, struct action_xfer *x)
 	}
 	TAILQ_INSERT_TAIL(&io->queue, x, entry);
 	io->inflight++;
+	multi = io->multi;
 	pthread_mutex_unlock(&io->mutex);
-	curl_multi_wakeup(io->multi);
+	action_io_wake(io, multi);
 }
 
 /* Complete (ok, result) after ms milliseconds on the loop thread. */
@@ -197,6 +217,7 @@ action_io_after(struct action_io *io, int64_t ms, int ok, json_t *result,
     action_done_cb done, void *arg)
 {
 	struct action_timer	*t;
+	CURLM			*multi;
 
 	if (io == NULL) {
 		json_decref(result);
@@ -221,8 +242,9 @@ action_io_after(struct action_io *io, int64_t ms, int ok, json_t *result,
 	t->seq = io->seq++;
 	action_io_timer_push(io, t);
 	io->inflight++;
+	multi = io->multi;
 	pthread_mutex_unlock(&io->mutex);
-	curl_multi_wakeup(io->multi);
+	action_io_wake(io, multi);
 }
 
 /* Heap order: earlier due first, then submission order. */
@@ -294,8 +316,10 @@ action_io_timer_pop(struct action_io *io)
 /*
  * The loop thread.  Each turn: under the mutex, move queued transfers
  * into the multi handle while there is room and collect due timers;
- * without it, fire the timers, let curl work and finish what is done;
- * then poll until the next timer, a socket event or a wakeup.
+ * without it, fire the timers, make the multi handle for the first
+ * transfer, let curl work and finish what is done; then poll until the
+ * next timer, a socket event or a wakeup (or, before the first
+ * transfer, wait on the condition variable).
  */
 static void *
 action_io_main(void *arg)
@@ -351,6 +375,9 @@ action_io_main(void *arg)
 			busy = 1;
 
 		/* Start new transfers. */
+		if (!TAILQ_EMPTY(&add) && io->multi == NULL &&
+		    action_io_multi(io, &add) != 0)
+			busy = 1;
 		while ((x = TAILQ_FIRST(&add)) != NULL) {
 			TAILQ_REMOVE(&add, x, entry);
 			TAILQ_INSERT_TAIL(&io->active, x, entry);
@@ -364,6 +391,13 @@ action_io_main(void *arg)
 				x->finish(x, CURLE_FAILED_INIT, 0);
 			}
 			busy = 1;
+		}
+
+		/* No multi handle (no transfer yet): wait on the cond. */
+		if (io->multi == NULL) {
+			if (!busy)
+				action_io_wait(io);
+			continue;
 		}
 
 		/* Let curl work, then finish completed transfers. */
@@ -399,6 +433,64 @@ action_io_main(void *arg)
 }
 
 /*
+ * Make the multi handle for the first transfers (libcurl is loaded:
+ * their easy handles come from it).  If curl_multi_init fails, finish
+ * them with CURLE_FAILED_INIT and return -1; the next transfer retries.
+ */
+static int
+action_io_multi(struct action_io *io, struct action_xfers *add)
+{
+	struct action_xfer	*x;
+	CURLM			*multi;
+
+	if ((multi = curl_multi_init()) != NULL) {
+		pthread_mutex_lock(&io->mutex);
+		io->multi = multi;
+		pthread_mutex_unlock(&io->mutex);
+		return (0);
+	}
+	log_warnx("I/O loop: curl_multi_init failed");
+	while ((x = TAILQ_FIRST(add)) != NULL) {
+		TAILQ_REMOVE(add, x, entry);
+		pthread_mutex_lock(&io->mutex);
+		io->nactive--;
+		io->inflight--;
+		pthread_mutex_unlock(&io->mutex);
+		x->finish(x, CURLE_FAILED_INIT, 0);
+	}
+	return (-1);
+}
+
+/*
+ * Wait without a multi handle: until the next timer is due, a transfer
+ * is queued or the loop is stopping, at most ACTION_IO_MAX_WAIT ms.
+ * The conditions are checked under the mutex, so no signal is lost.
+ */
+static void
+action_io_wait(struct action_io *io)
+{
+	struct timespec	ts;
+	int64_t		now, until;
+
+	pthread_mutex_lock(&io->mutex);
+	now = time_mono_ms();
+	until = now + ACTION_IO_MAX_WAIT;
+	if (io->ntimers > 0 && io->timers[0]->due < until)
+		until = io->timers[0]->due;
+	if (!io->stopping && TAILQ_EMPTY(&io->queue) && until > now) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (until - now) / 1000;
+		ts.tv_nsec += ((until - now) % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&io->cond, &io->mutex, &ts);
+	}
+	pthread_mutex_unlock(&io->mutex);
+}
+
+/*
  * Stopping (on the loop thread): complete everything still pending with
  * "engine stopping".  Nothing more can be queued since stopping is set.
  */
@@ -411,7 +503,8 @@ action_io_drain(struct action_io *io)
 
 	while ((x = TAILQ_FIRST(&io->active)) != NULL) {
 		TAILQ_REMOVE(&io->active, x, entry);
-		curl_multi_remove_handle(io->multi, x->easy);
+		if (io->multi != NULL)
+			curl_multi_remove_handle(io->multi, x->easy);
 		x->finish(x, CURLE_ABORTED_BY_CALLBACK, 1);
 	}
 

@@ -18,10 +18,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "lib/lib.h"
+#include "dl/dl.h"
 #include "cli/cli.h"
 #include "cli/cli-int.h"
 
@@ -219,12 +219,15 @@ cli_http_cleanup(void)
 	curl_global_cleanup();
 }
 
-/* The shared curl handle, made on first use. */
+/* The shared curl handle, made on first use (libcurl is loaded then). */
 static CURL *
 cli_http_handle(void)
 {
+	char	*cause;
+
 	if (cli_curl == NULL) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+		if (dl_curl_load(&cause) != 0)
+			fatalx("%s", cause);
 		if ((cli_curl = curl_easy_init()) == NULL)
 			fatalx("curl_easy_init failed");
 		atexit(cli_http_cleanup);
@@ -236,9 +239,11 @@ cli_http_handle(void)
 char *
 cli_http_escape(const char *s)
 {
+	CURL	*c;
 	char	*e, *out;
 
-	e = curl_easy_escape(cli_http_handle(), s, 0);
+	c = cli_http_handle();	/* loads libcurl: before naming its function */
+	e = curl_easy_escape(c, s, 0);
 	if (e == NULL)
 		fatalx("curl_easy_escape failed");
 	out = xstrdup(e);

@@ -46,8 +46,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <libpq-fe.h>
-
+#include "dl/dl.h"
 #include "store/store-int.h"
 
 #define PG_CHANNEL	"bora_work"
@@ -665,13 +664,15 @@ read_message(PGresult *res, int r)
 
 /* ---- connection -------------------------------------------------- */
 
-/* Open a connection, apply the migrations and prepare the statements. */
+/* Load libpq, open a connection, migrate and prepare the statements. */
 static struct store *
 pg_open(const char *url, char **cause)
 {
 	struct pg_store	*ps;
 	PGconn		*conn;
 
+	if (dl_pq_load(cause) != 0)
+		return (NULL);
 	ps = xcalloc(1, sizeof *ps);
 	ps->url = xstrdup(url);
 	if ((conn = pg_connect(ps, cause)) == NULL)
