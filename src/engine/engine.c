@@ -209,7 +209,10 @@ engine_open(const struct engine_config *cfg, char **cause)
 	lim.max_memory = cfg->expr_max_memory;
 	if ((e->ex = expr_create(&lim, cfg->lua_dir, cause)) == NULL)
 		goto fail;
-	if ((e->api_ex = expr_create(&lim, cfg->lua_dir, cause)) == NULL)
+	/* Validation from other threads needs a sandbox of its own. */
+	if (e->cfg.in_process)
+		e->api_ex = e->ex;
+	else if ((e->api_ex = expr_create(&lim, cfg->lua_dir, cause)) == NULL)
 		goto fail;
 	if ((e->io = action_io_start(e->cfg.max_inflight, cause)) == NULL)
 		goto fail;
@@ -257,8 +260,9 @@ engine_close(struct engine *e)
 	json_decref(e->locks);
 	json_decref(e->ctx_exec);
 	json_decref(e->ctx_task);
+	if (e->api_ex != e->ex)
+		expr_free(e->api_ex);
 	expr_free(e->ex);
-	expr_free(e->api_ex);
 	if (e->api_st != NULL && e->api_st != e->st)
 		store_close(e->api_st);
 	if (e->st != NULL)
