@@ -16,7 +16,7 @@
 # transitions per second sustained.
 #
 # Environment: BORA, BORAD (default ./src/bora, ./src/borad), N (reps of
-# the shapes), EXECS, CLIENTS, ENGINES, WORKERS (borad --workers),
+# the shapes), EXECS, CLIENTS, ENGINES,
 # BORA_TEST_PGURL (use that database instead of a throwaway cluster; it
 # must be PostgreSQL and will be written to), SKIP_SHAPES=1,
 # SKIP_THROUGHPUT=1.
@@ -97,7 +97,7 @@ while [ $i -le "$ENGINES" ]; do
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 	"$BORAD" -d --db "$BORA_TEST_PGURL" --listen "127.0.0.1:$port" \
 	    --workflows "$tmp/workflows" --actions "$tmp/actions" \
-	    --lua "$tmp/lua" ${WORKERS:+--workers "$WORKERS"} \
+	    --lua "$tmp/lua" \
 	    >"$tmp/borad-$i.log" 2>&1 &
 	pids="$pids $!"
 	n=0

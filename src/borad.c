@@ -46,8 +46,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: borad [-dnVv] [-f file] [--db URL] "
 	    "[--listen HOST:PORT] [--workflows DIR]\n"
-	    "             [--actions DIR] [--lua DIR] [--api-token TOKEN] "
-	    "[--workers N]\n"
+	    "             [--actions DIR] [--lua DIR] [--api-token TOKEN]\n"
 	    "             [--grace SECONDS] [--log-json] "
 	    "[--OPTION VALUE ...]\n"
 	    "options (also BORA_<OPTION> in the environment):\n");
@@ -230,7 +229,6 @@ engine_conf(const struct conf *conf, struct engine_config *ec, char *cb)
 	memset(ec, 0, sizeof *ec);
 	ec->db_url = conf->db;
 	ec->engine_id = conf->engine_id;
-	ec->workers = (size_t)conf->workers;
 	ec->lease_ms = conf->lease_ms;
 	ec->poll_ms = conf->poll_ms;
 	ec->max_inflight = (size_t)conf->max_inflight;

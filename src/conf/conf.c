@@ -49,8 +49,6 @@ const struct conf_option conf_options[] = {
 	  " http://LISTEN." },
 	{ "engine-id", CONF_STRING, CONF_OFF(engine_id), NULL, 0, 0, "ID",
 	  "Name of this engine in leases; default generated." },
-	{ "workers", CONF_INT, CONF_OFF(workers), "0", 0, 256, "N",
-	  "Engine worker threads; 0 means 1 on SQLite, 4 on PostgreSQL." },
 	{ "grace", CONF_DURATION, CONF_OFF(grace_ms), "30s", 0,
 	  INT64_C(86400000), "SECONDS",
 	  "On SIGTERM, how long in-flight actions may finish." },

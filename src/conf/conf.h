@@ -50,7 +50,6 @@ struct conf {
 	char			*api_token;
 	char			*callback_url;
 	char			*engine_id;
-	int64_t			 workers;
 	int64_t			 grace_ms;
 	int64_t			 lease_ms;
 	int64_t			 poll_ms;

@@ -2,10 +2,11 @@
  * engine.h -- the interpreter: definitions registry, executions, the
  * task state machine, policies, timers and recovery.
  *
- * An engine owns a store connection per worker, an action I/O loop and
- * a Lua sandbox per worker.  Work on one execution is serialised on one
- * worker (the execution's lease), so joins and completion are decided
- * on a consistent view; executions spread over workers and engines.
+ * An engine runs one loop thread with its own store connection and Lua
+ * sandbox, and an I/O thread for actions that wait.  Work on one
+ * execution is serialised on the engine holding its lease, so joins and
+ * completion are decided on a consistent view; executions spread over
+ * engines (processes sharing one PostgreSQL).
  *
  * Ownership: arguments are borrowed; returned json_t and strings are
  * owned by the caller.
@@ -25,7 +26,6 @@ struct engine;
 struct engine_config {
 	const char	*db_url;		/* store URL */
 	const char	*engine_id;		/* NULL: generated */
-	size_t		 workers;		/* default 1 (SQLite), 4 (PG) */
 	int64_t		 lease_ms;		/* default 15000 */
 	int64_t		 poll_ms;		/* default 1000 */
 	size_t		 max_inflight;		/* I/O actions, default 1024 */
