@@ -474,39 +474,30 @@ engine_exec_done_one(struct engine *e, struct engine_done *d)
 }
 
 /*
- * Load an execution and its tasks into memory (this engine holds its
- * lease).  Derived state is rebuilt from the rows.
+ * Take an execution into memory from its rows (this engine holds its
+ * lease): ex and rows[0..n) are stolen.  Derived state is rebuilt from
+ * the rows.  NULL + *cause when its definition cannot be had.
  */
 struct exec_rt *
-engine_exec_load(struct engine *e, const char *id, char **cause)
+engine_exec_build(struct engine *e, struct store_exec *ex,
+    struct store_task **rows, size_t n, char **cause)
 {
 	struct exec_rt		*rt;
-	struct store_exec	*ex = NULL;
-	struct store_task	**rows = NULL;
 	struct engine_def	*def;
 	const struct dsl_workflow *wf;
 	struct task_rt		*t;
-	size_t			 n = 0, i;
+	size_t			 i;
 	json_t			*v;
 
-	if (store_exec_load(e->st, id, &ex) != STORE_OK) {
-		xasprintf(cause, "execution %s: %s", id, store_error(e->st));
-		return (NULL);
-	}
 	def = engine_defs_get(e, e->st, ex->def_id, cause);
-	if (def == NULL) {
-		store_exec_free(ex);
-		return (NULL);
-	}
-	wf = dsl_workflow_find(def->wb, ex->workflow_name);
-	if (wf == NULL) {
+	wf = def != NULL ? dsl_workflow_find(def->wb, ex->workflow_name) :
+	    NULL;
+	if (def != NULL && wf == NULL)
 		xasprintf(cause, "execution %s: workflow '%s' not in its "
-		    "definition", id, ex->workflow_name);
-		store_exec_free(ex);
-		return (NULL);
-	}
-	if (store_tasks_load(e->st, id, &rows, &n) != STORE_OK) {
-		xasprintf(cause, "execution %s: %s", id, store_error(e->st));
+		    "definition", ex->id, ex->workflow_name);
+	if (wf == NULL) {
+		for (i = 0; i < n; i++)
+			store_task_free(rows[i]);
 		store_exec_free(ex);
 		return (NULL);
 	}
@@ -543,12 +534,34 @@ engine_exec_load(struct engine *e, const char *id, char **cause)
 			rt->next_seq = rows[i]->seq + 1;
 		rt->tasks[rt->ntasks++] = t;
 	}
-	free(rows);
 	/* Look at due work at once, unless it was never begun (no work). */
 	rt->next_due = rt->ntasks > 0 ? 1 : 0;
 	rt->next_loaded = e->loaded;
 	e->loaded = rt;
 	e->nloaded++;
+	return (rt);
+}
+
+/* Load one execution and its tasks into memory. */
+struct exec_rt *
+engine_exec_load(struct engine *e, const char *id, char **cause)
+{
+	struct store_exec	*ex = NULL;
+	struct store_task	**rows = NULL;
+	struct exec_rt		*rt;
+	size_t			 n = 0;
+
+	if (store_exec_load(e->st, id, &ex) != STORE_OK) {
+		xasprintf(cause, "execution %s: %s", id, store_error(e->st));
+		return (NULL);
+	}
+	if (store_tasks_load(e->st, id, &rows, &n) != STORE_OK) {
+		xasprintf(cause, "execution %s: %s", id, store_error(e->st));
+		store_exec_free(ex);
+		return (NULL);
+	}
+	rt = engine_exec_build(e, ex, rows, n, cause);
+	free(rows);
 	return (rt);
 }
 

@@ -222,6 +222,8 @@ void		 engine_defs_free(struct engine *);
 struct exec_rt	*engine_exec_find(struct engine *, const char *id);
 struct exec_rt	*engine_exec_load(struct engine *, const char *id,
 		     char **cause);
+struct exec_rt	*engine_exec_build(struct engine *, struct store_exec *,
+		     struct store_task **, size_t, char **cause);
 void		 engine_exec_unload(struct engine *, struct exec_rt *);
 void		 engine_pending_drop(struct engine *);
 void		 engine_exec_done_one(struct engine *, struct engine_done *);

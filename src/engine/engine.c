@@ -321,13 +321,71 @@ engine_takeover(struct engine *e, const char *id)
 	return (rc);
 }
 
+/*
+ * Load claimed executions in two reads (their rows, then all their
+ * tasks) and continue each where it stood.
+ */
+static void
+engine_claim_load(struct engine *e, char **ids, size_t n)
+{
+	struct store_exec	**ex = NULL;
+	struct store_task	**ts = NULL;
+	struct exec_rt		*rt;
+	char			**want, *cause = NULL;
+	size_t			 nwant = 0, nex = 0, nts = 0, i, k;
+
+	want = xcalloc(n == 0 ? 1 : n, sizeof *want);
+	for (i = 0; i < n; i++)
+		if (engine_exec_find(e, ids[i]) == NULL)
+			want[nwant++] = ids[i];
+	if (store_execs_load(e->st, want, nwant, &ex, &nex) != STORE_OK ||
+	    store_tasks_load_many(e->st, want, nwant, &ts, &nts) != STORE_OK) {
+		log_warnx("loading claimed executions: %s",
+		    store_error(e->st));
+		for (i = 0; i < nex; i++)
+			store_exec_free(ex[i]);
+		for (i = 0; i < nwant; i++)
+			(void)store_exec_release(e->st, want[i], e->id);
+		free(ex);
+		free(want);
+		return;
+	}
+	for (i = 0; i < nex; i++) {
+		/* Its tasks: one run of rows, grouped by execution. */
+		struct store_task **mine = xcalloc(nts == 0 ? 1 : nts,
+		    sizeof *mine);
+		size_t nmine = 0;
+
+		for (k = 0; k < nts; k++) {
+			if (ts[k] != NULL &&
+			    strcmp(ts[k]->execution_id, ex[i]->id) == 0) {
+				mine[nmine++] = ts[k];
+				ts[k] = NULL;
+			}
+		}
+		rt = engine_exec_build(e, ex[i], mine, nmine, &cause);
+		free(mine);
+		if (rt == NULL) {
+			log_warnx("%s", cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		engine_exec_recover(e, rt);
+	}
+	for (k = 0; k < nts; k++)
+		store_task_free(ts[k]);
+	free(ts);
+	free(ex);
+	free(want);
+}
+
 /* Claim executions with work for this engine and load them. */
 static void
 engine_claim(struct engine *e)
 {
-	char		**ids = NULL, *cause = NULL;
+	char		**ids = NULL;
 	size_t		 n = 0, i;
-	struct exec_rt	*rt;
 
 	if (e->stopping)
 		return;
@@ -338,19 +396,9 @@ again:
 	    store_exec_claim(e->st, e->id, e->cfg.lease_ms, ENGINE_CLAIM_BATCH,
 	    &ids, &n) != STORE_OK)
 		return;
-	for (i = 0; i < n; i++) {
-		if (engine_exec_find(e, ids[i]) == NULL) {
-			rt = engine_exec_load(e, ids[i], &cause);
-			if (rt == NULL) {
-				log_warnx("%s", cause);
-				free(cause);
-				cause = NULL;
-				(void)store_exec_release(e->st, ids[i], e->id);
-			} else
-				engine_exec_recover(e, rt);
-		}
+	engine_claim_load(e, ids, n);
+	for (i = 0; i < n; i++)
 		free(ids[i]);
-	}
 	free(ids);
 	/* A full batch: there is a backlog, take more now. */
 	if (n == ENGINE_CLAIM_BATCH)

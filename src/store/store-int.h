@@ -131,6 +131,11 @@ struct store_methods {
 	int		 (*wait)(struct store *, int);
 	enum store_rc	 (*count_by_state)(struct store *, const char *,
 			     json_t **);
+	/* Optional (NULL: one load per id is done instead). */
+	enum store_rc	 (*execs_load)(struct store *, char *const *, size_t,
+			     struct store_exec ***, size_t *);
+	enum store_rc	 (*tasks_load_many)(struct store *, char *const *,
+			     size_t, struct store_task ***, size_t *);
 };
 
 struct store {

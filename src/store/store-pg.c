@@ -157,6 +157,8 @@ enum pg_stmt {
 	PG_EXEC_LOAD,
 	PG_EXEC_STATE,
 	PG_TASKS_LOAD,
+	PG_EXECS_LOAD,
+	PG_TASKS_LOAD_MANY,
 	PG_TASK_LOAD,
 	PG_ACTIONS_LOAD,
 	PG_ACTION_LOAD,
@@ -284,6 +286,11 @@ static const char *const pg_sql[PG_NSTMTS] = {
 	[PG_TASKS_LOAD] = "SELECT " TASK_COLS " FROM tasks WHERE "
 	    "execution_id = $1 ORDER BY seq, created_at, id",
 	[PG_TASK_LOAD] = "SELECT " TASK_COLS " FROM tasks WHERE id = $1",
+	[PG_EXECS_LOAD] = "SELECT " EXEC_COLS " FROM executions WHERE "
+	    "id = ANY ($1::text[])",
+	[PG_TASKS_LOAD_MANY] = "SELECT " TASK_COLS " FROM tasks WHERE "
+	    "execution_id = ANY ($1::text[]) ORDER BY execution_id, seq, "
+	    "created_at, id",
 	[PG_ACTIONS_LOAD] = "SELECT " ACTION_COLS " FROM action_executions "
 	    "WHERE task_id = $1 ORDER BY attempt, item, created_at, id",
 	[PG_ACTION_LOAD] = "SELECT " ACTION_COLS " FROM action_executions "
@@ -2057,6 +2064,57 @@ pg_tasks_load(struct store *s, const char *execution_id,
 	return (STORE_OK);
 }
 
+/* A text[] literal of ids (uuids: no quoting needed). */
+static char *
+pg_id_array(char *const *ids, size_t n)
+{
+	struct buf	 b;
+	size_t		 i;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "{");
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s\"%s\"", i > 0 ? "," : "", ids[i]);
+	buf_puts(&b, "}");
+	return (buf_take(&b));
+}
+
+/* Several executions in one query. */
+static enum store_rc
+pg_execs_load(struct store *s, char *const *ids, size_t n,
+    struct store_exec ***out, size_t *nout)
+{
+	PGresult	*res;
+	enum store_rc	 rc;
+	char		*arr = pg_id_array(ids, n);
+
+	res = pg_load_rows(PG(s), PG_EXECS_LOAD, arr, "executions", &rc);
+	free(arr);
+	if (res == NULL)
+		return (rc);
+	PG_ROWS(res, read_exec, out, nout);
+	PQclear(res);
+	return (STORE_OK);
+}
+
+/* The tasks of several executions in one query. */
+static enum store_rc
+pg_tasks_load_many(struct store *s, char *const *ids, size_t n,
+    struct store_task ***out, size_t *nout)
+{
+	PGresult	*res;
+	enum store_rc	 rc;
+	char		*arr = pg_id_array(ids, n);
+
+	res = pg_load_rows(PG(s), PG_TASKS_LOAD_MANY, arr, "tasks", &rc);
+	free(arr);
+	if (res == NULL)
+		return (rc);
+	PG_ROWS(res, read_task, out, nout);
+	PQclear(res);
+	return (STORE_OK);
+}
+
 /* Load one task. */
 static enum store_rc
 pg_task_load(struct store *s, const char *id, struct store_task **out)
@@ -2839,5 +2897,7 @@ const struct store_methods store_pg_methods = {
 	.work_next_due = pg_work_next_due,
 	.notify = pg_notify,
 	.wait = pg_wait,
-	.count_by_state = pg_count_by_state
+	.count_by_state = pg_count_by_state,
+	.execs_load = pg_execs_load,
+	.tasks_load_many = pg_tasks_load_many
 };

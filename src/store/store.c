@@ -1071,3 +1071,71 @@ bad:
 		xasprintf(cause, "%s: bad number \"%s\"", c->field, value);
 	return (-1);
 }
+
+/* See store.h; backends without a batch query get one load per id. */
+enum store_rc
+store_execs_load(struct store *s, char *const *ids, size_t n,
+    struct store_exec ***out, size_t *nout)
+{
+	struct store_exec	*ex;
+	enum store_rc		 rc;
+	size_t			 i;
+
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return (STORE_OK);
+	if (s->m->execs_load != NULL)
+		return (s->m->execs_load(s, ids, n, out, nout));
+	*out = xcalloc(n, sizeof **out);
+	for (i = 0; i < n; i++) {
+		ex = NULL;
+		rc = s->m->exec_load(s, ids[i], &ex);
+		if (rc == STORE_NOTFOUND)
+			continue;
+		if (rc != STORE_OK) {
+			while (*nout > 0)
+				store_exec_free((*out)[--(*nout)]);
+			free(*out);
+			*out = NULL;
+			return (rc);
+		}
+		(*out)[(*nout)++] = ex;
+	}
+	return (STORE_OK);
+}
+
+/* See store.h. */
+enum store_rc
+store_tasks_load_many(struct store *s, char *const *ids, size_t n,
+    struct store_task ***out, size_t *nout)
+{
+	struct store_task	**t;
+	enum store_rc		 rc;
+	size_t			 i, k, nt;
+
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return (STORE_OK);
+	if (s->m->tasks_load_many != NULL)
+		return (s->m->tasks_load_many(s, ids, n, out, nout));
+	for (i = 0; i < n; i++) {
+		t = NULL;
+		nt = 0;
+		if ((rc = s->m->tasks_load(s, ids[i], &t, &nt)) != STORE_OK) {
+			while (*nout > 0)
+				store_task_free((*out)[--(*nout)]);
+			free(*out);
+			*out = NULL;
+			return (rc);
+		}
+		if (nt > 0) {
+			*out = xreallocarray(*out, *nout + nt, sizeof **out);
+			for (k = 0; k < nt; k++)
+				(*out)[(*nout)++] = t[k];
+		}
+		free(t);
+	}
+	return (STORE_OK);
+}

@@ -290,6 +290,15 @@ enum store_rc	 store_workflow_delete(struct store *, const char *name);
 
 enum store_rc	 store_exec_load(struct store *, const char *id,
 		     struct store_exec **out);
+/*
+ * Several executions at once (ids not found are left out), and every
+ * task of several executions, grouped by execution and in creation
+ * order within one.  One query each where the backend can.
+ */
+enum store_rc	 store_execs_load(struct store *, char *const *ids, size_t n,
+		     struct store_exec ***out, size_t *nout);
+enum store_rc	 store_tasks_load_many(struct store *, char *const *ids,
+		     size_t n, struct store_task ***out, size_t *nout);
 /* Every task row of an execution in creation order. */
 enum store_rc	 store_tasks_load(struct store *, const char *execution_id,
 		     struct store_task ***out, size_t *n);
