@@ -107,8 +107,10 @@ check "run-action output" grep -q adhoc "$TMP/out"
 
 # Pause, resume and cancel a sleeping execution.
 mcheck "workflow-create sleep_wf" workflow-create "$DATA/sleep_wf.yaml"
+# It sleeps far longer than the CLI calls below take, even on a loaded
+# machine; the cancel ends it.
 mcheck "execution-create sleep_wf" execution-create sleep_wf \
-    '{"seconds": 3}' -f json
+    '{"seconds": 60}' -f json
 SL=$(val ID)
 sleep 0.3
 mcheck "execution-update -s PAUSED" execution-update -s PAUSED "$SL" -f json
