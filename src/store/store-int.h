@@ -201,6 +201,29 @@ struct store_migration {
 extern const struct store_migration store_sqlite_migrations[];
 extern const struct store_migration store_pg_migrations[];
 
+/*
+ * How a backend writes list filters in SQL: the "not equal" operator
+ * (NULL-safe), a placeholder for a value it binds (text, or an integer
+ * for number and time columns), and a "contains" test.
+ */
+struct store_sql_dialect {
+	const char	*neq;
+	void		(*value)(void *arg, struct buf *, int is_int, int64_t,
+			    const char *);
+	void		(*has)(void *arg, struct buf *, const char *column,
+			    const char *value);
+	void		*arg;
+};
+
+/*
+ * Append " AND <condition>" for one filter of a list on resource:
+ * whitelisted fields, Mistral's operators, values through the dialect.
+ * -1 with the connection's error set when the filter is wrong.
+ */
+int	 store_list_filter_sql(struct store *, const char *resource,
+	     const struct store_filter *, struct buf *,
+	     const struct store_sql_dialect *);
+
 extern const struct store_methods store_sqlite_methods;
 extern const struct store_methods store_pg_methods;
 

@@ -2224,26 +2224,28 @@ lp_add(struct pg_list_params *lp, const char *s)
 	return (lp->n);
 }
 
-/* Add one filter value, converted for integer columns; "$n::type". */
-static int
-lp_value(struct pg_store *ps, const struct store_column *c,
-    const char *value, struct pg_list_params *lp, struct buf *b)
+/* A "$n::type" placeholder and its parameter. */
+static void
+pg_sql_value(void *arg, struct buf *b, int is_int, int64_t i, const char *s)
 {
-	char	*cause, num[32];
-	int64_t	 i;
+	struct pg_list_params	*lp = arg;
+	char			 num[32];
 
-	if (c->type == STORE_COL_TEXT) {
-		buf_printf(b, "$%zu::text", lp_add(lp, value));
-		return (0);
-	}
-	if (store_list_int(c, value, &i, &cause) != 0) {
-		store_set_error(&ps->s, "%s", cause);
-		free(cause);
-		return (-1);
-	}
-	snprintf(num, sizeof num, "%lld", (long long)i);
-	buf_printf(b, "$%zu::bigint", lp_add(lp, num));
-	return (0);
+	if (is_int) {
+		snprintf(num, sizeof num, "%lld", (long long)i);
+		buf_printf(b, "$%zu::bigint", lp_add(lp, num));
+	} else
+		buf_printf(b, "$%zu::text", lp_add(lp, s));
+}
+
+/* "contains": strpos, no pattern characters to escape. */
+static void
+pg_sql_has(void *arg, struct buf *b, const char *column, const char *value)
+{
+	struct pg_list_params	*lp = arg;
+
+	buf_printf(b, " AND strpos(%s, $%zu::text) > 0", column,
+	    lp_add(lp, value));
 }
 
 /* Append one filter's condition to the WHERE clause. */
@@ -2251,78 +2253,10 @@ static int
 pg_filter(struct pg_store *ps, const char *resource,
     const struct store_filter *f, struct buf *b, struct pg_list_params *lp)
 {
-	static const struct {
-		const char	*op;
-		const char	*sql;
-	} cmp[] = {
-		{ "eq", "=" }, { "neq", "IS DISTINCT FROM" }, { "gt", ">" },
-		{ "gte", ">=" }, { "lt", "<" }, { "lte", "<=" }
-	};
-	const struct store_column	*c;
-	const char			*op = f->op != NULL ? f->op : "eq";
-	char				*list, *item, *last;
-	size_t				 i;
-	int				 first;
+	struct store_sql_dialect	 d = { "IS DISTINCT FROM",
+					    pg_sql_value, pg_sql_has, lp };
 
-	if ((c = store_list_field(resource, f->field)) == NULL) {
-		store_set_error(&ps->s, "unknown filter field \"%s\" for %s",
-		    f->field, resource);
-		return (-1);
-	}
-	if (f->value == NULL) {
-		if (strcmp(op, "eq") == 0)
-			buf_printf(b, " AND %s IS NULL", c->column);
-		else if (strcmp(op, "neq") == 0)
-			buf_printf(b, " AND %s IS NOT NULL", c->column);
-		else {
-			store_set_error(&ps->s, "%s: operator %s needs a "
-			    "value", f->field, op);
-			return (-1);
-		}
-		return (0);
-	}
-	for (i = 0; i < nitems(cmp); i++) {
-		if (strcmp(op, cmp[i].op) == 0) {
-			buf_printf(b, " AND %s %s ", c->column, cmp[i].sql);
-			return (lp_value(ps, c, f->value, lp, b));
-		}
-	}
-	if (strcmp(op, "in") == 0 || strcmp(op, "nin") == 0) {
-		buf_printf(b, " AND %s %sIN (", c->column,
-		    op[0] == 'n' ? "NOT " : "");
-		list = xstrdup(f->value);
-		first = 1;
-		for (item = strtok_r(list, ",", &last); item != NULL;
-		    item = strtok_r(NULL, ",", &last)) {
-			if (!first)
-				buf_puts(b, ", ");
-			first = 0;
-			if (lp_value(ps, c, item, lp, b) != 0) {
-				free(list);
-				return (-1);
-			}
-		}
-		free(list);
-		if (first) {
-			/* An empty list matches nothing (in) or all (nin). */
-			buf_puts(b, "NULL");
-		}
-		buf_puts(b, ")");
-		return (0);
-	}
-	if (strcmp(op, "has") == 0) {
-		if (c->type != STORE_COL_TEXT) {
-			store_set_error(&ps->s, "%s: operator has needs a "
-			    "text field", f->field);
-			return (-1);
-		}
-		buf_printf(b, " AND strpos(%s, $%zu::text) > 0", c->column,
-		    lp_add(lp, f->value));
-		return (0);
-	}
-	store_set_error(&ps->s, "%s: unknown operator \"%s\" (want eq, neq, "
-	    "in, nin, gt, gte, lt, lte or has)", f->field, op);
-	return (-1);
+	return (store_list_filter_sql(&ps->s, resource, f, b, &d));
 }
 
 /* Does the marker row of a list exist?  NOTFOUND when it does not. */

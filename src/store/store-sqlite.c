@@ -1716,25 +1716,43 @@ sl_bind_add(struct sl_bind **v, size_t *n, int is_int, int64_t i,
 	(*n)++;
 }
 
-/* Add one filter value (converted for integer columns). */
-static int
-sl_bind_value(struct store_sqlite *sl, const struct store_column *c,
-    const char *value, struct sl_bind **v, size_t *n)
-{
-	char	*cause;
-	int64_t	 i;
+/* Where sl_filter's dialect callbacks add their bind values. */
+struct sl_binds {
+	struct sl_bind	**v;
+	size_t		 *n;
+};
 
-	if (c->type == STORE_COL_TEXT) {
-		sl_bind_add(v, n, 0, 0, value);
-		return (0);
+/* A "?" placeholder and its bind value. */
+static void
+sl_sql_value(void *arg, struct buf *b, int is_int, int64_t i, const char *s)
+{
+	struct sl_binds	*sb = arg;
+
+	buf_puts(b, "?");
+	sl_bind_add(sb->v, sb->n, is_int, i, s);
+}
+
+/* "contains": LIKE with % and _ escaped. */
+static void
+sl_sql_has(void *arg, struct buf *b, const char *column, const char *value)
+{
+	struct sl_binds	*sb = arg;
+	struct buf	 esc;
+	const char	*p;
+	char		*pat;
+
+	buf_init(&esc, 0);
+	buf_puts(&esc, "%");
+	for (p = value; *p != '\0'; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_add(&esc, "\\", 1);
+		buf_add(&esc, p, 1);
 	}
-	if (store_list_int(c, value, &i, &cause) != 0) {
-		store_set_error(&sl->s, "%s", cause);
-		free(cause);
-		return (-1);
-	}
-	sl_bind_add(v, n, 1, i, NULL);
-	return (0);
+	buf_puts(&esc, "%");
+	pat = buf_take(&esc);
+	buf_printf(b, " AND %s LIKE ? ESCAPE '\\'", column);
+	sl_bind_add(sb->v, sb->n, 0, 0, pat);
+	free(pat);
 }
 
 /* Append one filter's condition to the WHERE clause. */
@@ -1743,89 +1761,11 @@ sl_filter(struct store_sqlite *sl, const char *resource,
     const struct store_filter *f, struct buf *b, struct sl_bind **v,
     size_t *n)
 {
-	static const struct {
-		const char	*op;
-		const char	*sql;
-	} cmp[] = {
-		{ "eq", "=" }, { "neq", "IS NOT" }, { "gt", ">" },
-		{ "gte", ">=" }, { "lt", "<" }, { "lte", "<=" }
-	};
-	const struct store_column	*c;
-	const char			*op = f->op != NULL ? f->op : "eq";
-	char				*list, *item, *last, *pat;
-	const char			*p;
-	struct buf			 esc;
-	size_t				 i;
-	int				 first;
+	struct sl_binds			 sb = { v, n };
+	struct store_sql_dialect	 d = { "IS NOT", sl_sql_value,
+					    sl_sql_has, &sb };
 
-	if ((c = store_list_field(resource, f->field)) == NULL) {
-		store_set_error(&sl->s, "unknown filter field \"%s\" for %s",
-		    f->field, resource);
-		return (-1);
-	}
-	if (f->value == NULL) {
-		if (strcmp(op, "eq") == 0)
-			buf_printf(b, " AND %s IS NULL", c->column);
-		else if (strcmp(op, "neq") == 0)
-			buf_printf(b, " AND %s IS NOT NULL", c->column);
-		else {
-			store_set_error(&sl->s, "%s: operator %s needs a "
-			    "value", f->field, op);
-			return (-1);
-		}
-		return (0);
-	}
-	for (i = 0; i < nitems(cmp); i++) {
-		if (strcmp(op, cmp[i].op) == 0) {
-			buf_printf(b, " AND %s %s ?", c->column, cmp[i].sql);
-			return (sl_bind_value(sl, c, f->value, v, n));
-		}
-	}
-	if (strcmp(op, "in") == 0 || strcmp(op, "nin") == 0) {
-		buf_printf(b, " AND %s %sIN (", c->column,
-		    op[0] == 'n' ? "NOT " : "");
-		list = xstrdup(f->value);
-		first = 1;
-		for (item = strtok_r(list, ",", &last); item != NULL;
-		    item = strtok_r(NULL, ",", &last)) {
-			buf_puts(b, first ? "?" : ", ?");
-			first = 0;
-			if (sl_bind_value(sl, c, item, v, n) != 0) {
-				free(list);
-				return (-1);
-			}
-		}
-		free(list);
-		if (first) {
-			/* An empty list matches nothing (in) or all (nin). */
-			buf_puts(b, "NULL");
-		}
-		buf_puts(b, ")");
-		return (0);
-	}
-	if (strcmp(op, "has") == 0) {
-		if (c->type != STORE_COL_TEXT) {
-			store_set_error(&sl->s, "%s: operator has needs a "
-			    "text field", f->field);
-			return (-1);
-		}
-		buf_init(&esc, 0);
-		buf_puts(&esc, "%");
-		for (p = f->value; *p != '\0'; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				buf_add(&esc, "\\", 1);
-			buf_add(&esc, p, 1);
-		}
-		buf_puts(&esc, "%");
-		pat = buf_take(&esc);
-		buf_printf(b, " AND %s LIKE ? ESCAPE '\\'", c->column);
-		sl_bind_add(v, n, 0, 0, pat);
-		free(pat);
-		return (0);
-	}
-	store_set_error(&sl->s, "%s: unknown operator \"%s\" (want eq, neq, "
-	    "in, nin, gt, gte, lt, lte or has)", f->field, op);
-	return (-1);
+	return (store_list_filter_sql(&sl->s, resource, f, b, &d));
 }
 
 /*

@@ -1139,3 +1139,103 @@ store_tasks_load_many(struct store *s, char *const *ids, size_t n,
 	}
 	return (STORE_OK);
 }
+
+/* One filter value, converted for the column's type, to the dialect. */
+static int
+store_list_value(struct store *s, const struct store_column *c,
+    const char *value, struct buf *b, const struct store_sql_dialect *d)
+{
+	char	*cause;
+	int64_t	 i;
+
+	if (c->type == STORE_COL_TEXT) {
+		d->value(d->arg, b, 0, 0, value);
+		return (0);
+	}
+	if (store_list_int(c, value, &i, &cause) != 0) {
+		store_set_error(s, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	d->value(d->arg, b, 1, i, NULL);
+	return (0);
+}
+
+/* See store-int.h. */
+int
+store_list_filter_sql(struct store *s, const char *resource,
+    const struct store_filter *f, struct buf *b,
+    const struct store_sql_dialect *d)
+{
+	static const struct {
+		const char	*op;
+		const char	*sql;
+	} cmp[] = {
+		{ "eq", "=" }, { "neq", NULL }, { "gt", ">" },
+		{ "gte", ">=" }, { "lt", "<" }, { "lte", "<=" }
+	};
+	const struct store_column	*c;
+	const char			*op = f->op != NULL ? f->op : "eq";
+	char				*list, *item, *last;
+	size_t				 i;
+	int				 first;
+
+	if ((c = store_list_field(resource, f->field)) == NULL) {
+		store_set_error(s, "unknown filter field \"%s\" for %s",
+		    f->field, resource);
+		return (-1);
+	}
+	if (f->value == NULL) {
+		if (strcmp(op, "eq") == 0)
+			buf_printf(b, " AND %s IS NULL", c->column);
+		else if (strcmp(op, "neq") == 0)
+			buf_printf(b, " AND %s IS NOT NULL", c->column);
+		else {
+			store_set_error(s, "%s: operator %s needs a value",
+			    f->field, op);
+			return (-1);
+		}
+		return (0);
+	}
+	for (i = 0; i < nitems(cmp); i++) {
+		if (strcmp(op, cmp[i].op) == 0) {
+			buf_printf(b, " AND %s %s ", c->column,
+			    cmp[i].sql != NULL ? cmp[i].sql : d->neq);
+			return (store_list_value(s, c, f->value, b, d));
+		}
+	}
+	if (strcmp(op, "in") == 0 || strcmp(op, "nin") == 0) {
+		buf_printf(b, " AND %s %sIN (", c->column,
+		    op[0] == 'n' ? "NOT " : "");
+		list = xstrdup(f->value);
+		first = 1;
+		for (item = strtok_r(list, ",", &last); item != NULL;
+		    item = strtok_r(NULL, ",", &last)) {
+			if (!first)
+				buf_puts(b, ", ");
+			first = 0;
+			if (store_list_value(s, c, item, b, d) != 0) {
+				free(list);
+				return (-1);
+			}
+		}
+		free(list);
+		/* An empty list matches nothing (in) or all (nin). */
+		if (first)
+			buf_puts(b, "NULL");
+		buf_puts(b, ")");
+		return (0);
+	}
+	if (strcmp(op, "has") == 0) {
+		if (c->type != STORE_COL_TEXT) {
+			store_set_error(s, "%s: operator has needs a text "
+			    "field", f->field);
+			return (-1);
+		}
+		d->has(d->arg, b, c->column, f->value);
+		return (0);
+	}
+	store_set_error(s, "%s: unknown operator \"%s\" (want eq, neq, in, "
+	    "nin, gt, gte, lt, lte or has)", f->field, op);
+	return (-1);
+}
