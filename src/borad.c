@@ -41,23 +41,36 @@ struct flag_value {
 	char		*value;
 };
 
+/* Usage on stderr (exit 1), or with --help the options on stdout. */
 static __dead void
-usage(void)
+usage(int help)
 {
-	fprintf(stderr, "usage: borad [-dnVv] [-f file] [--db URL] "
+	FILE	*f = help ? stdout : stderr;
+	size_t	 i;
+
+	fprintf(f, "usage: borad [-dhnVv] [-f file] [--db URL] "
 	    "[--listen HOST:PORT] [--workflows DIR]\n"
 	    "             [--actions DIR] [--lua DIR] [--api-token TOKEN]\n"
 	    "             [--grace SECONDS] [--log-json] "
-	    "[--OPTION VALUE ...]\n"
-	    "options (also BORA_<OPTION> in the environment):\n");
-	{
-		size_t	i;
-
-		for (i = 0; i < conf_noptions; i++)
-			fprintf(stderr, "  --%-22s %s\n",
-			    conf_options[i].name, conf_options[i].arg);
+	    "[--OPTION VALUE ...]\n");
+	if (help)
+		fprintf(f, "\n  -d  stay in the foreground, log to stderr\n"
+		    "  -f  read options from a YAML file\n"
+		    "  -n  check the configuration and every definition, "
+		    "then exit\n"
+		    "  -V  print the version\n"
+		    "  -v  log more (repeatable)\n");
+	fprintf(f, "\noptions (also BORA_<OPTION> in the environment, "
+	    "and in the -f file):\n");
+	for (i = 0; i < conf_noptions; i++) {
+		fprintf(f, "  --%-22s %s\n", conf_options[i].name,
+		    conf_options[i].arg);
+		if (help && conf_options[i].help != NULL)
+			fprintf(f, "      %s\n", conf_options[i].help);
 	}
-	exit(1);
+	if (help)
+		fprintf(f, "\nSee borad(8) and borad.conf(5).\n");
+	exit(help ? 0 : 1);
 }
 
 /*
@@ -383,7 +396,7 @@ main(int argc, char **argv)
 	char			 c;
 
 	/* One long flag per option in the table. */
-	longopts = xcalloc(conf_noptions + 2, sizeof *longopts);
+	longopts = xcalloc(conf_noptions + 3, sizeof *longopts);
 	for (i = 0; i < conf_noptions; i++) {
 		longopts[i].name = conf_options[i].name;
 		longopts[i].has_arg = conf_options[i].type == CONF_BOOL ?
@@ -392,6 +405,8 @@ main(int argc, char **argv)
 	}
 	longopts[i].name = "options-mdoc";
 	longopts[i].val = 999;
+	longopts[i + 1].name = "help";
+	longopts[i + 1].val = 'h';
 	while ((ch = getopt_long(argc, argv, "df:hnVv", longopts, &idx)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -400,6 +415,8 @@ main(int argc, char **argv)
 		case 'f':
 			file = optarg;
 			break;
+		case 'h':
+			usage(1);
 		case 'n':
 			check = 1;
 			break;
@@ -416,7 +433,7 @@ main(int argc, char **argv)
 			return (0);
 		default:
 			if (ch < 1000 || ch >= 1000 + (int)conf_noptions)
-				usage();
+				usage(0);
 			flags = xreallocarray(flags, nflags + 1,
 			    sizeof *flags);
 			flags[nflags].name = conf_options[ch - 1000].name;
@@ -426,7 +443,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
 
 	/* Defaults, then the file, the environment and the flags. */
 	conf_init(&conf);

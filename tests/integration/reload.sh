@@ -53,6 +53,17 @@ run_output()
 	curl -s "$URL/v2/executions/$_id" | jq -r '.output | fromjson | .g'
 }
 
+# --help and a bad flag, then -n before anything runs.
+if "$BORAD" --help >"$TMP/out" 2>&1 && grep -q -- "--workflows" "$TMP/out"; then
+	ok "borad --help lists the options and exits 0"
+else
+	not_ok "borad --help lists the options and exits 0" "$(head -3 "$TMP/out")"
+fi
+if "$BORAD" --no-such-flag >"$TMP/out" 2>&1; then
+	not_ok "borad refuses an unknown flag"
+else
+	ok "borad refuses an unknown flag"
+fi
 # -n before anything runs.
 cp "$DATA/hello.yaml" "$WF/hello.yaml"
 if "$BORAD" -n --workflows "$WF" --actions "$TMP/actions" \
