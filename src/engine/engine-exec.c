@@ -805,15 +805,10 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 			    "fail-on policy", s);
 			return;
 		}
-		/* wait-after done: decide without waiting again */
-		{
-			json_t *saved = (json_t *)t->spec->wait_after;
-			((struct dsl_task *)t->spec)->wait_after = NULL;
-			engine_task_attempt_end(e, rt, t,
-			    json_is_true(json_object_get(p, "ok")),
-			    json_object_get(p, "result"), s);
-			((struct dsl_task *)t->spec)->wait_after = saved;
-		}
+		/* The wait is over: retry or complete. */
+		engine_task_attempt_decide(e, rt, t,
+		    json_is_true(json_object_get(p, "ok")),
+		    json_object_get(p, "result"), s);
 	} else if (strcmp(w->kind, WK_TIMEOUT) == 0) {
 		if (t == NULL || store_state_final(t->row->state))
 			return;

@@ -273,6 +273,8 @@ void		 engine_task_done(struct engine *, struct exec_rt *,
 		     struct task_rt *, int attempt, int item,
 		     const char *action_id, int ok, json_t *result);
 /* The attempt outcome decided (after wait-after): retry or complete. */
+void		 engine_task_attempt_decide(struct engine *, struct exec_rt *,
+		     struct task_rt *, int ok, json_t *result, struct step *);
 void		 engine_task_attempt_end(struct engine *, struct exec_rt *,
 		     struct task_rt *, int ok, json_t *result,
 		     struct step *);

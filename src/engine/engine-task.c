@@ -40,8 +40,6 @@ static void	 task_start_item(struct engine *, struct exec_rt *,
 		     struct task_rt *, size_t, struct step *);
 static void	 task_item_done(struct engine *, struct exec_rt *,
 		     struct task_rt *, size_t, int, json_t *, struct step *);
-static void	 task_attempt_decide(struct engine *, struct exec_rt *,
-		     struct task_rt *, int, json_t *, struct step *);
 static void	 task_complete(struct engine *, struct exec_rt *,
 		     struct task_rt *, int, json_t *, const char *,
 		     struct step *);
@@ -522,7 +520,7 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 	if (n == 0) {
 		/* with-items over an empty list */
 		json_t *empty = json_array();
-		task_attempt_decide(e, rt, t, 1, empty, &s);
+		engine_task_attempt_decide(e, rt, t, 1, empty, &s);
 		json_decref(empty);
 		goto commit;
 	}
@@ -566,9 +564,9 @@ inline_done(void *arg, int ok, json_t *result)
  * entry, and *adhoc the outermost ad-hoc action (for its output).
  */
 static const struct action_entry *
-task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
     const char *name, json_t **input, const struct dsl_action **adhoc,
-    char **cause)
+    char **owned, char **cause)
 {
 	const struct action_entry	*entry;
 	const struct dsl_action		*a;
@@ -656,17 +654,29 @@ task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		json_decref(data);
 		json_decref(*input);
 		*input = base_input;
+		/* The next level resolves the base by name. */
+		free(*owned);
+		*owned = bname;
 		name = bname;
-		/* bname lives as long as needed: keep it in the task. */
-		json_object_set_new(t->row->runtime, "_base",
-		    json_string(bname));
-		free(bname);
-		name = json_string_value(json_object_get(t->row->runtime,
-		    "_base"));
 	}
 	xasprintf(cause, "action '%s': ad-hoc actions nested too deeply",
 	    name);
 	return (NULL);
+}
+
+/* task_resolve_level, freeing the base names it went through. */
+static const struct action_entry *
+task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const char *name, json_t **input, const struct dsl_action **adhoc,
+    char **cause)
+{
+	const struct action_entry	*entry;
+	char				*owned = NULL;
+
+	entry = task_resolve_level(e, rt, t, name, input, adhoc, &owned,
+	    cause);
+	free(owned);
+	return (entry);
 }
 
 /* Apply an ad-hoc action's output template to its base result. */
@@ -1041,13 +1051,13 @@ engine_task_attempt_end(struct engine *e, struct exec_rt *rt,
 		    "task failed by its fail-on policy", s);
 		return;
 	}
-	task_attempt_decide(e, rt, t, ok, result, s);
+	engine_task_attempt_decide(e, rt, t, ok, result, s);
 }
 
-/* Retry or complete. */
-static void
-task_attempt_decide(struct engine *e, struct exec_rt *rt, struct task_rt *t,
-    int ok, json_t *result, struct step *s)
+/* Retry or complete (after any wait-after). */
+void
+engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
+    struct task_rt *t, int ok, json_t *result, struct step *s)
 {
 	const struct dsl_task	*spec = t->spec;
 	double			 count = 0, delay = 0;
