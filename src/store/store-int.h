@@ -1,48 +1,274 @@
 /*
- * store-int.h -- shared by the store's own files: the change-set
- * representation and the versioned method table each backend fills
- * (the shape of SQLite's sqlite3_io_methods).
+ * store-int.h -- shared by the store's own files: table descriptors,
+ * statements, change-set operations, the SQL dialects and the versioned
+ * method table each backend fills (the shape of SQLite's
+ * sqlite3_io_methods).
+ *
+ * The layers, top down:
+ *   store-ops.c	the typed functions of store.h, each a statement or
+ *			a descriptor handed to the generic verbs;
+ *   store.c		the generic verbs: open and migrate, load, list,
+ *			apply a change set, notify, wait, close;
+ *   store-table.c	the tables, column by column, and what comes from
+ *			them: row copy, free, reading, values, SQL;
+ *   store-list.c	list filters, sort keys and pages, as SQL;
+ *   store-pg.c, store-sqlite.c	the backends: connections, binding and
+ *			reading values, running statements and change sets.
  */
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
 #include "store/store.h"
 
-enum store_op_kind {
-	STORE_OP_EXEC_INSERT,
-	STORE_OP_EXEC_UPDATE,
-	STORE_OP_TASK_INSERT,
-	STORE_OP_TASK_UPDATE,
-	STORE_OP_ACTION_INSERT,
-	STORE_OP_ACTION_UPDATE,
-	STORE_OP_WORK_INSERT,
-	STORE_OP_WORK_DELETE,
-	STORE_OP_WORK_DELETE_TASK,
-	STORE_OP_LOCK_ACQUIRE,
-	STORE_OP_LOCK_RELEASE_ALL,
-	STORE_OP_EVENT_INSERT,
-	STORE_OP_MESSAGE_INSERT
+/* ---- tables -------------------------------------------------------- */
+
+/*
+ * Column types.  Storage follows the member's size: text is a char *
+ * (malloc'd) or, when the member is an array, held in it ("" for NULL);
+ * int and bool are an int or an int64_t.
+ */
+enum store_type {
+	STORE_TEXT,
+	STORE_INT,
+	STORE_REAL,		/* double */
+	STORE_JSON,		/* json_t *, stored as text */
+	STORE_BOOL		/* 0 or 1, stored as an integer */
 };
 
-/* One recorded write.  The rows are private copies owned by the op. */
-struct store_op {
-	enum store_op_kind	 kind;
-	unsigned		 mask;		/* SF_* for updates */
-	char			*expect;	/* expected state, or NULL */
+/* Column flags. */
+#define STORE_KEY	0x01	/* the primary key */
+#define STORE_SERIAL	0x02	/* assigned by the database on insert */
+#define STORE_NOW	0x04	/* 0 on insert: the database clock */
+#define STORE_TOUCH	0x08	/* the clock on update; on insert 0 is the
+				   STORE_NOW column's value */
+#define STORE_NULLSTR	0x10	/* "" is written as NULL */
+#define STORE_SEQ	0x20	/* 0 on insert: next in its group */
+
+struct store_col {
+	const char	*name;		/* SQL column = struct member */
+	enum store_type	 type;
+	size_t		 off;
+	size_t		 size;		/* of the member */
+	unsigned	 flags;
+	unsigned	 mask;		/* SF_* that updates it; 0: never */
+	const char	*dflt;		/* written for a NULL text on insert */
+};
+
+/* A column of struct s: name, type, flags, update mask, default. */
+#define STORE_COL(s, m, type, flags, mask, dflt)			\
+	{ #m, type, offsetof(struct s, m), sizeof(((struct s *)0)->m),	\
+	    flags, mask, dflt }
+
+/*
+ * The type of a list field, so that filter values (always text) can be
+ * converted: STORE_COL_TIME accepts ms since the epoch, "YYYY-MM-DD
+ * HH:MM:SS" or ISO 8601 (UTC) and binds an integer.
+ */
+enum store_coltype {
+	STORE_COL_TEXT,
+	STORE_COL_INT,
+	STORE_COL_TIME
+};
+/* A field lists may filter and sort on: API name, SQL expression. */
+struct store_column {
+	const char		*field;
+	const char		*column;
+	enum store_coltype	 type;
+};
+
+/* Statements generated from a table when the store starts. */
+struct store_sql;
+struct store_table_sql;
+
+/* Table flags. */
+#define STORE_T_NOTIFY	0x01	/* inserts wake the other engines */
+
+/*
+ * A table, declared once in store-table.c: where its rows live in C
+ * and in SQL.  The key is the STORE_KEY column; the state column, when
+ * there is one, is named "state" and guards updates.
+ */
+struct store_table {
+	const char			*name;	/* SQL table and list resource */
+	const char			*label;	/* "task", in messages */
+	size_t				 size;	/* of the row struct */
+	const struct store_col		*cols;
+	size_t				 ncols;
+	unsigned			 flags;
+	const char			*group;	/* what STORE_SEQ counts in */
+	const struct store_column	*list;	/* NULL: not listed */
+	struct store_table_sql		*sql;
+};
+
+/* Every table (store-table.c), and the shapes of one-column results. */
+extern const struct store_table *const store_tables[];
+extern const struct store_table store_int_shape;	/* struct store_int */
+extern const struct store_table store_text_shape;	/* struct store_text */
+extern const struct store_table store_count_shape;	/* struct store_count */
+struct store_int {
+	int64_t	 v;
+};
+struct store_text {
+	char	*v;
+};
+struct store_count {
+	char	*state;
+	int64_t	 n;
+};
+
+/* The table named name (SQL name), or NULL. */
+const struct store_table *store_table_find(const char *name);
+/* Append t's column list, "id, name, ..."; serial: with SERIAL ones. */
+void	 store_table_columns(struct buf *, const struct store_table *,
+	     int serial);
+
+/* A value bound to a statement. */
+struct store_value {
+	enum store_type	 type;		/* TEXT, INT, REAL or JSON */
+	int		 null;
 	union {
-		struct store_exec	*exec;
-		struct store_task	*task;
-		struct store_action	*action;
-		struct store_work	*work;
-		struct store_event	*event;
-		struct store_message	*message;
-		int64_t			 id;		/* WORK_DELETE */
-		char			*task_id;	/* WORK_DELETE_TASK */
-		struct {
-			char		*name;		/* NULL: release all */
-			char		*execution_id;
-		} lock;
+		char	*s;
+		int64_t	 i;
+		double	 r;
+		json_t	*j;
 	} u;
+};
+
+/*
+ * How a backend's result reads: one row at a time, columns by number.
+ * store_row_read() builds a row of a table from them.
+ */
+struct store_cells {
+	int		 (*null)(void *, int);
+	const char	*(*text)(void *, int);
+	int64_t		 (*integer)(void *, int);
+	double		 (*real)(void *, int);
+	void		*arg;
+};
+
+void	*store_row_read(const struct store_table *,
+	     const struct store_cells *);
+
+/* Rows collected by a load. */
+struct store_rows {
+	void	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+void	 store_rows_add(struct store_rows *, void *);
+void	 store_rows_free(struct store_rows *, const struct store_table *);
+
+/* Values: text (copied; NULL is SQL NULL), integer, JSON (increfed). */
+void	 store_value_text(struct store_value *, const char *);
+void	 store_value_int(struct store_value *, int64_t);
+void	 store_value_null(struct store_value *);
+void	 store_values_free(struct store_value *, size_t);
+
+/* ---- statements ---------------------------------------------------- */
+
+/* Dialect indexes: the texts of a statement. */
+#define STORE_PG	0
+#define STORE_SQLITE	1
+#define STORE_NDIALECTS	2
+
+/*
+ * What differs in SQL between the backends.  Statements are written for
+ * PostgreSQL with $n placeholders; param is the character the backend
+ * numbers them with ("$" or "?").  In a statement "@LOCK" stands for
+ * lock (row locks a claim skips), "@IDS" for ids (a JSON array of text
+ * in $1, as a subquery) and "@ROWID" for rowid (insertion order).
+ * guard, when set, wraps a statement so that it raises when it changes
+ * or returns no row (%s: the statement; %d, %d: the numbers of the two
+ * parameters holding the error code and message); without it the
+ * backend counts the rows itself.  neq is a NULL-safe "not equal",
+ * has a "contains" test (%s: column, then placeholder).
+ */
+struct store_dialect {
+	int		 index;
+	char		 param;
+	const char	*lock;
+	const char	*ids;
+	const char	*rowid;
+	const char	*guard_dml;
+	const char	*guard_select;
+	const char	*neq;
+	const char	*same;		/* NULL-safe equal */
+	const char	*has;
+};
+extern const struct store_dialect store_pg_dialect;
+extern const struct store_dialect store_sqlite_dialect;
+
+/* Statement flags. */
+#define STORE_GUARD	0x01	/* changing or returning no row fails */
+#define STORE_WAKE	0x02	/* wakes the other engines when applied */
+
+/*
+ * A statement.  tmpl is the whole SQL, or with from set the clause after
+ * "SELECT <from's columns> FROM <from> WHERE ".  Registered statements
+ * (every one built from a table, and those store-ops.c lists) get an id
+ * and are prepared once per connection; text[] is filled per dialect.
+ */
+struct store_sql {
+	const char			*tmpl;
+	const struct store_table	*from;
+	unsigned			 flags;
+	const char			*what;		/* in error messages */
+	int				 id;		/* -1: not registered */
+	int				 nparams;
+	char				*text[STORE_NDIALECTS];
+};
+#define STORE_SQL(tmpl, flags, what)	{ tmpl, NULL, flags, what, -1, 0, \
+	    { NULL, NULL } }
+#define STORE_SELECT(from, clause, what) { clause, from, 0, what, -1, 0, \
+	    { NULL, NULL } }
+
+/* The statements of a table: insert, masked update, load by key. */
+struct store_table_sql {
+	struct store_sql	 insert;
+	struct store_sql	 update;
+	struct store_sql	 load;
+};
+
+/* Registered statements, by id (store-table.c; after store_init()). */
+extern struct store_sql	**store_sqls;
+extern int		  store_nsqls;
+
+/* Build the statements of every table and register them (once). */
+void	 store_init(struct store_sql *const *named);
+/* Fill a statement's texts (dynamic statements: not registered). */
+void	 store_sql_build(struct store_sql *);
+void	 store_sql_free(struct store_sql *);
+
+/*
+ * Run a statement; its values come from fmt: 's' text (const char *),
+ * 'i' an int64_t, 'n' NULL.  store_run adds the rows it returns, of
+ * shape (NULL: the statement's table), to rows; store_run_one puts the
+ * first into *out (T **) or says "<what> <key> not found"; store_run_int
+ * returns one integer (NULL: 0; -1 on failure).
+ */
+enum store_rc	 store_run(struct store *, const struct store_sql *,
+		     const struct store_table *, struct store_rows *,
+		     const char *fmt, ...);
+enum store_rc	 store_run_one(struct store *, const struct store_sql *,
+		     void *out, const char *key, const char *fmt, ...);
+int64_t		 store_run_int(struct store *, const struct store_sql *,
+		     const char *fmt, ...);
+/* Hand collected rows to a typed out-parameter (T ***out). */
+void		 store_rows_take(struct store_rows *, void *out, size_t *);
+
+/* ---- change sets --------------------------------------------------- */
+
+/*
+ * One recorded write: a registered statement and its values.  A
+ * guarded statement that changes no row makes the change set fail with
+ * guard (STORE_CONFLICT or STORE_NOTFOUND) and the message gmsg.
+ */
+struct store_op {
+	const struct store_sql	*sql;
+	struct store_value	*v;
+	size_t			 nv;
+	enum store_rc		 guard;
+	char			*gmsg;
 };
 
 struct store_tx {
@@ -51,91 +277,74 @@ struct store_tx {
 	size_t		 cap;
 };
 
+/* Append an operation with nv zeroed values. */
+struct store_op	*store_tx_add(struct store_tx *, const struct store_sql *,
+		     size_t nv);
+/* Does the change set wake other engines? */
+int		 store_tx_wakes(struct store_tx **, size_t);
+
+/* The values of a row for its table's insert statement. */
+size_t	 store_row_insert_values(const struct store_table *, const void *,
+	     struct store_value *);
+/* The values of a row for its update statement (mask, expected state). */
+size_t	 store_row_update_values(const struct store_table *, const void *,
+	     unsigned, const char *, struct store_value *);
+/* Values a table's statements may take at most. */
+#define STORE_MAXVALUES	32
+
+/* ---- lists --------------------------------------------------------- */
+
+/* The whitelist entry for (resource, field), or NULL. */
+const struct store_column *store_list_field(const char *resource,
+		     const char *field);
+/* The column for an API field name, or NULL. */
+const char	*store_list_column(const char *resource, const char *field);
+/* Convert a filter value for an integer column; -1 + *cause if bad. */
+int	 store_list_int(const struct store_column *, const char *value,
+	     int64_t *out, char **cause);
+/*
+ * The SQL and values of a list query on a table for a dialect; the
+ * values are appended to v (grown).  -1 with the connection's error
+ * set when a filter or sort key is wrong.
+ */
+int	 store_list_sql(struct store *, const struct store_table *,
+	     const struct store_query *, const struct store_dialect *,
+	     struct buf *, struct store_value **, size_t *);
+
+/* ---- backends ------------------------------------------------------ */
+
 /*
  * The backend method table.  Every backend embeds struct store as the
  * first member of its own connection struct.
  */
 struct store_methods {
-	int		 version;
-	const char	*name;		/* "sqlite", "postgresql" */
-	/* Methods below are valid for version 1. */
+	int			 version;
+	const char		*name;		/* "sqlite", "postgresql" */
+	const struct store_dialect *dialect;
+	/* Methods below are valid for version 2. */
+	/* Connect, migrate (store_migrate) and make ready. */
 	struct store	*(*open)(const char *url, char **cause);
 	void		 (*close)(struct store *);
-	enum store_rc	 (*ping)(struct store *);
-	int64_t		 (*now)(struct store *);
-	enum store_rc	 (*commit_many)(struct store *, struct store_tx **,
-			     size_t, enum store_rc *);
-
-	enum store_rc	 (*def_save)(struct store *, const char *kind,
-			     const char *name, const char *text,
-			     const char *source, int create_only, int deleted,
-			     struct store_def **);
-	enum store_rc	 (*def_load)(struct store *, const char *id,
-			     struct store_def **);
-	enum store_rc	 (*def_load_current)(struct store *, const char *,
-			     const char *, struct store_def **);
-	enum store_rc	 (*def_list_current)(struct store *,
-			     struct store_def ***, size_t *);
-	int64_t		 (*def_generation)(struct store *);
-	enum store_rc	 (*workflow_save)(struct store *, const char *,
-			     const char *, struct store_workflow **);
-	enum store_rc	 (*workflow_load)(struct store *, const char *,
-			     struct store_workflow **);
-	enum store_rc	 (*workflow_delete)(struct store *, const char *);
-
-	enum store_rc	 (*exec_load)(struct store *, const char *,
-			     struct store_exec **);
-	enum store_rc	 (*tasks_load)(struct store *, const char *,
-			     struct store_task ***, size_t *);
-	enum store_rc	 (*task_load)(struct store *, const char *,
-			     struct store_task **);
-	enum store_rc	 (*actions_load)(struct store *, const char *,
-			     struct store_action ***, size_t *);
-	enum store_rc	 (*action_load)(struct store *, const char *,
-			     struct store_action **);
-	enum store_rc	 (*events_load)(struct store *, const char *,
-			     struct store_event ***, size_t *);
-	enum store_rc	 (*exec_children)(struct store *, const char *,
-			     struct store_exec ***, size_t *);
-	enum store_rc	 (*lock_owner)(struct store *, const char *,
-			     char **);
-
-	enum store_rc	 (*exec_list)(struct store *,
-			     const struct store_query *,
-			     struct store_exec ***, size_t *);
-	enum store_rc	 (*task_list)(struct store *,
-			     const struct store_query *,
-			     struct store_task ***, size_t *);
-	enum store_rc	 (*action_list)(struct store *,
-			     const struct store_query *,
-			     struct store_action ***, size_t *);
-	enum store_rc	 (*message_list)(struct store *,
-			     const struct store_query *,
-			     struct store_message ***, size_t *);
-	enum store_rc	 (*message_delete)(struct store *, const char *);
-	enum store_rc	 (*message_reap)(struct store *, int64_t, size_t,
-			     size_t *);
-	enum store_rc	 (*exec_delete)(struct store *, const char *);
-
-	enum store_rc	 (*exec_claim)(struct store *, const char *, int64_t,
-			     size_t, char ***, size_t *);
-	enum store_rc	 (*exec_renew)(struct store *, const char *, int64_t);
-	enum store_rc	 (*exec_release)(struct store *, const char *,
-			     const char *);
-	enum store_rc	 (*work_due)(struct store *, const char *, int64_t,
-			     struct store_work ***, size_t *);
-	enum store_rc	 (*work_load)(struct store *, const char *,
-			     struct store_work ***, size_t *);
-	int64_t		 (*work_next_due)(struct store *, const char *);
+	/*
+	 * Run SQL text, several statements maybe, outside the verbs (for
+	 * migrations); *value, when not NULL, gets the first column of the
+	 * last row as an integer.  -1 + *cause.
+	 */
+	int		 (*script)(struct store *, const char *sql,
+			     int64_t *value, char **cause);
+	/*
+	 * Run one statement (registered when id >= 0) and read the rows it
+	 * returns as rows of shape.
+	 */
+	enum store_rc	 (*load)(struct store *, const struct store_sql *,
+			     const struct store_value *, size_t,
+			     const struct store_table *, struct store_rows *);
+	/* Apply change sets in one transaction (see store.h). */
+	enum store_rc	 (*apply)(struct store *, struct store_tx **, size_t,
+			     enum store_rc *);
+	/* Optional (NULL: nothing to do, never notified). */
 	void		 (*notify)(struct store *, const char *);
 	int		 (*wait)(struct store *, int);
-	enum store_rc	 (*count_by_state)(struct store *, const char *,
-			     json_t **);
-	/* Optional (NULL: one load per id is done instead). */
-	enum store_rc	 (*execs_load)(struct store *, char *const *, size_t,
-			     struct store_exec ***, size_t *);
-	enum store_rc	 (*tasks_load_many)(struct store *, char *const *,
-			     size_t, struct store_task ***, size_t *);
 };
 
 struct store {
@@ -146,47 +355,6 @@ struct store {
 /* Set the connection's last error text. */
 void	 store_set_error(struct store *, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
-
-/* Row copies (deep; json increfed), used by change sets and backends. */
-struct store_task	*store_task_dup(const struct store_task *);
-struct store_action	*store_action_dup(const struct store_action *);
-struct store_work	*store_work_dup(const struct store_work *);
-struct store_event	*store_event_dup(const struct store_event *);
-struct store_message	*store_message_dup(const struct store_message *);
-
-/* JSON column text <-> json_t: NULL text gives NULL; bad text gives
- * a JSON string holding it. */
-char	*store_json_text(json_t *);	/* NULL for NULL */
-json_t	*store_json_parse(const char *);
-
-/*
- * Whitelisted list columns per resource ("executions", "tasks",
- * "action_executions", "messages"): the column for an API field name,
- * or NULL when it is not filterable/sortable.
- */
-const char	*store_list_column(const char *resource, const char *field);
-
-/*
- * The type of a list column, so that filter values (always text) can be
- * converted: STORE_COL_TIME accepts ms since the epoch, "YYYY-MM-DD
- * HH:MM:SS" or ISO 8601 (UTC) and binds an integer.
- */
-enum store_coltype {
-	STORE_COL_TEXT,
-	STORE_COL_INT,
-	STORE_COL_TIME
-};
-struct store_column {
-	const char		*field;		/* API name */
-	const char		*column;	/* SQL expression */
-	enum store_coltype	 type;
-};
-/* The whitelist entry for (resource, field), or NULL. */
-const struct store_column *store_list_field(const char *resource,
-		     const char *field);
-/* Convert a filter value for an integer column; -1 + *cause if bad. */
-int	 store_list_int(const struct store_column *, const char *value,
-	     int64_t *out, char **cause);
 
 /*
  * Schema migrations compiled from sql/<backend>/NNN-name.sql by
@@ -202,27 +370,17 @@ extern const struct store_migration store_sqlite_migrations[];
 extern const struct store_migration store_pg_migrations[];
 
 /*
- * How a backend writes list filters in SQL: the "not equal" operator
- * (NULL-safe), a placeholder for a value it binds (text, or an integer
- * for number and time columns), and a "contains" test.
+ * Apply the schema migrations the database lacks (store.c), through the
+ * backend's script method; begin opens the transaction (and takes the
+ * lock) they run in.  A schema newer than this binary is refused.
  */
-struct store_sql_dialect {
-	const char	*neq;
-	void		(*value)(void *arg, struct buf *, int is_int, int64_t,
-			    const char *);
-	void		(*has)(void *arg, struct buf *, const char *column,
-			    const char *value);
-	void		*arg;
-};
+int	 store_migrate(struct store *, const struct store_migration *,
+	     const char *begin, char **cause);
 
-/*
- * Append " AND <condition>" for one filter of a list on resource:
- * whitelisted fields, Mistral's operators, values through the dialect.
- * -1 with the connection's error set when the filter is wrong.
- */
-int	 store_list_filter_sql(struct store *, const char *resource,
-	     const struct store_filter *, struct buf *,
-	     const struct store_sql_dialect *);
+/* JSON column text <-> json_t: NULL text gives NULL; bad text gives
+ * a JSON string holding it. */
+char	*store_json_text(json_t *);	/* NULL for NULL */
+json_t	*store_json_parse(const char *);
 
 extern const struct store_methods store_sqlite_methods;
 extern const struct store_methods store_pg_methods;

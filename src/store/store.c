@@ -1,369 +1,330 @@
 /*
- * store.c -- the backend-independent half of the store: opening by URL,
- * forwarding to the backend's method table, row copies and frees,
- * change sets, JSON columns and the whitelist of list columns.
+ * store.c -- the store's generic verbs, the same for every table and
+ * backend: open by URL and migrate, run a statement and collect its
+ * rows, list with filters and pages, apply change sets, notify, wait,
+ * close.  Also errors and JSON columns.
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store/store-int.h"
 
-static struct store_op	*store_tx_add(struct store_tx *, enum store_op_kind);
-static char		*store_strdup(const char *);
-
-/* Whitelisted list columns per resource (Mistral's filter names). */
-static const struct store_column store_exec_columns[] = {
-	{ "id", "id", STORE_COL_TEXT },
-	{ "workflow_name", "workflow_name", STORE_COL_TEXT },
-	{ "workflow_id", "workflow_id", STORE_COL_TEXT },
-	{ "state", "state", STORE_COL_TEXT },
-	{ "state_info", "state_info", STORE_COL_TEXT },
-	{ "description", "description", STORE_COL_TEXT },
-	{ "input", "input", STORE_COL_TEXT },
-	{ "output", "output", STORE_COL_TEXT },
-	{ "params", "params", STORE_COL_TEXT },
-	{ "task_execution_id", "parent_task_id", STORE_COL_TEXT },
-	{ "root_execution_id", "root_id", STORE_COL_TEXT },
-	{ "request_id", "request_id", STORE_COL_TEXT },
-	{ "created_at", "created_at", STORE_COL_TIME },
-	{ "updated_at", "updated_at", STORE_COL_TIME },
-	{ NULL, NULL, STORE_COL_TEXT }
-};
-static const struct store_column store_task_columns[] = {
-	{ "id", "id", STORE_COL_TEXT },
-	{ "name", "name", STORE_COL_TEXT },
-	{ "state", "state", STORE_COL_TEXT },
-	{ "state_info", "state_info", STORE_COL_TEXT },
-	{ "type", "type", STORE_COL_TEXT },
-	{ "workflow_execution_id", "execution_id", STORE_COL_TEXT },
-	{ "workflow_name", "(SELECT e.workflow_name FROM executions e"
-	    " WHERE e.id = tasks.execution_id)", STORE_COL_TEXT },
-	{ "workflow_id", "(SELECT e.workflow_id FROM executions e"
-	    " WHERE e.id = tasks.execution_id)", STORE_COL_TEXT },
-	{ "result", "result", STORE_COL_TEXT },
-	{ "published", "published", STORE_COL_TEXT },
-	{ "created_at", "created_at", STORE_COL_TIME },
-	{ "updated_at", "updated_at", STORE_COL_TIME },
-	{ "started_at", "started_at", STORE_COL_TIME },
-	{ "finished_at", "finished_at", STORE_COL_TIME },
-	{ NULL, NULL, STORE_COL_TEXT }
-};
-static const struct store_column store_action_columns[] = {
-	{ "id", "id", STORE_COL_TEXT },
-	{ "name", "name", STORE_COL_TEXT },
-	{ "state", "state", STORE_COL_TEXT },
-	{ "state_info", "state_info", STORE_COL_TEXT },
-	{ "task_execution_id", "task_id", STORE_COL_TEXT },
-	{ "workflow_execution_id", "execution_id", STORE_COL_TEXT },
-	{ "task_name", "(SELECT t.name FROM tasks t"
-	    " WHERE t.id = action_executions.task_id)", STORE_COL_TEXT },
-	{ "workflow_name", "(SELECT e.workflow_name FROM executions e"
-	    " WHERE e.id = action_executions.execution_id)", STORE_COL_TEXT },
-	{ "input", "input", STORE_COL_TEXT },
-	{ "output", "output", STORE_COL_TEXT },
-	{ "accepted", "is_async", STORE_COL_INT },
-	{ "request_id", "request_id", STORE_COL_TEXT },
-	{ "created_at", "created_at", STORE_COL_TIME },
-	{ "updated_at", "updated_at", STORE_COL_TIME },
-	{ NULL, NULL, STORE_COL_TEXT }
-};
-static const struct store_column store_message_columns[] = {
-	{ "id", "id", STORE_COL_TEXT },
-	{ "event_id", "event_id", STORE_COL_TEXT },
-	{ "request_id", "request_id", STORE_COL_TEXT },
-	{ "resource_type", "resource_type", STORE_COL_TEXT },
-	{ "resource_uuid", "resource_uuid", STORE_COL_TEXT },
-	{ "message_level", "level", STORE_COL_TEXT },
-	{ "created_at", "created_at", STORE_COL_TIME },
-	{ "expires_at", "expires_at", STORE_COL_TIME },
-	{ NULL, NULL, STORE_COL_TEXT }
-};
-static const struct {
-	const char			*resource;
-	const struct store_column	*columns;
-} store_resources[] = {
-	{ "executions", store_exec_columns },
-	{ "tasks", store_task_columns },
-	{ "action_executions", store_action_columns },
-	{ "messages", store_message_columns }
-};
+/* The statements store-ops.c registers (NULL-terminated). */
+extern struct store_sql *const store_ops_sqls[];
 
 /* Name of a result code, for logs and errors. */
 const char *
 store_rc_name(enum store_rc rc)
 {
-	switch (rc) {
-	case STORE_OK:
-		return ("ok");
-	case STORE_NOTFOUND:
-		return ("not found");
-	case STORE_CONFLICT:
-		return ("conflict");
-	case STORE_UNAVAILABLE:
-		return ("unavailable");
-	case STORE_ERROR:
-		return ("error");
+	static const char *const names[] = {
+		[STORE_OK] = "ok", [STORE_NOTFOUND] = "not found",
+		[STORE_CONFLICT] = "conflict",
+		[STORE_UNAVAILABLE] = "unavailable", [STORE_ERROR] = "error"
+	};
+
+	if ((size_t)rc >= nitems(names))
+		return ("unknown");
+	return (names[rc]);
+}
+
+/* Set the connection's last error text. */
+void
+store_set_error(struct store *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->errbuf, sizeof s->errbuf, fmt, ap);
+	va_end(ap);
+}
+
+/* Last error text of this connection (borrowed). */
+const char *
+store_error(struct store *s)
+{
+	return (s->errbuf);
+}
+
+/* Name of the backend. */
+const char *
+store_backend(struct store *s)
+{
+	return (s->m->name);
+}
+
+/* ---- opening --------------------------------------------------------- */
+
+/* Open a store by URL scheme. */
+struct store *
+store_open(const char *url, char **cause)
+{
+	const struct store_methods	*m;
+	struct store			*s;
+
+	*cause = NULL;
+	if (url == NULL || *url == '\0') {
+		xasprintf(cause, "empty store URL");
+		return (NULL);
 	}
-	return ("unknown");
+	if (strncmp(url, "sqlite:", 7) == 0)
+		m = &store_sqlite_methods;
+	else if (strncmp(url, "postgresql://", 13) == 0 ||
+	    strncmp(url, "postgres://", 11) == 0)
+		m = &store_pg_methods;
+	else {
+		xasprintf(cause, "unknown store URL scheme: %s (use sqlite:PATH"
+		    " or postgresql://...)", url);
+		return (NULL);
+	}
+	if (m->version < 2) {
+		xasprintf(cause, "store backend %s: method table version %d",
+		    m->name, m->version);
+		return (NULL);
+	}
+	store_init(store_ops_sqls);
+	if ((s = m->open(url, cause)) == NULL)
+		return (NULL);
+	s->errbuf[0] = '\0';
+	return (s);
 }
 
-/* Is this state final (SUCCESS, ERROR or CANCELLED)? */
-int
-store_state_final(const char *state)
+/* Close a store; NULL is a no-op. */
+void
+store_close(struct store *s)
 {
-	if (state == NULL)
+	if (s != NULL)
+		s->m->close(s);
+}
+
+/* One step of a migration; its error prefixed with what. */
+static int
+store_migrate_step(struct store *s, const char *sql, int64_t *value,
+    const char *what, char **cause)
+{
+	char	*err = NULL;
+
+	if (s->m->script(s, sql, value, &err) == 0)
 		return (0);
-	return (strcmp(state, ST_SUCCESS) == 0 ||
-	    strcmp(state, ST_ERROR) == 0 ||
-	    strcmp(state, ST_CANCELLED) == 0);
+	xasprintf(cause, "%s: %s", what, err);
+	free(err);
+	return (-1);
 }
 
-/* Copy a string that may be NULL. */
-static char *
-store_strdup(const char *s)
+/*
+ * Apply the migrations the database lacks, in one transaction that begin
+ * opens (and locks, so that engines starting together do not race).  A
+ * database whose schema is newer than this binary knows is refused.
+ */
+int
+store_migrate(struct store *s, const struct store_migration *mg,
+    const char *begin, char **cause)
 {
-	return (s == NULL ? NULL : xstrdup(s));
+	const struct store_migration	*m;
+	int64_t				 cur = 0;
+	char				*sql, *what;
+	int				 known = 0, rc;
+
+	for (m = mg; m->sql != NULL; m++)
+		known = m->version;
+	if (store_migrate_step(s, begin, NULL, "schema", cause) != 0)
+		return (-1);
+	if (store_migrate_step(s, "CREATE TABLE IF NOT EXISTS schema_version "
+	    "(version integer PRIMARY KEY, name text NOT NULL, "
+	    "applied_at bigint NOT NULL)", NULL, "schema", cause) != 0 ||
+	    store_migrate_step(s, "SELECT COALESCE(max(version), 0) FROM "
+	    "schema_version", &cur, "schema", cause) != 0)
+		goto fail;
+	if (cur > known) {
+		xasprintf(cause, "database schema version %lld is newer than "
+		    "this version of bora knows (%d): upgrade bora",
+		    (long long)cur, known);
+		goto fail;
+	}
+	for (m = mg; m->sql != NULL; m++) {
+		if (m->version <= cur)
+			continue;
+		/* The names come from our own files: no quotes in them. */
+		xasprintf(&sql, "%s;\nINSERT INTO schema_version (version, "
+		    "name, applied_at) VALUES (%d, '%s', bora_now_ms())",
+		    m->sql, m->version, m->name);
+		xasprintf(&what, "schema migration %s", m->name);
+		rc = store_migrate_step(s, sql, NULL, what, cause);
+		free(what);
+		free(sql);
+		if (rc != 0)
+			goto fail;
+	}
+	return (store_migrate_step(s, "COMMIT", NULL, "schema", cause));
+
+fail:
+	sql = NULL;
+	(void)s->m->script(s, "ROLLBACK", NULL, &sql);
+	free(sql);
+	return (-1);
 }
 
-/* ---- frees ------------------------------------------------------- */
+/* ---- running statements ---------------------------------------------- */
 
-/* Free a definition row. */
+/* Values from a format: 's' text, 'i' int64_t, 'n' NULL. */
+static size_t
+store_vargs(struct store_value *v, size_t max, const char *fmt, va_list ap)
+{
+	size_t	 n;
+
+	for (n = 0; fmt[n] != '\0'; n++) {
+		if (n == max)
+			fatalx("%s: too many values", __func__);
+		if (fmt[n] == 's')
+			store_value_text(&v[n], va_arg(ap, const char *));
+		else if (fmt[n] == 'i')
+			store_value_int(&v[n], va_arg(ap, int64_t));
+		else
+			store_value_null(&v[n]);
+	}
+	return (n);
+}
+
+/*
+ * Run a statement with values given by fmt (see store_vargs) and add the
+ * rows it returns, of shape (NULL: the statement's table), to rows.
+ */
+enum store_rc
+store_run(struct store *s, const struct store_sql *q,
+    const struct store_table *shape, struct store_rows *rows,
+    const char *fmt, ...)
+{
+	struct store_value	 v[8];
+	enum store_rc		 rc;
+	va_list			 ap;
+	size_t			 n;
+
+	va_start(ap, fmt);
+	n = store_vargs(v, nitems(v), fmt, ap);
+	va_end(ap);
+	rc = s->m->load(s, q, v, n, shape != NULL ? shape : q->from, rows);
+	store_values_free(v, n);
+	if (rc != STORE_OK)
+		store_rows_free(rows, shape != NULL ? shape : q->from);
+	return (rc);
+}
+
+/* Hand collected rows to a typed out-parameter (T ***out). */
 void
-store_def_free(struct store_def *d)
+store_rows_take(struct store_rows *rows, void *out, size_t *n)
 {
-	if (d == NULL)
-		return;
-	free(d->kind);
-	free(d->name);
-	free(d->text);
-	free(d->source);
-	free(d);
+	memcpy(out, &rows->v, sizeof rows->v);
+	*n = rows->n;
+	memset(rows, 0, sizeof *rows);
 }
 
-/* Free a workflow identity row. */
-void
-store_workflow_free(struct store_workflow *w)
+/*
+ * The first row a statement returns into *out (T **), the rest freed;
+ * NOTFOUND and "<what> <key> not found" when it returns none.
+ */
+enum store_rc
+store_run_one(struct store *s, const struct store_sql *q, void *out,
+    const char *key, const char *fmt, ...)
 {
-	if (w == NULL)
-		return;
-	free(w->name);
-	free(w);
+	struct store_value	 v[8];
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+	va_list			 ap;
+	size_t			 n, i;
+
+	va_start(ap, fmt);
+	n = store_vargs(v, nitems(v), fmt, ap);
+	va_end(ap);
+	rc = s->m->load(s, q, v, n, q->from, &rows);
+	store_values_free(v, n);
+	if (rc == STORE_OK && rows.n == 0) {
+		store_set_error(s, "%s %s not found", q->what, key);
+		rc = STORE_NOTFOUND;
+	}
+	if (rc == STORE_OK) {
+		memcpy(out, &rows.v[0], sizeof rows.v[0]);
+		for (i = 1; i < rows.n; i++)
+			store_row_free(q->from, rows.v[i]);
+		free(rows.v);
+	} else
+		store_rows_free(&rows, q->from);
+	return (rc);
 }
 
-/* Free an execution row. */
-void
-store_exec_free(struct store_exec *e)
+/* A statement returning one integer (NULL: 0); -1 when it fails. */
+int64_t
+store_run_int(struct store *s, const struct store_sql *q, const char *fmt,
+    ...)
 {
-	if (e == NULL)
-		return;
-	free(e->workflow_name);
-	free(e->parent_task_id);
-	free(e->root_id);
-	free(e->state);
-	free(e->state_info);
-	json_decref(e->input);
-	json_decref(e->output);
-	json_decref(e->params);
-	json_decref(e->context);
-	free(e->description);
-	free(e->request_id);
-	free(e->owner);
-	free(e);
+	struct store_value	 v[8];
+	struct store_rows	 rows = { NULL, 0, 0 };
+	va_list			 ap;
+	size_t			 n;
+	int64_t			 r = -1;
+
+	va_start(ap, fmt);
+	n = store_vargs(v, nitems(v), fmt, ap);
+	va_end(ap);
+	if (s->m->load(s, q, v, n, &store_int_shape, &rows) == STORE_OK)
+		r = rows.n > 0 ? ((struct store_int *)rows.v[0])->v : 0;
+	store_values_free(v, n);
+	store_rows_free(&rows, &store_int_shape);
+	return (r);
 }
 
-/* Free a task row. */
-void
-store_task_free(struct store_task *t)
+/*
+ * List rows of table t for the API (see store.h).  An empty page after a
+ * marker says whether the marker row exists at all.
+ */
+enum store_rc
+store_rows_list(struct store *s, const struct store_table *t,
+    const struct store_query *q, void *out, size_t *n)
 {
-	if (t == NULL)
-		return;
-	free(t->name);
-	free(t->state);
-	free(t->state_info);
-	free(t->type);
-	json_decref(t->in_context);
-	json_decref(t->published);
-	json_decref(t->result);
-	json_decref(t->runtime);
-	free(t);
+	const struct store_dialect	*d = s->m->dialect;
+	struct store_sql		 sql = STORE_SQL(NULL, 0, "list");
+	struct store_sql		 mk = STORE_SQL(NULL, 0, "marker");
+	struct store_rows		 rows = { NULL, 0, 0 };
+	struct store_value		*v = NULL;
+	struct buf			 b;
+	enum store_rc			 rc = STORE_ERROR;
+	size_t				 nv = 0;
+	char				*text;
+
+	memset(out, 0, sizeof rows.v);
+	*n = 0;
+	buf_init(&b, 0);
+	if (store_list_sql(s, t, q, d, &b, &v, &nv) != 0)
+		goto out;
+	sql.text[d->index] = b.data;
+	if ((rc = s->m->load(s, &sql, v, nv, t, &rows)) != STORE_OK)
+		goto out;
+	if (rows.n == 0 && q->marker != NULL) {
+		xasprintf(&text, "SELECT 1 FROM %s WHERE id = %c1", t->name,
+		    d->param);
+		mk.text[d->index] = text;
+		rc = s->m->load(s, &mk, v, 1, &store_int_shape, &rows);
+		free(text);
+		if (rc == STORE_OK && rows.n == 0) {
+			store_set_error(s, "marker %s not found", q->marker);
+			rc = STORE_NOTFOUND;
+		}
+		store_rows_free(&rows, &store_int_shape);
+	}
+	if (rc == STORE_OK)
+		store_rows_take(&rows, out, n);
+
+out:
+	store_rows_free(&rows, t);
+	store_values_free(v, nv);
+	free(v);
+	buf_free(&b);
+	return (rc);
 }
 
-/* Free an action execution row. */
-void
-store_action_free(struct store_action *a)
-{
-	if (a == NULL)
-		return;
-	free(a->task_id);
-	free(a->execution_id);
-	free(a->name);
-	free(a->state);
-	free(a->state_info);
-	json_decref(a->input);
-	json_decref(a->output);
-	free(a->request_id);
-	free(a);
-}
-
-/* Free a due work row. */
-void
-store_work_free(struct store_work *w)
-{
-	if (w == NULL)
-		return;
-	free(w->task_id);
-	free(w->kind);
-	json_decref(w->payload);
-	free(w);
-}
-
-/* Free an event row. */
-void
-store_event_free(struct store_event *ev)
-{
-	if (ev == NULL)
-		return;
-	free(ev->task_id);
-	free(ev->task_name);
-	free(ev->message);
-	free(ev->level);
-	free(ev->request_id);
-	free(ev);
-}
-
-/* Free a message row. */
-void
-store_message_free(struct store_message *m)
-{
-	if (m == NULL)
-		return;
-	free(m->event_id);
-	free(m->message);
-	free(m->request_id);
-	free(m->resource_type);
-	free(m->resource_uuid);
-	free(m->level);
-	free(m);
-}
-
-/* ---- copies ------------------------------------------------------ */
-
-/* Deep copy of an execution row (json increfed). */
-struct store_exec *
-store_exec_dup(const struct store_exec *e)
-{
-	struct store_exec	*c;
-
-	c = xmalloc(sizeof *c);
-	*c = *e;
-	c->workflow_name = store_strdup(e->workflow_name);
-	c->parent_task_id = store_strdup(e->parent_task_id);
-	c->root_id = store_strdup(e->root_id);
-	c->state = store_strdup(e->state);
-	c->state_info = store_strdup(e->state_info);
-	c->input = json_incref(e->input);
-	c->output = json_incref(e->output);
-	c->params = json_incref(e->params);
-	c->context = json_incref(e->context);
-	c->description = store_strdup(e->description);
-	c->request_id = store_strdup(e->request_id);
-	c->owner = store_strdup(e->owner);
-	return (c);
-}
-
-/* Deep copy of a task row. */
-struct store_task *
-store_task_dup(const struct store_task *t)
-{
-	struct store_task	*c;
-
-	c = xmalloc(sizeof *c);
-	*c = *t;
-	c->name = store_strdup(t->name);
-	c->state = store_strdup(t->state);
-	c->state_info = store_strdup(t->state_info);
-	c->type = store_strdup(t->type);
-	c->in_context = json_incref(t->in_context);
-	c->published = json_incref(t->published);
-	c->result = json_incref(t->result);
-	c->runtime = json_incref(t->runtime);
-	return (c);
-}
-
-/* Deep copy of an action execution row. */
-struct store_action *
-store_action_dup(const struct store_action *a)
-{
-	struct store_action	*c;
-
-	c = xmalloc(sizeof *c);
-	*c = *a;
-	c->task_id = store_strdup(a->task_id);
-	c->execution_id = store_strdup(a->execution_id);
-	c->name = store_strdup(a->name);
-	c->state = store_strdup(a->state);
-	c->state_info = store_strdup(a->state_info);
-	c->input = json_incref(a->input);
-	c->output = json_incref(a->output);
-	c->request_id = store_strdup(a->request_id);
-	return (c);
-}
-
-/* Deep copy of a due work row. */
-struct store_work *
-store_work_dup(const struct store_work *w)
-{
-	struct store_work	*c;
-
-	c = xmalloc(sizeof *c);
-	*c = *w;
-	c->task_id = store_strdup(w->task_id);
-	c->kind = store_strdup(w->kind);
-	c->payload = json_incref(w->payload);
-	return (c);
-}
-
-/* Deep copy of an event row. */
-struct store_event *
-store_event_dup(const struct store_event *ev)
-{
-	struct store_event	*c;
-
-	c = xmalloc(sizeof *c);
-	*c = *ev;
-	c->task_id = store_strdup(ev->task_id);
-	c->task_name = store_strdup(ev->task_name);
-	c->message = store_strdup(ev->message);
-	c->level = store_strdup(ev->level);
-	c->request_id = store_strdup(ev->request_id);
-	return (c);
-}
-
-/* Deep copy of a message row. */
-struct store_message *
-store_message_dup(const struct store_message *m)
-{
-	struct store_message	*c;
-
-	c = xmalloc(sizeof *c);
-	*c = *m;
-	c->event_id = store_strdup(m->event_id);
-	c->message = store_strdup(m->message);
-	c->request_id = store_strdup(m->request_id);
-	c->resource_type = store_strdup(m->resource_type);
-	c->resource_uuid = store_strdup(m->resource_uuid);
-	c->level = store_strdup(m->level);
-	return (c);
-}
-
-/* ---- change sets ------------------------------------------------- */
+/* ---- change sets ----------------------------------------------------- */
 
 /* Create an empty change set. */
 struct store_tx *
@@ -372,51 +333,18 @@ store_tx_create(void)
 	return (xcalloc(1, sizeof(struct store_tx)));
 }
 
-/* Free a change set and the row copies it holds. */
+/* Free a change set and the values it holds. */
 void
 store_tx_free(struct store_tx *tx)
 {
-	struct store_op	*op;
-	size_t		 i;
+	size_t	 i;
 
 	if (tx == NULL)
 		return;
 	for (i = 0; i < tx->n; i++) {
-		op = &tx->ops[i];
-		free(op->expect);
-		switch (op->kind) {
-		case STORE_OP_EXEC_INSERT:
-		case STORE_OP_EXEC_UPDATE:
-			store_exec_free(op->u.exec);
-			break;
-		case STORE_OP_TASK_INSERT:
-		case STORE_OP_TASK_UPDATE:
-			store_task_free(op->u.task);
-			break;
-		case STORE_OP_ACTION_INSERT:
-		case STORE_OP_ACTION_UPDATE:
-			store_action_free(op->u.action);
-			break;
-		case STORE_OP_WORK_INSERT:
-			store_work_free(op->u.work);
-			break;
-		case STORE_OP_WORK_DELETE:
-			break;
-		case STORE_OP_WORK_DELETE_TASK:
-			free(op->u.task_id);
-			break;
-		case STORE_OP_LOCK_ACQUIRE:
-		case STORE_OP_LOCK_RELEASE_ALL:
-			free(op->u.lock.name);
-			free(op->u.lock.execution_id);
-			break;
-		case STORE_OP_EVENT_INSERT:
-			store_event_free(op->u.event);
-			break;
-		case STORE_OP_MESSAGE_INSERT:
-			store_message_free(op->u.message);
-			break;
-		}
+		store_values_free(tx->ops[i].v, tx->ops[i].nv);
+		free(tx->ops[i].v);
+		free(tx->ops[i].gmsg);
 	}
 	free(tx->ops);
 	free(tx);
@@ -447,9 +375,9 @@ store_tx_append(struct store_tx *dst, struct store_tx *src)
 	src->n = 0;
 }
 
-/* Append a zeroed operation of a kind. */
-static struct store_op *
-store_tx_add(struct store_tx *tx, enum store_op_kind kind)
+/* Append an operation running q with nv zeroed values. */
+struct store_op *
+store_tx_add(struct store_tx *tx, const struct store_sql *q, size_t nv)
 {
 	struct store_op	*op;
 
@@ -459,128 +387,25 @@ store_tx_add(struct store_tx *tx, enum store_op_kind kind)
 	}
 	op = &tx->ops[tx->n++];
 	memset(op, 0, sizeof *op);
-	op->kind = kind;
+	op->sql = q;
+	op->nv = nv;
+	op->v = nv > 0 ? xcalloc(nv, sizeof *op->v) : NULL;
 	return (op);
 }
 
-/* Record an execution insert. */
-void
-store_tx_exec_insert(struct store_tx *tx, const struct store_exec *e)
+/* Does any change set write rows other engines should hear about? */
+int
+store_tx_wakes(struct store_tx **txs, size_t n)
 {
-	store_tx_add(tx, STORE_OP_EXEC_INSERT)->u.exec = store_exec_dup(e);
-}
+	size_t	 i, j;
 
-/* Record an execution update of the fields in mask. */
-void
-store_tx_exec_update(struct store_tx *tx, const struct store_exec *e,
-    unsigned mask, const char *expect_state)
-{
-	struct store_op	*op;
-
-	op = store_tx_add(tx, STORE_OP_EXEC_UPDATE);
-	op->u.exec = store_exec_dup(e);
-	op->mask = mask;
-	op->expect = store_strdup(expect_state);
-}
-
-/* Record a task insert. */
-void
-store_tx_task_insert(struct store_tx *tx, const struct store_task *t)
-{
-	store_tx_add(tx, STORE_OP_TASK_INSERT)->u.task = store_task_dup(t);
-}
-
-/* Record a task update of the fields in mask. */
-void
-store_tx_task_update(struct store_tx *tx, const struct store_task *t,
-    unsigned mask, const char *expect_state)
-{
-	struct store_op	*op;
-
-	op = store_tx_add(tx, STORE_OP_TASK_UPDATE);
-	op->u.task = store_task_dup(t);
-	op->mask = mask;
-	op->expect = store_strdup(expect_state);
-}
-
-/* Record an action execution insert. */
-void
-store_tx_action_insert(struct store_tx *tx, const struct store_action *a)
-{
-	store_tx_add(tx, STORE_OP_ACTION_INSERT)->u.action =
-	    store_action_dup(a);
-}
-
-/* Record an action execution update of the fields in mask. */
-void
-store_tx_action_update(struct store_tx *tx, const struct store_action *a,
-    unsigned mask, const char *expect_state)
-{
-	struct store_op	*op;
-
-	op = store_tx_add(tx, STORE_OP_ACTION_UPDATE);
-	op->u.action = store_action_dup(a);
-	op->mask = mask;
-	op->expect = store_strdup(expect_state);
-}
-
-/* Record a due work insert. */
-void
-store_tx_work_insert(struct store_tx *tx, const struct store_work *w)
-{
-	store_tx_add(tx, STORE_OP_WORK_INSERT)->u.work = store_work_dup(w);
-}
-
-/* Record the deletion of one due work row (missing: conflict). */
-void
-store_tx_work_delete(struct store_tx *tx, int64_t id)
-{
-	store_tx_add(tx, STORE_OP_WORK_DELETE)->u.id = id;
-}
-
-/* Record the deletion of every due work row of a task. */
-void
-store_tx_work_delete_task(struct store_tx *tx, const char *task_id)
-{
-	store_tx_add(tx, STORE_OP_WORK_DELETE_TASK)->u.task_id =
-	    xstrdup(task_id);
-}
-
-/* Record taking a named lock for an execution. */
-void
-store_tx_lock_acquire(struct store_tx *tx, const char *name,
-    const char *execution_id)
-{
-	struct store_op	*op;
-
-	op = store_tx_add(tx, STORE_OP_LOCK_ACQUIRE);
-	op->u.lock.name = xstrdup(name);
-	op->u.lock.execution_id = xstrdup(execution_id);
-}
-
-/* Record releasing every lock of an execution. */
-void
-store_tx_lock_release_all(struct store_tx *tx, const char *execution_id)
-{
-	struct store_op	*op;
-
-	op = store_tx_add(tx, STORE_OP_LOCK_RELEASE_ALL);
-	op->u.lock.execution_id = xstrdup(execution_id);
-}
-
-/* Record an event insert. */
-void
-store_tx_event_insert(struct store_tx *tx, const struct store_event *ev)
-{
-	store_tx_add(tx, STORE_OP_EVENT_INSERT)->u.event = store_event_dup(ev);
-}
-
-/* Record a message insert. */
-void
-store_tx_message_insert(struct store_tx *tx, const struct store_message *m)
-{
-	store_tx_add(tx, STORE_OP_MESSAGE_INSERT)->u.message =
-	    store_message_dup(m);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < txs[i]->n; j++) {
+			if (txs[i]->ops[j].sql->flags & STORE_WAKE)
+				return (1);
+		}
+	}
+	return (0);
 }
 
 /* Apply one change set: commit_many of one. */
@@ -599,344 +424,33 @@ store_tx_commit_many(struct store *s, struct store_tx **txs, size_t n,
 {
 	size_t	 i;
 
-	if (n == 0)
-		return (STORE_OK);
 	for (i = 0; i < n; i++)
 		rcs[i] = STORE_OK;
-	return (s->m->commit_many(s, txs, n, rcs));
+	for (i = 0; i < n && txs[i]->n == 0; i++)
+		;
+	if (i == n)
+		return (STORE_OK);	/* nothing to write */
+	return (s->m->apply(s, txs, n, rcs));
 }
 
-/* ---- opening ----------------------------------------------------- */
+/* ---- wake-ups -------------------------------------------------------- */
 
-/* Open a store by URL scheme. */
-struct store *
-store_open(const char *url, char **cause)
-{
-	const struct store_methods	*m;
-	struct store			*s;
-
-	*cause = NULL;
-	if (url == NULL || *url == '\0') {
-		xasprintf(cause, "empty store URL");
-		return (NULL);
-	}
-	if (strncmp(url, "sqlite:", 7) == 0)
-		m = &store_sqlite_methods;
-	else if (strncmp(url, "postgresql://", 13) == 0 ||
-	    strncmp(url, "postgres://", 11) == 0)
-		m = &store_pg_methods;
-	else {
-		xasprintf(cause, "unknown store URL scheme: %s (use sqlite:PATH"
-		    " or postgresql://...)", url);
-		return (NULL);
-	}
-	if (m->version < 1) {
-		xasprintf(cause, "store backend %s: method table version %d",
-		    m->name, m->version);
-		return (NULL);
-	}
-	s = m->open(url, cause);
-	if (s == NULL)
-		return (NULL);
-	s->m = m;
-	s->errbuf[0] = '\0';
-	return (s);
-}
-
-/* Close a store; NULL is a no-op. */
-void
-store_close(struct store *s)
-{
-	if (s != NULL)
-		s->m->close(s);
-}
-
-/* Name of the backend. */
-const char *
-store_backend(struct store *s)
-{
-	return (s->m->name);
-}
-
-/* Set the connection's last error text. */
-void
-store_set_error(struct store *s, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->errbuf, sizeof s->errbuf, fmt, ap);
-	va_end(ap);
-}
-
-/* Last error text of this connection (borrowed). */
-const char *
-store_error(struct store *s)
-{
-	return (s->errbuf);
-}
-
-/* ---- forwarding -------------------------------------------------- */
-
-enum store_rc
-store_ping(struct store *s)
-{
-	return (s->m->ping(s));
-}
-
-int64_t
-store_now(struct store *s)
-{
-	return (s->m->now(s));
-}
-
-enum store_rc
-store_def_save(struct store *s, const char *kind, const char *name,
-    const char *text, const char *source, int create_only, int deleted,
-    struct store_def **out)
-{
-	if (out != NULL)
-		*out = NULL;
-	return (s->m->def_save(s, kind, name, text, source, create_only,
-	    deleted, out));
-}
-
-enum store_rc
-store_def_load(struct store *s, const char *id, struct store_def **out)
-{
-	*out = NULL;
-	return (s->m->def_load(s, id, out));
-}
-
-enum store_rc
-store_def_load_current(struct store *s, const char *kind, const char *name,
-    struct store_def **out)
-{
-	*out = NULL;
-	return (s->m->def_load_current(s, kind, name, out));
-}
-
-enum store_rc
-store_def_list_current(struct store *s, struct store_def ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->def_list_current(s, out, n));
-}
-
-int64_t
-store_def_generation(struct store *s)
-{
-	return (s->m->def_generation(s));
-}
-
-enum store_rc
-store_workflow_save(struct store *s, const char *name, const char *def_id,
-    struct store_workflow **out)
-{
-	if (out != NULL)
-		*out = NULL;
-	return (s->m->workflow_save(s, name, def_id, out));
-}
-
-enum store_rc
-store_workflow_load(struct store *s, const char *name_or_id,
-    struct store_workflow **out)
-{
-	*out = NULL;
-	return (s->m->workflow_load(s, name_or_id, out));
-}
-
-enum store_rc
-store_workflow_delete(struct store *s, const char *name)
-{
-	return (s->m->workflow_delete(s, name));
-}
-
-enum store_rc
-store_exec_load(struct store *s, const char *id, struct store_exec **out)
-{
-	*out = NULL;
-	return (s->m->exec_load(s, id, out));
-}
-
-enum store_rc
-store_tasks_load(struct store *s, const char *execution_id,
-    struct store_task ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->tasks_load(s, execution_id, out, n));
-}
-
-enum store_rc
-store_task_load(struct store *s, const char *id, struct store_task **out)
-{
-	*out = NULL;
-	return (s->m->task_load(s, id, out));
-}
-
-enum store_rc
-store_actions_load(struct store *s, const char *task_id,
-    struct store_action ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->actions_load(s, task_id, out, n));
-}
-
-enum store_rc
-store_action_load(struct store *s, const char *id, struct store_action **out)
-{
-	*out = NULL;
-	return (s->m->action_load(s, id, out));
-}
-
-enum store_rc
-store_events_load(struct store *s, const char *execution_id,
-    struct store_event ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->events_load(s, execution_id, out, n));
-}
-
-enum store_rc
-store_exec_children(struct store *s, const char *task_id,
-    struct store_exec ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->exec_children(s, task_id, out, n));
-}
-
-enum store_rc
-store_lock_owner(struct store *s, const char *name, char **execution_id)
-{
-	*execution_id = NULL;
-	return (s->m->lock_owner(s, name, execution_id));
-}
-
-enum store_rc
-store_exec_list(struct store *s, const struct store_query *q,
-    struct store_exec ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->exec_list(s, q, out, n));
-}
-
-enum store_rc
-store_task_list(struct store *s, const struct store_query *q,
-    struct store_task ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->task_list(s, q, out, n));
-}
-
-enum store_rc
-store_action_list(struct store *s, const struct store_query *q,
-    struct store_action ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->action_list(s, q, out, n));
-}
-
-enum store_rc
-store_message_list(struct store *s, const struct store_query *q,
-    struct store_message ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->message_list(s, q, out, n));
-}
-
-enum store_rc
-store_message_delete(struct store *s, const char *id)
-{
-	return (s->m->message_delete(s, id));
-}
-
-enum store_rc
-store_message_reap(struct store *s, int64_t now, size_t batch, size_t *n)
-{
-	*n = 0;
-	return (s->m->message_reap(s, now, batch, n));
-}
-
-enum store_rc
-store_exec_delete(struct store *s, const char *id)
-{
-	return (s->m->exec_delete(s, id));
-}
-
-enum store_rc
-store_exec_claim(struct store *s, const char *owner, int64_t lease_ms,
-    size_t limit, char ***ids, size_t *n)
-{
-	*ids = NULL;
-	*n = 0;
-	return (s->m->exec_claim(s, owner, lease_ms, limit, ids, n));
-}
-
-enum store_rc
-store_exec_renew(struct store *s, const char *owner, int64_t lease_ms)
-{
-	return (s->m->exec_renew(s, owner, lease_ms));
-}
-
-enum store_rc
-store_exec_release(struct store *s, const char *id, const char *owner)
-{
-	return (s->m->exec_release(s, id, owner));
-}
-
-enum store_rc
-store_work_due(struct store *s, const char *execution_id, int64_t now,
-    struct store_work ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->work_due(s, execution_id, now, out, n));
-}
-
-enum store_rc
-store_work_load(struct store *s, const char *execution_id,
-    struct store_work ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	return (s->m->work_load(s, execution_id, out, n));
-}
-
-int64_t
-store_work_next_due(struct store *s, const char *owner)
-{
-	return (s->m->work_next_due(s, owner));
-}
-
+/* Wake up engines waiting on channel (NULL: the default one). */
 void
 store_notify(struct store *s, const char *channel)
 {
-	s->m->notify(s, channel);
+	if (s->m->notify != NULL)
+		s->m->notify(s, channel);
 }
 
+/* Wait up to timeout_ms for a notification; 1 when notified. */
 int
 store_wait(struct store *s, int timeout_ms)
 {
-	return (s->m->wait(s, timeout_ms));
+	return (s->m->wait != NULL ? s->m->wait(s, timeout_ms) : 0);
 }
 
-enum store_rc
-store_count_by_state(struct store *s, const char *table, json_t **out)
-{
-	*out = NULL;
-	return (s->m->count_by_state(s, table, out));
-}
-
-/* ---- JSON columns ------------------------------------------------ */
+/* ---- JSON columns ---------------------------------------------------- */
 
 /* JSON value to column text; NULL for NULL (json null gives "null"). */
 char *
@@ -965,277 +479,4 @@ store_json_parse(const char *s)
 	if (j == NULL)
 		j = json_string(s);
 	return (j);
-}
-
-/* ---- list columns ------------------------------------------------ */
-
-/* The whitelist entry for (resource, field), or NULL. */
-const struct store_column *
-store_list_field(const char *resource, const char *field)
-{
-	const struct store_column	*c;
-	size_t				 i;
-
-	if (resource == NULL || field == NULL)
-		return (NULL);
-	for (i = 0; i < nitems(store_resources); i++) {
-		if (strcmp(store_resources[i].resource, resource) != 0)
-			continue;
-		for (c = store_resources[i].columns; c->field != NULL; c++) {
-			if (strcmp(c->field, field) == 0)
-				return (c);
-		}
-		return (NULL);
-	}
-	return (NULL);
-}
-
-/* The column for an API field name, or NULL. */
-const char *
-store_list_column(const char *resource, const char *field)
-{
-	const struct store_column	*c;
-
-	c = store_list_field(resource, field);
-	return (c == NULL ? NULL : c->column);
-}
-
-/*
- * Convert a filter value for an integer or time column.  Times accept
- * ms since the epoch, "YYYY-MM-DD HH:MM:SS[.fff]" and
- * "YYYY-MM-DDTHH:MM:SS[.fff][Z]" in UTC; booleans "true"/"false".
- */
-int
-store_list_int(const struct store_column *c, const char *value,
-    int64_t *out, char **cause)
-{
-	struct tm	 tm;
-	const char	*p;
-	char		*end;
-	long long	 v;
-	int		 ms = 0, i;
-
-	*cause = NULL;
-	if (c->type == STORE_COL_INT) {
-		if (strcmp(value, "true") == 0 ||
-		    strcmp(value, "True") == 0) {
-			*out = 1;
-			return (0);
-		}
-		if (strcmp(value, "false") == 0 ||
-		    strcmp(value, "False") == 0) {
-			*out = 0;
-			return (0);
-		}
-	}
-	errno = 0;
-	v = strtoll(value, &end, 10);
-	if (*value != '\0' && *end == '\0' && errno == 0) {
-		*out = v;
-		return (0);
-	}
-	if (c->type != STORE_COL_TIME)
-		goto bad;
-
-	memset(&tm, 0, sizeof tm);
-	p = strptime(value, "%Y-%m-%d", &tm);
-	if (p == NULL)
-		goto bad;
-	if (*p == ' ' || *p == 'T') {
-		p = strptime(p + 1, "%H:%M:%S", &tm);
-		if (p == NULL)
-			goto bad;
-		if (*p == '.') {
-			p++;
-			for (i = 0; i < 3 && isdigit((unsigned char)*p);
-			    i++, p++)
-				ms = ms * 10 + (*p - '0');
-			for (; i < 3; i++)
-				ms *= 10;
-			while (isdigit((unsigned char)*p))
-				p++;
-		}
-		if (*p == 'Z')
-			p++;
-	}
-	if (*p != '\0')
-		goto bad;
-	*out = (int64_t)timegm(&tm) * 1000 + ms;
-	return (0);
-
-bad:
-	if (c->type == STORE_COL_TIME)
-		xasprintf(cause, "%s: bad time \"%s\" (want YYYY-MM-DD "
-		    "HH:MM:SS)", c->field, value);
-	else
-		xasprintf(cause, "%s: bad number \"%s\"", c->field, value);
-	return (-1);
-}
-
-/* See store.h; backends without a batch query get one load per id. */
-enum store_rc
-store_execs_load(struct store *s, char *const *ids, size_t n,
-    struct store_exec ***out, size_t *nout)
-{
-	struct store_exec	*ex;
-	enum store_rc		 rc;
-	size_t			 i;
-
-	*out = NULL;
-	*nout = 0;
-	if (n == 0)
-		return (STORE_OK);
-	if (s->m->execs_load != NULL)
-		return (s->m->execs_load(s, ids, n, out, nout));
-	*out = xcalloc(n, sizeof **out);
-	for (i = 0; i < n; i++) {
-		ex = NULL;
-		rc = s->m->exec_load(s, ids[i], &ex);
-		if (rc == STORE_NOTFOUND)
-			continue;
-		if (rc != STORE_OK) {
-			while (*nout > 0)
-				store_exec_free((*out)[--(*nout)]);
-			free(*out);
-			*out = NULL;
-			return (rc);
-		}
-		(*out)[(*nout)++] = ex;
-	}
-	return (STORE_OK);
-}
-
-/* See store.h. */
-enum store_rc
-store_tasks_load_many(struct store *s, char *const *ids, size_t n,
-    struct store_task ***out, size_t *nout)
-{
-	struct store_task	**t;
-	enum store_rc		 rc;
-	size_t			 i, k, nt;
-
-	*out = NULL;
-	*nout = 0;
-	if (n == 0)
-		return (STORE_OK);
-	if (s->m->tasks_load_many != NULL)
-		return (s->m->tasks_load_many(s, ids, n, out, nout));
-	for (i = 0; i < n; i++) {
-		t = NULL;
-		nt = 0;
-		if ((rc = s->m->tasks_load(s, ids[i], &t, &nt)) != STORE_OK) {
-			while (*nout > 0)
-				store_task_free((*out)[--(*nout)]);
-			free(*out);
-			*out = NULL;
-			return (rc);
-		}
-		if (nt > 0) {
-			*out = xreallocarray(*out, *nout + nt, sizeof **out);
-			for (k = 0; k < nt; k++)
-				(*out)[(*nout)++] = t[k];
-		}
-		free(t);
-	}
-	return (STORE_OK);
-}
-
-/* One filter value, converted for the column's type, to the dialect. */
-static int
-store_list_value(struct store *s, const struct store_column *c,
-    const char *value, struct buf *b, const struct store_sql_dialect *d)
-{
-	char	*cause;
-	int64_t	 i;
-
-	if (c->type == STORE_COL_TEXT) {
-		d->value(d->arg, b, 0, 0, value);
-		return (0);
-	}
-	if (store_list_int(c, value, &i, &cause) != 0) {
-		store_set_error(s, "%s", cause);
-		free(cause);
-		return (-1);
-	}
-	d->value(d->arg, b, 1, i, NULL);
-	return (0);
-}
-
-/* See store-int.h. */
-int
-store_list_filter_sql(struct store *s, const char *resource,
-    const struct store_filter *f, struct buf *b,
-    const struct store_sql_dialect *d)
-{
-	static const struct {
-		const char	*op;
-		const char	*sql;
-	} cmp[] = {
-		{ "eq", "=" }, { "neq", NULL }, { "gt", ">" },
-		{ "gte", ">=" }, { "lt", "<" }, { "lte", "<=" }
-	};
-	const struct store_column	*c;
-	const char			*op = f->op != NULL ? f->op : "eq";
-	char				*list, *item, *last;
-	size_t				 i;
-	int				 first;
-
-	if ((c = store_list_field(resource, f->field)) == NULL) {
-		store_set_error(s, "unknown filter field \"%s\" for %s",
-		    f->field, resource);
-		return (-1);
-	}
-	if (f->value == NULL) {
-		if (strcmp(op, "eq") == 0)
-			buf_printf(b, " AND %s IS NULL", c->column);
-		else if (strcmp(op, "neq") == 0)
-			buf_printf(b, " AND %s IS NOT NULL", c->column);
-		else {
-			store_set_error(s, "%s: operator %s needs a value",
-			    f->field, op);
-			return (-1);
-		}
-		return (0);
-	}
-	for (i = 0; i < nitems(cmp); i++) {
-		if (strcmp(op, cmp[i].op) == 0) {
-			buf_printf(b, " AND %s %s ", c->column,
-			    cmp[i].sql != NULL ? cmp[i].sql : d->neq);
-			return (store_list_value(s, c, f->value, b, d));
-		}
-	}
-	if (strcmp(op, "in") == 0 || strcmp(op, "nin") == 0) {
-		buf_printf(b, " AND %s %sIN (", c->column,
-		    op[0] == 'n' ? "NOT " : "");
-		list = xstrdup(f->value);
-		first = 1;
-		for (item = strtok_r(list, ",", &last); item != NULL;
-		    item = strtok_r(NULL, ",", &last)) {
-			if (!first)
-				buf_puts(b, ", ");
-			first = 0;
-			if (store_list_value(s, c, item, b, d) != 0) {
-				free(list);
-				return (-1);
-			}
-		}
-		free(list);
-		/* An empty list matches nothing (in) or all (nin). */
-		if (first)
-			buf_puts(b, "NULL");
-		buf_puts(b, ")");
-		return (0);
-	}
-	if (strcmp(op, "has") == 0) {
-		if (c->type != STORE_COL_TEXT) {
-			store_set_error(s, "%s: operator has needs a text "
-			    "field", f->field);
-			return (-1);
-		}
-		d->has(d->arg, b, c->column, f->value);
-		return (0);
-	}
-	store_set_error(s, "%s: unknown operator \"%s\" (want eq, neq, in, "
-	    "nin, gt, gte, lt, lte or has)", f->field, op);
-	return (-1);
 }

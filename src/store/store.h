@@ -4,7 +4,29 @@
  *
  * Two backends sit behind one versioned method table (store-int.h):
  * "sqlite:PATH" (embedded, the default) and "postgresql://..." (libpq).
- * The engine never knows which one it talks to.
+ * The engine never knows which one it talks to, and the backends know
+ * no table: each table is declared once, column by column, in
+ * store-table.c, and its SQL, binding, reading and copying come from
+ * that declaration.
+ *
+ * Adding a table, say "alarms":
+ *  1. A migration per backend: sql/pg/NNN-alarms.sql and
+ *     sql/sqlite/NNN-alarms.sql (the next number; the same columns, with
+ *     each database's types: text, bigint/INTEGER milliseconds, JSON as
+ *     text).  They are compiled in and applied at start.
+ *  2. The row struct below: struct store_alarm, one member per column,
+ *     named like it; text is char * (or char id[UUID_STRLEN] for an
+ *     identifier), times int64_t ms, JSON json_t *.
+ *  3. The descriptor in store-table.c: a store_col array (STORE_KEY on
+ *     the key, which comes first; STORE_NOW on created_at; STORE_TOUCH on
+ *     updated_at; an SF_* mask on each column an update may write, and a
+ *     "state" column then guards updates), an optional store_column
+ *     array of the fields lists may filter and sort on, and
+ *     TABLE(store_alarm_table, "alarms", "alarm", ...) added to
+ *     store_tables[]; its extern declaration goes below.
+ * Then store_tx_insert(tx, &store_alarm_table, row), store_tx_update(),
+ * store_row_load(), store_rows_list() and store_row_free() work on it;
+ * queries of its own are a STORE_SELECT() statement in store-ops.c.
  *
  * Writes go through a change set (struct store_tx): the engine records
  * every row it inserts or updates for one transition, and
@@ -163,6 +185,17 @@ struct store_message {
 	int64_t	 expires_at;
 };
 
+/* The tables, for the generic row functions below (store-table.c). */
+struct store_table;
+extern const struct store_table store_def_table, store_workflow_table;
+extern const struct store_table store_exec_table, store_task_table;
+extern const struct store_table store_action_table, store_work_table;
+extern const struct store_table store_event_table, store_message_table;
+
+/* Free a row of a table (NULL: no-op); a deep copy (json increfed). */
+void	 store_row_free(const struct store_table *, void *);
+void	*store_row_dup(const struct store_table *, const void *);
+
 /* A deep copy of an execution row (json values increfed). */
 struct store_exec	*store_exec_dup(const struct store_exec *);
 
@@ -208,6 +241,16 @@ const char	*store_error(struct store *);
 #define SF_DESCRIPTION	0x0400
 #define SF_INPUT	0x0800	/* action input */
 #define SF_IN_CONTEXT	0x1000
+
+/*
+ * Record inserting a row of any table; updating the fields of a row in
+ * mask, guarded by the state it is expected in (NULL: none, then a
+ * missing row is STORE_NOTFOUND).
+ */
+void	 store_tx_insert(struct store_tx *, const struct store_table *,
+	     const void *row);
+void	 store_tx_update(struct store_tx *, const struct store_table *,
+	     const void *row, unsigned mask, const char *expect_state);
 
 struct store_tx	*store_tx_create(void);
 void		 store_tx_free(struct store_tx *);
@@ -340,6 +383,12 @@ struct store_query {
 	const char			*marker;
 	size_t				 limit;		/* 0: none */
 };
+/* A row of any table by its key, into *out (a struct store_x **). */
+enum store_rc	 store_row_load(struct store *, const struct store_table *,
+		     const char *key, void *out);
+/* A list of any listed table, into *out (a struct store_x ***). */
+enum store_rc	 store_rows_list(struct store *, const struct store_table *,
+		     const struct store_query *, void *out, size_t *n);
 enum store_rc	 store_exec_list(struct store *, const struct store_query *,
 		     struct store_exec ***out, size_t *n);
 enum store_rc	 store_task_list(struct store *, const struct store_query *,

@@ -1,0 +1,751 @@
+/*
+ * store-ops.c -- the typed functions of store.h: each is a table
+ * descriptor or one of the statements below handed to the generic verbs
+ * of store.c, so that no backend knows any table.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store-int.h"
+
+#define FINAL	"('SUCCESS', 'ERROR', 'CANCELLED')"
+#define ALL	INT64_MAX	/* a limit of "no limit" */
+
+/* ---- statements --------------------------------------------------- */
+
+/* The newest version of (kind, name) ($1, $2). */
+#define DEF_LAST "(SELECT max(version) FROM definitions WHERE " \
+	"kind = $1 AND name = $2)"
+
+static struct store_sql def_bump = STORE_SQL("UPDATE def_generation SET "
+    "value = value + 1 WHERE id = 1", 0, "definition generation");
+static struct store_sql def_absent = STORE_SQL("SELECT 1 WHERE NOT EXISTS "
+    "(SELECT 1 FROM definitions WHERE kind = $1 AND name = $2 AND "
+    "deleted = 0 AND version = " DEF_LAST ")", STORE_GUARD, "definition");
+static struct store_sql def_present = STORE_SQL("SELECT 1 FROM definitions "
+    "WHERE kind = $1 AND name = $2 AND deleted = 0 AND version = " DEF_LAST,
+    STORE_GUARD, "definition");
+static struct store_sql def_insert = STORE_SQL("INSERT INTO definitions "
+    "(id, kind, name, version, text, source, deleted, created_at, "
+    "updated_at) SELECT $3, $1, $2, COALESCE(max(version), 0) + 1, $4, $5, "
+    "CAST($6 AS integer), bora_now_ms(), bora_now_ms() FROM definitions "
+    "WHERE kind = $1 AND name = $2", 0, "insert definition");
+static struct store_sql def_current = STORE_SELECT(&store_def_table,
+    "kind = $1 AND name = $2 ORDER BY version DESC LIMIT 1", "definition");
+/* Insertion order breaks ties of the creation time. */
+static struct store_sql def_list = STORE_SELECT(&store_def_table,
+    "deleted = 0 AND version = (SELECT max(version) FROM definitions x "
+    "WHERE x.kind = definitions.kind AND x.name = definitions.name) "
+    "ORDER BY created_at, @ROWID", "definitions");
+static struct store_sql def_generation = STORE_SQL("SELECT value FROM "
+    "def_generation WHERE id = 1", 0, "generation");
+
+static struct store_sql wf_save = STORE_SQL("INSERT INTO workflows (id, "
+    "name, def_id, created_at, updated_at) VALUES ($1, $2, $3, "
+    "bora_now_ms(), bora_now_ms()) ON CONFLICT (name) DO UPDATE SET "
+    "def_id = excluded.def_id, updated_at = excluded.updated_at", 0,
+    "save workflow");
+static struct store_sql wf_load = STORE_SELECT(&store_workflow_table,
+    "id = $1 OR name = $1 ORDER BY id = $1 DESC LIMIT 1", "workflow");
+static struct store_sql wf_delete = STORE_SQL("DELETE FROM workflows WHERE "
+    "name = $1 OR id = $1", STORE_GUARD, "delete workflow");
+
+static struct store_sql tasks_of_many = STORE_SELECT(&store_task_table,
+    "execution_id IN @IDS ORDER BY execution_id, seq, created_at, id",
+    "tasks");
+static struct store_sql execs_many = STORE_SELECT(&store_exec_table,
+    "id IN @IDS", "executions");
+static struct store_sql work_due = STORE_SELECT(&store_work_table,
+    "execution_id = $1 AND due_at <= CAST($2 AS bigint) ORDER BY due_at, id",
+    "due work");
+static struct store_sql work_next = STORE_SQL("SELECT min(w.due_at) FROM "
+    "work w JOIN executions e ON e.id = w.execution_id WHERE e.owner IS NULL "
+    "OR e.owner = $1 OR e.lease_until <= bora_now_ms()", 0, "next due");
+static struct store_sql work_delete = STORE_SQL("DELETE FROM work WHERE "
+    "id = CAST($1 AS bigint)", STORE_GUARD, "delete work");
+static struct store_sql work_delete_task = STORE_SQL("DELETE FROM work "
+    "WHERE task_id = $1", 0, "delete work");
+
+static struct store_sql lock_acquire = STORE_SQL("INSERT INTO locks (name, "
+    "execution_id, created_at) VALUES ($1, $2, bora_now_ms()) ON CONFLICT "
+    "(name) DO UPDATE SET execution_id = excluded.execution_id WHERE "
+    "locks.execution_id = excluded.execution_id", STORE_GUARD, "lock");
+static struct store_sql lock_release = STORE_SQL("DELETE FROM locks WHERE "
+    "execution_id = $1", 0, "unlock");
+static struct store_sql lock_owner = STORE_SQL("SELECT execution_id FROM "
+    "locks WHERE name = $1", 0, "lock");
+
+static struct store_sql msg_delete = STORE_SQL("DELETE FROM messages WHERE "
+    "id = $1 RETURNING id", 0, "delete message");
+static struct store_sql msg_reap = STORE_SQL("DELETE FROM messages WHERE "
+    "id IN (SELECT id FROM messages WHERE expires_at > 0 AND expires_at <= "
+    "CAST($1 AS bigint) ORDER BY expires_at LIMIT CAST($2 AS bigint)@LOCK) "
+    "RETURNING id", 0, "reap messages");
+
+/* An execution and every one under it, through their parent tasks. */
+static struct store_sql exec_tree = STORE_SQL("WITH RECURSIVE tree(id) AS "
+    "(SELECT CAST($1 AS text) UNION SELECT e.id FROM executions e, tasks t, "
+    "tree WHERE t.execution_id = tree.id AND e.parent_task_id = t.id) "
+    "SELECT id FROM tree", 0, "execution tree");
+static struct store_sql exec_deletes[] = {
+	STORE_SQL("DELETE FROM action_executions WHERE execution_id = $1 OR "
+	    "task_id IN (SELECT t.id FROM tasks t WHERE t.execution_id = $1)",
+	    0, "delete execution"),
+	STORE_SQL("DELETE FROM tasks WHERE execution_id = $1", 0,
+	    "delete execution"),
+	STORE_SQL("DELETE FROM work WHERE execution_id = $1", 0,
+	    "delete execution"),
+	STORE_SQL("DELETE FROM locks WHERE execution_id = $1", 0,
+	    "delete execution"),
+	STORE_SQL("DELETE FROM events WHERE execution_id = $1", 0,
+	    "delete execution"),
+	STORE_SQL("DELETE FROM executions WHERE id = $1 AND (id <> $2 OR "
+	    "state IN " FINAL ")", STORE_GUARD, "delete execution")
+};
+
+/*
+ * Claims: candidates come from three indexed sources (never claimed,
+ * expired leases, due work) so that a claim does not walk every live
+ * execution; the outer conditions are checked again on the row, which
+ * PostgreSQL locks (rows other engines are claiming are skipped, not
+ * waited for).  Lease times are the database's.
+ */
+static struct store_sql exec_claim = STORE_SQL("UPDATE executions SET "
+    "owner = $1, lease_until = bora_now_ms() + CAST($2 AS bigint) WHERE id IN "
+    "(SELECT x.id FROM executions x WHERE x.id IN (SELECT c.id FROM "
+    "executions c WHERE c.owner IS NULL AND c.lease_until = 0 UNION ALL "
+    "SELECT c.id FROM executions c WHERE c.owner IS NOT NULL AND "
+    "c.lease_until <= bora_now_ms() AND c.state NOT IN " FINAL " UNION ALL "
+    "SELECT w.execution_id FROM work w WHERE w.due_at <= bora_now_ms()) AND "
+    "x.state NOT IN " FINAL " AND ((x.owner IS NULL AND (x.lease_until = 0 "
+    "OR EXISTS (SELECT 1 FROM work w WHERE w.execution_id = x.id AND "
+    "w.due_at <= bora_now_ms()))) OR (x.owner IS NOT NULL AND "
+    "x.lease_until <= bora_now_ms())) ORDER BY x.created_at, x.id LIMIT "
+    "CAST($3 AS bigint)@LOCK) RETURNING id", 0, "claim");
+static struct store_sql exec_renew = STORE_SQL("UPDATE executions SET "
+    "lease_until = bora_now_ms() + CAST($2 AS bigint) WHERE owner = $1", 0,
+    "renew");
+/* A running execution given back is claimed again at once. */
+static struct store_sql exec_release = STORE_SQL("UPDATE executions SET "
+    "owner = NULL, lease_until = CASE WHEN state = 'RUNNING' THEN 0 ELSE "
+    "bora_now_ms() END WHERE id = $1 AND owner = $2 RETURNING id", 0,
+    "release");
+static struct store_sql db_now = STORE_SQL("SELECT bora_now_ms()", 0, "now");
+
+
+/* ---- rows of any table ------------------------------------------- */
+
+/* Load one row of t by its key into *out (T **). */
+enum store_rc
+store_row_load(struct store *s, const struct store_table *t,
+    const char *key, void *out)
+{
+	memset(out, 0, sizeof(void *));
+	return (store_run_one(s, &t->sql->load, out, key, "s", key));
+}
+
+/* Record inserting a row of t. */
+void
+store_tx_insert(struct store_tx *tx, const struct store_table *t,
+    const void *row)
+{
+	struct store_value	 v[STORE_MAXVALUES];
+	struct store_op		*op;
+	size_t			 n;
+
+	n = store_row_insert_values(t, row, v);
+	op = store_tx_add(tx, &t->sql->insert, 0);
+	op->v = xreallocarray(NULL, n, sizeof *op->v);
+	memcpy(op->v, v, n * sizeof *v);
+	op->nv = n;
+}
+
+/*
+ * Record updating the fields of a row of t in mask, guarded by its
+ * expected state (NULL: none; then a missing row is STORE_NOTFOUND).
+ */
+void
+store_tx_update(struct store_tx *tx, const struct store_table *t,
+    const void *row, unsigned mask, const char *expect)
+{
+	struct store_value	 v[STORE_MAXVALUES];
+	struct store_op		*op;
+	size_t			 n;
+
+	n = store_row_update_values(t, row, mask, expect, v);
+	op = store_tx_add(tx, &t->sql->update, 0);
+	op->v = xreallocarray(NULL, n, sizeof *op->v);
+	memcpy(op->v, v, n * sizeof *v);
+	op->nv = n;
+	if (expect != NULL) {
+		op->guard = STORE_CONFLICT;
+		xasprintf(&op->gmsg, "%s %s is not in state %s", t->label,
+		    v[0].u.s, expect);
+	} else {
+		op->guard = STORE_NOTFOUND;
+		xasprintf(&op->gmsg, "%s %s not found", t->label, v[0].u.s);
+	}
+}
+
+/* Record a statement with text values (NULL: SQL NULL). */
+static struct store_op *
+tx_sql(struct store_tx *tx, const struct store_sql *q, const char *a,
+    const char *b)
+{
+	struct store_op	*op;
+
+	op = store_tx_add(tx, q, b != NULL ? 2 : 1);
+	store_value_text(&op->v[0], a);
+	if (b != NULL)
+		store_value_text(&op->v[1], b);
+	return (op);
+}
+
+/* ---- the typed functions ------------------------------------------ */
+
+/* Is this state final (SUCCESS, ERROR or CANCELLED)? */
+int
+store_state_final(const char *state)
+{
+	if (state == NULL)
+		return (0);
+	return (strcmp(state, ST_SUCCESS) == 0 ||
+	    strcmp(state, ST_ERROR) == 0 ||
+	    strcmp(state, ST_CANCELLED) == 0);
+}
+
+struct store_exec *
+store_exec_dup(const struct store_exec *e)
+{
+	return (store_row_dup(&store_exec_table, e));
+}
+
+/* Delete due work; a missing row is a conflict (someone else took it). */
+void
+store_tx_work_delete(struct store_tx *tx, int64_t id)
+{
+	struct store_op	*op;
+
+	op = store_tx_add(tx, &work_delete, 1);
+	store_value_int(&op->v[0], id);
+	op->guard = STORE_CONFLICT;
+	xasprintf(&op->gmsg, "work %lld is gone", (long long)id);
+}
+
+void
+store_tx_work_delete_task(struct store_tx *tx, const char *task_id)
+{
+	tx_sql(tx, &work_delete_task, task_id, NULL);
+}
+
+void
+store_tx_lock_acquire(struct store_tx *tx, const char *name,
+    const char *execution_id)
+{
+	struct store_op	*op;
+
+	op = tx_sql(tx, &lock_acquire, name, execution_id);
+	op->guard = STORE_CONFLICT;
+	xasprintf(&op->gmsg, "lock %s is held by another execution", name);
+}
+
+void
+store_tx_lock_release_all(struct store_tx *tx, const char *execution_id)
+{
+	tx_sql(tx, &lock_release, execution_id, NULL);
+}
+
+/* Cheap liveness check (reconnects when needed). */
+enum store_rc
+store_ping(struct store *s)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	rc = store_run(s, &db_now, &store_int_shape, &rows, "");
+	store_rows_free(&rows, &store_int_shape);
+	return (rc);
+}
+
+/* The database clock; the local clock when it cannot be read. */
+int64_t
+store_now(struct store *s)
+{
+	int64_t	 v;
+
+	v = store_run_int(s, &db_now, "");
+	return (v > 0 ? v : time_now_ms());
+}
+
+/* ---- definitions --------------------------------------------------- */
+
+/* Apply a change set made here, free it, load *out by key when asked. */
+static enum store_rc
+commit_then_load(struct store *s, struct store_tx *tx,
+    const struct store_table *t, const struct store_sql *q,
+    const char *key, void *out)
+{
+	enum store_rc	 rc;
+
+	rc = store_tx_commit(s, tx);
+	store_tx_free(tx);
+	if (rc != STORE_OK || out == NULL)
+		return (rc);
+	memset(out, 0, sizeof(void *));
+	return (store_run_one(s, q != NULL ? q : &t->sql->load, out, key,
+	    "s", key));
+}
+
+/*
+ * Save a new version of (kind, name).  The counter's row lock, taken
+ * first, serializes saves: versions cannot race.
+ */
+enum store_rc
+store_def_save(struct store *s, const char *kind, const char *name,
+    const char *text, const char *source, int create_only, int deleted,
+    struct store_def **out)
+{
+	struct store_tx	*tx = store_tx_create();
+	struct store_op	*op;
+	char		 id[UUID_STRLEN];
+
+	if (out != NULL)
+		*out = NULL;
+	store_tx_add(tx, &def_bump, 0);
+	if (create_only) {
+		op = tx_sql(tx, &def_absent, kind, name);
+		op->guard = STORE_CONFLICT;
+		xasprintf(&op->gmsg, "%s %s already exists", kind, name);
+	}
+	if (deleted) {
+		op = tx_sql(tx, &def_present, kind, name);
+		op->guard = STORE_NOTFOUND;
+		xasprintf(&op->gmsg, "%s %s not found", kind, name);
+	}
+	uuid_make(id);
+	op = store_tx_add(tx, &def_insert, 6);
+	store_value_text(&op->v[0], kind);
+	store_value_text(&op->v[1], name);
+	store_value_text(&op->v[2], id);
+	store_value_text(&op->v[3], text != NULL ? text : "");
+	store_value_text(&op->v[4], source);
+	store_value_int(&op->v[5], deleted != 0);
+	return (commit_then_load(s, tx, &store_def_table, NULL, id, out));
+}
+
+/* The current (newest, not deleted) version of (kind, name). */
+enum store_rc
+store_def_load_current(struct store *s, const char *kind, const char *name,
+    struct store_def **out)
+{
+	enum store_rc	 rc;
+
+	*out = NULL;
+	rc = store_run_one(s, &def_current, out, name, "ss", kind, name);
+	if (rc == STORE_OK && (*out)->deleted) {
+		store_def_free(*out);
+		*out = NULL;
+		rc = STORE_NOTFOUND;
+	}
+	if (rc == STORE_NOTFOUND)
+		store_set_error(s, "%s %s not found", kind, name);
+	return (rc);
+}
+
+/* Every current definition, oldest first. */
+enum store_rc
+store_def_list_current(struct store *s, struct store_def ***out, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = store_run(s, &def_list, NULL, &rows, "")) == STORE_OK)
+		store_rows_take(&rows, out, n);
+	return (rc);
+}
+
+/* The definition change counter; -1 when it cannot be read. */
+int64_t
+store_def_generation(struct store *s)
+{
+	return (store_run_int(s, &def_generation, ""));
+}
+
+/* Create or move a workflow identity to def_id. */
+enum store_rc
+store_workflow_save(struct store *s, const char *name, const char *def_id,
+    struct store_workflow **out)
+{
+	struct store_tx	*tx = store_tx_create();
+	struct store_op	*op;
+	char		 id[UUID_STRLEN];
+
+	if (out != NULL)
+		*out = NULL;
+	uuid_make(id);
+	op = store_tx_add(tx, &wf_save, 3);
+	store_value_text(&op->v[0], id);
+	store_value_text(&op->v[1], name);
+	store_value_text(&op->v[2], def_id);
+	store_tx_add(tx, &def_bump, 0);
+	return (commit_then_load(s, tx, NULL, &wf_load, name, out));
+}
+
+enum store_rc
+store_workflow_load(struct store *s, const char *name_or_id,
+    struct store_workflow **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &wf_load, out, name_or_id, "s", name_or_id));
+}
+
+/* Remove a workflow identity by name (or id). */
+enum store_rc
+store_workflow_delete(struct store *s, const char *name)
+{
+	struct store_tx	*tx = store_tx_create();
+	struct store_op	*op;
+
+	op = tx_sql(tx, &wf_delete, name, NULL);
+	op->guard = STORE_NOTFOUND;
+	xasprintf(&op->gmsg, "workflow %s not found", name);
+	store_tx_add(tx, &def_bump, 0);
+	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+/* ---- reads ---------------------------------------------------------- */
+
+/* Every row a statement returns for one text key, into *out (T ***). */
+static enum store_rc
+load_rows(struct store *s, const struct store_sql *q, const char *key,
+    void *out, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	memset(out, 0, sizeof(void *));
+	*n = 0;
+	if ((rc = store_run(s, q, NULL, &rows, "s", key)) == STORE_OK)
+		store_rows_take(&rows, out, n);
+	return (rc);
+}
+
+/* The rows of a statement for several ids ($1: a JSON array of them). */
+static enum store_rc
+load_ids(struct store *s, const struct store_sql *q, char *const *ids,
+    size_t n, void *out, size_t *nout)
+{
+	json_t		*a;
+	char		*text;
+	enum store_rc	 rc;
+	size_t		 i;
+
+	if (n == 0) {
+		memset(out, 0, sizeof(void *));
+		*nout = 0;
+		return (STORE_OK);
+	}
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(ids[i]));
+	text = store_json_text(a);
+	json_decref(a);
+	rc = load_rows(s, q, text, out, nout);
+	free(text);
+	return (rc);
+}
+
+/*
+ * The typed functions of store.h, each the generic one on its table:
+ * frees, loads by key, inserts and updates of change sets, lists, and
+ * rows by one key.
+ */
+#define ROW_FREE(x)	void store_##x##_free(struct store_##x *r)	\
+	{ store_row_free(&store_##x##_table, r); }
+#define ROW_LOAD(x)	enum store_rc store_##x##_load(struct store *s,	\
+	const char *key, struct store_##x **out)			\
+	{ return (store_row_load(s, &store_##x##_table, key, out)); }
+#define TX_INSERT(x)	void store_tx_##x##_insert(struct store_tx *tx,	\
+	const struct store_##x *r)					\
+	{ store_tx_insert(tx, &store_##x##_table, r); }
+#define TX_UPDATE(x)	void store_tx_##x##_update(struct store_tx *tx,	\
+	const struct store_##x *r, unsigned mask, const char *expect)	\
+	{ store_tx_update(tx, &store_##x##_table, r, mask, expect); }
+#define LIST(x)		enum store_rc store_##x##_list(struct store *s,	\
+	const struct store_query *q, struct store_##x ***out, size_t *n) \
+	{ return (store_rows_list(s, &store_##x##_table, q, out, n)); }
+#define ROWS_BY(fn, x, clause)						\
+	static struct store_sql fn##_sql =				\
+	    STORE_SELECT(&store_##x##_table, clause, #x "s");		\
+	enum store_rc fn(struct store *s, const char *key,		\
+	    struct store_##x ***out, size_t *n)				\
+	{ return (load_rows(s, &fn##_sql, key, out, n)); }
+
+ROW_FREE(def) ROW_FREE(workflow) ROW_FREE(exec) ROW_FREE(task)
+ROW_FREE(action) ROW_FREE(work) ROW_FREE(event) ROW_FREE(message)
+ROW_LOAD(def) ROW_LOAD(exec) ROW_LOAD(task) ROW_LOAD(action)
+TX_INSERT(exec) TX_INSERT(task) TX_INSERT(action) TX_INSERT(work)
+TX_INSERT(event) TX_INSERT(message)
+TX_UPDATE(exec) TX_UPDATE(task) TX_UPDATE(action)
+LIST(exec) LIST(task) LIST(action) LIST(message)
+ROWS_BY(store_tasks_load, task, "execution_id = $1 ORDER BY seq, "
+    "created_at, id")
+ROWS_BY(store_actions_load, action, "task_id = $1 ORDER BY attempt, item, "
+    "created_at, id")
+ROWS_BY(store_events_load, event, "execution_id = $1 ORDER BY time, id")
+ROWS_BY(store_exec_children, exec, "parent_task_id = $1 ORDER BY "
+    "created_at, id")
+ROWS_BY(store_work_load, work, "execution_id = $1 ORDER BY due_at, id")
+
+enum store_rc
+store_execs_load(struct store *s, char *const *ids, size_t n,
+    struct store_exec ***out, size_t *nout)
+{
+	return (load_ids(s, &execs_many, ids, n, out, nout));
+}
+
+enum store_rc
+store_tasks_load_many(struct store *s, char *const *ids, size_t n,
+    struct store_task ***out, size_t *nout)
+{
+	return (load_ids(s, &tasks_of_many, ids, n, out, nout));
+}
+
+/* Due work of one execution, due by now, oldest first. */
+enum store_rc
+store_work_due(struct store *s, const char *execution_id, int64_t now,
+    struct store_work ***out, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_run(s, &work_due, NULL, &rows, "si", execution_id, now);
+	if (rc == STORE_OK)
+		store_rows_take(&rows, out, n);
+	return (rc);
+}
+
+/* Earliest due work of executions owner holds or could claim; 0: none. */
+int64_t
+store_work_next_due(struct store *s, const char *owner)
+{
+	int64_t	 v;
+
+	v = store_run_int(s, &work_next, "s", owner);
+	return (v > 0 ? v : 0);
+}
+
+/* Who holds a lock: *execution_id is malloc'd, or NOTFOUND. */
+enum store_rc
+store_lock_owner(struct store *s, const char *name, char **execution_id)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*execution_id = NULL;
+	rc = store_run(s, &lock_owner, &store_text_shape, &rows, "s", name);
+	if (rc == STORE_OK && rows.n == 0) {
+		store_set_error(s, "lock %s not found", name);
+		rc = STORE_NOTFOUND;
+	} else if (rc == STORE_OK) {
+		*execution_id = ((struct store_text *)rows.v[0])->v;
+		((struct store_text *)rows.v[0])->v = NULL;
+	}
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
+}
+
+/* Rows by state of a table with states, for /metrics. */
+enum store_rc
+store_count_by_state(struct store *s, const char *table, json_t **out)
+{
+	const struct store_table	*t = store_table_find(table);
+	struct store_sql		 q = STORE_SQL(NULL, 0, "count");
+	struct store_rows		 rows = { NULL, 0, 0 };
+	struct store_count		*c;
+	enum store_rc			 rc;
+	size_t				 i;
+
+	*out = NULL;
+	if (t == NULL || t->sql->update.tmpl == NULL) {
+		store_set_error(s, "cannot count %s", table);
+		return (STORE_ERROR);
+	}
+	xasprintf((char **)&q.tmpl, "SELECT state, count(*) FROM %s "
+	    "GROUP BY state", t->name);
+	store_sql_build(&q);
+	rc = store_run(s, &q, &store_count_shape, &rows, "");
+	if (rc == STORE_OK) {
+		*out = json_object();
+		for (i = 0; i < rows.n; i++) {
+			c = rows.v[i];
+			json_object_set_new(*out, c->state,
+			    json_integer(c->n));
+		}
+	}
+	store_rows_free(&rows, &store_count_shape);
+	store_sql_free(&q);
+	free((char *)q.tmpl);
+	return (rc);
+}
+
+/* ---- messages ------------------------------------------------------- */
+
+/* Run a statement returning the rows it changed; their number in *n. */
+static enum store_rc
+run_count(struct store *s, const struct store_sql *q, size_t *n,
+    const char *a, const char *b)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	rc = store_run(s, q, &store_text_shape, &rows, b != NULL ? "ss" : "s",
+	    a, b);
+	*n = rows.n;
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
+}
+
+/* Delete one message; NOTFOUND when there is none. */
+enum store_rc
+store_message_delete(struct store *s, const char *id)
+{
+	enum store_rc	 rc;
+	size_t		 n;
+
+	if ((rc = run_count(s, &msg_delete, &n, id, NULL)) == STORE_OK &&
+	    n == 0) {
+		store_set_error(s, "message %s not found", id);
+		rc = STORE_NOTFOUND;
+	}
+	return (rc);
+}
+
+/* Delete up to batch messages expired at now (0: no limit). */
+enum store_rc
+store_message_reap(struct store *s, int64_t now, size_t batch, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	rc = store_run(s, &msg_reap, &store_text_shape, &rows, "ii", now,
+	    batch > 0 ? (int64_t)batch : ALL);
+	*n = rows.n;
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
+}
+
+/*
+ * Delete a finished execution with its sub-executions (found through
+ * their parent tasks, recursively) and every row under them, in one
+ * transaction.  The execution's own delete is guarded by its state.
+ */
+enum store_rc
+store_exec_delete(struct store *s, const char *id)
+{
+	struct store_exec	*e = NULL;
+	struct store_rows	 tree = { NULL, 0, 0 };
+	struct store_tx		*tx;
+	struct store_op		*op;
+	enum store_rc		 rc;
+	const char		*x;
+	size_t			 i, j;
+
+	if ((rc = store_exec_load(s, id, &e)) != STORE_OK)
+		return (rc);
+	if (!store_state_final(e->state)) {
+		store_set_error(s, "execution %s is %s, not finished", id,
+		    e->state);
+		store_exec_free(e);
+		return (STORE_CONFLICT);
+	}
+	store_exec_free(e);
+	rc = store_run(s, &exec_tree, &store_text_shape, &tree, "s", id);
+	if (rc != STORE_OK)
+		return (rc);
+	tx = store_tx_create();
+	for (i = 0; i < tree.n; i++) {
+		x = ((struct store_text *)tree.v[i])->v;
+		for (j = 0; j < nitems(exec_deletes); j++)
+			op = tx_sql(tx, &exec_deletes[j], x,
+			    j + 1 == nitems(exec_deletes) ? id : NULL);
+		op->guard = STORE_CONFLICT;
+		xasprintf(&op->gmsg, "execution %s is not finished", id);
+	}
+	store_rows_free(&tree, &store_text_shape);
+	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+/* ---- leases --------------------------------------------------------- */
+
+/* See store.h. */
+enum store_rc
+store_exec_claim(struct store *s, const char *owner, int64_t lease_ms,
+    size_t limit, char ***ids, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+	size_t			 i;
+
+	*ids = NULL;
+	*n = 0;
+	rc = store_run(s, &exec_claim, &store_text_shape, &rows, "sii", owner,
+	    lease_ms, limit > 0 ? (int64_t)limit : ALL);
+	if (rc == STORE_OK && rows.n > 0) {
+		*ids = xreallocarray(NULL, rows.n, sizeof **ids);
+		for (i = 0; i < rows.n; i++) {
+			(*ids)[i] = ((struct store_text *)rows.v[i])->v;
+			((struct store_text *)rows.v[i])->v = NULL;
+		}
+		*n = rows.n;
+	}
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
+}
+
+/* Extend the leases owner holds; STORE_OK even when none. */
+enum store_rc
+store_exec_renew(struct store *s, const char *owner, int64_t lease_ms)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+
+	return (store_run(s, &exec_renew, &store_text_shape, &rows, "si",
+	    owner, lease_ms));
+}
+
+/* Give up one lease; CONFLICT when owner does not hold it. */
+enum store_rc
+store_exec_release(struct store *s, const char *id, const char *owner)
+{
+	enum store_rc	 rc;
+	size_t		 n;
+
+	if ((rc = run_count(s, &exec_release, &n, id, owner)) == STORE_OK &&
+	    n == 0) {
+		store_set_error(s, "execution %s is not leased by %s", id,
+		    owner);
+		rc = STORE_CONFLICT;
+	}
+	return (rc);
+}
+
+/* Every statement of this file, registered: prepared once per connection. */
+struct store_sql *const store_ops_sqls[] = {
+	&def_bump, &def_absent, &def_present, &def_insert, &def_current,
+	&def_list, &def_generation, &wf_save, &wf_load, &wf_delete,
+	&tasks_of_many, &execs_many, &work_due, &work_next, &work_delete,
+	&work_delete_task, &lock_acquire, &lock_release, &lock_owner,
+	&msg_delete, &msg_reap, &exec_tree, &exec_deletes[0],
+	&exec_deletes[1], &exec_deletes[2], &exec_deletes[3],
+	&exec_deletes[4], &exec_deletes[5], &exec_claim, &exec_renew,
+	&exec_release, &db_now, &store_tasks_load_sql,
+	&store_actions_load_sql, &store_events_load_sql,
+	&store_exec_children_sql, &store_work_load_sql, NULL
+};

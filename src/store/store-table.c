@@ -1,0 +1,730 @@
+/*
+ * store-table.c -- the store's tables, each declared once, column by
+ * column, and everything derived from a declaration: row copies and
+ * frees, rows read from a result, the values a row binds, and the SQL
+ * of its insert, guarded update and load by key.  Also the registry of
+ * statements the backends prepare once per connection.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store-int.h"
+
+/*
+ * A column of struct ROW: member, type, flags, the SF_* mask of updates
+ * that write it; a state column also has the state new rows get.
+ */
+#define C(m, type, flags, mask) \
+	STORE_COL(ROW, m, STORE_##type, flags, mask, NULL)
+#define STATE(initial)	STORE_COL(ROW, state, STORE_TEXT, 0, SF_STATE, initial)
+#define ROW_TIMES	C(created_at, INT, STORE_NOW, 0), \
+	C(updated_at, INT, STORE_TOUCH, 0)
+
+/* ---- the tables ----------------------------------------------------- */
+
+#define ROW store_def
+static const struct store_col def_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(kind, TEXT, 0, 0), C(name, TEXT, 0, 0),
+	C(version, INT, 0, 0), C(text, TEXT, 0, 0), C(source, TEXT, 0, 0),
+	C(deleted, BOOL, 0, 0), ROW_TIMES
+};
+#undef ROW
+#define ROW store_workflow
+static const struct store_col workflow_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(name, TEXT, 0, 0),
+	C(def_id, TEXT, 0, 0), ROW_TIMES
+};
+#undef ROW
+#define ROW store_exec
+static const struct store_col exec_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(workflow_name, TEXT, 0, 0),
+	C(workflow_id, TEXT, STORE_NULLSTR, 0),
+	C(def_id, TEXT, STORE_NULLSTR, 0), C(parent_task_id, TEXT, 0, 0),
+	C(root_id, TEXT, 0, 0), STATE(ST_IDLE),
+	C(state_info, TEXT, 0, SF_STATE_INFO), C(input, JSON, 0, SF_INPUT),
+	C(output, JSON, 0, SF_OUTPUT), C(params, JSON, 0, SF_PARAMS),
+	C(context, JSON, 0, SF_CONTEXT),
+	C(description, TEXT, 0, SF_DESCRIPTION), C(request_id, TEXT, 0, 0),
+	C(owner, TEXT, 0, 0), C(lease_until, INT, 0, 0), ROW_TIMES
+};
+#undef ROW
+#define ROW store_task
+static const struct store_col task_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(execution_id, TEXT, 0, 0),
+	C(name, TEXT, 0, 0), STATE(ST_IDLE),
+	C(state_info, TEXT, 0, SF_STATE_INFO), C(type, TEXT, 0, 0),
+	C(in_context, JSON, 0, SF_IN_CONTEXT),
+	C(published, JSON, 0, SF_PUBLISHED), C(result, JSON, 0, SF_RESULT),
+	C(runtime, JSON, 0, SF_RUNTIME), C(seq, INT, STORE_SEQ, 0),
+	C(created_at, INT, STORE_NOW, 0), C(started_at, INT, 0, SF_STARTED),
+	C(finished_at, INT, 0, SF_FINISHED),
+	C(updated_at, INT, STORE_TOUCH, 0)
+};
+#undef ROW
+#define ROW store_action
+static const struct store_col action_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(task_id, TEXT, 0, 0),
+	C(execution_id, TEXT, 0, 0), C(name, TEXT, 0, 0), STATE(ST_RUNNING),
+	C(state_info, TEXT, 0, SF_STATE_INFO), C(input, JSON, 0, SF_INPUT),
+	C(output, JSON, 0, SF_OUTPUT), C(attempt, INT, 0, 0),
+	C(item, INT, 0, 0), C(is_async, BOOL, 0, 0),
+	C(request_id, TEXT, 0, 0), ROW_TIMES
+};
+#undef ROW
+#define ROW store_work
+static const struct store_col work_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0), C(execution_id, TEXT, 0, 0),
+	C(task_id, TEXT, 0, 0), STORE_COL(ROW, kind, STORE_TEXT, 0, 0, ""),
+	C(due_at, INT, 0, 0), C(payload, JSON, 0, 0)
+};
+#undef ROW
+#define ROW store_event
+static const struct store_col event_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0), C(execution_id, TEXT, 0, 0),
+	C(task_id, TEXT, 0, 0), C(task_name, TEXT, 0, 0),
+	C(time, INT, STORE_NOW, 0), C(progress, REAL, 0, 0),
+	C(message, TEXT, 0, 0), C(level, TEXT, 0, 0),
+	C(request_id, TEXT, 0, 0)
+};
+#undef ROW
+#define ROW store_message
+static const struct store_col message_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(event_id, TEXT, 0, 0),
+	C(message, TEXT, 0, 0), C(request_id, TEXT, 0, 0),
+	C(resource_type, TEXT, 0, 0), C(resource_uuid, TEXT, 0, 0),
+	C(level, TEXT, 0, 0), C(created_at, INT, STORE_NOW, 0),
+	C(expires_at, INT, 0, 0)
+};
+#undef ROW
+
+/*
+ * Fields lists filter and sort on: Mistral's names, most of them the
+ * column's own.
+ */
+#define F(n)	{ #n, #n, STORE_COL_TEXT }
+#define FT(n)	{ #n, #n, STORE_COL_TIME }
+#define FEND	{ NULL, NULL, STORE_COL_TEXT }
+#define EXEC_OF(t, col, field)	{ field, "(SELECT e." col " FROM "	\
+	"executions e WHERE e.id = " t ".execution_id)", STORE_COL_TEXT }
+static const struct store_column exec_list[] = {
+	F(id), F(workflow_name), F(workflow_id), F(state), F(state_info),
+	F(description), F(input), F(output), F(params), F(request_id),
+	{ "task_execution_id", "parent_task_id", STORE_COL_TEXT },
+	{ "root_execution_id", "root_id", STORE_COL_TEXT },
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column task_list[] = {
+	F(id), F(name), F(state), F(state_info), F(type), F(result),
+	F(published),
+	{ "workflow_execution_id", "execution_id", STORE_COL_TEXT },
+	EXEC_OF("tasks", "workflow_name", "workflow_name"),
+	EXEC_OF("tasks", "workflow_id", "workflow_id"),
+	FT(created_at), FT(updated_at), FT(started_at), FT(finished_at), FEND
+};
+static const struct store_column action_list[] = {
+	F(id), F(name), F(state), F(state_info), F(input), F(output),
+	F(request_id),
+	{ "task_execution_id", "task_id", STORE_COL_TEXT },
+	{ "workflow_execution_id", "execution_id", STORE_COL_TEXT },
+	{ "task_name", "(SELECT t.name FROM tasks t WHERE "
+	    "t.id = action_executions.task_id)", STORE_COL_TEXT },
+	EXEC_OF("action_executions", "workflow_name", "workflow_name"),
+	{ "accepted", "is_async", STORE_COL_INT },
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column message_list[] = {
+	F(id), F(event_id), F(request_id), F(resource_type), F(resource_uuid),
+	{ "message_level", "level", STORE_COL_TEXT },
+	FT(created_at), FT(expires_at), FEND
+};
+
+static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
+static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
+
+#define TABLE(var, name, label, st, cols, flags, group, list, sql)	\
+	const struct store_table var = { name, label,			\
+	    sizeof(struct st), cols, nitems(cols), flags, group, list, &sql }
+
+TABLE(store_def_table, "definitions", "definition", store_def, def_cols, 0,
+    NULL, NULL, def_sql);
+TABLE(store_workflow_table, "workflows", "workflow", store_workflow,
+    workflow_cols, 0, NULL, NULL, workflow_sql);
+TABLE(store_exec_table, "executions", "execution", store_exec, exec_cols,
+    STORE_T_NOTIFY, NULL, exec_list, exec_sql);
+TABLE(store_task_table, "tasks", "task", store_task, task_cols, 0,
+    "execution_id", task_list, task_sql);
+TABLE(store_action_table, "action_executions", "action execution",
+    store_action, action_cols, 0, NULL, action_list, action_sql);
+TABLE(store_work_table, "work", "work", store_work, work_cols,
+    STORE_T_NOTIFY, NULL, NULL, work_sql);
+TABLE(store_event_table, "events", "event", store_event, event_cols, 0,
+    NULL, NULL, event_sql);
+TABLE(store_message_table, "messages", "message", store_message,
+    message_cols, 0, NULL, message_list, message_sql);
+
+const struct store_table *const store_tables[] = {
+	&store_def_table, &store_workflow_table, &store_exec_table,
+	&store_task_table, &store_action_table, &store_work_table,
+	&store_event_table, &store_message_table, NULL
+};
+
+/* Shapes of results that are not rows of a table. */
+static const struct store_col int_cols[] = {
+	STORE_COL(store_int, v, STORE_INT, 0, 0, NULL)
+};
+static const struct store_col text_cols[] = {
+	STORE_COL(store_text, v, STORE_TEXT, 0, 0, NULL)
+};
+static const struct store_col count_cols[] = {
+	STORE_COL(store_count, state, STORE_TEXT, 0, 0, NULL),
+	STORE_COL(store_count, n, STORE_INT, 0, 0, NULL)
+};
+#define SHAPE(var, st, cols) const struct store_table var = { NULL, NULL, \
+	    sizeof(struct st), cols, nitems(cols), 0, NULL, NULL, NULL }
+SHAPE(store_int_shape, store_int, int_cols);
+SHAPE(store_text_shape, store_text, text_cols);
+SHAPE(store_count_shape, store_count, count_cols);
+
+/* The table named name, or NULL. */
+const struct store_table *
+store_table_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; name != NULL && store_tables[i] != NULL; i++) {
+		if (strcmp(store_tables[i]->name, name) == 0)
+			return (store_tables[i]);
+	}
+	return (NULL);
+}
+
+/* ---- rows ------------------------------------------------------------ */
+
+/* Is a text column held in the row (an array) rather than pointed to? */
+#define INLINE(c)	((c)->size != sizeof(char *))
+#define AT(row, c)	((char *)(row) + (c)->off)
+
+/* An integer member of either size. */
+static int64_t
+col_int_get(const void *row, const struct store_col *c)
+{
+	int64_t	 v;
+	int	 i;
+
+	if (c->size == sizeof v) {
+		memcpy(&v, AT(row, c), sizeof v);
+		return (v);
+	}
+	memcpy(&i, AT(row, c), sizeof i);
+	return (i);
+}
+
+/* Set an integer member of either size. */
+static void
+col_int_set(void *row, const struct store_col *c, int64_t v)
+{
+	int	 i = (int)v;
+
+	if (c->size == sizeof v)
+		memcpy(AT(row, c), &v, sizeof v);
+	else
+		memcpy(AT(row, c), &i, sizeof i);
+}
+
+/* Free a row and what it owns; NULL is a no-op. */
+void
+store_row_free(const struct store_table *t, void *row)
+{
+	const struct store_col	*c;
+
+	if (row == NULL)
+		return;
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (c->type == STORE_JSON)
+			json_decref(*(json_t **)AT(row, c));
+		else if (c->type == STORE_TEXT && !INLINE(c))
+			free(*(char **)AT(row, c));
+	}
+	free(row);
+}
+
+/* A deep copy of a row (json values increfed). */
+void *
+store_row_dup(const struct store_table *t, const void *row)
+{
+	const struct store_col	*c;
+	void			*copy;
+	char			**s;
+
+	copy = xmalloc(t->size);
+	memcpy(copy, row, t->size);
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (c->type == STORE_JSON)
+			json_incref(*(json_t **)AT(copy, c));
+		else if (c->type == STORE_TEXT && !INLINE(c)) {
+			s = (char **)AT(copy, c);
+			if (*s != NULL)
+				*s = xstrdup(*s);
+		}
+	}
+	return (copy);
+}
+
+/* A row of t from the current row of a result, columns in t's order. */
+void *
+store_row_read(const struct store_table *t, const struct store_cells *cl)
+{
+	const struct store_col	*c;
+	void			*row;
+	const char		*s;
+	double			 r;
+	json_t			*j;
+	char			*copy;
+	int			 i, null;
+
+	row = xcalloc(1, t->size);
+	for (i = 0, c = t->cols; c < t->cols + t->ncols; c++, i++) {
+		null = cl->null(cl->arg, i);
+		switch (c->type) {
+		case STORE_TEXT:
+			s = null ? NULL : cl->text(cl->arg, i);
+			if (INLINE(c))
+				snprintf(AT(row, c), c->size, "%s",
+				    s != NULL ? s : "");
+			else {
+				copy = s != NULL ? xstrdup(s) : NULL;
+				memcpy(AT(row, c), &copy, sizeof copy);
+			}
+			break;
+		case STORE_INT:
+		case STORE_BOOL:
+			col_int_set(row, c, null ? 0 : cl->integer(cl->arg, i));
+			break;
+		case STORE_REAL:
+			r = null ? 0 : cl->real(cl->arg, i);
+			memcpy(AT(row, c), &r, sizeof r);
+			break;
+		case STORE_JSON:
+			j = null ? NULL : store_json_parse(cl->text(cl->arg, i));
+			memcpy(AT(row, c), &j, sizeof j);
+			break;
+		}
+	}
+	return (row);
+}
+
+/* Add a row to a collection. */
+void
+store_rows_add(struct store_rows *rows, void *row)
+{
+	if (rows->n == rows->cap) {
+		rows->cap = rows->cap == 0 ? 16 : rows->cap * 2;
+		rows->v = xreallocarray(rows->v, rows->cap, sizeof *rows->v);
+	}
+	rows->v[rows->n++] = row;
+}
+
+/* Free collected rows of shape t. */
+void
+store_rows_free(struct store_rows *rows, const struct store_table *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < rows->n; i++)
+		store_row_free(t, rows->v[i]);
+	free(rows->v);
+	memset(rows, 0, sizeof *rows);
+}
+
+/* ---- values ---------------------------------------------------------- */
+
+/* A text value (copied); NULL is SQL NULL. */
+void
+store_value_text(struct store_value *v, const char *s)
+{
+	v->type = STORE_TEXT;
+	v->null = s == NULL;
+	v->u.s = s != NULL ? xstrdup(s) : NULL;
+}
+
+/* An integer value. */
+void
+store_value_int(struct store_value *v, int64_t i)
+{
+	v->type = STORE_INT;
+	v->null = 0;
+	v->u.i = i;
+}
+
+/* SQL NULL. */
+void
+store_value_null(struct store_value *v)
+{
+	v->type = STORE_TEXT;
+	v->null = 1;
+	v->u.s = NULL;
+}
+
+/* Free what values own. */
+void
+store_values_free(struct store_value *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].type == STORE_TEXT)
+			free(v[i].u.s);
+		else if (v[i].type == STORE_JSON)
+			json_decref(v[i].u.j);
+	}
+}
+
+/* The value of one column of a row, as written on insert or update. */
+static void
+store_col_value(const struct store_col *c, const void *row,
+    struct store_value *v)
+{
+	const char	*s;
+	json_t		*j;
+	int64_t		 i;
+
+	switch (c->type) {
+	case STORE_TEXT:
+		if (INLINE(c))
+			s = AT(row, c);
+		else
+			memcpy(&s, AT(row, c), sizeof s);
+		if (s != NULL && *s == '\0' && (c->flags & STORE_NULLSTR))
+			s = NULL;
+		store_value_text(v, s != NULL ? s : c->dflt);
+		break;
+	case STORE_INT:
+	case STORE_BOOL:
+		i = col_int_get(row, c);
+		if (i == 0 && (c->flags & (STORE_NOW | STORE_TOUCH)))
+			store_value_null(v);
+		else
+			store_value_int(v, i);
+		break;
+	case STORE_REAL:
+		v->type = STORE_REAL;
+		v->null = 0;
+		memcpy(&v->u.r, AT(row, c), sizeof v->u.r);
+		break;
+	case STORE_JSON:
+		memcpy(&j, AT(row, c), sizeof j);
+		v->type = STORE_JSON;
+		v->null = j == NULL;
+		v->u.j = json_incref(j);
+		break;
+	}
+}
+
+/* Values for t's insert statement: every column not SERIAL, in order. */
+size_t
+store_row_insert_values(const struct store_table *t, const void *row,
+    struct store_value *v)
+{
+	const struct store_col	*c;
+	size_t			 n = 0;
+
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (!(c->flags & STORE_SERIAL))
+			store_col_value(c, row, &v[n++]);
+	}
+	return (n);
+}
+
+/*
+ * Values for t's update statement: the key, the mask, the expected state
+ * (NULL: no guard), then every updatable column, NULL when not masked.
+ */
+size_t
+store_row_update_values(const struct store_table *t, const void *row,
+    unsigned mask, const char *expect, struct store_value *v)
+{
+	const struct store_col	*c;
+	size_t			 n = 3;
+
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (c->flags & STORE_KEY)
+			store_col_value(c, row, &v[0]);
+		else if (c->mask != 0 && (mask & c->mask))
+			store_col_value(c, row, &v[n++]);
+		else if (c->mask != 0)
+			store_value_null(&v[n++]);
+	}
+	store_value_int(&v[1], mask);
+	store_value_text(&v[2], expect);
+	return (n);
+}
+
+/* ---- SQL ------------------------------------------------------------- */
+
+/* The SQL type a value of column c is cast to. */
+static const char *
+col_sqltype(const struct store_col *c)
+{
+	switch (c->type) {
+	case STORE_INT:
+	case STORE_BOOL:
+		return ("bigint");
+	case STORE_REAL:
+		return ("double precision");
+	default:
+		return ("text");
+	}
+}
+
+/* The column list of a table, "id, name, ..."; serial: with SERIAL ones. */
+void
+store_table_columns(struct buf *b, const struct store_table *t, int serial)
+{
+	const struct store_col	*c;
+	const char		*sep = "";
+
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (!serial && (c->flags & STORE_SERIAL))
+			continue;
+		buf_printf(b, "%s%s", sep, c->name);
+		sep = ", ";
+	}
+}
+
+/* The parameter number of t's column flagged flag in its insert. */
+static int
+insert_param(const struct store_table *t, unsigned flag, const char *name)
+{
+	const struct store_col	*c;
+	int			 n = 0;
+
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (c->flags & STORE_SERIAL)
+			continue;
+		n++;
+		if ((c->flags & flag) ||
+		    (name != NULL && strcmp(c->name, name) == 0))
+			return (n);
+	}
+	return (0);
+}
+
+/*
+ * INSERT of every column but SERIAL ones: NOW columns default to the
+ * database clock, TOUCH ones to the NOW column, SEQ ones to the next
+ * number of their group.
+ */
+static char *
+table_insert_sql(const struct store_table *t)
+{
+	const struct store_col	*c;
+	struct buf		 b;
+	int			 n = 0, now;
+
+	now = insert_param(t, STORE_NOW, NULL);
+	buf_init(&b, 0);
+	buf_printf(&b, "INSERT INTO %s (", t->name);
+	store_table_columns(&b, t, 0);
+	buf_puts(&b, ") VALUES (");
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (c->flags & STORE_SERIAL)
+			continue;
+		buf_puts(&b, n++ > 0 ? ", " : "");
+		if (c->flags & STORE_NOW)
+			buf_printf(&b, "COALESCE(CAST($%d AS bigint), "
+			    "bora_now_ms())", n);
+		else if ((c->flags & STORE_TOUCH) && now > 0)
+			buf_printf(&b, "COALESCE(CAST($%d AS bigint), "
+			    "CAST($%d AS bigint), bora_now_ms())", n, now);
+		else if (c->flags & STORE_SEQ)
+			buf_printf(&b, "CASE WHEN CAST($%d AS bigint) > 0 "
+			    "THEN CAST($%d AS bigint) ELSE (SELECT "
+			    "COALESCE(max(%s), 0) + 1 FROM %s WHERE %s = $%d) "
+			    "END", n, n, c->name, t->name, t->group,
+			    insert_param(t, 0, t->group));
+		else
+			buf_printf(&b, "$%d", n);
+	}
+	buf_puts(&b, ")");
+	return (buf_take(&b));
+}
+
+/*
+ * UPDATE of the masked columns ($2) of the row with key $1, guarded by
+ * its expected state ($3, NULL: any), touching TOUCH columns.  NULL when
+ * no column can be updated.
+ */
+static char *
+table_update_sql(const struct store_table *t)
+{
+	const struct store_col	*c, *key = NULL;
+	struct buf		 b;
+	int			 n = 3;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "UPDATE %s SET ", t->name);
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (c->flags & STORE_KEY)
+			key = c;
+		else if (c->mask != 0)
+			buf_printf(&b, "%s = CASE WHEN CAST($2 AS integer) & %u "
+			    "<> 0 THEN CAST($%d AS %s) ELSE %s END, ", c->name,
+			    c->mask, ++n, col_sqltype(c), c->name);
+		else if (c->flags & STORE_TOUCH)
+			buf_printf(&b, "%s = bora_now_ms(), ", c->name);
+	}
+	if (n == 3 || key == NULL) {
+		buf_free(&b);
+		return (NULL);
+	}
+	b.len -= 2;
+	buf_printf(&b, " WHERE %s = $1 AND (CAST($3 AS text) IS NULL OR "
+	    "state = $3)", key->name);
+	return (buf_take(&b));
+}
+
+/* ---- the registry ---------------------------------------------------- */
+
+struct store_sql	**store_sqls;
+int			  store_nsqls;
+static pthread_once_t	  store_once = PTHREAD_ONCE_INIT;
+static struct store_sql *const *store_named;
+
+/* Expand one dialect's markers in base; placeholders in its style. */
+static char *
+sql_expand(const char *base, const struct store_dialect *d, int nparams,
+    unsigned flags)
+{
+	static const char *const marks[] = { "@LOCK", "@IDS", "@ROWID" };
+	const char	*sub[3] = { d->lock, d->ids, d->rowid }, *p;
+	struct buf	 b, out;
+	size_t		 i;
+	char		*wrapped;
+
+	buf_init(&b, 0);
+	for (p = base; *p != '\0'; p++) {
+		for (i = 0; i < nitems(marks); i++) {
+			if (strncmp(p, marks[i], strlen(marks[i])) == 0)
+				break;
+		}
+		if (i < nitems(marks)) {
+			buf_puts(&b, sub[i]);
+			p += strlen(marks[i]) - 1;
+		} else
+			buf_add(&b, p, 1);
+	}
+	if ((flags & STORE_GUARD) && d->guard_dml != NULL) {
+		xasprintf(&wrapped, strncmp(b.data, "SELECT", 6) == 0 ?
+		    d->guard_select : d->guard_dml, b.data, nparams + 1,
+		    nparams + 2);
+		buf_reset(&b);
+		buf_puts(&b, wrapped);
+		free(wrapped);
+	}
+	buf_init(&out, 0);
+	for (p = b.data; *p != '\0'; p++) {
+		if (*p == '$' && p[1] >= '0' && p[1] <= '9')
+			buf_add(&out, &d->param, 1);
+		else
+			buf_add(&out, p, 1);
+	}
+	buf_free(&b);
+	return (buf_take(&out));
+}
+
+/* Fill a statement's texts from its template. */
+void
+store_sql_build(struct store_sql *q)
+{
+	static const struct store_dialect *const dialects[] = {
+		&store_pg_dialect, &store_sqlite_dialect
+	};
+	struct buf	 b;
+	const char	*p;
+	size_t		 i;
+	int		 n;
+
+	buf_init(&b, 0);
+	if (q->from != NULL) {
+		buf_puts(&b, "SELECT ");
+		store_table_columns(&b, q->from, 1);
+		buf_printf(&b, " FROM %s WHERE %s", q->from->name, q->tmpl);
+	} else
+		buf_puts(&b, q->tmpl);
+	q->nparams = 0;
+	for (p = b.data; (p = strchr(p, '$')) != NULL; p++) {
+		if ((n = atoi(p + 1)) > q->nparams)
+			q->nparams = n;
+	}
+	for (i = 0; i < nitems(dialects); i++)
+		q->text[dialects[i]->index] = sql_expand(b.data, dialects[i],
+		    q->nparams, q->flags);
+	buf_free(&b);
+}
+
+/* Free a dynamic statement's texts. */
+void
+store_sql_free(struct store_sql *q)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_NDIALECTS; i++)
+		free(q->text[i]);
+}
+
+/* Build and register one statement (tmpl now owned by the registry). */
+static void
+store_register(struct store_sql *q)
+{
+	store_sql_build(q);
+	store_sqls = xreallocarray(store_sqls, store_nsqls + 1,
+	    sizeof *store_sqls);
+	q->id = store_nsqls;
+	store_sqls[store_nsqls++] = q;
+}
+
+/* Generate and register the statements of every table, then named. */
+static void
+store_init_once(void)
+{
+	const struct store_table	*t;
+	struct store_table_sql		*s;
+	struct store_sql *const		*q;
+	char				*sql;
+	size_t				 i;
+
+	for (i = 0; (t = store_tables[i]) != NULL; i++) {
+		s = t->sql;
+		s->insert.tmpl = table_insert_sql(t);
+		s->insert.flags = (t->flags & STORE_T_NOTIFY) ? STORE_WAKE : 0;
+		xasprintf((char **)&s->insert.what, "insert %s", t->label);
+		store_register(&s->insert);
+		if ((sql = table_update_sql(t)) != NULL) {
+			s->update.tmpl = sql;
+			s->update.flags = STORE_GUARD;
+			xasprintf((char **)&s->update.what, "update %s",
+			    t->label);
+			store_register(&s->update);
+		}
+		/* The key is the first column. */
+		s->load.from = t;
+		xasprintf((char **)&s->load.tmpl, "%s = CAST($1 AS %s)",
+		    t->cols[0].name, col_sqltype(&t->cols[0]));
+		s->load.what = t->label;
+		store_register(&s->load);
+	}
+	for (q = store_named; *q != NULL; q++)
+		store_register(*q);
+}
+
+/* Build every statement once per process; named lists store-ops.c's. */
+void
+store_init(struct store_sql *const *named)
+{
+	store_named = named;
+	pthread_once(&store_once, store_init_once);
+}
