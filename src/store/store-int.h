@@ -171,12 +171,27 @@ void	 store_values_free(struct store_value *, size_t);
 #define STORE_SQLITE	1
 #define STORE_NDIALECTS	2
 
+/* Final states, in SQL. */
+#define STORE_FINAL	"('SUCCESS', 'ERROR', 'CANCELLED')"
+/*
+ * Can an execution (its columns prefixed with x) be claimed?  Never
+ * claimed; released with work due; or held under an expired lease (its
+ * engine died), whatever its work.  Lease times are the database's.
+ */
+#define STORE_CLAIMABLE(x) x "state NOT IN " STORE_FINAL " AND ((" x	\
+	"owner IS NULL AND (" x "lease_until = 0 OR EXISTS (SELECT 1 FROM "	\
+	"work w WHERE w.execution_id = " x "id AND w.due_at <= "	\
+	"bora_now_ms()))) OR (" x "owner IS NOT NULL AND " x		\
+	"lease_until <= bora_now_ms()))"
+
 /*
  * What differs in SQL between the backends.  Statements are written for
  * PostgreSQL with $n placeholders; param is the character the backend
- * numbers them with ("$" or "?").  In a statement "@LOCK" stands for
- * lock (row locks a claim skips), "@IDS" for ids (a JSON array of text
- * in $1, as a subquery) and "@ROWID" for rowid (insertion order).
+ * numbers them with ("$" or "?"), and without casts "$n::type" is only
+ * the placeholder (SQLite binds typed values).  In a statement "@LOCK" stands for
+ * lock (row locks to skip), "@IDS" for ids (a JSON array of text in $1,
+ * as a subquery), "@ROWID" for rowid (insertion order) and "@CLAIM" for
+ * claim: the ids of at most $3 executions to claim, oldest first.
  * guard, when set, wraps a statement so that it raises when it changes
  * or returns no row (%s: the statement; %d, %d: the numbers of the two
  * parameters holding the error code and message); without it the
@@ -186,9 +201,11 @@ void	 store_values_free(struct store_value *, size_t);
 struct store_dialect {
 	int		 index;
 	char		 param;
+	int		 casts;
 	const char	*lock;
 	const char	*ids;
 	const char	*rowid;
+	const char	*claim;
 	const char	*guard_dml;
 	const char	*guard_select;
 	const char	*neq;
@@ -233,10 +250,16 @@ struct store_table_sql {
 extern struct store_sql	**store_sqls;
 extern int		  store_nsqls;
 
-/* Build the statements of every table and register them (once). */
-void	 store_init(struct store_sql *const *named);
-/* Fill a statement's texts (dynamic statements: not registered). */
-void	 store_sql_build(struct store_sql *);
+/* The statements of store-ops.c (NULL-terminated). */
+extern struct store_sql *const store_ops_sqls[];
+/*
+ * Build the statements of every table and register them with
+ * store_ops_sqls (once), then make their texts for a dialect (once per
+ * dialect; NULL: none).
+ */
+void	 store_init(const struct store_dialect *);
+/* Fill a dynamic statement's text for a dialect (not registered). */
+void	 store_sql_build(struct store_sql *, const struct store_dialect *);
 void	 store_sql_free(struct store_sql *);
 
 /*

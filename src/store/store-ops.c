@@ -11,7 +11,6 @@
 
 #include "store/store-int.h"
 
-#define FINAL	"('SUCCESS', 'ERROR', 'CANCELLED')"
 #define ALL	INT64_MAX	/* a limit of "no limit" */
 
 /* ---- statements --------------------------------------------------- */
@@ -31,7 +30,7 @@ static struct store_sql def_present = STORE_SQL("SELECT 1 FROM definitions "
 static struct store_sql def_insert = STORE_SQL("INSERT INTO definitions "
     "(id, kind, name, version, text, source, deleted, created_at, "
     "updated_at) SELECT $3, $1, $2, COALESCE(max(version), 0) + 1, $4, $5, "
-    "CAST($6 AS integer), bora_now_ms(), bora_now_ms() FROM definitions "
+    "$6::integer, bora_now_ms(), bora_now_ms() FROM definitions "
     "WHERE kind = $1 AND name = $2", 0, "insert definition");
 static struct store_sql def_current = STORE_SELECT(&store_def_table,
     "kind = $1 AND name = $2 ORDER BY version DESC LIMIT 1", "definition");
@@ -59,13 +58,13 @@ static struct store_sql tasks_of_many = STORE_SELECT(&store_task_table,
 static struct store_sql execs_many = STORE_SELECT(&store_exec_table,
     "id IN @IDS", "executions");
 static struct store_sql work_due = STORE_SELECT(&store_work_table,
-    "execution_id = $1 AND due_at <= CAST($2 AS bigint) ORDER BY due_at, id",
+    "execution_id = $1 AND due_at <= $2::bigint ORDER BY due_at, id",
     "due work");
 static struct store_sql work_next = STORE_SQL("SELECT min(w.due_at) FROM "
     "work w JOIN executions e ON e.id = w.execution_id WHERE e.owner IS NULL "
     "OR e.owner = $1 OR e.lease_until <= bora_now_ms()", 0, "next due");
 static struct store_sql work_delete = STORE_SQL("DELETE FROM work WHERE "
-    "id = CAST($1 AS bigint)", STORE_GUARD, "delete work");
+    "id = $1::bigint", STORE_GUARD, "delete work");
 static struct store_sql work_delete_task = STORE_SQL("DELETE FROM work "
     "WHERE task_id = $1", 0, "delete work");
 
@@ -82,12 +81,12 @@ static struct store_sql msg_delete = STORE_SQL("DELETE FROM messages WHERE "
     "id = $1 RETURNING id", 0, "delete message");
 static struct store_sql msg_reap = STORE_SQL("DELETE FROM messages WHERE "
     "id IN (SELECT id FROM messages WHERE expires_at > 0 AND expires_at <= "
-    "CAST($1 AS bigint) ORDER BY expires_at LIMIT CAST($2 AS bigint)@LOCK) "
+    "$1::bigint ORDER BY expires_at LIMIT $2::bigint@LOCK) "
     "RETURNING id", 0, "reap messages");
 
 /* An execution and every one under it, through their parent tasks. */
 static struct store_sql exec_tree = STORE_SQL("WITH RECURSIVE tree(id) AS "
-    "(SELECT CAST($1 AS text) UNION SELECT e.id FROM executions e, tasks t, "
+    "(SELECT $1::text UNION SELECT e.id FROM executions e, tasks t, "
     "tree WHERE t.execution_id = tree.id AND e.parent_task_id = t.id) "
     "SELECT id FROM tree", 0, "execution tree");
 static struct store_sql exec_deletes[] = {
@@ -103,30 +102,15 @@ static struct store_sql exec_deletes[] = {
 	STORE_SQL("DELETE FROM events WHERE execution_id = $1", 0,
 	    "delete execution"),
 	STORE_SQL("DELETE FROM executions WHERE id = $1 AND (id <> $2 OR "
-	    "state IN " FINAL ")", STORE_GUARD, "delete execution")
+	    "state IN " STORE_FINAL ")", STORE_GUARD, "delete execution")
 };
 
-/*
- * Claims: candidates come from three indexed sources (never claimed,
- * expired leases, due work) so that a claim does not walk every live
- * execution; the outer conditions are checked again on the row, which
- * PostgreSQL locks (rows other engines are claiming are skipped, not
- * waited for).  Lease times are the database's.
- */
+/* Claims: the dialect's candidates (@CLAIM), leased by db clock. */
 static struct store_sql exec_claim = STORE_SQL("UPDATE executions SET "
-    "owner = $1, lease_until = bora_now_ms() + CAST($2 AS bigint) WHERE id IN "
-    "(SELECT x.id FROM executions x WHERE x.id IN (SELECT c.id FROM "
-    "executions c WHERE c.owner IS NULL AND c.lease_until = 0 UNION ALL "
-    "SELECT c.id FROM executions c WHERE c.owner IS NOT NULL AND "
-    "c.lease_until <= bora_now_ms() AND c.state NOT IN " FINAL " UNION ALL "
-    "SELECT w.execution_id FROM work w WHERE w.due_at <= bora_now_ms()) AND "
-    "x.state NOT IN " FINAL " AND ((x.owner IS NULL AND (x.lease_until = 0 "
-    "OR EXISTS (SELECT 1 FROM work w WHERE w.execution_id = x.id AND "
-    "w.due_at <= bora_now_ms()))) OR (x.owner IS NOT NULL AND "
-    "x.lease_until <= bora_now_ms())) ORDER BY x.created_at, x.id LIMIT "
-    "CAST($3 AS bigint)@LOCK) RETURNING id", 0, "claim");
+    "owner = $1, lease_until = bora_now_ms() + $2::bigint WHERE id IN "
+    "(@CLAIM) RETURNING id", 0, "claim");
 static struct store_sql exec_renew = STORE_SQL("UPDATE executions SET "
-    "lease_until = bora_now_ms() + CAST($2 AS bigint) WHERE owner = $1", 0,
+    "lease_until = bora_now_ms() + $2::bigint WHERE owner = $1", 0,
     "renew");
 /* A running execution given back is claimed again at once. */
 static struct store_sql exec_release = STORE_SQL("UPDATE executions SET "
@@ -156,6 +140,7 @@ store_tx_insert(struct store_tx *tx, const struct store_table *t,
 	struct store_op		*op;
 	size_t			 n;
 
+	store_init(NULL);
 	n = store_row_insert_values(t, row, v);
 	op = store_tx_add(tx, &t->sql->insert, 0);
 	op->v = xreallocarray(NULL, n, sizeof *op->v);
@@ -175,6 +160,9 @@ store_tx_update(struct store_tx *tx, const struct store_table *t,
 	struct store_op		*op;
 	size_t			 n;
 
+	store_init(NULL);
+	if (t->sql->update.id < 0)
+		fatalx("%s: %s rows are never updated", __func__, t->label);
 	n = store_row_update_values(t, row, mask, expect, v);
 	op = store_tx_add(tx, &t->sql->update, 0);
 	op->v = xreallocarray(NULL, n, sizeof *op->v);
@@ -574,13 +562,13 @@ store_count_by_state(struct store *s, const char *table, json_t **out)
 	size_t				 i;
 
 	*out = NULL;
-	if (t == NULL || t->sql->update.tmpl == NULL) {
+	if (t == NULL || t->sql->update.id < 0) {
 		store_set_error(s, "cannot count %s", table);
 		return (STORE_ERROR);
 	}
 	xasprintf((char **)&q.tmpl, "SELECT state, count(*) FROM %s "
 	    "GROUP BY state", t->name);
-	store_sql_build(&q);
+	store_sql_build(&q, s->m->dialect);
 	rc = store_run(s, &q, &store_count_shape, &rows, "");
 	if (rc == STORE_OK) {
 		*out = json_object();

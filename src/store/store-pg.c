@@ -62,12 +62,25 @@
 	"SELECT pg_advisory_xact_lock(7139062515311)"
 
 #define PG_GUARD(stmt) "WITH u AS (" stmt ") SELECT bora_guard(count(*), " \
-	"CAST($%d AS text), CAST($%d AS text)) FROM u"
+	"$%d::text, $%d::text) FROM u"
 
-/* The fields in the order of struct store_dialect (store-int.h). */
+/*
+ * The fields in the order of struct store_dialect (store-int.h).  Claim
+ * candidates come from three indexed sources (never claimed, expired
+ * leases, due work) so that a claim does not walk every live execution;
+ * the conditions are checked again on the row, which is locked: rows
+ * other engines are claiming are skipped, not waited for.
+ */
 const struct store_dialect store_pg_dialect = {
-	STORE_PG, '$', " FOR UPDATE SKIP LOCKED",
-	"(SELECT json_array_elements_text(CAST($1 AS json)))", "id",
+	STORE_PG, '$', 1, " FOR UPDATE SKIP LOCKED",
+	"(SELECT json_array_elements_text($1::json))", "id",
+	"SELECT x.id FROM executions x WHERE x.id IN (SELECT c.id FROM "
+	    "executions c WHERE c.owner IS NULL AND c.lease_until = 0 UNION "
+	    "ALL SELECT c.id FROM executions c WHERE c.owner IS NOT NULL AND "
+	    "c.lease_until <= bora_now_ms() AND c.state NOT IN " STORE_FINAL
+	    " UNION ALL SELECT w.execution_id FROM work w WHERE w.due_at <= "
+	    "bora_now_ms()) AND " STORE_CLAIMABLE("x.") " ORDER BY "
+	    "x.created_at, x.id LIMIT $3::bigint FOR UPDATE SKIP LOCKED",
 	PG_GUARD("%s RETURNING 1"), PG_GUARD("%s"), "IS DISTINCT FROM",
 	"IS NOT DISTINCT FROM", "strpos(%s, %s) > 0"
 };

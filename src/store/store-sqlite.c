@@ -36,11 +36,14 @@
 
 /*
  * The fields in the order of struct store_dialect (store-int.h): no row
- * locks, ids from a JSON array, no guard wrapper (sl_step counts rows),
- * "contains" as LIKE with its pattern characters escaped.
+ * locks, ids from a JSON array, claims by a plain scan (one writer at a
+ * time), no guard wrapper (sl_step counts rows), "contains" as LIKE with
+ * its pattern characters escaped.
  */
 const struct store_dialect store_sqlite_dialect = {
-	STORE_SQLITE, '?', "", "(SELECT value FROM json_each($1))", "rowid",
+	STORE_SQLITE, '?', 0, "", "(SELECT value FROM json_each($1))", "rowid",
+	"SELECT id FROM executions e WHERE " STORE_CLAIMABLE("e.") " ORDER BY "
+	    "created_at, id LIMIT $3",
 	NULL, NULL, "IS NOT", "IS", "%s LIKE '%%' || replace(replace(replace("
 	    "%s, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || '%%' "
 	    "ESCAPE '\\'"
@@ -56,8 +59,10 @@ struct sl_stmt {
 struct store_sqlite {
 	struct store	 s;		/* first: struct store * casts here */
 	sqlite3		*db;
-	struct sl_stmt	*cache[SL_BUCKETS];
+	struct sl_stmt	*cache[SL_BUCKETS];	/* by text */
 	size_t		 ncached;
+	sqlite3_stmt	**byid;			/* registered, by id */
+	int		  nbyid;
 };
 
 #define SL(s) ((struct store_sqlite *)(s))
@@ -102,6 +107,9 @@ sl_flush(struct store_sqlite *sl)
 	struct sl_stmt	*c, *next;
 	size_t		 i;
 
+	free(sl->byid);
+	sl->byid = NULL;
+	sl->nbyid = 0;
 	for (i = 0; i < SL_BUCKETS; i++) {
 		for (c = sl->cache[i]; c != NULL; c = next) {
 			next = c->next;
@@ -149,6 +157,23 @@ sl_prepare(struct store_sqlite *sl, const char *sql)
 	sl->cache[h] = c;
 	sl->ncached++;
 	return (st);
+}
+
+/*
+ * Keep a registered statement by its id as well: no hashing of its text
+ * on the next run.  The text cache still owns it.
+ */
+static void
+sl_keep(struct store_sqlite *sl, int id, sqlite3_stmt *st)
+{
+	if (id >= sl->nbyid) {
+		sl->byid = xreallocarray(sl->byid, store_nsqls,
+		    sizeof *sl->byid);
+		memset(sl->byid + sl->nbyid, 0, (store_nsqls - sl->nbyid) *
+		    sizeof *sl->byid);
+		sl->nbyid = store_nsqls;
+	}
+	sl->byid[id] = st;
 }
 
 /* Run a statement without values or rows; an SQLite code. */
@@ -236,8 +261,14 @@ sl_step(struct store_sqlite *sl, const struct store_sql *q,
 	int			 rc;
 
 	*count = 0;
-	if ((st = sl_prepare(sl, q->text[STORE_SQLITE])) == NULL)
+	if (q->id >= 0 && q->id < sl->nbyid && sl->byid[q->id] != NULL) {
+		st = sl->byid[q->id];
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else if ((st = sl_prepare(sl, q->text[STORE_SQLITE])) == NULL)
 		return (STORE_ERROR);
+	else if (q->id >= 0)
+		sl_keep(sl, q->id, st);
 	sl_bind(st, v, nv);
 	cells.arg = st;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,7 +475,7 @@ col_sqltype(const struct store_col *c)
 	case STORE_BOOL:
 		return ("bigint");
 	case STORE_REAL:
-		return ("double precision");
+		return ("float8");
 	default:
 		return ("text");
 	}
@@ -490,7 +491,8 @@ store_table_columns(struct buf *b, const struct store_table *t, int serial)
 	for (c = t->cols; c < t->cols + t->ncols; c++) {
 		if (!serial && (c->flags & STORE_SERIAL))
 			continue;
-		buf_printf(b, "%s%s", sep, c->name);
+		buf_puts(b, sep);
+		buf_puts(b, c->name);
 		sep = ", ";
 	}
 }
@@ -535,14 +537,14 @@ table_insert_sql(const struct store_table *t)
 			continue;
 		buf_puts(&b, n++ > 0 ? ", " : "");
 		if (c->flags & STORE_NOW)
-			buf_printf(&b, "COALESCE(CAST($%d AS bigint), "
+			buf_printf(&b, "COALESCE($%d::bigint, "
 			    "bora_now_ms())", n);
 		else if ((c->flags & STORE_TOUCH) && now > 0)
-			buf_printf(&b, "COALESCE(CAST($%d AS bigint), "
-			    "CAST($%d AS bigint), bora_now_ms())", n, now);
+			buf_printf(&b, "COALESCE($%d::bigint, "
+			    "$%d::bigint, bora_now_ms())", n, now);
 		else if (c->flags & STORE_SEQ)
-			buf_printf(&b, "CASE WHEN CAST($%d AS bigint) > 0 "
-			    "THEN CAST($%d AS bigint) ELSE (SELECT "
+			buf_printf(&b, "CASE WHEN $%d::bigint > 0 "
+			    "THEN $%d::bigint ELSE (SELECT "
 			    "COALESCE(max(%s), 0) + 1 FROM %s WHERE %s = $%d) "
 			    "END", n, n, c->name, t->name, t->group,
 			    insert_param(t, 0, t->group));
@@ -571,8 +573,8 @@ table_update_sql(const struct store_table *t)
 		if (c->flags & STORE_KEY)
 			key = c;
 		else if (c->mask != 0)
-			buf_printf(&b, "%s = CASE WHEN CAST($2 AS integer) & %u "
-			    "<> 0 THEN CAST($%d AS %s) ELSE %s END, ", c->name,
+			buf_printf(&b, "%s = CASE WHEN $2::integer & %u "
+			    "<> 0 THEN $%d::%s ELSE %s END, ", c->name,
 			    c->mask, ++n, col_sqltype(c), c->name);
 		else if (c->flags & STORE_TOUCH)
 			buf_printf(&b, "%s = bora_now_ms(), ", c->name);
@@ -582,7 +584,7 @@ table_update_sql(const struct store_table *t)
 		return (NULL);
 	}
 	b.len -= 2;
-	buf_printf(&b, " WHERE %s = $1 AND (CAST($3 AS text) IS NULL OR "
+	buf_printf(&b, " WHERE %s = $1 AND ($3::text IS NULL OR "
 	    "state = $3)", key->name);
 	return (buf_take(&b));
 }
@@ -591,61 +593,58 @@ table_update_sql(const struct store_table *t)
 
 struct store_sql	**store_sqls;
 int			  store_nsqls;
-static pthread_once_t	  store_once = PTHREAD_ONCE_INIT;
-static struct store_sql *const *store_named;
+static char		**store_bases;
 
 /* Expand one dialect's markers in base; placeholders in its style. */
 static char *
 sql_expand(const char *base, const struct store_dialect *d, int nparams,
     unsigned flags)
 {
-	static const char *const marks[] = { "@LOCK", "@IDS", "@ROWID" };
-	const char	*sub[3] = { d->lock, d->ids, d->rowid }, *p;
-	struct buf	 b, out;
+	static const char *const marks[] = { "@LOCK", "@IDS", "@ROWID",
+		"@CLAIM" };
+	const char	*sub[] = { d->lock, d->ids, d->rowid, d->claim };
+	const char	*p, *at;
+	struct buf	 b;
 	size_t		 i;
-	char		*wrapped;
+	char		*text, *q;
 
 	buf_init(&b, 0);
-	for (p = base; *p != '\0'; p++) {
+	for (p = base; (at = strchr(p, '@')) != NULL; p = at) {
+		buf_add(&b, p, at - p);
 		for (i = 0; i < nitems(marks); i++) {
-			if (strncmp(p, marks[i], strlen(marks[i])) == 0)
+			if (strncmp(at, marks[i], strlen(marks[i])) == 0)
 				break;
 		}
-		if (i < nitems(marks)) {
-			buf_puts(&b, sub[i]);
-			p += strlen(marks[i]) - 1;
-		} else
-			buf_add(&b, p, 1);
+		if (i == nitems(marks))
+			fatalx("%s: unknown mark in %s", __func__, base);
+		buf_puts(&b, sub[i]);
+		at += strlen(marks[i]);
 	}
-	if ((flags & STORE_GUARD) && d->guard_dml != NULL) {
-		xasprintf(&wrapped, strncmp(b.data, "SELECT", 6) == 0 ?
+	buf_puts(&b, p);
+	if ((flags & STORE_GUARD) && d->guard_dml != NULL)
+		xasprintf(&text, strncmp(b.data, "SELECT", 6) == 0 ?
 		    d->guard_select : d->guard_dml, b.data, nparams + 1,
 		    nparams + 2);
-		buf_reset(&b);
-		buf_puts(&b, wrapped);
-		free(wrapped);
-	}
-	buf_init(&out, 0);
-	for (p = b.data; *p != '\0'; p++) {
-		if (*p == '$' && p[1] >= '0' && p[1] <= '9')
-			buf_add(&out, &d->param, 1);
-		else
-			buf_add(&out, p, 1);
-	}
+	else
+		text = xstrdup(b.data);
 	buf_free(&b);
-	return (buf_take(&out));
+	for (q = text; (q = strchr(q, '$')) != NULL; q++)
+		*q = d->param;
+	/* Without casts: "$1::bigint" is "?1". */
+	for (q = text; !d->casts && (q = strstr(q, "::")) != NULL; ) {
+		for (p = q + 2; isalnum((unsigned char)*p) || *p == '_'; p++)
+			;
+		memmove(q, p, strlen(p) + 1);
+	}
+	return (text);
 }
 
-/* Fill a statement's texts from its template. */
-void
-store_sql_build(struct store_sql *q)
+/* The whole SQL of a statement before expansion; sets nparams. */
+static char *
+sql_base(struct store_sql *q)
 {
-	static const struct store_dialect *const dialects[] = {
-		&store_pg_dialect, &store_sqlite_dialect
-	};
 	struct buf	 b;
 	const char	*p;
-	size_t		 i;
 	int		 n;
 
 	buf_init(&b, 0);
@@ -660,10 +659,18 @@ store_sql_build(struct store_sql *q)
 		if ((n = atoi(p + 1)) > q->nparams)
 			q->nparams = n;
 	}
-	for (i = 0; i < nitems(dialects); i++)
-		q->text[dialects[i]->index] = sql_expand(b.data, dialects[i],
-		    q->nparams, q->flags);
-	buf_free(&b);
+	return (buf_take(&b));
+}
+
+/* Fill a dynamic statement's text for dialect d. */
+void
+store_sql_build(struct store_sql *q, const struct store_dialect *d)
+{
+	char	*base;
+
+	base = sql_base(q);
+	q->text[d->index] = sql_expand(base, d, q->nparams, q->flags);
+	free(base);
 }
 
 /* Free a dynamic statement's texts. */
@@ -676,20 +683,22 @@ store_sql_free(struct store_sql *q)
 		free(q->text[i]);
 }
 
-/* Build and register one statement (tmpl now owned by the registry). */
+/* Register one statement, its whole SQL kept in bases[] by its id. */
 static void
 store_register(struct store_sql *q)
 {
-	store_sql_build(q);
 	store_sqls = xreallocarray(store_sqls, store_nsqls + 1,
 	    sizeof *store_sqls);
+	store_bases = xreallocarray(store_bases, store_nsqls + 1,
+	    sizeof *store_bases);
+	store_bases[store_nsqls] = sql_base(q);
 	q->id = store_nsqls;
 	store_sqls[store_nsqls++] = q;
 }
 
 /* Generate and register the statements of every table, then named. */
 static void
-store_init_once(void)
+store_init_tables(void)
 {
 	const struct store_table	*t;
 	struct store_table_sql		*s;
@@ -703,6 +712,7 @@ store_init_once(void)
 		s->insert.flags = (t->flags & STORE_T_NOTIFY) ? STORE_WAKE : 0;
 		xasprintf((char **)&s->insert.what, "insert %s", t->label);
 		store_register(&s->insert);
+		s->update.id = -1;
 		if ((sql = table_update_sql(t)) != NULL) {
 			s->update.tmpl = sql;
 			s->update.flags = STORE_GUARD;
@@ -712,19 +722,38 @@ store_init_once(void)
 		}
 		/* The key is the first column. */
 		s->load.from = t;
-		xasprintf((char **)&s->load.tmpl, "%s = CAST($1 AS %s)",
+		xasprintf((char **)&s->load.tmpl, "%s = $1::%s",
 		    t->cols[0].name, col_sqltype(&t->cols[0]));
 		s->load.what = t->label;
 		store_register(&s->load);
 	}
-	for (q = store_named; *q != NULL; q++)
+	for (q = store_ops_sqls; *q != NULL; q++)
 		store_register(*q);
 }
 
-/* Build every statement once per process; named lists store-ops.c's. */
+/*
+ * Register every statement once per process (those of the tables, then
+ * store-ops.c's), and make their texts for dialect d (NULL: none yet)
+ * once, before its first connection.
+ */
 void
-store_init(struct store_sql *const *named)
+store_init(const struct store_dialect *d)
 {
-	store_named = named;
-	pthread_once(&store_once, store_init_once);
+	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
+	static pthread_mutex_t	 mtx = PTHREAD_MUTEX_INITIALIZER;
+	static int		 done[STORE_NDIALECTS];
+	int			 i;
+
+	pthread_once(&once, store_init_tables);
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&mtx);
+	if (!done[d->index]) {
+		for (i = 0; i < store_nsqls; i++)
+			store_sqls[i]->text[d->index] = sql_expand(
+			    store_bases[i], d, store_sqls[i]->nparams,
+			    store_sqls[i]->flags);
+		done[d->index] = 1;
+	}
+	pthread_mutex_unlock(&mtx);
 }

@@ -13,9 +13,6 @@
 
 #include "store/store-int.h"
 
-/* The statements store-ops.c registers (NULL-terminated). */
-extern struct store_sql *const store_ops_sqls[];
-
 /* Name of a result code, for logs and errors. */
 const char *
 store_rc_name(enum store_rc rc)
@@ -85,7 +82,7 @@ store_open(const char *url, char **cause)
 		    m->name, m->version);
 		return (NULL);
 	}
-	store_init(store_ops_sqls);
+	store_init(m->dialect);
 	if ((s = m->open(url, cause)) == NULL)
 		return (NULL);
 	s->errbuf[0] = '\0';
