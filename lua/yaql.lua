@@ -24,6 +24,15 @@ function or_else(a, b)
 	return b
 end
 
+-- defined_or(v, d): d when v is nil (Jinja's default filter: null is
+-- a value).
+function defined_or(v, d)
+	if v == nil then
+		return d
+	end
+	return v
+end
+
 -- str(v): YAQL's str(): 'null', 'true', 'false', integers without a
 -- fraction, floats as Python writes them (1.0, 0.1), tables as JSON.
 function str(v)

@@ -347,6 +347,7 @@ static const char *const lua_globals[] = {
 	"trim_right", "substring", "json_encode", "json_decode", "is_null",
 	"is_array", "is_dict", "is_string", "is_number", "is_integer",
 	"is_bool", "plus", "div", "eq", "at", "or_else", "dict_of", "range",
+	"defined_or",
 	"merge", "reduce", "reversed", "skip", "take", "flatten", "coalesce",
 	"default", "get", "to_string", "string", "math", "type", "array",
 	"select", NULL
@@ -917,7 +918,7 @@ lua_concat(struct lx *pieces, size_t n, struct lx *out)
 	buf_init(&b, 0);
 	for (i = 0; i < n; i++) {
 		if (pieces[i].type == TY_STR)
-			s = lx_at(&pieces[i], LP_CAT + 1);
+			s = lx_at(&pieces[i], LP_CAT);	/* associative */
 		else
 			xasprintf(&s, "str(%s)", pieces[i].s);
 		buf_printf(&b, "%s%s", i > 0 ? " .. " : "", s);
@@ -1145,8 +1146,18 @@ fn_jdefault(struct imp_lua *L, const struct imp_fn *f,
 		return (-1);
 	}
 	lx_call(out, TY_ANY, n == 3 && args[2]->kind == IMP_TRUE ?
-	    "or_else" : "default", xs, 2);
+	    "or_else" : "defined_or", xs, 2);
 	return (0);
+}
+
+/* Jinja's list filter: lists stay what they are. */
+static int
+fn_identity(struct imp_lua *L, const struct imp_fn *f,
+    struct import_node **args, size_t n, struct lx *out)
+{
+	(void)f;
+	(void)n;
+	return (lua_node(L, args[0], out));
 }
 
 /* ---- the tables -------------------------------------------------------- */
@@ -1289,6 +1300,7 @@ static const struct imp_fn imp_jinja_filters[] = {
 	{ "replace", 3, 4, 0, 0, TY_STR, "replace", NULL, 0 },
 	{ "items", 1, 1, 0, 0, TY_LIST, "items", NULL, 0 },
 	{ "dictsort", 1, 1, 0, 0, TY_LIST, "items", NULL, 0 },
+	{ "list", 1, 1, 0, 0, TY_LIST, NULL, fn_identity, 0 },
 	{ "tojson", 1, 1, 0, 0, TY_STR, "json_encode", NULL, 0 },
 	{ "to_json", 1, 1, 0, 0, TY_STR, "json_encode", NULL, 0 },
 	{ "json_dump", 1, 1, 0, 0, TY_STR, "json_encode", NULL, 0 },

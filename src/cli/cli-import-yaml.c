@@ -219,7 +219,7 @@ imp_one(const char *src, size_t len, int flags, int q, const char *whole,
 		len = b.len;
 		yq = buf_take(&b);
 		src = yq;
-		flags |= IMPORT_NODQ;
+		flags &= ~IMPORT_PREFDQ;	/* " would need \" */
 	} else if (q == '\'')
 		flags |= IMPORT_NOSQ;
 	if (import_expr(src, len, flags, &lua, &cause) != 0) {
@@ -265,16 +265,22 @@ import_template(const char *s, size_t len, int flags, int inl,
 		if (p[0] == '<' && p[1] == '%') {
 			if ((close = memmem(p + 2, (size_t)(end - p - 2), "%>",
 			    2)) == NULL) {
-				imp_diag(res, (size_t)(p - s), xstrdup("cannot "
-				    "translate: '<%' without '%>'"));
+				ex = imp_excerpt(p, (size_t)(end - p));
+				xasprintf(&msg, "cannot translate '%s': no "
+				    "'%%>' ends it", ex);
+				imp_diag(res, (size_t)(p - s), msg);
+				free(ex);
 				break;
 			}
 			open = p + 2;
 			jinja = 0;
 		} else if (p[0] == '{' && p[1] == '{') {
 			if ((close = imp_jinja_end(p + 2, end)) == NULL) {
-				imp_diag(res, (size_t)(p - s), xstrdup("cannot "
-				    "translate: '{{' without '}}'"));
+				ex = imp_excerpt(p, (size_t)(end - p));
+				xasprintf(&msg, "cannot translate '%s': no "
+				    "'}}' ends it", ex);
+				imp_diag(res, (size_t)(p - s), msg);
+				free(ex);
 				break;
 			}
 			open = p + 2;
