@@ -923,7 +923,6 @@ imp_parse(const char *text, size_t len, int (*cb)(void *, yaml_event_t *),
 	if (!yaml_parser_initialize(&p))
 		fatalx("yaml_parser_initialize failed");
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
 	while (!done) {
 		if (!yaml_parser_parse(&p, &ev)) {
 			xasprintf(cause, "%zu:%zu: %s", p.problem_mark.line + 1,
@@ -1052,7 +1051,9 @@ import_yaml(const char *text, size_t len, char **out, size_t *outlen,
 	if (imp_parse(text, len, imp_convert_event, &doc, cause) != 0)
 		goto out;
 
-	qsort(doc.splices, doc.nsplices, sizeof *doc.splices, imp_splicecmp);
+	if (doc.nsplices > 0)
+		qsort(doc.splices, doc.nsplices, sizeof *doc.splices,
+		    imp_splicecmp);
 	buf_init(&b, 0);
 	buf_add(&b, "", 0);
 	for (i = 0; i < doc.nsplices; i++) {
@@ -1078,6 +1079,8 @@ import_yaml(const char *text, size_t len, char **out, size_t *outlen,
 	rc = 0;
 
 out:
+	if (rc != 0)
+		import_result_free(res);
 	while (doc.depth > 0)
 		free(doc.stack[--doc.depth].key);
 	for (i = 0; i < doc.nsplices; i++)
