@@ -1252,26 +1252,11 @@ static const struct imp_fn imp_yaql_fns[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, 0 }
 };
 
-/* Jinja's global functions (Mistral's and Jinja's own). */
-static const struct imp_fn imp_jinja_fns[] = {
-	{ "task", 0, 1, 0, 0, TY_DICT, "task", NULL, 0 },
-	{ "execution", 0, 0, 0, 0, TY_DICT, "execution", NULL, 0 },
-	{ "env", 0, 0, 0, 0, TY_DICT, "env", NULL, 0 },
-	{ "global", 1, 1, 0, 0, TY_ANY, NULL, fn_global, 0 },
-	{ "uuid", 0, 0, 0, 0, TY_STR, "uuid", NULL, 0 },
-	{ "json_parse", 1, 1, 0, 0, TY_ANY, "json_decode", NULL, 0 },
-	{ "json_dump", 1, 1, 0, 0, TY_STR, "json_encode", NULL, 0 },
-	{ "json_pp", 1, 1, 0, 0, TY_STR, "json_encode(%0, 4)", NULL, 0 },
-	{ "range", 1, 2, 0, 0, TY_LIST, NULL, fn_range, 0 },
-	{ "dict", 0, IMP_MAX_ARGS, 0, 0, TY_DICT, NULL, fn_dict, 0 },
-	NONE("tasks", "has no bora counterpart (list the tasks through "
-	    "the API)"),
-	NONE("executions", "has no bora counterpart"),
-	NONE("yaml_parse", "has no bora counterpart (no YAML in "
-	    "expressions)"),
-	NONE("yaml_dump", "has no bora counterpart (no YAML in "
-	    "expressions)"),
-	{ NULL, 0, 0, 0, 0, 0, NULL, NULL, 0 }
+/* Jinja's global functions: Mistral's and Jinja's own, as in YAQL. */
+static const char *const imp_jinja_globals[] = {
+	"task", "execution", "env", "global", "uuid", "json_parse",
+	"json_dump", "json_pp", "range", "dict", "tasks", "executions",
+	"yaml_parse", "yaml_dump", NULL
 };
 
 /* Jinja filters: the value filtered is the first argument. */
@@ -1728,7 +1713,7 @@ lua_node(struct imp_lua *L, const struct import_node *n, struct lx *out)
 	const struct imp_fn	*f;
 	struct lx		 x = { NULL, 0, 0 };
 	char			*s, *what;
-	int			 rc, jinja = L->flags & IMPORT_JINJA;
+	int			 rc, i, jinja = L->flags & IMPORT_JINJA;
 
 	switch (n->kind) {
 	case IMP_NUM:
@@ -1779,7 +1764,13 @@ lua_node(struct imp_lua *L, const struct import_node *n, struct lx *out)
 		return (lua_index(L, &x, n->kids[1], out));
 	case IMP_CALL:
 		xasprintf(&what, "function %s()", n->s);
-		f = lua_fn_find(jinja ? imp_jinja_fns : imp_yaql_fns, n->s);
+		f = lua_fn_find(imp_yaql_fns, n->s);
+		for (i = 0; jinja && imp_jinja_globals[i] != NULL; i++) {
+			if (strcmp(imp_jinja_globals[i], n->s) == 0)
+				break;
+		}
+		if (jinja && imp_jinja_globals[i] == NULL)
+			f = NULL;
 		rc = lua_call(L, f, what, n->kids, n->nkids, out);
 		free(what);
 		return (rc);

@@ -115,6 +115,21 @@ static const char *const imp_jinja_words[] = {
 };
 
 static struct import_node *imp_expr(struct imp_parser *, int);
+
+/* One level deeper; 0, or -1 past IMP_MAX_DEPTH (error recorded). */
+static int
+imp_enter(struct imp_parser *ps)
+{
+	if (++ps->depth > IMP_MAX_DEPTH) {
+		if (ps->cause == NULL) {
+			xasprintf(&ps->cause, "expression nested too deeply");
+			ps->errpos = ps->tok.pos;
+		}
+		ps->depth--;
+		return (-1);
+	}
+	return (0);
+}
 static struct import_node *imp_jinja_expr(struct imp_parser *);
 
 /* Record the first error. */
@@ -649,11 +664,8 @@ imp_expr(struct imp_parser *ps, int minprec)
 	struct import_node	*left, *n;
 	size_t			 pos;
 
-	if (++ps->depth > IMP_MAX_DEPTH) {
-		imp_error(ps, ps->tok.pos, "expression nested too deeply");
-		ps->depth--;
+	if (imp_enter(ps) != 0)
 		return (NULL);
-	}
 	left = imp_unary(ps);
 	if (left != NULL)
 		left = imp_postfix(ps, left, minprec);
@@ -912,11 +924,8 @@ imp_jinja_binary(struct imp_parser *ps, int minprec)
 	size_t			 pos;
 	int			 notin;
 
-	if (++ps->depth > IMP_MAX_DEPTH) {
-		imp_error(ps, ps->tok.pos, "expression nested too deeply");
-		ps->depth--;
+	if (imp_enter(ps) != 0)
 		return (NULL);
-	}
 	left = imp_jinja_unary(ps);
 	while (left != NULL && ps->tok.type == TK_OP) {
 		notin = 0;
