@@ -24,13 +24,14 @@
 #
 # Environment: BORA (the bora binary, default ./src/bora), SRCDIR (the
 # source tree, default .), BORA_DB (a store URL shared by every case;
-# by default each case gets its own SQLite file).  Arguments, when
+# by default each case gets its own SQLite file), CORPUS_DIR (the cases,
+# default tests/data/valid).  Arguments, when
 # given, restrict the run to those case names.
 #
 
 BORA=${BORA:-./src/bora}
 SRCDIR=${SRCDIR:-.}
-CASEDIR=$SRCDIR/tests/data/valid
+CASEDIR=${CORPUS_DIR:-$SRCDIR/tests/data/valid}
 TIMEOUT=${CORPUS_TIMEOUT:-60}
 
 case $BORA in

@@ -55,6 +55,25 @@ static const struct cli_cmd cli_local_cmds[] = {
 	  "  --timeout S     stop waiting after S seconds; the execution\n"
 	  "                  stays in the store for --resume\n"
 	  "  -q, --quiet     do not show transitions as they happen\n" },
+	{ "import", "FILE... [-o DIR | --in-place] [--check] [-q]",
+	  "Convert Mistral workbooks (YAQL, Jinja) to bora's Lua",
+	  cli_cmd_import,
+	  "Rewrite each Mistral workbook, workflow or action FILE with its\n"
+	  "YAQL (<% %>) and Jinja ({{ }}) expressions translated to Lua,\n"
+	  "keeping everything else as it is: layout, comments, key order\n"
+	  "and quoting (a scalar is re-quoted only when its new text needs\n"
+	  "it).  What cannot be translated is left unchanged and reported\n"
+	  "as FILE:LINE:COL: cannot translate '...': reason.  Without -o or\n"
+	  "--in-place the converted file is written to standard output.\n"
+	  "Exit 0 when every expression was translated, 1 when some were\n"
+	  "left unchanged, 2 for bad usage or a file that cannot be read,\n"
+	  "parsed or written.  See bora-import(1).\n"
+	  "\n"
+	  "Options:\n"
+	  "  -o, --output DIR  write each converted file into DIR\n"
+	  "  --in-place        replace each FILE by its conversion\n"
+	  "  --check           only report what cannot be translated\n"
+	  "  -q, --quiet       no summary line per file\n" },
 	{ "validate", "FILE...", "Check workflow files and report every error",
 	  cli_cmd_validate,
 	  "Parse and validate each FILE without running it.  Every error is\n"

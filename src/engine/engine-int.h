@@ -204,6 +204,22 @@ struct engine {
 	char			 callback_base[256];
 };
 
+/*
+ * The files of the engine, each calling only the files listed before it:
+ *
+ *	engine-defs.c	the registry of parsed definitions
+ *	engine-inbox.c	actions in flight and their completions
+ *	engine-data.c	what a task's expressions see
+ *	engine-commit.c	steps: recording, committing, what follows
+ *	engine-end.c	the end of an execution
+ *	engine-task.c	the task state machine and the completion rule
+ *	engine-load.c	executions into memory; beginning and recovery
+ *	engine-exec.c	due work and completions of a loaded execution
+ *	engine-calls.c	calls from other threads
+ *	engine.c	the loop: claims, turns, start and stop
+ *	engine-watch.c	watched definition folders
+ */
+
 /* engine-defs.c */
 struct engine_def *engine_defs_find_id(struct engine *, const char *id);
 /* The current def holding a workflow of that name, and the workflow. */
@@ -218,48 +234,57 @@ struct engine_def *engine_defs_get(struct engine *, struct store *,
 int		 engine_defs_load_all(struct engine *, char **cause);
 void		 engine_defs_free(struct engine *);
 
-/* engine-exec.c */
-struct exec_rt	*engine_exec_find(struct engine *, const char *id);
-struct exec_rt	*engine_exec_load(struct engine *, const char *id,
-		     char **cause);
-struct exec_rt	*engine_exec_build(struct engine *, struct store_exec *,
-		     struct store_task **, size_t, char **cause);
-void		 engine_exec_unload(struct engine *, struct exec_rt *);
-void		 engine_pending_drop(struct engine *);
-void		 engine_exec_done_one(struct engine *, struct engine_done *);
-void		 engine_async_unlink(struct engine *, struct engine_done *);
+/* engine-inbox.c */
+/* Wake the loop (from any thread). */
+void		 engine_poke(struct engine *);
+/* Start an action of a committed step. */
+void		 engine_action_start(struct engine *, struct exec_rt *,
+		     const struct step_start *);
+/* Queue a completion for the loop and wake it (inbox_mtx held). */
 void		 engine_inbox_push(struct engine *, struct engine_done *);
-void		 engine_locks_forget(struct engine *, const char *exec_id);
-void		 engine_task_close_actions(struct engine *, struct task_rt *,
-		     const char *state, const char *info, struct step *);
-/* Process due work of a loaded execution. */
-void		 engine_exec_work(struct engine *, struct exec_rt *);
-/* Resume an execution loaded after a crash or takeover. */
-void		 engine_exec_recover(struct engine *, struct exec_rt *);
-/* Decide whether the execution is complete; adds to tx. */
-void		 engine_exec_check_done(struct engine *, struct exec_rt *,
-		     struct step *);
-/* End the execution in state with info; cancels live tasks. */
-void		 engine_exec_finish(struct engine *, struct exec_rt *,
-		     const char *state, const char *info, struct step *);
-/* Commit a step (or queue it while batching); on conflict the
- * execution is dropped and reloaded from the store. */
-int		 engine_commit(struct engine *, struct exec_rt *,
-		     struct step *);
-/* Commit the queued steps together. */
-void		 engine_flush(struct engine *);
+/* Take an async action's record off the list (inbox_mtx held). */
+void		 engine_async_unlink(struct engine *, struct engine_done *);
+/* Forget the record of an async action whose result came. */
+void		 engine_async_forget(struct engine *, const char *action_id);
+
+/* engine-data.c */
+struct task_rt	*engine_task_find_id(struct exec_rt *, const char *id);
+struct task_rt	*engine_task_find_name(struct exec_rt *, const char *name);
 /* The data table _ for a task (new reference). */
 json_t		*engine_task_data(struct exec_rt *, struct task_rt *,
 		     size_t item);
 void		 engine_expr_ctx(struct engine *, struct exec_rt *,
 		     struct task_rt *, json_t *data, struct expr_ctx *);
 json_t		*engine_task_json(const struct store_task *);
+
+/* engine-commit.c */
 void		 engine_add_work(struct engine *, struct exec_rt *,
 		     struct step *, const char *kind, const char *task_id,
 		     int64_t delay_ms, json_t *payload);
 void		 engine_event(struct exec_rt *, struct task_rt *,
 		     struct step *, const char *level, double progress,
 		     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Post-commit queue: ready tasks to run in this loop iteration. */
+void		 engine_ready_push(struct engine *, struct exec_rt *,
+		     struct task_rt *);
+void		 engine_notify_task(struct engine *, struct exec_rt *,
+		     struct task_rt *);
+void		 engine_notify_exec(struct engine *, struct exec_rt *);
+void		 engine_locks_forget(struct engine *, const char *exec_id);
+/* Commit a step (or queue it while batching); on conflict the
+ * execution is dropped and reloaded from the store. */
+int		 engine_commit(struct engine *, struct exec_rt *,
+		     struct step *);
+/* Commit the queued steps together. */
+void		 engine_flush(struct engine *);
+void		 engine_pending_drop(struct engine *);
+
+/* engine-end.c */
+void		 engine_task_close_actions(struct engine *, struct task_rt *,
+		     const char *state, const char *info, struct step *);
+/* End the execution in state with info; cancels live tasks. */
+void		 engine_exec_finish(struct engine *, struct exec_rt *,
+		     const char *state, const char *info, struct step *);
 
 /* engine-task.c */
 struct task_rt	*engine_task_create(struct engine *, struct exec_rt *,
@@ -295,8 +320,6 @@ void		 engine_task_item_reset(struct task_rt *, int item);
 int		 engine_task_items_rebuild(struct engine *, struct exec_rt *,
 		     struct task_rt *, struct store_action **, size_t,
 		     char **cause);
-struct task_rt	*engine_task_find_id(struct exec_rt *, const char *id);
-struct task_rt	*engine_task_find_name(struct exec_rt *, const char *name);
 /* Evaluate a policy template to a number/bool. */
 int		 engine_policy_num(struct engine *, struct exec_rt *,
 		     struct task_rt *, json_t *tmpl, double def, double *out,
@@ -304,18 +327,35 @@ int		 engine_policy_num(struct engine *, struct exec_rt *,
 int		 engine_policy_bool(struct engine *, struct exec_rt *,
 		     struct task_rt *, json_t *tmpl, int def, int *out,
 		     char **cause);
+/* Decide whether the execution is complete; adds to the step. */
+void		 engine_exec_check_done(struct engine *, struct exec_rt *,
+		     struct step *);
 
-/* engine.c */
+/* engine-load.c */
+struct exec_rt	*engine_exec_find(struct engine *, const char *id);
+struct exec_rt	*engine_exec_load(struct engine *, const char *id,
+		     char **cause);
+struct exec_rt	*engine_exec_build(struct engine *, struct store_exec *,
+		     struct store_task **, size_t, char **cause);
+void		 engine_exec_unload(struct engine *, struct exec_rt *);
+/* Begin an execution: vars, then its start tasks. */
+void		 engine_exec_begin(struct engine *, struct exec_rt *,
+		     struct step *);
+/* Resume an execution loaded after a crash or takeover. */
+void		 engine_exec_recover(struct engine *, struct exec_rt *);
+
+/* engine-exec.c */
+/* Handle one completion from the inbox. */
+void		 engine_exec_done_one(struct engine *, struct engine_done *);
+/* Process due work of a loaded execution. */
+void		 engine_exec_work(struct engine *, struct exec_rt *);
+
+/* engine-calls.c */
 struct store	*engine_thread_store(struct engine *, char **cause);
 void		 engine_thread_store_done(struct engine *);
+
+/* engine.c */
 int		 engine_takeover(struct engine *, const char *id);
-void		 engine_poke(struct engine *);
 void		 engine_loop_once(struct engine *, int64_t max_wait_ms);
-void		 engine_notify_task(struct engine *, struct exec_rt *,
-		     struct task_rt *);
-void		 engine_notify_exec(struct engine *, struct exec_rt *);
-/* Post-commit queue: ready tasks to run in this loop iteration. */
-void		 engine_ready_push(struct engine *, struct exec_rt *,
-		     struct task_rt *);
 
 #endif /* ENGINE_INT_H */

@@ -2,7 +2,8 @@
  * engine-task.c -- the task state machine: creating tasks, starting
  * their actions or sub-workflows, with-items, policies (retry, timeout,
  * wait-before/after, pause-before, fail-on, keep-result), publishing,
- * transitions and joins.
+ * transitions and joins, and the completion rule that ends the execution
+ * once no task is active.
  *
  * Task states and their legal moves (Mistral's):
  *
@@ -69,31 +70,6 @@ engine_task_rt_free(struct task_rt *t)
 	json_decref(t->fired_to);
 	free(t->done);
 	free(t);
-}
-
-struct task_rt *
-engine_task_find_id(struct exec_rt *rt, const char *id)
-{
-	size_t	 i;
-
-	for (i = rt->ntasks; i > 0; i--) {
-		if (strcmp(rt->tasks[i - 1]->row->id, id) == 0)
-			return (rt->tasks[i - 1]);
-	}
-	return (NULL);
-}
-
-/* The latest task execution of that name. */
-struct task_rt *
-engine_task_find_name(struct exec_rt *rt, const char *name)
-{
-	size_t	 i;
-
-	for (i = rt->ntasks; i > 0; i--) {
-		if (strcmp(rt->tasks[i - 1]->row->name, name) == 0)
-			return (rt->tasks[i - 1]);
-	}
-	return (NULL);
 }
 
 static void
@@ -1690,4 +1666,72 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 		task_rebuild_item(t, idx, acts[i]->state, acts[i]->output);
 	}
 	return (0);
+}
+
+/* 1 when a failed task had a handler (on-error or on-complete). */
+static int
+task_handled(struct task_rt *t)
+{
+	return (t->spec != NULL && (t->spec->on_error.set ||
+	    t->spec->on_complete.set));
+}
+
+/*
+ * The completion rule: when no task is active any more, the execution
+ * is SUCCESS if every failed task had a handler, else ERROR naming the
+ * failed tasks.  Joins still waiting then can never run: they fail.
+ */
+void
+engine_exec_check_done(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	struct task_rt	*t;
+	struct buf	 b;
+	size_t		 i, nfail = 0;
+	int		 waiting = 0;
+
+	if (rt->finished || strcmp(rt->row->state, ST_RUNNING) != 0)
+		return;
+	for (i = 0; i < rt->ntasks; i++) {
+		t = rt->tasks[i];
+		if (strcmp(t->row->state, ST_RUNNING) == 0 ||
+		    strcmp(t->row->state, ST_DELAYED) == 0 ||
+		    strcmp(t->row->state, ST_IDLE) == 0)
+			return;
+		if (strcmp(t->row->state, ST_WAITING) == 0)
+			waiting = 1;
+	}
+	if (waiting) {
+		for (i = 0; i < rt->ntasks && !rt->finished; i++) {
+			t = rt->tasks[i];
+			if (strcmp(t->row->state, ST_WAITING) == 0) {
+				char *info;
+				xasprintf(&info, "join of task '%s' cannot be "
+				    "satisfied: its inbound tasks ended",
+				    t->row->name);
+				engine_task_fail(e, rt, t, info, s);
+				free(info);
+			}
+		}
+		return;		/* failing them re-checked completion */
+	}
+	buf_init(&b, 4096);
+	for (i = 0; i < rt->ntasks; i++) {
+		t = rt->tasks[i];
+		if (strcmp(t->row->state, ST_ERROR) != 0 ||
+		    task_handled(t))
+			continue;
+		/* A later successful run of the same task clears it. */
+		if (engine_task_find_name(rt, t->row->name) != t)
+			continue;
+		buf_printf(&b, "%s%s", nfail++ == 0 ?
+		    "Failure caused by error in tasks: " : ", ",
+		    t->row->name);
+		if (t->row->state_info != NULL)
+			buf_printf(&b, " (%.300s)", t->row->state_info);
+	}
+	if (nfail > 0)
+		engine_exec_finish(e, rt, ST_ERROR, b.data, s);
+	else
+		engine_exec_finish(e, rt, ST_SUCCESS, NULL, s);
+	buf_free(&b);
 }

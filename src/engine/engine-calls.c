@@ -1,0 +1,716 @@
+/*
+ * engine-calls.c -- the engine's calls from other threads (API handlers,
+ * bora): each writes rows through its thread's own store connection and
+ * pokes the loop, which owns every execution in memory.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine-int.h"
+
+/*
+ * Store connections of other threads (API handlers, the I/O thread):
+ * each thread opens its own on first use and closes it when it exits,
+ * so calls from several threads never queue behind one connection (nor
+ * behind one stuck on a database that went away).  An in-memory store
+ * has a single connection, shared under a mutex.
+ */
+struct thread_store {
+	struct engine	*e;
+	uint64_t	 gen;
+	struct store	*st;
+};
+
+static pthread_key_t	 thread_store_key;
+static pthread_once_t	 thread_store_once = PTHREAD_ONCE_INIT;
+
+static void
+thread_store_free(void *arg)
+{
+	struct thread_store	*ts = arg;
+
+	if (ts != NULL) {
+		store_close(ts->st);
+		free(ts);
+	}
+}
+
+static void
+thread_store_init(void)
+{
+	(void)pthread_key_create(&thread_store_key, thread_store_free);
+}
+
+/* This thread's connection to e's store; NULL + *cause if unreachable. */
+struct store *
+engine_thread_store(struct engine *e, char **cause)
+{
+	struct thread_store	*ts;
+
+	if (e->cfg.in_process) {
+		/* In-process use: the caller's thread runs the loop too. */
+		pthread_mutex_lock(&e->mem_mtx);
+		return (e->st);
+	}
+	pthread_once(&thread_store_once, thread_store_init);
+	ts = pthread_getspecific(thread_store_key);
+	if (ts != NULL && (ts->e != e || ts->gen != e->gen)) {
+		thread_store_free(ts);
+		ts = NULL;
+		(void)pthread_setspecific(thread_store_key, NULL);
+	}
+	if (ts == NULL) {
+		ts = xcalloc(1, sizeof *ts);
+		ts->e = e;
+		ts->gen = e->gen;
+		if ((ts->st = store_open(e->cfg.db_url, cause)) == NULL) {
+			free(ts);
+			return (NULL);
+		}
+		(void)pthread_setspecific(thread_store_key, ts);
+	}
+	return (ts->st);
+}
+
+/* Done with the connection engine_thread_store() gave. */
+void
+engine_thread_store_done(struct engine *e)
+{
+	if (e->cfg.in_process)
+		pthread_mutex_unlock(&e->mem_mtx);
+}
+
+/* Check input against the workflow's declaration; apply defaults. */
+static json_t *
+exec_input(const struct dsl_workflow *wf, json_t *input, char **cause)
+{
+	json_t		*in, *v;
+	const char	*key;
+	size_t		 i, nmiss = 0;
+	struct buf	 miss;
+	int		 known;
+
+	in = json_object();
+	buf_init(&miss, 0);
+	for (i = 0; i < wf->ninputs; i++) {
+		v = input != NULL ? json_object_get(input,
+		    wf->inputs[i].name) : NULL;
+		if (v == NULL)
+			v = wf->inputs[i].def;
+		if (v == NULL) {
+			buf_printf(&miss, "%s'%s'", nmiss++ ? ", " : "",
+			    wf->inputs[i].name);
+			continue;
+		}
+		json_object_set(in, wf->inputs[i].name, v);
+	}
+	if (nmiss > 0) {
+		xasprintf(cause, "Invalid input [name=%s, missing=[%s]]",
+		    wf->name, miss.data);
+		buf_free(&miss);
+		json_decref(in);
+		return (NULL);
+	}
+	buf_free(&miss);
+	if (input != NULL) {
+		json_object_foreach(input, key, v) {
+			known = 0;
+			for (i = 0; i < wf->ninputs; i++)
+				if (strcmp(wf->inputs[i].name, key) == 0)
+					known = 1;
+			if (!known) {
+				xasprintf(cause, "Invalid input [name=%s, "
+				    "unexpected=['%s']]", wf->name, key);
+				json_decref(in);
+				return (NULL);
+			}
+		}
+	}
+	return (in);
+}
+
+/*
+ * Commit from another thread's connection, once more if the store was
+ * unavailable: nothing was applied then, and a connection the database
+ * closed while it sat idle is only noticed on use; the retry reconnects.
+ */
+static enum store_rc
+exec_commit_retry(struct store *st, struct store_tx *tx)
+{
+	enum store_rc	 rc;
+
+	if ((rc = store_tx_commit(st, tx)) == STORE_UNAVAILABLE)
+		rc = store_tx_commit(st, tx);
+	return (rc);
+}
+
+/* The execution of a client-supplied id, when it exists (1). */
+static int
+exec_existing(struct store *st, const char *id, struct store_exec **out)
+{
+	struct store_exec	*ex = NULL;
+
+	if (id == NULL || store_exec_load(st, id, &ex) != STORE_OK)
+		return (0);
+	if (out != NULL)
+		*out = ex;
+	else
+		store_exec_free(ex);
+	return (1);
+}
+
+/* A workflow's stable id, cached on its parsed definition. */
+static void
+exec_workflow_id(struct engine *e, struct store *st, struct engine_def *def,
+    const char *name, char *out)
+{
+	struct store_workflow	*w = NULL;
+	json_t			*v;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&e->api_mtx);
+	if (def->wf_ids == NULL)
+		def->wf_ids = json_object();
+	v = json_object_get(def->wf_ids, name);
+	if (v != NULL)
+		snprintf(out, UUID_STRLEN, "%s", json_string_value(v));
+	pthread_mutex_unlock(&e->api_mtx);
+	if (out[0] != '\0' || store_workflow_load(st, name, &w) != STORE_OK)
+		return;
+	memcpy(out, w->id, UUID_STRLEN);
+	pthread_mutex_lock(&e->api_mtx);
+	json_object_set_new(def->wf_ids, name, json_string(w->id));
+	pthread_mutex_unlock(&e->api_mtx);
+	store_workflow_free(w);
+}
+
+/* Create an execution (see engine.h). */
+enum store_rc
+engine_exec_start(struct engine *e, const struct engine_start_opts *o,
+    struct store_exec **out, char **cause)
+{
+	struct engine_def		*def;
+	const struct dsl_workflow	*wf = NULL;
+	struct store_exec		 row;
+	struct store_workflow		*wfid = NULL;
+	struct store_tx			*tx;
+	struct store			*st;
+	json_t				*input, *params;
+	enum store_rc			 rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((st = engine_thread_store(e, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	/*
+	 * A client-supplied id that exists returns that execution unchanged
+	 * (idempotent create).  The common case, a new id, costs no read:
+	 * the insert itself finds a duplicate (see below).
+	 */
+	/* Parsed definitions are never freed while the engine lives. */
+	pthread_mutex_lock(&e->api_mtx);
+	def = engine_defs_workflow(e, o->workflow, &wf);
+	pthread_mutex_unlock(&e->api_mtx);
+	if (def == NULL && uuid_valid(o->workflow) &&
+	    store_workflow_load(st, o->workflow, &wfid) == STORE_OK) {
+		pthread_mutex_lock(&e->api_mtx);
+		def = engine_defs_workflow(e, wfid->name, &wf);
+		pthread_mutex_unlock(&e->api_mtx);
+		store_workflow_free(wfid);
+		wfid = NULL;
+	}
+	if (def == NULL) {
+		if (exec_existing(st, o->id, out)) {
+			engine_thread_store_done(e);
+			return (STORE_OK);
+		}
+		engine_thread_store_done(e);
+		xasprintf(cause, "Workflow not found [workflow_identifier=%s]",
+		    o->workflow);
+		return (STORE_NOTFOUND);
+	}
+	if ((input = exec_input(wf, o->input, cause)) == NULL) {
+		if (exec_existing(st, o->id, out)) {
+			free(*cause);
+			*cause = NULL;
+			engine_thread_store_done(e);
+			return (STORE_OK);
+		}
+		engine_thread_store_done(e);
+		return (STORE_ERROR);
+	}
+	params = o->params != NULL ? json_deep_copy(o->params) :
+	    json_object();
+	if (o->task_target != NULL)
+		json_object_set_new(params, "task_name",
+		    json_string(o->task_target));
+	if (wf->type == DSL_WF_REVERSE) {
+		const char *tn = json_string_value(json_object_get(params,
+		    "task_name"));
+		if (tn == NULL || dsl_task_find(wf, tn) == NULL) {
+			engine_thread_store_done(e);
+			xasprintf(cause, "reverse workflow '%s' needs a target "
+			    "task (params.task_name): %s", wf->name,
+			    tn == NULL ? "none given" : "no such task");
+			json_decref(input);
+			json_decref(params);
+			return (STORE_ERROR);
+		}
+	}
+	memset(&row, 0, sizeof row);
+	if (o->id != NULL) {
+		if (!uuid_valid(o->id)) {
+			engine_thread_store_done(e);
+			xasprintf(cause, "invalid execution id '%s' (expected "
+			    "a UUID)", o->id);
+			json_decref(input);
+			json_decref(params);
+			return (STORE_ERROR);
+		}
+		snprintf(row.id, UUID_STRLEN, "%s", o->id);
+	} else
+		uuid_make(row.id);
+	row.workflow_name = wf->name;
+	exec_workflow_id(e, st, def, wf->name, row.workflow_id);
+	memcpy(row.def_id, def->id, UUID_STRLEN);
+	row.state = (char *)ST_RUNNING;
+	row.input = input;
+	row.output = json_object();
+	row.params = params;
+	row.context = json_object();
+	row.description = (char *)(o->description != NULL ?
+	    o->description : "");
+	row.request_id = (char *)o->request_id;
+	row.created_at = row.updated_at = time_now_ms();
+	tx = store_tx_create();
+	/* A new execution needs no work row: see engine_exec_recover(). */
+	store_tx_exec_insert(tx, &row);
+	rc = exec_commit_retry(st, tx);
+	store_tx_free(tx);
+	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
+		engine_thread_store_done(e);
+		json_decref(input);
+		json_decref(params);
+		json_decref(row.output);
+		json_decref(row.context);
+		return (STORE_OK);
+	}
+	if (rc == STORE_OK && out != NULL)
+		*out = store_exec_dup(&row);
+	if (rc != STORE_OK) {
+		xasprintf(cause, "%s", store_error(st));
+		/*
+		 * The input was fine; the store failed.  The caller may try
+		 * again (with the same id, a start is idempotent).
+		 */
+		if (rc == STORE_ERROR)
+			rc = STORE_UNAVAILABLE;
+	}
+	else
+		store_notify(st, "bora_work");
+	engine_thread_store_done(e);
+	json_decref(input);
+	json_decref(params);
+	json_decref(row.output);
+	json_decref(row.context);
+	if (rc == STORE_OK)
+		engine_poke(e);
+	return (rc);
+}
+
+/* Insert a work row for an execution from another thread. */
+static enum store_rc
+exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
+    const char *kind, json_t *payload, const char *expect_state,
+    const char *new_state, char **cause)
+{
+	struct store_tx		*tx;
+	struct store_work	 w;
+	struct store_exec	 ex;
+	struct store		*st;
+	enum store_rc		 rc;
+
+	tx = store_tx_create();
+	if (expect_state != NULL) {
+		memset(&ex, 0, sizeof ex);
+		snprintf(ex.id, UUID_STRLEN, "%s", exec_id);
+		ex.state = (char *)new_state;
+		store_tx_exec_update(tx, &ex, SF_STATE, expect_state);
+	}
+	memset(&w, 0, sizeof w);
+	snprintf(w.execution_id, UUID_STRLEN, "%s", exec_id);
+	w.task_id = (char *)task_id;
+	w.kind = (char *)kind;
+	w.due_at = time_now_ms();
+	w.payload = payload;
+	store_tx_work_insert(tx, &w);
+	if ((st = engine_thread_store(e, cause)) == NULL) {
+		store_tx_free(tx);
+		return (STORE_UNAVAILABLE);
+	}
+	rc = exec_commit_retry(st, tx);
+	if (rc != STORE_OK)
+		xasprintf(cause, "%s", store_error(st));
+	else
+		store_notify(st, "bora_work");
+	engine_thread_store_done(e);
+	store_tx_free(tx);
+	if (rc == STORE_OK)
+		engine_poke(e);
+	return (rc);
+}
+
+/* Ask for a state change of an execution (applied by its owner). */
+enum store_rc
+engine_exec_set_state(struct engine *e, const char *id, const char *state,
+    const char *state_info, char **cause)
+{
+	struct store_exec	*ex = NULL;
+	struct store		*st;
+	json_t			*p;
+	enum store_rc		 rc;
+
+	if ((st = engine_thread_store(e, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	if ((rc = store_exec_load(st, id, &ex)) == STORE_UNAVAILABLE)
+		rc = store_exec_load(st, id, &ex);
+	engine_thread_store_done(e);
+	if (rc != STORE_OK) {
+		if (rc == STORE_NOTFOUND)
+			xasprintf(cause, "WorkflowExecution not found [id=%s]",
+			    id);
+		else
+			xasprintf(cause, "%s", store_error(st));
+		return (rc);
+	}
+	if (strcmp(state, ST_PAUSED) != 0 && strcmp(state, ST_RUNNING) != 0 &&
+	    strcmp(state, ST_CANCELLED) != 0 && strcmp(state, ST_ERROR) != 0 &&
+	    strcmp(state, ST_SUCCESS) != 0) {
+		xasprintf(cause, "invalid state '%s' (expected PAUSED, RUNNING, "
+		    "CANCELLED, ERROR or SUCCESS)", state);
+		store_exec_free(ex);
+		return (STORE_ERROR);
+	}
+	if (store_state_final(ex->state)) {
+		xasprintf(cause, "execution %s is already %s", id, ex->state);
+		store_exec_free(ex);
+		return (STORE_CONFLICT);
+	}
+	store_exec_free(ex);
+	p = json_pack("{s:s,s:s?}", "state", state, "state_info", state_info);
+	rc = exec_post_work(e, id, NULL, WK_STATE, p, NULL, NULL, cause);
+	json_decref(p);
+	return (rc);
+}
+
+/* Re-run a failed task. */
+enum store_rc
+engine_task_rerun(struct engine *e, const char *task_id, int reset,
+    json_t *env, char **cause)
+{
+	struct store_task	*t = NULL;
+	struct store_exec	*ex = NULL;
+	struct store		*st;
+	json_t			*p;
+	enum store_rc		 rc;
+
+	if ((st = engine_thread_store(e, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	if ((rc = store_task_load(st, task_id, &t)) == STORE_UNAVAILABLE)
+		rc = store_task_load(st, task_id, &t);
+	if (rc == STORE_OK)
+		rc = store_exec_load(st, t->execution_id, &ex);
+	engine_thread_store_done(e);
+	if (rc == STORE_UNAVAILABLE) {
+		store_task_free(t);
+		xasprintf(cause, "store unavailable");
+		return (rc);
+	}
+	if (rc != STORE_OK) {
+		xasprintf(cause, "TaskExecution not found [id=%s]", task_id);
+		store_task_free(t);
+		return (STORE_NOTFOUND);
+	}
+	if (strcmp(t->state, ST_ERROR) != 0) {
+		xasprintf(cause, "task '%s' is %s: only a task in ERROR can "
+		    "be re-run", t->name, t->state);
+		store_task_free(t);
+		store_exec_free(ex);
+		return (STORE_CONFLICT);
+	}
+	p = json_pack("{s:b,s:O?}", "reset", reset, "env", env);
+	rc = exec_post_work(e, t->execution_id, task_id, WK_RERUN, p,
+	    strcmp(ex->state, ST_RUNNING) != 0 ? ex->state : NULL,
+	    ST_RUNNING, cause);
+	json_decref(p);
+	/*
+	 * A finished execution keeps the lease of the engine that ended it;
+	 * now running again, it must be claimable at once.
+	 */
+	if (rc == STORE_OK && ex->owner != NULL &&
+	    store_state_final(ex->state) &&
+	    (st = engine_thread_store(e, cause)) != NULL) {
+		(void)store_exec_release(st, t->execution_id, ex->owner);
+		engine_thread_store_done(e);
+		engine_poke(e);
+	}
+	store_task_free(t);
+	store_exec_free(ex);
+	return (rc);
+}
+
+/* An async action's result arrived. */
+enum store_rc
+engine_action_complete(struct engine *e, const char *id, const char *state,
+    json_t *output, char **cause)
+{
+	struct store_action	*a = NULL;
+	struct store		*st;
+	json_t			*p;
+	enum store_rc		 rc;
+
+	if ((st = engine_thread_store(e, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	if ((rc = store_action_load(st, id, &a)) == STORE_UNAVAILABLE)
+		rc = store_action_load(st, id, &a);
+	engine_thread_store_done(e);
+	if (rc == STORE_UNAVAILABLE) {
+		xasprintf(cause, "store unavailable");
+		return (rc);
+	}
+	if (rc != STORE_OK) {
+		xasprintf(cause, "ActionExecution not found [id=%s]", id);
+		return (STORE_NOTFOUND);
+	}
+	if (strcmp(a->state, ST_RUNNING) != 0) {
+		xasprintf(cause, "action execution %s is already %s", id,
+		    a->state);
+		store_action_free(a);
+		return (STORE_CONFLICT);
+	}
+	if (a->task_id == NULL) {
+		/* Outside a workflow: just record it. */
+		struct store_tx		*tx = store_tx_create();
+		struct store_action	 u = *a;
+
+		u.state = (char *)state;
+		u.output = output;
+		store_tx_action_update(tx, &u, SF_STATE | SF_OUTPUT,
+		    ST_RUNNING);
+		if ((st = engine_thread_store(e, cause)) == NULL)
+			rc = STORE_UNAVAILABLE;
+		else {
+			rc = exec_commit_retry(st, tx);
+			engine_thread_store_done(e);
+		}
+		store_tx_free(tx);
+		store_action_free(a);
+		return (rc);
+	}
+	p = json_pack("{s:s,s:s,s:O?}", "action_id", id, "state", state,
+	    "output", output);
+	rc = exec_post_work(e, a->execution_id, a->task_id, WK_RESULT, p,
+	    NULL, NULL, cause);
+	json_decref(p);
+	store_action_free(a);
+	return (rc);
+}
+
+/* The execution and its tasks as JSON (bora run -f json). */
+json_t *
+engine_exec_json(struct engine *e, const char *id)
+{
+	struct store_exec	*ex = NULL;
+	struct store_task	**ts = NULL;
+	size_t			 n = 0, i;
+	json_t			*o, *tasks, *t;
+	char			 c[20], u[20], s1[20], s2[20];
+
+	if (store_exec_load(e->st, id, &ex) != STORE_OK)
+		return (NULL);
+	(void)store_tasks_load(e->st, id, &ts, &n);
+	tasks = json_array();
+	for (i = 0; i < n; i++) {
+		if (ts[i]->started_at != 0)
+			time_format(ts[i]->started_at, s1);
+		if (ts[i]->finished_at != 0)
+			time_format(ts[i]->finished_at, s2);
+		t = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:s?,s:s?,s:I}",
+		    "id", ts[i]->id, "name", ts[i]->name, "state",
+		    ts[i]->state, "state_info", ts[i]->state_info, "result",
+		    ts[i]->result != NULL ? ts[i]->result : json_null(),
+		    "published", ts[i]->published != NULL ?
+		    ts[i]->published : json_object(), "started_at",
+		    ts[i]->started_at != 0 ? s1 : NULL, "finished_at",
+		    ts[i]->finished_at != 0 ? s2 : NULL, "duration_ms",
+		    (json_int_t)(ts[i]->finished_at != 0 &&
+		    ts[i]->started_at != 0 ? ts[i]->finished_at -
+		    ts[i]->started_at : 0));
+		json_array_append_new(tasks, t);
+		store_task_free(ts[i]);
+	}
+	free(ts);
+	time_format(ex->created_at, c);
+	time_format(ex->updated_at, u);
+	o = json_pack("{s:s,s:s,s:s,s:s?,s:O?,s:O?,s:s,s:s,s:o}", "id",
+	    ex->id, "workflow_name", ex->workflow_name, "state", ex->state,
+	    "state_info", ex->state_info, "input", ex->input != NULL ?
+	    ex->input : json_object(), "output", ex->output != NULL ?
+	    ex->output : json_object(), "created_at", c, "updated_at", u,
+	    "tasks", tasks);
+	store_exec_free(ex);
+	return (o);
+}
+
+/* Completion of an action run outside a workflow. */
+struct adhoc_run {
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cond;
+	int		 done;
+	int		 ok;
+	json_t		*result;
+	int		 detached;	/* async: record and free */
+	struct engine	*e;
+	char		 id[UUID_STRLEN];
+};
+
+static void
+engine_action_run_record(struct engine *e, const char *id, int ok,
+    json_t *result)
+{
+	struct store_tx		*tx = store_tx_create();
+	struct store_action	 a;
+	struct store		*st;
+	char			*cause = NULL;
+
+	memset(&a, 0, sizeof a);
+	memcpy(a.id, id, UUID_STRLEN);
+	a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
+	a.output = result;
+	a.updated_at = time_now_ms();
+	store_tx_action_update(tx, &a, SF_STATE | SF_OUTPUT, ST_RUNNING);
+	if ((st = engine_thread_store(e, &cause)) != NULL) {
+		if (store_tx_commit(st, tx) != STORE_OK)
+			log_warnx("action %s: result not recorded: %s", id,
+			    store_error(st));
+		engine_thread_store_done(e);
+	} else {
+		log_warnx("action %s: result not recorded: %s", id, cause);
+		free(cause);
+	}
+	store_tx_free(tx);
+}
+
+static void
+engine_action_run_done(void *arg, int ok, json_t *result)
+{
+	struct adhoc_run	*r = arg;
+	int			 detached;
+
+	pthread_mutex_lock(&r->mtx);
+	r->ok = ok;
+	r->result = result;
+	r->done = 1;
+	detached = r->detached;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->mtx);
+	if (detached) {
+		engine_action_run_record(r->e, r->id, ok, result);
+		json_decref(result);
+		pthread_mutex_destroy(&r->mtx);
+		pthread_cond_destroy(&r->cond);
+		free(r);
+	}
+}
+
+/* See engine.h. */
+enum store_rc
+engine_action_run(struct engine *e, const char *name, json_t *input,
+    int sync, struct store_action **out, char **cause)
+{
+	const struct action_entry	*entry;
+	struct store_action		 a;
+	struct store_tx			*tx;
+	struct action_ctx		 actx;
+	struct adhoc_run		*r;
+	struct expr			*ex;
+	struct store			*st;
+	json_t				*prepared;
+	enum store_rc			 rc;
+	int				 wait;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((entry = action_find(name)) == NULL) {
+		xasprintf(cause, "Action not found [name=%s]", name);
+		return (STORE_NOTFOUND);
+	}
+	if ((prepared = action_input_prepare(entry, input, cause)) == NULL)
+		return (STORE_ERROR);
+	memset(&a, 0, sizeof a);
+	uuid_make(a.id);
+	a.name = (char *)name;
+	a.state = (char *)ST_RUNNING;
+	a.input = prepared;
+	a.item = -1;
+	a.is_async = entry->kind == ACTION_ASYNC;
+	a.created_at = a.updated_at = time_now_ms();
+	if ((st = engine_thread_store(e, cause)) == NULL) {
+		json_decref(prepared);
+		return (STORE_UNAVAILABLE);
+	}
+	tx = store_tx_create();
+	store_tx_action_insert(tx, &a);
+	rc = store_tx_commit(st, tx);
+	if (rc != STORE_OK)
+		xasprintf(cause, "%s", store_error(st));
+	engine_thread_store_done(e);
+	store_tx_free(tx);
+	if (rc != STORE_OK) {
+		json_decref(prepared);
+		return (rc);
+	}
+	r = xcalloc(1, sizeof *r);
+	pthread_mutex_init(&r->mtx, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	r->e = e;
+	memcpy(r->id, a.id, UUID_STRLEN);
+	wait = sync && entry->kind != ACTION_ASYNC;
+	r->detached = !wait;
+	memset(&actx, 0, sizeof actx);
+	actx.action_id = a.id;
+	actx.callback_url = e->callback_base[0] != '\0' ? e->callback_base :
+	    NULL;
+	/* Lua actions need a sandbox of their own on this thread. */
+	ex = expr_create(NULL, e->cfg.lua_dir, cause);
+	actx.expr = ex;
+	if (!wait && entry->kind == ACTION_INLINE) {
+		/* Inline: finishes now; record it as if synchronous. */
+		r->detached = 0;
+		wait = 1;
+	}
+	entry->run(entry, prepared, &actx, e->io, engine_action_run_done, r);
+	json_decref(prepared);
+	if (wait) {
+		pthread_mutex_lock(&r->mtx);
+		while (!r->done)
+			pthread_cond_wait(&r->cond, &r->mtx);
+		pthread_mutex_unlock(&r->mtx);
+		engine_action_run_record(e, a.id, r->ok, r->result);
+		json_decref(r->result);
+		pthread_mutex_destroy(&r->mtx);
+		pthread_cond_destroy(&r->cond);
+		free(r);
+	}
+	expr_free(ex);
+	if (out != NULL) {
+		if ((st = engine_thread_store(e, cause)) == NULL)
+			return (STORE_UNAVAILABLE);
+		rc = store_action_load(st, a.id, out);
+		engine_thread_store_done(e);
+	}
+	return (rc);
+}

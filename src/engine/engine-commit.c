@@ -1,0 +1,301 @@
+/*
+ * engine-commit.c -- steps: what a step records (due work, events), its
+ * commit alone or grouped with the other steps of a turn of the loop,
+ * and what follows a commit (actions start, ready tasks are queued,
+ * observers are told).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine-int.h"
+
+/* Add due work to the step; delay 0 means due now. */
+void
+engine_add_work(struct engine *e, struct exec_rt *rt, struct step *s,
+    const char *kind, const char *task_id, int64_t delay_ms, json_t *payload)
+{
+	struct store_work	 w;
+
+	memset(&w, 0, sizeof w);
+	memcpy(w.execution_id, rt->row->id, UUID_STRLEN);
+	w.task_id = (char *)task_id;
+	w.kind = (char *)kind;
+	w.due_at = time_now_ms() + delay_ms;
+	w.payload = payload;
+	store_tx_work_insert(s->tx, &w);
+	json_decref(payload);
+	if (rt->next_due == 0 || w.due_at < rt->next_due)
+		rt->next_due = w.due_at;
+	(void)e;
+}
+
+/* Record a progress event of a task (or the execution when t is NULL). */
+void
+engine_event(struct exec_rt *rt, struct task_rt *t, struct step *s,
+    const char *level, double progress, const char *fmt, ...)
+{
+	struct store_event	 ev;
+	va_list			 ap;
+	char			*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	memset(&ev, 0, sizeof ev);
+	memcpy(ev.execution_id, rt->row->id, UUID_STRLEN);
+	ev.task_id = t != NULL ? t->row->id : NULL;
+	ev.task_name = t != NULL ? t->row->name : NULL;
+	ev.time = time_now_ms();
+	ev.progress = progress;
+	ev.message = msg;
+	ev.level = (char *)level;
+	ev.request_id = rt->row->request_id;
+	store_tx_event_insert(s->tx, &ev);
+	free(msg);
+}
+
+/* Release a step's memory (not the rows it points to). */
+static void
+step_free(struct step *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nstarts; i++)
+		json_decref(s->starts[i].input);
+	free(s->starts);
+	free(s->ready);
+	free(s->changed);
+	store_tx_free(s->tx);
+	memset(s, 0, sizeof *s);
+}
+
+/* Queue a task to run in this loop iteration (after its commit). */
+void
+engine_ready_push(struct engine *e, struct exec_rt *rt, struct task_rt *t)
+{
+	if (e->ready_n == e->ready_cap) {
+		e->ready_cap = e->ready_cap == 0 ? 64 : e->ready_cap * 2;
+		e->ready_q = xreallocarray(e->ready_q, e->ready_cap,
+		    sizeof *e->ready_q);
+	}
+	memcpy(e->ready_q[e->ready_n].exec_id, rt->row->id, UUID_STRLEN);
+	memcpy(e->ready_q[e->ready_n].task_id, t->row->id, UUID_STRLEN);
+	e->ready_n++;
+}
+
+void
+engine_notify_task(struct engine *e, struct exec_rt *rt, struct task_rt *t)
+{
+	if (e->obs.task != NULL)
+		e->obs.task(e->obs.arg, rt->row, t->row);
+}
+
+void
+engine_notify_exec(struct engine *e, struct exec_rt *rt)
+{
+	if (e->obs.exec != NULL)
+		e->obs.exec(e->obs.arg, rt->row);
+}
+
+/* What a step does once committed: start actions, queue tasks, tell. */
+static void
+step_after_commit(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nstarts; i++)
+		engine_action_start(e, rt, &s->starts[i]);
+	if (!s->ready_pushed)
+		for (i = 0; i < s->nready; i++)
+			engine_ready_push(e, rt, s->ready[i]);
+	for (i = 0; i < s->nchanged; i++)
+		engine_notify_task(e, rt, s->changed[i]);
+	if (s->exec_changed)
+		engine_notify_exec(e, rt);
+	if (s->poke)
+		engine_poke(e);
+}
+
+/* Forget the locks this engine took for an execution. */
+void
+engine_locks_forget(struct engine *e, const char *exec_id)
+{
+	const char	*key;
+	json_t		*v;
+	void		*tmp;
+
+	json_object_foreach_safe(e->locks, tmp, key, v) {
+		if (strcmp(json_string_value(v), exec_id) == 0)
+			json_object_del(e->locks, key);
+	}
+}
+
+/*
+ * A change set of this execution did not apply: another engine moved it
+ * on, or the store failed.  Forget what is in memory; the execution is
+ * given back and loaded again from its rows.
+ */
+static void
+exec_drop(struct engine *e, struct exec_rt *rt, enum store_rc rc)
+{
+	log_warnx("execution %s: commit failed: %s (%s); reloading",
+	    rt->row->id, store_rc_name(rc), store_error(e->st));
+	rt->finished = 1;
+	engine_locks_forget(e, rt->row->id);
+	engine_poke(e);
+}
+
+/*
+ * Commit a step.  While the loop batches, the step waits for
+ * engine_flush(); otherwise it commits now.  On success the actions it
+ * recorded start, the tasks it made ready are queued and observers are
+ * told.  Returns 0, or -1 when the step did not apply.
+ */
+int
+engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	enum store_rc	 rc;
+	size_t		 i;
+
+	if (store_tx_size(s->tx) == 0) {
+		step_after_commit(e, rt, s);
+		step_free(s);
+		return (0);
+	}
+	if (e->batching) {
+		/*
+		 * Tasks this step made ready run in this turn already, on
+		 * state not yet committed: what they do stays in the process
+		 * until the flush (actions that leave it start only after
+		 * commit), and if the flush fails the execution is reloaded
+		 * from the store.  A chain of inline tasks then costs one
+		 * commit, not one per task.
+		 */
+		for (i = 0; i < s->nready; i++)
+			engine_ready_push(e, rt, s->ready[i]);
+		s->ready_pushed = 1;
+		if (e->npending == e->pending_cap) {
+			e->pending_cap = e->pending_cap == 0 ? 64 :
+			    e->pending_cap * 2;
+			e->pending = xreallocarray(e->pending, e->pending_cap,
+			    sizeof *e->pending);
+		}
+		e->pending[e->npending].rt = rt;
+		e->pending[e->npending].s = *s;
+		e->npending++;
+		rt->npending++;
+		memset(s, 0, sizeof *s);
+		return (0);
+	}
+	rc = store_tx_commit(e->st, s->tx);
+	if (rc == STORE_UNAVAILABLE) {
+		/* Retried by the next flush; see engine_flush(). */
+		e->batching = 1;
+		rc = engine_commit(e, rt, s) == 0 ? STORE_OK : STORE_ERROR;
+		e->batching = 0;
+		return (rc == STORE_OK ? 0 : -1);
+	}
+	if (rc != STORE_OK) {
+		exec_drop(e, rt, rc);
+		step_free(s);
+		return (-1);
+	}
+	step_after_commit(e, rt, s);
+	step_free(s);
+	return (0);
+}
+
+/*
+ * Group commit: the steps queued during a turn of the loop go to the
+ * store in one transaction.  The steps of one execution are merged into
+ * one change set, so an execution moves all or nothing, and a conflict
+ * on one execution does not hold back the others.
+ */
+void
+engine_flush(struct engine *e)
+{
+	struct store_tx		**txs;
+	struct exec_rt		**rts;
+	enum store_rc		*rcs;
+	size_t			 ng = 0, i, g, kept;
+
+	if (e->npending == 0)
+		return;
+	txs = xcalloc(e->npending, sizeof *txs);
+	rts = xcalloc(e->npending, sizeof *rts);
+	rcs = xcalloc(e->npending, sizeof *rcs);
+	for (i = 0; i < e->npending; i++) {
+		for (g = 0; g < ng; g++)
+			if (rts[g] == e->pending[i].rt)
+				break;
+		if (g == ng) {
+			rts[ng] = e->pending[i].rt;
+			txs[ng++] = store_tx_create();
+		}
+		store_tx_append(txs[g], e->pending[i].s.tx);
+	}
+	(void)store_tx_commit_many(e->st, txs, ng, rcs);
+	/*
+	 * Unavailable means nothing applied (the store resolves a commit
+	 * whose outcome was lost): the steps stay queued, in order, and go
+	 * again with the next flush.  The execution stays in memory, so its
+	 * actions in flight are not mistaken for interrupted ones.
+	 */
+	kept = 0;
+	for (i = 0; i < e->npending; i++) {
+		for (g = 0; g < ng; g++)
+			if (rts[g] == e->pending[i].rt)
+				break;
+		if (rcs[g] == STORE_UNAVAILABLE && !rts[g]->dropped) {
+			if (txs[g] != NULL) {
+				/* The merged change set rides on the first. */
+				store_tx_free(e->pending[i].s.tx);
+				e->pending[i].s.tx = txs[g];
+				txs[g] = NULL;
+			}
+			e->pending[kept++] = e->pending[i];
+			continue;
+		}
+		if (rcs[g] == STORE_OK && !rts[g]->dropped)
+			step_after_commit(e, rts[g], &e->pending[i].s);
+		step_free(&e->pending[i].s);
+		rts[g]->npending--;
+	}
+	for (g = 0; g < ng; g++) {
+		if (rcs[g] != STORE_OK && rcs[g] != STORE_UNAVAILABLE &&
+		    !rts[g]->dropped) {
+			rts[g]->dropped = 1;
+			exec_drop(e, rts[g], rcs[g]);
+		}
+		store_tx_free(txs[g]);
+	}
+	if (kept > 0 && kept != e->npending)
+		log_debug("store unavailable: %zu steps wait", kept);
+	e->npending = kept;
+	free(txs);
+	free(rts);
+	free(rcs);
+}
+
+/*
+ * Forget the steps still waiting for a flush (the engine closes while
+ * the store is unreachable): nothing of them was applied, and the
+ * executions are continued from their rows by whoever claims them.
+ */
+void
+engine_pending_drop(struct engine *e)
+{
+	size_t	 i;
+
+	if (e->npending > 0)
+		log_warnx("store unavailable: %zu steps not committed; their "
+		    "executions will continue from the store", e->npending);
+	for (i = 0; i < e->npending; i++) {
+		step_free(&e->pending[i].s);
+		e->pending[i].rt->npending--;
+	}
+	e->npending = 0;
+}

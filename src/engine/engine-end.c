@@ -1,0 +1,182 @@
+/*
+ * engine-end.c -- the end of an execution: live tasks cancelled and their
+ * actions closed, the output evaluated, locks released, the parent told.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine-int.h"
+
+/*
+ * Close the action executions of a task still RUNNING (the task timed
+ * out or was cancelled): their late results are ignored, and nothing is
+ * left RUNNING.  Async actions waiting for a callback are closed too.
+ */
+void
+engine_task_close_actions(struct engine *e, struct task_rt *t,
+    const char *state, const char *info, struct step *s)
+{
+	struct store_action	**acts = NULL;
+	struct store_action	 a;
+	size_t			 n = 0, i;
+
+	if (store_actions_load(e->st, t->row->id, &acts, &n) != STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (strcmp(acts[i]->state, ST_RUNNING) == 0) {
+			a = *acts[i];
+			a.state = (char *)state;
+			a.state_info = (char *)info;
+			a.updated_at = time_now_ms();
+			store_tx_action_update(s->tx, &a, SF_STATE |
+			    SF_STATE_INFO, ST_RUNNING);
+		}
+		store_action_free(acts[i]);
+	}
+	free(acts);
+}
+
+/* The output of an ending execution. */
+static json_t *
+exec_output(struct engine *e, struct exec_rt *rt, const char *state,
+    char **cause)
+{
+	json_t		*tmpl, *data, *out;
+	struct expr_ctx	 ctx;
+	size_t		 i;
+	char		*err = NULL;
+
+	tmpl = strcmp(state, ST_SUCCESS) == 0 ? rt->wf->output :
+	    rt->wf->output_on_error;
+	if (tmpl == NULL)
+		return (json_object());
+	data = engine_task_data(rt, NULL, 0);
+	for (i = 0; i < rt->ntasks; i++) {
+		if (rt->tasks[i]->row->published != NULL)
+			json_object_update(data, rt->tasks[i]->row->published);
+	}
+	engine_expr_ctx(e, rt, NULL, data, &ctx);
+	out = expr_eval(e->ex, tmpl, &ctx, &err);
+	json_decref(data);
+	if (out == NULL) {
+		xasprintf(cause, "workflow '%s', %s: %s", rt->wf->name,
+		    strcmp(state, ST_SUCCESS) == 0 ? "output" :
+		    "output-on-error", err);
+		free(err);
+	}
+	return (out);
+}
+
+/*
+ * End the execution: live tasks are cancelled, the output evaluated,
+ * locks released and, for a sub-workflow, the parent told.
+ */
+void
+engine_exec_finish(struct engine *e, struct exec_rt *rt, const char *state,
+    const char *info, struct step *s)
+{
+	struct task_rt	*t;
+	json_t		*out, *payload, *v;
+	char		*cause = NULL, *expect;
+	size_t		 i, k;
+
+	if (rt->finished)
+		return;
+	for (i = 0; i < rt->ntasks; i++) {
+		t = rt->tasks[i];
+		if (store_state_final(t->row->state))
+			continue;
+		expect = xstrdup(t->row->state);
+		free(t->row->state);
+		t->row->state = xstrdup(ST_CANCELLED);
+		t->row->finished_at = time_now_ms();
+		t->cancelled = 1;
+		store_tx_task_update(s->tx, t->row, SF_STATE | SF_FINISHED,
+		    expect);
+		store_tx_work_delete_task(s->tx, t->row->id);
+		if (strcmp(expect, ST_RUNNING) == 0)
+			engine_task_close_actions(e, t, ST_CANCELLED,
+			    "the execution ended", s);
+		free(expect);
+		/* Children of a cancelled task are cancelled too. */
+		v = json_object_get(t->row->runtime, "children");
+		for (k = 0; k < json_array_size(v); k++) {
+			struct store_work w;
+
+			memset(&w, 0, sizeof w);
+			snprintf(w.execution_id, UUID_STRLEN, "%s",
+			    json_string_value(json_array_get(v, k)));
+			w.kind = (char *)WK_STATE;
+			w.due_at = time_now_ms();
+			w.payload = json_pack("{s:s,s:s}", "state",
+			    ST_CANCELLED, "state_info", "parent ended");
+			store_tx_work_insert(s->tx, &w);
+			json_decref(w.payload);
+			s->poke = 1;
+		}
+	}
+	out = exec_output(e, rt, state, &cause);
+	if (out == NULL) {
+		state = ST_ERROR;
+		info = cause;
+		out = json_object();
+	}
+	expect = xstrdup(rt->row->state);
+	free(rt->row->state);
+	rt->row->state = xstrdup(state);
+	free(rt->row->state_info);
+	rt->row->state_info = info != NULL ? xstrndup(info, 4096) : NULL;
+	json_decref(rt->row->output);
+	rt->row->output = out;
+	store_tx_exec_update(s->tx, rt->row, SF_STATE | SF_STATE_INFO |
+	    SF_OUTPUT, expect);
+	free(expect);
+	store_tx_lock_release_all(s->tx, rt->row->id);
+	engine_locks_forget(e, rt->row->id);
+	engine_event(rt, NULL, s, strcmp(state, ST_SUCCESS) == 0 ? "info" :
+	    "error", 1, "workflow %s ended %s%s%s", rt->wf->name, state,
+	    info != NULL ? ": " : "", info != NULL ? info : "");
+	if (rt->row->parent_task_id != NULL) {
+		struct store_work	 w;
+		struct store_exec	*parent_ex = NULL;
+		const char		*pid;
+
+		/* The parent execution is the task's execution. */
+		pid = json_string_value(json_object_get(rt->row->params,
+		    "parent_execution_id"));
+		if (pid == NULL) {
+			struct store_task *pt = NULL;
+			if (store_task_load(e->st, rt->row->parent_task_id,
+			    &pt) == STORE_OK) {
+				memset(&w, 0, sizeof w);
+				memcpy(w.execution_id, pt->execution_id,
+				    UUID_STRLEN);
+				store_task_free(pt);
+			} else
+				goto parent_done;
+		} else {
+			memset(&w, 0, sizeof w);
+			snprintf(w.execution_id, UUID_STRLEN, "%s", pid);
+		}
+		w.task_id = rt->row->parent_task_id;
+		w.kind = (char *)WK_CHILD;
+		w.due_at = time_now_ms();
+		payload = json_pack("{s:s,s:O,s:s?,s:O?,s:O?}", "state", state,
+		    "output", rt->row->output, "state_info",
+		    rt->row->state_info, "item",
+		    json_object_get(rt->row->params, "item"), "attempt",
+		    json_object_get(rt->row->params, "attempt"));
+		w.payload = payload;
+		store_tx_work_insert(s->tx, &w);
+		json_decref(payload);
+		s->poke = 1;
+		(void)parent_ex;
+	}
+parent_done:
+	free(cause);
+	s->exec_changed = 1;
+	rt->finished = 1;
+}
