@@ -276,7 +276,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	row.workflow_name = wf->name;
 	exec_workflow_id(e, st, def, wf->name, row.workflow_id);
 	memcpy(row.def_id, def->id, UUID_STRLEN);
-	row.state = (char *)ST_RUNNING;
+	row.state = (char *)store_state_name(STATE_RUNNING);
 	row.input = input;
 	row.output = json_object();
 	row.params = params;
@@ -321,11 +321,15 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	return (rc);
 }
 
-/* Insert a work row for an execution from another thread. */
+/*
+ * Insert a work row for an execution from another thread, moving the
+ * execution from one state to another as well unless from is
+ * STATE_NONE.
+ */
 static enum store_rc
 exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
-    const char *kind, json_t *payload, const char *expect_state,
-    const char *new_state, char **cause)
+    const char *kind, json_t *payload, enum store_state from,
+    enum store_state to, char **cause)
 {
 	struct store_tx		*tx;
 	struct store_work	 w;
@@ -334,11 +338,16 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 	enum store_rc		 rc;
 
 	tx = store_tx_create();
-	if (expect_state != NULL) {
+	if (from != STATE_NONE) {
 		memset(&ex, 0, sizeof ex);
 		snprintf(ex.id, UUID_STRLEN, "%s", exec_id);
-		ex.state = (char *)new_state;
-		store_tx_exec_update(tx, &ex, SF_STATE, expect_state);
+		if (engine_row_move(tx, ENGINE_EXEC, &ex, from, to, 0) != 0) {
+			store_tx_free(tx);
+			xasprintf(cause, "execution %s cannot move from %s to "
+			    "%s", exec_id, store_state_name(from),
+			    store_state_name(to));
+			return (STORE_CONFLICT);
+		}
 	}
 	memset(&w, 0, sizeof w);
 	snprintf(w.execution_id, UUID_STRLEN, "%s", exec_id);
@@ -372,6 +381,7 @@ engine_exec_set_state(struct engine *e, const char *id, const char *state,
 	struct store		*st;
 	json_t			*p;
 	enum store_rc		 rc;
+	enum store_state	 want;
 
 	if ((st = engine_thread_store(e, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
@@ -386,22 +396,23 @@ engine_exec_set_state(struct engine *e, const char *id, const char *state,
 			xasprintf(cause, "%s", store_error(st));
 		return (rc);
 	}
-	if (strcmp(state, ST_PAUSED) != 0 && strcmp(state, ST_RUNNING) != 0 &&
-	    strcmp(state, ST_CANCELLED) != 0 && strcmp(state, ST_ERROR) != 0 &&
-	    strcmp(state, ST_SUCCESS) != 0) {
+	want = store_state_parse(state);
+	if (want != STATE_PAUSED && want != STATE_RUNNING &&
+	    !STATE_FINAL(want)) {
 		xasprintf(cause, "invalid state '%s' (expected PAUSED, RUNNING, "
 		    "CANCELLED, ERROR or SUCCESS)", state);
 		store_exec_free(ex);
 		return (STORE_ERROR);
 	}
-	if (store_state_final(ex->state)) {
+	if (STATE_FINAL(store_state_parse(ex->state))) {
 		xasprintf(cause, "execution %s is already %s", id, ex->state);
 		store_exec_free(ex);
 		return (STORE_CONFLICT);
 	}
 	store_exec_free(ex);
 	p = json_pack("{s:s,s:s?}", "state", state, "state_info", state_info);
-	rc = exec_post_work(e, id, NULL, WK_STATE, p, NULL, NULL, cause);
+	rc = exec_post_work(e, id, NULL, WK_STATE, p, STATE_NONE, STATE_NONE,
+	    cause);
 	json_decref(p);
 	return (rc);
 }
@@ -416,6 +427,7 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 	struct store		*st;
 	json_t			*p;
 	enum store_rc		 rc;
+	enum store_state	 from;
 
 	if ((st = engine_thread_store(e, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
@@ -434,7 +446,7 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 		store_task_free(t);
 		return (STORE_NOTFOUND);
 	}
-	if (strcmp(t->state, ST_ERROR) != 0) {
+	if (store_state_parse(t->state) != STATE_ERROR) {
 		xasprintf(cause, "task '%s' is %s: only a task in ERROR can "
 		    "be re-run", t->name, t->state);
 		store_task_free(t);
@@ -442,16 +454,15 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 		return (STORE_CONFLICT);
 	}
 	p = json_pack("{s:b,s:O?}", "reset", reset, "env", env);
+	from = store_state_parse(ex->state);
 	rc = exec_post_work(e, t->execution_id, task_id, WK_RERUN, p,
-	    strcmp(ex->state, ST_RUNNING) != 0 ? ex->state : NULL,
-	    ST_RUNNING, cause);
+	    from != STATE_RUNNING ? from : STATE_NONE, STATE_RUNNING, cause);
 	json_decref(p);
 	/*
 	 * A finished execution keeps the lease of the engine that ended it;
 	 * now running again, it must be claimable at once.
 	 */
-	if (rc == STORE_OK && ex->owner != NULL &&
-	    store_state_final(ex->state) &&
+	if (rc == STORE_OK && ex->owner != NULL && STATE_FINAL(from) &&
 	    (st = engine_thread_store(e, cause)) != NULL) {
 		(void)store_exec_release(st, t->execution_id, ex->owner);
 		engine_thread_store_done(e);
@@ -485,7 +496,7 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 		xasprintf(cause, "ActionExecution not found [id=%s]", id);
 		return (STORE_NOTFOUND);
 	}
-	if (strcmp(a->state, ST_RUNNING) != 0) {
+	if (store_state_parse(a->state) != STATE_RUNNING) {
 		xasprintf(cause, "action execution %s is already %s", id,
 		    a->state);
 		store_action_free(a);
@@ -496,11 +507,13 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 		struct store_tx		*tx = store_tx_create();
 		struct store_action	 u = *a;
 
-		u.state = (char *)state;
 		u.output = output;
-		store_tx_action_update(tx, &u, SF_STATE | SF_OUTPUT,
-		    ST_RUNNING);
-		if ((st = engine_thread_store(e, cause)) == NULL)
+		if (engine_row_move(tx, ENGINE_ACTION, &u, STATE_RUNNING,
+		    store_state_parse(state), SF_OUTPUT) != 0) {
+			xasprintf(cause, "action execution %s cannot move to "
+			    "%s", id, state);
+			rc = STORE_ERROR;
+		} else if ((st = engine_thread_store(e, cause)) == NULL)
 			rc = STORE_UNAVAILABLE;
 		else {
 			rc = exec_commit_retry(st, tx);
@@ -513,7 +526,7 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 	p = json_pack("{s:s,s:s,s:O?}", "action_id", id, "state", state,
 	    "output", output);
 	rc = exec_post_work(e, a->execution_id, a->task_id, WK_RESULT, p,
-	    NULL, NULL, cause);
+	    STATE_NONE, STATE_NONE, cause);
 	json_decref(p);
 	store_action_free(a);
 	return (rc);
@@ -588,11 +601,12 @@ engine_action_run_record(struct engine *e, const char *id, int ok,
 
 	memset(&a, 0, sizeof a);
 	memcpy(a.id, id, UUID_STRLEN);
-	a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
 	a.output = result;
 	a.updated_at = time_now_ms();
-	store_tx_action_update(tx, &a, SF_STATE | SF_OUTPUT, ST_RUNNING);
-	if ((st = engine_thread_store(e, &cause)) != NULL) {
+	if (engine_row_move(tx, ENGINE_ACTION, &a, STATE_RUNNING, ok ?
+	    STATE_SUCCESS : STATE_ERROR, SF_OUTPUT) != 0)
+		;	/* logged as a bug: nothing to write */
+	else if ((st = engine_thread_store(e, &cause)) != NULL) {
 		if (store_tx_commit(st, tx) != STORE_OK)
 			log_warnx("action %s: result not recorded: %s", id,
 			    store_error(st));
@@ -653,7 +667,7 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	memset(&a, 0, sizeof a);
 	uuid_make(a.id);
 	a.name = (char *)name;
-	a.state = (char *)ST_RUNNING;
+	a.state = (char *)store_state_name(STATE_RUNNING);
 	a.input = prepared;
 	a.item = -1;
 	a.is_async = entry->kind == ACTION_ASYNC;

@@ -12,6 +12,29 @@
 
 #include "engine/engine-int.h"
 
+/* Note that a task changed in the step (once): observers are told. */
+void
+engine_step_changed(struct step *s, struct task_rt *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nchanged; i++) {
+		if (s->changed[i] == t)
+			return;
+	}
+	s->changed = xreallocarray(s->changed, s->nchanged + 1,
+	    sizeof *s->changed);
+	s->changed[s->nchanged++] = t;
+}
+
+/* Note a task to run once the step has committed. */
+void
+engine_step_ready(struct step *s, struct task_rt *t)
+{
+	s->ready = xreallocarray(s->ready, s->nready + 1, sizeof *s->ready);
+	s->ready[s->nready++] = t;
+}
+
 /* Add due work to the step; delay 0 means due now. */
 void
 engine_add_work(struct engine *e, struct exec_rt *rt, struct step *s,

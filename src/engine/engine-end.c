@@ -17,7 +17,7 @@
  */
 void
 engine_task_close_actions(struct engine *e, struct task_rt *t,
-    const char *state, const char *info, struct step *s)
+    enum store_state state, const char *info, struct step *s)
 {
 	struct store_action	**acts = NULL;
 	struct store_action	 a;
@@ -26,13 +26,12 @@ engine_task_close_actions(struct engine *e, struct task_rt *t,
 	if (store_actions_load(e->st, t->row->id, &acts, &n) != STORE_OK)
 		return;
 	for (i = 0; i < n; i++) {
-		if (strcmp(acts[i]->state, ST_RUNNING) == 0) {
+		if (store_state_parse(acts[i]->state) == STATE_RUNNING) {
 			a = *acts[i];
-			a.state = (char *)state;
 			a.state_info = (char *)info;
 			a.updated_at = time_now_ms();
-			store_tx_action_update(s->tx, &a, SF_STATE |
-			    SF_STATE_INFO, ST_RUNNING);
+			(void)engine_row_move(s->tx, ENGINE_ACTION, &a,
+			    STATE_RUNNING, state, SF_STATE_INFO);
 		}
 		store_action_free(acts[i]);
 	}
@@ -41,7 +40,7 @@ engine_task_close_actions(struct engine *e, struct task_rt *t,
 
 /* The output of an ending execution. */
 static json_t *
-exec_output(struct engine *e, struct exec_rt *rt, const char *state,
+exec_output(struct engine *e, struct exec_rt *rt, enum store_state state,
     char **cause)
 {
 	json_t		*tmpl, *data, *out;
@@ -49,7 +48,7 @@ exec_output(struct engine *e, struct exec_rt *rt, const char *state,
 	size_t		 i;
 	char		*err = NULL;
 
-	tmpl = strcmp(state, ST_SUCCESS) == 0 ? rt->wf->output :
+	tmpl = state == STATE_SUCCESS ? rt->wf->output :
 	    rt->wf->output_on_error;
 	if (tmpl == NULL)
 		return (json_object());
@@ -63,8 +62,8 @@ exec_output(struct engine *e, struct exec_rt *rt, const char *state,
 	json_decref(data);
 	if (out == NULL) {
 		xasprintf(cause, "workflow '%s', %s: %s", rt->wf->name,
-		    strcmp(state, ST_SUCCESS) == 0 ? "output" :
-		    "output-on-error", err);
+		    state == STATE_SUCCESS ? "output" : "output-on-error",
+		    err);
 		free(err);
 	}
 	return (out);
@@ -75,32 +74,34 @@ exec_output(struct engine *e, struct exec_rt *rt, const char *state,
  * locks released and, for a sub-workflow, the parent told.
  */
 void
-engine_exec_finish(struct engine *e, struct exec_rt *rt, const char *state,
-    const char *info, struct step *s)
+engine_exec_finish(struct engine *e, struct exec_rt *rt,
+    enum store_state state, const char *info, struct step *s)
 {
 	struct task_rt	*t;
 	json_t		*out, *payload, *v;
-	char		*cause = NULL, *expect;
+	char		*cause = NULL;
+	enum store_state from;
 	size_t		 i, k;
 
 	if (rt->finished)
 		return;
+	/* An end the execution cannot reach is a bug: nothing is written. */
+	from = rt->state;
+	if (engine_state_move(ENGINE_EXEC, rt->row->id, &from, state) != 0)
+		return;
 	for (i = 0; i < rt->ntasks; i++) {
 		t = rt->tasks[i];
-		if (store_state_final(t->row->state))
+		if (STATE_FINAL(t->state))
 			continue;
-		expect = xstrdup(t->row->state);
-		free(t->row->state);
-		t->row->state = xstrdup(ST_CANCELLED);
-		t->row->finished_at = time_now_ms();
+		from = t->state;
 		t->cancelled = 1;
-		store_tx_task_update(s->tx, t->row, SF_STATE | SF_FINISHED,
-		    expect);
+		if (engine_task_move(t, STATE_CANCELLED, NULL, SF_FINISHED,
+		    s) != 0)
+			continue;
 		store_tx_work_delete_task(s->tx, t->row->id);
-		if (strcmp(expect, ST_RUNNING) == 0)
-			engine_task_close_actions(e, t, ST_CANCELLED,
+		if (from == STATE_RUNNING)
+			engine_task_close_actions(e, t, STATE_CANCELLED,
 			    "the execution ended", s);
-		free(expect);
 		/* Children of a cancelled task are cancelled too. */
 		v = json_object_get(t->row->runtime, "children");
 		for (k = 0; k < json_array_size(v); k++) {
@@ -112,7 +113,8 @@ engine_exec_finish(struct engine *e, struct exec_rt *rt, const char *state,
 			w.kind = (char *)WK_STATE;
 			w.due_at = time_now_ms();
 			w.payload = json_pack("{s:s,s:s}", "state",
-			    ST_CANCELLED, "state_info", "parent ended");
+			    store_state_name(STATE_CANCELLED), "state_info",
+			    "parent ended");
 			store_tx_work_insert(s->tx, &w);
 			json_decref(w.payload);
 			s->poke = 1;
@@ -120,25 +122,19 @@ engine_exec_finish(struct engine *e, struct exec_rt *rt, const char *state,
 	}
 	out = exec_output(e, rt, state, &cause);
 	if (out == NULL) {
-		state = ST_ERROR;
+		state = STATE_ERROR;
 		info = cause;
 		out = json_object();
 	}
-	expect = xstrdup(rt->row->state);
-	free(rt->row->state);
-	rt->row->state = xstrdup(state);
-	free(rt->row->state_info);
-	rt->row->state_info = info != NULL ? xstrndup(info, 4096) : NULL;
 	json_decref(rt->row->output);
 	rt->row->output = out;
-	store_tx_exec_update(s->tx, rt->row, SF_STATE | SF_STATE_INFO |
-	    SF_OUTPUT, expect);
-	free(expect);
+	(void)engine_exec_move(rt, state, info, SF_STATE_INFO | SF_OUTPUT, s);
 	store_tx_lock_release_all(s->tx, rt->row->id);
 	engine_locks_forget(e, rt->row->id);
-	engine_event(rt, NULL, s, strcmp(state, ST_SUCCESS) == 0 ? "info" :
-	    "error", 1, "workflow %s ended %s%s%s", rt->wf->name, state,
-	    info != NULL ? ": " : "", info != NULL ? info : "");
+	engine_event(rt, NULL, s, state == STATE_SUCCESS ? "info" : "error",
+	    1, "workflow %s ended %s%s%s", rt->wf->name,
+	    store_state_name(state), info != NULL ? ": " : "",
+	    info != NULL ? info : "");
 	if (rt->row->parent_task_id != NULL) {
 		struct store_work	 w;
 		struct store_exec	*parent_ex = NULL;
@@ -164,7 +160,8 @@ engine_exec_finish(struct engine *e, struct exec_rt *rt, const char *state,
 		w.task_id = rt->row->parent_task_id;
 		w.kind = (char *)WK_CHILD;
 		w.due_at = time_now_ms();
-		payload = json_pack("{s:s,s:O,s:s?,s:O?,s:O?}", "state", state,
+		payload = json_pack("{s:s,s:O,s:s?,s:O?,s:O?}", "state",
+		    store_state_name(state),
 		    "output", rt->row->output, "state_info",
 		    rt->row->state_info, "item",
 		    json_object_get(rt->row->params, "item"), "attempt",

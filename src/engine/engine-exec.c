@@ -28,11 +28,10 @@ engine_exec_done_one(struct engine *e, struct engine_done *d)
 
 		memset(&a, 0, sizeof a);
 		memcpy(a.id, d->action_id, UUID_STRLEN);
-		a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
 		a.output = d->result;
-		store_tx_action_update(tx, &a, SF_STATE | SF_OUTPUT,
-		    ST_RUNNING);
-		(void)store_tx_commit(e->st, tx);
+		if (engine_row_move(tx, ENGINE_ACTION, &a, STATE_RUNNING, ok ?
+		    STATE_SUCCESS : STATE_ERROR, SF_OUTPUT) == 0)
+			(void)store_tx_commit(e->st, tx);
 		store_tx_free(tx);
 		return;
 	}
@@ -50,28 +49,14 @@ exec_resume(struct engine *e, struct exec_rt *rt, struct step *s)
 	struct task_rt	*t;
 	size_t		 i;
 
-	free(rt->row->state);
-	rt->row->state = xstrdup(ST_RUNNING);
-	free(rt->row->state_info);
-	rt->row->state_info = NULL;
-	store_tx_exec_update(s->tx, rt->row, SF_STATE | SF_STATE_INFO,
-	    ST_PAUSED);
-	s->exec_changed = 1;
+	if (engine_exec_move(rt, STATE_RUNNING, NULL, SF_STATE_INFO, s) != 0)
+		return;
 	for (i = 0; i < rt->ntasks; i++) {
 		t = rt->tasks[i];
-		if (strcmp(t->row->state, ST_IDLE) != 0)
-			continue;
-		free(t->row->state);
-		t->row->state = xstrdup(ST_RUNNING);
-		t->row->started_at = time_now_ms();
-		store_tx_task_update(s->tx, t->row, SF_STATE | SF_STARTED,
-		    ST_IDLE);
-		s->ready = xreallocarray(s->ready, s->nready + 1,
-		    sizeof *s->ready);
-		s->ready[s->nready++] = t;
-		s->changed = xreallocarray(s->changed, s->nchanged + 1,
-		    sizeof *s->changed);
-		s->changed[s->nchanged++] = t;
+		if (t->state == STATE_IDLE &&
+		    engine_task_move(t, STATE_RUNNING, NULL, SF_STARTED,
+		    s) == 0)
+			engine_step_ready(s, t);
 	}
 	engine_exec_check_done(e, rt, s);
 }
@@ -83,29 +68,21 @@ exec_rerun(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 {
 	(void)e;
 	(void)reset;
-	if (strcmp(t->row->state, ST_ERROR) != 0)
+	if (t->state != STATE_ERROR)
 		return;
-	free(t->row->state);
-	t->row->state = xstrdup(ST_RUNNING);
-	free(t->row->state_info);
-	t->row->state_info = NULL;
-	t->row->finished_at = 0;
 	t->attempt++;
 	json_object_set_new(t->row->runtime, "retry_no",
 	    json_integer(t->attempt));
 	json_array_clear(t->fired_to);
 	t->fired = 0;
 	json_object_del(t->row->runtime, "fired");
-	store_tx_task_update(s->tx, t->row, SF_STATE | SF_STATE_INFO |
-	    SF_RUNTIME | SF_FINISHED, ST_ERROR);
+	if (engine_task_move(t, STATE_RUNNING, NULL, SF_STATE_INFO |
+	    SF_RUNTIME | SF_FINISHED, s) != 0)
+		return;
 	free(t->done);
 	t->done = NULL;
 	t->cancelled = 0;
-	s->ready = xreallocarray(s->ready, s->nready + 1, sizeof *s->ready);
-	s->ready[s->nready++] = t;
-	s->changed = xreallocarray(s->changed, s->nchanged + 1,
-	    sizeof *s->changed);
-	s->changed[s->nchanged++] = t;
+	engine_step_ready(s, t);
 }
 
 /* Handle one due work row (the step deletes it). */
@@ -116,6 +93,7 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 	struct task_rt	*t = NULL;
 	json_t		*p = w->payload;
 	const char	*state, *info;
+	enum store_state want;
 	char		*msg;
 	double		 tmo;
 
@@ -125,33 +103,19 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 		engine_exec_begin(e, rt, s);
 	} else if (strcmp(w->kind, WK_RUN) == 0 ||
 	    strcmp(w->kind, WK_RETRY) == 0) {
-		if (t == NULL || strcmp(t->row->state, ST_DELAYED) != 0)
+		if (t == NULL || t->state != STATE_DELAYED)
 			return;
-		if (strcmp(rt->row->state, ST_PAUSED) == 0) {
-			free(t->row->state);
-			t->row->state = xstrdup(ST_IDLE);
-			store_tx_task_update(s->tx, t->row, SF_STATE,
-			    ST_DELAYED);
+		if (rt->state == STATE_PAUSED) {
+			(void)engine_task_move(t, STATE_IDLE, NULL, 0, s);
 			return;
 		}
-		free(t->row->state);
-		t->row->state = xstrdup(ST_RUNNING);
-		if (t->row->started_at == 0)
-			t->row->started_at = time_now_ms();
-		store_tx_task_update(s->tx, t->row, SF_STATE | SF_STARTED,
-		    ST_DELAYED);
-		s->ready = xreallocarray(s->ready, s->nready + 1,
-		    sizeof *s->ready);
-		s->ready[s->nready++] = t;
-		s->changed = xreallocarray(s->changed, s->nchanged + 1,
-		    sizeof *s->changed);
-		s->changed[s->nchanged++] = t;
+		if (engine_task_move(t, STATE_RUNNING, NULL, SF_STARTED,
+		    s) == 0)
+			engine_step_ready(s, t);
 	} else if (strcmp(w->kind, WK_WAIT_AFTER) == 0) {
-		if (t == NULL || strcmp(t->row->state, ST_DELAYED) != 0)
+		if (t == NULL || t->state != STATE_DELAYED ||
+		    engine_task_move(t, STATE_RUNNING, NULL, 0, s) != 0)
 			return;
-		free(t->row->state);
-		t->row->state = xstrdup(ST_RUNNING);
-		store_tx_task_update(s->tx, t->row, SF_STATE, ST_DELAYED);
 		if (json_is_true(json_object_get(p, "fail_on"))) {
 			engine_task_fail(e, rt, t, "task failed by its "
 			    "fail-on policy", s);
@@ -162,12 +126,12 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 		    json_is_true(json_object_get(p, "ok")),
 		    json_object_get(p, "result"), s);
 	} else if (strcmp(w->kind, WK_TIMEOUT) == 0) {
-		if (t == NULL || store_state_final(t->row->state))
+		if (t == NULL || STATE_FINAL(t->state))
 			return;
 		tmo = json_number_value(json_object_get(p, "timeout"));
 		xasprintf(&msg, "Task timed out [timeout(s)=%g].", tmo);
 		t->cancelled = 1;
-		engine_task_close_actions(e, t, ST_ERROR, msg, s);
+		engine_task_close_actions(e, t, STATE_ERROR, msg, s);
 		engine_task_fail(e, rt, t, msg, s);
 		free(msg);
 	} else if (strcmp(w->kind, WK_RESULT) == 0) {
@@ -191,7 +155,7 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 			memcpy(d.action_id, a->id, UUID_STRLEN);
 			d.attempt = a->attempt;
 			d.item = a->item;
-			d.ok = state != NULL && strcmp(state, ST_SUCCESS) == 0;
+			d.ok = store_state_parse(state) == STATE_SUCCESS;
 			d.result = json_object_get(p, "output");
 			d.engine = e;
 			engine_async_forget(e, a->id);
@@ -209,7 +173,7 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 		if (t == NULL)
 			return;
 		state = json_string_value(json_object_get(p, "state"));
-		ok = state != NULL && strcmp(state, ST_SUCCESS) == 0;
+		ok = store_state_parse(state) == STATE_SUCCESS;
 		item = (int)json_integer_value(json_object_get(p, "item"));
 		attempt = (int)json_integer_value(json_object_get(p,
 		    "attempt"));
@@ -224,26 +188,20 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 		    -1 : item, NULL, ok, res);
 		json_decref(res);
 	} else if (strcmp(w->kind, WK_STATE) == 0) {
-		state = json_string_value(json_object_get(p, "state"));
+		want = store_state_parse(json_string_value(json_object_get(p,
+		    "state")));
 		info = json_string_value(json_object_get(p, "state_info"));
-		if (state == NULL || store_state_final(rt->row->state))
+		if (want == STATE_NONE || STATE_FINAL(rt->state))
 			return;
-		if (strcmp(state, ST_PAUSED) == 0) {
-			if (strcmp(rt->row->state, ST_RUNNING) != 0)
-				return;
-			free(rt->row->state);
-			rt->row->state = xstrdup(ST_PAUSED);
-			free(rt->row->state_info);
-			rt->row->state_info = info != NULL ? xstrdup(info) :
-			    NULL;
-			store_tx_exec_update(s->tx, rt->row, SF_STATE |
-			    SF_STATE_INFO, ST_RUNNING);
-			s->exec_changed = 1;
-		} else if (strcmp(state, ST_RUNNING) == 0) {
-			if (strcmp(rt->row->state, ST_PAUSED) == 0)
+		if (want == STATE_PAUSED) {
+			if (rt->state == STATE_RUNNING)
+				(void)engine_exec_move(rt, STATE_PAUSED, info,
+				    SF_STATE_INFO, s);
+		} else if (want == STATE_RUNNING) {
+			if (rt->state == STATE_PAUSED)
 				exec_resume(e, rt, s);
 		} else
-			engine_exec_finish(e, rt, state, info, s);
+			engine_exec_finish(e, rt, want, info, s);
 	} else if (strcmp(w->kind, WK_RERUN) == 0) {
 		if (t != NULL)
 			exec_rerun(e, rt, t, json_is_true(json_object_get(p,

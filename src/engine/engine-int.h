@@ -46,19 +46,22 @@ struct engine_def {
  * A task execution in memory.  row is the persisted state; the rest is
  * derived and rebuilt from rows when an execution is loaded.
  *
- * Invariant: row->state is the committed state, except while a step is
- * building its change set.
+ * Invariants: state is row->state as an enum, and both change only by
+ * engine_task_move(); row->state is the committed state, except while
+ * a step is building its change set.
  */
 struct task_rt {
 	struct store_task	*row;
+	enum store_state	 state;
 	const struct dsl_task	*spec;
 	int			 attempt;	/* current retry number */
 	/* with-items (nitems == 0 for a plain task: one implicit item) */
 	size_t			 nitems;
 	json_t			*item_vals;	/* array of item var objects */
 	json_t			*results;	/* array, item order */
-	unsigned char		*done;		/* per item: 0 not started,
-						   1 running, 2 ok, 3 error */
+	unsigned char		*done;		/* per item: IDLE (not started),
+						   RUNNING, SUCCESS or ERROR;
+						   see engine_item_move() */
 	size_t			 ndone;
 	size_t			 nfailed;
 	size_t			 nrunning;
@@ -72,8 +75,10 @@ struct task_rt {
 	int64_t			 started_mono;
 };
 
+/* An execution in memory; state is row->state (engine_exec_move()). */
 struct exec_rt {
 	struct store_exec	*row;
+	enum store_state	 state;
 	struct engine_def	*def;
 	const struct dsl_workflow *wf;
 	struct task_rt		**tasks;	/* creation order */
@@ -211,6 +216,7 @@ struct engine {
  *	engine-inbox.c	actions in flight and their completions
  *	engine-data.c	what a task's expressions see
  *	engine-commit.c	steps: recording, committing, what follows
+ *	engine-state.c	the legal moves of states, and moving
  *	engine-end.c	the end of an execution
  *	engine-task.c	the task state machine and the completion rule
  *	engine-load.c	executions into memory; beginning and recovery
@@ -258,6 +264,9 @@ void		 engine_expr_ctx(struct engine *, struct exec_rt *,
 json_t		*engine_task_json(const struct store_task *);
 
 /* engine-commit.c */
+/* Note a task changed (observers are told), or ready to run, in s. */
+void		 engine_step_changed(struct step *, struct task_rt *);
+void		 engine_step_ready(struct step *, struct task_rt *);
 void		 engine_add_work(struct engine *, struct exec_rt *,
 		     struct step *, const char *kind, const char *task_id,
 		     int64_t delay_ms, json_t *payload);
@@ -279,12 +288,48 @@ int		 engine_commit(struct engine *, struct exec_rt *,
 void		 engine_flush(struct engine *);
 void		 engine_pending_drop(struct engine *);
 
+/* engine-state.c */
+enum engine_machine {
+	ENGINE_EXEC,		/* executions */
+	ENGINE_TASK,		/* task executions */
+	ENGINE_ACTION,		/* action executions */
+	ENGINE_ITEM,		/* with-items items of an attempt */
+	ENGINE_NMACHINES
+};
+/* Is from -> to a legal move of machine m? */
+int		 engine_state_legal(enum engine_machine, enum store_state from,
+		     enum store_state to);
+/*
+ * The one function that applies a move: *cur becomes to when legal (0);
+ * an illegal move is logged as a bug (log_warnx "BUG: ...") and refused
+ * (-1), and nothing of it may be written.
+ */
+int		 engine_state_move(enum engine_machine, const char *id,
+		     enum store_state *cur, enum store_state to);
+/*
+ * Move a task, an execution, in step s: its state, state_info (info,
+ * with SF_STATE_INFO in mask), start and end times of a task (with
+ * SF_STARTED, SF_FINISHED), and the other fields in mask as the caller
+ * set them, written guarded by the state it had.  -1 when refused.
+ */
+int		 engine_task_move(struct task_rt *, enum store_state to,
+		     const char *info, unsigned mask, struct step *);
+int		 engine_exec_move(struct exec_rt *, enum store_state to,
+		     const char *info, unsigned mask, struct step *);
+/* Record moving a copy of an execution or action execution row. */
+int		 engine_row_move(struct store_tx *, enum engine_machine,
+		     void *row, enum store_state from, enum store_state to,
+		     unsigned mask);
+/* Move an item of a task's current attempt (memory only). */
+int		 engine_item_move(struct task_rt *, size_t item,
+		     enum store_state to);
+
 /* engine-end.c */
 void		 engine_task_close_actions(struct engine *, struct task_rt *,
-		     const char *state, const char *info, struct step *);
+		     enum store_state, const char *info, struct step *);
 /* End the execution in state with info; cancels live tasks. */
 void		 engine_exec_finish(struct engine *, struct exec_rt *,
-		     const char *state, const char *info, struct step *);
+		     enum store_state, const char *info, struct step *);
 
 /* engine-task.c */
 struct task_rt	*engine_task_create(struct engine *, struct exec_rt *,

@@ -53,6 +53,7 @@ engine_exec_build(struct engine *e, struct store_exec *ex,
 	}
 	rt = xcalloc(1, sizeof *rt);
 	rt->row = ex;
+	rt->state = store_state_parse(ex->state);
 	if (rt->row->context == NULL)
 		rt->row->context = json_object();
 	if (rt->row->params == NULL)
@@ -67,6 +68,7 @@ engine_exec_build(struct engine *e, struct store_exec *ex,
 	for (i = 0; i < n; i++) {
 		t = xcalloc(1, sizeof *t);
 		t->row = rows[i];
+		t->state = store_state_parse(rows[i]->state);
 		t->spec = dsl_task_find(wf, rows[i]->name);
 		if (t->row->runtime == NULL)
 			t->row->runtime = json_object();
@@ -130,7 +132,7 @@ engine_exec_unload(struct engine *e, struct exec_rt *rt)
 		}
 	}
 	/* A finished execution is never claimed: its lease can stay. */
-	if (!store_state_final(rt->row->state) || rt->dropped)
+	if (!STATE_FINAL(rt->state) || rt->dropped)
 		(void)store_exec_release(e->st, rt->row->id, e->id);
 	for (i = 0; i < rt->ntasks; i++)
 		engine_task_rt_free(rt->tasks[i]);
@@ -163,7 +165,7 @@ engine_exec_begin(struct engine *e, struct exec_rt *rt, struct step *s)
 			xasprintf(&info, "workflow '%s', vars: %s",
 			    rt->wf->name, err);
 			free(err);
-			engine_exec_finish(e, rt, ST_ERROR, info, s);
+			engine_exec_finish(e, rt, STATE_ERROR, info, s);
 			free(info);
 			return;
 		}
@@ -179,7 +181,7 @@ engine_exec_begin(struct engine *e, struct exec_rt *rt, struct step *s)
 		target = json_string_value(json_object_get(rt->row->params,
 		    "task_name"));
 		if (engine_task_reverse_start(e, rt, target, s, &err) != 0) {
-			engine_exec_finish(e, rt, ST_ERROR, err, s);
+			engine_exec_finish(e, rt, STATE_ERROR, err, s);
 			free(err);
 		}
 		engine_exec_check_done(e, rt, s);
@@ -201,7 +203,7 @@ engine_exec_begin(struct engine *e, struct exec_rt *rt, struct step *s)
 void
 engine_exec_recover(struct engine *e, struct exec_rt *rt)
 {
-	struct store_action	**acts;
+	struct store_action	**acts, a;
 	struct task_rt		*t;
 	struct step		 s;
 	const struct action_entry *entry;
@@ -209,7 +211,7 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 	int			 safe, lost;
 	char			*cause = NULL, *info;
 
-	if (strcmp(rt->row->state, ST_RUNNING) != 0)
+	if (rt->state != STATE_RUNNING)
 		return;
 	if (rt->ntasks == 0) {
 		/*
@@ -226,7 +228,7 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 	nt = rt->ntasks;
 	for (i = 0; i < nt && !rt->finished; i++) {
 		t = rt->tasks[i];
-		if (t->spec == NULL || strcmp(t->row->state, ST_RUNNING) != 0)
+		if (t->spec == NULL || t->state != STATE_RUNNING)
 			continue;
 		memset(&s, 0, sizeof s);
 		s.tx = store_tx_create();
@@ -253,29 +255,22 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 		} else {
 			for (k = 0; k < n; k++) {
 				if (acts[k]->attempt != t->attempt ||
-				    strcmp(acts[k]->state, ST_RUNNING) != 0 ||
-				    acts[k]->is_async)
+				    store_state_parse(acts[k]->state) !=
+				    STATE_RUNNING || acts[k]->is_async)
 					continue;
 				entry = action_find(acts[k]->name);
+				a = *acts[k];
 				if ((entry != NULL && entry->pure) || safe) {
-					struct store_action a = *acts[k];
-					a.state = (char *)ST_ERROR;
 					a.state_info = (char *)"interrupted by "
 					    "an engine stop; run again";
-					store_tx_action_update(s.tx, &a,
-					    SF_STATE | SF_STATE_INFO,
-					    ST_RUNNING);
 					engine_task_item_reset(t, acts[k]->item);
 				} else {
-					struct store_action a = *acts[k];
-					a.state = (char *)ST_ERROR;
 					a.state_info = (char *)"interrupted by "
 					    "an engine stop";
-					store_tx_action_update(s.tx, &a,
-					    SF_STATE | SF_STATE_INFO,
-					    ST_RUNNING);
 					lost = 1;
 				}
+				(void)engine_row_move(s.tx, ENGINE_ACTION, &a,
+				    STATE_RUNNING, STATE_ERROR, SF_STATE_INFO);
 			}
 			if (lost) {
 				xasprintf(&info, "task '%s': its action was "
@@ -307,16 +302,11 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 	s.tx = store_tx_create();
 	for (i = 0; i < rt->ntasks && !rt->finished; i++) {
 		t = rt->tasks[i];
-		if (strcmp(t->row->state, ST_IDLE) == 0 && t->spec != NULL &&
+		if (t->state == STATE_IDLE && t->spec != NULL &&
 		    !json_is_true(json_object_get(t->row->runtime,
-		    "pause_before"))) {
-			free(t->row->state);
-			t->row->state = xstrdup(ST_RUNNING);
-			store_tx_task_update(s.tx, t->row, SF_STATE, ST_IDLE);
-			s.ready = xreallocarray(s.ready, s.nready + 1,
-			    sizeof *s.ready);
-			s.ready[s.nready++] = t;
-		}
+		    "pause_before")) &&
+		    engine_task_move(t, STATE_RUNNING, NULL, 0, &s) == 0)
+			engine_step_ready(&s, t);
 	}
 	/* Completion is decided here only when no work is pending (a rerun
 	 * or a result may be queued for a task that looks finished). */

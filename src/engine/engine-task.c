@@ -5,17 +5,8 @@
  * transitions and joins, and the completion rule that ends the execution
  * once no task is active.
  *
- * Task states and their legal moves (Mistral's):
- *
- *	IDLE     -> RUNNING, ERROR, CANCELLED	(paused workflow)
- *	WAITING  -> RUNNING, ERROR, CANCELLED	(join not yet satisfied)
- *	RUNNING  -> RUNNING_DELAYED, SUCCESS, ERROR, CANCELLED
- *	RUNNING_DELAYED -> RUNNING, ERROR, CANCELLED
- *	ERROR    -> RUNNING			(rerun)
- *
- * Every move is written in the change set of the step that decides it,
- * guarded by the state the row had, and nothing outside the process
- * (an HTTP call, a sub-workflow) starts before that step commits.
+ * Task states and their legal moves are engine-state.c's; every move
+ * goes through engine_task_move().
  */
 #include "config.h"
 
@@ -26,15 +17,10 @@
 
 #include "engine/engine-int.h"
 
-#define ITEM_IDLE	0
-#define ITEM_RUNNING	1
-#define ITEM_OK		2
-#define ITEM_ERROR	3
-
 #define INFO_MAX	2048
 
-static void	 task_set_state(struct task_rt *, const char *, const char *,
-		     struct step *);
+static int	 task_set_state(struct task_rt *, enum store_state,
+		     const char *, struct step *);
 static int	 task_items_prepare(struct engine *, struct exec_rt *,
 		     struct task_rt *, char **);
 static void	 task_start_item(struct engine *, struct exec_rt *,
@@ -50,8 +36,6 @@ static void	 task_arrive(struct engine *, struct exec_rt *,
 		     const struct dsl_task *, struct task_rt *, json_t *,
 		     struct step *);
 static char	*task_error_text(json_t *);
-static void	 step_changed(struct step *, struct task_rt *);
-static void	 step_ready(struct step *, struct task_rt *);
 static void	 task_reverse_next(struct engine *, struct exec_rt *,
 		     struct step *);
 static int	 task_lock_wait(struct engine *, struct exec_rt *,
@@ -72,53 +56,13 @@ engine_task_rt_free(struct task_rt *t)
 	free(t);
 }
 
-static void
-step_changed(struct step *s, struct task_rt *t)
-{
-	size_t	 i;
-
-	for (i = 0; i < s->nchanged; i++) {
-		if (s->changed[i] == t)
-			return;
-	}
-	s->changed = xreallocarray(s->changed, s->nchanged + 1,
-	    sizeof *s->changed);
-	s->changed[s->nchanged++] = t;
-}
-
-static void
-step_ready(struct step *s, struct task_rt *t)
-{
-	s->ready = xreallocarray(s->ready, s->nready + 1, sizeof *s->ready);
-	s->ready[s->nready++] = t;
-}
-
-/* Record a state change of a task in the step, guarded by its state. */
-static void
-task_set_state(struct task_rt *t, const char *state, const char *info,
+/* Move a task with info as state_info, stamping its start and end. */
+static int
+task_set_state(struct task_rt *t, enum store_state to, const char *info,
     struct step *s)
 {
-	char	*expect;
-	int64_t	 now = time_now_ms();
-	unsigned mask = SF_STATE | SF_STATE_INFO;
-
-	expect = xstrdup(t->row->state);
-	free(t->row->state);
-	t->row->state = xstrdup(state);
-	free(t->row->state_info);
-	t->row->state_info = info != NULL ? xstrndup(info, INFO_MAX) : NULL;
-	if (strcmp(state, ST_RUNNING) == 0 && t->row->started_at == 0) {
-		t->row->started_at = now;
-		mask |= SF_STARTED;
-	}
-	if (store_state_final(state)) {
-		t->row->finished_at = now;
-		mask |= SF_FINISHED;
-	}
-	t->row->updated_at = now;
-	store_tx_task_update(s->tx, t->row, mask, expect);
-	free(expect);
-	step_changed(s, t);
+	return (engine_task_move(t, to, info, SF_STATE_INFO | SF_STARTED |
+	    SF_FINISHED, s));
 }
 
 /* Evaluate a policy to a number; def when not written. */
@@ -240,9 +184,9 @@ engine_task_create(struct engine *e, struct exec_rt *rt,
 	rt->tasks[rt->ntasks++] = t;
 
 	if (spec->join != DSL_JOIN_NONE)
-		row->state = xstrdup(ST_WAITING);
-	else if (strcmp(rt->row->state, ST_PAUSED) == 0)
-		row->state = xstrdup(ST_IDLE);
+		t->state = STATE_WAITING;
+	else if (rt->state == STATE_PAUSED)
+		t->state = STATE_IDLE;
 	else {
 		if (engine_policy_bool(e, rt, t, spec->pause_before, 0,
 		    &pause, &cause) != 0 ||
@@ -250,37 +194,36 @@ engine_task_create(struct engine *e, struct exec_rt *rt,
 		    &cause) != 0) {
 			info = task_expr_error(t, "policy", cause);
 			free(cause);
-			row->state = xstrdup(ST_RUNNING);
+			t->state = STATE_RUNNING;
+			row->state = xstrdup(store_state_name(t->state));
 			store_tx_task_insert(s->tx, row);
-			step_changed(s, t);
+			engine_step_changed(s, t);
 			engine_task_fail(e, rt, t, info, s);
 			free(info);
 			return (t);
 		}
 		if (pause) {
-			row->state = xstrdup(ST_IDLE);
+			t->state = STATE_IDLE;
 			json_object_set_new(row->runtime, "pause_before",
 			    json_true());
-			free(rt->row->state);
-			rt->row->state = xstrdup(ST_PAUSED);
-			free(rt->row->state_info);
-			xasprintf(&rt->row->state_info,
-			    "paused before task '%s'", spec->name);
-			store_tx_exec_update(s->tx, rt->row,
-			    SF_STATE | SF_STATE_INFO, ST_RUNNING);
-			s->exec_changed = 1;
+			xasprintf(&info, "paused before task '%s'", spec->name);
+			(void)engine_exec_move(rt, STATE_PAUSED, info,
+			    SF_STATE_INFO, s);
+			free(info);
 		} else if (wait > 0) {
-			row->state = xstrdup(ST_DELAYED);
+			t->state = STATE_DELAYED;
 			engine_add_work(e, rt, s, WK_RUN, row->id,
 			    (int64_t)(wait * 1000), NULL);
 		} else {
-			row->state = xstrdup(ST_RUNNING);
+			t->state = STATE_RUNNING;
 			row->started_at = now;
-			step_ready(s, t);
+			engine_step_ready(s, t);
 		}
 	}
+	/* A new row: its first state is written, not moved to. */
+	row->state = xstrdup(store_state_name(t->state));
 	store_tx_task_insert(s->tx, row);
-	step_changed(s, t);
+	engine_step_changed(s, t);
 	engine_event(rt, t, s, "info", 0, "task %s created (%s)",
 	    spec->name, row->state);
 	return (t);
@@ -419,7 +362,7 @@ task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			    name, owner);
 		json_object_set_new(t->row->runtime, "lock_wait",
 		    json_true());
-		task_set_state(t, ST_DELAYED, NULL, s);
+		task_set_state(t, STATE_DELAYED, NULL, s);
 		store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
 		engine_add_work(e, rt, s, WK_RUN, t->row->id, LOCK_POLL_MS,
 		    NULL);
@@ -459,7 +402,7 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 	double		 timeout = 0;
 	size_t		 n;
 
-	if (strcmp(t->row->state, ST_RUNNING) != 0 || rt->finished)
+	if (t->state != STATE_RUNNING || rt->finished)
 		return;
 	memset(&s, 0, sizeof s);
 	s.tx = store_tx_create();
@@ -500,10 +443,9 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 		json_decref(empty);
 		goto commit;
 	}
-	while (t->next < n && strcmp(t->row->state, ST_RUNNING) == 0 &&
-	    !rt->finished &&
+	while (t->next < n && t->state == STATE_RUNNING && !rt->finished &&
 	    (t->concurrency == 0 || t->nrunning < t->concurrency)) {
-		if (t->done[t->next] != ITEM_IDLE) {
+		if (t->done[t->next] != STATE_IDLE) {
 			t->next++;
 			continue;
 		}
@@ -734,7 +676,7 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	c->parent_task_id = xstrdup(t->row->id);
 	c->root_id = xstrdup(rt->row->root_id != NULL ? rt->row->root_id :
 	    rt->row->id);
-	c->state = xstrdup(ST_RUNNING);
+	c->state = xstrdup(store_state_name(STATE_RUNNING));
 	c->input = in;
 	c->output = json_object();
 	c->context = json_object();
@@ -777,7 +719,8 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	const char			*name;
 	int				 ok, called;
 
-	t->done[item] = ITEM_RUNNING;
+	if (engine_item_move(t, item, STATE_RUNNING) != 0)
+		return;
 	t->nrunning++;
 	data = engine_task_data(rt, t, item);
 	engine_expr_ctx(e, rt, t, data, &ctx);
@@ -860,7 +803,7 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		pthread_mutex_unlock(&e->inbox_mtx);
 		if (!called) {
 			/* It finishes later, like an I/O action. */
-			a.state = (char *)ST_RUNNING;
+			a.state = (char *)store_state_name(STATE_RUNNING);
 			store_tx_action_insert(s->tx, &a);
 			json_decref(prepared);
 			return;
@@ -869,7 +812,8 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		result = d->result;
 		free(d);
 		out = engine_adhoc_output(e, rt, t, adhoc, result, &ok);
-		a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
+		a.state = (char *)store_state_name(ok ? STATE_SUCCESS :
+		    STATE_ERROR);
 		a.output = result;
 		if (!ok)
 			a.state_info = task_error_text(result);
@@ -880,7 +824,7 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		task_item_done(e, rt, t, item, ok, out, s);
 		return;
 	}
-	a.state = (char *)ST_RUNNING;
+	a.state = (char *)store_state_name(STATE_RUNNING);
 	store_tx_action_insert(s->tx, &a);
 	s->starts = xreallocarray(s->starts, s->nstarts + 1,
 	    sizeof *s->starts);
@@ -918,27 +862,27 @@ engine_task_done(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	if (action_id != NULL) {
 		memset(&a, 0, sizeof a);
 		memcpy(a.id, action_id, UUID_STRLEN);
-		a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
 		a.output = result;
 		a.state_info = ok ? NULL : task_error_text(result);
 		a.updated_at = time_now_ms();
-		store_tx_action_update(s.tx, &a,
-		    SF_STATE | SF_STATE_INFO | SF_OUTPUT, ST_RUNNING);
+		(void)engine_row_move(s.tx, ENGINE_ACTION, &a, STATE_RUNNING,
+		    ok ? STATE_SUCCESS : STATE_ERROR, SF_STATE_INFO |
+		    SF_OUTPUT);
 		free(a.state_info);
 	}
 	if (rt->finished || t->cancelled || attempt != t->attempt ||
-	    strcmp(t->row->state, ST_RUNNING) != 0 || t->done == NULL ||
-	    idx >= task_count(t) || t->done[idx] != ITEM_RUNNING) {
+	    t->state != STATE_RUNNING || t->done == NULL ||
+	    idx >= task_count(t) || t->done[idx] != STATE_RUNNING) {
 		/* Only the action row is updated. */
 		engine_commit(e, rt, &s);
 		return;
 	}
 	task_item_done(e, rt, t, idx, ok, json_incref(result), &s);
 	/* Start further items freed by the concurrency limit. */
-	while (t->next < task_count(t) &&
-	    strcmp(t->row->state, ST_RUNNING) == 0 && !rt->finished &&
+	while (t->next < task_count(t) && t->state == STATE_RUNNING &&
+	    !rt->finished &&
 	    (t->concurrency == 0 || t->nrunning < t->concurrency)) {
-		if (t->done[t->next] != ITEM_IDLE) {
+		if (t->done[t->next] != STATE_IDLE) {
 			t->next++;
 			continue;
 		}
@@ -955,9 +899,12 @@ task_item_done(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	json_t	*res;
 	size_t	 n = task_count(t);
 
-	if (t->done[item] == ITEM_RUNNING && t->nrunning > 0)
+	if (engine_item_move(t, item, ok ? STATE_SUCCESS : STATE_ERROR) != 0) {
+		json_decref(result);
+		return;
+	}
+	if (t->nrunning > 0)
 		t->nrunning--;
-	t->done[item] = ok ? ITEM_OK : ITEM_ERROR;
 	t->ndone++;
 	if (!ok)
 		t->nfailed++;
@@ -1015,7 +962,7 @@ engine_task_attempt_end(struct engine *e, struct exec_rt *rt,
 		return;
 	}
 	if (wait > 0) {
-		task_set_state(t, ST_DELAYED, NULL, s);
+		task_set_state(t, STATE_DELAYED, NULL, s);
 		engine_add_work(e, rt, s, WK_WAIT_AFTER, t->row->id,
 		    (int64_t)(wait * 1000), json_pack("{s:b,s:O,s:i,s:b}",
 		    "ok", ok, "result", result, "attempt", t->attempt,
@@ -1043,7 +990,8 @@ engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
 
 	if (spec->retry_count != NULL) {
 		/* break-on and continue-on see this attempt through task(). */
-		saved_state = json_string(ok ? ST_SUCCESS : ST_ERROR);
+		saved_state = json_string(store_state_name(ok ?
+		    STATE_SUCCESS : STATE_ERROR));
 		free(t->row->state_info);
 		t->row->state_info = NULL;
 		json_decref(t->row->result);
@@ -1084,7 +1032,7 @@ engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
 	    "task %s: attempt %d %s, retrying (%d of %d)", t->row->name,
 	    t->attempt, ok ? "succeeded" : "failed", t->attempt, (int)count);
 	if (delay > 0) {
-		task_set_state(t, ST_DELAYED, NULL, s);
+		task_set_state(t, STATE_DELAYED, NULL, s);
 		store_tx_task_update(s->tx, t->row, SF_RUNTIME | SF_RESULT,
 		    NULL);
 		engine_add_work(e, rt, s, WK_RETRY, t->row->id,
@@ -1092,7 +1040,7 @@ engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
 	} else {
 		store_tx_task_update(s->tx, t->row, SF_RUNTIME | SF_RESULT,
 		    NULL);
-		step_ready(s, t);
+		engine_step_ready(s, t);
 	}
 }
 
@@ -1154,14 +1102,16 @@ engine_task_fail(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	json_t	*r = json_string(info);
 
 	t->cancelled = 1;
-	if (strcmp(t->row->state, ST_RUNNING) != 0 &&
-	    strcmp(t->row->state, ST_DELAYED) != 0 &&
-	    strcmp(t->row->state, ST_WAITING) != 0 &&
-	    strcmp(t->row->state, ST_IDLE) != 0) {
-		json_decref(r);
-		return;
+	switch (t->state) {
+	case STATE_IDLE:
+	case STATE_WAITING:
+	case STATE_RUNNING:
+	case STATE_DELAYED:
+		task_complete(e, rt, t, 0, r, info, s);
+		break;
+	default:
+		break;		/* it ended already */
 	}
-	task_complete(e, rt, t, 0, r, info, s);
 	json_decref(r);
 }
 
@@ -1178,14 +1128,22 @@ task_complete(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	char			*cause = NULL, *einfo = NULL, *prev;
 	int			 keep = 1;
 	unsigned		 mask;
+	enum store_state	 end = t->state;
 
+	/* A task that cannot end so is a bug: nothing of it is written. */
+	if (engine_state_move(ENGINE_TASK, t->row->id, &end, ok ?
+	    STATE_SUCCESS : STATE_ERROR) != 0)
+		return;
 	json_decref(t->row->result);
 	t->row->result = json_incref(result != NULL ? result : json_null());
 	pub = json_object();
 	glob = json_object();
-	/* Publishing sees the task in its end state through task(). */
+	/*
+	 * Publishing sees the task in its end state through task(): the
+	 * row shows it for a while, which is not a move (that follows).
+	 */
 	prev = t->row->state;
-	t->row->state = xstrdup(ok ? ST_SUCCESS : ST_ERROR);
+	t->row->state = xstrdup(store_state_name(end));
 	if (ok && info == NULL) {
 		if (task_publish_eval(e, rt, t, spec->publish, "publish", pub,
 		    &cause) != 0 ||
@@ -1197,7 +1155,7 @@ task_complete(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			ok = 0;
 			einfo = cause;
 			free(t->row->state);
-			t->row->state = xstrdup(ST_ERROR);
+			t->row->state = xstrdup(store_state_name(STATE_ERROR));
 		}
 	}
 	if (!ok) {
@@ -1253,8 +1211,13 @@ task_complete(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 
 		if (!ok && einfo == NULL && info == NULL)
 			text = task_error_text(result);
-		task_set_state(t, ok ? ST_SUCCESS : ST_ERROR,
-		    einfo != NULL ? einfo : info != NULL ? info : text, s);
+		end = ok ? STATE_SUCCESS : STATE_ERROR;
+		if (task_set_state(t, end, einfo != NULL ? einfo :
+		    info != NULL ? info : text, s) != 0) {
+			free(text);
+			free(einfo);
+			return;
+		}
 		free(text);
 	}
 	free(einfo);
@@ -1307,12 +1270,12 @@ task_fire(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 				json_decref(data);
 				info = task_expr_error(t, field, err);
 				free(err);
-				task_set_state(t, ST_ERROR, info, s);
+				(void)task_set_state(t, STATE_ERROR, info, s);
 				free(info);
 				xasprintf(&info, "Failure caused by error in "
 				    "tasks: %s (%s)", t->row->name,
 				    t->row->state_info);
-				engine_exec_finish(e, rt, ST_ERROR, info, s);
+				engine_exec_finish(e, rt, STATE_ERROR, info, s);
 				free(info);
 				return;
 			}
@@ -1356,22 +1319,15 @@ task_fire(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			if (msg == NULL)
 				xasprintf(&msg, "workflow failed by the 'fail' "
 				    "command of task '%s'", t->row->name);
-			engine_exec_finish(e, rt, ST_ERROR, msg, s);
+			engine_exec_finish(e, rt, STATE_ERROR, msg, s);
 			break;
 		case DSL_NEXT_SUCCEED:
-			engine_exec_finish(e, rt, ST_SUCCESS, msg, s);
+			engine_exec_finish(e, rt, STATE_SUCCESS, msg, s);
 			break;
 		case DSL_NEXT_PAUSE:
-			if (strcmp(rt->row->state, ST_RUNNING) == 0) {
-				free(rt->row->state);
-				rt->row->state = xstrdup(ST_PAUSED);
-				free(rt->row->state_info);
-				rt->row->state_info = msg != NULL ?
-				    xstrdup(msg) : NULL;
-				store_tx_exec_update(s->tx, rt->row,
-				    SF_STATE | SF_STATE_INFO, ST_RUNNING);
-				s->exec_changed = 1;
-			}
+			if (rt->state == STATE_RUNNING)
+				(void)engine_exec_move(rt, STATE_PAUSED, msg,
+				    SF_STATE_INFO, s);
 			break;
 		case DSL_NEXT_NOOP:
 			break;
@@ -1404,7 +1360,7 @@ task_arrive(struct engine *e, struct exec_rt *rt, const struct dsl_task *spec,
 	json_t		*arrived;
 
 	j = engine_task_find_name(rt, spec->name);
-	if (j != NULL && strcmp(j->row->state, ST_WAITING) != 0)
+	if (j != NULL && j->state != STATE_WAITING)
 		j = NULL;
 	if (j == NULL) {
 		/* A join task runs once per execution. */
@@ -1456,7 +1412,7 @@ engine_task_join_check(struct engine *e, struct exec_rt *rt, struct step *s)
 
 	for (i = 0; i < rt->ntasks && !rt->finished; i++) {
 		j = rt->tasks[i];
-		if (strcmp(j->row->state, ST_WAITING) != 0)
+		if (j->state != STATE_WAITING)
 			continue;
 		arr = json_object_get(j->row->runtime, "arrived");
 		inbound = arrived = dead = 0;
@@ -1493,8 +1449,8 @@ engine_task_join_check(struct engine *e, struct exec_rt *rt, struct step *s)
 		need = j->spec->join == DSL_JOIN_ALL ? inbound :
 		    (size_t)j->spec->join_n;
 		if (arrived >= need) {
-			task_set_state(j, ST_RUNNING, NULL, s);
-			step_ready(s, j);
+			if (task_set_state(j, STATE_RUNNING, NULL, s) == 0)
+				engine_step_ready(s, j);
 		} else if (arrived + (inbound - arrived - dead) < need) {
 			xasprintf(&info, "join of task '%s' cannot be "
 			    "satisfied: %zu of %zu inbound tasks arrived",
@@ -1529,8 +1485,7 @@ task_reverse_next(struct engine *e, struct exec_rt *rt, struct step *s)
 		ctx = json_object();
 		for (k = 0; k < spec->nrequires && ready; k++) {
 			r = engine_task_find_name(rt, spec->requires[k]);
-			if (r == NULL || strcmp(r->row->state,
-			    ST_SUCCESS) != 0)
+			if (r == NULL || r->state != STATE_SUCCESS)
 				ready = 0;
 			else {
 				json_object_update(ctx, r->row->in_context);
@@ -1593,30 +1548,32 @@ engine_task_item_reset(struct task_rt *t, int item)
 {
 	size_t	 idx = item < 0 ? 0 : (size_t)item;
 
-	if (t->done == NULL || idx >= task_count(t))
+	if (t->done == NULL || idx >= task_count(t) ||
+	    t->done[idx] != STATE_RUNNING)
 		return;
-	if (t->done[idx] == ITEM_RUNNING && t->nrunning > 0)
+	if (engine_item_move(t, idx, STATE_IDLE) == 0 && t->nrunning > 0)
 		t->nrunning--;
-	t->done[idx] = ITEM_IDLE;
 }
 
-/* Record a finished item while rebuilding. */
+/*
+ * Record what the rows say of an item while rebuilding: loading state,
+ * not a move.
+ */
 static void
-task_rebuild_item(struct task_rt *t, size_t idx, const char *state,
+task_rebuild_item(struct task_rt *t, size_t idx, enum store_state st,
     json_t *result)
 {
 	if (idx >= task_count(t))
 		return;
-	if (strcmp(state, ST_SUCCESS) == 0 || strcmp(state, ST_ERROR) == 0) {
-		t->done[idx] = strcmp(state, ST_SUCCESS) == 0 ? ITEM_OK :
-		    ITEM_ERROR;
+	if (st == STATE_SUCCESS || st == STATE_ERROR) {
+		t->done[idx] = (unsigned char)st;
 		t->ndone++;
-		if (t->done[idx] == ITEM_ERROR)
+		if (st == STATE_ERROR)
 			t->nfailed++;
 		json_array_set(t->results, idx, result != NULL ? result :
 		    json_null());
-	} else if (strcmp(state, ST_RUNNING) == 0) {
-		t->done[idx] = ITEM_RUNNING;
+	} else if (st == STATE_RUNNING) {
+		t->done[idx] = (unsigned char)st;
 		t->nrunning++;
 	}
 }
@@ -1632,6 +1589,7 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 {
 	json_t			*children, *v;
 	struct store_exec	*c;
+	enum store_state	 cs;
 	size_t			 i, idx;
 
 	if (task_items_prepare(e, rt, t, cause) != 0)
@@ -1647,13 +1605,13 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 			    "attempt")) == t->attempt) {
 				idx = (size_t)json_integer_value(
 				    json_object_get(c->params, "item"));
-				task_rebuild_item(t, idx, strcmp(c->state,
-				    ST_SUCCESS) == 0 || strcmp(c->state,
-				    ST_RUNNING) == 0 || strcmp(c->state,
-				    ST_PAUSED) == 0 ? (strcmp(c->state,
-				    ST_PAUSED) == 0 ? ST_RUNNING : c->state) :
-				    ST_ERROR, strcmp(c->state, ST_SUCCESS) ==
-				    0 ? c->output : NULL);
+				/* A child still running or paused runs. */
+				cs = store_state_parse(c->state);
+				task_rebuild_item(t, idx, cs == STATE_SUCCESS ?
+				    cs : cs == STATE_RUNNING ||
+				    cs == STATE_PAUSED ? STATE_RUNNING :
+				    STATE_ERROR, cs == STATE_SUCCESS ?
+				    c->output : NULL);
 			}
 			store_exec_free(c);
 		}
@@ -1663,7 +1621,8 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 		if (acts[i]->attempt != t->attempt)
 			continue;
 		idx = acts[i]->item < 0 ? 0 : (size_t)acts[i]->item;
-		task_rebuild_item(t, idx, acts[i]->state, acts[i]->output);
+		task_rebuild_item(t, idx, store_state_parse(acts[i]->state),
+		    acts[i]->output);
 	}
 	return (0);
 }
@@ -1689,21 +1648,20 @@ engine_exec_check_done(struct engine *e, struct exec_rt *rt, struct step *s)
 	size_t		 i, nfail = 0;
 	int		 waiting = 0;
 
-	if (rt->finished || strcmp(rt->row->state, ST_RUNNING) != 0)
+	if (rt->finished || rt->state != STATE_RUNNING)
 		return;
 	for (i = 0; i < rt->ntasks; i++) {
 		t = rt->tasks[i];
-		if (strcmp(t->row->state, ST_RUNNING) == 0 ||
-		    strcmp(t->row->state, ST_DELAYED) == 0 ||
-		    strcmp(t->row->state, ST_IDLE) == 0)
+		if (t->state == STATE_RUNNING || t->state == STATE_DELAYED ||
+		    t->state == STATE_IDLE)
 			return;
-		if (strcmp(t->row->state, ST_WAITING) == 0)
+		if (t->state == STATE_WAITING)
 			waiting = 1;
 	}
 	if (waiting) {
 		for (i = 0; i < rt->ntasks && !rt->finished; i++) {
 			t = rt->tasks[i];
-			if (strcmp(t->row->state, ST_WAITING) == 0) {
+			if (t->state == STATE_WAITING) {
 				char *info;
 				xasprintf(&info, "join of task '%s' cannot be "
 				    "satisfied: its inbound tasks ended",
@@ -1717,8 +1675,7 @@ engine_exec_check_done(struct engine *e, struct exec_rt *rt, struct step *s)
 	buf_init(&b, 4096);
 	for (i = 0; i < rt->ntasks; i++) {
 		t = rt->tasks[i];
-		if (strcmp(t->row->state, ST_ERROR) != 0 ||
-		    task_handled(t))
+		if (t->state != STATE_ERROR || task_handled(t))
 			continue;
 		/* A later successful run of the same task clears it. */
 		if (engine_task_find_name(rt, t->row->name) != t)
@@ -1730,8 +1687,8 @@ engine_exec_check_done(struct engine *e, struct exec_rt *rt, struct step *s)
 			buf_printf(&b, " (%.300s)", t->row->state_info);
 	}
 	if (nfail > 0)
-		engine_exec_finish(e, rt, ST_ERROR, b.data, s);
+		engine_exec_finish(e, rt, STATE_ERROR, b.data, s);
 	else
-		engine_exec_finish(e, rt, ST_SUCCESS, NULL, s);
+		engine_exec_finish(e, rt, STATE_SUCCESS, NULL, s);
 	buf_free(&b);
 }

@@ -528,6 +528,7 @@ engine_run_until(struct engine *e, const char *id, int64_t timeout_ms,
 	struct store_exec	*ex = NULL;
 	int64_t			 end = time_mono_ms() + timeout_ms;
 	enum store_rc		 rc;
+	enum store_state	 st;
 
 	if (out != NULL)
 		*out = NULL;
@@ -536,16 +537,14 @@ engine_run_until(struct engine *e, const char *id, int64_t timeout_ms,
 	for (;;) {
 		engine_loop_once(e, 100);
 		rt = engine_exec_find(e, id);
-		if (rt != NULL && !rt->finished &&
-		    strcmp(rt->row->state, ST_PAUSED) != 0)
+		if (rt != NULL && !rt->finished && rt->state != STATE_PAUSED)
 			goto next;
-		if (rt != NULL && strcmp(rt->row->state, ST_PAUSED) == 0) {
+		if (rt != NULL && rt->state == STATE_PAUSED) {
 			/* Paused: wait for running actions to settle. */
 			size_t i;
 			int busy = 0;
 			for (i = 0; i < rt->ntasks; i++)
-				if (strcmp(rt->tasks[i]->row->state,
-				    ST_RUNNING) == 0)
+				if (rt->tasks[i]->state == STATE_RUNNING)
 					busy = 1;
 			if (busy)
 				goto next;
@@ -553,8 +552,8 @@ engine_run_until(struct engine *e, const char *id, int64_t timeout_ms,
 		rc = store_exec_load(e->st, id, &ex);
 		if (rc != STORE_OK)
 			return (rc);
-		if (store_state_final(ex->state) ||
-		    strcmp(ex->state, ST_PAUSED) == 0) {
+		st = store_state_parse(ex->state);
+		if (STATE_FINAL(st) || st == STATE_PAUSED) {
 			/* Let completions of this pass be recorded. */
 			engine_loop_once(e, 0);
 			if (out != NULL)

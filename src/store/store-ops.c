@@ -194,15 +194,41 @@ tx_sql(struct store_tx *tx, const struct store_sql *q, const char *a,
 
 /* ---- the typed functions ------------------------------------------ */
 
+/* Mistral's names of the states, by enum store_state. */
+static const char *const store_state_names[] = {
+	[STATE_IDLE] = ST_IDLE, [STATE_WAITING] = ST_WAITING,
+	[STATE_RUNNING] = ST_RUNNING, [STATE_DELAYED] = ST_DELAYED,
+	[STATE_PAUSED] = ST_PAUSED, [STATE_SUCCESS] = ST_SUCCESS,
+	[STATE_ERROR] = ST_ERROR, [STATE_CANCELLED] = ST_CANCELLED
+};
+
+/* The name of a state; "?" for STATE_NONE. */
+const char *
+store_state_name(enum store_state st)
+{
+	if ((size_t)st >= nitems(store_state_names))
+		return ("?");
+	return (store_state_names[st]);
+}
+
+/* The state of a name; STATE_NONE for NULL or an unknown name. */
+enum store_state
+store_state_parse(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; name != NULL && i < nitems(store_state_names); i++) {
+		if (strcmp(name, store_state_names[i]) == 0)
+			return ((enum store_state)i);
+	}
+	return (STATE_NONE);
+}
+
 /* Is this state final (SUCCESS, ERROR or CANCELLED)? */
 int
 store_state_final(const char *state)
 {
-	if (state == NULL)
-		return (0);
-	return (strcmp(state, ST_SUCCESS) == 0 ||
-	    strcmp(state, ST_ERROR) == 0 ||
-	    strcmp(state, ST_CANCELLED) == 0);
+	return (STATE_FINAL(store_state_parse(state)));
 }
 
 struct store_exec *

@@ -61,7 +61,7 @@ enum store_rc {
 };
 const char	*store_rc_name(enum store_rc);
 
-/* States, as text in rows: Mistral's names. */
+/* States, as text in rows and on the wire: Mistral's names. */
 #define ST_IDLE		"IDLE"
 #define ST_WAITING	"WAITING"
 #define ST_RUNNING	"RUNNING"
@@ -72,6 +72,27 @@ const char	*store_rc_name(enum store_rc);
 #define ST_CANCELLED	"CANCELLED"
 /* 1 for SUCCESS, ERROR and CANCELLED. */
 int		 store_state_final(const char *);
+
+/*
+ * The same states in code.  The final ones come last, so that
+ * STATE_FINAL() is one comparison; STATE_NONE is an unknown name.  The
+ * legal moves between them are the engine's (engine-state.c).
+ */
+enum store_state {
+	STATE_IDLE,
+	STATE_WAITING,
+	STATE_RUNNING,
+	STATE_DELAYED,
+	STATE_PAUSED,
+	STATE_SUCCESS,
+	STATE_ERROR,
+	STATE_CANCELLED,
+	STATE_NONE
+};
+#define STATE_FINAL(s)	((s) >= STATE_SUCCESS && (s) <= STATE_CANCELLED)
+/* The name of a state ("?" for STATE_NONE); the state of a name. */
+const char	*store_state_name(enum store_state);
+enum store_state store_state_parse(const char *);
 
 /* A stored definition text: one version of a workbook or file. */
 struct store_def {

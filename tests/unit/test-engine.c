@@ -2,7 +2,7 @@
  * test-engine.c -- the interpreter through its public calls, on a private
  * in-memory store: definitions, data flow, failures, retries, items,
  * joins, input checks, pause and resume, re-runs, sub-workflows and
- * asynchronous actions.
+ * asynchronous actions; and the state machines' tables of legal moves.
  */
 #include "config.h"
 
@@ -15,9 +15,11 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
 #include "lib/lib.h"
 #include "dsl/dsl.h"
-#include "engine/engine.h"
+#include "engine/engine-int.h"
 #include "store/store.h"
 
 /* Upper bound for any run in these tests. */
@@ -1035,6 +1037,249 @@ test_action_run(void **state)
 	store_action_free(a);
 }
 
+/* ---- state machines ---------------------------------------------- */
+
+/*
+ * The legal moves, as engine-state.c documents them: for each machine,
+ * "FROM:TO,TO;FROM:TO" (I IDLE, W WAITING, R RUNNING, D RUNNING_DELAYED,
+ * P PAUSED, S SUCCESS, E ERROR, C CANCELLED).
+ */
+static const char *const legal_moves[ENGINE_NMACHINES] = {
+	[ENGINE_EXEC] = "I:RSEC;R:PSEC;P:RSEC;S:R;E:R;C:R",
+	[ENGINE_TASK] = "I:REC;W:REC;R:DSEC;D:RIEC;S:E;E:RE",
+	[ENGINE_ACTION] = "R:SEC",
+	[ENGINE_ITEM] = "I:R;R:SEI"
+};
+
+static enum store_state
+state_letter(char c)
+{
+	return ((enum store_state)(strchr("IWRDPSEC", c) - "IWRDPSEC"));
+}
+
+/* 1 when from -> to is in the documented moves of machine m. */
+static int
+documented(enum engine_machine m, enum store_state from,
+    enum store_state to)
+{
+	const char	*p = legal_moves[m];
+
+	while (*p != '\0') {
+		if (state_letter(*p) == from) {
+			for (p += 2; *p != '\0' && *p != ';'; p++) {
+				if (state_letter(*p) == to)
+					return (1);
+			}
+			return (0);
+		}
+		p = strchr(p, ';');
+		if (p == NULL)
+			break;
+		p++;
+	}
+	return (0);
+}
+
+/* Run fn with stderr captured; what it wrote (caller frees). */
+static char *
+capture_stderr(void (*fn)(void *), void *arg)
+{
+	char	 path[] = "/tmp/bora-test-stderr-XXXXXX";
+	int	 fd, saved;
+	char	*text, *cause = NULL;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	text = file_read(path, 0, NULL, &cause);
+	unlink(path);
+	assert_non_null(text);
+	free(cause);
+	return (text);
+}
+
+/* Every pair of every machine: legal exactly when documented. */
+static void
+test_state_moves_follow_the_tables(void **state)
+{
+	enum engine_machine	 m;
+	enum store_state	 from, to, cur;
+	int			 legal;
+
+	for (m = 0; m < ENGINE_NMACHINES; m++) {
+		for (from = 0; from <= STATE_NONE; from++) {
+			for (to = 0; to <= STATE_NONE; to++) {
+				legal = documented(m, from, to);
+				assert_int_equal(engine_state_legal(m, from,
+				    to), legal);
+				if (!legal)
+					continue;
+				cur = from;
+				assert_int_equal(engine_state_move(m, "x",
+				    &cur, to), 0);
+				assert_int_equal(cur, to);
+			}
+		}
+	}
+	assert_string_equal(store_state_name(STATE_DELAYED),
+	    "RUNNING_DELAYED");
+	assert_int_equal(store_state_parse("CANCELLED"), STATE_CANCELLED);
+	assert_int_equal(store_state_parse("cancelled"), STATE_NONE);
+	assert_int_equal(store_state_parse(NULL), STATE_NONE);
+}
+
+struct bad_move {
+	struct task_rt	*t;
+	struct exec_rt	*rt;
+	struct step	*s;
+	int		 rc[4];
+};
+
+/* Illegal moves of each kind. */
+static void
+bad_moves(void *arg)
+{
+	struct bad_move		*b = arg;
+	struct store_action	 a;
+	enum store_state	 cur = STATE_SUCCESS;
+
+	b->rc[0] = engine_task_move(b->t, STATE_DELAYED, "no", SF_STATE_INFO,
+	    b->s);
+	b->rc[1] = engine_exec_move(b->rt, STATE_PAUSED, "no", SF_STATE_INFO,
+	    b->s);
+	memset(&a, 0, sizeof a);
+	snprintf(a.id, sizeof a.id, "a1");
+	b->rc[2] = engine_row_move(b->s->tx, ENGINE_ACTION, &a,
+	    STATE_SUCCESS, STATE_RUNNING, 0);
+	b->rc[3] = engine_state_move(ENGINE_ITEM, "t1[0]", &cur,
+	    STATE_RUNNING);
+}
+
+/*
+ * A legal move is written in the step's change set and reaches the
+ * store; an illegal one is refused, logged as a bug, and neither the
+ * row in memory nor the store changes.
+ */
+static void
+test_state_illegal_moves_are_refused_not_written(void **state)
+{
+	struct store		*st;
+	struct store_exec	 ex, *lex;
+	struct store_task	*row, *lt;
+	struct exec_rt		 rt;
+	struct task_rt		 t;
+	struct step		 s;
+	struct bad_move		 b;
+	char			*cause = NULL, *log;
+
+	st = store_open("sqlite::memory:", &cause);
+	assert_non_null(st);
+	memset(&ex, 0, sizeof ex);
+	snprintf(ex.id, sizeof ex.id, "e1");
+	ex.state = (char *)ST_RUNNING;
+	row = xcalloc(1, sizeof *row);
+	snprintf(row->id, sizeof row->id, "t1");
+	snprintf(row->execution_id, sizeof row->execution_id, "e1");
+	row->name = xstrdup("t1");
+	row->state = xstrdup(ST_RUNNING);
+	memset(&s, 0, sizeof s);
+	s.tx = store_tx_create();
+	store_tx_exec_insert(s.tx, &ex);
+	store_tx_task_insert(s.tx, row);
+	assert_int_equal(store_tx_commit(st, s.tx), STORE_OK);
+	store_tx_free(s.tx);
+
+	memset(&rt, 0, sizeof rt);
+	rt.row = store_exec_dup(&ex);
+	rt.state = STATE_RUNNING;
+	memset(&t, 0, sizeof t);
+	t.row = row;
+	t.state = STATE_RUNNING;
+
+	/* Legal: RUNNING -> SUCCESS, written, with its end time. */
+	memset(&s, 0, sizeof s);
+	s.tx = store_tx_create();
+	assert_int_equal(engine_task_move(&t, STATE_SUCCESS, "done",
+	    SF_STATE_INFO | SF_FINISHED, &s), 0);
+	assert_int_equal(t.state, STATE_SUCCESS);
+	assert_string_equal(t.row->state, ST_SUCCESS);
+	assert_true(t.row->finished_at > 0);
+	assert_int_equal(s.nchanged, 1);
+	assert_int_equal(engine_exec_move(&rt, STATE_SUCCESS, NULL, 0, &s), 0);
+	assert_int_equal(store_tx_commit(st, s.tx), STORE_OK);
+	assert_int_equal(store_tx_size(s.tx), 2);
+	store_tx_free(s.tx);
+	free(s.changed);
+
+	/* Illegal: nothing recorded, nothing changed, a bug logged. */
+	memset(&s, 0, sizeof s);
+	s.tx = store_tx_create();
+	memset(&b, 0, sizeof b);
+	b.t = &t;
+	b.rt = &rt;
+	b.s = &s;
+	log = capture_stderr(bad_moves, &b);
+	assert_int_equal(b.rc[0], -1);
+	assert_int_equal(b.rc[1], -1);
+	assert_int_equal(b.rc[2], -1);
+	assert_int_equal(b.rc[3], -1);
+	assert_non_null(strstr(log, "BUG: task t1: illegal move SUCCESS -> "
+	    "RUNNING_DELAYED"));
+	assert_non_null(strstr(log, "BUG: execution e1: illegal move SUCCESS "
+	    "-> PAUSED"));
+	assert_non_null(strstr(log, "BUG: action execution a1"));
+	assert_non_null(strstr(log, "BUG: item t1[0]"));
+	free(log);
+	assert_int_equal(store_tx_size(s.tx), 0);
+	assert_int_equal(s.nchanged, 0);
+	assert_int_equal(t.state, STATE_SUCCESS);
+	assert_string_equal(t.row->state, ST_SUCCESS);
+	assert_string_equal(t.row->state_info, "done");
+	assert_int_equal(rt.state, STATE_SUCCESS);
+	assert_string_equal(rt.row->state, ST_SUCCESS);
+	store_tx_free(s.tx);
+
+	assert_int_equal(store_task_load(st, "t1", &lt), STORE_OK);
+	assert_string_equal(lt->state, ST_SUCCESS);
+	assert_string_equal(lt->state_info, "done");
+	store_task_free(lt);
+	assert_int_equal(store_exec_load(st, "e1", &lex), STORE_OK);
+	assert_string_equal(lex->state, ST_SUCCESS);
+	store_exec_free(lex);
+
+	store_task_free(t.row);
+	store_exec_free(rt.row);
+	store_close(st);
+}
+
+/* Items move through the item table only. */
+static void
+test_state_items(void **state)
+{
+	struct task_rt		 t;
+	struct store_task	 row;
+	unsigned char		 done[2] = { STATE_IDLE, STATE_IDLE };
+
+	memset(&t, 0, sizeof t);
+	memset(&row, 0, sizeof row);
+	snprintf(row.id, sizeof row.id, "t1");
+	t.row = &row;
+	t.done = done;
+	assert_int_equal(engine_item_move(&t, 0, STATE_RUNNING), 0);
+	assert_int_equal(engine_item_move(&t, 0, STATE_ERROR), 0);
+	assert_int_equal(done[0], STATE_ERROR);
+	assert_int_equal(engine_item_move(&t, 1, STATE_RUNNING), 0);
+	assert_int_equal(engine_item_move(&t, 1, STATE_IDLE), 0);
+	assert_int_equal(done[1], STATE_IDLE);
+}
+
 int
 main(void)
 {
@@ -1068,6 +1313,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_action_run, setup,
 		    teardown),
+		cmocka_unit_test(test_state_moves_follow_the_tables),
+		cmocka_unit_test(
+		    test_state_illegal_moves_are_refused_not_written),
+		cmocka_unit_test(test_state_items),
 	};
 
 	log_init(1, LOG_LVL_WARN, "test-engine");
