@@ -218,7 +218,8 @@ test_workbook(void **state)
 	assert_int_equal(wb->ntriggers, 1);
 	g = &wb->triggers[0];
 	assert_string_equal(g->name, "host_down");
-	assert_string_equal(g->source, "alertmanager");
+	assert_int_equal(g->nsources, 1);
+	assert_string_equal(g->sources[0], "alertmanager");
 	assert_string_equal(g->workflow, "main");
 	assert_int_equal(g->once_within_ms, 600000);
 	assert_true(json_is_string(g->when));
