@@ -99,46 +99,47 @@ trig_lua_dir(void)
 	return (NULL);
 }
 
-/* Parse and validate the files; 0, or -1 after printing the errors. */
+/*
+ * Parse and validate the files, all of them before any is checked (a
+ * trigger may name another file's workflow); 0, or -1 after printing
+ * every error.
+ */
 static int
 trig_load(struct trig_files *tf, char **files, size_t nfiles)
 {
 	struct dsl_resolver	 res;
-	struct dsl_errors	 errs;
-	struct dsl_workbook	*wb;
+	struct dsl_errors	*errs;
+	struct dsl_workbook	**byfile;
 	char			*text;
 	size_t			 i;
 	int			 bad = 0;
 
+	errs = xcalloc(nfiles, sizeof *errs);
+	byfile = xcalloc(nfiles, sizeof *byfile);
 	for (i = 0; i < nfiles; i++) {
-		dsl_errors_init(&errs);
-		if ((wb = dsl_parse_file(files[i], NULL, &errs)) != NULL)
-			tf->wbs[tf->n++] = wb;
-		if (errs.n != 0) {
-			text = dsl_errors_format(&errs);
-			fputs(text, stderr);
-			free(text);
-			bad = 1;
-		}
-		dsl_errors_free(&errs);
+		dsl_errors_init(&errs[i]);
+		if ((byfile[i] = dsl_parse_file(files[i], NULL,
+		    &errs[i])) != NULL)
+			tf->wbs[tf->n++] = byfile[i];
 	}
-	if (bad)
-		return (-1);
 	memset(&res, 0, sizeof res);
 	res.workflow_exists = trig_workflow_exists;
 	res.expr_check = trig_expr_check;
 	res.source_check = alarm_source_check;
 	res.arg = tf;
-	for (i = 0; i < tf->n; i++) {
-		dsl_errors_init(&errs);
-		if (dsl_validate(tf->wbs[i], &res, &errs) != 0) {
-			text = dsl_errors_format(&errs);
+	for (i = 0; i < nfiles; i++) {
+		if (byfile[i] != NULL)
+			dsl_validate(byfile[i], &res, &errs[i]);
+		if (errs[i].n != 0) {
+			text = dsl_errors_format(&errs[i]);
 			fputs(text, stderr);
 			free(text);
 			bad = 1;
 		}
-		dsl_errors_free(&errs);
+		dsl_errors_free(&errs[i]);
 	}
+	free(errs);
+	free(byfile);
 	return (bad ? -1 : 0);
 }
 
@@ -179,58 +180,65 @@ trig_others(struct trig_files *tf, const char *source)
 	return (a);
 }
 
-/* One event and its verdicts as a table. */
+/*
+ * One event: a table of verdicts, then each trigger's detail in full
+ * (the input it would start with, or why not), since cells are cut.
+ */
 static void
 trig_print_event(json_t *e, size_t i, size_t n)
 {
 	static const char *const cols[] = {
-		"trigger", "verdict", "workflow", "key", "detail"
+		"trigger", "verdict", "workflow", "key"
 	};
-	json_t		*alert, *rows, *d, *row;
-	const char	*v, *host, *kind;
+	json_t		*alert, *res, *verdicts, *rows, *d;
+	const char	*v, *id, *kind, *name;
 	char		*in;
 	size_t		 j;
 	int		 vi;
 
 	alert = json_object_get(e, "alert");
-	kind = json_string_value(json_object_get(json_object_get(alert,
-	    "resource"), "kind"));
-	host = json_string_value(json_object_get(json_object_get(alert,
-	    "resource"), "id"));
+	res = json_object_get(alert, "resource");
+	kind = json_string_value(json_object_get(res, "kind"));
+	id = json_string_value(json_object_get(res, "id"));
+	name = json_string_value(json_object_get(alert, "name"));
 	printf("%sevent %zu of %zu: %s %s, key %s, name %s, %s %s\n",
 	    i > 0 ? "\n" : "", i + 1, n,
 	    json_string_value(json_object_get(alert, "source")),
 	    json_string_value(json_object_get(alert, "status")),
 	    json_string_value(json_object_get(alert, "key")),
-	    json_is_string(json_object_get(alert, "name")) ?
-	    json_string_value(json_object_get(alert, "name")) : "-",
-	    kind != NULL ? kind : "?", host != NULL ? host : "-");
+	    name != NULL ? name : "-", kind != NULL ? kind : "?",
+	    id != NULL ? id : "-");
+	verdicts = json_object_get(e, "verdicts");
+	if (json_array_size(verdicts) == 0) {
+		printf("no trigger listens to %s\n",
+		    json_string_value(json_object_get(alert, "source")));
+		return;
+	}
 	rows = json_array();
-	json_array_foreach(json_object_get(e, "verdicts"), j, d) {
+	json_array_foreach(verdicts, j, d) {
 		v = json_string_value(json_object_get(d, "verdict"));
 		vi = alarm_verdict_find(v != NULL ? v : "");
-		row = json_pack("{s:O, s:s, s:O, s:O}",
+		json_array_append_new(rows, json_pack("{s:O, s:s, s:O, s:O}",
 		    "trigger", json_object_get(d, "trigger"),
 		    "verdict", vi >= 0 ? trig_dry[vi] : "?",
 		    "workflow", json_object_get(d, "workflow"),
-		    "key", json_object_get(d, "key"));
-		if (vi == ALARM_V_STARTED) {
+		    "key", json_object_get(d, "key")));
+	}
+	cli_print_table(stdout, rows, cols, nitems(cols));
+	json_decref(rows);
+	json_array_foreach(verdicts, j, d) {
+		v = json_string_value(json_object_get(d, "verdict"));
+		printf("  %s: ", json_string_value(json_object_get(d,
+		    "trigger")));
+		if (alarm_verdict_find(v != NULL ? v : "") == ALARM_V_STARTED) {
 			in = json_dumps(json_object_get(d, "input"),
 			    JSON_COMPACT | JSON_SORT_KEYS);
-			json_object_set_new(row, "detail", json_sprintf(
-			    "input %s", in != NULL ? in : "{}"));
+			printf("input %s\n", in != NULL ? in : "{}");
 			free(in);
 		} else
-			json_object_set(row, "detail",
-			    json_object_get(d, "reason"));
-		json_array_append_new(rows, row);
+			printf("%s\n", json_string_value(json_object_get(d,
+			    "reason")));
 	}
-	if (json_array_size(rows) == 0)
-		printf("no trigger listens to %s\n",
-		    json_string_value(json_object_get(alert, "source")));
-	else
-		cli_print_table(stdout, rows, cols, nitems(cols));
-	json_decref(rows);
 }
 
 /* Print the whole result. */
