@@ -58,6 +58,8 @@ int	 alarm_perr_large(struct alarm_pctx *, const char *path,
 const char *alarm_json_kind(json_t *);
 /* A value for a message: JSON text cut at 40 characters. */
 char	*alarm_json_show(json_t *);
+/* A new JSON string, or null for NULL. */
+json_t	*alarm_json_str(const char *);
 
 /*
  * Member key of obj as a string (see the flags); *out borrowed, NULL

@@ -364,13 +364,6 @@ alarm_decisions_free(struct alarm_decision *v, size_t n)
 	free(v);
 }
 
-/* A string or null. */
-static json_t *
-alarm_jstr(const char *s)
-{
-	return (s != NULL ? json_string(s) : json_null());
-}
-
 /* A decision as JSON. */
 json_t *
 alarm_decision_json(const struct alarm_decision *d)
@@ -380,11 +373,11 @@ alarm_decision_json(const struct alarm_decision *d)
 	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
 	    "trigger", d->name,
 	    "verdict", alarm_verdict_name(d->verdict),
-	    "workflow", alarm_jstr(d->workflow),
+	    "workflow", alarm_json_str(d->workflow),
 	    "input", d->input != NULL ? json_incref(d->input) : json_null(),
-	    "key", alarm_jstr(d->key),
-	    "reason", alarm_jstr(d->reason));
+	    "key", alarm_json_str(d->key),
+	    "reason", alarm_json_str(d->reason));
 	if (d->verdict == ALARM_V_STARTED && d->limit_count > 0)
-		json_object_set_new(o, "limit_by", alarm_jstr(d->limit_by));
+		json_object_set_new(o, "limit_by", alarm_json_str(d->limit_by));
 	return (o);
 }

@@ -225,27 +225,47 @@ alarm_json_show(json_t *v)
 	return (out);
 }
 
-/* "path.key" for a message (caller frees). */
-static char *
-alarm_path_key(const char *path, const char *key)
+/* Report an error at "path.key". */
+static int
+alarm_perr_key(struct alarm_pctx *ctx, const char *path, const char *key,
+    const char *fmt, ...)
 {
+	va_list	 ap;
 	char	*p;
 
 	xasprintf(&p, "%s.%s", path, key);
-	return (p);
-}
-
-/* Report that path holds the wrong kind of value. */
-static int
-alarm_perr_kind(struct alarm_pctx *ctx, const char *path, const char *key,
-    const char *want, json_t *got)
-{
-	char	*p;
-
-	p = alarm_path_key(path, key);
-	alarm_perr(ctx, p, "expected %s, got %s", want, alarm_json_kind(got));
+	va_start(ap, fmt);
+	alarm_vperr(ctx, ALARM_INVALID, p, fmt, ap);
+	va_end(ap);
 	free(p);
 	return (-1);
+}
+
+/*
+ * Member key of obj, of JSON type t (want names it): *out borrowed, or
+ * NULL when absent or null and not required.  0, or -1 reported.
+ */
+static int
+alarm_member(struct alarm_pctx *ctx, json_t *obj, const char *path,
+    const char *key, int flags, json_type t, const char *want, json_t **out)
+{
+	json_t	*v;
+
+	*out = NULL;
+	v = json_object_get(obj, key);
+	if (v == NULL && (flags & ALARM_REQUIRED))
+		return (alarm_perr_key(ctx, path, key, "missing"));
+	if (v == NULL || json_is_null(v)) {
+		if (!(flags & ALARM_REQUIRED))
+			return (0);
+		return (alarm_perr_key(ctx, path, key, "expected %s, got null",
+		    want));
+	}
+	if (json_typeof(v) != t)
+		return (alarm_perr_key(ctx, path, key, "expected %s, got %s",
+		    want, alarm_json_kind(v)));
+	*out = v;
+	return (0);
 }
 
 /* Member key of obj as a string. */
@@ -254,27 +274,16 @@ alarm_get_str(struct alarm_pctx *ctx, json_t *obj, const char *path,
     const char *key, int flags, const char **out)
 {
 	json_t	*v;
-	char	*p;
 
 	*out = NULL;
-	v = json_object_get(obj, key);
-	if (v == NULL || json_is_null(v)) {
-		if (!(flags & ALARM_REQUIRED))
-			return (0);
-		p = alarm_path_key(path, key);
-		alarm_perr(ctx, p, v == NULL ? "missing" : "expected a "
-		    "string, got null");
-		free(p);
+	if (alarm_member(ctx, obj, path, key, flags, JSON_STRING, "a string",
+	    &v) != 0)
 		return (-1);
-	}
-	if (!json_is_string(v))
-		return (alarm_perr_kind(ctx, path, key, "a string", v));
-	if ((flags & ALARM_NONEMPTY) && json_string_length(v) == 0) {
-		p = alarm_path_key(path, key);
-		alarm_perr(ctx, p, "expected a non-empty string");
-		free(p);
-		return (-1);
-	}
+	if (v == NULL)
+		return (0);
+	if ((flags & ALARM_NONEMPTY) && json_string_length(v) == 0)
+		return (alarm_perr_key(ctx, path, key, "expected a non-empty "
+		    "string"));
 	*out = json_string_value(v);
 	return (0);
 }
@@ -284,23 +293,8 @@ int
 alarm_get_obj(struct alarm_pctx *ctx, json_t *obj, const char *path,
     const char *key, int flags, json_t **out)
 {
-	json_t	*v;
-	char	*p;
-
-	*out = NULL;
-	v = json_object_get(obj, key);
-	if (v == NULL || json_is_null(v)) {
-		if (!(flags & ALARM_REQUIRED))
-			return (0);
-		p = alarm_path_key(path, key);
-		alarm_perr(ctx, p, "missing");
-		free(p);
-		return (-1);
-	}
-	if (!json_is_object(v))
-		return (alarm_perr_kind(ctx, path, key, "an object", v));
-	*out = v;
-	return (0);
+	return (alarm_member(ctx, obj, path, key, flags, JSON_OBJECT,
+	    "an object", out));
 }
 
 /* 1 if a map key may follow a dot in a path. */
@@ -443,7 +437,7 @@ alarm_batch_free(struct alarm_batch *b)
 }
 
 /* A string or null. */
-static json_t *
+json_t *
 alarm_json_str(const char *s)
 {
 	return (s != NULL ? json_string(s) : json_null());
