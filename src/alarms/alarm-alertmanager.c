@@ -36,7 +36,6 @@ static int	am_alert(struct alarm_pctx *, json_t *, const char *);
 const struct alarm_source alarm_source_alertmanager = {
 	.name = "alertmanager",
 	.route = "/v1/alarms/alertmanager",
-	.key_doc = "the alert's fingerprint",
 	.parse = alarm_am_group
 };
 

@@ -26,7 +26,6 @@ static int	aodh_parse(struct alarm_pctx *, json_t *);
 const struct alarm_source alarm_source_aodh = {
 	.name = "aodh",
 	.route = "/v1/alarms/aodh",
-	.key_doc = "alarm_id",
 	.parse = aodh_parse
 };
 

@@ -27,9 +27,25 @@ static int	generic_parse(struct alarm_pctx *, json_t *);
 const struct alarm_source alarm_source_generic = {
 	.name = "generic",
 	.route = "/v1/alarms/generic",
-	.key_doc = "the key member (or the Idempotency-Key header)",
 	.parse = generic_parse
 };
+
+/* 1 if a header value is UTF-8 without control characters. */
+static int
+generic_text(const char *s)
+{
+	json_t	*j;
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return (0);
+	}
+	if ((j = json_string(s)) == NULL)
+		return (0);
+	json_decref(j);
+	return (1);
+}
 
 /* The resource member. */
 static int
@@ -99,6 +115,9 @@ generic_alert(struct alarm_pctx *ctx, json_t *a, const char *path,
 	else if ((key = hdrkey) == NULL)
 		return (alarm_perr(ctx, kp, "missing (and no Idempotency-Key "
 		    "header)"));
+	else if (!generic_text(key))
+		return (alarm_perr(ctx, "Idempotency-Key header", "not "
+		    "UTF-8 text"));
 	if (alarm_get_str(ctx, a, path, "status", 0, &st) != 0 ||
 	    alarm_get_str(ctx, a, path, "name", 0, &name) != 0 ||
 	    alarm_get_str(ctx, a, path, "severity", 0, &sev) != 0 ||

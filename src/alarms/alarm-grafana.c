@@ -12,6 +12,5 @@
 const struct alarm_source alarm_source_grafana = {
 	.name = "grafana",
 	.route = "/v1/alarms/grafana",
-	.key_doc = "the alert's fingerprint",
 	.parse = alarm_am_group
 };

@@ -24,7 +24,6 @@ static int	vitrage_parse(struct alarm_pctx *, json_t *);
 const struct alarm_source alarm_source_vitrage = {
 	.name = "vitrage",
 	.route = "/v1/alarms/vitrage",
-	.key_doc = "payload.vitrage_id",
 	.parse = vitrage_parse
 };
 

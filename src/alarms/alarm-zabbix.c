@@ -29,7 +29,6 @@ static int	zabbix_parse(struct alarm_pctx *, json_t *);
 const struct alarm_source alarm_source_zabbix = {
 	.name = "zabbix",
 	.route = "/v1/alarms/zabbix",
-	.key_doc = "event_id",
 	.parse = zabbix_parse
 };
 

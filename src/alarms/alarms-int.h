@@ -28,7 +28,6 @@ struct alarm_pctx {
 struct alarm_source {
 	const char	*name;
 	const char	*route;
-	const char	*key_doc;	/* what the default key is */
 	int		(*parse)(struct alarm_pctx *, json_t *body);
 };
 

@@ -33,9 +33,6 @@ const struct alarm_source *const alarm_sources[] = {
 	NULL
 };
 
-/* The names of alarm_sources[], filled on first use. */
-static const char *alarm_names[nitems(alarm_sources)];
-
 static const char *const alarm_status_names[] = { "firing", "resolved" };
 static const char *const alarm_res_kind_names[] = {
 	"host", "instance", "other"
@@ -63,33 +60,34 @@ alarm_source_exists(const char *name)
 	return (alarm_source_find(name) != NULL);
 }
 
-/* The source names, NULL-terminated. */
-const char *const *
-alarm_source_names(void)
+/* Number of sources. */
+size_t
+alarm_source_count(void)
 {
-	size_t	i;
+	return (nitems(alarm_sources) - 1);
+}
 
-	for (i = 0; alarm_sources[i] != NULL; i++)
-		alarm_names[i] = alarm_sources[i]->name;
-	alarm_names[i] = NULL;
-	return (alarm_names);
+/* Name of source i in table order, or NULL. */
+const char *
+alarm_source_name(size_t i)
+{
+	return (i < alarm_source_count() ? alarm_sources[i]->name : NULL);
 }
 
 /* Resolver callback for trigger validation. */
 int
 alarm_source_check(void *arg, const char *name, char **cause)
 {
-	const char *const	*names;
-	const char		*near;
-	struct buf		 b;
-	size_t			 i, n;
+	const char	*names[nitems(alarm_sources)];
+	const char	*near;
+	struct buf	 b;
+	size_t		 i, n = alarm_source_count();
 
 	(void)arg;
 	if (alarm_source_exists(name))
 		return (0);
-	names = alarm_source_names();
-	for (n = 0; names[n] != NULL; n++)
-		;
+	for (i = 0; i < n; i++)
+		names[i] = alarm_sources[i]->name;
 	buf_init(&b, 0);
 	buf_printf(&b, "unknown alarm source '%s'", name);
 	if ((near = lib_closest(name, names, n)) != NULL)

@@ -89,8 +89,9 @@ struct alarm_batch {
 
 /* 1 if a source has that name. */
 int		 alarm_source_exists(const char *name);
-/* Names of the sources, NULL-terminated, in table order. */
-const char *const *alarm_source_names(void);
+/* Number of sources, and the name of source i in table order. */
+size_t		 alarm_source_count(void);
+const char	*alarm_source_name(size_t);
 /* A dsl_resolver.source_check: 0, or -1 and *cause listing the names. */
 int		 alarm_source_check(void *arg, const char *name, char **cause);
 
@@ -177,7 +178,7 @@ void		 alarm_triggers_free(struct alarm_triggers *);
 void		 alarm_triggers_add(struct alarm_triggers *,
 		     const struct dsl_workbook *);
 size_t		 alarm_triggers_count(const struct alarm_triggers *);
-/* Name of trigger i and its sources ("alertmanager, grafana"). */
+/* Name of trigger i ("wb.trigger"); 1 if trigger i listens to source. */
 const char	*alarm_trigger_name(const struct alarm_triggers *, size_t);
 int		 alarm_trigger_listens(const struct alarm_triggers *, size_t,
 		     const char *source);

@@ -220,7 +220,8 @@ trig_print_event(json_t *e, size_t i, size_t n)
 		vi = alarm_verdict_find(v != NULL ? v : "");
 		json_array_append_new(rows, json_pack("{s:O, s:s, s:O, s:O}",
 		    "trigger", json_object_get(d, "trigger"),
-		    "verdict", vi >= 0 ? trig_dry[vi] : "?",
+		    "verdict", vi >= 0 && (size_t)vi < nitems(trig_dry) ?
+		    trig_dry[vi] : "?",
 		    "workflow", json_object_get(d, "workflow"),
 		    "key", json_object_get(d, "key")));
 	}

@@ -249,20 +249,19 @@ test_samples(void **state)
 static void
 test_sources(void **state)
 {
-	const char *const	*names = alarm_source_names();
 	static const char *const want[] = { "alertmanager", "aodh",
 	    "vitrage", "grafana", "zabbix", "generic" };
 	char			*cause = NULL;
 	size_t			 i;
 
 	(void)state;
+	assert_int_equal(alarm_source_count(), nitems(want));
 	for (i = 0; i < nitems(want); i++) {
-		assert_non_null(names[i]);
-		assert_string_equal(names[i], want[i]);
+		assert_string_equal(alarm_source_name(i), want[i]);
 		assert_true(alarm_source_exists(want[i]));
 		assert_int_equal(alarm_source_check(NULL, want[i], &cause), 0);
 	}
-	assert_null(names[nitems(want)]);
+	assert_null(alarm_source_name(nitems(want)));
 	assert_false(alarm_source_exists("nagios"));
 	assert_int_equal(alarm_source_check(NULL, "alertmanger", &cause), -1);
 	assert_string_equal(cause, "unknown alarm source 'alertmanger' (did "
@@ -473,6 +472,100 @@ test_bad_fields(void **state)
 	refused("generic", "true", ALARM_INVALID, "invalid JSON");
 	refused("generic", "[\"a\"]", ALARM_INVALID,
 	    "$[0]: expected an object, got a string");
+}
+
+/* The generic key may come from a header, which must be text. */
+static void
+test_generic_header_key(void **state)
+{
+	struct alarm_header	 hdr[1];
+	struct alarm_request	 req;
+	struct alarm_batch	*b;
+	char			*cause;
+
+	(void)state;
+	memset(&req, 0, sizeof req);
+	req.body = "{\"name\": \"x\"}";
+	req.len = strlen(req.body);
+	req.headers = hdr;
+	req.nheaders = 1;
+	hdr[0].name = "idempotency-key";
+	hdr[0].value = "abc-1";
+	assert_int_equal(alarm_parse("generic", &req, NULL, &b, &cause),
+	    ALARM_OK);
+	assert_string_equal(b->v[0].key, "abc-1");
+	alarm_batch_free(b);
+	hdr[0].value = "a\xff\xfe";
+	assert_int_equal(alarm_parse("generic", &req, NULL, &b, &cause),
+	    ALARM_INVALID);
+	assert_string_equal(cause, "Idempotency-Key header: not UTF-8 text");
+	free(cause);
+	hdr[0].value = "a\tb";
+	assert_int_equal(alarm_parse("generic", &req, NULL, &b, &cause),
+	    ALARM_INVALID);
+	free(cause);
+	/* A key in the body wins; arrays do not read the header. */
+	hdr[0].value = "abc-1";
+	req.body = "{\"key\": \"k\"}";
+	req.len = strlen(req.body);
+	assert_int_equal(alarm_parse("generic", &req, NULL, &b, &cause),
+	    ALARM_OK);
+	assert_string_equal(b->v[0].key, "k");
+	alarm_batch_free(b);
+	req.body = "[{\"name\": \"x\"}]";
+	req.len = strlen(req.body);
+	assert_int_equal(alarm_parse("generic", &req, NULL, &b, &cause),
+	    ALARM_INVALID);
+	assert_string_equal(cause, "$[0].key: missing (and no "
+	    "Idempotency-Key header)");
+	free(cause);
+}
+
+/* An expression that never ends fails its trigger only. */
+static void
+test_match_budget(void **state)
+{
+	static const char text[] =
+	    "version: '2.0'\nname: b\n"
+	    "workflows: {w: {tasks: {a: {action: std.noop}}}}\n"
+	    "triggers:\n"
+	    "  spin: {source: generic, workflow: w,\n"
+	    "    when: '<% (function() while true do end end)() %>'}\n"
+	    "  huge: {source: generic, workflow: w,\n"
+	    "    key: '<% string.rep(\"k\", 600) %>'}\n"
+	    "  fine: {source: generic, workflow: w}\n";
+	struct alarm_triggers	*ts;
+	struct alarm_batch	*b;
+	struct alarm_decision	*d;
+	struct dsl_errors	 errs;
+	struct dsl_workbook	*wb;
+	struct expr		*ex;
+	char			*cause;
+	size_t			 n;
+
+	(void)state;
+	dsl_errors_init(&errs);
+	wb = dsl_parse("b.yaml", text, strlen(text), NULL, &errs);
+	assert_int_equal(errs.n, 0);
+	ts = alarm_triggers_create();
+	alarm_triggers_add(ts, wb);
+	dsl_workbook_free(wb);
+	ex = expr_create(NULL, NULL, &cause);
+	assert_non_null(ex);
+	b = accepted("generic", "{\"key\": \"k\"}", 1);
+	n = alarm_match(ts, ex, &b->v[0], &d);
+	assert_int_equal(n, 3);
+	assert_int_equal(d[0].verdict, ALARM_V_FAILED);
+	assert_non_null(strstr(d[0].reason, "when: "));
+	assert_int_equal(d[1].verdict, ALARM_V_FAILED);
+	assert_string_equal(d[1].reason, "key: gave 600 bytes, more than "
+	    "512");
+	assert_int_equal(d[2].verdict, ALARM_V_STARTED);
+	assert_string_equal(d[2].workflow, "b.w");
+	alarm_decisions_free(d, n);
+	alarm_batch_free(b);
+	alarm_triggers_free(ts);
+	expr_free(ex);
 }
 
 /* Values sent back in messages are cut short. */
@@ -1189,6 +1282,7 @@ main(void)
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_message_size),
+		cmocka_unit_test(test_generic_header_key),
 		cmocka_unit_test(test_mangled),
 		cmocka_unit_test(test_adapter_details),
 		cmocka_unit_test(test_auth_bearer_basic),
@@ -1196,6 +1290,7 @@ main(void)
 		cmocka_unit_test(test_auth_config),
 		cmocka_unit_test(test_conf_hides_secrets),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_match_budget),
 		cmocka_unit_test(test_verdicts),
 	};
 
