@@ -39,7 +39,7 @@
 
 #define AUTH_SECRET_MAX		(64 * 1024)	/* bytes of a secret file */
 #define AUTH_TOLERANCE_MS	(5 * 60 * 1000)
-#define AUTH_SIG_MAX		256		/* characters of a signature */
+#define AUTH_SIG_MAX		1024		/* characters of base64 or hex */
 
 enum auth_method { AUTH_NONE = 0, AUTH_BEARER, AUTH_BASIC, AUTH_HMAC };
 enum auth_encoding { AUTH_HEX = 0, AUTH_BASE64 };

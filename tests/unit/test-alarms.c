@@ -822,7 +822,7 @@ test_auth_bearer_basic(void **state)
 		"aodh none"
 	};
 	struct alarm_auth	*a;
-	char			*cause;
+	char			*cause, longcred[6 + 600 + 1];
 
 	(void)state;
 	a = auth_make(e, nitems(e), &cause);
@@ -856,6 +856,12 @@ test_auth_bearer_basic(void **state)
 	    "Basic emFiYmk6cGE1NQ==", NULL, NULL, 0, "wrong user or password");
 	auth_denied(a, "zabbix", "{}", "Authorization", "Basic !!!", NULL,
 	    NULL, 0, "not base64");
+	/* Long credentials are read, and refused for what they are. */
+	memset(longcred, 'A', sizeof longcred - 1);
+	longcred[sizeof longcred - 1] = '\0';
+	memcpy(longcred, "Basic ", 6);
+	auth_denied(a, "zabbix", "{}", "Authorization", longcred, NULL,
+	    NULL, 0, "wrong user or password");
 	auth_denied(a, "zabbix", "{}", "Authorization", "Bearer pa55", NULL,
 	    NULL, 0, "no Basic Authorization header");
 	auth_ok(a, "aodh", "{}", NULL, NULL, NULL, NULL, 0);
