@@ -74,6 +74,13 @@ alarm_source_name(size_t i)
 	return (i < alarm_source_count() ? alarm_sources[i]->name : NULL);
 }
 
+/* Route of source i, or NULL. */
+const char *
+alarm_source_route(size_t i)
+{
+	return (i < alarm_source_count() ? alarm_sources[i]->route : NULL);
+}
+
 /* Resolver callback for trigger validation. */
 int
 alarm_source_check(void *arg, const char *name, char **cause)

@@ -89,9 +89,13 @@ struct alarm_batch {
 
 /* 1 if a source has that name. */
 int		 alarm_source_exists(const char *name);
-/* Number of sources, and the name of source i in table order. */
+/*
+ * Number of sources; the name of source i in table order, and the route
+ * where borad receives it ("/v1/alarms/alertmanager"); NULL past the end.
+ */
 size_t		 alarm_source_count(void);
 const char	*alarm_source_name(size_t);
+const char	*alarm_source_route(size_t);
 /* A dsl_resolver.source_check: 0, or -1 and *cause listing the names. */
 int		 alarm_source_check(void *arg, const char *name, char **cause);
 

@@ -258,10 +258,14 @@ test_sources(void **state)
 	assert_int_equal(alarm_source_count(), nitems(want));
 	for (i = 0; i < nitems(want); i++) {
 		assert_string_equal(alarm_source_name(i), want[i]);
+		xasprintf(&cause, "/v1/alarms/%s", want[i]);
+		assert_string_equal(alarm_source_route(i), cause);
+		free(cause);
 		assert_true(alarm_source_exists(want[i]));
 		assert_int_equal(alarm_source_check(NULL, want[i], &cause), 0);
 	}
 	assert_null(alarm_source_name(nitems(want)));
+	assert_null(alarm_source_route(nitems(want)));
 	assert_false(alarm_source_exists("nagios"));
 	assert_int_equal(alarm_source_check(NULL, "alertmanger", &cause), -1);
 	assert_string_equal(cause, "unknown alarm source 'alertmanger' (did "
