@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "lib/lib.h"
+#include "alarms/alarms.h"
 #include "conf/conf.h"
 #include "dl/dl.h"
 #include "engine/engine.h"
@@ -193,8 +194,10 @@ abs_db(const char *url)
 static int
 check_conf(const struct conf *conf)
 {
-	int		 bad = 0;
-	const char	*p;
+	struct alarm_auth	*auth;
+	int			 bad = 0;
+	const char		*p;
+	char			*cause;
 
 	if (conf->db == NULL || (strncmp(conf->db, "sqlite:", 7) != 0 &&
 	    strncmp(conf->db, "postgresql://", 13) != 0 &&
@@ -211,6 +214,13 @@ check_conf(const struct conf *conf)
 		    "'%s'\n", conf->listen != NULL ? conf->listen : "");
 		bad = 1;
 	}
+	/* Secret files are read now, so a missing one stops the start. */
+	if ((auth = alarm_auth_create(&conf->alarm_auth, &cause)) == NULL) {
+		fprintf(stderr, "borad: %s\n", cause);
+		free(cause);
+		bad = 1;
+	}
+	alarm_auth_free(auth);
 	return (bad ? -1 : 0);
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "actions/actions.h"
+#include "alarms/alarms.h"
 #include "cli/cli.h"
 #include "dsl/dsl.h"
 #include "expr/expr.h"
@@ -267,6 +268,7 @@ cli_cmd_validate(int argc, char **argv)
 	res.action_exists = cli_validate_action_exists;
 	res.workflow_exists = cli_validate_workflow_exists;
 	res.expr_check = cli_validate_expr_check;
+	res.source_check = alarm_source_check;
 	res.arg = &cv;
 	for (i = 0; i < nfiles; i++) {
 		if (byfile[i] != NULL)

@@ -48,6 +48,7 @@ struct conf {
 	struct conf_list	 actions;
 	char			*lua;
 	char			*api_token;
+	struct conf_list	 alarm_auth;
 	char			*callback_url;
 	char			*engine_id;
 	int64_t			 grace_ms;
@@ -63,6 +64,8 @@ struct conf {
 	int64_t			 http_max_header;
 	int64_t			 expr_max_instructions;
 	int64_t			 expr_max_memory;
+	int64_t			 alarm_max_events;
+	int64_t			 alarm_max_depth;
 	int64_t			 log_json;
 	int64_t			 verbose;
 
@@ -100,7 +103,7 @@ int	 conf_set(struct conf *, const char *name, const char *value,
 int	 conf_load_file(struct conf *, const char *path, char **cause);
 /* Apply every BORA_<NAME> variable found in the environment. */
 int	 conf_load_env(struct conf *, char **cause);
-/* Print the effective configuration as YAML (the token is hidden). */
+/* Print the effective configuration as YAML (secrets are hidden). */
 void	 conf_print(const struct conf *, FILE *);
 /* Print the option table as mdoc .It entries (for borad.conf.5). */
 void	 conf_print_mdoc(FILE *);
