@@ -105,4 +105,26 @@ void	 conf_print(const struct conf *, FILE *);
 /* Print the option table as mdoc .It entries (for borad.conf.5). */
 void	 conf_print_mdoc(FILE *);
 
+/* What borad's command line asks besides the options (conf-args.c). */
+struct conf_args {
+	int		 debug;		/* -d: foreground, log to stderr */
+	int		 check;		/* -n: check everything, then exit */
+	const char	*file;		/* -f: a YAML file of options */
+};
+
+/*
+ * Read borad's command line: the defaults, then the -f file, the
+ * environment and the flags; then the store's file and the folders are
+ * made absolute (the daemon changes to /).  0: conf is filled (the
+ * caller frees it).  1: nothing is left to do (-h, -V, or an error
+ * already printed), and *status is the exit status.
+ */
+int	 conf_args(struct conf *, struct conf_args *, int argc, char **argv,
+	     int *status);
+/*
+ * Check what needs nothing opened: the store URL and the listen
+ * address.  0, or -1 and *cause (one line per problem).
+ */
+int	 conf_check(const struct conf *, char **cause);
+
 #endif /* CONF_H */

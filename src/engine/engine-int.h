@@ -219,6 +219,7 @@ struct engine {
  *	engine-calls.c	calls from other threads
  *	engine.c	the loop: claims, turns, start and stop
  *	engine-watch.c	watched definition folders
+ *	engine-conf.c	borad's engine from its configuration
  */
 
 /* engine-defs.c */
