@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -17,6 +19,10 @@
 
 #include "lib/lib.h"
 #include "conf/conf.h"
+
+#ifndef BORA_DATADIR
+#define BORA_DATADIR "/usr/local/share/bora"
+#endif
 
 /* getopt_long values of the flags that are not options. */
 #define CONF_ARGS_MDOC		999
@@ -226,8 +232,10 @@ conf_check_add(char **errs, const char *fmt, ...)
 int
 conf_check(const struct conf *conf, char **cause)
 {
-	const char	*p;
-	char		*errs = NULL;
+	const struct conf_option	*o;
+	struct stat			 sb;
+	const char			*p, *why;
+	char				*errs = NULL;
 
 	*cause = NULL;
 	if (conf->db == NULL || (strncmp(conf->db, "sqlite:", 7) != 0 &&
@@ -241,6 +249,20 @@ conf_check(const struct conf *conf, char **cause)
 	    strlen(p + 1) || atoi(p + 1) > 65535)
 		conf_check_add(&errs, "listen: expected HOST:PORT, not "
 		    "'%s'", conf->listen != NULL ? conf->listen : "");
+	/* The Lua library: none is an error, unless unset on purpose. */
+	why = NULL;
+	if (conf->lua != NULL && stat(conf->lua, &sb) != 0)
+		why = strerror(errno);
+	else if (conf->lua != NULL && !S_ISDIR(sb.st_mode))
+		why = "not a folder";
+	o = conf_find("lua");
+	if (why != NULL && conf->src[o - conf_options] == CONF_SRC_DEFAULT)
+		conf_check_add(&errs, "lua: no Lua library found: none in "
+		    "the build tree, beside the program or at %s; name one "
+		    "with --lua DIR", conf->lua);
+	else if (why != NULL)
+		conf_check_add(&errs, "lua: no Lua library at %s: %s",
+		    conf->lua, why);
 	if (errs != NULL) {
 		*cause = errs;
 		return (-1);

@@ -1,7 +1,8 @@
 /*
  * conf.h -- borad's configuration: one declarative option table, read
  * from a YAML file (-f), BORA_<NAME> environment variables and command
- * line flags, in that order of increasing precedence.
+ * line flags, in that order of increasing precedence; and where bora's
+ * data folders are.
  *
  * Ownership: a struct conf owns its strings and lists; conf_free()
  * releases them.  Lookups return borrowed pointers.
@@ -122,9 +123,19 @@ struct conf_args {
 int	 conf_args(struct conf *, struct conf_args *, int argc, char **argv,
 	     int *status);
 /*
- * Check what needs nothing opened: the store URL and the listen
- * address.  0, or -1 and *cause (one line per problem).
+ * Check what needs nothing opened: the store URL, the listen address,
+ * and that the Lua library exists.  0, or -1 and *cause (one line per
+ * problem).
  */
 int	 conf_check(const struct conf *, char **cause);
+
+/*
+ * The data folder name (lua, workflows, actions), found the same way by
+ * bora and borad (conf-data.c): the source tree's when the program runs
+ * from its build tree, else beside the program (DIR/name, then
+ * DIR/../share/bora/name), else the installed one.  An allocated
+ * absolute path, or NULL when there is none.
+ */
+char	*conf_data_dir(const char *name);
 
 #endif /* CONF_H */

@@ -4,9 +4,10 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conf/conf.h"
 #include "engine/engine-int.h"
@@ -33,6 +34,7 @@ engine_open_conf(const struct conf *conf, int check, char **cause)
 {
 	struct engine_config	 ec;
 	struct engine		*e = NULL;
+	struct stat		 sb;
 	char			**dirs, *cb = NULL, *why = NULL;
 	size_t			 ndirs, i;
 
@@ -46,14 +48,13 @@ engine_open_conf(const struct conf *conf, int check, char **cause)
 	ec.expr_max_instructions = (uint64_t)conf->expr_max_instructions;
 	ec.expr_max_memory = (size_t)conf->expr_max_memory;
 	ec.resume = (int)conf->resume;
-	if (conf->lua != NULL && access(conf->lua, R_OK) != 0 &&
-	    conf->src[conf_find("lua") - conf_options] == CONF_SRC_DEFAULT) {
-		log_info("no Lua library at %s", conf->lua);
-		ec.lua_dir = NULL;
-	}
 	if (check) {
+		/* Definitions are checked even when conf_check() failed. */
 		ec.db_url = "sqlite::memory:";
 		ec.resume = 0;
+		if (conf->lua != NULL && (stat(conf->lua, &sb) != 0 ||
+		    !S_ISDIR(sb.st_mode)))
+			ec.lua_dir = NULL;
 	} else {
 		if (conf->callback_url != NULL)
 			cb = xstrdup(conf->callback_url);
