@@ -51,18 +51,7 @@ start_in()
 	(cd "$_dir" && exec "$_bin" -d --listen "127.0.0.1:$PORT" "$@") \
 	    >>"$TMP/borad.log" 2>&1 &
 	BORAD_PID=$!
-	_i=0
-	while [ $_i -lt 100 ]; do
-		curl -sf -o /dev/null "$URL/readyz" && return 0
-		if ! kill -0 "$BORAD_PID" 2>/dev/null; then
-			sed 's/^/# /' "$TMP/borad.log"
-			BORAD_PID=
-			return 1
-		fi
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
+	borad_wait
 }
 
 # run_default [NAME]: run uses_default; print its state and greeting.
