@@ -10,6 +10,7 @@
 #define API_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -67,7 +68,7 @@ struct api {
 	char			*token;
 	struct api_config	 cfg;
 	int			 port;
-	int			 ready;		/* definitions loaded */
+	atomic_int		 ready;		/* definitions loaded */
 	int64_t			 started_ms;
 
 	pthread_key_t		 store_key;	/* per-thread connection */
@@ -76,7 +77,7 @@ struct api {
 	size_t			 nstores;
 
 	/* Requests per route (api_nroutes + 1 for "unmatched") and code. */
-	uint64_t		*counts;
+	_Atomic uint64_t	*counts;
 	/* Task durations from the engine observer. */
 	uint64_t		 hist[API_NBUCKETS + 1];
 	double			 hist_sum;

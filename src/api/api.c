@@ -164,7 +164,7 @@ api_port(struct api *api)
 void
 api_set_ready(struct api *api, int ready)
 {
-	__atomic_store_n(&api->ready, ready, __ATOMIC_RELAXED);
+	atomic_store(&api->ready, ready);
 }
 
 /* Stop accepting connections; those in progress finish. */

@@ -105,6 +105,11 @@ const size_t conf_noptions = nitems(conf_options);
 _Static_assert(nitems(conf_options) <= sizeof ((struct conf *)0)->src,
     "struct conf src[] is too small");
 
+/* Options naming a data folder: found by conf_data_dir() by default. */
+static const char *const conf_data_options[] = {
+	"workflows", "actions", "lua"
+};
+
 static int	conf_parse_int(const char *, int64_t *);
 static int	conf_parse_size(const char *, int64_t *);
 static int	conf_parse_bool(const char *, int64_t *);
@@ -126,22 +131,35 @@ conf_default_db(void)
 	return (xstrdup("sqlite:/var/lib/bora/bora.db"));
 }
 
-/* Fill conf with every option's default. */
+/*
+ * Fill conf with every option's default.  A data folder's default is
+ * the folder conf_data_dir() finds, else the installed one.
+ */
 void
 conf_init(struct conf *conf)
 {
-	size_t	 i;
-	char	*cause;
+	const char	*def;
+	size_t		 i, j;
+	char		*cause, *found;
 
 	memset(conf, 0, sizeof *conf);
 	for (i = 0; i < conf_noptions; i++) {
-		if (conf_options[i].default_str == NULL)
+		def = conf_options[i].default_str;
+		found = NULL;
+		for (j = 0; j < nitems(conf_data_options); j++) {
+			if (strcmp(conf_options[i].name,
+			    conf_data_options[j]) == 0 &&
+			    (found = conf_data_dir(conf_data_options[j])) !=
+			    NULL)
+				def = found;
+		}
+		if (def == NULL)
 			continue;
-		if (conf_set(conf, conf_options[i].name,
-		    conf_options[i].default_str, CONF_SRC_DEFAULT,
-		    &cause) != 0)
+		if (conf_set(conf, conf_options[i].name, def,
+		    CONF_SRC_DEFAULT, &cause) != 0)
 			fatalx("option %s: bad default: %s",
 			    conf_options[i].name, cause);
+		free(found);
 	}
 	conf->db = conf_default_db();
 }

@@ -1,7 +1,8 @@
 /*
  * conf.h -- borad's configuration: one declarative option table, read
  * from a YAML file (-f), BORA_<NAME> environment variables and command
- * line flags, in that order of increasing precedence.
+ * line flags, in that order of increasing precedence; and where bora's
+ * data folders are.
  *
  * Ownership: a struct conf owns its strings and lists; conf_free()
  * releases them.  Lookups return borrowed pointers.
@@ -107,5 +108,37 @@ int	 conf_load_env(struct conf *, char **cause);
 void	 conf_print(const struct conf *, FILE *);
 /* Print the option table as mdoc .It entries (for borad.conf.5). */
 void	 conf_print_mdoc(FILE *);
+
+/* What borad's command line asks besides the options (conf-args.c). */
+struct conf_args {
+	int		 debug;		/* -d: foreground, log to stderr */
+	int		 check;		/* -n: check everything, then exit */
+	const char	*file;		/* -f: a YAML file of options */
+};
+
+/*
+ * Read borad's command line: the defaults, then the -f file, the
+ * environment and the flags; then the store's file and the folders are
+ * made absolute (the daemon changes to /).  0: conf is filled (the
+ * caller frees it).  1: nothing is left to do (-h, -V, or an error
+ * already printed), and *status is the exit status.
+ */
+int	 conf_args(struct conf *, struct conf_args *, int argc, char **argv,
+	     int *status);
+/*
+ * Check what needs nothing opened: the store URL, the listen address,
+ * and that the Lua library exists.  0, or -1 and *cause (one line per
+ * problem).
+ */
+int	 conf_check(const struct conf *, char **cause);
+
+/*
+ * The data folder name (lua, workflows, actions), found the same way by
+ * bora and borad (conf-data.c): the source tree's when the program runs
+ * from its build tree, else beside the program (DIR/name, then
+ * DIR/../share/bora/name), else the installed one.  An allocated
+ * absolute path, or NULL when there is none.
+ */
+char	*conf_data_dir(const char *name);
 
 #endif /* CONF_H */
