@@ -38,7 +38,6 @@ static void		api_req_free(struct api_req *);
 static struct store	*api_thread_store(struct api *, char **);
 static void		api_store_destroy(void *);
 static void		api_request_id(struct api_req *);
-static int		api_authorized(struct api_req *);
 
 /* Bind "HOST:PORT" to a socket address. */
 static int
@@ -114,15 +113,19 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	if (api->cfg.max_header == 0)
 		api->cfg.max_header = 64 * 1024;
 	api->started_ms = time_now_ms();
+	api->streams = api_streams_open(api);
 	api->counts = xcalloc((api_nroutes + 1) * (API_NCODES + 1),
 	    sizeof *api->counts);
 	pthread_mutex_init(&api->mtx, NULL);
 	if (pthread_key_create(&api->store_key, api_store_destroy) != 0)
 		fatalx("pthread_key_create");
 
-	/* ITC: MHD_quiesce_daemon() needs it with a thread pool. */
+	/*
+	 * ITC: MHD_quiesce_daemon() needs it with a thread pool.  Live
+	 * streams wait as suspended connections (api-stream.c).
+	 */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_access, api,
@@ -146,7 +149,8 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	api->port = info != NULL ? info->port : 0;
 	if (engine != NULL) {
 		struct engine_observer	obs = {
-			.task = api_observe_task, .exec = NULL, .arg = api
+			.task = api_stream_task, .exec = api_stream_exec,
+			.arg = api
 		};
 		engine_set_observer(engine, &obs);
 	}
@@ -175,6 +179,7 @@ api_quiesce(struct api *api)
 
 	if (api == NULL || api->mhd == NULL)
 		return;
+	api_streams_stop(api->streams);
 	s = MHD_quiesce_daemon(api->mhd);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
@@ -188,6 +193,8 @@ api_close(struct api *api)
 
 	if (api == NULL)
 		return;
+	/* libmicrohttpd must not stop with suspended connections. */
+	api_streams_stop(api->streams);
 	if (api->mhd != NULL)
 		MHD_stop_daemon(api->mhd);
 	if (api->engine != NULL) {
@@ -195,6 +202,7 @@ api_close(struct api *api)
 
 		engine_set_observer(api->engine, &none);
 	}
+	api_streams_free(api->streams);
 	/* Threads have ended; close connections their keys did not. */
 	pthread_mutex_lock(&api->mtx);
 	for (i = 0; i < api->nstores; i++)
@@ -366,7 +374,7 @@ api_token_equal(const char *a, const char *b)
 }
 
 /* Bearer token check (Authorization: Bearer T, or X-Auth-Token: T). */
-static int
+int
 api_authorized(struct api_req *req)
 {
 	const char	*h;
@@ -494,6 +502,18 @@ api_dispatch(struct api_req *req)
 		api_error(req, 500, "Handler gave no answer");
 }
 
+/* Answer with a response the handler built; it is taken. */
+void
+api_reply_response(struct api_req *req, unsigned status, const char *ctype,
+    struct MHD_Response *resp)
+{
+	if (req->resp != NULL)
+		MHD_destroy_response(req->resp);
+	req->status = status;
+	req->content_type = ctype;
+	req->resp = resp;
+}
+
 /* Send the answer with the request id headers; count and log it. */
 static enum MHD_Result
 api_send(struct api_req *req)
@@ -504,6 +524,11 @@ api_send(struct api_req *req)
 	enum MHD_Result		 ret;
 	const char		*ctype = req->content_type;
 
+	if (req->resp != NULL) {
+		resp = req->resp;
+		req->resp = NULL;
+		goto send;
+	}
 	if (req->out != NULL) {
 		body = json_dumps(req->out, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (body == NULL)
@@ -524,7 +549,8 @@ api_send(struct api_req *req)
 		free(body);
 		return (MHD_NO);
 	}
-	if (req->status != 204)
+send:
+	if (req->status != 204 && req->status != 304 && ctype != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    ctype);
 	MHD_add_response_header(resp, "X-Request-Id", req->rid);
@@ -611,5 +637,7 @@ api_req_free(struct api_req *req)
 	json_decref(req->out);
 	free(req->text);
 	free(req->allow);
+	if (req->resp != NULL)
+		MHD_destroy_response(req->resp);
 	free(req);
 }
