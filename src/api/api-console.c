@@ -93,7 +93,7 @@ api_console_root(struct api_req *req)
 		api_root(req);
 		return;
 	}
-	api_console_send(req, f, api_authorized(req) ? 200 : 401);
+	api_console_send(req, f, api_token_ok(req) ? 200 : 401);
 }
 
 /* GET /console/...: one static file. */

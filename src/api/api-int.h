@@ -125,8 +125,8 @@ void	 api_status_headers(struct api_req *, struct MHD_Response *);
 /* api.c: answer with a response the handler built (it is taken). */
 void	 api_reply_response(struct api_req *, unsigned status,
 	     const char *ctype, struct MHD_Response *);
-/* api.c: does the request carry the token (or need none)? */
-int	 api_authorized(struct api_req *);
+/* api.c: does the request carry the token (or is none set)? */
+int	 api_token_ok(struct api_req *);
 
 /* api-json.c: Mistral wire habits. */
 json_t	*api_jstr(const json_t *, const char *empty);

@@ -172,8 +172,19 @@ stream_watch_task(struct api_streams *s, const struct store_exec *e,
 			return;
 		}
 	}
-	if (final || s->nwatch == STREAM_WATCH_MAX)
+	if (final)
 		return;
+	if (s->nwatch == STREAM_WATCH_MAX) {
+		/* Full: take the place of one nobody looks at. */
+		for (i = 0; i < s->nwatch; i++) {
+			if (!stream_watched(s, s->watch[i].exec,
+			    s->watch[i].root))
+				break;
+		}
+		if (i == s->nwatch)
+			return;
+		s->nwatch--;
+	}
 	memset(&s->watch[i], 0, sizeof s->watch[i]);
 	memcpy(s->watch[i].task, t->id, UUID_STRLEN);
 	memcpy(s->watch[i].exec, e->id, UUID_STRLEN);
@@ -192,15 +203,18 @@ api_stream_task(void *arg, const struct store_exec *e,
 	json_t			*o;
 
 	api_observe_task(arg, e, t);
-	if (s == NULL || t == NULL || e == NULL ||
-	    __atomic_load_n(&s->nsubs, __ATOMIC_RELAXED) == 0)
+	if (s == NULL || t == NULL || e == NULL)
 		return;
 	if (json_object_get(t->runtime, "items") != NULL) {
+		/* Kept even unwatched: a page may open while it runs. */
 		pthread_mutex_lock(&s->mtx);
 		stream_watch_task(s, e, t);
-		pthread_cond_signal(&s->cond);
+		if (s->nsubs > 0)
+			pthread_cond_signal(&s->cond);
 		pthread_mutex_unlock(&s->mtx);
 	}
+	if (__atomic_load_n(&s->nsubs, __ATOMIC_RELAXED) == 0)
+		return;
 	o = api_task_brief(t);
 	json_object_set_new(o, "root_execution_id",
 	    api_strornull(e->root_id));
@@ -453,8 +467,11 @@ stream_count(struct api_streams *s)
 		pthread_mutex_lock(&s->mtx);
 		while (i < s->nwatch && !stream_watched(s, s->watch[i].exec,
 		    s->watch[i].root)) {
-			/* Nobody looks: forget it (the page counts). */
-			s->watch[i] = s->watch[--s->nwatch];
+			/* Nobody looks: skip it, or forget it once ended. */
+			if (s->watch[i].final)
+				s->watch[i] = s->watch[--s->nwatch];
+			else
+				i++;
 		}
 		if (i >= s->nwatch || s->stopping) {
 			pthread_mutex_unlock(&s->mtx);

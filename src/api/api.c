@@ -38,6 +38,7 @@ static void		api_req_free(struct api_req *);
 static struct store	*api_thread_store(struct api *, char **);
 static void		api_store_destroy(void *);
 static void		api_request_id(struct api_req *);
+static int		api_authorized(struct api_req *);
 
 /* Bind "HOST:PORT" to a socket address. */
 static int
@@ -375,12 +376,11 @@ api_token_equal(const char *a, const char *b)
 
 /* Bearer token check (Authorization: Bearer T, or X-Auth-Token: T). */
 int
-api_authorized(struct api_req *req)
+api_token_ok(struct api_req *req)
 {
 	const char	*h;
 
-	if (req->api->token == NULL || (req->route != NULL &&
-	    (req->route->flags & API_PUBLIC)))
+	if (req->api->token == NULL)
 		return (1);
 	h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -391,6 +391,15 @@ api_authorized(struct api_req *req)
 	if (h != NULL)
 		return (api_token_equal(h, req->api->token));
 	return (0);
+}
+
+/* Public routes need no token; the others need the right one. */
+static int
+api_authorized(struct api_req *req)
+{
+	if (req->route != NULL && (req->route->flags & API_PUBLIC))
+		return (1);
+	return (api_token_ok(req));
 }
 
 /* Body limit for the route. */

@@ -2,7 +2,7 @@
 // views of views.js (hash routes, so reloading keeps the place).
 
 import { h, clear } from './dom.js';
-import { AuthError, api, setToken, token } from './api.js';
+import { ApiError, AuthError, api, setToken, token } from './api.js';
 import { views, home } from './views.js';
 
 const THEME = 'bora.theme';
@@ -94,6 +94,8 @@ async function route() {
 			askToken(root, token() ? 'The token was refused.' : null);
 			return;
 		}
+		if (!(e instanceof ApiError))
+			console.error(e);
 		clear(root).append(h('div', { class: 'card error' }, String(e.message || e)));
 	}
 }

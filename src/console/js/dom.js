@@ -33,7 +33,7 @@ export function s(tag, attrs, ...kids) {
 }
 
 // Replace the children of el (null and false children are skipped).
-export function put(el, ...kids) {
+export function setKids(el, ...kids) {
 	return fill(clear(el), {}, kids);
 }
 

@@ -4,7 +4,7 @@
 // state_info, action executions, progress events, re-run).  Updates
 // arrive live from the stream of this execution and its sub-workflows.
 
-import { h, clear, put, when, duration, stateBadge, jsonBlock, pretty, debounce }
+import { h, clear, setKids, when, duration, stateBadge, jsonBlock, debounce }
     from '../dom.js';
 import { get, put, qs } from '../api.js';
 import { subscribe } from '../live.js';
@@ -97,7 +97,7 @@ export async function render(root, args, ctx) {
 	function drawHead() {
 		const e = model.execution;
 		const st = e.state;
-		put(head,
+		setKids(head,
 		    h('div', { class: 'row' },
 			h('h1', {}, h('a', { href: '#/workflows/' +
 			    encodeURIComponent(e.workflow_name) }, e.workflow_name)),
@@ -253,9 +253,13 @@ export async function render(root, args, ctx) {
 			const m = gv.models.get(t.workflow_execution_id);
 			const before = m.tasks[t.name];
 			gv.updateTask(t.workflow_execution_id, t);
-			// A sub-workflow task that started a child: learn its id.
+			// A sub-workflow task that started a child: learn its id;
+			// a with-items task that ended: its last counts.
 			if (t.type === 'WORKFLOW' && (!before || before.id !== t.id ||
 			    !(before.executions || []).length))
+				needReload();
+			else if (t.items_total !== undefined &&
+			    !/RUNNING|DELAYED|WAITING|IDLE/.test(t.state))
 				needReload();
 			if (selected && selected.model === m &&
 			    selected.node.id === t.name)
@@ -271,4 +275,3 @@ export async function render(root, args, ctx) {
 	return close;
 }
 
-export { pretty };
