@@ -94,7 +94,7 @@ async function withPage(name, body) {
 		assert.deepEqual(problems, [], 'no script error or CSP violation');
 	} finally {
 		await page.screenshot({ path: join(SHOTS, name + '.png'),
-		    fullPage: true }).catch(() => {});
+		    fullPage: false }).catch(() => {});
 		await page.close();
 	}
 }
@@ -258,6 +258,7 @@ test('a 500-task workflow is drawn whole, with pan, zoom and fit',
 	assert.equal(Number(await page.getAttribute('svg.graph', 'data-scale')),
 	    fit);
 	assert.equal(await page.locator('svg.minimap rect.m').count(), 500);
+	await page.locator('.gbox').scrollIntoViewIfNeeded();
 }));
 
 test('workflows show their source and the files that failed to load',
