@@ -4,13 +4,15 @@
  * (X's and its sub-workflows' execution, task and with-items changes).
  *
  * One broadcaster per server.  The engine's observer, called after each
- * commit, formats the change once into a ring of recent events and
- * resumes the streams it concerns.  A stream with nothing to send is a
- * suspended libmicrohttpd connection: it holds no thread and costs no
- * poll, so many open pages cost memory only.  One ticker thread sends
- * a comment every STREAM_PING_MS (which also finds clients that left)
- * and, for with-items tasks that someone watches, counts items done
- * once per tick, whatever the number of pages.
+ * commit, formats the change once into a ring of recent events, marks
+ * the streams it concerns and wakes the ticker thread, which resumes
+ * them: the engine's thread never calls into libmicrohttpd.  A stream
+ * with nothing to send is a suspended libmicrohttpd connection: it
+ * holds no thread and costs no poll, so many open pages cost memory
+ * only.  The ticker also sends a comment every STREAM_PING_MS (which
+ * finds clients that left) and, for with-items tasks that someone
+ * watches, counts items done once per tick, whatever the number of
+ * pages.
  *
  * A reader that falls more than STREAM_RING events behind gets a
  * "reset" event and reloads what it shows.  Last-Event-ID resumes a
@@ -55,6 +57,7 @@ struct stream_sub {
 	char			 filter[UUID_STRLEN];	/* "": all executions */
 	uint64_t		 next;		/* next seq to send */
 	int			 suspended;
+	int			 due;		/* to resume: something to send */
 	int			 ping;		/* a comment is due */
 	int			 hello;		/* first lines sent */
 	struct stream_sub	*prev, *nextsub;
@@ -86,6 +89,7 @@ struct api_streams {
 };
 
 static void	*stream_tick(void *);
+static json_t	*stream_exec_brief(const struct store_exec *);
 
 /* Is the event for this stream? Lock held. */
 static int
@@ -111,14 +115,37 @@ stream_watched(struct api_streams *s, const char *exec, const char *root)
 	return (0);
 }
 
-/* Wake a suspended stream.  Lock held. */
+/*
+ * Resume the suspended streams that have something due (all: every
+ * one).  Lock held on entry and on return; it is let go while
+ * libmicrohttpd is called, which is safe: a suspended connection is
+ * never closed, and only the one that marks it resumed resumes it.
+ */
 static void
-stream_wake(struct stream_sub *sub)
+stream_resume(struct api_streams *s, int all)
 {
-	if (!sub->suspended)
+	struct stream_sub	 *sub;
+	struct MHD_Connection	**v = NULL;
+	size_t			  n = 0, cap = 0, i;
+
+	for (sub = s->subs; sub != NULL; sub = sub->nextsub) {
+		if (!sub->suspended || (!sub->due && !all))
+			continue;
+		sub->suspended = 0;
+		sub->due = 0;
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		v[n++] = sub->conn;
+	}
+	if (n == 0)
 		return;
-	sub->suspended = 0;
-	MHD_resume_connection(sub->conn);
+	pthread_mutex_unlock(&s->mtx);
+	for (i = 0; i < n; i++)
+		MHD_resume_connection(v[i]);
+	free(v);
+	pthread_mutex_lock(&s->mtx);
 }
 
 /* Add an event (o is stolen) and wake the streams it concerns. */
@@ -130,6 +157,7 @@ stream_publish(struct api_streams *s, enum stream_kind kind,
 	struct stream_ev	*ev;
 	struct stream_sub	*sub;
 	char			*data;
+	int			 wake = 0;
 
 	data = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -151,10 +179,14 @@ stream_publish(struct api_streams *s, enum stream_kind kind,
 	free(data);
 	if (!s->stopping) {
 		for (sub = s->subs; sub != NULL; sub = sub->nextsub) {
-			if (stream_match(sub, ev))
-				stream_wake(sub);
+			if (sub->suspended && stream_match(sub, ev)) {
+				sub->due = 1;
+				wake = 1;
+			}
 		}
 	}
+	if (wake)
+		pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->mtx);
 }
 
@@ -219,6 +251,13 @@ api_stream_task(void *arg, const struct store_exec *e,
 	json_object_set_new(o, "root_execution_id",
 	    api_strornull(e->root_id));
 	stream_publish(s, EV_TASK, e->id, e->root_id, o);
+	/*
+	 * An execution has no transition of its own when it starts: its
+	 * first task tells the lists that it exists and runs.
+	 */
+	if (t->seq == 1 && !store_state_final(t->state))
+		stream_publish(s, EV_EXEC, e->id, e->root_id,
+		    stream_exec_brief(e));
 }
 
 /* An execution in brief: no input, output or params. */
@@ -283,15 +322,13 @@ api_streams_open(struct api *api)
 void
 api_streams_stop(struct api_streams *s)
 {
-	struct stream_sub	*sub;
-	int			 join;
+	int	join;
 
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->mtx);
 	s->stopping = 1;
-	for (sub = s->subs; sub != NULL; sub = sub->nextsub)
-		stream_wake(sub);
+	stream_resume(s, 1);
 	join = s->started;
 	s->started = 0;
 	pthread_cond_broadcast(&s->cond);
@@ -354,8 +391,16 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	while (sub->next < s->seq) {
 		ev = &s->ring[sub->next % STREAM_RING];
 		if (stream_match(sub, ev)) {
-			if (ev->len > max - off)
+			if (ev->len > max - off && off > 0)
 				break;
+			if (ev->len > max - off) {
+				/* Never fits: skip it, the reader reloads. */
+				n = snprintf(buf, max, "id: %" PRIu64 "\nevent: "
+				    "reset\ndata: {}\n\n", ev->seq);
+				off = n > 0 && (size_t)n < max ? (size_t)n : 0;
+				sub->next++;
+				break;
+			}
 			memcpy(buf + off, ev->text, ev->len);
 			off += ev->len;
 		}
@@ -369,6 +414,7 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (off == 0) {
 		/* Nothing to say: hold no thread until there is. */
 		sub->suspended = 1;
+		sub->due = 0;
 		MHD_suspend_connection(sub->conn);
 	}
 	pthread_mutex_unlock(&s->mtx);
@@ -525,6 +571,7 @@ stream_tick(void *arg)
 	struct stream_sub	*sub;
 	struct timespec		 ts;
 	int64_t			 next_ping = time_mono_ms() + STREAM_PING_MS;
+	int64_t			 next_count = 0;
 
 	pthread_mutex_lock(&s->mtx);
 	while (!s->stopping) {
@@ -539,12 +586,13 @@ stream_tick(void *arg)
 			break;
 		if (time_mono_ms() >= next_ping) {
 			next_ping = time_mono_ms() + STREAM_PING_MS;
-			for (sub = s->subs; sub != NULL; sub = sub->nextsub) {
-				sub->ping = 1;
-				stream_wake(sub);
-			}
+			for (sub = s->subs; sub != NULL; sub = sub->nextsub)
+				sub->ping = sub->due = 1;
 		}
-		if (s->nwatch > 0) {
+		stream_resume(s, 0);
+		/* Count at most once a tick, however often woken. */
+		if (s->nwatch > 0 && time_mono_ms() >= next_count) {
+			next_count = time_mono_ms() + STREAM_TICK_MS;
 			pthread_mutex_unlock(&s->mtx);
 			stream_count(s);
 			pthread_mutex_lock(&s->mtx);

@@ -117,6 +117,14 @@ test('the page lists executions', () => withPage('list', async (page) => {
 	}
 	assert.equal(await page.textContent(
 	    `#executions tr[data-id="${a}"] td:nth-child(2)`), 'console.flow');
+	// A new execution appears while it runs, and ends, without a reload.
+	await page.evaluate(() => { window.boraSamePage = true; });
+	const c = await start('live', { seconds: 2 });
+	await page.locator(`#executions tr[data-id="${c}"][data-state="RUNNING"]`)
+	    .waitFor({ timeout: WAIT });
+	await page.locator(`#executions tr[data-id="${c}"][data-state="SUCCESS"]`)
+	    .waitFor({ timeout: WAIT });
+	assert.equal(await page.evaluate(() => window.boraSamePage), true);
 	// Filter by state and workflow.
 	await page.fill('input[name="workflow"]', 'live');
 	await page.click('form.filters button[type="submit"]');

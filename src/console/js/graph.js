@@ -47,7 +47,10 @@ export class GraphView {
 			'\u2212'),
 		    h('button', { type: 'button', onclick: () => this.zoomTo(1) },
 			'1:1'),
-		    this.info);
+		    this.info,
+		    h('span', { class: 'legend' }, ['planned', 'waiting', 'running',
+			'paused', 'success', 'error'].map((x) =>
+			h('span', { class: 'lg-' + x }, x))));
 		clear(container).append(bar, h('div', { class: 'gwrap' }, this.svg,
 		    this.mini));
 		this.panZoom();
