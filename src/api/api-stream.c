@@ -485,10 +485,16 @@ api_stream_get(struct api_req *req)
 	pthread_mutex_lock(&s->mtx);
 	sub->next = s->seq;
 	if (last != NULL) {
+		/*
+		 * An id this server never sent (one from before a restart)
+		 * gets a reset: what happened in between is not kept.
+		 */
 		errno = 0;
 		n = strtoull(last, &end, 10);
 		if (errno == 0 && *end == '\0' && *last != '\0' && n < s->seq)
 			sub->next = n + 1;
+		else
+			sub->next = 0;
 	}
 	sub->nextsub = s->subs;
 	if (s->subs != NULL)

@@ -167,6 +167,11 @@ curl -sN --max-time 1 -H "Last-Event-ID: $first" \
 check "stream: Last-Event-ID replays what came after it" sh -c \
     "grep -q 'event: execution' '$TMP/sse-again' && ! grep -q '^id: $first\$' '$TMP/sse-again'"
 
+curl -sN --max-time 1 -H "Last-Event-ID: 999999" \
+    "$URL/v2/stream?execution_id=$id" >"$TMP/sse-old" 2>/dev/null
+check "stream: an id from before a restart gets a reset" \
+    grep -q 'event: reset' "$TMP/sse-old"
+
 # Many open streams: each waits as a suspended connection, so the
 # daemon's threads do not grow with them and the API still answers.
 threads=$(ps -o nlwp= -p "$BORAD_PID" | tr -d ' ')

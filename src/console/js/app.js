@@ -71,6 +71,7 @@ async function route() {
 		return;
 	}
 	nav(v.name);
+	document.getElementById('signout').hidden = !token();
 	const root = document.getElementById('view');
 	try {
 		// One cheap call tells whether the token is right.

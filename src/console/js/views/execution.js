@@ -11,6 +11,7 @@ import { subscribe } from '../live.js';
 import { GraphView } from '../graph.js';
 
 const MAX_ROWS = 200;
+const QUIET = 10000;
 
 export async function render(root, args, ctx) {
 	const id = args[0];
@@ -187,9 +188,12 @@ export async function render(root, args, ctx) {
 		]);
 		if (selected !== my)
 			return;
-		const actions = acts.action_executions || [];
-		if (actions.length)
-			panel.append(jsonBlock('Input', actions[actions.length - 1].input));
+		const actions = (acts.action_executions || []).sort((a, b) =>
+		    a.attempt - b.attempt || (a.item ?? 0) - (b.item ?? 0));
+		const lastAct = actions[actions.length - 1];
+		if (lastAct)
+			panel.append(jsonBlock(lastAct.item === undefined ? 'Input' :
+			    `Input (item ${lastAct.item})`, lastAct.input));
 		panel.append(jsonBlock('Published', task.published),
 		    jsonBlock('Result', task.result));
 		panel.append(h('h3', {}, 'Action executions'), actions.length ?
@@ -229,6 +233,20 @@ export async function render(root, args, ctx) {
 	drawHead();
 	gv.setModel(model);
 
+	// Another borad on the same PostgreSQL may run this execution; its
+	// transitions do not reach this daemon's stream: after QUIET ms
+	// without an event, read the graph again.
+	const ready = await fetch('/readyz', { cache: 'no-store' })
+	    .then((r) => r.json()).catch(() => ({}));
+	let lastEvent = Date.now();
+	const quiet = ready.backend === 'postgresql' ? setInterval(() => {
+		if (/RUNNING|PAUSED|IDLE/.test(model.execution.state) &&
+		    Date.now() - lastEvent > QUIET) {
+			lastEvent = Date.now();
+			reloadAll().catch(report);
+		}
+	}, 1000) : null;
+
 	const refreshTask = debounce(() => showTask().catch(report), 400);
 	const needReload = debounce(() => reloadAll().catch(report), 300);
 	const close = subscribe({ execution_id: model.execution.root_execution_id ||
@@ -236,6 +254,7 @@ export async function render(root, args, ctx) {
 		status: (st) => ctx.setStatus(st, st),
 		hello: () => {},
 		execution: (e) => {
+			lastEvent = Date.now();
 			if (e.id === id) {
 				Object.assign(model.execution, e);
 				drawHead();
@@ -247,6 +266,7 @@ export async function render(root, args, ctx) {
 			}
 		},
 		task: (t) => {
+			lastEvent = Date.now();
 			const known = gv.models.has(t.workflow_execution_id);
 			if (!known)
 				return;
@@ -272,6 +292,9 @@ export async function render(root, args, ctx) {
 		},
 		reset: needReload,
 	});
-	return close;
+	return () => {
+		close();
+		clearInterval(quiet);
+	};
 }
 
