@@ -6,12 +6,20 @@
 # it; tests/console/console.test.mjs lists executions, checks a graph's
 # nodes, edges and states, watches a node change state live, pauses and
 # resumes from the buttons, reads a with-items counter, draws a 500-task
-# graph, and (with --api-token) gets 401 and the token form.
+# graph, and (with --api-token) gets 401 and the token form; before
+# that, tests/console/layout.test.mjs checks the graph layout in Node.js.
 # Screenshots go to tests/integration/console-screenshots/.
 
 . "$(dirname "$0")/lib.sh"
 
 need node
+if node --test --test-reporter=tap "$SRCDIR/tests/console/layout.test.mjs" \
+    >"$TMP/layout.tap" 2>&1; then
+	ok "graph layout (tests/console/layout.test.mjs)"
+else
+	not_ok "graph layout (tests/console/layout.test.mjs)"
+	sed 's/^/# /' "$TMP/layout.tap"
+fi
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$CHROMIUM" ] || skip "$CHROMIUM is not installed (sh .ci/deps)"
 TESTS_DIR=${BORA_TESTS_DIR:-$SRCDIR/tests/console}
