@@ -220,9 +220,6 @@ api_exec_graph(struct api_req *req)
 		prev = json_object_get(tasks, t[i]->name);
 		json_object_set_new(o, "runs", json_integer(prev == NULL ? 1 :
 		    json_integer_value(json_object_get(prev, "runs")) + 1));
-		if (api_graph_with_items(g, t[i]->name))
-			json_object_set_new(o, "items",
-			    api_task_items(req->store, t[i]));
 		if (t[i]->type != NULL && strcmp(t[i]->type, "WORKFLOW") == 0) {
 			kids = json_array();
 			nc = 0;
@@ -242,6 +239,15 @@ api_exec_graph(struct api_req *req)
 			json_object_set_new(o, "executions", kids);
 		}
 		json_object_set_new(tasks, t[i]->name, o);
+	}
+	/* Counters of the latest row of each with-items task. */
+	for (i = nt; i-- > 0; ) {
+		o = json_object_get(tasks, t[i]->name);
+		if (json_object_get(o, "items") == NULL &&
+		    strcmp(json_string_value(json_object_get(o, "id")),
+		    t[i]->id) == 0 && api_graph_with_items(g, t[i]->name))
+			json_object_set_new(o, "items",
+			    api_task_items(req->store, t[i]));
 	}
 	json_object_set_new(g, "execution", api_exec_json(e));
 	json_object_set_new(g, "tasks", tasks);
