@@ -304,4 +304,12 @@ int	 dsl_parse_inline(const char *s, char **name, json_t **params,
 void	 dsl_template_walk(json_t *tmpl,
 	     void (*fn)(void *arg, const char *lua), void *arg);
 
+/*
+ * The planned task graph of a workflow (dsl-graph.c): {name, type,
+ * nodes: [{id, name, kind: task|command, type, action|workflow, start,
+ * with_items, concurrency, retry, join, ...}], edges: [{from, to,
+ * kind: success|error|complete|condition|requires, on, label}]}.
+ */
+json_t	*dsl_workflow_graph(const struct dsl_workflow *);
+
 #endif /* DSL_H */

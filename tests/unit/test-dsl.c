@@ -1249,6 +1249,99 @@ test_garbage(void **state)
 	}
 }
 
+/* The planned graph: every task, each transition with its kind. */
+static void
+test_workflow_graph(void **state)
+{
+	struct dsl_workbook	*wb;
+	json_t			*g, *n, *e;
+	char			*s;
+	size_t			 i;
+	const char		*text =
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a:\n"
+	    "      action: std.noop\n"
+	    "      on-success: [b, c]\n"
+	    "      on-error:\n"
+	    "        - fail msg=\"a failed\"\n"
+	    "    b:\n"
+	    "      with-items: x in <% {1, 2} %>\n"
+	    "      concurrency: 2\n"
+	    "      action: std.echo output=<% _.x %>\n"
+	    "      retry: {count: 3, delay: 1}\n"
+	    "      on-complete:\n"
+	    "        - d: <% _.go %>\n"
+	    "    c:\n"
+	    "      workflow: other.wf\n"
+	    "      on-success: d\n"
+	    "    d:\n"
+	    "      join: all\n"
+	    "      action: std.noop\n"
+	    "rev:\n"
+	    "  type: reverse\n"
+	    "  tasks:\n"
+	    "    x:\n"
+	    "      action: std.noop\n"
+	    "    y:\n"
+	    "      action: std.noop\n"
+	    "      requires: [x]\n";
+
+	(void)state;
+	wb = parse_ok(text);
+	g = dsl_workflow_graph(dsl_workflow_find(wb, "wf"));
+	s = json_dumps(g, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(json_string_value(json_object_get(g, "type")),
+	    "direct");
+	assert_int_equal(json_array_size(json_object_get(g, "nodes")), 5);
+	n = json_array_get(json_object_get(g, "nodes"), 0);
+	assert_true(json_is_true(json_object_get(n, "start")));
+	n = json_array_get(json_object_get(g, "nodes"), 1);
+	assert_string_equal(json_string_value(json_object_get(n, "id")), "b");
+	assert_false(json_is_true(json_object_get(n, "start")));
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(n, "with_items"), 0)), "x in <% {1, 2} %>");
+	assert_int_equal(json_integer_value(json_object_get(n,
+	    "concurrency")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(n,
+	    "retry"), "count")), 3);
+	n = json_array_get(json_object_get(g, "nodes"), 2);
+	assert_string_equal(json_string_value(json_object_get(n, "workflow")),
+	    "other.wf");
+	n = json_array_get(json_object_get(g, "nodes"), 3);
+	assert_string_equal(json_string_value(json_object_get(n, "join")),
+	    "all");
+	n = json_array_get(json_object_get(g, "nodes"), 4);
+	assert_string_equal(json_string_value(json_object_get(n, "kind")),
+	    "command");
+	assert_string_equal(json_string_value(json_object_get(n, "name")),
+	    "fail");
+	assert_non_null(strstr(s, "\"message\":\"a failed\""));
+	/* a>b, a>c success; a>fail error; b>d condition; c>d success. */
+	assert_int_equal(json_array_size(json_object_get(g, "edges")), 5);
+	assert_non_null(strstr(s, "{\"from\":\"a\",\"kind\":\"success\","
+	    "\"label\":\"success\",\"on\":\"success\",\"to\":\"b\"}"));
+	assert_non_null(strstr(s, "\"from\":\"a\",\"kind\":\"error\""));
+	assert_non_null(strstr(s, "{\"from\":\"b\",\"kind\":\"condition\","
+	    "\"label\":\"<% _.go %>\",\"on\":\"complete\",\"to\":\"d\"}"));
+	free(s);
+	json_decref(g);
+
+	g = dsl_workflow_graph(dsl_workflow_find(wb, "rev"));
+	assert_string_equal(json_string_value(json_object_get(g, "type")),
+	    "reverse");
+	json_array_foreach(json_object_get(g, "edges"), i, e) {
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "kind")), "requires");
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "from")), "x");
+	}
+	assert_int_equal(json_array_size(json_object_get(g, "edges")), 1);
+	json_decref(g);
+	dsl_workbook_free(wb);
+}
+
 int
 main(void)
 {
@@ -1265,6 +1358,7 @@ main(void)
 		cmocka_unit_test(test_inline),
 		cmocka_unit_test(test_template_walk),
 		cmocka_unit_test(test_start_tasks),
+		cmocka_unit_test(test_workflow_graph),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_validate_errors),
