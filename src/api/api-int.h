@@ -10,6 +10,7 @@
 #define API_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -34,6 +35,7 @@ enum api_body {
 #define API_STOREOPT	0x4	/* req->store may be NULL (no database) */
 
 struct api_req;
+struct api_streams;
 
 /*
  * One route: method and path pattern ("{name}" matches one segment).
@@ -67,7 +69,7 @@ struct api {
 	char			*token;
 	struct api_config	 cfg;
 	int			 port;
-	int			 ready;		/* definitions loaded */
+	atomic_int		 ready;		/* definitions loaded */
 	int64_t			 started_ms;
 
 	pthread_key_t		 store_key;	/* per-thread connection */
@@ -76,7 +78,9 @@ struct api {
 	size_t			 nstores;
 
 	/* Requests per route (api_nroutes + 1 for "unmatched") and code. */
-	uint64_t		*counts;
+	_Atomic uint64_t	*counts;
+	/* Live updates (api-stream.c). */
+	struct api_streams	*streams;
 	/* Task durations from the engine observer. */
 	uint64_t		 hist[API_NBUCKETS + 1];
 	double			 hist_sum;
@@ -106,6 +110,7 @@ struct api_req {
 	char			*text;		/* or a text body */
 	const char		*content_type;
 	char			*allow;		/* 405: Allow header */
+	struct MHD_Response	*resp;		/* or a ready response */
 };
 
 /* api-json.c: answers and errors. */
@@ -118,6 +123,11 @@ unsigned api_rc_status(enum store_rc, int input_checked);
 void	 api_store_error(struct api_req *, enum store_rc, int input_checked,
 	     const char *what, const char *cause);
 void	 api_status_headers(struct api_req *, struct MHD_Response *);
+/* api.c: answer with a response the handler built (it is taken). */
+void	 api_reply_response(struct api_req *, unsigned status,
+	     const char *ctype, struct MHD_Response *);
+/* api.c: does the request carry the token (or is none set)? */
+int	 api_token_ok(struct api_req *);
 
 /* api-json.c: Mistral wire habits. */
 json_t	*api_jstr(const json_t *, const char *empty);
@@ -174,6 +184,18 @@ void	 api_observe_task(void *, const struct store_exec *,
 	     const struct store_task *);
 json_t	*api_openapi(void);
 
+/* api-graph.c: a task in brief, and its with-items counter. */
+json_t	*api_task_brief(const struct store_task *);
+json_t	*api_task_items(struct store *, const struct store_task *);
+
+/* api-stream.c: the broadcaster of live updates. */
+struct api_streams *api_streams_open(struct api *);
+void	 api_streams_stop(struct api_streams *);
+void	 api_streams_free(struct api_streams *);
+void	 api_stream_task(void *, const struct store_exec *,
+	     const struct store_task *);
+void	 api_stream_exec(void *, const struct store_exec *);
+
 /* Handlers, one per route (api-defs.c, api-exec.c, api-misc.c). */
 void	 api_root(struct api_req *);
 void	 api_v2(struct api_req *);
@@ -219,5 +241,11 @@ void	 api_actex_list(struct api_req *);
 void	 api_actex_get(struct api_req *);
 void	 api_actex_run(struct api_req *);
 void	 api_actex_update(struct api_req *);
+
+void	 api_workflow_graph(struct api_req *);
+void	 api_exec_graph(struct api_req *);
+void	 api_stream_get(struct api_req *);
+void	 api_console_root(struct api_req *);
+void	 api_console_file(struct api_req *);
 
 #endif /* API_INT_H */

@@ -35,8 +35,8 @@ api_metrics_count(struct api *api, size_t route, unsigned status)
 	}
 	if (route > api_nroutes)
 		route = api_nroutes;
-	__atomic_fetch_add(&api->counts[route * (API_NCODES + 1) + c], 1,
-	    __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(&api->counts[route * (API_NCODES + 1) + c],
+	    1, memory_order_relaxed);
 }
 
 /* Engine observer: a task reached a final state; record its duration. */
@@ -117,7 +117,7 @@ api_readyz(struct api_req *req)
 	json_t		*errs;
 
 	rc = req->store != NULL ? store_ping(req->store) : STORE_UNAVAILABLE;
-	ready = __atomic_load_n(&req->api->ready, __ATOMIC_RELAXED);
+	ready = atomic_load(&req->api->ready);
 	errs = req->api->engine != NULL ?
 	    engine_watch_errors(req->api->engine) : NULL;
 	if (errs == NULL)
@@ -213,8 +213,8 @@ api_metrics(struct api_req *req)
 	    "route and status.\n# TYPE bora_http_requests_total counter\n");
 	for (r = 0; r <= api_nroutes; r++) {
 		for (c = 0; c <= API_NCODES; c++) {
-			n = __atomic_load_n(&api->counts[r * (API_NCODES + 1) +
-			    c], __ATOMIC_RELAXED);
+			n = atomic_load_explicit(&api->counts[r *
+			    (API_NCODES + 1) + c], memory_order_relaxed);
 			if (n == 0)
 				continue;
 			if (r < api_nroutes)

@@ -16,7 +16,16 @@
 #define PUB	(API_PUBLIC | API_NOSTORE)
 
 const struct api_route api_routes[] = {
-	{ "GET", "/", N, PUB, api_root, "API versions" },
+	{ "GET", "/", N, PUB, api_console_root,
+	  "API versions (JSON); the web console for browsers (HTML)" },
+	{ "GET", "/console/{file}", N, PUB, api_console_file,
+	  "Web console: static files" },
+	{ "GET", "/console/{dir}/{file}", N, PUB, api_console_file,
+	  "Web console: static files" },
+	{ "GET", "/console/{dir}/{sub}/{file}", N, PUB, api_console_file,
+	  "Web console: static files" },
+	{ "GET", "/v2/stream", N, API_NOSTORE, api_stream_get,
+	  "Live updates (Server-Sent Events); execution_id= narrows" },
 	{ "GET", "/v2", N, API_NOSTORE, api_v2, "Version 2 of the API" },
 	{ "GET", "/healthz", N, PUB, api_healthz, "Liveness" },
 	{ "GET", "/readyz", N, API_PUBLIC | API_STOREOPT, api_readyz,
@@ -48,6 +57,8 @@ const struct api_route api_routes[] = {
 	  "Create workflows (YAML)" },
 	{ "PUT", "/v2/workflows", T, 0, api_workflow_update,
 	  "Update workflows (YAML)" },
+	{ "GET", "/v2/workflows/{id}/graph", N, 0, api_workflow_graph,
+	  "Planned task graph of a workflow" },
 	{ "GET", "/v2/workflows/{id}", N, 0, api_workflow_get,
 	  "Get a workflow by id or name" },
 	{ "PUT", "/v2/workflows/{id}", T, 0, api_workflow_update,
@@ -87,6 +98,8 @@ const struct api_route api_routes[] = {
 	  "Progress events of an execution" },
 	{ "GET", "/v2/executions/{id}/executions", N, 0, api_exec_children,
 	  "Sub-workflow executions" },
+	{ "GET", "/v2/executions/{id}/graph", N, 0, api_exec_graph,
+	  "Task graph of the execution's definition with task states" },
 
 	{ "GET", "/v2/tasks", N, 0, api_task_list, "List tasks" },
 	{ "GET", "/v2/tasks/{id}", N, 0, api_task_get, "Get a task" },

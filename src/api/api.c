@@ -114,15 +114,19 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	if (api->cfg.max_header == 0)
 		api->cfg.max_header = 64 * 1024;
 	api->started_ms = time_now_ms();
+	api->streams = api_streams_open(api);
 	api->counts = xcalloc((api_nroutes + 1) * (API_NCODES + 1),
 	    sizeof *api->counts);
 	pthread_mutex_init(&api->mtx, NULL);
 	if (pthread_key_create(&api->store_key, api_store_destroy) != 0)
 		fatalx("pthread_key_create");
 
-	/* ITC: MHD_quiesce_daemon() needs it with a thread pool. */
+	/*
+	 * ITC: MHD_quiesce_daemon() needs it with a thread pool.  Live
+	 * streams wait as suspended connections (api-stream.c).
+	 */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_access, api,
@@ -146,7 +150,8 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	api->port = info != NULL ? info->port : 0;
 	if (engine != NULL) {
 		struct engine_observer	obs = {
-			.task = api_observe_task, .exec = NULL, .arg = api
+			.task = api_stream_task, .exec = api_stream_exec,
+			.arg = api
 		};
 		engine_set_observer(engine, &obs);
 	}
@@ -164,7 +169,7 @@ api_port(struct api *api)
 void
 api_set_ready(struct api *api, int ready)
 {
-	__atomic_store_n(&api->ready, ready, __ATOMIC_RELAXED);
+	atomic_store(&api->ready, ready);
 }
 
 /* Stop accepting connections; those in progress finish. */
@@ -175,6 +180,7 @@ api_quiesce(struct api *api)
 
 	if (api == NULL || api->mhd == NULL)
 		return;
+	api_streams_stop(api->streams);
 	s = MHD_quiesce_daemon(api->mhd);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
@@ -188,6 +194,8 @@ api_close(struct api *api)
 
 	if (api == NULL)
 		return;
+	/* libmicrohttpd must not stop with suspended connections. */
+	api_streams_stop(api->streams);
 	if (api->mhd != NULL)
 		MHD_stop_daemon(api->mhd);
 	if (api->engine != NULL) {
@@ -195,6 +203,7 @@ api_close(struct api *api)
 
 		engine_set_observer(api->engine, &none);
 	}
+	api_streams_free(api->streams);
 	/* Threads have ended; close connections their keys did not. */
 	pthread_mutex_lock(&api->mtx);
 	for (i = 0; i < api->nstores; i++)
@@ -366,13 +375,12 @@ api_token_equal(const char *a, const char *b)
 }
 
 /* Bearer token check (Authorization: Bearer T, or X-Auth-Token: T). */
-static int
-api_authorized(struct api_req *req)
+int
+api_token_ok(struct api_req *req)
 {
 	const char	*h;
 
-	if (req->api->token == NULL || (req->route != NULL &&
-	    (req->route->flags & API_PUBLIC)))
+	if (req->api->token == NULL)
 		return (1);
 	h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -383,6 +391,15 @@ api_authorized(struct api_req *req)
 	if (h != NULL)
 		return (api_token_equal(h, req->api->token));
 	return (0);
+}
+
+/* Public routes need no token; the others need the right one. */
+static int
+api_authorized(struct api_req *req)
+{
+	if (req->route != NULL && (req->route->flags & API_PUBLIC))
+		return (1);
+	return (api_token_ok(req));
 }
 
 /* Body limit for the route. */
@@ -494,6 +511,18 @@ api_dispatch(struct api_req *req)
 		api_error(req, 500, "Handler gave no answer");
 }
 
+/* Answer with a response the handler built; it is taken. */
+void
+api_reply_response(struct api_req *req, unsigned status, const char *ctype,
+    struct MHD_Response *resp)
+{
+	if (req->resp != NULL)
+		MHD_destroy_response(req->resp);
+	req->status = status;
+	req->content_type = ctype;
+	req->resp = resp;
+}
+
 /* Send the answer with the request id headers; count and log it. */
 static enum MHD_Result
 api_send(struct api_req *req)
@@ -504,6 +533,11 @@ api_send(struct api_req *req)
 	enum MHD_Result		 ret;
 	const char		*ctype = req->content_type;
 
+	if (req->resp != NULL) {
+		resp = req->resp;
+		req->resp = NULL;
+		goto send;
+	}
 	if (req->out != NULL) {
 		body = json_dumps(req->out, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (body == NULL)
@@ -524,7 +558,8 @@ api_send(struct api_req *req)
 		free(body);
 		return (MHD_NO);
 	}
-	if (req->status != 204)
+send:
+	if (req->status != 204 && req->status != 304 && ctype != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    ctype);
 	MHD_add_response_header(resp, "X-Request-Id", req->rid);
@@ -611,5 +646,7 @@ api_req_free(struct api_req *req)
 	json_decref(req->out);
 	free(req->text);
 	free(req->allow);
+	if (req->resp != NULL)
+		MHD_destroy_response(req->resp);
 	free(req);
 }

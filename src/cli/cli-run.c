@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/lib.h"
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "dsl/dsl.h"
 #include "engine/engine.h"
 
@@ -56,32 +56,26 @@ run_usage(const char *msg)
 }
 
 /*
- * A data folder (lua, actions): $BORA_<NAME>_DIR, the installed one, or
- * the source tree's when running from a build.
+ * A data folder (lua, actions): $BORA_<NAME>_DIR, else where bora and
+ * borad look for it (conf_data_dir).
  */
 static const char *
 run_data_dir(const char *name)
 {
-	static char	 path[2][1024];
+	static char	*path[2];
 	static int	 slot;
-	char		 env[64], *v, *p;
-	struct stat	 sb;
-	size_t		 i;
+	char		 env[64], *v, *p, **pp;
 
 	snprintf(env, sizeof env, "BORA_%s_DIR", name);
-	for (i = 0, p = env; *p != '\0'; p++, i++)
+	for (p = env; *p != '\0'; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p -= 32;
 	if ((v = getenv(env)) != NULL)
 		return (v);
-	p = path[slot++ & 1];
-	snprintf(p, 1024, "%s/%s", BORA_DATADIR, name);
-	if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return (p);
-	snprintf(p, 1024, "%s/%s", BORA_SRCDIR, name);
-	if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return (p);
-	return (NULL);
+	pp = &path[slot++ & 1];
+	free(*pp);
+	*pp = conf_data_dir(name);
+	return (*pp);
 }
 
 /* Load the shipped ad-hoc action catalogs (*.yaml in dir). */

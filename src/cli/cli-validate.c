@@ -11,15 +11,15 @@
 
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actions/actions.h"
+#include "alarms/alarms.h"
 #include "cli/cli.h"
+#include "conf/conf.h"
 #include "dsl/dsl.h"
 #include "expr/expr.h"
 #include "lib/lib.h"
@@ -48,25 +48,15 @@ cli_validate_usage(FILE *f)
 	    "files are valid, 1 when some are not, 2 on bad usage.\n");
 }
 
-/* The shipped actions directory, or NULL. */
-static const char *
+/* The shipped actions directory (allocated), or NULL. */
+static char *
 cli_validate_actions_dir(void)
 {
-	struct stat	 st;
 	const char	*dir;
 
 	if ((dir = getenv("BORA_ACTIONS_DIR")) != NULL && *dir != '\0')
-		return (dir);
-#ifdef BORA_DATADIR
-	if (stat(BORA_DATADIR "/actions", &st) == 0 && S_ISDIR(st.st_mode))
-		return (BORA_DATADIR "/actions");
-#endif
-#ifdef BORA_SRCDIR
-	if (stat(BORA_SRCDIR "/actions", &st) == 0 && S_ISDIR(st.st_mode))
-		return (BORA_SRCDIR "/actions");
-#endif
-	(void)st;
-	return (NULL);
+		return (xstrdup(dir));
+	return (conf_data_dir("actions"));
 }
 
 /* Read the ad-hoc actions of the shipped catalogs (errors ignored). */
@@ -76,15 +66,17 @@ cli_validate_load_shipped(struct cli_validate *cv)
 	struct dsl_errors	 errs;
 	struct dsl_workbook	*wb;
 	struct dirent		*de;
-	const char		*dir;
 	DIR			*d;
-	char			*path;
+	char			*dir, *path;
 	size_t			 l;
 
 	cv->shipped_loaded = 1;
-	if ((dir = cli_validate_actions_dir()) == NULL ||
-	    (d = opendir(dir)) == NULL)
+	if ((dir = cli_validate_actions_dir()) == NULL)
 		return;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		l = strlen(de->d_name);
 		if (!(l > 5 && strcmp(de->d_name + l - 5, ".yaml") == 0) &&
@@ -101,6 +93,7 @@ cli_validate_load_shipped(struct cli_validate *cv)
 		free(path);
 	}
 	closedir(d);
+	free(dir);
 }
 
 /* 1 if some workbook of a list defines an ad-hoc action by full name. */
@@ -267,6 +260,7 @@ cli_cmd_validate(int argc, char **argv)
 	res.action_exists = cli_validate_action_exists;
 	res.workflow_exists = cli_validate_workflow_exists;
 	res.expr_check = cli_validate_expr_check;
+	res.source_check = alarm_source_check;
 	res.arg = &cv;
 	for (i = 0; i < nfiles; i++) {
 		if (byfile[i] != NULL)

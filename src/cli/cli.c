@@ -79,6 +79,29 @@ static const struct cli_cmd cli_local_cmds[] = {
 	  "Parse and validate each FILE without running it.  Every error is\n"
 	  "reported as FILE:LINE:COL: message (path).  Exit 0 when all files\n"
 	  "are valid, 1 otherwise.\n" },
+	{ "trigger test",
+	  "FILE... --alarm PAYLOAD --source SOURCE [-H 'Name: value']..."
+	  " [-f table|json|yaml]",
+	  "Show what the triggers of FILEs would do with an alarm",
+	  cli_cmd_trigger_test,
+	  "Read the workbooks FILE... and the alarm PAYLOAD (a request body\n"
+	  "as SOURCE sends it: alertmanager, aodh, vitrage, grafana, zabbix\n"
+	  "or generic; - for stdin), turn it into events as borad would, and\n"
+	  "match each event against every trigger, without a server.  For\n"
+	  "each event it prints the triggers that would start a workflow,\n"
+	  "with the workflow's input, and why the others would not (when\n"
+	  "is false, a resolved alarm ignored, an expression failing);\n"
+	  "triggers of other sources are listed at the end.  Duplicates and\n"
+	  "limits depend on earlier alarms and are decided by borad.  Exit\n"
+	  "0 when all went through, 1 for an invalid file or payload or a\n"
+	  "failing trigger, 2 for bad usage.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --alarm PAYLOAD     the request body, a file or -\n"
+	  "  --source SOURCE     the source that sent it\n"
+	  "  -H 'Name: value'    a request header (generic reads\n"
+	  "                      Idempotency-Key); may be repeated\n"
+	  "  -f FORMAT           table (default), json or yaml\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

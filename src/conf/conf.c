@@ -44,6 +44,11 @@ const struct conf_option conf_options[] = {
 	{ "api-token", CONF_STRING, CONF_OFF(api_token), NULL, 0, 0, "TOKEN",
 	  "Require this bearer token (Authorization: Bearer, or"
 	  " X-Auth-Token) on every API request except /healthz." },
+	{ "alarm-auth", CONF_LIST, CONF_OFF(alarm_auth), NULL, 0, 0,
+	  "SPEC", "How an alarm source proves who it is (repeatable):"
+	  " \"SOURCE METHOD [key=value]...\" with METHOD none, bearer,"
+	  " basic or hmac; see ALARM SOURCES.  A source without an entry"
+	  " is guarded like the rest of the API." },
 	{ "callback-url", CONF_STRING, CONF_OFF(callback_url), NULL, 0, 0,
 	  "URL", "Base URL that async actions call back; default"
 	  " http://LISTEN." },
@@ -84,6 +89,12 @@ const struct conf_option conf_options[] = {
 	{ "expr-max-memory", CONF_SIZE, CONF_OFF(expr_max_memory), "0", 0,
 	  INT64_C(1073741824), "SIZE",
 	  "Lua memory cap per evaluation; 0: the engine default." },
+	{ "alarm-max-events", CONF_INT, CONF_OFF(alarm_max_events), "1000",
+	  1, 1000000, "N", "Most alerts in one alarm message (an"
+	  " Alertmanager group); more get 413." },
+	{ "alarm-max-depth", CONF_INT, CONF_OFF(alarm_max_depth), "32", 4,
+	  1000, "N", "Deepest JSON nesting of an alarm payload; deeper"
+	  " gets 400." },
 	{ "log-json", CONF_BOOL, CONF_OFF(log_json), "false", 0, 1, "BOOL",
 	  "Log one JSON object per line." },
 	{ "verbose", CONF_INT, CONF_OFF(verbose), "0", 0, 2, "N",
@@ -93,6 +104,11 @@ const size_t conf_noptions = nitems(conf_options);
 
 _Static_assert(nitems(conf_options) <= sizeof ((struct conf *)0)->src,
     "struct conf src[] is too small");
+
+/* Options naming a data folder: found by conf_data_dir() by default. */
+static const char *const conf_data_options[] = {
+	"workflows", "actions", "lua"
+};
 
 static int	conf_parse_int(const char *, int64_t *);
 static int	conf_parse_size(const char *, int64_t *);
@@ -115,22 +131,35 @@ conf_default_db(void)
 	return (xstrdup("sqlite:/var/lib/bora/bora.db"));
 }
 
-/* Fill conf with every option's default. */
+/*
+ * Fill conf with every option's default.  A data folder's default is
+ * the folder conf_data_dir() finds, else the installed one.
+ */
 void
 conf_init(struct conf *conf)
 {
-	size_t	 i;
-	char	*cause;
+	const char	*def;
+	size_t		 i, j;
+	char		*cause, *found;
 
 	memset(conf, 0, sizeof *conf);
 	for (i = 0; i < conf_noptions; i++) {
-		if (conf_options[i].default_str == NULL)
+		def = conf_options[i].default_str;
+		found = NULL;
+		for (j = 0; j < nitems(conf_data_options); j++) {
+			if (strcmp(conf_options[i].name,
+			    conf_data_options[j]) == 0 &&
+			    (found = conf_data_dir(conf_data_options[j])) !=
+			    NULL)
+				def = found;
+		}
+		if (def == NULL)
 			continue;
-		if (conf_set(conf, conf_options[i].name,
-		    conf_options[i].default_str, CONF_SRC_DEFAULT,
-		    &cause) != 0)
+		if (conf_set(conf, conf_options[i].name, def,
+		    CONF_SRC_DEFAULT, &cause) != 0)
 			fatalx("option %s: bad default: %s",
 			    conf_options[i].name, cause);
+		free(found);
 	}
 	conf->db = conf_default_db();
 }
@@ -535,6 +564,42 @@ bad:
 	return (0);
 }
 
+/*
+ * Options whose values are never printed: the whole value, or in a list
+ * the values of token=, password= and secret=.
+ */
+static int
+conf_is_secret(const struct conf_option *o)
+{
+	return (strcmp(o->name, "api-token") == 0 ||
+	    strcmp(o->name, "alarm-auth") == 0);
+}
+
+/* Print a list entry with the values of its secret keys hidden. */
+static void
+conf_print_masked(const char *s, FILE *f)
+{
+	static const char *const keys[] = { "token=", "password=",
+	    "secret=" };
+	size_t	i, n;
+
+	while (*s != '\0') {
+		n = strcspn(s, " \t");
+		for (i = 0; i < nitems(keys); i++) {
+			if (strncmp(s, keys[i], strlen(keys[i])) == 0)
+				break;
+		}
+		if (i < nitems(keys))
+			fprintf(f, "%s********", keys[i]);
+		else
+			fwrite(s, 1, n, f);
+		s += n;
+		n = strspn(s, " \t");
+		fwrite(s, 1, n, f);
+		s += n;
+	}
+}
+
 /* Print one value as YAML text. */
 static void
 conf_print_value(const struct conf *conf, const struct conf_option *o,
@@ -551,7 +616,7 @@ conf_print_value(const struct conf *conf, const struct conf_option *o,
 		s = *(char *const *)(base + o->offset);
 		if (s == NULL)
 			fprintf(f, "null\n");
-		else if (strcmp(o->name, "api-token") == 0)
+		else if (conf_is_secret(o))
 			fprintf(f, "\"********\"\n");
 		else
 			fprintf(f, "\"%s\"\n", s);
@@ -562,8 +627,14 @@ conf_print_value(const struct conf *conf, const struct conf_option *o,
 			fprintf(f, "[]\n");
 		else
 			fprintf(f, "\n");
-		for (i = 0; i < l->n; i++)
-			fprintf(f, "  - \"%s\"\n", l->v[i]);
+		for (i = 0; i < l->n; i++) {
+			fprintf(f, "  - \"");
+			if (conf_is_secret(o))
+				conf_print_masked(l->v[i], f);
+			else
+				fputs(l->v[i], f);
+			fprintf(f, "\"\n");
+		}
 		break;
 	case CONF_BOOL:
 		v = *(const int64_t *)(base + o->offset);

@@ -1,7 +1,8 @@
 /*
  * conf.h -- borad's configuration: one declarative option table, read
  * from a YAML file (-f), BORA_<NAME> environment variables and command
- * line flags, in that order of increasing precedence.
+ * line flags, in that order of increasing precedence; and where bora's
+ * data folders are.
  *
  * Ownership: a struct conf owns its strings and lists; conf_free()
  * releases them.  Lookups return borrowed pointers.
@@ -48,6 +49,7 @@ struct conf {
 	struct conf_list	 actions;
 	char			*lua;
 	char			*api_token;
+	struct conf_list	 alarm_auth;
 	char			*callback_url;
 	char			*engine_id;
 	int64_t			 grace_ms;
@@ -63,6 +65,8 @@ struct conf {
 	int64_t			 http_max_header;
 	int64_t			 expr_max_instructions;
 	int64_t			 expr_max_memory;
+	int64_t			 alarm_max_events;
+	int64_t			 alarm_max_depth;
 	int64_t			 log_json;
 	int64_t			 verbose;
 
@@ -100,9 +104,41 @@ int	 conf_set(struct conf *, const char *name, const char *value,
 int	 conf_load_file(struct conf *, const char *path, char **cause);
 /* Apply every BORA_<NAME> variable found in the environment. */
 int	 conf_load_env(struct conf *, char **cause);
-/* Print the effective configuration as YAML (the token is hidden). */
+/* Print the effective configuration as YAML (secrets are hidden). */
 void	 conf_print(const struct conf *, FILE *);
 /* Print the option table as mdoc .It entries (for borad.conf.5). */
 void	 conf_print_mdoc(FILE *);
+
+/* What borad's command line asks besides the options (conf-args.c). */
+struct conf_args {
+	int		 debug;		/* -d: foreground, log to stderr */
+	int		 check;		/* -n: check everything, then exit */
+	const char	*file;		/* -f: a YAML file of options */
+};
+
+/*
+ * Read borad's command line: the defaults, then the -f file, the
+ * environment and the flags; then the store's file and the folders are
+ * made absolute (the daemon changes to /).  0: conf is filled (the
+ * caller frees it).  1: nothing is left to do (-h, -V, or an error
+ * already printed), and *status is the exit status.
+ */
+int	 conf_args(struct conf *, struct conf_args *, int argc, char **argv,
+	     int *status);
+/*
+ * Check what needs nothing opened: the store URL, the listen address,
+ * and that the Lua library exists.  0, or -1 and *cause (one line per
+ * problem).
+ */
+int	 conf_check(const struct conf *, char **cause);
+
+/*
+ * The data folder name (lua, workflows, actions), found the same way by
+ * bora and borad (conf-data.c): the source tree's when the program runs
+ * from its build tree, else beside the program (DIR/name, then
+ * DIR/../share/bora/name), else the installed one.  An allocated
+ * absolute path, or NULL when there is none.
+ */
+char	*conf_data_dir(const char *name);
 
 #endif /* CONF_H */

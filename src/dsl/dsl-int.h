@@ -57,6 +57,12 @@ struct dsl_task_pos {
 	struct dsl_pos	 requires;
 };
 
+/* Positions of trigger values that validation reports on. */
+struct dsl_trig_pos {
+	struct dsl_pos	 workflow;
+	struct dsl_pos	*source;	/* [i] of dsl_trigger.sources */
+};
+
 /* Module-private part of a workbook (struct dsl_workbook.priv). */
 struct dsl_wb_int {
 	struct dsl_expr_ref	 *ex;
@@ -64,7 +70,7 @@ struct dsl_wb_int {
 	size_t			  exn_cap;
 	struct dsl_task_pos	**tpos;		/* [workflow][task] */
 	struct dsl_pos		 *act_base;	/* [action] base: */
-	struct dsl_pos		 *trig_wf;	/* [trigger] workflow: */
+	struct dsl_trig_pos	 *tgpos;	/* [trigger] */
 };
 
 /* State of one parse. */
@@ -111,6 +117,10 @@ void	 dsl_tasks_parse(struct dsl_pctx *, struct dsl_workflow *,
 	     struct dsl_node *defaults);
 void	 dsl_task_clear(struct dsl_task *);
 int	 dsl_is_command(const char *);
+
+/* dsl-trigger.c */
+void	 dsl_triggers_parse(struct dsl_pctx *, struct dsl_node *);
+void	 dsl_triggers_free(struct dsl_workbook *);
 
 /* dsl-inline.c */
 int	 dsl_inline_params(const char *, json_t *, char **cause);

@@ -5,7 +5,8 @@
  * size, nesting and alias-expansion limits are enforced while reading
  * (an alias costs as many nodes as the subtree it names) and every node
  * keeps its line and column.  The tree is then read into workbooks,
- * workflows, ad-hoc actions and triggers; tasks are in dsl-task.c.
+ * workflows and ad-hoc actions; tasks are in dsl-task.c, triggers in
+ * dsl-trigger.c.
  * Errors are collected with file:line:col and a path, never stopping at
  * the first.
  */
@@ -71,8 +72,6 @@ static void	 dsl_workflow_parse(struct dsl_pctx *, struct dsl_node *,
 		     struct dsl_task_pos **);
 static void	 dsl_action_parse(struct dsl_pctx *, struct dsl_node *,
 		     struct dsl_node *, struct dsl_action *, struct dsl_pos *);
-static void	 dsl_trigger_parse(struct dsl_pctx *, struct dsl_node *,
-		     struct dsl_node *, struct dsl_trigger *, struct dsl_pos *);
 
 /* ---- errors -------------------------------------------------------- */
 
@@ -1348,98 +1347,6 @@ dsl_action_parse(struct dsl_pctx *ctx, struct dsl_node *k,
 	a->base_input = params;
 }
 
-/* ---- triggers -------------------------------------------------------- */
-
-static const char *const dsl_trigger_keys[] = {
-	"source", "when", "workflow", "input", "key", "once-within",
-	"description"
-};
-enum { GK_SOURCE, GK_WHEN, GK_WORKFLOW, GK_INPUT, GK_KEY, GK_ONCE_WITHIN,
-	GK_DESCRIPTION };
-
-/* Read one alarm trigger. */
-static void
-dsl_trigger_parse(struct dsl_pctx *ctx, struct dsl_node *k,
-    struct dsl_node *v, struct dsl_trigger *g, struct dsl_pos *wfpos)
-{
-	struct dsl_node	*val;
-	json_t		*j;
-	char		*s, *cause;
-	size_t		 i, old;
-	int		 idx;
-
-	g->name = xstrdup(k->s);
-	g->pos.file = ctx->wb->file;
-	g->pos.line = k->line;
-	g->pos.col = k->col;
-	*wfpos = g->pos;
-	if (!dsl_name_valid(k->s, 0))
-		dsl_perr(ctx, k, "invalid trigger name '%s' (expected "
-		    "letters, digits and _)", k->s);
-	if (dsl_expect(ctx, v, DSL_NMAP) != 0)
-		return;
-	for (i = 0; i + 1 < v->n; i += 2) {
-		val = v->v[i + 1];
-		idx = dsl_key_find(ctx, v->v[i], dsl_trigger_keys,
-		    nitems(dsl_trigger_keys));
-		if (idx == -1)
-			continue;
-		old = dsl_path_push(ctx, v->v[i]->s);
-		switch (idx) {
-		case GK_SOURCE:
-			if ((s = dsl_node_str(ctx, val)) != NULL) {
-				free(g->source);
-				g->source = s;
-			}
-			break;
-		case GK_WHEN:
-			g->when = dsl_node_json(ctx, val);
-			break;
-		case GK_WORKFLOW:
-			wfpos->line = val->line;
-			wfpos->col = val->col;
-			if ((s = dsl_node_str(ctx, val)) != NULL) {
-				free(g->workflow);
-				g->workflow = s;
-			}
-			break;
-		case GK_INPUT:
-			j = dsl_node_json(ctx, val);
-			if (!json_is_object(j) && !(json_is_string(j) &&
-			    strstr(json_string_value(j), "<%") != NULL)) {
-				dsl_perr(ctx, val, "expected a mapping or an "
-				    "expression");
-				json_decref(j);
-			} else
-				g->input = j;
-			break;
-		case GK_KEY:
-			g->key = dsl_node_json(ctx, val);
-			break;
-		case GK_ONCE_WITHIN:
-			if (val->type != DSL_NSCALAR ||
-			    time_parse_duration(val->s, &g->once_within_ms,
-			    &cause) != 0) {
-				if (val->type != DSL_NSCALAR)
-					dsl_perr(ctx, val, "expected a duration");
-				else {
-					dsl_perr(ctx, val, "%s", cause);
-					free(cause);
-				}
-			}
-			break;
-		case GK_DESCRIPTION:
-			free(dsl_node_str(ctx, val));
-			break;
-		}
-		dsl_path_pop(ctx, old);
-	}
-	if (g->source == NULL && dsl_map_get(v, "source") == NULL)
-		dsl_perr(ctx, k, "missing required key 'source'");
-	if (g->workflow == NULL && dsl_map_get(v, "workflow") == NULL)
-		dsl_perr(ctx, k, "missing required key 'workflow'");
-}
-
 /* ---- files ----------------------------------------------------------- */
 
 static const char *const dsl_wb_keys[] = {
@@ -1521,33 +1428,6 @@ dsl_actions_parse(struct dsl_pctx *ctx, struct dsl_node *m)
 		    &wb->actions[wb->nactions],
 		    &ctx->wi->act_base[wb->nactions]);
 		wb->nactions++;
-		dsl_path_pop(ctx, old);
-	}
-}
-
-/* Read the "triggers:" section of a workbook. */
-static void
-dsl_triggers_parse(struct dsl_pctx *ctx, struct dsl_node *m)
-{
-	struct dsl_workbook	*wb = ctx->wb;
-	struct dsl_node		*k;
-	size_t			 i, old;
-
-	if (dsl_expect(ctx, m, DSL_NMAP) != 0)
-		return;
-	wb->triggers = xcalloc(m->n / 2 + 1, sizeof *wb->triggers);
-	ctx->wi->trig_wf = xcalloc(m->n / 2 + 1, sizeof *ctx->wi->trig_wf);
-	for (i = 0; i + 1 < m->n; i += 2) {
-		k = m->v[i];
-		if (k->type != DSL_NSCALAR || k->dup) {
-			dsl_key_find(ctx, k, NULL, 0);
-			continue;
-		}
-		old = dsl_path_push(ctx, k->s);
-		dsl_trigger_parse(ctx, k, m->v[i + 1],
-		    &wb->triggers[wb->ntriggers],
-		    &ctx->wi->trig_wf[wb->ntriggers]);
-		wb->ntriggers++;
 		dsl_path_pop(ctx, old);
 	}
 }
@@ -1776,7 +1656,6 @@ dsl_workbook_free(struct dsl_workbook *wb)
 {
 	struct dsl_wb_int	*wi;
 	struct dsl_action	*a;
-	struct dsl_trigger	*g;
 	size_t			 i;
 
 	if (wb == NULL)
@@ -1797,16 +1676,7 @@ dsl_workbook_free(struct dsl_workbook *wb)
 			json_decref(a->output);
 	}
 	free(wb->actions);
-	for (i = 0; i < wb->ntriggers; i++) {
-		g = &wb->triggers[i];
-		free(g->name);
-		free(g->source);
-		free(g->workflow);
-		json_decref(g->when);
-		json_decref(g->input);
-		json_decref(g->key);
-	}
-	free(wb->triggers);
+	dsl_triggers_free(wb);
 	if ((wi = wb->priv) != NULL) {
 		for (i = 0; i < wi->nex; i++) {
 			json_decref(wi->ex[i].str);
@@ -1819,7 +1689,6 @@ dsl_workbook_free(struct dsl_workbook *wb)
 		}
 		free(wi->tpos);
 		free(wi->act_base);
-		free(wi->trig_wf);
 		free(wi);
 	}
 	free(wb->name);

@@ -1,9 +1,9 @@
 /*
  * dsl-validate.c -- semantic checks of a parsed workbook: transitions
  * and requires that name missing tasks, unknown actions and workflows,
- * join counts, start tasks, unreachable tasks, cycles in requires, and
- * expressions that do not compile.  Also the graph queries the engine
- * uses (start tasks, inbound counts).
+ * join counts, start tasks, unreachable tasks, cycles in requires,
+ * triggers' sources, and expressions that do not compile.  Also the
+ * graph queries the engine uses (start tasks, inbound counts).
  *
  * Shape errors (types, unknown keys, policy values) are found by the
  * parser, which knows where each value was written.  Everything here is
@@ -508,6 +508,31 @@ dsl_check_exprs(struct dsl_vctx *v, const struct dsl_wb_int *wi)
 	}
 }
 
+/* A trigger's sources and workflow exist. */
+static void
+dsl_check_trigger(struct dsl_vctx *v, const struct dsl_trigger *g,
+    const struct dsl_trig_pos *tp)
+{
+	size_t	 i;
+	char	*cause;
+
+	for (i = 0; i < g->nsources; i++) {
+		if (v->res == NULL || v->res->source_check == NULL)
+			break;
+		cause = NULL;
+		if (v->res->source_check(v->res->arg, g->sources[i],
+		    &cause) == 0)
+			continue;
+		dsl_verr(v, tp != NULL ? &tp->source[i] : &g->pos, g->path,
+		    "source", "%s", cause != NULL ? cause :
+		    "unknown alarm source");
+		free(cause);
+	}
+	if (g->workflow != NULL && !dsl_workflow_known(v, g->workflow))
+		dsl_verr(v, tp != NULL ? &tp->workflow : &g->pos, g->path,
+		    "workflow", "workflow '%s' not found", g->workflow);
+}
+
 /*
  * Semantic checks of a whole workbook.  Returns the number of errors
  * added to errs.
@@ -519,8 +544,6 @@ dsl_validate(const struct dsl_workbook *wb, const struct dsl_resolver *res,
 	struct dsl_vctx			 v;
 	const struct dsl_wb_int		*wi = wb->priv;
 	const struct dsl_action		*a, *b;
-	const struct dsl_trigger	*g;
-	char				*path;
 	size_t				 n0 = errs->n, i, hops;
 
 	v.wb = wb;
@@ -549,15 +572,9 @@ dsl_validate(const struct dsl_workbook *wb, const struct dsl_resolver *res,
 			    a->base);
 	}
 
-	for (i = 0; i < wb->ntriggers; i++) {
-		g = &wb->triggers[i];
-		if (g->workflow == NULL || dsl_workflow_known(&v, g->workflow))
-			continue;
-		xasprintf(&path, "triggers.%s", g->name);
-		dsl_verr(&v, wi != NULL ? &wi->trig_wf[i] : &g->pos, path,
-		    "workflow", "workflow '%s' not found", g->workflow);
-		free(path);
-	}
+	for (i = 0; i < wb->ntriggers; i++)
+		dsl_check_trigger(&v, &wb->triggers[i],
+		    wi != NULL && wi->tgpos != NULL ? &wi->tgpos[i] : NULL);
 
 	if (wi != NULL)
 		dsl_check_exprs(&v, wi);

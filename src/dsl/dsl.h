@@ -176,16 +176,37 @@ struct dsl_action {
 	json_t			*output;	/* template over the base result */
 };
 
-/* An alarm trigger (bora's addition). */
+/* What a trigger does with a resolved alarm. */
+enum dsl_on_resolved {
+	DSL_RESOLVED_IGNORE = 0,	/* record it, start nothing */
+	DSL_RESOLVED_CANCEL,		/* cancel the key's running execution */
+	DSL_RESOLVED_START		/* match it like a firing alarm */
+};
+
+/*
+ * An alarm trigger (bora's addition): which alarms (source, when) start
+ * which workflow with what input, and how repeats and storms are held
+ * back (key, once-within, until-resolved, limit).  Templates are
+ * evaluated over "alert", the normalized alarm event.
+ */
 struct dsl_trigger {
-	char			*name;
+	char			*name;		/* as written */
 	struct dsl_pos		 pos;
-	char			*source;
-	json_t			*when;
+	char			*path;		/* triggers.name */
+	char			*description;
+	char			**sources;	/* source: one or a list */
+	size_t			 nsources;
+	json_t			*when;		/* NULL: every alarm */
 	char			*workflow;
-	json_t			*input;
-	json_t			*key;
-	int64_t			 once_within_ms;
+	json_t			*input;		/* object or expression;
+						   NULL: {} */
+	json_t			*key;		/* NULL: the source's key */
+	int64_t			 once_within_ms; /* 0: not set */
+	int			 until_resolved;
+	int64_t			 limit_count;	/* 0: no limit */
+	int64_t			 limit_window_ms;
+	json_t			*limit_by;	/* NULL: one count per trigger */
+	enum dsl_on_resolved	 on_resolved;
 };
 
 struct dsl_wb_int;
@@ -236,11 +257,13 @@ struct dsl_resolver {
 	/* 0 if the Lua expression compiles, else -1 and *cause. */
 	int	(*expr_check)(void *arg, const char *lua, char **cause);
 	void	*arg;
+	/* 0 if an alarm source of that name exists, else -1 and *cause. */
+	int	(*source_check)(void *arg, const char *name, char **cause);
 };
 
 /*
  * Semantic checks: transitions to missing tasks, unknown actions and
- * workflows, bad policy values, expressions that do not compile,
+ * workflows, unknown alarm sources, bad policy values, expressions that do not compile,
  * unreachable tasks, cycles in requires, no start task.  Returns the
  * number of errors added.
  */
@@ -280,5 +303,13 @@ int	 dsl_parse_inline(const char *s, char **name, json_t **params,
  */
 void	 dsl_template_walk(json_t *tmpl,
 	     void (*fn)(void *arg, const char *lua), void *arg);
+
+/*
+ * The planned task graph of a workflow (dsl-graph.c): {name, type,
+ * nodes: [{id, name, kind: task|command, type, action|workflow, start,
+ * with_items, concurrency, retry, join, ...}], edges: [{from, to,
+ * kind: success|error|complete|condition|requires, on, label}]}.
+ */
+json_t	*dsl_workflow_graph(const struct dsl_workflow *);
 
 #endif /* DSL_H */

@@ -7,6 +7,7 @@
 #define ENGINE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "actions/actions.h"
 #include "dsl/dsl.h"
@@ -181,7 +182,7 @@ struct engine {
 
 	pthread_t		 thread;
 	int			 running;
-	volatile int		 stopping;
+	atomic_int		 stopping;	/* set by engine_stop() */
 	int64_t			 last_renew;
 	int64_t			 last_claim;
 
@@ -224,6 +225,7 @@ struct engine {
  *	engine-calls.c	calls from other threads
  *	engine.c	the loop: claims, turns, start and stop
  *	engine-watch.c	watched definition folders
+ *	engine-conf.c	borad's engine from its configuration
  */
 
 /* engine-defs.c */

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,8 +72,8 @@ struct watch {
 	int			 pipe[2];	/* wake the thread */
 	pthread_t		 thread;
 	int			 running;
-	volatile int		 stop;
-	volatile int		 reload;
+	atomic_int		 stop;		/* set by engine_watch_stop */
+	atomic_int		 reload;	/* set by engine_watch_reload */
 
 	pthread_mutex_t		 mtx;		/* guards files */
 	struct watch_file	*files;
@@ -593,7 +594,7 @@ watch_main(void *arg)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = w->pipe[0];
 	pfd[1].events = POLLIN;
-	while (!w->stop) {
+	while (!atomic_load(&w->stop)) {
 		timeout = -1;
 		if (due != 0) {
 			now = time_mono_ms();
@@ -605,12 +606,11 @@ watch_main(void *arg)
 		}
 		while (read(w->pipe[0], &c, 1) == 1)
 			continue;
-		if (w->stop)
+		if (atomic_load(&w->stop))
 			break;
 		if (watch_drain(w->ifd))
 			due = time_mono_ms() + WATCH_DEBOUNCE_MS;
-		if (w->reload) {
-			w->reload = 0;
+		if (atomic_exchange(&w->reload, 0)) {
 			log_info("watch: reloading every folder");
 			watch_scan(w, 1);
 			due = 0;
@@ -633,7 +633,7 @@ engine_watch_reload(struct engine *e)
 
 	if (w == NULL)
 		return;
-	w->reload = 1;
+	atomic_store(&w->reload, 1);
 	n = write(w->pipe[1], "r", 1);
 	(void)n;
 }
@@ -648,7 +648,7 @@ engine_watch_stop(struct engine *e)
 
 	if (w == NULL)
 		return;
-	w->stop = 1;
+	atomic_store(&w->stop, 1);
 	n = write(w->pipe[1], "s", 1);
 	(void)n;
 	if (w->running)

@@ -277,7 +277,7 @@ engine_claim(struct engine *e)
 	char		**ids = NULL;
 	size_t		 n = 0, i;
 
-	if (e->stopping)
+	if (atomic_load(&e->stopping))
 		return;
 again:
 	ids = NULL;
@@ -438,7 +438,7 @@ engine_thread(void *arg)
 {
 	struct engine	*e = arg;
 
-	while (!e->stopping)
+	while (!atomic_load(&e->stopping))
 		engine_loop_once(e, e->cfg.poll_ms);
 	return (NULL);
 }
@@ -475,7 +475,7 @@ engine_takeover_dead(struct engine *e)
 int
 engine_start(struct engine *e, char **cause)
 {
-	e->stopping = 0;
+	atomic_store(&e->stopping, 0);
 	if (e->cfg.in_process) {
 		xasprintf(cause, "an engine opened for in-process use cannot "
 		    "start threads%s", engine_url_memory(e->cfg.db_url) ?
@@ -505,7 +505,7 @@ engine_stop(struct engine *e, int64_t grace_ms)
 
 	if (!e->running)
 		return;
-	e->stopping = 1;
+	atomic_store(&e->stopping, 1);
 	engine_poke(e);
 	pthread_join(e->thread, NULL);
 	e->running = 0;

@@ -22,6 +22,7 @@
 #include "store/store.h"
 
 struct engine;
+struct conf;
 
 struct engine_config {
 	const char	*db_url;		/* store URL */
@@ -55,6 +56,14 @@ void		 engine_close(struct engine *);
 struct store	*engine_store(struct engine *);	/* API thread use only */
 void		 engine_set_observer(struct engine *,
 		     const struct engine_observer *);
+/*
+ * borad's engine (engine-conf.c): opened with conf's settings, then its
+ * watched folders loaded.  check (borad -n): on an in-memory store, to
+ * report every definition's errors (engine_watch_errors).  NULL and
+ * *cause ("engine: ..." or "watch: ...") on failure.
+ */
+struct engine	*engine_open_conf(const struct conf *, int check,
+		     char **cause);
 
 /* ---- definitions ------------------------------------------------- */
 

@@ -4,8 +4,8 @@
  * One struct expr is one lua_State with a capped allocator and an
  * instruction budget.  Expressions see a read-only proxy as _ENV whose
  * __index is the table of globals G (allowed base functions, read-only
- * library tables, the function library and _); reading an undeclared
- * name and assigning any global raise.  Each expression source is
+ * library tables, the function library and _, then the call's vars);
+ * reading an undeclared name and assigning any global raise.  Each expression source is
  * compiled once ("return <expr>", text only) and kept in a registry
  * table keyed by its source.  Every call into Lua goes through
  * expr_docall(), which arms the budget, runs in protected mode and turns
@@ -178,14 +178,17 @@ expr_arm(struct expr *e)
 }
 
 /*
- * __index of G: converts _ on its first use in a call, else the name is
- * undeclared.  Stack: G, key.
+ * __index of G: converts _ on its first use in a call, then looks in the
+ * call's vars, else the name is undeclared.  Stack: G, key.  A var is
+ * not kept in G (the next call may not have it): each use pushes a new
+ * lazy table over the same JSON, which costs one small table.
  */
 static int
 expr_g_index(lua_State *L)
 {
 	struct expr	*e = expr_get(L);
 	const char	*k;
+	json_t		*v;
 
 	if (lua_type(L, 2) == LUA_TSTRING) {
 		k = lua_tostring(L, 2);
@@ -198,6 +201,11 @@ expr_g_index(lua_State *L)
 			lua_setfield(L, 1, "_");  /* G has no __newindex */
 			e->data_pending = 0;
 			e->data_set = 1;
+			return (1);
+		}
+		if (e->ctx != NULL && e->ctx->vars != NULL &&
+		    (v = json_object_get(e->ctx->vars, k)) != NULL) {
+			expr_json_push_lazy(L, v);
 			return (1);
 		}
 		return (luaL_error(L, "undefined variable '%s'", k));

@@ -40,6 +40,12 @@ struct expr_ctx {
 	 * fraction is 0..1, or -1 when the script gave none.
 	 */
 	void	(*progress)(void *arg, const char *msg, double fraction);
+	/*
+	 * More read-only variables by name, or NULL: an object whose
+	 * members are globals ({"alert": {...}} for alarm triggers).
+	 * Library names and _ come first.
+	 */
+	json_t	*vars;
 };
 
 /*

@@ -99,6 +99,12 @@ borad_start()
 	    --workflows "$TMP/workflows" --actions "$TMP/actions" \
 	    --lua "$TMP/lua" --grace 2s "$@" >>"$TMP/borad.log" 2>&1 &
 	BORAD_PID=$!
+	borad_wait
+}
+
+# borad_wait: wait for /readyz of the borad just started (BORAD_PID, URL).
+borad_wait()
+{
 	_i=0
 	while [ $_i -lt 100 ]; do
 		if curl -sf -o /dev/null "$URL/readyz"; then

@@ -58,8 +58,21 @@ test_expr_check(void *arg, const char *lua, char **cause)
 	return (expr_check(test_expr, lua, cause));
 }
 
+/* Resolver: the alarm sources a trigger may name. */
+static int
+test_source_check(void *arg, const char *name, char **cause)
+{
+	(void)arg;
+	if (strcmp(name, "alertmanager") == 0 || strcmp(name, "aodh") == 0 ||
+	    strcmp(name, "generic") == 0)
+		return (0);
+	xasprintf(cause, "unknown alarm source '%s'", name);
+	return (-1);
+}
+
 static const struct dsl_resolver test_res = {
-	test_action_exists, test_workflow_exists, test_expr_check, NULL
+	test_action_exists, test_workflow_exists, test_expr_check, NULL,
+	test_source_check
 };
 
 /* Parse text that must be valid. */
@@ -218,7 +231,8 @@ test_workbook(void **state)
 	assert_int_equal(wb->ntriggers, 1);
 	g = &wb->triggers[0];
 	assert_string_equal(g->name, "host_down");
-	assert_string_equal(g->source, "alertmanager");
+	assert_int_equal(g->nsources, 1);
+	assert_string_equal(g->sources[0], "alertmanager");
 	assert_string_equal(g->workflow, "main");
 	assert_int_equal(g->once_within_ms, 600000);
 	assert_true(json_is_string(g->when));
@@ -867,6 +881,139 @@ test_validate_errors(void **state)
 	    "workflow 'gone' not found (triggers.t.workflow)");
 }
 
+/* Every trigger key, read into the tree. */
+static void
+test_triggers(void **state)
+{
+	struct dsl_workbook		*wb;
+	const struct dsl_trigger	*g;
+
+	(void)state;
+	wb = parse_ok("version: '2.0'\nname: wb\n"
+	    "workflows:\n  w: {tasks: {a: {}}}\n"
+	    "triggers:\n"
+	    "  all:\n"
+	    "    description: every key\n"
+	    "    source: [alertmanager, aodh]\n"
+	    "    when: <% alert.status == 'firing' %>\n"
+	    "    workflow: w\n"
+	    "    input: <% {host = alert.resource.host} %>\n"
+	    "    key: <% alert.key %>\n"
+	    "    once-within: 90s\n"
+	    "    until-resolved: true\n"
+	    "    limit: {count: 5, window: 10m, by: <% alert.resource.host %>}\n"
+	    "    on-resolved: cancel\n"
+	    "  least: {source: generic, workflow: other.wf}\n"
+	    "  fixed:\n"
+	    "    source: generic\n"
+	    "    workflow: w\n"
+	    "    when: false\n"
+	    "    key: one-at-a-time\n"
+	    "    limit: {count: 1, window: 1h}\n"
+	    "    on-resolved: start\n");
+	assert_int_equal(wb->ntriggers, 3);
+	g = &wb->triggers[0];
+	assert_string_equal(g->name, "all");
+	assert_string_equal(g->path, "triggers.all");
+	assert_string_equal(g->description, "every key");
+	assert_int_equal(g->nsources, 2);
+	assert_string_equal(g->sources[1], "aodh");
+	assert_true(json_is_string(g->when));
+	assert_true(json_is_string(g->input));
+	assert_string_equal(json_string_value(g->key), "<% alert.key %>");
+	assert_int_equal(g->once_within_ms, 90000);
+	assert_true(g->until_resolved);
+	assert_int_equal(g->limit_count, 5);
+	assert_int_equal(g->limit_window_ms, 600000);
+	assert_true(json_is_string(g->limit_by));
+	assert_int_equal(g->on_resolved, DSL_RESOLVED_CANCEL);
+	g = &wb->triggers[1];
+	assert_int_equal(g->nsources, 1);
+	assert_null(g->when);
+	assert_null(g->input);
+	assert_null(g->key);
+	assert_int_equal(g->once_within_ms, 0);
+	assert_false(g->until_resolved);
+	assert_int_equal(g->limit_count, 0);
+	assert_int_equal(g->on_resolved, DSL_RESOLVED_IGNORE);
+	g = &wb->triggers[2];
+	assert_true(json_is_false(g->when));
+	assert_string_equal(json_string_value(g->key), "one-at-a-time");
+	assert_null(g->limit_by);
+	assert_int_equal(g->on_resolved, DSL_RESOLVED_START);
+	dsl_workbook_free(wb);
+}
+
+#define TRIG(body) "version: '2.0'\nname: wb\nworkflows:\n" \
+	"  w: {tasks: {a: {}}}\ntriggers:\n  t:\n    workflow: w\n" body
+
+/* Trigger errors, each where it was written. */
+static void
+test_trigger_errors(void **state)
+{
+	(void)state;
+	expect_err(TRIG("    source: alertmanger\n"),
+	    "t.yaml:8:13: unknown alarm source 'alertmanger' "
+	    "(triggers.t.source)");
+	expect_err(TRIG("    source: [generic, nagios]\n"),
+	    "t.yaml:8:23: unknown alarm source 'nagios' (triggers.t.source)");
+	expect_err(TRIG("    source: [generic, generic]\n"),
+	    "t.yaml:8:23: source 'generic' is listed twice "
+	    "(triggers.t.source[1])");
+	expect_err(TRIG("    source: []\n"),
+	    "t.yaml:8:13: expected a source name or a list of them "
+	    "(triggers.t.source)");
+	expect_err(TRIG("    source: {a: b}\n"),
+	    "expected a source name or a list of them (triggers.t.source)");
+	expect_err(TRIG("    source: generic\n    when: firing\n"),
+	    "t.yaml:9:11: expected an expression or a boolean "
+	    "(triggers.t.when)");
+	expect_err(TRIG("    source: generic\n    when: [a]\n"),
+	    "expected an expression or a boolean (triggers.t.when)");
+	expect_err(TRIG("    source: generic\n    when: <% alert. %>\n"),
+	    "t.yaml:9:11: invalid expression \"<% alert. %>\"");
+	expect_err(TRIG("    source: generic\n    key: {a: 1}\n"),
+	    "t.yaml:9:10: expected an expression or a string "
+	    "(triggers.t.key)");
+	expect_err(TRIG("    source: generic\n    key: <% ( %>\n"),
+	    "invalid expression \"<% ( %>\"");
+	expect_err(TRIG("    source: generic\n    once-within: 0\n"),
+	    "t.yaml:9:18: expected a duration greater than 0 "
+	    "(triggers.t.once-within)");
+	expect_err(TRIG("    source: generic\n    until-resolved: yes\n"),
+	    "t.yaml:9:21: expected true or false (triggers.t.until-resolved)");
+	expect_err(TRIG("    source: generic\n    limit: 3\n"),
+	    "expected a mapping, got a scalar (triggers.t.limit)");
+	expect_err(TRIG("    source: generic\n    limit: {count: 3}\n"),
+	    "t.yaml:9:12: missing required key 'window' (triggers.t.limit)");
+	expect_err(TRIG("    source: generic\n"
+	    "    limit: {count: 0, window: 1m}\n"),
+	    "t.yaml:9:20: expected a whole number from 1 to 1000000 "
+	    "(triggers.t.limit.count)");
+	expect_err(TRIG("    source: generic\n"
+	    "    limit: {count: 2, window: 1m, per: x}\n"),
+	    "unknown key 'per' (triggers.t.limit.per)");
+	expect_err(TRIG("    source: generic\n"
+	    "    limit: {count: 2, window: soon}\n"),
+	    "invalid duration: soon");
+	expect_err(TRIG("    source: generic\n"
+	    "    limit: {count: 2, window: 1m, by: [a]}\n"),
+	    "expected an expression or a string (triggers.t.limit.by)");
+	expect_err(TRIG("    source: generic\n    on-resolved: stop\n"),
+	    "t.yaml:9:18: expected ignore, cancel or start "
+	    "(triggers.t.on-resolved)");
+	expect_err(TRIG("    source: generic\n    on-resolve: cancel\n"),
+	    "unknown key 'on-resolve' (did you mean 'on-resolved'?) "
+	    "(triggers.t.on-resolve)");
+	expect_err(TRIG("    source: generic\n    description: [x]\n"),
+	    "expected a string, got a list (triggers.t.description)");
+	expect_err("version: '2.0'\nname: wb\ntriggers:\n  t: [a]\n",
+	    "t.yaml:4:6: expected a mapping, got a list (triggers.t)");
+	expect_err("version: '2.0'\nname: wb\ntriggers:\n"
+	    "  bad-name: {source: generic, workflow: other.wf}\n",
+	    "invalid trigger name 'bad-name'");
+}
+
 /* Errors are all collected, not just the first. */
 static void
 test_errors_collected(void **state)
@@ -1102,6 +1249,99 @@ test_garbage(void **state)
 	}
 }
 
+/* The planned graph: every task, each transition with its kind. */
+static void
+test_workflow_graph(void **state)
+{
+	struct dsl_workbook	*wb;
+	json_t			*g, *n, *e;
+	char			*s;
+	size_t			 i;
+	const char		*text =
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  tasks:\n"
+	    "    a:\n"
+	    "      action: std.noop\n"
+	    "      on-success: [b, c]\n"
+	    "      on-error:\n"
+	    "        - fail msg=\"a failed\"\n"
+	    "    b:\n"
+	    "      with-items: x in <% {1, 2} %>\n"
+	    "      concurrency: 2\n"
+	    "      action: std.echo output=<% _.x %>\n"
+	    "      retry: {count: 3, delay: 1}\n"
+	    "      on-complete:\n"
+	    "        - d: <% _.go %>\n"
+	    "    c:\n"
+	    "      workflow: other.wf\n"
+	    "      on-success: d\n"
+	    "    d:\n"
+	    "      join: all\n"
+	    "      action: std.noop\n"
+	    "rev:\n"
+	    "  type: reverse\n"
+	    "  tasks:\n"
+	    "    x:\n"
+	    "      action: std.noop\n"
+	    "    y:\n"
+	    "      action: std.noop\n"
+	    "      requires: [x]\n";
+
+	(void)state;
+	wb = parse_ok(text);
+	g = dsl_workflow_graph(dsl_workflow_find(wb, "wf"));
+	s = json_dumps(g, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(json_string_value(json_object_get(g, "type")),
+	    "direct");
+	assert_int_equal(json_array_size(json_object_get(g, "nodes")), 5);
+	n = json_array_get(json_object_get(g, "nodes"), 0);
+	assert_true(json_is_true(json_object_get(n, "start")));
+	n = json_array_get(json_object_get(g, "nodes"), 1);
+	assert_string_equal(json_string_value(json_object_get(n, "id")), "b");
+	assert_false(json_is_true(json_object_get(n, "start")));
+	assert_string_equal(json_string_value(json_array_get(
+	    json_object_get(n, "with_items"), 0)), "x in <% {1, 2} %>");
+	assert_int_equal(json_integer_value(json_object_get(n,
+	    "concurrency")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(n,
+	    "retry"), "count")), 3);
+	n = json_array_get(json_object_get(g, "nodes"), 2);
+	assert_string_equal(json_string_value(json_object_get(n, "workflow")),
+	    "other.wf");
+	n = json_array_get(json_object_get(g, "nodes"), 3);
+	assert_string_equal(json_string_value(json_object_get(n, "join")),
+	    "all");
+	n = json_array_get(json_object_get(g, "nodes"), 4);
+	assert_string_equal(json_string_value(json_object_get(n, "kind")),
+	    "command");
+	assert_string_equal(json_string_value(json_object_get(n, "name")),
+	    "fail");
+	assert_non_null(strstr(s, "\"message\":\"a failed\""));
+	/* a>b, a>c success; a>fail error; b>d condition; c>d success. */
+	assert_int_equal(json_array_size(json_object_get(g, "edges")), 5);
+	assert_non_null(strstr(s, "{\"from\":\"a\",\"kind\":\"success\","
+	    "\"label\":\"success\",\"on\":\"success\",\"to\":\"b\"}"));
+	assert_non_null(strstr(s, "\"from\":\"a\",\"kind\":\"error\""));
+	assert_non_null(strstr(s, "{\"from\":\"b\",\"kind\":\"condition\","
+	    "\"label\":\"<% _.go %>\",\"on\":\"complete\",\"to\":\"d\"}"));
+	free(s);
+	json_decref(g);
+
+	g = dsl_workflow_graph(dsl_workflow_find(wb, "rev"));
+	assert_string_equal(json_string_value(json_object_get(g, "type")),
+	    "reverse");
+	json_array_foreach(json_object_get(g, "edges"), i, e) {
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "kind")), "requires");
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "from")), "x");
+	}
+	assert_int_equal(json_array_size(json_object_get(g, "edges")), 1);
+	json_decref(g);
+	dsl_workbook_free(wb);
+}
+
 int
 main(void)
 {
@@ -1118,9 +1358,12 @@ main(void)
 		cmocka_unit_test(test_inline),
 		cmocka_unit_test(test_template_walk),
 		cmocka_unit_test(test_start_tasks),
+		cmocka_unit_test(test_workflow_graph),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_validate_errors),
+		cmocka_unit_test(test_triggers),
+		cmocka_unit_test(test_trigger_errors),
 		cmocka_unit_test(test_errors_collected),
 		cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_billion_laughs),

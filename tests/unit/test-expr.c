@@ -947,11 +947,51 @@ test_data_files(void **state)
 	expr_free(e);
 }
 
+/*
+ * Named variables of a call (alarm triggers' "alert") are read-only
+ * globals of that call only; library names and _ come first.
+ */
+static void
+test_call_vars(void **state)
+{
+	struct expr	*e = mk();
+	struct expr_ctx	 ctx;
+	json_t		*vars, *v, *t;
+	char		*cause = NULL;
+
+	(void)state;
+	vars = js("{\"alert\": {\"status\": \"firing\", \"labels\": "
+	    "{\"host\": \"c1\"}}, \"_\": 5, \"len\": 1}");
+	test_ctx(&ctx, js("{\"x\": 2}"));
+	ctx.vars = vars;
+	t = js("\"<% alert.labels.host .. '/' .. alert.status .. _.x .. "
+	    "len({1, 2}) %>\"");
+	v = expr_eval(e, t, &ctx, &cause);
+	assert_non_null(v);
+	assert_string_equal(json_string_value(v), "c1/firing22");
+	json_decref(v);
+	json_decref(t);
+	t = js("\"<% (function() alert = 1 end)() %>\"");
+	assert_null(expr_eval(e, t, &ctx, &cause));
+	assert_non_null(strstr(cause, "cannot assign global variable "
+	    "'alert'"));
+	free(cause);
+	json_decref(t);
+	json_decref(ctx.data);
+
+	/* The next call without vars does not see them. */
+	check_err(e, "\"<% alert.status %>\"", NULL,
+	    "undefined variable 'alert'");
+	json_decref(vars);
+	expr_free(e);
+}
+
 /* Run every test of the expr module. */
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_call_vars),
 		cmocka_unit_test(test_typed_vs_interpolated),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_dollar_alias),

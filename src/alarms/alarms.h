@@ -1,0 +1,222 @@
+/*
+ * alarms.h -- the alarm intake: payloads of alarm sources (Alertmanager,
+ * Aodh, Vitrage, Grafana, Zabbix, generic senders) turned into
+ * normalized events, per-source authentication, and the matching of
+ * events against workbook triggers.
+ *
+ * Ownership: arguments are borrowed; returned objects are owned by the
+ * caller and freed with the matching _free; json_t results are new
+ * references.  Nothing here logs, and no message ever holds a secret.
+ */
+#ifndef ALARMS_H
+#define ALARMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct conf_list;
+struct dsl_workbook;
+struct expr;
+
+/* ---- sources and their payloads -------------------------------------- */
+
+/* What alarm_parse() says about a payload; the HTTP layer maps it once. */
+enum alarm_rc {
+	ALARM_OK = 0,
+	ALARM_INVALID,		/* 400: the message names where */
+	ALARM_TOO_LARGE,	/* 413: body or number of alerts */
+	ALARM_NO_SOURCE		/* 404: no such source */
+};
+
+/* One request header; names compare without case. */
+struct alarm_header {
+	const char	*name;
+	const char	*value;
+};
+
+/* A received request, all borrowed. */
+struct alarm_request {
+	const char			*body;
+	size_t				 len;
+	const struct alarm_header	*headers;
+	size_t				 nheaders;
+};
+
+/* Limits on a payload; zeroes mean the defaults. */
+struct alarm_limits {
+	size_t		 max_body;	/* bytes; default 1 MiB */
+	int		 max_depth;	/* JSON nesting; default 32 */
+	size_t		 max_events;	/* alerts in one message; default 1000 */
+};
+
+#define ALARM_DEFAULT_MAX_BODY		((size_t)1024 * 1024)
+#define ALARM_DEFAULT_MAX_DEPTH		32
+#define ALARM_DEFAULT_MAX_EVENTS	1000
+#define ALARM_KEY_MAX			512	/* bytes of a key */
+
+enum alarm_status { ALARM_FIRING = 0, ALARM_RESOLVED };
+enum alarm_res_kind { ALARM_RES_HOST = 0, ALARM_RES_INSTANCE,
+	ALARM_RES_OTHER };
+
+/*
+ * A normalized event.  key is never NULL nor empty; name, severity,
+ * res_id, res_host and starts_at may be NULL; labels and annotations are
+ * objects of strings; raw is the part of the payload the event came from
+ * (one alert of an Alertmanager group, else the whole body).
+ */
+struct alarm_event {
+	const char		*source;	/* the table's name */
+	char			*key;
+	enum alarm_status	 status;
+	char			*name;
+	char			*severity;	/* lower case */
+	enum alarm_res_kind	 res_kind;
+	char			*res_id;
+	char			*res_host;
+	json_t			*labels;
+	json_t			*annotations;
+	char			*starts_at;	/* as the source wrote it */
+	json_t			*raw;
+};
+
+/* The events of one payload, in payload order. */
+struct alarm_batch {
+	const char		*source;
+	struct alarm_event	*v;
+	size_t			 n;
+};
+
+/* 1 if a source has that name. */
+int		 alarm_source_exists(const char *name);
+/*
+ * Number of sources; the name of source i in table order, and the route
+ * where borad receives it ("/v1/alarms/alertmanager"); NULL past the end.
+ */
+size_t		 alarm_source_count(void);
+const char	*alarm_source_name(size_t);
+const char	*alarm_source_route(size_t);
+/* A dsl_resolver.source_check: 0, or -1 and *cause listing the names. */
+int		 alarm_source_check(void *arg, const char *name, char **cause);
+
+/*
+ * Turn a payload into events.  On failure *out is NULL and *cause (the
+ * caller frees) names what is wrong and where, as a JSON path
+ * ("$.alerts[2].status: expected a string, got an integer").
+ */
+enum alarm_rc	 alarm_parse(const char *source, const struct alarm_request *,
+		     const struct alarm_limits *, struct alarm_batch **out,
+		     char **cause);
+void		 alarm_batch_free(struct alarm_batch *);
+
+/* An event as the object triggers see as "alert". */
+json_t		*alarm_event_json(const struct alarm_event *);
+const char	*alarm_status_name(enum alarm_status);
+const char	*alarm_res_kind_name(enum alarm_res_kind);
+/* A header's value, or NULL (names compare without case). */
+const char	*alarm_header_find(const struct alarm_request *,
+		     const char *name);
+
+/* ---- authentication --------------------------------------------------- */
+
+/*
+ * How each source authenticates, from borad.conf's alarm-auth entries
+ * "SOURCE METHOD [key=value]...".  Secret files are read when the
+ * configuration is loaded.
+ */
+struct alarm_auth;
+
+enum alarm_auth_rc {
+	ALARM_AUTH_OK = 0,
+	ALARM_AUTH_NONE,	/* no entry for the source: API's own rule */
+	ALARM_AUTH_DENIED	/* 401 */
+};
+
+/* Parse the entries; NULL and *cause naming the entry on error. */
+struct alarm_auth *alarm_auth_create(const struct conf_list *,
+		     char **cause);
+void		 alarm_auth_free(struct alarm_auth *);
+/*
+ * Check a request of a source at time now_ms.  On ALARM_AUTH_DENIED,
+ * *reason says why without revealing any secret (caller frees).
+ */
+enum alarm_auth_rc alarm_auth_check(const struct alarm_auth *,
+		     const char *source, const struct alarm_request *,
+		     int64_t now_ms, char **reason);
+/* The WWW-Authenticate challenge of a source's method, or NULL. */
+const char	*alarm_auth_challenge(const struct alarm_auth *,
+		     const char *source);
+/* Names of headers that carry a source's secrets (not to be stored). */
+int		 alarm_auth_is_secret_header(const struct alarm_auth *,
+		     const char *source, const char *header);
+
+/* ---- triggers and verdicts ------------------------------------------- */
+
+/*
+ * What became of one event for one trigger.  alarm_match() decides
+ * STARTED (would start), WHEN_FALSE, RESOLVED_IGNORED, CANCELLED (would
+ * cancel the key's execution) and FAILED; the intake turns STARTED into
+ * DUPLICATE or LIMITED when the store says so.
+ */
+enum alarm_verdict {
+	ALARM_V_STARTED = 0,
+	ALARM_V_DUPLICATE,
+	ALARM_V_WHEN_FALSE,
+	ALARM_V_LIMITED,
+	ALARM_V_RESOLVED_IGNORED,
+	ALARM_V_CANCELLED,
+	ALARM_V_FAILED
+};
+
+/* "started", "duplicate", "when_false", ...; NULL when out of range. */
+const char	*alarm_verdict_name(enum alarm_verdict);
+/* The verdict of a name; -1 when unknown. */
+int		 alarm_verdict_find(const char *name);
+
+/* The triggers in force: copies of the workbooks' triggers. */
+struct alarm_triggers;
+
+struct alarm_triggers *alarm_triggers_create(void);
+void		 alarm_triggers_free(struct alarm_triggers *);
+/* Add the triggers of a valid workbook (names become "wb.trigger"). */
+void		 alarm_triggers_add(struct alarm_triggers *,
+		     const struct dsl_workbook *);
+size_t		 alarm_triggers_count(const struct alarm_triggers *);
+/* Name of trigger i ("wb.trigger"); 1 if trigger i listens to source. */
+const char	*alarm_trigger_name(const struct alarm_triggers *, size_t);
+int		 alarm_trigger_listens(const struct alarm_triggers *, size_t,
+		     const char *source);
+
+/*
+ * One trigger's verdict on one event.  For STARTED: workflow, input,
+ * key, and the repeat policy the store applies (limit_by is the bucket
+ * of the limit, NULL for one count per trigger).  For CANCELLED: key.
+ * reason says why in words ("when is false", the expression's error).
+ */
+struct alarm_decision {
+	size_t			 trigger;	/* index in the set */
+	const char		*name;		/* borrowed from the set */
+	enum alarm_verdict	 verdict;
+	char			*workflow;
+	json_t			*input;
+	char			*key;
+	int64_t			 once_within_ms;
+	int			 until_resolved;
+	int64_t			 limit_count;
+	int64_t			 limit_window_ms;
+	char			*limit_by;
+	char			*reason;
+};
+
+/*
+ * Evaluate every trigger that listens to the event's source: when,
+ * key, input and limit.by run in the sandbox ex with the event as
+ * "alert".  Returns the number of decisions in *out (trigger order).
+ */
+size_t		 alarm_match(const struct alarm_triggers *, struct expr *ex,
+		     const struct alarm_event *, struct alarm_decision **out);
+void		 alarm_decisions_free(struct alarm_decision *, size_t);
+/* A decision as JSON {trigger, verdict, workflow, input, key, reason}. */
+json_t		*alarm_decision_json(const struct alarm_decision *);
+
+#endif /* ALARMS_H */
