@@ -420,7 +420,7 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 			json_object_set_new(t->row->runtime, "items",
 			    json_integer((json_int_t)t->nitems));
 			store_tx_task_update(s.tx, t->row, SF_RUNTIME, NULL);
-			step_changed(&s, t);
+			engine_step_changed(&s, t);
 		}
 		if (t->attempt == 0 && t->spec->timeout != NULL) {
 			if (engine_policy_num(e, rt, t, t->spec->timeout, 0,
