@@ -253,6 +253,24 @@ check(const struct conf *conf, int bad)
 	return (0);
 }
 
+/* The store's definition counter, through the engine's pool; -1. */
+static int64_t
+defs_generation(struct engine *e)
+{
+	struct store	*st;
+	char		*cause = NULL;
+	int64_t		 g;
+
+	if ((st = store_pool_get(engine_pool(e), &cause)) == NULL) {
+		log_warnx("definition follower: %s", cause);
+		free(cause);
+		return (-1);
+	}
+	g = store_def_generation(st);
+	store_pool_put(engine_pool(e));
+	return (g);
+}
+
 /*
  * Serve until SIGTERM or SIGINT: the engine, the REST API, systemd's
  * notifications and watchdog, SIGHUP's reload, and definitions changed
@@ -265,9 +283,8 @@ serve(const struct conf *conf, int debug)
 	struct api_config	 ac;
 	struct api		*api;
 	struct pollfd		 pfd;
-	struct store		*gen_st = NULL;
 	int64_t			 gen = 0, g, next_check = 0, wd_next = 0;
-	int			 report = -1, timeout, wd_ms;
+	int			 report = -1, timeout, wd_ms, follow;
 	char			*cause = NULL, c;
 
 	if (conf->verbose > 1)
@@ -303,19 +320,14 @@ serve(const struct conf *conf, int debug)
 	 * Other engines sharing a PostgreSQL store may change definitions:
 	 * follow the store's definition counter.
 	 */
-	if (strncmp(conf->db, "sqlite:", 7) != 0) {
-		if ((gen_st = store_open(conf->db, &cause)) == NULL) {
-			log_warnx("definition follower: %s", cause);
-			free(cause);
-			cause = NULL;
-		} else
-			gen = store_def_generation(gen_st);
-	}
+	follow = strncmp(conf->db, "sqlite:", 7) != 0;
+	if (follow)
+		gen = defs_generation(e);
 
 	pfd.fd = sig_pipe[0];
 	pfd.events = POLLIN;
 	for (;;) {
-		timeout = gen_st != NULL ? DEFS_CHECK_MS : -1;
+		timeout = follow ? DEFS_CHECK_MS : -1;
 		if (wd_ms > 0 && (timeout == -1 || wd_ms < timeout))
 			timeout = wd_ms;
 		if (poll(&pfd, 1, timeout) == -1 && errno != EINTR)
@@ -328,9 +340,9 @@ serve(const struct conf *conf, int debug)
 		}
 		if (atomic_load(&sig_term) || atomic_load(&sig_int))
 			break;
-		if (gen_st != NULL && time_mono_ms() >= next_check) {
+		if (follow && time_mono_ms() >= next_check) {
 			next_check = time_mono_ms() + DEFS_CHECK_MS;
-			g = store_def_generation(gen_st);
+			g = defs_generation(e);
 			if (g > gen) {
 				gen = g;
 				engine_defs_refresh(e);
@@ -354,7 +366,6 @@ serve(const struct conf *conf, int debug)
 	api_close(api);
 	engine_watch_stop(e);
 	engine_close(e);
-	store_close(gen_st);
 	log_info("stopped");
 	return (0);
 }

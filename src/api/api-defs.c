@@ -319,8 +319,7 @@ api_workbook_list(struct api_req *req)
 		store_def_free(v[i]);
 	}
 	free(v);
-	api_list_reply(req, &l, "workbooks", api_list_memory(&l,
-	    api_def_fields, all));
+	api_list_items(req, &l, "workbooks", "Workbook list", all);
 	json_decref(all);
 	api_list_free(&l);
 }
@@ -457,8 +456,7 @@ api_workflow_list(struct api_req *req)
 	json_array_foreach(all, i, w)
 		json_array_append_new(wire, api_workflow_wire(w, 0));
 	json_decref(all);
-	api_list_reply(req, &l, "workflows", api_list_memory(&l,
-	    api_def_fields, wire));
+	api_list_items(req, &l, "workflows", "Workflow list", wire);
 	json_decref(wire);
 	api_list_free(&l);
 }
@@ -673,8 +671,7 @@ api_action_list(struct api_req *req)
 	json_array_foreach(all, i, a)
 		json_array_append_new(wire, api_action_wire(a));
 	json_decref(all);
-	api_list_reply(req, &l, "actions", api_list_memory(&l,
-	    api_def_fields, wire));
+	api_list_items(req, &l, "actions", "Action list", wire);
 	json_decref(wire);
 	api_list_free(&l);
 }

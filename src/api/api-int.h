@@ -72,10 +72,9 @@ struct api {
 	atomic_int		 ready;		/* definitions loaded */
 	int64_t			 started_ms;
 
-	pthread_key_t		 store_key;	/* per-thread connection */
+	struct store_pool	*pool;		/* the handlers' road */
+	int			 own_pool;	/* no engine: opened here */
 	pthread_mutex_t		 mtx;		/* guards the lists below */
-	struct store		**stores;	/* every one opened */
-	size_t			 nstores;
 
 	/* Requests per route (api_nroutes + 1 for "unmatched") and code. */
 	_Atomic uint64_t	*counts;
@@ -167,8 +166,8 @@ void	 api_list_free(struct api_list *);
 void	 api_list_project(const struct api_list *, json_t *obj);
 void	 api_list_reply(struct api_req *, struct api_list *,
 	     const char *plural, json_t *items);
-json_t	*api_list_memory(const struct api_list *, const struct api_field *,
-	     json_t *items);
+void	 api_list_items(struct api_req *, struct api_list *,
+	     const char *plural, const char *what, json_t *items);
 json_t	*api_body_str(struct api_req *);
 
 /* api-exec.c, api-defs.c: row shapes. */

@@ -599,151 +599,23 @@ api_list_reply(struct api_req *req, struct api_list *l, const char *plural,
 	api_reply(req, 200, out);
 }
 
-/* An item's field as text for comparison; NULL for null or absent. */
-static char *
-api_item_text(json_t *item, const char *field)
-{
-	json_t	*v = json_object_get(item, field);
-
-	if (v == NULL || json_is_null(v))
-		return (NULL);
-	if (json_is_string(v))
-		return (xstrdup(json_string_value(v)));
-	return (json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT));
-}
-
-/* Compare as numbers when both read as numbers, else as text. */
-static int
-api_text_cmp(const char *a, const char *b)
-{
-	char	*ea, *eb;
-	double	 da, db;
-
-	if (a == NULL || b == NULL)
-		return (a == b ? 0 : (a == NULL ? -1 : 1));
-	da = strtod(a, &ea);
-	db = strtod(b, &eb);
-	if (*a != '\0' && *b != '\0' && *ea == '\0' && *eb == '\0')
-		return (da < db ? -1 : da > db);
-	return (strcmp(a, b));
-}
-
-/* Does "a,b,c" hold v? */
-static int
-api_in_csv(const char *csv, const char *v)
-{
-	const char	*p = csv, *e;
-	size_t		 len = strlen(v);
-
-	for (;;) {
-		e = strchr(p, ',');
-		if (e == NULL)
-			e = p + strlen(p);
-		if ((size_t)(e - p) == len && strncmp(p, v, len) == 0)
-			return (1);
-		if (*e == '\0')
-			return (0);
-		p = e + 1;
-	}
-}
-
-static int
-api_filter_match(const struct store_filter *f, json_t *item)
-{
-	char	*t = api_item_text(item, f->field);
-	int	 c, m = 0;
-
-	if (f->value == NULL) {
-		m = t == NULL;
-		goto out;
-	}
-	if (t == NULL)
-		goto out;
-	c = api_text_cmp(t, f->value);
-	if (strcmp(f->op, "eq") == 0)
-		m = c == 0;
-	else if (strcmp(f->op, "neq") == 0)
-		m = c != 0;
-	else if (strcmp(f->op, "gt") == 0)
-		m = c > 0;
-	else if (strcmp(f->op, "gte") == 0)
-		m = c >= 0;
-	else if (strcmp(f->op, "lt") == 0)
-		m = c < 0;
-	else if (strcmp(f->op, "lte") == 0)
-		m = c <= 0;
-	else if (strcmp(f->op, "in") == 0)
-		m = api_in_csv(f->value, t);
-	else if (strcmp(f->op, "nin") == 0)
-		m = !api_in_csv(f->value, t);
-	else if (strcmp(f->op, "has") == 0)
-		m = strstr(t, f->value) != NULL;
-out:
-	free(t);
-	return (m);
-}
-
-static int
-api_item_cmp(const void *a, const void *b, void *arg)
-{
-	const struct api_list	*l = arg;
-	json_t			*x = *(json_t *const *)a;
-	json_t			*y = *(json_t *const *)b;
-	char			*tx, *ty;
-	size_t			 i;
-	int			 c = 0;
-
-	for (i = 0; i <= l->nkeys && c == 0; i++) {
-		const char *k = i < l->nkeys ? l->keys_c[i] : "id";
-
-		tx = api_item_text(x, k);
-		ty = api_item_text(y, k);
-		c = api_text_cmp(tx, ty);
-		if (i < l->nkeys && l->desc[i])
-			c = -c;
-		free(tx);
-		free(ty);
-	}
-	return (c);
-}
-
 /*
- * Filter, sort and page an in-memory array (definitions are few), with
- * the same rules as the store's lists.  Returns a new array.
+ * List definitions (workbooks, workflows, actions), which live in
+ * memory, by the store's list rules, and reply; items are borrowed.
  */
-json_t *
-api_list_memory(const struct api_list *l, const struct api_field *map,
-    json_t *items)
+void
+api_list_items(struct api_req *req, struct api_list *l, const char *plural,
+    const char *what, json_t *items)
 {
-	json_t		**v, *out, *it;
-	size_t		  n = 0, i, j, start = 0;
-	const char	 *id;
+	json_t		*out;
+	char		*cause;
+	enum store_rc	 rc;
 
-	v = xcalloc(json_array_size(items) + 1, sizeof *v);
-	json_array_foreach(items, i, it) {
-		for (j = 0; j < l->nfilters; j++) {
-			if (!api_filter_match(&l->filters[j], it))
-				break;
-		}
-		if (j == l->nfilters)
-			v[n++] = it;
+	rc = store_list_items("definitions", &l->q, items, &out, &cause);
+	if (rc != STORE_OK) {
+		api_store_error(req, rc, rc == STORE_ERROR, what, cause);
+		free(cause);
+		return;
 	}
-	qsort_r(v, n, sizeof *v, api_item_cmp, (void *)l);
-	if (l->marker != NULL) {
-		for (i = 0; i < n; i++) {
-			id = json_string_value(json_object_get(v[i], "id"));
-			if (id != NULL && strcmp(id, l->marker) == 0) {
-				start = i + 1;
-				break;
-			}
-		}
-	}
-	out = json_array();
-	for (i = start; i < n; i++) {
-		if (l->limit > 0 && json_array_size(out) == l->limit)
-			break;
-		json_array_append(out, v[i]);
-	}
-	free(v);
-	return (out);
+	api_list_reply(req, l, plural, out);
 }

@@ -85,7 +85,6 @@ struct api_streams {
 	int			 stopping;
 	int			 started;	/* ticker running */
 	pthread_t		 ticker;
-	struct store		*st;		/* the ticker's connection */
 };
 
 static void	*stream_tick(void *);
@@ -348,7 +347,6 @@ api_streams_free(struct api_streams *s)
 	api_streams_stop(s);
 	for (i = 0; i < STREAM_RING; i++)
 		free(s->ring[i].text);
-	store_close(s->st);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->mtx);
 	free(s);
@@ -511,6 +509,7 @@ stream_count(struct api_streams *s)
 {
 	struct stream_watch	 w;
 	struct store_task	*t;
+	struct store		*st;
 	json_t			*c, *o;
 	char			*cause = NULL, *text;
 	size_t			 i;
@@ -532,15 +531,19 @@ stream_count(struct api_streams *s)
 		w = s->watch[i];
 		pthread_mutex_unlock(&s->mtx);
 
-		if (s->st == NULL && (s->st = store_open(s->api->db_url,
-		    &cause)) == NULL) {
-			log_warnx("api: stream counters: %s", cause);
+		if (s->api->pool == NULL ||
+		    (st = store_pool_get(s->api->pool, &cause)) == NULL) {
+			log_warnx("api: stream counters: %s", cause != NULL ?
+			    cause : "no store configured");
 			free(cause);
 			return;
 		}
-		if (store_task_load(s->st, w.task, &t) != STORE_OK)
+		if (store_task_load(st, w.task, &t) != STORE_OK) {
+			store_pool_put(s->api->pool);
 			continue;
-		c = api_task_items(s->st, t);
+		}
+		c = api_task_items(st, t);
+		store_pool_put(s->api->pool);
 		json_object_set_new(c, "state", api_strornull(
 		    api_state_out(t->state)));
 		text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);

@@ -35,8 +35,6 @@ static int		api_route_match(const char *, const char *,
 static void		api_route(struct api_req *);
 static enum MHD_Result	api_send(struct api_req *);
 static void		api_req_free(struct api_req *);
-static struct store	*api_thread_store(struct api *, char **);
-static void		api_store_destroy(void *);
 static void		api_request_id(struct api_req *);
 static int		api_authorized(struct api_req *);
 
@@ -118,8 +116,13 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	api->counts = xcalloc((api_nroutes + 1) * (API_NCODES + 1),
 	    sizeof *api->counts);
 	pthread_mutex_init(&api->mtx, NULL);
-	if (pthread_key_create(&api->store_key, api_store_destroy) != 0)
-		fatalx("pthread_key_create");
+	/* Handlers borrow from the engine's pool, or one of their own. */
+	if (engine != NULL)
+		api->pool = engine_pool(engine);
+	else if (api->db_url != NULL) {
+		api->pool = store_pool_create(api->db_url, api->cfg.threads + 1);
+		api->own_pool = 1;
+	}
 
 	/*
 	 * ITC: MHD_quiesce_daemon() needs it with a thread pool.  Live
@@ -190,8 +193,6 @@ api_quiesce(struct api *api)
 void
 api_close(struct api *api)
 {
-	size_t	i;
-
 	if (api == NULL)
 		return;
 	/* libmicrohttpd must not stop with suspended connections. */
@@ -204,52 +205,14 @@ api_close(struct api *api)
 		engine_set_observer(api->engine, &none);
 	}
 	api_streams_free(api->streams);
-	/* Threads have ended; close connections their keys did not. */
-	pthread_mutex_lock(&api->mtx);
-	for (i = 0; i < api->nstores; i++)
-		store_close(api->stores[i]);
-	free(api->stores);
-	api->stores = NULL;
-	api->nstores = 0;
-	pthread_mutex_unlock(&api->mtx);
-	pthread_key_delete(api->store_key);
+	if (api->own_pool)
+		store_pool_free(api->pool);
 	pthread_mutex_destroy(&api->mtx);
 	free(api->counts);
 	free(api->listen);
 	free(api->db_url);
 	free(api->token);
 	free(api);
-}
-
-/* Key destructor: a thread is exiting; its connection goes with it. */
-static void
-api_store_destroy(void *arg)
-{
-	(void)arg;
-	/* Connections are closed by api_close(), which knows them all. */
-}
-
-/* This thread's store connection, opened on first use. */
-static struct store *
-api_thread_store(struct api *api, char **cause)
-{
-	struct store	*st;
-
-	if ((st = pthread_getspecific(api->store_key)) != NULL)
-		return (st);
-	if (api->db_url == NULL) {
-		*cause = xstrdup("no store configured");
-		return (NULL);
-	}
-	if ((st = store_open(api->db_url, cause)) == NULL)
-		return (NULL);
-	pthread_setspecific(api->store_key, st);
-	pthread_mutex_lock(&api->mtx);
-	api->stores = xreallocarray(api->stores, api->nstores + 1,
-	    sizeof *api->stores);
-	api->stores[api->nstores++] = st;
-	pthread_mutex_unlock(&api->mtx);
-	return (st);
 }
 
 /*
@@ -482,7 +445,10 @@ api_dispatch(struct api_req *req)
 		}
 	}
 	if (!(req->route->flags & API_NOSTORE)) {
-		req->store = api_thread_store(req->api, &cause);
+		if (req->api->pool == NULL)
+			cause = xstrdup("no store configured");
+		else
+			req->store = store_pool_get(req->api->pool, &cause);
 		if (req->store == NULL && (req->route->flags & API_STOREOPT))
 			free(cause);
 		else if (req->store == NULL) {
@@ -506,6 +472,10 @@ api_dispatch(struct api_req *req)
 		req->text = NULL;
 		req->status = 0;
 		req->route->handler(req);
+	}
+	if (req->store != NULL) {
+		store_pool_put(req->api->pool);
+		req->store = NULL;
 	}
 	if (req->status == 0)
 		api_error(req, 500, "Handler gave no answer");

@@ -1,7 +1,8 @@
 /*
  * engine-calls.c -- the engine's calls from other threads (API handlers,
- * bora): each writes rows through its thread's own store connection and
- * pokes the loop, which owns every execution in memory.
+ * bora): each writes rows through a connection borrowed from the
+ * engine's pool (the same one its caller may hold) and pokes the loop,
+ * which owns every execution in memory.
  */
 #include "config.h"
 
@@ -10,78 +11,6 @@
 #include <string.h>
 
 #include "engine/engine-int.h"
-
-/*
- * Store connections of other threads (API handlers, the I/O thread):
- * each thread opens its own on first use and closes it when it exits,
- * so calls from several threads never queue behind one connection (nor
- * behind one stuck on a database that went away).  An in-memory store
- * has a single connection, shared under a mutex.
- */
-struct thread_store {
-	struct engine	*e;
-	uint64_t	 gen;
-	struct store	*st;
-};
-
-static pthread_key_t	 thread_store_key;
-static pthread_once_t	 thread_store_once = PTHREAD_ONCE_INIT;
-
-static void
-thread_store_free(void *arg)
-{
-	struct thread_store	*ts = arg;
-
-	if (ts != NULL) {
-		store_close(ts->st);
-		free(ts);
-	}
-}
-
-static void
-thread_store_init(void)
-{
-	(void)pthread_key_create(&thread_store_key, thread_store_free);
-}
-
-/* This thread's connection to e's store; NULL + *cause if unreachable. */
-struct store *
-engine_thread_store(struct engine *e, char **cause)
-{
-	struct thread_store	*ts;
-
-	if (e->cfg.in_process) {
-		/* In-process use: the caller's thread runs the loop too. */
-		pthread_mutex_lock(&e->mem_mtx);
-		return (e->st);
-	}
-	pthread_once(&thread_store_once, thread_store_init);
-	ts = pthread_getspecific(thread_store_key);
-	if (ts != NULL && (ts->e != e || ts->gen != e->gen)) {
-		thread_store_free(ts);
-		ts = NULL;
-		(void)pthread_setspecific(thread_store_key, NULL);
-	}
-	if (ts == NULL) {
-		ts = xcalloc(1, sizeof *ts);
-		ts->e = e;
-		ts->gen = e->gen;
-		if ((ts->st = store_open(e->cfg.db_url, cause)) == NULL) {
-			free(ts);
-			return (NULL);
-		}
-		(void)pthread_setspecific(thread_store_key, ts);
-	}
-	return (ts->st);
-}
-
-/* Done with the connection engine_thread_store() gave. */
-void
-engine_thread_store_done(struct engine *e)
-{
-	if (e->cfg.in_process)
-		pthread_mutex_unlock(&e->mem_mtx);
-}
 
 /* Check input against the workflow's declaration; apply defaults. */
 static json_t *
@@ -203,7 +132,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 
 	if (out != NULL)
 		*out = NULL;
-	if ((st = engine_thread_store(e, cause)) == NULL)
+	if ((st = store_pool_get(e->pool, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
 	/*
 	 * A client-supplied id that exists returns that execution unchanged
@@ -224,10 +153,10 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	}
 	if (def == NULL) {
 		if (exec_existing(st, o->id, out)) {
-			engine_thread_store_done(e);
+			store_pool_put(e->pool);
 			return (STORE_OK);
 		}
-		engine_thread_store_done(e);
+		store_pool_put(e->pool);
 		xasprintf(cause, "Workflow not found [workflow_identifier=%s]",
 		    o->workflow);
 		return (STORE_NOTFOUND);
@@ -236,10 +165,10 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		if (exec_existing(st, o->id, out)) {
 			free(*cause);
 			*cause = NULL;
-			engine_thread_store_done(e);
+			store_pool_put(e->pool);
 			return (STORE_OK);
 		}
-		engine_thread_store_done(e);
+		store_pool_put(e->pool);
 		return (STORE_ERROR);
 	}
 	params = o->params != NULL ? json_deep_copy(o->params) :
@@ -251,7 +180,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		const char *tn = json_string_value(json_object_get(params,
 		    "task_name"));
 		if (tn == NULL || dsl_task_find(wf, tn) == NULL) {
-			engine_thread_store_done(e);
+			store_pool_put(e->pool);
 			xasprintf(cause, "reverse workflow '%s' needs a target "
 			    "task (params.task_name): %s", wf->name,
 			    tn == NULL ? "none given" : "no such task");
@@ -263,7 +192,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	memset(&row, 0, sizeof row);
 	if (o->id != NULL) {
 		if (!uuid_valid(o->id)) {
-			engine_thread_store_done(e);
+			store_pool_put(e->pool);
 			xasprintf(cause, "invalid execution id '%s' (expected "
 			    "a UUID)", o->id);
 			json_decref(input);
@@ -291,7 +220,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	rc = exec_commit_retry(st, tx);
 	store_tx_free(tx);
 	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
-		engine_thread_store_done(e);
+		store_pool_put(e->pool);
 		json_decref(input);
 		json_decref(params);
 		json_decref(row.output);
@@ -311,7 +240,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	}
 	else
 		store_notify(st, "bora_work");
-	engine_thread_store_done(e);
+	store_pool_put(e->pool);
 	json_decref(input);
 	json_decref(params);
 	json_decref(row.output);
@@ -356,7 +285,7 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 	w.due_at = time_now_ms();
 	w.payload = payload;
 	store_tx_work_insert(tx, &w);
-	if ((st = engine_thread_store(e, cause)) == NULL) {
+	if ((st = store_pool_get(e->pool, cause)) == NULL) {
 		store_tx_free(tx);
 		return (STORE_UNAVAILABLE);
 	}
@@ -365,7 +294,7 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 		xasprintf(cause, "%s", store_error(st));
 	else
 		store_notify(st, "bora_work");
-	engine_thread_store_done(e);
+	store_pool_put(e->pool);
 	store_tx_free(tx);
 	if (rc == STORE_OK)
 		engine_poke(e);
@@ -383,11 +312,11 @@ engine_exec_set_state(struct engine *e, const char *id, const char *state,
 	enum store_rc		 rc;
 	enum store_state	 want;
 
-	if ((st = engine_thread_store(e, cause)) == NULL)
+	if ((st = store_pool_get(e->pool, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
 	if ((rc = store_exec_load(st, id, &ex)) == STORE_UNAVAILABLE)
 		rc = store_exec_load(st, id, &ex);
-	engine_thread_store_done(e);
+	store_pool_put(e->pool);
 	if (rc != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			xasprintf(cause, "WorkflowExecution not found [id=%s]",
@@ -429,13 +358,13 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 	enum store_rc		 rc;
 	enum store_state	 from;
 
-	if ((st = engine_thread_store(e, cause)) == NULL)
+	if ((st = store_pool_get(e->pool, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
 	if ((rc = store_task_load(st, task_id, &t)) == STORE_UNAVAILABLE)
 		rc = store_task_load(st, task_id, &t);
 	if (rc == STORE_OK)
 		rc = store_exec_load(st, t->execution_id, &ex);
-	engine_thread_store_done(e);
+	store_pool_put(e->pool);
 	if (rc == STORE_UNAVAILABLE) {
 		store_task_free(t);
 		xasprintf(cause, "store unavailable");
@@ -463,9 +392,9 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 	 * now running again, it must be claimable at once.
 	 */
 	if (rc == STORE_OK && ex->owner != NULL && STATE_FINAL(from) &&
-	    (st = engine_thread_store(e, cause)) != NULL) {
+	    (st = store_pool_get(e->pool, cause)) != NULL) {
 		(void)store_exec_release(st, t->execution_id, ex->owner);
-		engine_thread_store_done(e);
+		store_pool_put(e->pool);
 		engine_poke(e);
 	}
 	store_task_free(t);
@@ -483,11 +412,11 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 	json_t			*p;
 	enum store_rc		 rc;
 
-	if ((st = engine_thread_store(e, cause)) == NULL)
+	if ((st = store_pool_get(e->pool, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
 	if ((rc = store_action_load(st, id, &a)) == STORE_UNAVAILABLE)
 		rc = store_action_load(st, id, &a);
-	engine_thread_store_done(e);
+	store_pool_put(e->pool);
 	if (rc == STORE_UNAVAILABLE) {
 		xasprintf(cause, "store unavailable");
 		return (rc);
@@ -513,11 +442,11 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 			xasprintf(cause, "action execution %s cannot move to "
 			    "%s", id, state);
 			rc = STORE_ERROR;
-		} else if ((st = engine_thread_store(e, cause)) == NULL)
+		} else if ((st = store_pool_get(e->pool, cause)) == NULL)
 			rc = STORE_UNAVAILABLE;
 		else {
 			rc = exec_commit_retry(st, tx);
-			engine_thread_store_done(e);
+			store_pool_put(e->pool);
 		}
 		store_tx_free(tx);
 		store_action_free(a);
@@ -606,11 +535,11 @@ engine_action_run_record(struct engine *e, const char *id, int ok,
 	if (engine_row_move(tx, ENGINE_ACTION, &a, STATE_RUNNING, ok ?
 	    STATE_SUCCESS : STATE_ERROR, SF_OUTPUT) != 0)
 		;	/* logged as a bug: nothing to write */
-	else if ((st = engine_thread_store(e, &cause)) != NULL) {
+	else if ((st = store_pool_get(e->pool, &cause)) != NULL) {
 		if (store_tx_commit(st, tx) != STORE_OK)
 			log_warnx("action %s: result not recorded: %s", id,
 			    store_error(st));
-		engine_thread_store_done(e);
+		store_pool_put(e->pool);
 	} else {
 		log_warnx("action %s: result not recorded: %s", id, cause);
 		free(cause);
@@ -672,7 +601,7 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	a.item = -1;
 	a.is_async = entry->kind == ACTION_ASYNC;
 	a.created_at = a.updated_at = time_now_ms();
-	if ((st = engine_thread_store(e, cause)) == NULL) {
+	if ((st = store_pool_get(e->pool, cause)) == NULL) {
 		json_decref(prepared);
 		return (STORE_UNAVAILABLE);
 	}
@@ -681,7 +610,7 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	rc = store_tx_commit(st, tx);
 	if (rc != STORE_OK)
 		xasprintf(cause, "%s", store_error(st));
-	engine_thread_store_done(e);
+	store_pool_put(e->pool);
 	store_tx_free(tx);
 	if (rc != STORE_OK) {
 		json_decref(prepared);
@@ -721,10 +650,10 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	}
 	expr_free(ex);
 	if (out != NULL) {
-		if ((st = engine_thread_store(e, cause)) == NULL)
+		if ((st = store_pool_get(e->pool, cause)) == NULL)
 			return (STORE_UNAVAILABLE);
 		rc = store_action_load(st, a.id, out);
-		engine_thread_store_done(e);
+		store_pool_put(e->pool);
 	}
 	return (rc);
 }

@@ -48,6 +48,8 @@ engine_open_conf(const struct conf *conf, int check, char **cause)
 	ec.expr_max_instructions = (uint64_t)conf->expr_max_instructions;
 	ec.expr_max_memory = (size_t)conf->expr_max_memory;
 	ec.resume = (int)conf->resume;
+	/* HTTP threads, the stream ticker, watcher, I/O thread and main. */
+	ec.pool_max = (size_t)conf->http_threads + 4;
 	if (check) {
 		/* Definitions are checked even when conf_check() failed. */
 		ec.db_url = "sqlite::memory:";

@@ -201,14 +201,20 @@ engine_defs_refresh(struct engine *e)
 {
 	struct store_def	**rows = NULL;
 	struct engine_def	*d;
+	struct store		*st;
 	size_t			 n = 0, i, k;
 	char			*err = NULL;
+	enum store_rc		 rc;
 
-	pthread_mutex_lock(&e->api_mtx);
-	if (store_def_list_current(e->api_st, &rows, &n) != STORE_OK) {
-		pthread_mutex_unlock(&e->api_mtx);
+	if ((st = store_pool_get(e->pool, &err)) == NULL) {
+		free(err);
 		return;
 	}
+	rc = store_def_list_current(st, &rows, &n);
+	store_pool_put(e->pool);
+	if (rc != STORE_OK)
+		return;
+	pthread_mutex_lock(&e->api_mtx);
 	for (k = 0; k < e->ndefs; k++)
 		e->defs[k]->current = 0;
 	for (i = 0; i < n; i++) {
@@ -319,6 +325,7 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 	struct store_def		*row = NULL;
 	struct engine_def		*d, *other;
 	const struct dsl_workflow	*wf;
+	struct store			*st;
 	char				*dname, *cause = NULL;
 	enum store_rc			 rc;
 	size_t				 i;
@@ -336,10 +343,18 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 		dsl_workbook_free(wb);
 		return (STORE_ERROR);
 	}
+	/* The pool's connection first, then the registry: that order. */
+	if ((st = store_pool_get(e->pool, &cause)) == NULL) {
+		dsl_errors_add(errs, NULL, "", "%s", cause);
+		free(cause);
+		dsl_workbook_free(wb);
+		return (STORE_UNAVAILABLE);
+	}
 	pthread_mutex_lock(&e->api_mtx);
 	engine_resolver(e, &r);
 	if (dsl_validate(wb, &r, errs) > 0) {
 		pthread_mutex_unlock(&e->api_mtx);
+		store_pool_put(e->pool);
 		dsl_workbook_free(wb);
 		return (STORE_ERROR);
 	}
@@ -354,13 +369,14 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 				    "Duplicate entry for WorkflowDefinition: "
 				    "%s", wb->workflows[i].name);
 				pthread_mutex_unlock(&e->api_mtx);
+				store_pool_put(e->pool);
 				free(dname);
 				dsl_workbook_free(wb);
 				return (STORE_CONFLICT);
 			}
 		}
 	}
-	rc = store_def_save(e->api_st, kind, dname, text,
+	rc = store_def_save(st, kind, dname, text,
 	    source != NULL ? source : "api", create_only, 0, &row);
 	if (rc != STORE_OK) {
 		if (rc == STORE_CONFLICT)
@@ -368,8 +384,9 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 			    "%s: %s", kind, dname);
 		else
 			dsl_errors_add(errs, NULL, "", "%s",
-			    store_error(e->api_st));
+			    store_error(st));
 		pthread_mutex_unlock(&e->api_mtx);
+		store_pool_put(e->pool);
 		free(dname);
 		dsl_workbook_free(wb);
 		return (rc);
@@ -389,11 +406,12 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 	for (i = 0; i < wb->nworkflows; i++) {
 		struct store_workflow *w = NULL;
 
-		if (store_workflow_save(e->api_st, wb->workflows[i].name,
+		if (store_workflow_save(st, wb->workflows[i].name,
 		    d->id, &w) == STORE_OK)
 			store_workflow_free(w);
 	}
 	pthread_mutex_unlock(&e->api_mtx);
+	store_pool_put(e->pool);
 	(void)cause;
 	if (out != NULL)
 		*out = row;
@@ -407,9 +425,15 @@ enum store_rc
 engine_def_delete(struct engine *e, const char *kind, const char *name)
 {
 	struct engine_def	*d = NULL;
+	struct store		*st;
 	enum store_rc		 rc;
 	size_t			 i;
+	char			*cause = NULL;
 
+	if ((st = store_pool_get(e->pool, &cause)) == NULL) {
+		free(cause);
+		return (STORE_UNAVAILABLE);
+	}
 	pthread_mutex_lock(&e->api_mtx);
 	for (i = 0; i < e->ndefs; i++) {
 		if (e->defs[i]->current &&
@@ -419,9 +443,10 @@ engine_def_delete(struct engine *e, const char *kind, const char *name)
 	}
 	if (d == NULL) {
 		pthread_mutex_unlock(&e->api_mtx);
+		store_pool_put(e->pool);
 		return (STORE_NOTFOUND);
 	}
-	rc = store_def_save(e->api_st, kind, name, "", d->source, 0, 1, NULL);
+	rc = store_def_save(st, kind, name, "", d->source, 0, 1, NULL);
 	if (rc == STORE_OK) {
 		d->current = 0;
 		for (i = 0; i < d->wb->nworkflows; i++) {
@@ -429,11 +454,12 @@ engine_def_delete(struct engine *e, const char *kind, const char *name)
 
 			if (engine_defs_workflow(e, d->wb->workflows[i].name,
 			    &wf) == NULL)
-				(void)store_workflow_delete(e->api_st,
+				(void)store_workflow_delete(st,
 				    d->wb->workflows[i].name);
 		}
 	}
 	pthread_mutex_unlock(&e->api_mtx);
+	store_pool_put(e->pool);
 	return (rc);
 }
 
@@ -468,11 +494,15 @@ engine_workflows(struct engine *e)
 	json_t			*arr, *o, *in, *ifc;
 	struct engine_def	*d;
 	struct store_workflow	*w;
+	struct store		*st;
 	size_t			 i, k, j;
-	char			 c[20], u[20], *input;
+	char			 c[20], u[20], *input, *cause = NULL;
 	const struct dsl_workflow *wf;
 
 	arr = json_array();
+	/* Without a connection the ids are the definitions'. */
+	if ((st = store_pool_get(e->pool, &cause)) == NULL)
+		free(cause);
 	pthread_mutex_lock(&e->api_mtx);
 	for (i = 0; i < e->ndefs; i++) {
 		d = e->defs[i];
@@ -481,7 +511,8 @@ engine_workflows(struct engine *e)
 		for (k = 0; k < d->wb->nworkflows; k++) {
 			wf = &d->wb->workflows[k];
 			w = NULL;
-			(void)store_workflow_load(e->api_st, wf->name, &w);
+			if (st != NULL)
+				(void)store_workflow_load(st, wf->name, &w);
 			time_format(w != NULL ? w->created_at : d->created_at,
 			    c);
 			time_format(d->created_at, u);
@@ -521,6 +552,8 @@ engine_workflows(struct engine *e)
 		}
 	}
 	pthread_mutex_unlock(&e->api_mtx);
+	if (st != NULL)
+		store_pool_put(e->pool);
 	return (arr);
 }
 

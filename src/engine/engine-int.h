@@ -158,9 +158,9 @@ struct engine {
 	struct engine_config	 cfg;
 	char			 id[64];
 	struct store		*st;		/* the loop's connection */
-	struct store		*api_st;	/* other threads' connection */
-	pthread_mutex_t		 api_mtx;	/* guards api_st, defs */
-	pthread_mutex_t		 mem_mtx;	/* in-memory store: one conn */
+	struct store_pool	*pool;		/* every other thread's road */
+	pthread_mutex_t		 api_mtx;	/* guards defs; taken after a
+						   connection of the pool */
 	uint64_t		 gen;		/* tells engines apart */
 	struct action_io	*io;
 	struct expr		*ex;		/* the loop's sandbox */
@@ -397,9 +397,6 @@ void		 engine_exec_done_one(struct engine *, struct engine_done *);
 /* Process due work of a loaded execution. */
 void		 engine_exec_work(struct engine *, struct exec_rt *);
 
-/* engine-calls.c */
-struct store	*engine_thread_store(struct engine *, char **cause);
-void		 engine_thread_store_done(struct engine *);
 
 /* engine.c */
 int		 engine_takeover(struct engine *, const char *id);

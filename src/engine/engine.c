@@ -20,6 +20,7 @@
 #define ENGINE_CLAIM_BATCH	128	/* executions per claim */
 #define ENGINE_MAX_LOADED	4096	/* executions held at once */
 #define ENGINE_READY_BURST	1024	/* tasks run between two commits */
+#define ENGINE_POOL_MAX		16	/* other threads' connections */
 
 static void	*engine_thread(void *);
 
@@ -32,10 +33,18 @@ engine_set_observer(struct engine *e, const struct engine_observer *o)
 		e->obs = *o;
 }
 
+/* The road to the store of every thread but the loop (see engine.h). */
+struct store_pool *
+engine_pool(struct engine *e)
+{
+	return (e->pool);
+}
+
+/* An in-process engine's connection (see engine.h). */
 struct store *
 engine_store(struct engine *e)
 {
-	return (e->api_st);
+	return (e->cfg.in_process ? e->st : NULL);
 }
 
 static uint64_t		 engine_gen_next = 1;
@@ -78,7 +87,6 @@ engine_open(const struct engine_config *cfg, char **cause)
 	pthread_mutex_lock(&engine_gen_mtx);
 	e->gen = engine_gen_next++;
 	pthread_mutex_unlock(&engine_gen_mtx);
-	pthread_mutex_init(&e->mem_mtx, NULL);
 	pthread_mutex_init(&e->api_mtx, NULL);
 	pthread_mutex_init(&e->inbox_mtx, NULL);
 	pthread_cond_init(&e->inbox_cond, NULL);
@@ -86,14 +94,15 @@ engine_open(const struct engine_config *cfg, char **cause)
 		goto fail;
 	/*
 	 * In-process use (bora run) has one thread and one connection; a
-	 * daemon's definition loads and API calls use connections of
-	 * their own.  An in-memory database has a single connection.
+	 * daemon's other threads borrow from a pool of their own.  An
+	 * in-memory database has a single connection.
 	 */
 	if (cfg->in_process || engine_url_memory(e->cfg.db_url)) {
 		e->cfg.in_process = 1;
-		e->api_st = e->st;
-	} else if ((e->api_st = store_open(e->cfg.db_url, cause)) == NULL)
-		goto fail;
+		e->pool = store_pool_wrap(e->st);
+	} else
+		e->pool = store_pool_create(e->cfg.db_url, e->cfg.pool_max > 0 ?
+		    e->cfg.pool_max : ENGINE_POOL_MAX);
 	memset(&lim, 0, sizeof lim);
 	lim.max_instructions = cfg->expr_max_instructions;
 	lim.max_memory = cfg->expr_max_memory;
@@ -153,13 +162,11 @@ engine_close(struct engine *e)
 	if (e->api_ex != e->ex)
 		expr_free(e->api_ex);
 	expr_free(e->ex);
-	if (e->api_st != NULL && e->api_st != e->st)
-		store_close(e->api_st);
+	store_pool_free(e->pool);
 	if (e->st != NULL)
 		store_close(e->st);
 	free(e->ready_q);
 	pthread_mutex_destroy(&e->api_mtx);
-	pthread_mutex_destroy(&e->mem_mtx);
 	pthread_mutex_destroy(&e->inbox_mtx);
 	pthread_cond_destroy(&e->inbox_cond);
 	free(e);

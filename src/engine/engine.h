@@ -37,6 +37,8 @@ struct engine_config {
 	int		 resume;		/* claim unfinished at start */
 	int		 in_process;		/* one thread, one connection
 						   (bora run, tests) */
+	size_t		 pool_max;		/* other threads' connections
+						   at most, default 16 */
 };
 
 /* Called on every task and execution transition (may be NULL). */
@@ -53,7 +55,17 @@ int		 engine_start(struct engine *, char **cause);
 /* Stop taking work; wait up to grace_ms for in-flight actions. */
 void		 engine_stop(struct engine *, int64_t grace_ms);
 void		 engine_close(struct engine *);
-struct store	*engine_store(struct engine *);	/* API thread use only */
+/*
+ * The road to the store of every thread but the engine loop (HTTP
+ * handlers, streams, watchers, reapers): a bounded pool, borrowed by
+ * store_pool_get() and given back by store_pool_put().
+ */
+struct store_pool *engine_pool(struct engine *);
+/*
+ * The loop's own connection of an in-process engine (bora run, tests),
+ * for its one thread between turns of the loop; NULL for a daemon's.
+ */
+struct store	*engine_store(struct engine *);
 void		 engine_set_observer(struct engine *,
 		     const struct engine_observer *);
 /*

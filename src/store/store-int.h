@@ -76,6 +76,16 @@ struct store_column {
 	enum store_coltype	 type;
 };
 
+/*
+ * Lists of JSON objects that live in memory (store_list_items()): the
+ * fields they may be filtered and sorted on, "column" being the key.
+ */
+struct store_item_list {
+	const char			*name;
+	const struct store_column	*fields;
+};
+extern const struct store_item_list store_item_lists[];
+
 /* Statements generated from a table when the store starts. */
 struct store_sql;
 struct store_table_sql;

@@ -143,6 +143,21 @@ static const struct store_column message_list[] = {
 	FT(created_at), FT(expires_at), FEND
 };
 
+/*
+ * Definitions (workbooks, workflows, actions) as the API shows them: no
+ * table of the store, but listed by its rules (store_list_items()).
+ */
+static const struct store_column definition_list[] = {
+	F(id), F(name), F(namespace), F(input), F(definition), F(scope),
+	F(project_id), { "is_system", "is_system", STORE_COL_INT },
+	F(description), F(source), F(workbook), FT(created_at),
+	FT(updated_at), FEND
+};
+const struct store_item_list store_item_lists[] = {
+	{ "definitions", definition_list },
+	{ NULL, NULL }
+};
+
 static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
 static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
 

@@ -38,7 +38,8 @@
  * Ownership: rows returned by _load functions are owned by the caller
  * and freed with their _free function.  Values passed to store_tx_*
  * are copied (json_t are increfed), so the caller keeps its own.
- * A struct store is used by one thread at a time; open one per thread.
+ * A struct store is used by one thread at a time: the engine loop opens
+ * its own; every other thread borrows one from a store_pool.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -246,6 +247,25 @@ int64_t		 store_now(struct store *);
 /* Last error text of this connection (borrowed). */
 const char	*store_error(struct store *);
 
+/*
+ * The one road to the store for threads that are not the engine loop
+ * (HTTP handlers, streams, watchers, reapers, the alarm intake): a
+ * bounded pool.  A thread borrows one connection at a time, and
+ * borrowing again while it holds one gives the same one (each get is
+ * matched by a put), so no thread ever holds two.  When all max are
+ * lent, a borrower waits.  store_pool_wrap() lends one connection the
+ * caller keeps (an in-memory database, in-process use).
+ */
+struct store_pool;
+struct store_pool *store_pool_create(const char *url, size_t max);
+struct store_pool *store_pool_wrap(struct store *);
+void		 store_pool_free(struct store_pool *);
+/* NULL + *cause when a connection cannot be opened. */
+struct store	*store_pool_get(struct store_pool *, char **cause);
+void		 store_pool_put(struct store_pool *);
+/* Connections open (idle or lent). */
+size_t		 store_pool_size(struct store_pool *);
+
 /* ---- change sets ------------------------------------------------- */
 
 /* Field masks for updates: only the named fields are written. */
@@ -419,6 +439,15 @@ enum store_rc	 store_action_list(struct store *, const struct store_query *,
 enum store_rc	 store_message_list(struct store *,
 		     const struct store_query *, struct store_message ***out,
 		     size_t *n);
+/*
+ * The same rules over JSON objects that live in memory, for resource
+ * "definitions" (workbooks, workflows, actions): *out gets a new array.
+ * STORE_ERROR + *cause for a wrong filter or sort key, STORE_NOTFOUND
+ * (+ *cause) when the marker is not one of the objects.
+ */
+enum store_rc	 store_list_items(const char *resource,
+		     const struct store_query *, json_t *items, json_t **out,
+		     char **cause);
 enum store_rc	 store_message_delete(struct store *, const char *id);
 /* Delete up to batch messages expired at now; *n gets the count. */
 enum store_rc	 store_message_reap(struct store *, int64_t now,

@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1469,6 +1471,209 @@ test_json_columns_and_time_values(void **state)
 	assert_false(store_state_final(NULL));
 }
 
+/* ---- the pool ---------------------------------------------------- */
+
+struct borrower {
+	struct store_pool	*p;
+	struct store		*got;
+	atomic_int		 done;
+};
+
+/* Borrow from the pool, say so, then give it back. */
+static void *
+borrower_run(void *arg)
+{
+	struct borrower	*b = arg;
+	char		*cause = NULL;
+	struct store	*st;
+
+	st = store_pool_get(b->p, &cause);
+	b->got = st;
+	atomic_store(&b->done, 1);
+	if (st != NULL)
+		store_pool_put(b->p);
+	free(cause);
+	return (NULL);
+}
+
+/*
+ * A thread borrowing again gets the connection it holds (never two);
+ * at most max are open, and a borrower waits for one to come back.
+ */
+static void
+test_pool_one_connection_per_thread_bounded(void **state)
+{
+	struct store_pool	*p;
+	struct store		*a, *b;
+	struct borrower		 w;
+	pthread_t		 th;
+	char			*cause = NULL;
+	int			 i;
+
+	p = store_pool_create(test_url(), 1);
+	assert_int_equal(store_pool_size(p), 0);
+	a = store_pool_get(p, &cause);
+	assert_non_null(a);
+	b = store_pool_get(p, &cause);
+	assert_ptr_equal(a, b);
+	assert_int_equal(store_ping(b), STORE_OK);
+	assert_int_equal(store_pool_size(p), 1);
+
+	memset(&w, 0, sizeof w);
+	w.p = p;
+	pthread_create(&th, NULL, borrower_run, &w);
+	store_pool_put(p);		/* still held: one borrow left */
+	usleep(100000);
+	assert_false(atomic_load(&w.done));
+	store_pool_put(p);		/* now it comes back */
+	for (i = 0; i < 100 && !atomic_load(&w.done); i++)
+		usleep(20000);
+	pthread_join(th, NULL);
+	assert_ptr_equal(w.got, a);
+	assert_int_equal(store_pool_size(p), 1);
+	store_pool_free(p);
+
+	/* A connection that cannot be opened leaves no slot taken. */
+	p = store_pool_create("sqlite:", 1);
+	assert_null(store_pool_get(p, &cause));
+	assert_non_null(cause);
+	free(cause);
+	assert_int_equal(store_pool_size(p), 0);
+	store_pool_free(p);
+}
+
+/* A wrapped connection is lent, not closed by the pool. */
+static void
+test_pool_wrap_lends_the_callers_connection(void **state)
+{
+	struct store		*s = *state;
+	struct store_pool	*p;
+	char			*cause = NULL;
+
+	p = store_pool_wrap(s);
+	assert_ptr_equal(store_pool_get(p, &cause), s);
+	store_pool_put(p);
+	store_pool_free(p);
+	assert_int_equal(store_ping(s), STORE_OK);
+}
+
+/* ---- lists of objects in memory ----------------------------------- */
+
+/* Names of a list's objects, "a,b". */
+static char *
+item_names(json_t *arr)
+{
+	json_t	*v;
+	size_t	 i;
+	char	*out = xstrdup("");
+
+	json_array_foreach(arr, i, v) {
+		out = xstrcat(out, i > 0 ? "," : "");
+		out = xstrcat(out, json_string_value(json_object_get(v,
+		    "name")));
+	}
+	json_decref(arr);
+	return (out);
+}
+
+/* List items with q: rc, and (when STORE_OK) the names want. */
+static void
+expect_items(const struct store_query *q, json_t *items, enum store_rc rc,
+    const char *want)
+{
+	json_t	*out;
+	char	*cause = NULL, *got;
+
+	assert_int_equal(store_list_items("definitions", q, items, &out,
+	    &cause), rc);
+	if (rc != STORE_OK) {
+		assert_non_null(strstr(cause, want));
+		free(cause);
+		return;
+	}
+	got = item_names(out);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* Definitions in memory follow the store's list rules. */
+static void
+test_list_items_follow_the_store_rules(void **state)
+{
+	struct store_filter	 f[2];
+	struct store_query	 q;
+	const char		*keys[1];
+	int			 desc[1];
+	json_t			*items;
+
+	items = json_loads("["
+	    "{\"id\": \"3\", \"name\": \"c\", \"is_system\": true, "
+	    "\"created_at\": \"2024-01-02 00:00:00\", \"source\": null},"
+	    "{\"id\": \"1\", \"name\": \"a\", \"is_system\": false, "
+	    "\"created_at\": \"2024-01-01 00:00:00\", \"source\": \"x.yaml\"},"
+	    "{\"id\": \"2\", \"name\": \"b\", \"is_system\": false, "
+	    "\"created_at\": \"2024-01-02 00:00:00\", \"source\": \"api\"}"
+	    "]", 0, NULL);
+	assert_non_null(items);
+	memset(&q, 0, sizeof q);
+	expect_items(&q, items, STORE_OK, "a,b,c");	/* created_at, then id */
+
+	/* Descending: ties go by id in the same direction. */
+	keys[0] = "created_at";
+	desc[0] = 1;
+	q.sort_keys = keys;
+	q.sort_desc = desc;
+	q.nsort = 1;
+	expect_items(&q, items, STORE_OK, "c,b,a");
+
+	/* Pages after a marker, in that order. */
+	q.marker = "3";
+	q.limit = 1;
+	expect_items(&q, items, STORE_OK, "b");
+	q.marker = "9";
+	expect_items(&q, items, STORE_NOTFOUND, "9");
+	q.marker = NULL;
+	q.limit = 0;
+	q.nsort = 0;
+
+	/* Operators, NULLs, booleans and times as in SQL. */
+	q.filters = f;
+	q.nfilters = 1;
+	f[0].field = "source";
+	f[0].op = "neq";
+	f[0].value = "api";
+	expect_items(&q, items, STORE_OK, "a,c");	/* NULL is distinct */
+	f[0].op = "nin";
+	f[0].value = "api,zzz";
+	expect_items(&q, items, STORE_OK, "a");	/* NULL is in nothing */
+	f[0].op = "eq";
+	f[0].value = NULL;
+	expect_items(&q, items, STORE_OK, "c");
+	f[0].field = "is_system";
+	f[0].value = "true";
+	expect_items(&q, items, STORE_OK, "c");
+	f[0].field = "created_at";
+	f[0].op = "gte";
+	f[0].value = "2024-01-01T12:00:00Z";
+	f[1].field = "name";
+	f[1].op = "has";
+	f[1].value = "b";
+	q.nfilters = 2;
+	expect_items(&q, items, STORE_OK, "b");
+
+	/* The store's errors, word for word. */
+	f[1].field = "password";
+	expect_items(&q, items, STORE_ERROR,
+	    "unknown filter field \"password\"");
+	f[1].field = "name";
+	f[1].op = "like";
+	expect_items(&q, items, STORE_ERROR, "unknown operator \"like\"");
+	q.nfilters = 1;
+	f[0].value = "yesterday";
+	expect_items(&q, items, STORE_ERROR, "bad time \"yesterday\"");
+	json_decref(items);
+}
+
 int
 main(void)
 {
@@ -1496,7 +1701,10 @@ main(void)
 		T(test_message_reap_and_delete),
 		T(test_exec_delete_cascades_to_everything_under_it),
 		T(test_exec_children_and_counts),
+		T(test_pool_wrap_lends_the_callers_connection),
 #undef T
+		cmocka_unit_test(test_pool_one_connection_per_thread_bounded),
+		cmocka_unit_test(test_list_items_follow_the_store_rules),
 	};
 
 	srandom((unsigned)time_now_ms() ^ (unsigned)getpid());
