@@ -254,6 +254,7 @@ engine_conf(const struct conf *conf, struct engine_config *ec, char *cb)
 	ec->callback_base = cb;
 	ec->expr_max_instructions = (uint64_t)conf->expr_max_instructions;
 	ec->expr_max_memory = (size_t)conf->expr_max_memory;
+	ec->expr_max_time_ms = conf->expr_max_time_ms;
 	ec->resume = (int)conf->resume;
 }
 

@@ -63,6 +63,7 @@ struct conf {
 	int64_t			 http_max_header;
 	int64_t			 expr_max_instructions;
 	int64_t			 expr_max_memory;
+	int64_t			 expr_max_time_ms;
 	int64_t			 log_json;
 	int64_t			 verbose;
 
