@@ -70,7 +70,6 @@ static uint64_t	 cost_remove(lua_State *);
 static uint64_t	 cost_move(lua_State *);
 static uint64_t	 cost_unpack(lua_State *);
 static uint64_t	 cost_sort(lua_State *);
-static uint64_t	 cost_codepoint(lua_State *);
 static uint64_t	 cost_utf8len(lua_State *);
 static uint64_t	 cost_offset(lua_State *);
 
@@ -92,7 +91,7 @@ static const struct expr_cost expr_costs[] = {
 	{ LUA_TABLIBNAME, "sort", cost_sort },
 	{ LUA_TABLIBNAME, "unpack", cost_unpack },
 	{ LUA_UTF8LIBNAME, "char", cost_nargs },
-	{ LUA_UTF8LIBNAME, "codepoint", cost_codepoint },
+	{ LUA_UTF8LIBNAME, "codepoint", cost_byte },
 	{ LUA_UTF8LIBNAME, "len", cost_utf8len },
 	{ LUA_UTF8LIBNAME, "offset", cost_offset },
 };
@@ -416,7 +415,7 @@ cost_bytes(lua_State *L)
 	return (EXPR_COST_BYTES(len));
 }
 
-/* string.byte(s, i, j): a unit per value. */
+/* string.byte, utf8.codepoint (s, i, j): a unit per byte position. */
 static uint64_t
 cost_byte(lua_State *L)
 {
@@ -541,15 +540,6 @@ cost_sort(lua_State *L)
 	if ((uint64_t)n > UINT64_MAX / log)
 		return (UINT64_MAX);
 	return ((uint64_t)n * log);
-}
-
-/* utf8.codepoint(s, i, j): a unit per byte decoded. */
-static uint64_t
-cost_codepoint(lua_State *L)
-{
-	int	 ok = 1;
-
-	return (cost_strspan(L, 0, &ok));
 }
 
 /* utf8.len(s, i, j): the bytes it decodes. */
