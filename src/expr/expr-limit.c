@@ -57,7 +57,7 @@ static int	 expr_xpcall(lua_State *);
 static int	 expr_costed(lua_State *);
 static lua_Integer cost_int(lua_State *, int, lua_Integer, int *);
 static lua_Integer cost_len(lua_State *, int, int *);
-static uint64_t	 cost_span(lua_Integer, lua_Integer);
+static uint64_t	 cost_span(lua_Integer, lua_Integer, uint64_t);
 static uint64_t	 cost_strspan(lua_State *, lua_Integer, int *);
 static uint64_t	 cost_nargs(lua_State *);
 static uint64_t	 cost_bytes(lua_State *);
@@ -359,13 +359,18 @@ cost_len(lua_State *L, int idx, int *ok)
 	return (luaL_len(L, idx));
 }
 
-/* Number of integers from i to j. */
+/* Number of integers from i to j, plus more (saturating). */
 static uint64_t
-cost_span(lua_Integer i, lua_Integer j)
+cost_span(lua_Integer i, lua_Integer j, uint64_t more)
 {
+	uint64_t	 n;
+
 	if (j < i)
-		return (0);
-	return ((uint64_t)j - (uint64_t)i + 1);
+		return (more);
+	n = (uint64_t)j - (uint64_t)i;
+	if (n >= UINT64_MAX - more)
+		return (UINT64_MAX);
+	return (n + 1 + more);
 }
 
 /*
@@ -394,7 +399,7 @@ cost_strspan(lua_State *L, lua_Integer dj, int *ok)
 		i = 1;
 	if (j > l)
 		j = l;
-	return (cost_span(i, j));
+	return (cost_span(i, j, 0));
 }
 
 /* A unit per argument. */
@@ -456,7 +461,7 @@ static uint64_t
 cost_concat(lua_State *L)
 {
 	lua_Integer	 i, j;
-	uint64_t	 n;
+	uint64_t	 n, copy;
 	size_t		 lsep = 0;
 	int		 ok = 1;
 
@@ -467,10 +472,11 @@ cost_concat(lua_State *L)
 	    cost_int(L, 4, 0, &ok);
 	if (!ok)
 		return (0);
-	n = cost_span(i, j);
+	n = cost_span(i, j, 0);
 	if (lsep != 0 && n > UINT64_MAX / lsep)
 		return (UINT64_MAX);
-	return (n + EXPR_COST_COPY(n * lsep));
+	copy = EXPR_COST_COPY(n * lsep);
+	return (n > UINT64_MAX - copy ? UINT64_MAX : n + copy);
 }
 
 /* table.insert(t, [pos,] v): a unit per element moved up. */
@@ -484,7 +490,7 @@ cost_insert(lua_State *L)
 		return (1);
 	n = cost_len(L, 1, &ok);
 	pos = cost_int(L, 2, 0, &ok);
-	return (ok ? cost_span(pos, n) + 1 : 0);
+	return (ok ? cost_span(pos, n, 1) : 0);
 }
 
 /* table.remove(t[, pos]): a unit per element moved down. */
@@ -496,7 +502,7 @@ cost_remove(lua_State *L)
 
 	n = cost_len(L, 1, &ok);
 	pos = cost_int(L, 2, n, &ok);
-	return (ok ? cost_span(pos, n) + 1 : 0);
+	return (ok ? cost_span(pos, n, 1) : 0);
 }
 
 /* table.move(a1, f, e, t[, a2]): a unit per element. */
@@ -508,7 +514,7 @@ cost_move(lua_State *L)
 
 	f = cost_int(L, 2, 0, &ok);
 	e = cost_int(L, 3, 0, &ok);
-	return (ok ? cost_span(f, e) : 0);
+	return (ok ? cost_span(f, e, 0) : 0);
 }
 
 /* table.unpack(t, i, j): a unit per value. */
@@ -521,7 +527,7 @@ cost_unpack(lua_State *L)
 	i = cost_int(L, 2, 1, &ok);
 	j = lua_isnoneornil(L, 3) ? cost_len(L, 1, &ok) :
 	    cost_int(L, 3, 0, &ok);
-	return (ok ? cost_span(i, j) : 0);
+	return (ok ? cost_span(i, j, 0) : 0);
 }
 
 /* table.sort(t[, lt]): n log n comparisons. */
