@@ -616,8 +616,12 @@ expr_protected(lua_State *L)
 		lua_pop(L, 1);
 		if (expr_compile(L, job) != LUA_OK)
 			return (lua_error(L));
-		if (e->ncache >= EXPR_CACHE_MAX) {
-			/* Start both caches again rather than grow. */
+		if (e->ncache >= EXPR_CACHE_MAX ||
+		    e->mem_used > e->lim.max_memory / 2) {
+			/*
+			 * Start both caches again rather than grow, or
+			 * leave evaluations no memory to run in.
+			 */
 			lua_newtable(L);
 			lua_rawseti(L, LUA_REGISTRYINDEX, e->ref_cache);
 			lua_newtable(L);

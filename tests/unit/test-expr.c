@@ -824,6 +824,29 @@ test_time_limit_bounds_every_call(void **state)
 	expr_free(e);
 }
 
+/* Sandbox: compiled expressions never take the memory evaluations need. */
+static void
+test_compile_cache_leaves_memory_to_evaluations(void **state)
+{
+	struct expr	*e = mk_limits(0, 4 * 1024 * 1024, 0);
+	json_t		*v;
+	char		 src[256], *cause;
+	int		 i;
+
+	for (i = 0; i < 9000; i++) {
+		snprintf(src, sizeof src, "(function(a, b, c) local t = "
+		    "{a, b, c, %d} return #t + a * b - c end)(1, 2, 3) + %d",
+		    i, i);
+		v = expr_eval_lua(e, src, NULL, &cause);
+		if (v == NULL)
+			fail_msg("expression %d: %s", i, cause);
+		assert_int_equal(json_integer_value(v), 3 + i);
+		json_decref(v);
+	}
+	assert_true(expr_cache_count(e) < 9000);
+	expr_free(e);
+}
+
 /* Sandbox: deep recursion ends in an error. */
 static void
 test_deep_recursion_ends_in_an_error(void **state)
@@ -1346,6 +1369,7 @@ main(void)
 		cmocka_unit_test(test_code_outside_the_hook_cannot_run_unbounded),
 		cmocka_unit_test(test_library_work_counts_against_the_budget),
 		cmocka_unit_test(test_time_limit_bounds_every_call),
+		cmocka_unit_test(test_compile_cache_leaves_memory_to_evaluations),
 		cmocka_unit_test(test_deep_recursion_ends_in_an_error),
 		cmocka_unit_test(test_json_conversion_is_bounded),
 		cmocka_unit_test(test_os_io_package_debug_unreachable),
