@@ -95,6 +95,9 @@ const struct conf_option conf_options[] = {
 	{ "alarm-max-depth", CONF_INT, CONF_OFF(alarm_max_depth), "32", 4,
 	  1000, "N", "Deepest JSON nesting of an alarm payload; deeper"
 	  " gets 400." },
+	{ "expr-max-time", CONF_DURATION, CONF_OFF(expr_max_time_ms), "1s", 10,
+	  INT64_C(3600000), "DURATION",
+	  "Wall-clock limit of one Lua evaluation; past it the task fails." },
 	{ "log-json", CONF_BOOL, CONF_OFF(log_json), "false", 0, 1, "BOOL",
 	  "Log one JSON object per line." },
 	{ "verbose", CONF_INT, CONF_OFF(verbose), "0", 0, 2, "N",

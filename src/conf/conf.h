@@ -67,6 +67,7 @@ struct conf {
 	int64_t			 expr_max_memory;
 	int64_t			 alarm_max_events;
 	int64_t			 alarm_max_depth;
+	int64_t			 expr_max_time_ms;
 	int64_t			 log_json;
 	int64_t			 verbose;
 

@@ -47,6 +47,7 @@ engine_open_conf(const struct conf *conf, int check, char **cause)
 	ec.lua_dir = conf->lua;
 	ec.expr_max_instructions = (uint64_t)conf->expr_max_instructions;
 	ec.expr_max_memory = (size_t)conf->expr_max_memory;
+	ec.expr_max_time_ms = conf->expr_max_time_ms;
 	ec.resume = (int)conf->resume;
 	/* HTTP threads, the stream ticker, watcher, I/O thread and main. */
 	ec.pool_max = (size_t)conf->http_threads + 4;

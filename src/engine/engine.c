@@ -106,6 +106,7 @@ engine_open(const struct engine_config *cfg, char **cause)
 	memset(&lim, 0, sizeof lim);
 	lim.max_instructions = cfg->expr_max_instructions;
 	lim.max_memory = cfg->expr_max_memory;
+	lim.max_time_ms = cfg->expr_max_time_ms;
 	if ((e->ex = expr_create(&lim, cfg->lua_dir, cause)) == NULL)
 		goto fail;
 	/* Validation from other threads needs a sandbox of its own. */

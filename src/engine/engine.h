@@ -34,6 +34,7 @@ struct engine_config {
 	const char	*callback_base;		/* "http://host:port" */
 	uint64_t	 expr_max_instructions;
 	size_t		 expr_max_memory;
+	int64_t		 expr_max_time_ms;	/* default 1000 */
 	int		 resume;		/* claim unfinished at start */
 	int		 in_process;		/* one thread, one connection
 						   (bora run, tests) */

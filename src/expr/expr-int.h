@@ -19,6 +19,23 @@ extern const char	 expr_null_tag;
 #define EXPR_MAX_DEPTH	 100
 
 /*
+ * Work done in C is charged in units of about one Lua instruction:
+ * bytes handled one at a time (case, reversal, decoding, escaping) cost
+ * one unit per 8, bytes copied or scanned in bulk one per 64, each table
+ * element visited one, and each value made (string, table) four.
+ */
+#define EXPR_COST_BYTES(n)	((uint64_t)(n) >> 3)
+#define EXPR_COST_COPY(n)	((uint64_t)(n) >> 6)
+#define EXPR_COST_VALUE		4	/* a value made in C */
+
+/* Which limit stopped the running call. */
+enum expr_hit {
+	EXPR_HIT_NONE = 0,
+	EXPR_HIT_BUDGET,	/* lim.max_instructions */
+	EXPR_HIT_TIME		/* lim.max_time_ms */
+};
+
+/*
  * One sandbox.  Invariants: L belongs to the thread that created it;
  * mem_used never exceeds lim.max_memory (the allocator refuses); ctx and
  * data are only valid during one public call and are NULL outside it
@@ -30,9 +47,28 @@ struct expr {
 	lua_State		*L;
 	struct expr_limits	 lim;
 	size_t			 mem_used;
-	int			 budget_hit;	/* count hook fired */
-	uint64_t		 pat_steps;	/* pattern steps so far */
 	int			 loading;	/* lua/ files may set globals */
+
+	/*
+	 * What the running call has spent (expr-limit.c).  used counts
+	 * instructions and charged work since the budget was armed and
+	 * never passes lim.max_instructions; charges only add up below
+	 * next_check, and at it the budget and the clock are checked.
+	 * Once hit is set it stays set until the next arming: next_check
+	 * is then used (every charge raises) and the hook fires at every
+	 * instruction.  deadline is the time_mono_ms() of the call's end
+	 * (call_deadline: of the public call, 0 outside one).
+	 */
+	uint64_t		 used;
+	uint64_t		 next_check;
+	int64_t			 deadline;
+	int64_t			 call_deadline;
+	enum expr_hit		 hit;
+	int			 running;	/* Lua code runs now */
+	int			 hook_count;	/* instructions per hook call */
+	size_t			 hook_mem;	/* mem_used it was chosen for */
+	size_t			 alloc_bytes;	/* allocated, not yet charged */
+	unsigned int		 pat_steps;	/* pattern steps not charged */
 
 	const struct expr_ctx	*ctx;
 	json_t			*data;
@@ -68,9 +104,35 @@ expr_get(lua_State *L)
 	return (*(struct expr **)lua_getextraspace(L));
 }
 
-/* expr.c */
-/* Raise the instruction-limit error and keep raising it (never returns). */
-void	 expr_budget_exceeded(lua_State *);
+/* expr-limit.c */
+/* The state's allocator: capped at lim.max_memory, charges growth. */
+void	*expr_alloc(void *, void *, size_t, size_t);
+/* Start the clock of a public call; expr_limit_stop ends it. */
+void	 expr_limit_start(struct expr *);
+void	 expr_limit_stop(struct expr *);
+/* Reset the budget (and the clock outside public calls) before Lua runs. */
+void	 expr_limit_arm(struct expr *);
+/* Slow path of expr_charge: charge n units, raise past a limit. */
+void	 expr_limit_check(lua_State *, uint64_t n);
+/* The message of the limit that was hit (new string), or NULL. */
+char	*expr_limit_cause(struct expr *);
+/* Charge library functions' work, and give G an xpcall (at setup). */
+void	 expr_limit_open(lua_State *, int g);
+
+/*
+ * Charge n units of work done in C, before doing it; raises when the
+ * budget or the time left cannot cover it (protected mode only).
+ */
+static inline void
+expr_charge(lua_State *L, uint64_t n)
+{
+	struct expr	*e = expr_get(L);
+
+	if (n < e->next_check - e->used)
+		e->used += n;
+	else
+		expr_limit_check(L, n);
+}
 
 /* expr-json.c */
 /*
@@ -87,8 +149,11 @@ void	 expr_json_setup(lua_State *);
 json_t	*expr_json_from_lua(lua_State *, int idx, char **cause);
 /* Append the text form used by interpolation; -1 + *cause on failure. */
 int	 expr_json_text(lua_State *, int idx, struct buf *, char **cause);
-/* JSON text, keys sorted; indent 0 is compact (b without maximum). */
-void	 expr_json_dump(json_t *, struct buf *, int indent, int level);
+/*
+ * JSON text, keys sorted; indent 0 is compact.  -1 when b's maximum
+ * refused a piece: the text is then incomplete.
+ */
+int	 expr_json_dump(json_t *, struct buf *, int indent, int level);
 /* Shortest text of a float that reads back the same; out holds 32. */
 void	 expr_json_fmtnum(double, char *out);
 /* 1 if the table at idx is marked as an array. */

@@ -40,15 +40,34 @@ static int	 expr_lazy_len(lua_State *);
 static int	 expr_lazy_pairs(lua_State *);
 static const char	 expr_lazy_json_key, expr_lazy_gen_key;
 
-static json_t	*expr_json_conv_lazy(lua_State *, int, int, const void **,
+/*
+ * One conversion to JSON: the tables it is inside (cycles) and what it
+ * may still produce.  Tables shared in many places are converted in each,
+ * so without a bound a value built in a few steps would convert to more
+ * than memory holds; and it ends with the sandbox's deadline.
+ */
+struct json_conv {
+	const void	*seen[EXPR_MAX_DEPTH];
+	size_t		 left;		/* bytes: JSON_CONV_VALUE a value,
+					   plus strings and keys */
+	size_t		 max;
+	struct expr	*e;
+	unsigned int	 values;
+};
+#define JSON_CONV_VALUE	64
+#define JSON_CONV_CLOCK	4096		/* values between clock reads */
+
+static int	 expr_json_conv_take(struct json_conv *, size_t, char **);
+static size_t	 expr_json_size(json_t *, size_t);
+static json_t	*expr_json_conv_lazy(lua_State *, int, int,
+		     struct json_conv *, char **);
+static json_t	*expr_json_conv(lua_State *, int, int, struct json_conv *,
 		     char **);
-static json_t	*expr_json_conv(lua_State *, int, int, const void **,
-		     char **);
-static json_t	*expr_json_conv_table(lua_State *, int, int, const void **,
-		     char **);
+static json_t	*expr_json_conv_table(lua_State *, int, int,
+		     struct json_conv *, char **);
 static int	 expr_json_key(lua_State *, int, char *, size_t, const char **,
 		     size_t *, char **);
-static void	 expr_json_dump_string(struct buf *, const char *, size_t);
+static int	 expr_json_dump_string(struct buf *, const char *, size_t);
 static int	 expr_json_keycmp(const void *, const void *);
 
 /* Push v, refusing nesting deeper than the JSON parser would produce. */
@@ -63,6 +82,7 @@ expr_json_push_depth(lua_State *L, json_t *v, int depth)
 	if (depth > 2 * EXPR_MAX_DEPTH)
 		luaL_error(L, "JSON value nested too deeply");
 	luaL_checkstack(L, 4, "JSON value nested too deeply");
+	expr_charge(L, EXPR_COST_VALUE);
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		lua_createtable(L, 0, (int)json_object_size(v));
@@ -432,7 +452,7 @@ expr_json_key(lua_State *L, int idx, char *tmp, size_t tmplen,
  * table holds (read, and maybe changed since) converted over it.
  */
 static json_t *
-expr_json_conv_lazy(lua_State *L, int idx, int depth, const void **seen,
+expr_json_conv_lazy(lua_State *L, int idx, int depth, struct json_conv *c,
     char **cause)
 {
 	json_t		*j, *out, *v;
@@ -446,6 +466,8 @@ expr_json_conv_lazy(lua_State *L, int idx, int depth, const void **seen,
 		    "available");
 		return (NULL);
 	}
+	if (expr_json_conv_take(c, expr_json_size(j, c->left), cause) != 0)
+		return (NULL);
 	out = json_deep_copy(j);
 	lua_pushnil(L);
 	while (lua_next(L, idx) != 0) {
@@ -454,7 +476,7 @@ expr_json_conv_lazy(lua_State *L, int idx, int depth, const void **seen,
 			lua_pop(L, 1);		/* a hidden key */
 			continue;
 		}
-		v = expr_json_conv(L, lua_gettop(L), depth + 1, seen, cause);
+		v = expr_json_conv(L, lua_gettop(L), depth + 1, c, cause);
 		if (v == NULL)
 			goto fail;
 		if (json_is_object(out) && lua_type(L, -2) == LUA_TSTRING) {
@@ -481,7 +503,7 @@ fail:
  * n > 0, or when it is empty and marked as an array; else an object.
  */
 static json_t *
-expr_json_conv_table(lua_State *L, int idx, int depth, const void **seen,
+expr_json_conv_table(lua_State *L, int idx, int depth, struct json_conv *c,
     char **cause)
 {
 	json_t		*out = NULL, *v;
@@ -500,19 +522,19 @@ expr_json_conv_table(lua_State *L, int idx, int depth, const void **seen,
 	}
 	p = lua_topointer(L, idx);
 	for (d = 0; d < depth; d++) {
-		if (seen[d] == p) {
+		if (c->seen[d] == p) {
 			xasprintf(cause, "cannot convert a table that contains "
 			    "itself to JSON");
 			return (NULL);
 		}
 	}
-	seen[depth] = p;
+	c->seen[depth] = p;
 	if (!lua_checkstack(L, 4)) {
 		xasprintf(cause, "cannot convert to JSON: out of stack");
 		return (NULL);
 	}
 	if (expr_json_lazy_kind(L, idx) != 0)
-		return (expr_json_conv_lazy(L, idx, depth, seen, cause));
+		return (expr_json_conv_lazy(L, idx, depth, c, cause));
 
 	n = (lua_Integer)lua_rawlen(L, idx);
 	count = 0;
@@ -538,7 +560,7 @@ expr_json_conv_table(lua_State *L, int idx, int depth, const void **seen,
 		out = json_array();
 		for (i = 1; i <= n; i++) {
 			lua_rawgeti(L, idx, i);
-			v = expr_json_conv(L, lua_gettop(L), depth + 1, seen,
+			v = expr_json_conv(L, lua_gettop(L), depth + 1, c,
 			    cause);
 			lua_pop(L, 1);
 			if (v == NULL)
@@ -553,9 +575,9 @@ expr_json_conv_table(lua_State *L, int idx, int depth, const void **seen,
 	while (lua_next(L, idx) != 0) {
 		/* Stack now: key, value */
 		if (expr_json_key(L, -2, tmp, sizeof tmp, &key, &keylen,
-		    cause) != 0)
+		    cause) != 0 || expr_json_conv_take(c, keylen, cause) != 0)
 			goto fail;
-		v = expr_json_conv(L, lua_gettop(L), depth + 1, seen, cause);
+		v = expr_json_conv(L, lua_gettop(L), depth + 1, c, cause);
 		if (v == NULL)
 			goto fail;
 		if (json_object_setn_new(out, key, keylen, v) != 0) {
@@ -575,7 +597,7 @@ fail:
 
 /* Convert the value at the absolute index idx. */
 static json_t *
-expr_json_conv(lua_State *L, int idx, int depth, const void **seen,
+expr_json_conv(lua_State *L, int idx, int depth, struct json_conv *c,
     char **cause)
 {
 	json_t		*v;
@@ -583,6 +605,8 @@ expr_json_conv(lua_State *L, int idx, int depth, const void **seen,
 	size_t		 len;
 	double		 d;
 
+	if (expr_json_conv_take(c, JSON_CONV_VALUE, cause) != 0)
+		return (NULL);
 	switch (lua_type(L, idx)) {
 	case LUA_TNIL:
 		return (json_null());
@@ -601,6 +625,8 @@ expr_json_conv(lua_State *L, int idx, int depth, const void **seen,
 		return (json_real(d));
 	case LUA_TSTRING:
 		s = lua_tolstring(L, idx, &len);
+		if (expr_json_conv_take(c, len, cause) != 0)
+			return (NULL);
 		if ((v = json_stringn(s, len)) == NULL) {
 			xasprintf(cause, "cannot convert a string that is not "
 			    "valid UTF-8 to JSON");
@@ -612,70 +638,129 @@ expr_json_conv(lua_State *L, int idx, int depth, const void **seen,
 			return (json_null());
 		break;
 	case LUA_TTABLE:
-		return (expr_json_conv_table(L, idx, depth, seen, cause));
+		return (expr_json_conv_table(L, idx, depth, c, cause));
 	}
 	xasprintf(cause, "cannot convert %s to JSON", luaL_typename(L, idx));
 	return (NULL);
 }
 
-/* Convert the Lua value at idx to a new JSON value. */
+/* Count n bytes against what the conversion may produce. */
+static int
+expr_json_conv_take(struct json_conv *c, size_t n, char **cause)
+{
+	if (n > c->left) {
+		xasprintf(cause, "cannot convert to JSON: the value is larger "
+		    "than the memory limit (%zu bytes)", c->max);
+		return (-1);
+	}
+	c->left -= n;
+	if (n == JSON_CONV_VALUE && ++c->values % JSON_CONV_CLOCK == 0 &&
+	    time_mono_ms() >= c->e->deadline) {
+		xasprintf(cause, "expression exceeded the time limit (%lld ms)",
+		    (long long)c->e->lim.max_time_ms);
+		return (-1);
+	}
+	return (0);
+}
+
+/* What expr_json_conv_take would count for v, or more than max. */
+static size_t
+expr_json_size(json_t *v, size_t max)
+{
+	const char	*k;
+	json_t		*x;
+	size_t		 n = JSON_CONV_VALUE, i;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_foreach(v, k, x) {
+			if (n > max)
+				break;
+			n += strlen(k) + expr_json_size(x, max - n);
+		}
+		break;
+	case JSON_ARRAY:
+		for (i = 0; i < json_array_size(v) && n <= max; i++)
+			n += expr_json_size(json_array_get(v, i), max - n);
+		break;
+	case JSON_STRING:
+		n += json_string_length(v);
+		break;
+	default:
+		break;
+	}
+	return (n);
+}
+
+/*
+ * Convert the Lua value at idx to a new JSON value, of at most the
+ * sandbox's memory limit, before the deadline of the running call.
+ */
 json_t *
 expr_json_from_lua(lua_State *L, int idx, char **cause)
 {
-	const void	*seen[EXPR_MAX_DEPTH];
+	struct json_conv	 c;
 
 	*cause = NULL;
-	return (expr_json_conv(L, lua_absindex(L, idx), 0, seen, cause));
+	c.e = expr_get(L);
+	c.max = c.left = c.e->lim.max_memory;
+	c.values = 0;
+	return (expr_json_conv(L, lua_absindex(L, idx), 0, &c, cause));
 }
 
-/* Append a JSON string literal. */
-static void
+/* Append a JSON string literal; -1 when b refused a piece. */
+static int
 expr_json_dump_string(struct buf *b, const char *s, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const char		*start = s, *end = s + len;
-	char			 esc[7];
+	const char		*esc;
+	char			 u[7];
 	unsigned char		 c;
+	int			 rc;
 
-	buf_add(b, "\"", 1);
-	for (; s < end; s++) {
+	rc = buf_add(b, "\"", 1);
+	for (; s < end && rc == 0; s++) {
 		c = (unsigned char)*s;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		buf_add(b, start, (size_t)(s - start));
+		rc |= buf_add(b, start, (size_t)(s - start));
 		start = s + 1;
 		switch (c) {
 		case '"':
-			buf_add(b, "\\\"", 2);
+			esc = "\\\"";
 			break;
 		case '\\':
-			buf_add(b, "\\\\", 2);
+			esc = "\\\\";
 			break;
 		case '\n':
-			buf_add(b, "\\n", 2);
+			esc = "\\n";
 			break;
 		case '\r':
-			buf_add(b, "\\r", 2);
+			esc = "\\r";
 			break;
 		case '\t':
-			buf_add(b, "\\t", 2);
+			esc = "\\t";
 			break;
 		case '\b':
-			buf_add(b, "\\b", 2);
+			esc = "\\b";
 			break;
 		case '\f':
-			buf_add(b, "\\f", 2);
+			esc = "\\f";
 			break;
 		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			buf_add(b, esc, 6);
+			memcpy(u, "\\u00", 4);
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 0xf];
+			u[6] = '\0';
+			esc = u;
 			break;
 		}
+		rc |= buf_puts(b, esc);
 	}
-	buf_add(b, start, (size_t)(s - start));
-	buf_add(b, "\"", 1);
+	rc |= buf_add(b, start, (size_t)(s - start));
+	rc |= buf_add(b, "\"", 1);
+	return (rc != 0 ? -1 : 0);
 }
 
 /* Order object keys bytewise. */
@@ -687,25 +772,25 @@ expr_json_keycmp(const void *a, const void *b)
 
 /*
  * Write v as JSON text with sorted keys and shortest floats; indent 0 is
- * compact, else pretty with that many spaces per level.  b should have no
- * maximum (a refused piece would leave broken text).
+ * compact, else pretty with that many spaces per level.  -1 when b's
+ * maximum refused a piece (the text is then incomplete).
  */
-void
+int
 expr_json_dump(json_t *v, struct buf *b, int indent, int level)
 {
 	const char	**keys;
 	char		  tmp[32];
 	size_t		  i, n;
-	int		  j;
+	int		  j, rc = 0;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 	case JSON_ARRAY:
 		n = json_is_object(v) ? json_object_size(v) :
 		    json_array_size(v);
-		buf_add(b, json_is_object(v) ? "{" : "[", 1);
+		rc |= buf_add(b, json_is_object(v) ? "{" : "[", 1);
 		if (n == 0) {
-			buf_add(b, json_is_object(v) ? "}" : "]", 1);
+			rc |= buf_add(b, json_is_object(v) ? "}" : "]", 1);
 			break;
 		}
 		keys = NULL;
@@ -719,57 +804,58 @@ expr_json_dump(json_t *v, struct buf *b, int indent, int level)
 				keys[i++] = k;
 			qsort(keys, n, sizeof *keys, expr_json_keycmp);
 		}
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && rc == 0; i++) {
 			if (i != 0)
-				buf_add(b, ",", 1);
+				rc |= buf_add(b, ",", 1);
 			if (indent > 0) {
-				buf_add(b, "\n", 1);
+				rc |= buf_add(b, "\n", 1);
 				for (j = 0; j < indent * (level + 1); j++)
-					buf_add(b, " ", 1);
+					rc |= buf_add(b, " ", 1);
 			}
 			if (keys != NULL) {
-				expr_json_dump_string(b, keys[i],
+				rc |= expr_json_dump_string(b, keys[i],
 				    strlen(keys[i]));
-				buf_add(b, indent > 0 ? ": " : ":",
+				rc |= buf_add(b, indent > 0 ? ": " : ":",
 				    indent > 0 ? 2 : 1);
-				expr_json_dump(json_object_get(v, keys[i]), b,
-				    indent, level + 1);
+				rc |= expr_json_dump(json_object_get(v,
+				    keys[i]), b, indent, level + 1);
 			} else
-				expr_json_dump(json_array_get(v, i), b, indent,
-				    level + 1);
+				rc |= expr_json_dump(json_array_get(v, i), b,
+				    indent, level + 1);
 		}
 		free(keys);
 		if (indent > 0) {
-			buf_add(b, "\n", 1);
+			rc |= buf_add(b, "\n", 1);
 			for (j = 0; j < indent * level; j++)
-				buf_add(b, " ", 1);
+				rc |= buf_add(b, " ", 1);
 		}
-		buf_add(b, json_is_object(v) ? "}" : "]", 1);
+		rc |= buf_add(b, json_is_object(v) ? "}" : "]", 1);
 		break;
 	case JSON_STRING:
-		expr_json_dump_string(b, json_string_value(v),
+		rc = expr_json_dump_string(b, json_string_value(v),
 		    json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		buf_printf(b, "%lld", (long long)json_integer_value(v));
+		rc = buf_printf(b, "%lld", (long long)json_integer_value(v));
 		break;
 	case JSON_REAL:
 		expr_json_fmtnum(json_real_value(v), tmp);
-		buf_puts(b, tmp);
 		/* Keep a float a float when read back. */
+		rc = buf_puts(b, tmp);
 		if (strpbrk(tmp, ".eEn") == NULL)
-			buf_add(b, ".0", 2);
+			rc |= buf_add(b, ".0", 2);
 		break;
 	case JSON_TRUE:
-		buf_add(b, "true", 4);
+		rc = buf_add(b, "true", 4);
 		break;
 	case JSON_FALSE:
-		buf_add(b, "false", 5);
+		rc = buf_add(b, "false", 5);
 		break;
 	case JSON_NULL:
-		buf_add(b, "null", 4);
+		rc = buf_add(b, "null", 4);
 		break;
 	}
+	return (rc != 0 ? -1 : 0);
 }
 
 /*
@@ -781,7 +867,6 @@ int
 expr_json_text(lua_State *L, int idx, struct buf *b, char **cause)
 {
 	json_t		*v;
-	struct buf	 tb;
 	const char	*s;
 	char		 tmp[32];
 	size_t		 len, before;
@@ -812,11 +897,8 @@ expr_json_text(lua_State *L, int idx, struct buf *b, char **cause)
 	default:
 		if ((v = expr_json_from_lua(L, idx, cause)) == NULL)
 			return (-1);
-		buf_init(&tb, 0);
-		expr_json_dump(v, &tb, 0, 0);
+		rc = expr_json_dump(v, b, 0, 0);
 		json_decref(v);
-		rc = buf_add(b, tb.data, tb.len);
-		buf_free(&tb);
 		if (rc != 0)
 			goto toolong;
 		return (0);

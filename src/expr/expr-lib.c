@@ -5,7 +5,8 @@
  *
  * Every function here runs in protected mode.  Owned C memory that is
  * being pushed goes through e->held_str / e->held_json so that a memory
- * error raised in the middle does not leak it.
+ * error raised in the middle does not leak it.  Work proportional to the
+ * arguments is charged (expr_charge) before it is done.
  */
 #include "config.h"
 
@@ -94,13 +95,14 @@ lib_push_json(lua_State *L, json_t *v)
 	json_decref(v);
 }
 
-/* Push an owned C string and free it. */
+/* Push an owned C string built byte by byte (charged), and free it. */
 static void
 lib_push_str(lua_State *L, char *s, size_t len)
 {
 	struct expr	*e = expr_get(L);
 
 	e->held_str = s;
+	expr_charge(L, EXPR_COST_VALUE + EXPR_COST_BYTES(len));
 	lua_pushlstring(L, s, len);
 	e->held_str = NULL;
 	free(s);
@@ -136,6 +138,7 @@ lib_is_seq(lua_State *L, int idx)
 	lua_pushnil(L);
 	while (lua_next(L, idx) != 0) {
 		lua_pop(L, 1);
+		expr_charge(L, 1);
 		if (++count > n) {
 			lua_pop(L, 1);
 			return (0);
@@ -249,6 +252,7 @@ lib_json_encode(lua_State *L)
 	char		*why;
 	lua_Integer	 indent;
 	size_t		 len;
+	int		 rc;
 
 	luaL_checkany(L, 1);
 	indent = luaL_optinteger(L, 2, 0);
@@ -256,13 +260,13 @@ lib_json_encode(lua_State *L)
 		return (luaL_argerror(L, 2, "indent must be 0 to 16"));
 	if ((v = expr_json_from_lua(L, 1, &why)) == NULL)
 		return (lib_raise(L, why, NULL));
-	buf_init(&b, 0);
-	expr_json_dump(v, &b, (int)indent, 0);
+	buf_init(&b, e->lim.max_string);
+	rc = expr_json_dump(v, &b, (int)indent, 0);
 	json_decref(v);
-	if (b.len > e->lim.max_string) {
+	if (rc != 0) {
 		buf_free(&b);
 		return (luaL_error(L, "json_encode: result is longer than the "
-		    "string limit (%zu bytes)", e->lim.max_string));
+		    "string limit (%I bytes)", (lua_Integer)e->lim.max_string));
 	}
 	len = b.len;
 	lib_push_str(L, buf_take(&b), len);
@@ -274,12 +278,18 @@ lib_json_encode(lua_State *L)
 static int
 lib_json_decode(lua_State *L)
 {
+	struct expr	*e = expr_get(L);
 	json_error_t	 err;
 	const char	*s;
 	json_t		*v;
 	size_t		 len;
 
 	s = luaL_checklstring(L, 1, &len);
+	/* The parsed tree lives outside the sandbox's memory. */
+	if (len > e->lim.max_string)
+		return (luaL_error(L, "json_decode: text is longer than the "
+		    "string limit (%I bytes)", (lua_Integer)e->lim.max_string));
+	expr_charge(L, EXPR_COST_VALUE + EXPR_COST_BYTES(len));
 	v = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 	if (v == NULL)
 		return (luaL_error(L, "json_decode: %s (line %d, column %d)",
@@ -345,6 +355,7 @@ lib_len(lua_State *L)
 	switch (lua_type(L, 1)) {
 	case LUA_TSTRING:
 		s = lua_tolstring(L, 1, &len);
+		expr_charge(L, EXPR_COST_BYTES(len));
 		for (i = 0; i < len; i++) {
 			if (((unsigned char)s[i] & 0xc0) != 0x80)
 				n++;
@@ -357,6 +368,7 @@ lib_len(lua_State *L)
 			lua_pushnil(L);
 			while (lua_next(L, 1) != 0) {
 				lua_pop(L, 1);
+				expr_charge(L, 1);
 				n++;
 			}
 		}
@@ -391,6 +403,7 @@ lib_keys(lua_State *L)
 	while (lua_next(L, 1) != 0) {
 		/* Stack now: t, res, key, value */
 		lua_pop(L, 1);
+		expr_charge(L, 1);
 		lua_pushvalue(L, -1);
 		lua_rawseti(L, 2, ++n);
 	}
@@ -407,6 +420,7 @@ lib_values(lua_State *L)
 	lib_keys(L);
 	/* Stack now: t, keys */
 	n = (lua_Integer)lua_rawlen(L, 2);
+	expr_charge(L, (uint64_t)n);
 	for (i = 1; i <= n; i++) {
 		lua_rawgeti(L, 2, i);
 		lua_rawget(L, 1);
@@ -429,6 +443,7 @@ lib_map(lua_State *L)
 		expr_json_mark_array(L, 3);
 		n = (lua_Integer)lua_rawlen(L, 1);
 		for (i = 1; i <= n; i++) {
+			expr_charge(L, 1);
 			lua_pushvalue(L, 2);
 			lua_rawgeti(L, 1, i);
 			lua_pushinteger(L, i);
@@ -444,6 +459,7 @@ lib_map(lua_State *L)
 	lua_pushnil(L);
 	while (lua_next(L, 1) != 0) {
 		/* Stack now: t, f, res, key, value */
+		expr_charge(L, 1);
 		lua_pushvalue(L, 2);
 		lua_insert(L, -2);
 		lua_pushvalue(L, -3);
@@ -473,6 +489,7 @@ lib_filter(lua_State *L)
 		expr_json_mark_array(L, 3);
 		n = (lua_Integer)lua_rawlen(L, 1);
 		for (i = 1; i <= n; i++) {
+			expr_charge(L, 1);
 			lua_pushvalue(L, 2);
 			lua_rawgeti(L, 1, i);
 			lua_pushinteger(L, i);
@@ -488,6 +505,7 @@ lib_filter(lua_State *L)
 	lua_pushnil(L);
 	while (lua_next(L, 1) != 0) {
 		/* Stack now: t, f, res, key, value */
+		expr_charge(L, 1);
 		lua_pushvalue(L, 2);
 		lua_pushvalue(L, -2);
 		lua_pushvalue(L, -4);
@@ -519,12 +537,14 @@ lib_contains(lua_State *L)
 	case LUA_TSTRING:
 		s = lua_tolstring(L, 1, &len);
 		sub = luaL_checklstring(L, 2, &sublen);
+		expr_charge(L, EXPR_COST_COPY(len));
 		found = memmem(s, len, sub, sublen) != NULL;
 		break;
 	case LUA_TTABLE:
 		if (lib_is_seq(L, 1)) {
 			n = (lua_Integer)lua_rawlen(L, 1);
 			for (i = 1; i <= n && !found; i++) {
+				expr_charge(L, 1);
 				lua_rawgeti(L, 1, i);
 				found = lua_compare(L, -1, 2, LUA_OPEQ);
 				lua_pop(L, 1);
@@ -562,6 +582,7 @@ lib_join(lua_State *L)
 	sep = luaL_optlstring(L, 2, "", &seplen);
 	expr_json_materialize(L, 1);
 	n = (lua_Integer)lua_rawlen(L, 1);
+	expr_charge(L, (uint64_t)n);
 	buf_init(&b, e->lim.max_string);
 	buf_add(&b, "", 0);
 	for (i = 1; i <= n; i++) {
@@ -604,6 +625,8 @@ lib_split(lua_State *L)
 				break;
 			for (q = p; q < end && !isspace((unsigned char)*q); q++)
 				;
+			expr_charge(L, EXPR_COST_VALUE +
+			    EXPR_COST_BYTES(q - p));
 			lua_pushlstring(L, p, (size_t)(q - p));
 			lua_rawseti(L, -2, ++n);
 		}
@@ -613,6 +636,7 @@ lib_split(lua_State *L)
 		q = memmem(p, (size_t)(end - p), sep, seplen);
 		if (q == NULL)
 			q = end;
+		expr_charge(L, EXPR_COST_VALUE + EXPR_COST_COPY(q - p));
 		lua_pushlstring(L, p, (size_t)(q - p));
 		lua_rawseti(L, -2, ++n);
 		if (q == end)
@@ -728,6 +752,7 @@ lib_merge(lua_State *L)
 		lua_pushnil(L);
 		while (lua_next(L, i) != 0) {
 			/* Stack now: ..., res, key, value */
+			expr_charge(L, 1);
 			lua_pushvalue(L, -2);
 			lua_insert(L, -2);
 			lua_rawset(L, n + 1);
@@ -779,7 +804,8 @@ lib_is_array(lua_State *L)
  * would hold a worker for minutes.  These versions implement the same
  * patterns (classes, sets, quantifiers * + - ?, anchors, captures and
  * position captures, %b, %f and back-references) and charge every step
- * to the evaluation: past 4 steps per allowed instruction they raise.
+ * to the evaluation, four steps a unit.  string.rep is here too: Lua's
+ * loops once per repetition, even of an empty string.
  * ---------------------------------------------------------------------
  */
 
@@ -806,14 +832,12 @@ struct pat_state {
 static const char	*pat_match(struct pat_state *, const char *,
 			     const char *);
 
-/* Charge one step; raise when the evaluation has used them all. */
+/* One step: four of them cost a unit. */
 static void
 pat_step(struct pat_state *ms)
 {
-	struct expr	*e = ms->e;
-
-	if (++e->pat_steps > 4 * e->lim.max_instructions)
-		expr_budget_exceeded(ms->L);
+	if ((++ms->e->pat_steps & 3) == 0)
+		expr_charge(ms->L, 1);
 }
 
 /* The end of the single-character class starting at p. */
@@ -1224,6 +1248,7 @@ pat_find_aux(lua_State *L, int find)
 	}
 	if (find && (lua_toboolean(L, 4) ||
 	    (strpbrk(p, PAT_SPECIALS) == NULL && strlen(p) == lp))) {
+		expr_charge(L, EXPR_COST_COPY(ls - init + 1));
 		q = lp == 0 ? s + init - 1 :
 		    memmem(s + init - 1, ls - init + 1, p, lp);
 		if (q == NULL) {
@@ -1337,6 +1362,7 @@ pat_add_s(struct pat_state *ms, luaL_Buffer *b, const char *s,
 			break;
 		}
 		luaL_addlstring(b, news, (size_t)(p - news));
+		expr_charge(L, 1);
 		p++;
 		if (p == end || (*p != '%' && !isdigit((unsigned char)*p)))
 			luaL_error(L, "invalid use of '%%' in replacement "
@@ -1434,11 +1460,50 @@ pat_gsub(lua_State *L)
 	return (2);
 }
 
+/*
+ * string.rep(s, n[, sep]): the first copy, then the text so far doubled
+ * until it is long enough; charged by its length.
+ */
+static int
+str_rep(lua_State *L)
+{
+	luaL_Buffer	 b;
+	const char	*s, *sep;
+	char		*p;
+	size_t		 l, lsep, unit, total, done, c;
+	lua_Integer	 n;
+
+	s = luaL_checklstring(L, 1, &l);
+	n = luaL_checkinteger(L, 2);
+	sep = luaL_optlstring(L, 3, "", &lsep);
+	unit = l + lsep;
+	if (n <= 0 || unit == 0) {
+		lua_pushliteral(L, "");
+		return (1);
+	}
+	if (unit < l || unit > (SIZE_MAX / 2) / (uint64_t)n)
+		return (luaL_error(L, "resulting string too large"));
+	total = unit * (size_t)n - lsep;
+	/* Past the memory limit the allocation fails first. */
+	p = luaL_buffinitsize(L, &b, total);
+	expr_charge(L, EXPR_COST_COPY(total));
+	memcpy(p, s, l);
+	if (total > l)
+		memcpy(p + l, sep, lsep);
+	for (done = unit < total ? unit : total; done < total; done += c) {
+		c = done < total - done ? done : total - done;
+		memcpy(p + done, p, c);
+	}
+	luaL_pushresultsize(&b, total);
+	return (1);
+}
+
 static const luaL_Reg expr_pat_funcs[] = {
 	{ "find", pat_find },
 	{ "match", pat_match_fn },
 	{ "gmatch", pat_gmatch },
 	{ "gsub", pat_gsub },
+	{ "rep", str_rep },
 	{ NULL, NULL }
 };
 
@@ -1453,7 +1518,7 @@ expr_lib_open(lua_State *L, int g)
 	lua_getglobal(L, LUA_STRLIBNAME);
 	lua_getfield(L, -1, "format");
 	lua_setfield(L, g, "format");
-	/* Pattern functions that count their steps (see above). */
+	/* Pattern functions that count their steps, and rep (see above). */
 	luaL_setfuncs(L, expr_pat_funcs, 0);
 	lua_pop(L, 1);
 }

@@ -30,6 +30,7 @@
 #define EXPR_DEF_INSTRUCTIONS	1000000
 #define EXPR_DEF_MEMORY		((size_t)32 * 1024 * 1024)
 #define EXPR_DEF_STRING		((size_t)1024 * 1024)
+#define EXPR_DEF_TIME_MS	1000
 #define EXPR_CACHE_MAX		10000	/* compiled sources kept */
 #define EXPR_CAUSE_MAX		300	/* bytes of an error message */
 #define EXPR_SRC_SHOWN		120	/* bytes of source in a message */
@@ -65,20 +66,18 @@ static const luaL_Reg expr_libs[] = {
  * Base functions copied into the sandbox.  Everything else is left out:
  * dofile, loadfile, load, require, collectgarbage, print, warn.  next,
  * rawget, rawlen, rawset and setmetatable are replaced by versions that
- * know lazy data and read-only tables.
+ * know lazy data and read-only tables, xpcall by one that keeps its
+ * message handler under the budget (expr-limit.c).
  */
 static const char *expr_base_allow[] = { "assert", "error", "getmetatable",
 	"ipairs", "pairs", "pcall", "rawequal", "select", "tonumber",
-	"tostring", "type", "xpcall", "_VERSION", NULL };
+	"tostring", "type", "_VERSION", NULL };
 
 /* Library tables offered read-only. */
 static const char *expr_lib_tables[] = { LUA_STRLIBNAME, LUA_TABLIBNAME,
 	LUA_MATHLIBNAME, LUA_UTF8LIBNAME, NULL };
 
-static void	*expr_alloc(void *, void *, size_t, size_t);
 static int	 expr_panic(lua_State *);
-static void	 expr_hook(lua_State *, lua_Debug *);
-static void	 expr_arm(struct expr *);
 static int	 expr_g_index(lua_State *);
 static int	 expr_env_newindex(lua_State *);
 static int	 expr_lib_newindex(lua_State *);
@@ -111,29 +110,6 @@ static void	 expr_trim(const char **, size_t *);
 static json_t	*expr_eval_string(struct expr *, const char *, int, char **);
 static int	 expr_walk(struct expr *, json_t *, json_t **, char **);
 
-/* Lua allocator that refuses to grow past lim.max_memory. */
-static void *
-expr_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct expr	*e = ud;
-	void		*np;
-
-	if (ptr == NULL)
-		osize = 0;	/* osize is then the kind of object */
-	if (nsize == 0) {
-		free(ptr);
-		e->mem_used -= osize;
-		return (NULL);
-	}
-	if (nsize > osize &&
-	    nsize - osize > e->lim.max_memory - e->mem_used)
-		return (NULL);
-	if ((np = realloc(ptr, nsize)) == NULL)
-		return (NULL);
-	e->mem_used = e->mem_used - osize + nsize;
-	return (np);
-}
-
 /* An error outside protected mode is a bug in this file. */
 static int
 expr_panic(lua_State *L)
@@ -141,40 +117,6 @@ expr_panic(lua_State *L)
 	const char	*msg = lua_tostring(L, -1);
 
 	fatalx("lua: unprotected error: %s", msg != NULL ? msg : "?");
-}
-
-/*
- * Budget exhausted: raise, and fire again at every line and instruction
- * so that a pcall inside the expression cannot carry on.
- */
-static void
-expr_hook(lua_State *L, lua_Debug *ar)
-{
-	expr_budget_exceeded(L);
-}
-
-/* The budget is spent (also called by pattern matching): raise. */
-void
-expr_budget_exceeded(lua_State *L)
-{
-	struct expr	*e = expr_get(L);
-
-	e->budget_hit = 1;
-	lua_sethook(L, expr_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-	luaL_error(L, "expression exceeded the instruction limit (%llu)",
-	    (unsigned long long)e->lim.max_instructions);
-}
-
-/* Reset the instruction budget before running Lua code. */
-static void
-expr_arm(struct expr *e)
-{
-	uint64_t	 n = e->lim.max_instructions;
-
-	e->budget_hit = 0;
-	e->pat_steps = 0;
-	lua_sethook(e->L, expr_hook, LUA_MASKCOUNT,
-	    n > INT_MAX ? INT_MAX : (int)n);
 }
 
 /*
@@ -429,6 +371,7 @@ expr_setup(lua_State *L)
 	lua_setfield(L, g, "next");
 	lua_pushcfunction(L, expr_setmetatable);
 	lua_setfield(L, g, "setmetatable");
+	expr_limit_open(L, g);
 	lua_pushlightuserdata(L, EXPR_NULL);
 	lua_setfield(L, g, "null");
 	/* null prints as "null"; it is the only light userdata in sight. */
@@ -681,8 +624,12 @@ expr_protected(lua_State *L)
 		lua_pop(L, 1);
 		if (expr_compile(L, job) != LUA_OK)
 			return (lua_error(L));
-		if (e->ncache >= EXPR_CACHE_MAX) {
-			/* Start both caches again rather than grow. */
+		if (e->ncache >= EXPR_CACHE_MAX ||
+		    e->mem_used > e->lim.max_memory / 2) {
+			/*
+			 * Start both caches again rather than grow, or
+			 * leave evaluations no memory to run in.
+			 */
 			lua_newtable(L);
 			lua_rawseti(L, LUA_REGISTRYINDEX, e->ref_cache);
 			lua_newtable(L);
@@ -743,10 +690,9 @@ expr_cause(struct expr *e, struct expr_job *job, int rc, const char *why,
 
 	if (why != NULL)
 		tmp = xstrdup(why);
-	else if (e->budget_hit) {
-		xasprintf(&tmp, "expression exceeded the instruction limit "
-		    "(%llu)", (unsigned long long)e->lim.max_instructions);
-	} else if (rc == LUA_ERRMEM || (lua_type(L, -1) == LUA_TSTRING &&
+	else if (e->hit != EXPR_HIT_NONE)
+		tmp = expr_limit_cause(e);
+	else if (rc == LUA_ERRMEM || (lua_type(L, -1) == LUA_TSTRING &&
 	    strcmp(lua_tostring(L, -1), "not enough memory") == 0)) {
 		expr_memtext(e->lim.max_memory, mem, sizeof mem);
 		xasprintf(&tmp, "expression exceeded the memory limit (%s)",
@@ -758,7 +704,8 @@ expr_cause(struct expr *e, struct expr_job *job, int rc, const char *why,
 		tmp = xstrdup(msg);
 	} else if (lua_type(L, -1) == LUA_TTABLE &&
 	    (v = expr_json_from_lua(L, -1, &tmp)) != NULL) {
-		buf_init(&b, 0);
+		/* Long enough for the cut below. */
+		buf_init(&b, 2 * EXPR_CAUSE_MAX);
 		expr_json_dump(v, &b, 0, 0);
 		json_decref(v);
 		tmp = buf_take(&b);
@@ -811,10 +758,12 @@ expr_docall(struct expr *e, struct expr_job *job, char **cause)
 	int		 base, rc;
 
 	base = lua_gettop(L);
-	expr_arm(e);
+	expr_limit_arm(e);
 	lua_pushcfunction(L, expr_protected);
 	lua_pushlightuserdata(L, job);
+	e->running = 1;
 	rc = lua_pcall(L, 1, 1, 0);
+	e->running = 0;
 
 	/* Values library functions were handing over when an error hit. */
 	free(e->held_str);
@@ -822,11 +771,11 @@ expr_docall(struct expr *e, struct expr_job *job, char **cause)
 	json_decref(e->held_json);
 	e->held_json = NULL;
 
-	if (rc == LUA_OK && !e->budget_hit)
+	if (rc == LUA_OK && e->hit == EXPR_HIT_NONE)
 		return (0);
 	expr_cause(e, job, rc, NULL, cause);
 	lua_settop(L, base);
-	if (rc == LUA_ERRMEM || e->budget_hit)
+	if (rc == LUA_ERRMEM || e->hit != EXPR_HIT_NONE)
 		lua_gc(L, LUA_GCCOLLECT, 0);
 	return (-1);
 }
@@ -905,6 +854,8 @@ expr_create(const struct expr_limits *lim, const char *libdir, char **cause)
 		e->lim.max_memory = EXPR_DEF_MEMORY;
 	if (e->lim.max_string == 0)
 		e->lim.max_string = EXPR_DEF_STRING;
+	if (e->lim.max_time_ms <= 0)
+		e->lim.max_time_ms = EXPR_DEF_TIME_MS;
 
 	if ((e->L = lua_newstate(expr_alloc, e)) == NULL) {
 		xasprintf(cause, "cannot create a Lua state within the memory "
@@ -915,7 +866,7 @@ expr_create(const struct expr_limits *lim, const char *libdir, char **cause)
 	*(struct expr **)lua_getextraspace(e->L) = e;
 	lua_atpanic(e->L, expr_panic);
 
-	expr_arm(e);
+	expr_limit_arm(e);
 	lua_pushcfunction(e->L, expr_setup);
 	if ((rc = lua_pcall(e->L, 0, 0, 0)) != LUA_OK) {
 		memset(&job, 0, sizeof job);
@@ -970,6 +921,7 @@ expr_begin(struct expr *e, const struct expr_ctx *ctx, json_t *data)
 	e->data_pending = 1;
 	e->clear_data = 1;
 	e->gen++;
+	expr_limit_start(e);
 }
 
 /* End a public call: nothing borrowed stays reachable. */
@@ -981,6 +933,7 @@ expr_end(struct expr *e)
 	e->data_pending = 0;
 	json_decref(e->keep);
 	e->keep = NULL;
+	expr_limit_stop(e);
 }
 
 /* Strip surrounding whitespace from (*s, *len). */

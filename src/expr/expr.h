@@ -15,10 +15,17 @@
 
 struct expr;
 
+/*
+ * What one evaluation may spend.  Work done inside library functions
+ * counts against max_instructions; max_time_ms bounds each public call
+ * (expr_eval, expr_eval_lua, expr_run_script, ...) as a whole, library
+ * calls included, so no call holds its thread much longer.
+ */
 struct expr_limits {
-	uint64_t	 max_instructions;	/* per evaluation; default 1e6 */
+	uint64_t	 max_instructions;	/* per expression; default 1e6 */
 	size_t		 max_memory;		/* bytes per state; default 32 MiB */
 	size_t		 max_string;		/* result text cap; default 1 MiB */
+	int64_t		 max_time_ms;		/* per call; default 1000 */
 };
 
 /*

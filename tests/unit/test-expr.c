@@ -29,6 +29,9 @@ static void		 check(struct expr *, const char *, const char *,
 			     const char *);
 static void		 check_err(struct expr *, const char *, const char *,
 			     const char *);
+static struct expr	*mk_limits(uint64_t, size_t, int64_t);
+static void		 check_err_within(struct expr *, const char *,
+			     const char *, int64_t);
 
 /* Where the source tree is: $SRCDIR or the current folder. */
 static const char *
@@ -39,15 +42,34 @@ srcdir(void)
 	return (s != NULL && *s != '\0' ? s : ".");
 }
 
+/*
+ * mk()'s time limit: long, so that on a busy machine only the budget
+ * stops the tests that expect the budget to (the time limit has tests
+ * of its own).
+ */
+#define TEST_TIME_MS	60000
+
 /* A sandbox with the shipped lua/ library. */
 static struct expr *
 mk(void)
 {
-	struct expr	*e;
-	char		*dir, *cause = NULL;
+	return (mk_limits(0, 0, TEST_TIME_MS));
+}
 
+/* A sandbox with the lua/ library and these limits (0: default). */
+static struct expr *
+mk_limits(uint64_t instructions, size_t memory, int64_t ms)
+{
+	struct expr_limits	 lim;
+	struct expr		*e;
+	char			*dir, *cause = NULL;
+
+	memset(&lim, 0, sizeof lim);
+	lim.max_instructions = instructions;
+	lim.max_memory = memory;
+	lim.max_time_ms = ms;
 	xasprintf(&dir, "%s/lua", srcdir());
-	e = expr_create(NULL, dir, &cause);
+	e = expr_create(&lim, dir, &cause);
 	if (e == NULL)
 		fail_msg("expr_create: %s", cause);
 	free(dir);
@@ -174,6 +196,25 @@ check_err(struct expr *e, const char *tmpl, const char *data,
 		fail_msg("%s: error \"%s\" lacks \"%s\"", tmpl, cause, sub);
 	assert_true(strlen(cause) <= 310);
 	free(cause);
+}
+
+/*
+ * The template fails with a cause containing sub, and took at most ms
+ * milliseconds to do so.
+ */
+static void
+check_err_within(struct expr *e, const char *tmpl, const char *sub,
+    int64_t ms)
+{
+	int64_t	 t0, took;
+
+	t0 = time_mono_ms();
+	check_err(e, tmpl, NULL, sub);
+	took = time_mono_ms() - t0;
+	print_message("%lld ms: %s\n", (long long)took, tmpl);
+	if (took > ms)
+		fail_msg("%s: failed after %lld ms, more than %lld", tmpl,
+		    (long long)took, (long long)ms);
 }
 
 /* One "<% e %>" keeps the type; text around it interpolates. */
@@ -480,7 +521,7 @@ static void
 test_memory_bomb_fails_only_the_evaluation(void **state)
 {
 	struct expr		*e;
-	struct expr_limits	 lim = { 0, 4 * 1024 * 1024, 0 };
+	struct expr_limits	 lim = { 0, 4 * 1024 * 1024, 0, 0 };
 	char			*cause, *dir;
 	json_t			*v;
 
@@ -533,6 +574,366 @@ test_pattern_backtracking_stops_at_the_instruction_budget(void **state)
 	check(e, "\"<% ('hello'):match('()ll()') %>\"", NULL, "3");
 	check_err(e, "\"<% ('x'):match('(') %>\"", NULL, "unfinished capture");
 	check_err(e, "\"<% ('x'):match('[a') %>\"", NULL, "missing ']'");
+	expr_free(e);
+}
+
+/*
+ * Slack over a limit for the tests below: the machine may be busy and
+ * this build is instrumented; what matters is that nothing runs on.
+ */
+#define LIMIT_SLACK_MS	1500
+
+/* How soon a test stopped by the budget must end, busy machine or not. */
+#define PROMPT_MS	10000
+
+/*
+ * Sandbox: code Lua would run with hooks off stays under the budget: the
+ * message handler of xpcall, __close handlers during an error, __gc
+ * (refused), and coroutines (not there).
+ */
+static void
+test_code_outside_the_hook_cannot_run_unbounded(void **state)
+{
+	struct expr	*e = mk();
+	int64_t		 ms = PROMPT_MS;
+
+	check_err_within(e, "\"<% xpcall(function() error('x') end, "
+	    "function() while true do end end) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% xpcall(function() while true do end end, "
+	    "function() while true do end end) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% xpcall(function() error('x') end, "
+	    "function() pcall(function() while true do end end) "
+	    "while true do end end) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% xpcall(function() xpcall(function() "
+	    "while true do end end, function() while true do end end) end, "
+	    "function() while true do end end) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% (function() local x <close> = "
+	    "setmetatable({}, {__close = function() while true do end end}) "
+	    "end)() %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% (function() local x <close> = "
+	    "setmetatable({}, {__close = function() while true do end end}) "
+	    "while true do end end)() %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% pcall(function() local x <close> = "
+	    "setmetatable({}, {__close = function() while true do end end}) "
+	    "error('x') end) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% setmetatable({}, {__gc = function() "
+	    "while true do end end}) %>\"", "__gc metamethods are not allowed",
+	    ms);
+	check_err_within(e, "\"<% coroutine.wrap(function() while true do end "
+	    "end)() %>\"", "undefined variable 'coroutine'", ms);
+	/* Lua called back from C functions runs under the same hook. */
+	check_err_within(e, "\"<% ('abc'):gsub('.', function() "
+	    "while true do end end) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% table.sort({3, 2, 1}, function(a, b) "
+	    "while true do end end) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% map({1, 2}, function() while true do end "
+	    "end) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% tostring(setmetatable({}, {__tostring = "
+	    "function() while true do end end})) %>\"", "instruction limit",
+	    ms);
+	check_err_within(e, "\"<% setmetatable({}, {__index = function() "
+	    "while true do end end}).x %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% error(setmetatable({}, {__tostring = "
+	    "function() while true do end end})) %>\"", "{}", ms);
+
+	/* xpcall keeps its meaning. */
+	check(e, "\"<% {xpcall(function(a, b) return a + b end, "
+	    "function(m) return 'no' end, 1, 2)} %>\"", NULL, "[true, 3]");
+	check(e, "\"<% {xpcall(function() error({code = 7}) end, "
+	    "function(m) return m.code end)} %>\"", NULL, "[false, 7]");
+	check(e, "\"<% select(2, xpcall(function() error('boom') end, "
+	    "function(m) return 'seen: ' .. m end)) %>\"", NULL,
+	    "\"seen: expr:1: boom\"");
+	check(e, "\"<% {xpcall(function() error('a') end, "
+	    "function(m) error('b', 0) end)} %>\"", NULL, "[false, \"b\"]");
+	check_err(e, "\"<% xpcall(error) %>\"", NULL,
+	    "bad argument #2 to 'xpcall' (function expected");
+	/* And the sandbox is as good as new. */
+	check(e, "\"<% 1 + 1 %>\"", NULL, "2");
+	expr_free(e);
+}
+
+/*
+ * Sandbox: work done inside library functions counts against the
+ * instruction budget, before it is done.
+ */
+static void
+test_library_work_counts_against_the_budget(void **state)
+{
+	struct expr	*e = mk();
+	int64_t		 ms = PROMPT_MS;
+
+	check_err_within(e, "\"<% table.move({1}, 1, 2^31, 2) %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% table.move({1}, 1, 2^40, 2) %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% (function() for i = 1, 3000 do "
+	    "local s = string.rep('x', 2^23) end end)() %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% string.rep('x', 2^20):rep(2^20) %>\"",
+	    "limit", ms);
+	check_err_within(e, "\"<% string.rep(string.rep('x', 2^10), 2^20, "
+	    "'y') %>\"", "memory limit", ms);
+	check_err_within(e, "\"<% (function() local s = string.rep('x', 2^22) "
+	    "for i = 1, 1e6 do s:upper() end end)() %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% (function() local s = string.rep('x', 2^22) "
+	    "for i = 1, 1e6 do s:reverse() end end)() %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% (function() local s = string.rep('x', 2^22) "
+	    "for i = 1, 1e6 do s:lower() end end)() %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% string.rep('x', 1e5):gsub('', "
+	    "string.rep('%0', 1e4)) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% string.rep('x', 2^20):gsub('x', "
+	    "string.rep('y', 2^10)) %>\"", "limit", ms);
+	check_err_within(e, "\"<% table.concat(setmetatable({}, {__len = "
+	    "function() return 2^40 end, __index = function() return 'x' "
+	    "end})) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% table.concat({}, ',', 1, 2^40) %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% table.concat(setmetatable({}, {__index = "
+	    "function() return 'x' end}), '', math.mininteger, "
+	    "math.maxinteger) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% table.unpack({}, math.mininteger, "
+	    "math.maxinteger) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% table.insert(setmetatable({}, {__len = "
+	    "function() return 2^40 end}), 1, 'x') %>\"", "instruction limit",
+	    ms);
+	check_err_within(e, "\"<% table.remove(setmetatable({}, {__len = "
+	    "function() return 2^40 end}), 1) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% table.unpack({}, 1, 2^40) %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% table.sort({string.byte(string.rep('x', "
+	    "2e5), 1, -1)}) %>\"", "instruction limit", ms);
+	check_err_within(e, "\"<% (function() local s = '' for i = 1, 1e7 do "
+	    "s = s .. utf8.char(0x10FFFF, 0x10FFFF) end return #s end)() %>\"",
+	    "limit", ms);
+	check_err_within(e, "\"<% (function() local s = string.rep('x', 2^20) "
+	    "for i = 1, 1e6 do utf8.len(s) end end)() %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% string.format('%99999d', 1) %>\"",
+	    "invalid conversion", ms);
+	check_err_within(e, "\"<% (function() local s = string.rep('x', 2^20) "
+	    "for i = 1, 1e6 do local t = string.format('%q', s) end end)() %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% (function() local t = {} for i = 1, 1e6 do "
+	    "t[#t + 1] = json_encode(_) end end)() %>\"", "instruction limit",
+	    ms);
+	check_err_within(e, "\"<% (function() local s = string.rep('ab', 2^12) "
+	    "for i = 1, 1e6 do split(s, 'a') end end)() %>\"",
+	    "instruction limit", ms);
+	check_err_within(e, "\"<% (function() local s = string.rep(' ', 2^20) "
+	    "for i = 1, 1e6 do s:find('x', 1, true) end end)() %>\"",
+	    "instruction limit", ms);
+
+	/* What these functions give is unchanged. */
+	check(e, "\"<% string.rep('ab', 3, ',') %>\"", NULL,
+	    "\"ab,ab,ab\"");
+	check(e, "\"<% string.rep('abc', 5) %>\"", NULL,
+	    "\"abcabcabcabcabc\"");
+	check(e, "\"<% string.rep('x', 1) .. string.rep('x', 0) .. "
+	    "string.rep('x', -1) %>\"", NULL, "\"x\"");
+	check(e, "\"<% #string.rep('', 2^40) + #string.rep('', 2^40, '') %>\"",
+	    NULL, "0");
+	check(e, "\"<% #string.rep('abc', 100000, '--') %>\"", NULL,
+	    "499998");
+	check(e, "\"<% string.rep('ab', 2^20):sub(-3) %>\"", NULL, "\"bab\"");
+	check(e, "\"<% table.concat(table.move({1, 2, 3}, 1, 3, 2), ',') %>\"",
+	    NULL, "\"1,1,2,3\"");
+	check(e, "\"<% {table.unpack({1, 2, 3})} %>\"", NULL, "[1, 2, 3]");
+	check(e, "\"<% {string.byte('abc', -2, -1)} %>\"", NULL, "[98, 99]");
+	check(e, "\"<% utf8.len('h\\u00e9') %>\"", NULL, "2");
+	check(e, "\"<% utf8.offset('h\\u00e9llo', 3) %>\"", NULL, "4");
+	check(e, "\"<% (function() local t = {3, 1, 2} table.sort(t) "
+	    "table.insert(t, 1, 0) table.remove(t) return t end)() %>\"",
+	    NULL, "[0, 1, 2]");
+	check_err(e, "\"<% string.rep() %>\"", NULL,
+	    "bad argument #1 to 'rep'");
+	check_err(e, "\"<% ('x'):rep('y') %>\"", NULL,
+	    "bad argument #1 to 'rep' (number expected");
+	check_err(e, "\"<% table.concat(1) %>\"", NULL,
+	    "bad argument #1 to 'concat'");
+	expr_free(e);
+}
+
+/* Lua that runs for 90 ms by the clock of now() (seconds of the day). */
+#define SPIN_90MS "(function() local function ms() local s = now() " \
+    "return (s:sub(12, 13) * 3600 + s:sub(15, 16) * 60 + s:sub(18, 19)) " \
+    "* 1000 + s:sub(21, 23) end local t = ms() " \
+    "while (ms() - t) % 86400000 < 90 do end return 1 end)()"
+
+/*
+ * Sandbox: the time limit bounds each call as a whole, library calls
+ * included, whatever the instruction budget allows.
+ */
+static void
+test_time_limit_bounds_every_call(void **state)
+{
+	struct expr	*e = mk_limits(UINT64_C(1000000000000), 0, 200);
+	json_t		*v;
+	char		*cause, *tmpl;
+	int64_t		 t0, took;
+
+	t0 = time_mono_ms();
+	check_err(e, "\"<% (function() while true do end end)() %>\"", NULL,
+	    "expression exceeded the time limit (200 ms)");
+	took = time_mono_ms() - t0;
+	assert_true(took >= 190);
+	assert_true(took <= 200 + LIMIT_SLACK_MS);
+	/* Work that cannot be done in the time left fails at once. */
+	check_err_within(e, "\"<% table.move({1}, 1, 2^38, 2) %>\"",
+	    "time limit (200 ms)", 190);
+	check_err_within(e, "\"<% string.rep('x', 2^20):rep(2^12) %>\"",
+	    "limit", 200 + LIMIT_SLACK_MS);
+	/* Long strings compared over and over: no call, no allocation. */
+	check_err_within(e, "\"<% (function() local a = string.rep('x', 2^23) "
+	    "local b = string.rep('x', 2^23 - 1) .. 'x' local n = 0 "
+	    "while a == b do n = n + 1 end return n end)() %>\"",
+	    "time limit (200 ms)", 200 + LIMIT_SLACK_MS);
+	check_err_within(e, "\"<% (function() local a = string.rep('x', 2^23) "
+	    "local n = 0 while tonumber(a) == nil do n = n + 1 end end)() %>\"",
+	    "time limit (200 ms)", 200 + LIMIT_SLACK_MS);
+	check_err_within(e, "\"<% xpcall(function() error('x') end, "
+	    "function() while true do end end) %>\"", "time limit",
+	    200 + LIMIT_SLACK_MS);
+	/*
+	 * The limit covers a whole template: three expressions of 90 ms
+	 * each (by the clock of now()) do not fit.
+	 */
+	xasprintf(&tmpl, "\"<%% %s %%>\"", SPIN_90MS);
+	check(e, tmpl, NULL, "1");
+	free(tmpl);
+	xasprintf(&tmpl, "[\"<%% %s %%>\", \"<%% %s %%>\", \"<%% %s %%>\"]",
+	    SPIN_90MS, SPIN_90MS, SPIN_90MS);
+	check_err_within(e, tmpl, "time limit", 200 + LIMIT_SLACK_MS);
+	free(tmpl);
+	/* Scripts too; and the sandbox works on. */
+	v = expr_run_script(e, "while true do end", NULL, NULL, &cause);
+	assert_null(v);
+	assert_non_null(strstr(cause, "time limit (200 ms)"));
+	free(cause);
+	check(e, "\"<% 6 * 7 %>\"", NULL, "42");
+	expr_free(e);
+
+	/* By default the limit is a second. */
+	e = mk_limits(UINT64_C(1000000000000), 0, 0);
+	check_err_within(e, "\"<% (function() while true do end end)() %>\"",
+	    "expression exceeded the time limit (1000 ms)",
+	    1000 + LIMIT_SLACK_MS);
+	expr_free(e);
+}
+
+/* Sandbox: compiled expressions never take the memory evaluations need. */
+static void
+test_compile_cache_leaves_memory_to_evaluations(void **state)
+{
+	struct expr	*e = mk_limits(0, 4 * 1024 * 1024, 0);
+	json_t		*v;
+	char		 src[256], *cause;
+	int		 i;
+
+	for (i = 0; i < 9000; i++) {
+		snprintf(src, sizeof src, "(function(a, b, c) local t = "
+		    "{a, b, c, %d} return #t + a * b - c end)(1, 2, 3) + %d",
+		    i, i);
+		v = expr_eval_lua(e, src, NULL, &cause);
+		if (v == NULL)
+			fail_msg("expression %d: %s", i, cause);
+		assert_int_equal(json_integer_value(v), 3 + i);
+		json_decref(v);
+	}
+	assert_true(expr_cache_count(e) < 9000);
+	expr_free(e);
+}
+
+/* Sandbox: deep recursion ends in an error. */
+static void
+test_deep_recursion_ends_in_an_error(void **state)
+{
+	struct expr	*e = mk();
+	int64_t		 ms = PROMPT_MS;
+	json_t		*v;
+	char		*src, *cause;
+	size_t		 i, n = 100000;
+
+	check_err_within(e, "\"<% (function() local function f() "
+	    "return 1 + f() end return f() end)() %>\"", "", ms);
+	check_err_within(e, "\"<% (function() local function f(n) "
+	    "return f(n + 1) end return f(1) end)() %>\"", "instruction limit",
+	    ms);
+	check_err_within(e, "\"<% (function() local mt = {} mt.__index = "
+	    "function(t, k) return t[k] end return setmetatable({}, mt).x "
+	    "end)() %>\"", "stack overflow", ms);
+	check_err_within(e, "\"<% (function() local mt = {} mt.__tostring = "
+	    "function(t) return tostring(t) end return "
+	    "tostring(setmetatable({}, mt)) end)() %>\"", "stack overflow", ms);
+	/* Recursion through pcall ends at the C stack's limit. */
+	check(e, "\"<% (function() local function f() "
+	    "return pcall(f) end return f() end)() %>\"", NULL, "true");
+	check(e, "\"<% (function() local function f() "
+	    "return xpcall(f, f) end return f() end)() %>\"", NULL, "true");
+	check_err_within(e, "\"<% string.gsub('x', '.', function(c) "
+	    "return string.gsub(c, '.', debug) end) %>\"",
+	    "undefined variable 'debug'", ms);
+	/* Nesting in the source itself. */
+	src = xmalloc(2 * n + 2);
+	for (i = 0; i < n; i++)
+		src[i] = '(';
+	src[n] = '1';
+	for (i = 0; i < n; i++)
+		src[n + 1 + i] = ')';
+	src[2 * n + 1] = '\0';
+	v = expr_eval_lua(e, src, NULL, &cause);
+	assert_null(v);
+	assert_non_null(strstr(cause, "overflow"));
+	free(cause);
+	free(src);
+	expr_free(e);
+}
+
+/*
+ * Sandbox: a value built in a few steps but huge as JSON (tables shared
+ * many times over) fails to convert rather than exhaust memory.
+ */
+static void
+test_json_conversion_is_bounded(void **state)
+{
+	struct expr	*e = mk();
+	int64_t		 ms = PROMPT_MS;
+	json_t		*v;
+	char		*cause;
+	const char	*dag = "(function() local t = {} for i = 1, 60 do "
+	    "t = {t, t} end return t end)()";
+	char		*tmpl;
+
+	xasprintf(&tmpl, "\"<%% %s %%>\"", dag);
+	check_err_within(e, tmpl, "larger than the memory limit", ms);
+	free(tmpl);
+	xasprintf(&tmpl, "\"x <%% %s %%>\"", dag);
+	check_err_within(e, tmpl, "larger than the memory limit", ms);
+	free(tmpl);
+	xasprintf(&tmpl, "\"<%% json_encode(%s) %%>\"", dag);
+	check_err_within(e, tmpl, "larger than the memory limit", ms);
+	free(tmpl);
+	xasprintf(&tmpl, "\"<%% error(%s) %%>\"", dag);
+	check_err_within(e, tmpl, "error object is a table value", ms);
+	free(tmpl);
+	check_err_within(e, "\"<% (function() local s = string.rep('x', 2^23) "
+	    "return {s, s, s, s, s} end)() %>\"", "larger than the memory "
+	    "limit", ms);
+	check_err_within(e, "\"<% (function() local t = {} for i = 1, 12 do "
+	    "t = {t, t} end return json_encode(t, 16) end)() %>\"",
+	    "json_encode: result is longer than the string limit", ms);
+	check_err_within(e, "\"<% json_decode(string.rep('[],', 2^19) .. "
+	    "'[]') %>\"", "json_decode: text is longer than the string limit",
+	    ms);
+	/* Shared data converts fine while it is small. */
+	v = expr_eval_lua(e, "(function() local t = {a = 1} return {t, t} "
+	    "end)()", NULL, &cause);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(v), 2);
+	json_decref(v);
 	expr_free(e);
 }
 
@@ -1005,6 +1406,12 @@ main(void)
 		cmocka_unit_test(test_pcall_cannot_swallow_the_budget_kill),
 		cmocka_unit_test(test_memory_bomb_fails_only_the_evaluation),
 		cmocka_unit_test(test_pattern_backtracking_stops_at_the_instruction_budget),
+		cmocka_unit_test(test_code_outside_the_hook_cannot_run_unbounded),
+		cmocka_unit_test(test_library_work_counts_against_the_budget),
+		cmocka_unit_test(test_time_limit_bounds_every_call),
+		cmocka_unit_test(test_compile_cache_leaves_memory_to_evaluations),
+		cmocka_unit_test(test_deep_recursion_ends_in_an_error),
+		cmocka_unit_test(test_json_conversion_is_bounded),
 		cmocka_unit_test(test_os_io_package_debug_unreachable),
 		cmocka_unit_test(test_bytecode_load_refused),
 		cmocka_unit_test(test_string_metatable_cannot_be_changed),
