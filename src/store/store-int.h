@@ -198,7 +198,9 @@ void	 store_values_free(struct store_value *, size_t);
  * What differs in SQL between the backends.  Statements are written for
  * PostgreSQL with $n placeholders; param is the character the backend
  * numbers them with ("$" or "?"), and without casts "$n::type" is only
- * the placeholder (SQLite binds typed values).  In a statement "@LOCK" stands for
+ * the placeholder (SQLite binds typed values).  With batch, rows of
+ * several ids are loaded by one statement (one round trip); without,
+ * one by one (nothing to gain, and a statement less to prepare).  In a statement "@LOCK" stands for
  * lock (row locks to skip), "@IDS" for ids (a JSON array of text in $1,
  * as a subquery), "@ROWID" for rowid (insertion order) and "@CLAIM" for
  * claim: the ids of at most $3 executions to claim, oldest first.
@@ -212,6 +214,7 @@ struct store_dialect {
 	int		 index;
 	char		 param;
 	int		 casts;
+	int		 batch;		/* loads of several ids in one */
 	const char	*lock;
 	const char	*ids;
 	const char	*rowid;
@@ -292,17 +295,32 @@ void		 store_rows_take(struct store_rows *, void *out, size_t *);
 /* ---- change sets --------------------------------------------------- */
 
 /*
- * One recorded write: a registered statement and its values.  A
- * guarded statement that changes no row makes the change set fail with
- * guard (STORE_CONFLICT or STORE_NOTFOUND) and the message gmsg.
+ * One recorded write: a registered statement and its values, which are
+ * its own (v) or, for a row's insert or update, come from the copy of
+ * the row it keeps.  A guarded statement that changes no row makes the
+ * change set fail with guard (STORE_CONFLICT or STORE_NOTFOUND) and its
+ * message (store_op_gmsg()).
  */
 struct store_op {
-	const struct store_sql	*sql;
-	struct store_value	*v;
-	size_t			 nv;
-	enum store_rc		 guard;
-	char			*gmsg;
+	const struct store_sql		*sql;
+	struct store_value		*v;
+	size_t				 nv;
+	const struct store_table	*table;		/* row operations */
+	void				*row;
+	unsigned			 mask;		/* update: SF_* */
+	char				*expect;	/* update: state */
+	enum store_rc			 guard;
+	char				*gmsg;
 };
+/*
+ * The values of an operation: its own, or its row's put in buf
+ * (STORE_MAXVALUES, borrowing from the row).  Neither is freed by the
+ * caller.
+ */
+const struct store_value *store_op_values(const struct store_op *,
+		     struct store_value *buf, size_t *n);
+/* The message of an operation's failed guard. */
+const char	*store_op_gmsg(struct store_op *);
 
 struct store_tx {
 	struct store_op	*ops;
@@ -316,10 +334,12 @@ struct store_op	*store_tx_add(struct store_tx *, const struct store_sql *,
 /* Does the change set wake other engines? */
 int		 store_tx_wakes(struct store_tx **, size_t);
 
-/* The values of a row for its table's insert statement. */
+/*
+ * The values of a row for its table's insert statement; for its update
+ * statement (mask, expected state).  They borrow from the row.
+ */
 size_t	 store_row_insert_values(const struct store_table *, const void *,
 	     struct store_value *);
-/* The values of a row for its update statement (mask, expected state). */
 size_t	 store_row_update_values(const struct store_table *, const void *,
 	     unsigned, const char *, struct store_value *);
 /* Values a table's statements may take at most. */

@@ -136,16 +136,12 @@ void
 store_tx_insert(struct store_tx *tx, const struct store_table *t,
     const void *row)
 {
-	struct store_value	 v[STORE_MAXVALUES];
-	struct store_op		*op;
-	size_t			 n;
+	struct store_op	*op;
 
 	store_init(NULL);
-	n = store_row_insert_values(t, row, v);
 	op = store_tx_add(tx, &t->sql->insert, 0);
-	op->v = xreallocarray(NULL, n, sizeof *op->v);
-	memcpy(op->v, v, n * sizeof *v);
-	op->nv = n;
+	op->table = t;
+	op->row = store_row_dup(t, row);
 }
 
 /*
@@ -156,26 +152,54 @@ void
 store_tx_update(struct store_tx *tx, const struct store_table *t,
     const void *row, unsigned mask, const char *expect)
 {
-	struct store_value	 v[STORE_MAXVALUES];
-	struct store_op		*op;
-	size_t			 n;
+	struct store_op	*op;
 
 	store_init(NULL);
 	if (t->sql->update.id < 0)
 		fatalx("%s: %s rows are never updated", __func__, t->label);
-	n = store_row_update_values(t, row, mask, expect, v);
 	op = store_tx_add(tx, &t->sql->update, 0);
-	op->v = xreallocarray(NULL, n, sizeof *op->v);
-	memcpy(op->v, v, n * sizeof *v);
-	op->nv = n;
-	if (expect != NULL) {
-		op->guard = STORE_CONFLICT;
-		xasprintf(&op->gmsg, "%s %s is not in state %s", t->label,
-		    v[0].u.s, expect);
-	} else {
-		op->guard = STORE_NOTFOUND;
-		xasprintf(&op->gmsg, "%s %s not found", t->label, v[0].u.s);
+	op->table = t;
+	op->row = store_row_dup(t, row);
+	op->mask = mask;
+	op->expect = expect != NULL ? xstrdup(expect) : NULL;
+	op->guard = expect != NULL ? STORE_CONFLICT : STORE_NOTFOUND;
+}
+
+/* See store-int.h. */
+const struct store_value *
+store_op_values(const struct store_op *op, struct store_value *buf,
+    size_t *n)
+{
+	if (op->table == NULL) {
+		*n = op->nv;
+		return (op->v);
 	}
+	if (op->sql == &op->table->sql->insert)
+		*n = store_row_insert_values(op->table, op->row, buf);
+	else
+		*n = store_row_update_values(op->table, op->row, op->mask,
+		    op->expect, buf);
+	return (buf);
+}
+
+/* See store-int.h; a row's is made when first asked for. */
+const char *
+store_op_gmsg(struct store_op *op)
+{
+	struct store_value	 v[STORE_MAXVALUES];
+	size_t			 n;
+
+	if (op->gmsg != NULL || op->table == NULL)
+		return (op->gmsg != NULL ? op->gmsg : "guard failed");
+	/* The key is the first value of an update. */
+	(void)store_op_values(op, v, &n);
+	if (op->expect != NULL)
+		xasprintf(&op->gmsg, "%s %s is not in state %s",
+		    op->table->label, v[0].u.s, op->expect);
+	else
+		xasprintf(&op->gmsg, "%s %s not found", op->table->label,
+		    v[0].u.s);
+	return (op->gmsg);
 }
 
 /* Record a statement with text values (NULL: SQL NULL). */
@@ -449,19 +473,32 @@ load_rows(struct store *s, const struct store_sql *q, const char *key,
 	return (rc);
 }
 
-/* The rows of a statement for several ids ($1: a JSON array of them). */
+/*
+ * The rows for several ids: one statement for all ($1: a JSON array of
+ * them) where the dialect batches, else one per id, in their order.
+ */
 static enum store_rc
-load_ids(struct store *s, const struct store_sql *q, char *const *ids,
-    size_t n, void *out, size_t *nout)
+load_ids(struct store *s, const struct store_sql *many,
+    const struct store_sql *one, char *const *ids, size_t n, void *out,
+    size_t *nout)
 {
-	json_t		*a;
-	char		*text;
-	enum store_rc	 rc;
-	size_t		 i;
+	struct store_rows	 rows = { NULL, 0, 0 };
+	json_t			*a;
+	char			*text;
+	enum store_rc		 rc;
+	size_t			 i;
 
-	if (n == 0) {
-		memset(out, 0, sizeof(void *));
-		*nout = 0;
+	memset(out, 0, sizeof(void *));
+	*nout = 0;
+	if (n == 0)
+		return (STORE_OK);
+	if (!s->m->dialect->batch) {
+		for (i = 0; i < n; i++) {
+			if ((rc = store_run(s, one, many->from, &rows, "s",
+			    ids[i])) != STORE_OK)
+				return (rc);
+		}
+		store_rows_take(&rows, out, nout);
 		return (STORE_OK);
 	}
 	a = json_array();
@@ -469,7 +506,7 @@ load_ids(struct store *s, const struct store_sql *q, char *const *ids,
 		json_array_append_new(a, json_string(ids[i]));
 	text = store_json_text(a);
 	json_decref(a);
-	rc = load_rows(s, q, text, out, nout);
+	rc = load_rows(s, many, text, out, nout);
 	free(text);
 	return (rc);
 }
@@ -520,14 +557,16 @@ enum store_rc
 store_execs_load(struct store *s, char *const *ids, size_t n,
     struct store_exec ***out, size_t *nout)
 {
-	return (load_ids(s, &execs_many, ids, n, out, nout));
+	return (load_ids(s, &execs_many, &store_exec_table.sql->load, ids, n,
+	    out, nout));
 }
 
 enum store_rc
 store_tasks_load_many(struct store *s, char *const *ids, size_t n,
     struct store_task ***out, size_t *nout)
 {
-	return (load_ids(s, &tasks_of_many, ids, n, out, nout));
+	return (load_ids(s, &tasks_of_many, &store_tasks_load_sql, ids, n,
+	    out, nout));
 }
 
 /* Due work of one execution, due by now, oldest first. */

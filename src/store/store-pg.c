@@ -72,7 +72,7 @@
  * other engines are claiming are skipped, not waited for.
  */
 const struct store_dialect store_pg_dialect = {
-	STORE_PG, '$', 1, " FOR UPDATE SKIP LOCKED",
+	STORE_PG, '$', 1, 1, " FOR UPDATE SKIP LOCKED",
 	"(SELECT json_array_elements_text($1::json))", "id",
 	"SELECT x.id FROM executions x WHERE x.id IN (SELECT c.id FROM "
 	    "executions c WHERE c.owner IS NULL AND c.lease_until = 0 UNION "
@@ -163,7 +163,7 @@ static int		 pg_resolve(struct pg_store *, int64_t);
  */
 static void
 pg_params(struct pg_params *p, const struct store_value *v, size_t nv,
-    const struct store_op *op)
+    struct store_op *op)
 {
 	size_t	 i;
 
@@ -183,7 +183,7 @@ pg_params(struct pg_params *p, const struct store_value *v, size_t nv,
 	p->n = (int)nv;
 	if (op != NULL && (op->sql->flags & STORE_GUARD)) {
 		p->v[p->n++] = op->guard == STORE_CONFLICT ? "BG001" : "BG002";
-		p->v[p->n++] = op->gmsg;
+		p->v[p->n++] = store_op_gmsg(op);
 	}
 }
 
@@ -752,16 +752,19 @@ static int
 pg_send_tx(struct pg_store *ps, struct pg_pipe *pp, struct store_tx *tx,
     size_t cs, int sp)
 {
+	struct store_value	 buf[STORE_MAXVALUES];
+	const struct store_value *v;
 	struct pg_params	 p;
 	struct store_op		*op;
-	size_t			 i;
+	size_t			 i, nv;
 
 	if (sp && !pg_pipe_send(ps, pp, PG_OWN(PG_SAVEPOINT), NULL,
 	    PGS_SAVEPOINT, cs, "savepoint"))
 		return (0);
 	for (i = 0; i < tx->n; i++) {
 		op = &tx->ops[i];
-		pg_params(&p, op->v, op->nv, op);
+		v = store_op_values(op, buf, &nv);
+		pg_params(&p, v, nv, op);
 		if (!pg_pipe_send(ps, pp, op->sql->id, &p, PGS_OP, cs,
 		    op->sql->what))
 			return (0);

@@ -36,12 +36,13 @@
 
 /*
  * The fields in the order of struct store_dialect (store-int.h): no row
- * locks, ids from a JSON array, claims by a plain scan (one writer at a
- * time), no guard wrapper (sl_step counts rows), "contains" as LIKE with
- * its pattern characters escaped.
+ * locks, rows of several ids loaded one by one, claims by a plain scan
+ * (one writer at a time), no guard wrapper (sl_step counts rows),
+ * "contains" as LIKE with its pattern characters escaped.
  */
 const struct store_dialect store_sqlite_dialect = {
-	STORE_SQLITE, '?', 0, "", "(SELECT value FROM json_each($1))", "rowid",
+	STORE_SQLITE, '?', 0, 0, "", "(SELECT value FROM json_each($1))",
+	"rowid",
 	"SELECT id FROM executions e WHERE " STORE_CLAIMABLE("e.") " ORDER BY "
 	    "created_at, id LIMIT $3",
 	NULL, NULL, "IS NOT", "IS", "%s LIKE '%%' || replace(replace(replace("
@@ -299,17 +300,20 @@ sl_load(struct store *s, const struct store_sql *q,
 static enum store_rc
 sl_apply_tx(struct store_sqlite *sl, struct store_tx *tx)
 {
-	struct store_op	*op;
-	enum store_rc	 rc;
-	size_t		 i, n;
+	struct store_value	 buf[STORE_MAXVALUES];
+	const struct store_value *v;
+	struct store_op		*op;
+	enum store_rc		 rc;
+	size_t			 i, n, nv;
 
 	for (i = 0; i < tx->n; i++) {
 		op = &tx->ops[i];
-		rc = sl_step(sl, op->sql, op->v, op->nv, NULL, NULL, &n);
-		if (rc != STORE_OK)
+		v = store_op_values(op, buf, &nv);
+		if ((rc = sl_step(sl, op->sql, v, nv, NULL, NULL, &n)) !=
+		    STORE_OK)
 			return (rc);
 		if ((op->sql->flags & STORE_GUARD) && n == 0) {
-			store_set_error(&sl->s, "%s", op->gmsg);
+			store_set_error(&sl->s, "%s", store_op_gmsg(op));
 			return (op->guard);
 		}
 	}

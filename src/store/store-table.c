@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,7 +400,19 @@ store_values_free(struct store_value *v, size_t n)
 	}
 }
 
-/* The value of one column of a row, as written on insert or update. */
+/* A text value borrowed from its owner; NULL is SQL NULL. */
+static void
+value_borrow(struct store_value *v, const char *s)
+{
+	v->type = STORE_TEXT;
+	v->null = s == NULL;
+	v->u.s = (char *)s;
+}
+
+/*
+ * The value of one column of a row, as written on insert or update,
+ * borrowed from the row.
+ */
 static void
 store_col_value(const struct store_col *c, const void *row,
     struct store_value *v)
@@ -416,7 +429,7 @@ store_col_value(const struct store_col *c, const void *row,
 			memcpy(&s, AT(row, c), sizeof s);
 		if (s != NULL && *s == '\0' && (c->flags & STORE_NULLSTR))
 			s = NULL;
-		store_value_text(v, s != NULL ? s : c->dflt);
+		value_borrow(v, s != NULL ? s : c->dflt);
 		break;
 	case STORE_INT:
 	case STORE_BOOL:
@@ -435,7 +448,7 @@ store_col_value(const struct store_col *c, const void *row,
 		memcpy(&j, AT(row, c), sizeof j);
 		v->type = STORE_JSON;
 		v->null = j == NULL;
-		v->u.j = json_incref(j);
+		v->u.j = j;
 		break;
 	}
 }
@@ -475,7 +488,7 @@ store_row_update_values(const struct store_table *t, const void *row,
 			store_value_null(&v[n++]);
 	}
 	store_value_int(&v[1], mask);
-	store_value_text(&v[2], expect);
+	value_borrow(&v[2], expect);
 	return (n);
 }
 
@@ -512,6 +525,35 @@ store_table_columns(struct buf *b, const struct store_table *t, int serial)
 	}
 }
 
+/* Append strings, up to a NULL, to b (the SQL built at start). */
+static void
+sql_cat(struct buf *b, ...)
+{
+	va_list		 ap;
+	const char	*s;
+
+	va_start(ap, b);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		buf_puts(b, s);
+	va_end(ap);
+}
+
+/* Append the placeholder "$n", with a cast when type is not NULL. */
+static void
+sql_param(struct buf *b, int n, const char *type)
+{
+	char	 num[16];
+	size_t	 i = sizeof num;
+
+	num[--i] = '\0';
+	do
+		num[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0 && i > 1);
+	num[--i] = '$';
+	sql_cat(b, num + i, type != NULL ? "::" : "", type != NULL ? type :
+	    "", (char *)NULL);
+}
+
 /* The parameter number of t's column flagged flag in its insert. */
 static int
 insert_param(const struct store_table *t, unsigned flag, const char *name)
@@ -544,27 +586,33 @@ table_insert_sql(const struct store_table *t)
 
 	now = insert_param(t, STORE_NOW, NULL);
 	buf_init(&b, 0);
-	buf_printf(&b, "INSERT INTO %s (", t->name);
+	sql_cat(&b, "INSERT INTO ", t->name, " (", (char *)NULL);
 	store_table_columns(&b, t, 0);
 	buf_puts(&b, ") VALUES (");
 	for (c = t->cols; c < t->cols + t->ncols; c++) {
 		if (c->flags & STORE_SERIAL)
 			continue;
 		buf_puts(&b, n++ > 0 ? ", " : "");
-		if (c->flags & STORE_NOW)
-			buf_printf(&b, "COALESCE($%d::bigint, "
-			    "bora_now_ms())", n);
-		else if ((c->flags & STORE_TOUCH) && now > 0)
-			buf_printf(&b, "COALESCE($%d::bigint, "
-			    "$%d::bigint, bora_now_ms())", n, now);
-		else if (c->flags & STORE_SEQ)
-			buf_printf(&b, "CASE WHEN $%d::bigint > 0 "
-			    "THEN $%d::bigint ELSE (SELECT "
-			    "COALESCE(max(%s), 0) + 1 FROM %s WHERE %s = $%d) "
-			    "END", n, n, c->name, t->name, t->group,
-			    insert_param(t, 0, t->group));
-		else
-			buf_printf(&b, "$%d", n);
+		if (c->flags & (STORE_NOW | STORE_TOUCH)) {
+			buf_puts(&b, "COALESCE(");
+			sql_param(&b, n, "bigint");
+			if ((c->flags & STORE_TOUCH) && now > 0) {
+				buf_puts(&b, ", ");
+				sql_param(&b, now, "bigint");
+			}
+			buf_puts(&b, ", bora_now_ms())");
+		} else if (c->flags & STORE_SEQ) {
+			buf_puts(&b, "CASE WHEN ");
+			sql_param(&b, n, "bigint");
+			buf_puts(&b, " > 0 THEN ");
+			sql_param(&b, n, "bigint");
+			sql_cat(&b, " ELSE (SELECT COALESCE(max(", c->name,
+			    "), 0) + 1 FROM ", t->name, " WHERE ", t->group,
+			    " = ", (char *)NULL);
+			sql_param(&b, insert_param(t, 0, t->group), NULL);
+			buf_puts(&b, ") END");
+		} else
+			sql_param(&b, n, NULL);
 	}
 	buf_puts(&b, ")");
 	return (buf_take(&b));
@@ -583,16 +631,19 @@ table_update_sql(const struct store_table *t)
 	int			 n = 3;
 
 	buf_init(&b, 0);
-	buf_printf(&b, "UPDATE %s SET ", t->name);
+	sql_cat(&b, "UPDATE ", t->name, " SET ", (char *)NULL);
 	for (c = t->cols; c < t->cols + t->ncols; c++) {
 		if (c->flags & STORE_KEY)
 			key = c;
-		else if (c->mask != 0)
-			buf_printf(&b, "%s = CASE WHEN $2::integer & %u "
-			    "<> 0 THEN $%d::%s ELSE %s END, ", c->name,
-			    c->mask, ++n, col_sqltype(c), c->name);
-		else if (c->flags & STORE_TOUCH)
-			buf_printf(&b, "%s = bora_now_ms(), ", c->name);
+		else if (c->mask != 0) {
+			sql_cat(&b, c->name, " = CASE WHEN $2::integer & ",
+			    (char *)NULL);
+			buf_printf(&b, "%u", c->mask);
+			buf_puts(&b, " <> 0 THEN ");
+			sql_param(&b, ++n, col_sqltype(c));
+			sql_cat(&b, " ELSE ", c->name, " END, ", (char *)NULL);
+		} else if (c->flags & STORE_TOUCH)
+			sql_cat(&b, c->name, " = bora_now_ms(), ", (char *)NULL);
 	}
 	if (n == 3 || key == NULL) {
 		buf_free(&b);
@@ -662,18 +713,18 @@ sql_base(struct store_sql *q)
 	const char	*p;
 	int		 n;
 
-	buf_init(&b, 0);
-	if (q->from != NULL) {
-		buf_puts(&b, "SELECT ");
-		store_table_columns(&b, q->from, 1);
-		buf_printf(&b, " FROM %s WHERE %s", q->from->name, q->tmpl);
-	} else
-		buf_puts(&b, q->tmpl);
+	/* A table's columns hold no placeholder: its clause has them all. */
 	q->nparams = 0;
-	for (p = b.data; (p = strchr(p, '$')) != NULL; p++) {
+	for (p = q->tmpl; (p = strchr(p, '$')) != NULL; p++) {
 		if ((n = atoi(p + 1)) > q->nparams)
 			q->nparams = n;
 	}
+	if (q->from == NULL)
+		return (xstrdup(q->tmpl));
+	buf_init(&b, 0);
+	buf_puts(&b, "SELECT ");
+	store_table_columns(&b, q->from, 1);
+	sql_cat(&b, " FROM ", q->from->name, " WHERE ", q->tmpl, (char *)NULL);
 	return (buf_take(&b));
 }
 
@@ -702,10 +753,15 @@ store_sql_free(struct store_sql *q)
 static void
 store_register(struct store_sql *q)
 {
-	store_sqls = xreallocarray(store_sqls, store_nsqls + 1,
-	    sizeof *store_sqls);
-	store_bases = xreallocarray(store_bases, store_nsqls + 1,
-	    sizeof *store_bases);
+	static size_t	 cap;
+
+	if ((size_t)store_nsqls == cap) {
+		cap = cap == 0 ? 64 : cap * 2;
+		store_sqls = xreallocarray(store_sqls, cap,
+		    sizeof *store_sqls);
+		store_bases = xreallocarray(store_bases, cap,
+		    sizeof *store_bases);
+	}
 	store_bases[store_nsqls] = sql_base(q);
 	q->id = store_nsqls;
 	store_sqls[store_nsqls++] = q;

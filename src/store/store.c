@@ -341,6 +341,9 @@ store_tx_free(struct store_tx *tx)
 	for (i = 0; i < tx->n; i++) {
 		store_values_free(tx->ops[i].v, tx->ops[i].nv);
 		free(tx->ops[i].v);
+		if (tx->ops[i].table != NULL)
+			store_row_free(tx->ops[i].table, tx->ops[i].row);
+		free(tx->ops[i].expect);
 		free(tx->ops[i].gmsg);
 	}
 	free(tx->ops);
