@@ -18,9 +18,9 @@
 const struct api_route api_routes[] = {
 	{ "GET", "/", N, PUB, api_root, "API versions" },
 	{ "GET", "/v2", N, API_NOSTORE, api_v2, "Version 2 of the API" },
-	{ "GET", "/healthz", N, PUB, api_healthz, "Liveness" },
-	{ "GET", "/readyz", N, API_PUBLIC | API_STOREOPT, api_readyz,
-	  "Readiness: store reachable and definitions loaded" },
+	{ "GET", "/healthz", N, PUB | API_RESERVED, api_healthz, "Liveness" },
+	{ "GET", "/readyz", N, API_PUBLIC | API_STOREOPT | API_RESERVED,
+	  api_readyz, "Readiness: store reachable and definitions loaded" },
 	{ "GET", "/metrics", N, 0, api_metrics, "Prometheus metrics" },
 	{ "GET", "/v2/openapi.json", N, API_NOSTORE, api_openapi_get,
 	  "This document" },

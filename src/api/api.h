@@ -24,6 +24,9 @@ struct api_config {
 	size_t		 max_body;	/* JSON bodies (413 beyond) */
 	size_t		 max_definition; /* YAML bodies (413 beyond) */
 	size_t		 max_header;	/* request line + headers */
+	int64_t		 request_timeout_ms; /* to receive one request */
+	size_t		 max_client_connections; /* per address; 0: any */
+	size_t		 reserve_connections; /* for /healthz, /readyz */
 };
 
 /* Bind and start serving; NULL + *cause on failure. */
