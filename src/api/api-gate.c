@@ -61,26 +61,29 @@ struct api_client {
 	size_t			 nconns;
 };
 
-/* Why a connection is what it is. */
-enum api_conn_kind {
-	API_CONN_ORDINARY = 0,
-	API_CONN_OVER_CLIENT,	/* reserve: its address is at its limit */
-	API_CONN_OVER_SERVER,	/* reserve: the server is at its limit */
-	API_CONN_GONE		/* made room in the reserve; counts no more */
+/* Why a connection is in the reserve. */
+enum api_over {
+	API_OVER_NONE = 0,	/* it is not: an ordinary connection */
+	API_OVER_CLIENT,	/* its address was at its limit */
+	API_OVER_SERVER		/* the server was at its limit */
 };
 
 /*
  * An accepted connection.  It is in its deadline list (listed) while a
  * request is being received, and in none while one is handled and
- * answered.  closed: shut down by the gate, it is on its way out.
+ * answered.  over is set at its admission and never changes, so the
+ * connection's own thread reads it unlocked; the rest is under the
+ * gate's lock.  closed: shut down by the gate, it is on its way out;
+ * gone: it made room in the reserve and counts no more.
  */
 struct api_conn {
 	TAILQ_ENTRY(api_conn)	 entry;
 	struct api_client	*client;	/* ordinary ones only */
-	enum api_conn_kind	 kind;
+	enum api_over		 over;
 	int			 fd;
 	int			 listed;
 	int			 closed;
+	int			 gone;
 	int			 proven;	/* asks for a reserved route */
 	int64_t			 since_ms;	/* opened, or last answered */
 	int64_t			 deadline_ms;
@@ -287,7 +290,7 @@ api_gate_client_drop(struct api_gate *g, struct api_client *c)
 static struct api_conns *
 api_gate_list(struct api_gate *g, struct api_conn *c)
 {
-	return (c->kind == API_CONN_ORDINARY ? &g->waiting : &g->reserve);
+	return (c->over == API_OVER_NONE ? &g->waiting : &g->reserve);
 }
 
 /* Start the clock of a connection that waits for a request. */
@@ -296,11 +299,11 @@ api_gate_wait(struct api_gate *g, struct api_conn *c, int64_t now)
 {
 	struct api_conns	*l;
 
-	if (c->listed || c->closed || c->kind == API_CONN_GONE)
+	if (c->listed || c->closed)
 		return;
 	l = api_gate_list(g, c);
 	c->since_ms = now;
-	c->deadline_ms = now + (c->kind == API_CONN_ORDINARY ?
+	c->deadline_ms = now + (c->over == API_OVER_NONE ?
 	    g->timeout_ms : g->reserve_ms);
 	if (TAILQ_EMPTY(l))
 		pthread_cond_signal(&g->cond);
@@ -384,7 +387,7 @@ api_gate_evict(struct api_gate *g, int proven, int64_t now)
 		c = old;
 	}
 	api_gate_shut(g, c);
-	c->kind = API_CONN_GONE;
+	c->gone = 1;
 	g->nreserve--;
 	g->evicted++;
 	return (1);
@@ -400,8 +403,8 @@ api_gate_reserve(struct api_gate *g, struct api_conn *c, int64_t now)
 	if (g->nreserve >= g->max_reserve &&
 	    !api_gate_evict(g, c->proven, now))
 		return (-1);
-	c->kind = g->nconns >= g->max_conns ? API_CONN_OVER_SERVER :
-	    API_CONN_OVER_CLIENT;
+	c->over = g->nconns >= g->max_conns ? API_OVER_SERVER :
+	    API_OVER_CLIENT;
 	g->nreserve++;
 	return (0);
 }
@@ -432,7 +435,6 @@ api_gate_open(struct api_gate *g, struct MHD_Connection *mc, void **ctx)
 	cl = api_gate_client(g, key);
 	if ((g->max_client == 0 || cl->nconns < g->max_client) &&
 	    g->nconns < g->max_conns) {
-		c->kind = API_CONN_ORDINARY;
 		c->client = cl;
 		cl->nconns++;
 		g->nconns++;
@@ -457,19 +459,12 @@ api_gate_close(struct api_gate *g, struct api_conn *c)
 {
 	pthread_mutex_lock(&g->mtx);
 	api_gate_unlist(g, c);
-	switch (c->kind) {
-	case API_CONN_ORDINARY:
+	if (c->over == API_OVER_NONE) {
 		c->client->nconns--;
 		g->nconns--;
 		api_gate_client_drop(g, c->client);
-		break;
-	case API_CONN_OVER_CLIENT:
-	case API_CONN_OVER_SERVER:
+	} else if (!c->gone)
 		g->nreserve--;
-		break;
-	case API_CONN_GONE:
-		break;
-	}
 	pthread_mutex_unlock(&g->mtx);
 	free(c);
 }
@@ -514,15 +509,14 @@ api_gate_over(struct api_gate *g, const struct api_conn *c)
 
 	if (c == NULL)
 		return (NULL);
-	switch (c->kind) {
-	case API_CONN_ORDINARY:
+	switch (c->over) {
+	case API_OVER_NONE:
 		break;
-	case API_CONN_OVER_CLIENT:
+	case API_OVER_CLIENT:
 		xasprintf(&why, "%s holds %zu connections, the limit of one "
 		    "client", c->addr, g->max_client);
 		break;
-	case API_CONN_OVER_SERVER:
-	case API_CONN_GONE:
+	case API_OVER_SERVER:
 		xasprintf(&why, "the server holds %zu connections, its limit",
 		    g->max_conns);
 		break;

@@ -19,7 +19,7 @@ struct api_config {
 	const char	*db_url;	/* each HTTP thread opens its own */
 	const char	*token;		/* bearer token, or NULL */
 	size_t		 threads;	/* HTTP thread pool, default 4 */
-	size_t		 max_connections;
+	size_t		 max_connections; /* besides the reserve */
 	int64_t		 timeout_ms;	/* idle connection timeout */
 	size_t		 max_body;	/* JSON bodies (413 beyond) */
 	size_t		 max_definition; /* YAML bodies (413 beyond) */
