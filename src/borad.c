@@ -288,6 +288,9 @@ serve(const struct conf *conf, int debug)
 	ac.max_body = (size_t)conf->http_max_body;
 	ac.max_definition = (size_t)conf->http_max_definition;
 	ac.max_header = (size_t)conf->http_max_header;
+	ac.request_timeout_ms = conf->http_request_timeout_ms;
+	ac.max_client_connections = (size_t)conf->http_max_client_connections;
+	ac.reserve_connections = (size_t)conf->http_reserve_connections;
 	if ((api = api_open(e, &ac, &cause)) == NULL)
 		startup_failed(&report, "api", cause);
 	api_set_ready(api, 1);

@@ -70,7 +70,8 @@ const struct conf_option conf_options[] = {
 	{ "http-threads", CONF_INT, CONF_OFF(http_threads), "4", 1, 64, "N",
 	  "HTTP threads." },
 	{ "http-max-connections", CONF_INT, CONF_OFF(http_max_connections),
-	  "1024", 1, 65536, "N", "Concurrent HTTP connections." },
+	  "1024", 1, 65536, "N", "Concurrent HTTP connections, besides the"
+	  " reserve (http-reserve-connections)." },
 	{ "http-timeout", CONF_DURATION, CONF_OFF(http_timeout_ms), "30s",
 	  1000, INT64_C(3600000), "DURATION",
 	  "Idle HTTP connections are closed after this long." },
@@ -82,7 +83,26 @@ const struct conf_option conf_options[] = {
 	  "Largest YAML definition upload; larger ones get 413." },
 	{ "http-max-header", CONF_SIZE, CONF_OFF(http_max_header), "64k",
 	  4096, INT64_C(16777216), "SIZE",
-	  "Memory for one request's line and headers; beyond it, 431." },
+	  "Memory for one request's line and headers.  A request target"
+	  " over a quarter of it, or with more query parameters than one per"
+	  " 256 bytes of it, gets 414; headers over a quarter of it, or more"
+	  " fields than one per 256 bytes, get 431." },
+	{ "http-request-timeout", CONF_DURATION,
+	  CONF_OFF(http_request_timeout_ms), "30s", 1000, INT64_C(3600000),
+	  "DURATION",
+	  "A request's line, headers and body must all arrive within this"
+	  " long of the connection's opening or of its previous answer;"
+	  " otherwise the connection is closed." },
+	{ "http-max-client-connections", CONF_INT,
+	  CONF_OFF(http_max_client_connections), "256", 0, 65536, "N",
+	  "HTTP connections one client address may hold (an IPv6 client is"
+	  " its /64); 0: no limit.  Behind a proxy or load balancer every"
+	  " client has the proxy's address: raise it, or set 0." },
+	{ "http-reserve-connections", CONF_INT,
+	  CONF_OFF(http_reserve_connections), "16", 0, 1024, "N",
+	  "Connections kept for /healthz and /readyz when a client or the"
+	  " server is at its limit: one request each, which must arrive"
+	  " within 2s." },
 	{ "expr-max-instructions", CONF_INT, CONF_OFF(expr_max_instructions),
 	  "0", 0, INT64_MAX, "N",
 	  "Lua instruction budget per expression; 0: the engine default." },

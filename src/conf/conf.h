@@ -63,6 +63,9 @@ struct conf {
 	int64_t			 http_max_body;
 	int64_t			 http_max_definition;
 	int64_t			 http_max_header;
+	int64_t			 http_request_timeout_ms;
+	int64_t			 http_max_client_connections;
+	int64_t			 http_reserve_connections;
 	int64_t			 expr_max_instructions;
 	int64_t			 expr_max_memory;
 	int64_t			 alarm_max_events;
