@@ -25,6 +25,7 @@
 #include "lib/lib.h"
 #include "conf/conf.h"
 #include "dl/dl.h"
+#include "actions/actions.h"
 #include "engine/engine.h"
 #include "store/store.h"
 #include "api/api.h"
@@ -477,6 +478,10 @@ main(int argc, char **argv)
 	free(conf.db);
 	conf.db = cb;
 	dirs = watch_dirs(&conf, &ndirs);
+	if (action_os_configure(&conf, &cause) != 0) {
+		fprintf(stderr, "borad: %s\n", cause);
+		return (1);
+	}
 	if (check) {
 		ch = check_all(&conf, dirs, ndirs);
 		goto done;

@@ -46,6 +46,7 @@ int	 cli_usage(const char *name, const char *fmt, ...)
 /* In-process commands. */
 int	 cli_cmd_run(int, char **);		/* cli-run.c */
 int	 cli_cmd_validate(int, char **);		/* cli-validate.c */
+int	 cli_cmd_sim(int, char **);			/* cli-sim.c */
 
 /* Commands through the API (cli-client.c). */
 extern const struct cli_cmd cli_client_cmds[];	/* NULL-name terminated */
