@@ -902,7 +902,7 @@ os_session_reject(struct os_session *s, uint64_t gen)
 	if (s->gen == gen && s->token != NULL) {
 		free(s->token);
 		s->token = NULL;
-		log_info("OpenStack token of %s refused by a service; "
+		log_debug("OpenStack token of %s refused by a service; "
 		    "authenticating again", s->cred->origin);
 	}
 	pthread_mutex_unlock(&os_mtx);
@@ -1036,7 +1036,7 @@ os_session_auth_done(void *arg, int ok, json_t *res)
 		margin = life / 10 < OS_RENEW_MARGIN_MS ? life / 10 :
 		    OS_RENEW_MARGIN_MS;
 		s->renew_at = time_mono_ms() + life - margin;
-		log_info("OpenStack: token %llu for %s, valid %lld s",
+		log_debug("OpenStack: token %llu for %s, valid %lld s",
 		    (unsigned long long)s->gen, s->cred->origin,
 		    (long long)(life / 1000));
 	} else {

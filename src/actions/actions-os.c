@@ -197,8 +197,8 @@ os_req_setup(struct os_req *r, json_t *in, char **cause)
 		return (-1);
 	}
 	r->path = xstrdup(s);
-	xasprintf(&r->what, "%s %s %.*s", r->service, r->method,
-	    (int)strcspn(s, "?"), s);
+	xasprintf(&r->what, "%s %s%s%.*s", r->service, r->method,
+	    *s != '\0' ? " " : "", (int)strcspn(s, "?"), s);
 
 	v = json_object_get(in, "query");
 	if (!json_is_null(v) && !json_is_object(v) && !json_is_string(v)) {
