@@ -182,6 +182,7 @@ sim_server_json(struct sim_call *c, struct sim_server *v, int detail)
 	struct sim_project	*p = sim_project_find(c->sim, v->project_id);
 	json_t			*o;
 	char			*href, created[32], updated[32];
+	size_t			 i;
 
 	xasprintf(&href, "%s/compute/v2.1/servers/%s", c->req->base_url !=
 	    NULL ? c->req->base_url : "", v->id);
@@ -195,7 +196,12 @@ sim_server_json(struct sim_call *c, struct sim_server *v, int detail)
 	json_object_set_new(o, "status", json_string(sim_status(v)));
 	json_object_set_new(o, "tenant_id", json_string(p != NULL ? p->id :
 	    v->project_id));
-	json_object_set_new(o, "user_id", json_string(v->user_id));
+	for (i = 0; i < c->sim->nusers; i++) {
+		if (strcmp(c->sim->users[i]->name, v->user_id) == 0)
+			break;
+	}
+	json_object_set_new(o, "user_id", json_string(i < c->sim->nusers ?
+	    c->sim->users[i]->id : v->user_id));
 	json_object_set(o, "metadata", v->metadata);
 	json_object_set_new(o, "hostId", json_string(v->host));
 	json_object_set_new(o, "created", json_string(created));
