@@ -19,9 +19,20 @@ SIM_LOG=
 NSIM=0
 PASSWORD=secret
 
+# sim_stop: SIGTERM the simulator and wait for it.
+sim_stop()
+{
+	if [ -n "$SIM_PID" ]; then
+		kill "$SIM_PID" 2>/dev/null
+		wait "$SIM_PID" 2>/dev/null
+		SIM_PID=
+	fi
+}
+
 # sim_start [ARGS...]: start bora sim on a free port, log in $SIM_LOG.
 sim_start()
 {
+	sim_stop
 	NSIM=$((NSIM + 1))
 	SIM_LOG=$TMP/sim-$NSIM.log
 	rm -f "$TMP/sim.port"
@@ -39,16 +50,6 @@ sim_start()
 		_i=$((_i + 1))
 	done
 	SIM=http://127.0.0.1:$(cat "$TMP/sim.port")
-}
-
-# sim_stop: SIGTERM the simulator and wait for it.
-sim_stop()
-{
-	if [ -n "$SIM_PID" ]; then
-		kill "$SIM_PID" 2>/dev/null
-		wait "$SIM_PID" 2>/dev/null
-		SIM_PID=
-	fi
 }
 
 cleanup_os()
@@ -335,6 +336,123 @@ check "20 calls of 1 s each all succeed" test "$(state many)" = SUCCESS
 check "side by side: well under the 20 s they take in a row" \
     test $((T1 - T0)) -lt 10
 sim_stop
+
+# --- the shipped catalogs (actions/) --------------------------------
+export BORA_ACTIONS_DIR="$SRCDIR/actions"
+check "the catalogs are valid" "$BORA" validate "$SRCDIR"/actions/*.yaml
+cat >"$TMP/hostdown.yaml" <<'EOF'
+service_down_time: 60
+delays: {evacuate: 0.5}
+hosts:
+  - {name: compute-1, alive: false}
+  - {name: compute-2}
+  - {name: compute-3}
+aggregates:
+  - {id: 7, name: agg-ha, hosts: [compute-1, compute-2]}
+servers:
+  - {id: 11111111-1111-4111-8111-111111111111, name: vm-a, host: compute-1}
+  - {name: vm-b, host: compute-1, vm_state: stopped}
+EOF
+cat >"$TMP/evac.yaml" <<'EOF'
+version: '2.0'
+evac:
+  input: [host, target, token]
+  tasks:
+    service:
+      action: nova.services_list host=<% _.host %>
+      publish:
+        service_id: <% task().result[1].id %>
+      on-success: too_early
+    too_early:
+      action: nova.server_evacuate server_id=11111111-1111-4111-8111-111111111111
+      publish-on-error:
+        early: <% task().result.message %>
+      on-error: disable
+    disable:
+      action: nova.service_disable service_id=<% _.service_id %>
+      on-success: force_down
+    force_down:
+      action: nova.service_force_down service_id=<% _.service_id %>
+      on-success: servers
+    servers:
+      action: nova.servers_list host=<% _.host %>
+      publish:
+        ids: <% map(task().result, function(s) return s.id end) %>
+      on-success: evacuate
+    evacuate:
+      with-items: id in <% _.ids %>
+      action: nova.server_evacuate server_id=<% _.id %> host=<% _.target %>
+      on-success: wait
+    wait:
+      action: nova.servers_list host=<% _.host %>
+      retry:
+        count: 50
+        delay: 0.2
+        continue-on: "<% #task().result > 0 %>"
+      on-success: aggregate
+    aggregate:
+      action: nova.aggregate_add_host aggregate_id=7 host=<% _.target %>
+      publish:
+        added: <% task().result.added %>
+      on-success: again
+    again:
+      action: nova.aggregate_add_host aggregate_id=7 host=<% _.target %>
+      publish:
+        added_again: <% task().result.added %>
+      on-success: moved
+    moved:
+      action: nova.servers_list host=<% _.target %>
+      publish:
+        moved: <% map(task().result, function(s) return s.name .. ':' .. s['OS-EXT-STS:vm_state'] end) %>
+      on-success: check
+    check:
+      action: keystone.token_check token=<% _.token %>
+      publish:
+        checked: <% task().result.user.name %>
+  output:
+    early: <% _.early %>
+    added: <% _.added %>
+    added_again: <% _.added_again %>
+    moved: <% sorted(_.moved) %>
+    checked: <% _.checked %>
+EOF
+sim_start --scenario "$TMP/hostdown.yaml" || exit 1
+TOKEN=$(curl -si -X POST "$SIM/identity/v3/auth/tokens" -d '{"auth":
+    {"identity": {"methods": ["password"], "password": {"user": {"name":
+    "demo", "domain": {"id": "default"}, "password": "demo"}}}}}' |
+    sed -n 's/^X-Subject-Token: *\([^[:space:]]*\).*/\1/p')
+# The token checked is the task's input: a store of its own.
+run evac evac.yaml -i host=compute-1 -i target=compute-3 -i token="$TOKEN" \
+    --db "sqlite:$TMP/evac.db"
+if jq -e '.output == {"early": "os.request compute POST /servers/11111111-1111-4111-8111-111111111111/action: 400 Bad Request: Compute service of compute-1 is still in use.",
+    "added": true, "added_again": false, "moved": ["vm-a:active",
+    "vm-b:stopped"], "checked": "demo"}' "$TMP/evac.json" >/dev/null; then
+	ok "a host evacuation with the nova and keystone catalogs"
+else
+	not_ok "a host evacuation with the nova and keystone catalogs" \
+	    "$(jq -c '.output, [.tasks[] | .state_info]' "$TMP/evac.json")" \
+	    "$(cat "$TMP/evac.err")"
+fi
+jq -r '.method + " " + (.path | sub("/compute/v2.1"; "") |
+    sub("/[0-9a-f-]{36}"; "/ID")) + " " + (.status | tostring)' "$SIM_LOG" |
+    uniq >"$TMP/evac.calls"
+cat >"$TMP/evac.want" <<'EOF'
+POST /identity/v3/auth/tokens 201
+GET /os-services 200
+POST /servers/ID/action 400
+PUT /os-services/ID 200
+GET /servers/detail 200
+POST /servers/ID/action 200
+GET /servers/detail 200
+POST /os-aggregates/7/action 200
+POST /os-aggregates/7/action 409
+GET /servers/detail 200
+GET /identity/v3/auth/tokens 200
+EOF
+check "the calls the cloud saw, in order" cmp "$TMP/evac.calls" \
+    "$TMP/evac.want"
+sim_stop
+unset BORA_ACTIONS_DIR
 
 # --- clouds.yaml, application credentials, per-action cloud ---------
 cat >"$TMP/app.yaml" <<'EOF'
