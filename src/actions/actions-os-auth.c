@@ -161,6 +161,7 @@ static void	 os_session_auth(struct os_session *, struct action_io *);
 static void	 os_session_auth_done(void *, int, json_t *);
 static char	*os_auth_failure(struct os_session *, json_t *);
 static char	*os_cred_who(const struct os_cred *);
+static json_t	*os_scrub_string(json_t *, const char *const *);
 
 /* ------------------------------------------------------------------ */
 /* Credentials.                                                        */
@@ -1127,43 +1128,38 @@ os_scrub(const char *text, const char *const *secrets)
 	return (buf_take(&b));
 }
 
+/* A scrubbed copy of a string value, or NULL when it holds no secret. */
+static json_t *
+os_scrub_string(json_t *v, const char *const *secrets)
+{
+	json_t	*out = NULL;
+	char	*clean;
+
+	clean = os_scrub(json_string_value(v), secrets);
+	if (strcmp(clean, json_string_value(v)) != 0)
+		out = json_string(clean);
+	free(clean);
+	return (out);
+}
+
 /* Scrub every string of v in place (object keys are left alone). */
 void
 os_scrub_json(json_t *v, const char *const *secrets)
 {
 	const char	*key;
-	json_t		*item;
+	json_t		*item, *clean;
 	size_t		 i;
-	char		*clean;
 
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		json_object_foreach(v, key, item) {
-			if (json_is_string(item)) {
-				clean = os_scrub(json_string_value(item),
-				    secrets);
-				if (strcmp(clean, json_string_value(item)) != 0)
-					json_object_set_new(v, key,
-					    json_string(clean));
-				free(clean);
-			} else
-				os_scrub_json(item, secrets);
-		}
-		break;
-	case JSON_ARRAY:
-		json_array_foreach(v, i, item) {
-			if (json_is_string(item)) {
-				clean = os_scrub(json_string_value(item),
-				    secrets);
-				if (strcmp(clean, json_string_value(item)) != 0)
-					json_array_set_new(v, i,
-					    json_string(clean));
-				free(clean);
-			} else
-				os_scrub_json(item, secrets);
-		}
-		break;
-	default:
-		break;
+	json_object_foreach(v, key, item) {
+		if (!json_is_string(item))
+			os_scrub_json(item, secrets);
+		else if ((clean = os_scrub_string(item, secrets)) != NULL)
+			json_object_set_new(v, key, clean);
+	}
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item))
+			os_scrub_json(item, secrets);
+		else if ((clean = os_scrub_string(item, secrets)) != NULL)
+			json_array_set_new(v, i, clean);
 	}
 }

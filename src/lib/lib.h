@@ -92,6 +92,8 @@ struct json_t;
 struct json_t	*yaml_load_json(const char *text, size_t len, const char *name,
 		     char **cause);
 struct json_t	*yaml_load_file(const char *path, size_t max, char **cause);
+/* One scalar's value; only plain (unquoted, untagged) ones are typed. */
+struct json_t	*yaml_scalar_json(const char *s, size_t len, int plain);
 
 /* Closest candidate by edit distance, or NULL if none is close. */
 const char *lib_closest(const char *word, const char *const *cands, size_t n);

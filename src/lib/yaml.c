@@ -5,15 +5,16 @@
  * every node's position.
  *
  * Mappings become objects, sequences arrays.  Plain scalars are typed
- * as YAML 1.2's core schema says (null, ~, true/false, integers,
- * floats); quoted or tagged ones stay strings.  Aliases are refused
+ * as YAML 1.2's core schema says (null, ~, true/false, integers, also
+ * 0o octal and 0x hex, floats); quoted or tagged ones stay strings.
+ * yaml_scalar_json() is also how the workflow parser types scalars.  Aliases are refused
  * (no billion laughs), nesting is capped and a key repeated in one
  * mapping is an error.  Errors name the place: "file:line:col: why".
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,45 +25,138 @@
 
 #define YAML_MAX_DEPTH	64
 
-static json_t	*yaml_scalar(const yaml_event_t *);
+static int	 yaml_all(const char *, size_t, int (*)(int));
+static int	 yaml_isdigit(int);
+static int	 yaml_isodigit(int);
+static int	 yaml_isxdigit(int);
+static int	 yaml_is_float(const char *, size_t);
 static json_t	*yaml_node(yaml_parser_t *, yaml_event_t *, const char *,
 		     int, char **);
 
-/* A plain scalar typed by the core schema; anything else a string. */
-static json_t *
-yaml_scalar(const yaml_event_t *ev)
+/* 1 if s[0..len) is all characters of a class. */
+static int
+yaml_all(const char *s, size_t len, int (*cls)(int))
 {
-	const char	*s = (const char *)ev->data.scalar.value;
-	size_t		 len = ev->data.scalar.length;
-	char		*end;
-	long long	 n;
-	double		 d;
+	size_t	i;
 
-	if (!ev->data.scalar.plain_implicit || ev->data.scalar.tag != NULL)
-		return (json_stringn(s, len));
-	if (len == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
-		return (json_null());
-	if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
-	    strcmp(s, "TRUE") == 0)
-		return (json_true());
-	if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
-	    strcmp(s, "FALSE") == 0)
-		return (json_false());
-	if (strspn(s, "+-0123456789") == len && strspn(s + 1,
-	    "0123456789") == len - 1) {
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (errno == 0 && *end == '\0' && end != s)
-			return (json_integer(n));
+	if (len == 0)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (!cls((unsigned char)s[i]))
+			return (0);
 	}
-	if (strspn(s, "+-0123456789.eE") == len && strpbrk(s, "0123456789")) {
-		errno = 0;
-		d = strtod(s, &end);
-		if (errno == 0 && *end == '\0' && isfinite(d))
-			return (json_real(d));
+	return (1);
+}
+
+/* isdigit() as a function of int for yaml_all(). */
+static int
+yaml_isdigit(int c)
+{
+	return (c >= '0' && c <= '9');
+}
+
+/* Octal digit. */
+static int
+yaml_isodigit(int c)
+{
+	return (c >= '0' && c <= '7');
+}
+
+/* Hex digit. */
+static int
+yaml_isxdigit(int c)
+{
+	return (isxdigit(c));
+}
+
+/* 1 if s is a YAML 1.2 core-schema float (finite forms only). */
+static int
+yaml_is_float(const char *s, size_t len)
+{
+	size_t	i = 0, d1 = 0, d2 = 0, de = 0;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		i++;
+	while (i < len && yaml_isdigit(s[i])) {
+		i++;
+		d1++;
 	}
-	return (json_stringn(s, len));
+	if (i < len && s[i] == '.') {
+		i++;
+		while (i < len && yaml_isdigit(s[i])) {
+			i++;
+			d2++;
+		}
+	}
+	if (d1 == 0 && d2 == 0)
+		return (0);
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < len && (s[i] == '-' || s[i] == '+'))
+			i++;
+		while (i < len && yaml_isdigit(s[i])) {
+			i++;
+			de++;
+		}
+		if (de == 0)
+			return (0);
+	}
+	return (i == len);
+}
+
+/*
+ * A scalar as JSON.  Plain scalars follow the YAML 1.2 core schema:
+ * null, booleans, integers (decimal, 0o octal, 0x hex) and finite
+ * floats; everything else, and every quoted scalar, is a string.
+ */
+struct json_t *
+yaml_scalar_json(const char *s, size_t len, int plain)
+{
+	const char	*d;
+	long long	 v;
+	json_t		*j;
+	char		*end;
+	size_t		 dl;
+
+	if (plain) {
+		if (len == 0 || (len == 1 && s[0] == '~') ||
+		    strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+		    strcmp(s, "NULL") == 0)
+			return (json_null());
+		if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
+		    strcmp(s, "TRUE") == 0)
+			return (json_true());
+		if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
+		    strcmp(s, "FALSE") == 0)
+			return (json_false());
+		d = s;
+		dl = len;
+		if (*d == '-' || *d == '+') {
+			d++;
+			dl--;
+		}
+		if (yaml_all(d, dl, yaml_isdigit) ||
+		    (len > 2 && s[0] == '0' && s[1] == 'o' &&
+		    yaml_all(s + 2, len - 2, yaml_isodigit)) ||
+		    (len > 2 && s[0] == '0' && s[1] == 'x' &&
+		    yaml_all(s + 2, len - 2, yaml_isxdigit))) {
+			errno = 0;
+			if (s[1] == 'o')
+				v = strtoll(s + 2, &end, 8);
+			else
+				v = strtoll(s, &end, s[1] == 'x' ? 16 : 10);
+			if (errno == 0)
+				return (json_integer(v));
+			return (json_real(strtod(s, NULL)));
+		}
+		if (yaml_is_float(s, len)) {
+			if ((j = json_real(strtod(s, NULL))) != NULL)
+				return (j);
+		}
+	}
+	if ((j = json_stringn(s, len)) == NULL)
+		j = json_stringn_nocheck(s, len);
+	return (j);
 }
 
 /* Read the node that ev starts (ev is consumed); NULL + *cause. */
@@ -77,11 +171,10 @@ yaml_node(yaml_parser_t *p, yaml_event_t *ev, const char *name, int depth,
 
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		v = yaml_scalar(ev);
+		v = yaml_scalar_json((const char *)ev->data.scalar.value,
+		    ev->data.scalar.length, ev->data.scalar.plain_implicit &&
+		    ev->data.scalar.tag == NULL);
 		yaml_event_delete(ev);
-		if (v == NULL)
-			xasprintf(cause, "%s:%zu:%zu: text is not UTF-8", name,
-			    m.line + 1, m.column + 1);
 		return (v);
 	case YAML_ALIAS_EVENT:
 		yaml_event_delete(ev);

@@ -43,6 +43,7 @@ static void	 act_lock(struct sim_call *, struct sim_server *, json_t *);
 static void	 act_unlock(struct sim_call *, struct sim_server *, json_t *);
 static void	 act_stop(struct sim_call *, struct sim_server *, json_t *);
 static void	 act_start(struct sim_call *, struct sim_server *, json_t *);
+static void	 act_power(struct sim_call *, struct sim_server *, enum sim_op);
 static void	 act_reset(struct sim_call *, struct sim_server *, json_t *);
 static void	 act_evacuate(struct sim_call *, struct sim_server *,
 		     json_t *);
@@ -549,36 +550,40 @@ act_unlock(struct sim_call *c, struct sim_server *v, json_t *arg)
 	sim_reply(c, 202, NULL);
 }
 
+/*
+ * os-stop and os-start: from the states Nova allows, with the task state
+ * the server shows until the operation ends.  Only admins may act on a
+ * locked server.
+ */
 static void
-act_stop(struct sim_call *c, struct sim_server *v, json_t *arg)
+act_power(struct sim_call *c, struct sim_server *v, enum sim_op op)
 {
-	static const char *const ok[] = { "active", "error", NULL };
+	static const char *const stop_ok[] = { "active", "error", NULL };
+	static const char *const start_ok[] = { "stopped", NULL };
+	const char	*name = op == SIM_OP_STOP ? "stop" : "start";
 
 	if (v->locked && !sim_ks_admin(c->token)) {
 		sim_error(c, 409, "Instance %s is locked", v->id);
 		return;
 	}
-	if (!sim_state_is(c, v, "stop", ok))
+	if (!sim_state_is(c, v, name, op == SIM_OP_STOP ? stop_ok : start_ok))
 		return;
-	sim_begin(c, v, SIM_OP_STOP, "powering-off", NULL, -1);
-	sim_record(c, v, "stop");
+	sim_begin(c, v, op, op == SIM_OP_STOP ? "powering-off" :
+	    "powering-on", NULL, -1);
+	sim_record(c, v, name);
 	sim_reply(c, 202, NULL);
+}
+
+static void
+act_stop(struct sim_call *c, struct sim_server *v, json_t *arg)
+{
+	act_power(c, v, SIM_OP_STOP);
 }
 
 static void
 act_start(struct sim_call *c, struct sim_server *v, json_t *arg)
 {
-	static const char *const ok[] = { "stopped", NULL };
-
-	if (v->locked && !sim_ks_admin(c->token)) {
-		sim_error(c, 409, "Instance %s is locked", v->id);
-		return;
-	}
-	if (!sim_state_is(c, v, "start", ok))
-		return;
-	sim_begin(c, v, SIM_OP_START, "powering-on", NULL, -1);
-	sim_record(c, v, "start");
-	sim_reply(c, 202, NULL);
+	act_power(c, v, SIM_OP_START);
 }
 
 /* os-resetState: vm_state at once, task and operation dropped. */
