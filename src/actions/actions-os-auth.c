@@ -393,6 +393,7 @@ struct os_cred *
 os_cred_env(char **cause)
 {
 	struct os_cred	*c;
+	json_t		*s;
 	const char	*v;
 	size_t		 i;
 	int		 b;
@@ -415,8 +416,7 @@ os_cred_env(char **cause)
 			OS_FIELD(c, os_fields[i].off) = xstrdup(v);
 	}
 	if ((v = getenv("OS_INSECURE")) != NULL && *v != '\0') {
-		json_t *s = json_string(v);
-
+		s = json_string(v);
 		if (s == NULL || os_bool(s, &b) != 0) {
 			json_decref(s);
 			xasprintf(cause, "OS_INSECURE: must be true or false");

@@ -529,6 +529,8 @@ os_req_answered(void *arg, int ok, json_t *res)
 	char		*msg, *etext;
 	long long	 status;
 	int64_t		 wait;
+	action_done_cb	 done;
+	void		*darg;
 
 	if (!json_is_object(res)) {
 		/* A transport error: std.http's message names the URL. */
@@ -590,14 +592,10 @@ os_req_answered(void *arg, int ok, json_t *res)
 	json_object_set(out, "url", json_object_get(res, "url"));
 	json_decref(res);
 	os_scrub_json(out, secrets);
-
-	{
-		action_done_cb	 done = r->done;
-		void		*darg = r->arg;
-
-		os_req_free(r);
-		done(darg, ok, out);
-	}
+	done = r->done;
+	darg = r->arg;
+	os_req_free(r);
+	done(darg, ok, out);
 }
 
 /* A Retry-After delay is over: send again (with a fresh token). */

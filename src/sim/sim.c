@@ -137,7 +137,7 @@ static const char *const sim_secret_keys[] = {
 
 static int	 sim_match(const char *, const char *, const char **);
 static int	 sim_mv_parse(struct sim_call *);
-static int	 sim_fault_apply(struct sim_call *, const struct sim_route *);
+static int	 sim_fault_apply(struct sim_call *);
 static void	 sim_mask(json_t *);
 
 /* ------------------------------------------------------------------ */
@@ -187,7 +187,7 @@ sim_response_clear(struct sim_response *r)
 static int
 sim_match(const char *pat, const char *path, const char **arg)
 {
-	static __thread char	 seg[2][256];
+	static _Thread_local char seg[2][256];
 	size_t			 n = 0, len;
 
 	while (*pat != '\0' || *path != '\0') {
@@ -312,7 +312,7 @@ sim_mv_parse(struct sim_call *c)
 
 /* A scenario fault that matches this call answers it; 1 if one did. */
 static int
-sim_fault_apply(struct sim_call *c, const struct sim_route *rt)
+sim_fault_apply(struct sim_call *c)
 {
 	struct sim_fault	*f;
 	const char		*key;
@@ -352,7 +352,6 @@ sim_fault_apply(struct sim_call *c, const struct sim_route *rt)
 			json_object_set_new(c->resp->headers, "Retry-After",
 			    json_string(ra));
 		}
-		(void)rt;
 		return (1);
 	}
 	return (0);
@@ -428,7 +427,7 @@ sim_handle(struct sim *s, const struct sim_request *req,
 			goto out;
 		}
 	}
-	if (sim_fault_apply(&c, rt))
+	if (sim_fault_apply(&c))
 		goto out;
 	if (rt->auth != SIM_OPEN) {
 		tok = json_string_value(json_object_get(req->headers,

@@ -538,7 +538,10 @@ printf 'os-auth-url: %s/identity\n' "$SIM" >"$TMP/half.conf"
 check "an incomplete credential stops borad at start" grep -q \
     "borad.conf: no username nor user_id" "$TMP/n.out"
 cp "$TMP/one.yaml" "$TMP/workflows/one.yaml"
-if borad_start -f "$TMP/borad.conf" -vv; then
+if borad_start -f "$TMP/borad.conf" -vv --actions "$SRCDIR/actions"; then
+	check "borad lists the catalogs' actions" sh -c "curl -sf \
+$URL/v2/actions/nova.server_evacuate | jq -e '.input == \
+\"server_id, host, microversion, cloud\" and .base == \"os.request\"'"
 	ID=$(curl -sf -X POST "$URL/v2/executions" -H 'Content-Type: application/json' \
 	    -d '{"workflow_name": "one", "input": "{\"path\": \"/os-hypervisors\"}"}' |
 	    jq -r .id)
