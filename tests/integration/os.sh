@@ -335,6 +335,8 @@ T1=$(date +%s)
 check "20 calls of 1 s each all succeed" test "$(state many)" = SUCCESS
 check "side by side: well under the 20 s they take in a row" \
     test $((T1 - T0)) -lt 10
+check "and all on one token, asked for once" test \
+    "$(calls 'POST /identity/v3/auth/tokens')" -eq 1
 sim_stop
 
 # --- the shipped catalogs (actions/) --------------------------------
