@@ -533,9 +533,11 @@ os_req_answered(void *arg, int ok, json_t *res)
 	void		*darg;
 
 	if (!json_is_object(res)) {
-		/* A transport error: std.http's message names the URL. */
+		/* A transport error: "os.request GET URL: why" from std.http. */
 		msg = xstrdup(json_is_string(res) ? json_string_value(res) :
 		    "request failed");
+		if (strncmp(msg, "os.request ", 11) == 0)
+			memmove(msg, msg + 11, strlen(msg + 11) + 1);
 		json_decref(res);
 		os_req_fail(r, msg);
 		return;

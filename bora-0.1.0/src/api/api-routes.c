@@ -1,0 +1,107 @@
+/*
+ * api-routes.c -- the one routing table of the REST API: method, path
+ * pattern, what the body holds, and the handler.
+ *
+ * Order matters: the first match wins, so fixed segments come before
+ * "{param}" at the same depth.  A path that matches no pattern is 404;
+ * a path that matches only with other methods is 405 with Allow.
+ */
+#include "config.h"
+
+#include "api/api-int.h"
+
+#define N	API_BODY_NONE
+#define J	API_BODY_JSON
+#define T	API_BODY_TEXT
+#define PUB	(API_PUBLIC | API_NOSTORE)
+
+const struct api_route api_routes[] = {
+	{ "GET", "/", N, PUB, api_root, "API versions" },
+	{ "GET", "/v2", N, API_NOSTORE, api_v2, "Version 2 of the API" },
+	{ "GET", "/healthz", N, PUB, api_healthz, "Liveness" },
+	{ "GET", "/readyz", N, API_PUBLIC | API_STOREOPT, api_readyz,
+	  "Readiness: store reachable and definitions loaded" },
+	{ "GET", "/metrics", N, 0, api_metrics, "Prometheus metrics" },
+	{ "GET", "/v2/openapi.json", N, API_NOSTORE, api_openapi_get,
+	  "This document" },
+	{ "GET", "/v2/services", N, API_NOSTORE, api_services,
+	  "Not supported (406), as in Mistral without coordination" },
+
+	{ "POST", "/v2/workbooks/validate", T, 0, api_workbook_validate,
+	  "Validate a workbook" },
+	{ "GET", "/v2/workbooks", N, 0, api_workbook_list, "List workbooks" },
+	{ "POST", "/v2/workbooks", T, 0, api_workbook_create,
+	  "Create a workbook (YAML)" },
+	{ "PUT", "/v2/workbooks", T, 0, api_workbook_update,
+	  "Update a workbook (YAML)" },
+	{ "GET", "/v2/workbooks/{name}", N, 0, api_workbook_get,
+	  "Get a workbook" },
+	{ "PUT", "/v2/workbooks/{name}", T, 0, api_workbook_update,
+	  "Update a workbook (YAML)" },
+	{ "DELETE", "/v2/workbooks/{name}", N, 0, api_workbook_delete,
+	  "Delete a workbook" },
+
+	{ "POST", "/v2/workflows/validate", T, 0, api_workflow_validate,
+	  "Validate workflows" },
+	{ "GET", "/v2/workflows", N, 0, api_workflow_list, "List workflows" },
+	{ "POST", "/v2/workflows", T, 0, api_workflow_create,
+	  "Create workflows (YAML)" },
+	{ "PUT", "/v2/workflows", T, 0, api_workflow_update,
+	  "Update workflows (YAML)" },
+	{ "GET", "/v2/workflows/{id}", N, 0, api_workflow_get,
+	  "Get a workflow by id or name" },
+	{ "PUT", "/v2/workflows/{id}", T, 0, api_workflow_update,
+	  "Update a workflow (YAML)" },
+	{ "DELETE", "/v2/workflows/{id}", N, 0, api_workflow_delete,
+	  "Delete a workflow" },
+
+	{ "POST", "/v2/actions/validate", T, 0, api_action_validate,
+	  "Validate ad-hoc actions" },
+	{ "GET", "/v2/actions", N, 0, api_action_list,
+	  "List actions, built-in and ad-hoc" },
+	{ "POST", "/v2/actions", T, 0, api_action_create,
+	  "Create ad-hoc actions (YAML)" },
+	{ "PUT", "/v2/actions", T, 0, api_action_update,
+	  "Update ad-hoc actions (YAML)" },
+	{ "GET", "/v2/actions/{name}", N, 0, api_action_get,
+	  "Get an action" },
+	{ "PUT", "/v2/actions/{name}", T, 0, api_action_update,
+	  "Update ad-hoc actions (YAML)" },
+	{ "DELETE", "/v2/actions/{name}", N, 0, api_action_delete,
+	  "Delete an ad-hoc action" },
+
+	{ "GET", "/v2/executions", N, 0, api_exec_list, "List executions" },
+	{ "POST", "/v2/executions", J, 0, api_exec_create,
+	  "Start an execution (idempotent with id)" },
+	{ "GET", "/v2/executions/{id}", N, 0, api_exec_get,
+	  "Get an execution" },
+	{ "PUT", "/v2/executions/{id}", J, 0, api_exec_update,
+	  "Pause, resume, cancel, end; description; env" },
+	{ "DELETE", "/v2/executions/{id}", N, 0, api_exec_delete,
+	  "Delete a finished execution (force: any)" },
+	{ "GET", "/v2/executions/{id}/tasks", N, 0, api_exec_tasks,
+	  "Tasks of an execution" },
+	{ "GET", "/v2/executions/{id}/report", N, 0, api_exec_report,
+	  "Execution report: tree and statistics" },
+	{ "GET", "/v2/executions/{id}/events", N, 0, api_exec_events,
+	  "Progress events of an execution" },
+	{ "GET", "/v2/executions/{id}/executions", N, 0, api_exec_children,
+	  "Sub-workflow executions" },
+
+	{ "GET", "/v2/tasks", N, 0, api_task_list, "List tasks" },
+	{ "GET", "/v2/tasks/{id}", N, 0, api_task_get, "Get a task" },
+	{ "PUT", "/v2/tasks/{id}", J, 0, api_task_rerun,
+	  "Re-run a failed task" },
+	{ "GET", "/v2/tasks/{id}/action_executions", N, 0, api_task_actions,
+	  "Action executions of a task" },
+
+	{ "GET", "/v2/action_executions", N, 0, api_actex_list,
+	  "List action executions" },
+	{ "POST", "/v2/action_executions", J, 0, api_actex_run,
+	  "Run an action outside a workflow" },
+	{ "GET", "/v2/action_executions/{id}", N, 0, api_actex_get,
+	  "Get an action execution" },
+	{ "PUT", "/v2/action_executions/{id}", J, 0, api_actex_update,
+	  "Async action callback: state and output" },
+};
+const size_t api_nroutes = nitems(api_routes);

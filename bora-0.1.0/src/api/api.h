@@ -1,0 +1,41 @@
+/*
+ * api.h -- the REST API: Mistral v2 compatible resources, bora's
+ * additions (events, health, metrics) on one libmicrohttpd server.
+ *
+ * Ownership: the configuration is copied; the engine is borrowed and
+ * must outlive the server.
+ */
+#ifndef API_H
+#define API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct engine;
+struct api;
+
+struct api_config {
+	const char	*listen;	/* "HOST:PORT"; port 0 picks one */
+	const char	*db_url;	/* each HTTP thread opens its own */
+	const char	*token;		/* bearer token, or NULL */
+	size_t		 threads;	/* HTTP thread pool, default 4 */
+	size_t		 max_connections;
+	int64_t		 timeout_ms;	/* idle connection timeout */
+	size_t		 max_body;	/* JSON bodies (413 beyond) */
+	size_t		 max_definition; /* YAML bodies (413 beyond) */
+	size_t		 max_header;	/* request line + headers */
+};
+
+/* Bind and start serving; NULL + *cause on failure. */
+struct api	*api_open(struct engine *, const struct api_config *,
+		     char **cause);
+/* The port actually bound (useful with port 0). */
+int		 api_port(struct api *);
+/* Mark definitions as loaded (for /readyz). */
+void		 api_set_ready(struct api *, int);
+/* Stop accepting connections; requests in progress finish. */
+void		 api_quiesce(struct api *);
+/* Stop the server and free it; NULL is a no-op. */
+void		 api_close(struct api *);
+
+#endif /* API_H */

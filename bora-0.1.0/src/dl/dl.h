@@ -1,0 +1,158 @@
+/*
+ * dl.h -- libcurl, libpq and libsystemd, loaded with dlopen on first use.
+ *
+ * Include this instead of <curl/curl.h>, <libpq-fe.h> and
+ * <systemd/sd-daemon.h>.  Each function bora uses is a member of a table
+ * filled by dlsym, and a macro maps the function's name to that member,
+ * so a call reads as before: PQclear(res) is (dl_pq.PQclear)(res).
+ * Call dl_X_load before the first use; it is cheap once loaded.
+ */
+#ifndef DL_H
+#define DL_H
+
+#ifdef CURLINC_TYPECHECK_GCC_H
+#error "include dl/dl.h before <curl/curl.h>"
+#endif
+/* curl's type-checking macros would hide the names mapped below. */
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+/* The functions taken from each library (X-macro lists). */
+#define DL_CURL_FUNCS(X)						\
+	X(curl_easy_cleanup) X(curl_easy_escape) X(curl_easy_getinfo)	\
+	X(curl_easy_init) X(curl_easy_perform) X(curl_easy_reset)	\
+	X(curl_easy_setopt) X(curl_easy_strerror) X(curl_free)		\
+	X(curl_global_cleanup) X(curl_global_init)			\
+	X(curl_multi_add_handle) X(curl_multi_cleanup)			\
+	X(curl_multi_info_read) X(curl_multi_init)			\
+	X(curl_multi_perform) X(curl_multi_poll)			\
+	X(curl_multi_remove_handle) X(curl_multi_wakeup)		\
+	X(curl_slist_append) X(curl_slist_free_all)
+
+#define DL_PQ_FUNCS(X)							\
+	X(PQbackendPID) X(PQclear) X(PQcmdTuples)			\
+	X(PQconnectdbParams) X(PQconsumeInput) X(PQenterPipelineMode)	\
+	X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQexecPrepared)	\
+	X(PQexitPipelineMode) X(PQfinish) X(PQflush) X(PQfreemem)	\
+	X(PQgetResult) X(PQgetisnull) X(PQgetvalue)			\
+	X(PQnotifies) X(PQntuples) X(PQpipelineSync)		\
+	X(PQresultErrorField) X(PQresultErrorMessage)			\
+	X(PQresultStatus) X(PQsendFlushRequest) X(PQsendPrepare)	\
+	X(PQsendQueryParams) X(PQsendQueryPrepared)			\
+	X(PQsetErrorVerbosity) X(PQsetNoticeProcessor) X(PQsocket)	\
+	X(PQstatus) X(PQtransactionStatus)
+
+#ifdef HAVE_SYSTEMD
+#define DL_SYSTEMD_FUNCS(X)						\
+	X(sd_notify) X(sd_watchdog_enabled)
+#endif
+
+#define DL_MEMBER(fn)	__typeof__(fn) *fn;
+
+/* Filled by dl_curl_load; all NULL before. */
+struct dl_curl_fns {
+	DL_CURL_FUNCS(DL_MEMBER)
+};
+extern struct dl_curl_fns dl_curl;
+
+/* Filled by dl_pq_load; all NULL before. */
+struct dl_pq_fns {
+	DL_PQ_FUNCS(DL_MEMBER)
+};
+extern struct dl_pq_fns dl_pq;
+
+#ifdef HAVE_SYSTEMD
+/* Filled by dl_systemd_load; all NULL before. */
+struct dl_systemd_fns {
+	DL_SYSTEMD_FUNCS(DL_MEMBER)
+};
+extern struct dl_systemd_fns dl_systemd;
+#endif
+
+/*
+ * Load the library once (thread-safe) and fill its table; 0, or -1 and
+ * *cause ("cannot load libpq.so.5: ...; install libpq5") on failure,
+ * the same failure on every later call.  dl_curl_load also runs
+ * curl_global_init(CURL_GLOBAL_DEFAULT), once.  Without libsystemd at
+ * build time dl_systemd_load always fails.
+ */
+int	 dl_curl_load(char **cause);
+int	 dl_pq_load(char **cause);
+int	 dl_systemd_load(char **cause);
+/* dlopen by SONAME; NULL and *cause naming the package on failure. */
+void	*dl_open(const char *soname, char **cause);
+
+/*
+ * Map each name to its table member.  dl.c, which fills the tables by
+ * member name, defines DL_NO_MACROS.
+ */
+#ifndef DL_NO_MACROS
+#undef curl_easy_getinfo
+#undef curl_easy_setopt
+#undef curl_multi_setopt
+#define curl_easy_cleanup	(dl_curl.curl_easy_cleanup)
+#define curl_easy_escape	(dl_curl.curl_easy_escape)
+#define curl_easy_getinfo	(dl_curl.curl_easy_getinfo)
+#define curl_easy_init		(dl_curl.curl_easy_init)
+#define curl_easy_perform	(dl_curl.curl_easy_perform)
+#define curl_easy_reset		(dl_curl.curl_easy_reset)
+#define curl_easy_setopt	(dl_curl.curl_easy_setopt)
+#define curl_easy_strerror	(dl_curl.curl_easy_strerror)
+#define curl_free		(dl_curl.curl_free)
+#define curl_global_cleanup	(dl_curl.curl_global_cleanup)
+#define curl_global_init	(dl_curl.curl_global_init)
+#define curl_multi_add_handle	(dl_curl.curl_multi_add_handle)
+#define curl_multi_cleanup	(dl_curl.curl_multi_cleanup)
+#define curl_multi_info_read	(dl_curl.curl_multi_info_read)
+#define curl_multi_init		(dl_curl.curl_multi_init)
+#define curl_multi_perform	(dl_curl.curl_multi_perform)
+#define curl_multi_poll		(dl_curl.curl_multi_poll)
+#define curl_multi_remove_handle (dl_curl.curl_multi_remove_handle)
+#define curl_multi_wakeup	(dl_curl.curl_multi_wakeup)
+#define curl_slist_append	(dl_curl.curl_slist_append)
+#define curl_slist_free_all	(dl_curl.curl_slist_free_all)
+
+#define PQbackendPID		(dl_pq.PQbackendPID)
+#define PQclear			(dl_pq.PQclear)
+#define PQcmdTuples		(dl_pq.PQcmdTuples)
+#define PQconnectdbParams	(dl_pq.PQconnectdbParams)
+#define PQconsumeInput		(dl_pq.PQconsumeInput)
+#define PQenterPipelineMode	(dl_pq.PQenterPipelineMode)
+#define PQerrorMessage		(dl_pq.PQerrorMessage)
+#define PQexec			(dl_pq.PQexec)
+#define PQexecParams		(dl_pq.PQexecParams)
+#define PQexecPrepared		(dl_pq.PQexecPrepared)
+#define PQexitPipelineMode	(dl_pq.PQexitPipelineMode)
+#define PQfinish		(dl_pq.PQfinish)
+#define PQflush			(dl_pq.PQflush)
+#define PQfreemem		(dl_pq.PQfreemem)
+#define PQgetResult		(dl_pq.PQgetResult)
+#define PQgetisnull		(dl_pq.PQgetisnull)
+#define PQgetvalue		(dl_pq.PQgetvalue)
+#define PQnotifies		(dl_pq.PQnotifies)
+#define PQntuples		(dl_pq.PQntuples)
+#define PQpipelineSync		(dl_pq.PQpipelineSync)
+#define PQresultErrorField	(dl_pq.PQresultErrorField)
+#define PQresultErrorMessage	(dl_pq.PQresultErrorMessage)
+#define PQresultStatus		(dl_pq.PQresultStatus)
+#define PQsendFlushRequest	(dl_pq.PQsendFlushRequest)
+#define PQsendPrepare		(dl_pq.PQsendPrepare)
+#define PQsendQueryParams	(dl_pq.PQsendQueryParams)
+#define PQsendQueryPrepared	(dl_pq.PQsendQueryPrepared)
+#define PQsetErrorVerbosity	(dl_pq.PQsetErrorVerbosity)
+#define PQsetNoticeProcessor	(dl_pq.PQsetNoticeProcessor)
+#define PQsocket		(dl_pq.PQsocket)
+#define PQstatus		(dl_pq.PQstatus)
+#define PQtransactionStatus	(dl_pq.PQtransactionStatus)
+
+#ifdef HAVE_SYSTEMD
+#define sd_notify		(dl_systemd.sd_notify)
+#define sd_watchdog_enabled	(dl_systemd.sd_watchdog_enabled)
+#endif
+#endif /* !DL_NO_MACROS */
+
+#endif /* DL_H */

@@ -1,0 +1,284 @@
+/*
+ * dsl.h -- the workflow language: YAML workbooks and workflow files
+ * parsed into a tree of workflows, tasks and ad-hoc actions that keeps
+ * file:line:col, and their validation.
+ *
+ * Ownership: a struct dsl_workbook owns everything reachable from it,
+ * including its json_t values; callers borrow them and must
+ * json_incref() what they keep past dsl_workbook_free().
+ *
+ * Values that may hold expressions (task input, publish, policies,
+ * conditions, ...) are kept as json_t "templates": strings containing
+ * "<% ... %>" are evaluated by the expr module at run time.  A YAML
+ * scalar becomes a JSON string when quoted, otherwise a number, boolean
+ * or null when it reads as one (YAML 1.2 core schema).
+ */
+#ifndef DSL_H
+#define DSL_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+/* Where a node was written. */
+struct dsl_pos {
+	const char	*file;		/* borrowed from the workbook */
+	int		 line;		/* 1-based */
+	int		 col;		/* 1-based */
+};
+
+/* One diagnostic, printed as "FILE:LINE:COL: message (path)". */
+struct dsl_diag {
+	struct dsl_pos	 pos;
+	char		*msg;
+	char		*path;		/* workflows.x.tasks.y.retry.count */
+};
+
+/*
+ * Paths: in a workbook they start at the top-level key
+ * ("workflows.wf.tasks.t1.retry.count", "actions.a.base",
+ * "triggers.t.when"); in a workflow file the workflow name comes first
+ * ("wf.tasks.t1.retry.count").  List elements are "[i]".  An error
+ * about a whole file has line 0 and prints as "FILE: message".
+ */
+
+struct dsl_errors {
+	struct dsl_diag	*v;
+	size_t		 n;
+	char		*file;		/* owned copy of file names used */
+};
+
+void	 dsl_errors_init(struct dsl_errors *);
+void	 dsl_errors_free(struct dsl_errors *);
+/* Append one formatted error. */
+void	 dsl_errors_add(struct dsl_errors *, const struct dsl_pos *,
+	     const char *path, const char *fmt, ...)
+	     __attribute__((format(printf, 4, 5)));
+/* All errors, one per line, "FILE:LINE:COL: message (path)\n". */
+char	*dsl_errors_format(const struct dsl_errors *);
+
+enum dsl_wf_type { DSL_WF_DIRECT = 0, DSL_WF_REVERSE };
+
+/* Targets of on-success/on-error/on-complete. */
+enum dsl_next_kind {
+	DSL_NEXT_TASK = 0,
+	DSL_NEXT_FAIL,
+	DSL_NEXT_SUCCEED,
+	DSL_NEXT_PAUSE,
+	DSL_NEXT_NOOP
+};
+
+struct dsl_next {
+	enum dsl_next_kind	 kind;
+	char			*task;		/* DSL_NEXT_TASK */
+	json_t			*cond;		/* NULL: always */
+	json_t			*msg;		/* engine commands: msg=... */
+	struct dsl_pos		 pos;
+};
+
+struct dsl_trans {
+	struct dsl_next	*v;
+	size_t		 n;
+	json_t		*publish;		/* advanced form: publish.branch */
+	json_t		*publish_global;	/* advanced form: publish.global */
+	int		 set;			/* clause was written */
+};
+
+enum dsl_join { DSL_JOIN_NONE = 0, DSL_JOIN_ALL, DSL_JOIN_N };
+
+/* One with-items clause: "var in <% expr %>" or "var in [1, 2]". */
+struct dsl_item {
+	char		*var;
+	json_t		*list;		/* template: expression or array */
+};
+
+/* A workflow input: required when def is NULL. */
+struct dsl_input {
+	char		*name;
+	json_t		*def;
+};
+
+/*
+ * A task.  Policy fields are templates (a number, boolean or an
+ * expression string) or NULL when not written and not defaulted.
+ * task-defaults are already merged in by the parser.
+ */
+struct dsl_task {
+	char			*name;
+	struct dsl_pos		 pos;
+	char			*path;		/* workflows.w.tasks.t */
+	char			*description;
+
+	char			*action;	/* NULL with workflow: std.noop */
+	char			*workflow;	/* sub-workflow name */
+	json_t			*input;		/* object (inline params merged)
+						   or an expression string;
+						   never NULL ({} by default) */
+	json_t			*publish;
+	json_t			*publish_on_error;
+	struct dsl_trans	 on_success;
+	struct dsl_trans	 on_error;
+	struct dsl_trans	 on_complete;
+
+	enum dsl_join		 join;
+	int			 join_n;	/* DSL_JOIN_N; "one" is 1 */
+
+	struct dsl_item		*items;		/* with-items */
+	size_t			 nitems;
+	json_t			*concurrency;
+
+	json_t			*retry_count;
+	json_t			*retry_delay;
+	json_t			*retry_break_on;
+	json_t			*retry_continue_on;
+	json_t			*timeout;
+	json_t			*wait_before;
+	json_t			*wait_after;
+	json_t			*pause_before;
+	json_t			*fail_on;
+	json_t			*safe_rerun;
+	json_t			*keep_result;
+
+	char			**requires;	/* reverse workflows */
+	size_t			 nrequires;
+
+	json_t			*progress;	/* {start, success, error} */
+	json_t			*lock;		/* lock name template */
+};
+
+struct dsl_workflow {
+	char			*name;		/* full: "wb.name" in a workbook */
+	char			*short_name;	/* as written */
+	struct dsl_pos		 pos;
+	char			*path;		/* workflows.name */
+	enum dsl_wf_type	 type;
+	char			*description;
+	char			**tags;
+	size_t			 ntags;
+	struct dsl_input	*inputs;
+	size_t			 ninputs;
+	json_t			*vars;		/* object or NULL */
+	json_t			*output;	/* NULL: bora returns {} */
+	json_t			*output_on_error;
+	struct dsl_task		*tasks;
+	size_t			 ntasks;
+};
+
+/* An ad-hoc action. */
+struct dsl_action {
+	char			*name;		/* full: "wb.name" in a workbook */
+	struct dsl_pos		 pos;
+	char			*path;
+	char			*description;
+	char			*base;		/* base action name */
+	json_t			*base_input;	/* object of templates over _ */
+	struct dsl_input	*inputs;
+	size_t			 ninputs;
+	json_t			*output;	/* template over the base result */
+};
+
+/* An alarm trigger (bora's addition). */
+struct dsl_trigger {
+	char			*name;
+	struct dsl_pos		 pos;
+	char			*source;
+	json_t			*when;
+	char			*workflow;
+	json_t			*input;
+	json_t			*key;
+	int64_t			 once_within_ms;
+};
+
+struct dsl_wb_int;
+
+struct dsl_workbook {
+	char			*file;		/* file name used in positions */
+	char			*name;		/* NULL for a workflow file */
+	char			*description;
+	char			*version;	/* "2.0" */
+	struct dsl_workflow	*workflows;
+	size_t			 nworkflows;
+	struct dsl_action	*actions;
+	size_t			 nactions;
+	struct dsl_trigger	*triggers;
+	size_t			 ntriggers;
+	struct dsl_wb_int	*priv;		/* module-private: where things
+						   were written, for validation */
+};
+
+/* Limits applied while parsing; zeroes mean the defaults below. */
+struct dsl_limits {
+	size_t		 max_bytes;	/* default 4 MiB */
+	int		 max_depth;	/* default 64 */
+	size_t		 max_nodes;	/* default 200,000 incl. alias expansion */
+};
+
+/*
+ * Parse a workbook or workflow file from memory.  Returns NULL when the
+ * text cannot be used at all; errors (syntax, shape, unknown keys) are
+ * appended to errs either way.  A returned workbook may still carry
+ * errors in errs: check errs->n.
+ */
+struct dsl_workbook *dsl_parse(const char *file, const char *text,
+	     size_t len, const struct dsl_limits *, struct dsl_errors *errs);
+struct dsl_workbook *dsl_parse_file(const char *path,
+	     const struct dsl_limits *, struct dsl_errors *errs);
+void	 dsl_workbook_free(struct dsl_workbook *);
+
+/*
+ * What validation needs from outside the dsl module.  Any callback may
+ * be NULL, which skips that check.
+ */
+struct dsl_resolver {
+	/* 1 if an action of that name exists (std.*, catalogs, ad-hoc). */
+	int	(*action_exists)(void *arg, const char *name);
+	/* 1 if a workflow of that name exists outside this workbook. */
+	int	(*workflow_exists)(void *arg, const char *name);
+	/* 0 if the Lua expression compiles, else -1 and *cause. */
+	int	(*expr_check)(void *arg, const char *lua, char **cause);
+	void	*arg;
+};
+
+/*
+ * Semantic checks: transitions to missing tasks, unknown actions and
+ * workflows, bad policy values, expressions that do not compile,
+ * unreachable tasks, cycles in requires, no start task.  Returns the
+ * number of errors added.
+ */
+size_t	 dsl_validate(const struct dsl_workbook *,
+	     const struct dsl_resolver *, struct dsl_errors *errs);
+
+/*
+ * Lookups; NULL when absent.  Workflows and ad-hoc actions are found by
+ * full name ("wb.x") or by the name written in the workbook ("x").
+ */
+const struct dsl_workflow *dsl_workflow_find(const struct dsl_workbook *,
+	     const char *name);
+const struct dsl_task	*dsl_task_find(const struct dsl_workflow *,
+	     const char *name);
+const struct dsl_action	*dsl_action_find(const struct dsl_workbook *,
+	     const char *name);
+
+/*
+ * Start tasks of a direct workflow (tasks no transition points to), in
+ * definition order.  Returns the count; *out is malloc'd indexes.  For a
+ * reverse workflow: the tasks without requires.
+ */
+size_t	 dsl_start_tasks(const struct dsl_workflow *, size_t **out);
+/* Number of distinct tasks with a transition to task index t. */
+size_t	 dsl_inbound_count(const struct dsl_workflow *, size_t t);
+
+/*
+ * Parse "name a=1 b='x' c=<% _.y %>" or "name(a=1, b=2)" into a name
+ * and a params object.  Used for action:, workflow:, engine commands.
+ */
+int	 dsl_parse_inline(const char *s, char **name, json_t **params,
+	     char **cause);
+
+/*
+ * Extract the Lua source of every <% %> in a template, calling fn on
+ * each (used by validation and expression precompilation).
+ */
+void	 dsl_template_walk(json_t *tmpl,
+	     void (*fn)(void *arg, const char *lua), void *arg);
+
+#endif /* DSL_H */

@@ -1,0 +1,321 @@
+/*
+ * engine-int.h -- shared by the engine's own files: the registry of
+ * parsed definitions, executions held in memory while this engine owns
+ * their lease, and the steps of the task state machine.
+ */
+#ifndef ENGINE_INT_H
+#define ENGINE_INT_H
+
+#include <pthread.h>
+
+#include "actions/actions.h"
+#include "dsl/dsl.h"
+#include "engine/engine.h"
+#include "expr/expr.h"
+#include "store/store.h"
+
+/* One parsed definition version, shared by the executions using it. */
+struct engine_def {
+	char			 id[UUID_STRLEN];
+	char			*kind;
+	char			*name;
+	char			*source;
+	int			 version;
+	int64_t			 created_at;
+	int64_t			 updated_at;
+	char			*text;
+	struct dsl_workbook	*wb;
+	int			 current;	/* newest of its (kind, name) */
+	int			 refs;		/* executions in memory using it */
+	json_t			*wf_ids;	/* workflow name -> stable id */
+};
+
+/* Work kinds (store_work.kind). */
+#define WK_START	"start"		/* begin an execution (older rows;
+					   new executions need none) */
+#define WK_RUN		"run"		/* run a task (wait-before, lock) */
+#define WK_RETRY	"retry"		/* next attempt after delay */
+#define WK_WAIT_AFTER	"wait-after"	/* finish an attempt after delay */
+#define WK_TIMEOUT	"timeout"	/* task timeout */
+#define WK_RESULT	"result"	/* async action result arrived */
+#define WK_CHILD	"child"		/* a sub-workflow ended */
+#define WK_STATE	"state"		/* pause/resume/cancel/end asked */
+#define WK_RERUN	"rerun"		/* re-run a failed task */
+
+/*
+ * A task execution in memory.  row is the persisted state; the rest is
+ * derived and rebuilt from rows when an execution is loaded.
+ *
+ * Invariant: row->state is the committed state, except while a step is
+ * building its change set.
+ */
+struct task_rt {
+	struct store_task	*row;
+	const struct dsl_task	*spec;
+	int			 attempt;	/* current retry number */
+	/* with-items (nitems == 0 for a plain task: one implicit item) */
+	size_t			 nitems;
+	json_t			*item_vals;	/* array of item var objects */
+	json_t			*results;	/* array, item order */
+	unsigned char		*done;		/* per item: 0 not started,
+						   1 running, 2 ok, 3 error */
+	size_t			 ndone;
+	size_t			 nfailed;
+	size_t			 nrunning;
+	size_t			 next;		/* next item to start */
+	size_t			 concurrency;	/* 0: all */
+	json_t			*input;		/* evaluated input (plain) */
+	int			 keep_result;
+	int			 cancelled;	/* ignore late results */
+	int			 fired;		/* transitions evaluated */
+	json_t			*fired_to;	/* names its transitions fired to */
+	int64_t			 started_mono;
+};
+
+struct exec_rt {
+	struct store_exec	*row;
+	struct engine_def	*def;
+	const struct dsl_workflow *wf;
+	struct task_rt		**tasks;	/* creation order */
+	size_t			 ntasks;
+	int64_t			 next_seq;
+	int64_t			 next_due;	/* earliest work due; 0 none */
+	json_t			*data_base;	/* input + context, cached */
+	int			 finished;	/* final: drop after commit */
+	int			 dropped;	/* a step failed: reload */
+	size_t			 npending;	/* steps waiting for a flush */
+	struct exec_rt		*next_loaded;	/* engine list */
+};
+
+/* An action to start once the step that recorded it has committed. */
+struct step_start {
+	const struct action_entry *entry;
+	json_t			*input;
+	char			 action_id[UUID_STRLEN];
+	char			 task_id[UUID_STRLEN];
+	char			 task_name[128];
+	int			 attempt;
+	int			 item;
+	const struct dsl_action	*adhoc;
+};
+
+/*
+ * One step of one execution: the change set that makes it durable, and
+ * what to do once it has committed (start actions, run the next tasks,
+ * tell observers).  Nothing outside the process happens before commit.
+ */
+struct step {
+	struct store_tx		*tx;
+	struct step_start	*starts;
+	size_t			 nstarts;
+	struct task_rt		**ready;
+	size_t			 nready;
+	struct task_rt		**changed;
+	size_t			 nchanged;
+	int			 exec_changed;
+	int			 poke;		/* new executions to claim */
+	int			 ready_pushed;	/* ready queued at record time */
+};
+
+/* A task to run in this turn of the loop. */
+struct ready_ent {
+	char			 exec_id[UUID_STRLEN];
+	char			 task_id[UUID_STRLEN];
+};
+
+struct pending_step {
+	struct exec_rt		*rt;
+	struct step		 s;
+};
+
+/* An action completion coming back from the I/O thread. */
+struct engine_done {
+	char			 exec_id[UUID_STRLEN];
+	char			 task_id[UUID_STRLEN];
+	char			 action_id[UUID_STRLEN];
+	int			 attempt;
+	int			 item;
+	int			 ok;
+	json_t			*result;
+	struct engine		*engine;
+	const struct dsl_action	*adhoc;		/* output transform */
+	struct engine_def	*adhoc_def;
+	int			 in_async;	/* on engine->async */
+	struct engine_done	*async_prev;
+	struct engine_done	*async_next;
+	int			 sync_phase;	/* inside run() */
+	int			 sync_called;	/* done came inside run() */
+	struct engine_done	*next;
+};
+
+struct engine {
+	struct engine_config	 cfg;
+	char			 id[64];
+	struct store		*st;		/* the loop's connection */
+	struct store		*api_st;	/* other threads' connection */
+	pthread_mutex_t		 api_mtx;	/* guards api_st, defs */
+	pthread_mutex_t		 mem_mtx;	/* in-memory store: one conn */
+	uint64_t		 gen;		/* tells engines apart */
+	struct action_io	*io;
+	struct expr		*ex;		/* the loop's sandbox */
+	struct expr		*api_ex;	/* validation from other threads */
+
+	struct engine_def	**defs;
+	size_t			 ndefs;
+
+	struct exec_rt		*loaded;	/* executions owned here */
+	size_t			 nloaded;
+
+	/* Completions from the I/O thread, and wake-ups. */
+	pthread_mutex_t		 inbox_mtx;
+	pthread_cond_t		 inbox_cond;
+	struct engine_done	*inbox;
+	struct engine_done	*inbox_tail;
+	struct engine_done	*async;		/* async actions awaiting */
+	int			 poked;
+
+	pthread_t		 thread;
+	int			 running;
+	volatile int		 stopping;
+	int64_t			 last_renew;
+	int64_t			 last_claim;
+
+	/*
+	 * Group commit: while the loop runs a turn, committed steps wait
+	 * here and engine_flush() applies them in one transaction, each
+	 * execution's steps all or nothing.
+	 */
+	struct ready_ent	*ready_q;	/* loop thread only */
+	size_t			 ready_n;
+	size_t			 ready_cap;
+	size_t			 ready_head;
+
+	struct pending_step	*pending;
+	size_t			 npending;
+	size_t			 pending_cap;
+	int			 batching;
+
+	json_t			*locks;		/* lock name -> execution id */
+	json_t			*ctx_exec;	/* execution() of the last eval */
+	json_t			*ctx_task;	/* task() of the last eval */
+
+	struct engine_observer	 obs;
+	void			*watch;		/* engine-watch.c */
+	char			 callback_base[256];
+};
+
+/* engine-defs.c */
+struct engine_def *engine_defs_find_id(struct engine *, const char *id);
+/* The current def holding a workflow of that name, and the workflow. */
+struct engine_def *engine_defs_workflow(struct engine *, const char *name,
+		     const struct dsl_workflow **);
+/* The current def holding an ad-hoc action of that name. */
+struct engine_def *engine_defs_action(struct engine *, const char *name,
+		     const struct dsl_action **);
+/* A def version from the store by id (loads and parses when needed). */
+struct engine_def *engine_defs_get(struct engine *, struct store *,
+		     const char *id, char **cause);
+int		 engine_defs_load_all(struct engine *, char **cause);
+void		 engine_defs_free(struct engine *);
+
+/* engine-exec.c */
+struct exec_rt	*engine_exec_find(struct engine *, const char *id);
+struct exec_rt	*engine_exec_load(struct engine *, const char *id,
+		     char **cause);
+struct exec_rt	*engine_exec_build(struct engine *, struct store_exec *,
+		     struct store_task **, size_t, char **cause);
+void		 engine_exec_unload(struct engine *, struct exec_rt *);
+void		 engine_pending_drop(struct engine *);
+void		 engine_exec_done_one(struct engine *, struct engine_done *);
+void		 engine_async_unlink(struct engine *, struct engine_done *);
+void		 engine_inbox_push(struct engine *, struct engine_done *);
+void		 engine_locks_forget(struct engine *, const char *exec_id);
+void		 engine_task_close_actions(struct engine *, struct task_rt *,
+		     const char *state, const char *info, struct step *);
+/* Process due work of a loaded execution. */
+void		 engine_exec_work(struct engine *, struct exec_rt *);
+/* Resume an execution loaded after a crash or takeover. */
+void		 engine_exec_recover(struct engine *, struct exec_rt *);
+/* Decide whether the execution is complete; adds to tx. */
+void		 engine_exec_check_done(struct engine *, struct exec_rt *,
+		     struct step *);
+/* End the execution in state with info; cancels live tasks. */
+void		 engine_exec_finish(struct engine *, struct exec_rt *,
+		     const char *state, const char *info, struct step *);
+/* Commit a step (or queue it while batching); on conflict the
+ * execution is dropped and reloaded from the store. */
+int		 engine_commit(struct engine *, struct exec_rt *,
+		     struct step *);
+/* Commit the queued steps together. */
+void		 engine_flush(struct engine *);
+/* The data table _ for a task (new reference). */
+json_t		*engine_task_data(struct exec_rt *, struct task_rt *,
+		     size_t item);
+void		 engine_expr_ctx(struct engine *, struct exec_rt *,
+		     struct task_rt *, json_t *data, struct expr_ctx *);
+json_t		*engine_task_json(const struct store_task *);
+void		 engine_add_work(struct engine *, struct exec_rt *,
+		     struct step *, const char *kind, const char *task_id,
+		     int64_t delay_ms, json_t *payload);
+void		 engine_event(struct exec_rt *, struct task_rt *,
+		     struct step *, const char *level, double progress,
+		     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* engine-task.c */
+struct task_rt	*engine_task_create(struct engine *, struct exec_rt *,
+		     const struct dsl_task *, json_t *in_context,
+		     struct step *);
+/* Run (or continue) a RUNNING task: start its action(s). */
+void		 engine_task_run(struct engine *, struct exec_rt *,
+		     struct task_rt *);
+/* An action or sub-workflow of a task finished. */
+void		 engine_task_done(struct engine *, struct exec_rt *,
+		     struct task_rt *, int attempt, int item,
+		     const char *action_id, int ok, json_t *result);
+/* The attempt outcome decided (after wait-after): retry or complete. */
+void		 engine_task_attempt_decide(struct engine *, struct exec_rt *,
+		     struct task_rt *, int ok, json_t *result, struct step *);
+void		 engine_task_attempt_end(struct engine *, struct exec_rt *,
+		     struct task_rt *, int ok, json_t *result,
+		     struct step *);
+/* Fail a task now (expression error, timeout, interrupted action). */
+void		 engine_task_fail(struct engine *, struct exec_rt *,
+		     struct task_rt *, const char *info, struct step *);
+/* A join target may be ready: re-evaluate. */
+void		 engine_task_join_check(struct engine *, struct exec_rt *,
+		     struct step *);
+void		 engine_task_rt_free(struct task_rt *);
+json_t		*engine_adhoc_output(struct engine *, struct exec_rt *,
+		     struct task_rt *, const struct dsl_action *, json_t *result,
+		     int *ok);
+int		 engine_task_reverse_start(struct engine *, struct exec_rt *,
+		     const char *target, struct step *, char **cause);
+size_t		 engine_task_count(struct task_rt *);
+void		 engine_task_item_reset(struct task_rt *, int item);
+int		 engine_task_items_rebuild(struct engine *, struct exec_rt *,
+		     struct task_rt *, struct store_action **, size_t,
+		     char **cause);
+struct task_rt	*engine_task_find_id(struct exec_rt *, const char *id);
+struct task_rt	*engine_task_find_name(struct exec_rt *, const char *name);
+/* Evaluate a policy template to a number/bool. */
+int		 engine_policy_num(struct engine *, struct exec_rt *,
+		     struct task_rt *, json_t *tmpl, double def, double *out,
+		     char **cause);
+int		 engine_policy_bool(struct engine *, struct exec_rt *,
+		     struct task_rt *, json_t *tmpl, int def, int *out,
+		     char **cause);
+
+/* engine.c */
+struct store	*engine_thread_store(struct engine *, char **cause);
+void		 engine_thread_store_done(struct engine *);
+int		 engine_takeover(struct engine *, const char *id);
+void		 engine_poke(struct engine *);
+void		 engine_loop_once(struct engine *, int64_t max_wait_ms);
+void		 engine_notify_task(struct engine *, struct exec_rt *,
+		     struct task_rt *);
+void		 engine_notify_exec(struct engine *, struct exec_rt *);
+/* Post-commit queue: ready tasks to run in this loop iteration. */
+void		 engine_ready_push(struct engine *, struct exec_rt *,
+		     struct task_rt *);
+
+#endif /* ENGINE_INT_H */

@@ -1,0 +1,1693 @@
+/*
+ * engine-task.c -- the task state machine: creating tasks, starting
+ * their actions or sub-workflows, with-items, policies (retry, timeout,
+ * wait-before/after, pause-before, fail-on, keep-result), publishing,
+ * transitions and joins.
+ *
+ * Task states and their legal moves (Mistral's):
+ *
+ *	IDLE     -> RUNNING, ERROR, CANCELLED	(paused workflow)
+ *	WAITING  -> RUNNING, ERROR, CANCELLED	(join not yet satisfied)
+ *	RUNNING  -> RUNNING_DELAYED, SUCCESS, ERROR, CANCELLED
+ *	RUNNING_DELAYED -> RUNNING, ERROR, CANCELLED
+ *	ERROR    -> RUNNING			(rerun)
+ *
+ * Every move is written in the change set of the step that decides it,
+ * guarded by the state the row had, and nothing outside the process
+ * (an HTTP call, a sub-workflow) starts before that step commits.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine-int.h"
+
+#define ITEM_IDLE	0
+#define ITEM_RUNNING	1
+#define ITEM_OK		2
+#define ITEM_ERROR	3
+
+#define INFO_MAX	2048
+
+static void	 task_set_state(struct task_rt *, const char *, const char *,
+		     struct step *);
+static int	 task_items_prepare(struct engine *, struct exec_rt *,
+		     struct task_rt *, char **);
+static void	 task_start_item(struct engine *, struct exec_rt *,
+		     struct task_rt *, size_t, struct step *);
+static void	 task_item_done(struct engine *, struct exec_rt *,
+		     struct task_rt *, size_t, int, json_t *, struct step *);
+static void	 task_complete(struct engine *, struct exec_rt *,
+		     struct task_rt *, int, json_t *, const char *,
+		     struct step *);
+static void	 task_transitions(struct engine *, struct exec_rt *,
+		     struct task_rt *, int, struct step *);
+static void	 task_arrive(struct engine *, struct exec_rt *,
+		     const struct dsl_task *, struct task_rt *, json_t *,
+		     struct step *);
+static char	*task_error_text(json_t *);
+static void	 step_changed(struct step *, struct task_rt *);
+static void	 step_ready(struct step *, struct task_rt *);
+static void	 task_reverse_next(struct engine *, struct exec_rt *,
+		     struct step *);
+static int	 task_lock_wait(struct engine *, struct exec_rt *,
+		     struct task_rt *, struct step *);
+
+/* Free a task's runtime (the row too). */
+void
+engine_task_rt_free(struct task_rt *t)
+{
+	if (t == NULL)
+		return;
+	store_task_free(t->row);
+	json_decref(t->item_vals);
+	json_decref(t->results);
+	json_decref(t->input);
+	json_decref(t->fired_to);
+	free(t->done);
+	free(t);
+}
+
+struct task_rt *
+engine_task_find_id(struct exec_rt *rt, const char *id)
+{
+	size_t	 i;
+
+	for (i = rt->ntasks; i > 0; i--) {
+		if (strcmp(rt->tasks[i - 1]->row->id, id) == 0)
+			return (rt->tasks[i - 1]);
+	}
+	return (NULL);
+}
+
+/* The latest task execution of that name. */
+struct task_rt *
+engine_task_find_name(struct exec_rt *rt, const char *name)
+{
+	size_t	 i;
+
+	for (i = rt->ntasks; i > 0; i--) {
+		if (strcmp(rt->tasks[i - 1]->row->name, name) == 0)
+			return (rt->tasks[i - 1]);
+	}
+	return (NULL);
+}
+
+static void
+step_changed(struct step *s, struct task_rt *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nchanged; i++) {
+		if (s->changed[i] == t)
+			return;
+	}
+	s->changed = xreallocarray(s->changed, s->nchanged + 1,
+	    sizeof *s->changed);
+	s->changed[s->nchanged++] = t;
+}
+
+static void
+step_ready(struct step *s, struct task_rt *t)
+{
+	s->ready = xreallocarray(s->ready, s->nready + 1, sizeof *s->ready);
+	s->ready[s->nready++] = t;
+}
+
+/* Record a state change of a task in the step, guarded by its state. */
+static void
+task_set_state(struct task_rt *t, const char *state, const char *info,
+    struct step *s)
+{
+	char	*expect;
+	int64_t	 now = time_now_ms();
+	unsigned mask = SF_STATE | SF_STATE_INFO;
+
+	expect = xstrdup(t->row->state);
+	free(t->row->state);
+	t->row->state = xstrdup(state);
+	free(t->row->state_info);
+	t->row->state_info = info != NULL ? xstrndup(info, INFO_MAX) : NULL;
+	if (strcmp(state, ST_RUNNING) == 0 && t->row->started_at == 0) {
+		t->row->started_at = now;
+		mask |= SF_STARTED;
+	}
+	if (store_state_final(state)) {
+		t->row->finished_at = now;
+		mask |= SF_FINISHED;
+	}
+	t->row->updated_at = now;
+	store_tx_task_update(s->tx, t->row, mask, expect);
+	free(expect);
+	step_changed(s, t);
+}
+
+/* Evaluate a policy to a number; def when not written. */
+int
+engine_policy_num(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    json_t *tmpl, double def, double *out, char **cause)
+{
+	json_t		*v, *data;
+	struct expr_ctx	 ctx;
+	char		*err = NULL;
+	int64_t		 ms;
+
+	*out = def;
+	if (tmpl == NULL || json_is_null(tmpl))
+		return (0);
+	if (json_is_number(tmpl)) {
+		*out = json_number_value(tmpl);
+		return (0);
+	}
+	data = engine_task_data(rt, t, 0);
+	engine_expr_ctx(e, rt, t, data, &ctx);
+	v = expr_eval(e->ex, tmpl, &ctx, &err);
+	json_decref(data);
+	if (v == NULL) {
+		*cause = err;
+		return (-1);
+	}
+	if (json_is_number(v))
+		*out = json_number_value(v);
+	else if (json_is_string(v) &&
+	    time_parse_duration(json_string_value(v), &ms, NULL) == 0)
+		*out = (double)ms / 1000.0;
+	else if (json_is_null(v))
+		*out = def;
+	else {
+		xasprintf(cause, "expected a number, got %s",
+		    json_is_string(v) ? json_string_value(v) : "a non-number");
+		json_decref(v);
+		return (-1);
+	}
+	json_decref(v);
+	return (0);
+}
+
+/* Evaluate a policy to a boolean (Lua truthiness). */
+int
+engine_policy_bool(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    json_t *tmpl, int def, int *out, char **cause)
+{
+	json_t		*v, *data;
+	struct expr_ctx	 ctx;
+	char		*err = NULL;
+
+	*out = def;
+	if (tmpl == NULL)
+		return (0);
+	if (json_is_boolean(tmpl)) {
+		*out = json_is_true(tmpl);
+		return (0);
+	}
+	data = engine_task_data(rt, t, 0);
+	engine_expr_ctx(e, rt, t, data, &ctx);
+	v = expr_eval(e->ex, tmpl, &ctx, &err);
+	json_decref(data);
+	if (v == NULL) {
+		*cause = err;
+		return (-1);
+	}
+	*out = expr_truthy(v);
+	json_decref(v);
+	return (0);
+}
+
+/* "task 't', field 'f': cause" for state_info. */
+static char *
+task_expr_error(struct task_rt *t, const char *field, const char *cause)
+{
+	char	*s;
+
+	xasprintf(&s, "task '%s', %s: %s", t->row->name, field, cause);
+	return (s);
+}
+
+/*
+ * Create a task execution for spec with the published values that flow
+ * into it.  Its first state follows the policies: IDLE when the
+ * workflow is paused or pause-before holds, WAITING for a join,
+ * RUNNING_DELAYED for wait-before, else RUNNING (and ready to run).
+ */
+struct task_rt *
+engine_task_create(struct engine *e, struct exec_rt *rt,
+    const struct dsl_task *spec, json_t *in_context, struct step *s)
+{
+	struct task_rt	*t;
+	struct store_task *row;
+	int64_t		 now = time_now_ms();
+	double		 wait = 0;
+	int		 pause = 0;
+	char		*cause = NULL, *info;
+
+	t = xcalloc(1, sizeof *t);
+	row = xcalloc(1, sizeof *row);
+	uuid_make(row->id);
+	memcpy(row->execution_id, rt->row->id, UUID_STRLEN);
+	row->name = xstrdup(spec->name);
+	row->type = xstrdup(spec->workflow != NULL ? "WORKFLOW" : "ACTION");
+	row->in_context = in_context != NULL ? json_incref(in_context) :
+	    json_object();
+	row->published = json_object();
+	row->runtime = json_object();
+	row->seq = rt->next_seq++;
+	row->created_at = row->updated_at = now;
+	t->row = row;
+	t->spec = spec;
+	t->keep_result = 1;
+	t->fired_to = json_array();
+	rt->tasks = xreallocarray(rt->tasks, rt->ntasks + 1,
+	    sizeof *rt->tasks);
+	rt->tasks[rt->ntasks++] = t;
+
+	if (spec->join != DSL_JOIN_NONE)
+		row->state = xstrdup(ST_WAITING);
+	else if (strcmp(rt->row->state, ST_PAUSED) == 0)
+		row->state = xstrdup(ST_IDLE);
+	else {
+		if (engine_policy_bool(e, rt, t, spec->pause_before, 0,
+		    &pause, &cause) != 0 ||
+		    engine_policy_num(e, rt, t, spec->wait_before, 0, &wait,
+		    &cause) != 0) {
+			info = task_expr_error(t, "policy", cause);
+			free(cause);
+			row->state = xstrdup(ST_RUNNING);
+			store_tx_task_insert(s->tx, row);
+			step_changed(s, t);
+			engine_task_fail(e, rt, t, info, s);
+			free(info);
+			return (t);
+		}
+		if (pause) {
+			row->state = xstrdup(ST_IDLE);
+			json_object_set_new(row->runtime, "pause_before",
+			    json_true());
+			free(rt->row->state);
+			rt->row->state = xstrdup(ST_PAUSED);
+			free(rt->row->state_info);
+			xasprintf(&rt->row->state_info,
+			    "paused before task '%s'", spec->name);
+			store_tx_exec_update(s->tx, rt->row,
+			    SF_STATE | SF_STATE_INFO, ST_RUNNING);
+			s->exec_changed = 1;
+		} else if (wait > 0) {
+			row->state = xstrdup(ST_DELAYED);
+			engine_add_work(e, rt, s, WK_RUN, row->id,
+			    (int64_t)(wait * 1000), NULL);
+		} else {
+			row->state = xstrdup(ST_RUNNING);
+			row->started_at = now;
+			step_ready(s, t);
+		}
+	}
+	store_tx_task_insert(s->tx, row);
+	step_changed(s, t);
+	engine_event(rt, t, s, "info", 0, "task %s created (%s)",
+	    spec->name, row->state);
+	return (t);
+}
+
+/* Evaluate with-items lists (or one implicit item) for a new attempt. */
+static int
+task_items_prepare(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    char **cause)
+{
+	const struct dsl_task	*spec = t->spec;
+	json_t			*lists[16], *data, *o;
+	struct expr_ctx		 ctx;
+	size_t			 i, j, n = 0;
+	double			 conc = 0;
+	char			*err = NULL;
+
+	json_decref(t->item_vals);
+	t->item_vals = NULL;
+	if (spec->nitems == 0) {
+		t->nitems = 0;
+		n = 1;
+	} else {
+		if (spec->nitems > nitems(lists)) {
+			xasprintf(cause, "with-items: too many lists");
+			return (-1);
+		}
+		data = engine_task_data(rt, t, 0);
+		engine_expr_ctx(e, rt, t, data, &ctx);
+		for (i = 0; i < spec->nitems; i++) {
+			lists[i] = expr_eval(e->ex, spec->items[i].list, &ctx,
+			    &err);
+			if (lists[i] == NULL || !json_is_array(lists[i])) {
+				if (lists[i] == NULL) {
+					*cause = task_expr_error(t,
+					    "with-items", err);
+					free(err);
+				} else
+					xasprintf(cause, "task '%s', "
+					    "with-items: '%s' is not a list",
+					    t->row->name, spec->items[i].var);
+				for (j = 0; j <= i; j++)
+					json_decref(lists[j]);
+				json_decref(data);
+				return (-1);
+			}
+			if (i > 0 && json_array_size(lists[i]) !=
+			    json_array_size(lists[0])) {
+				xasprintf(cause, "task '%s', with-items: lists "
+				    "have different lengths (%zu and %zu)",
+				    t->row->name, json_array_size(lists[0]),
+				    json_array_size(lists[i]));
+				for (j = 0; j <= i; j++)
+					json_decref(lists[j]);
+				json_decref(data);
+				return (-1);
+			}
+		}
+		json_decref(data);
+		n = json_array_size(lists[0]);
+		t->item_vals = json_array();
+		for (j = 0; j < n; j++) {
+			o = json_object();
+			for (i = 0; i < spec->nitems; i++)
+				json_object_set(o, spec->items[i].var,
+				    json_array_get(lists[i], j));
+			json_array_append_new(t->item_vals, o);
+		}
+		for (i = 0; i < spec->nitems; i++)
+			json_decref(lists[i]);
+		t->nitems = n;
+	}
+	if (engine_policy_num(e, rt, t, spec->concurrency, 0, &conc,
+	    &err) != 0) {
+		*cause = task_expr_error(t, "concurrency", err);
+		free(err);
+		return (-1);
+	}
+	t->concurrency = conc > 0 ? (size_t)conc : 0;
+	free(t->done);
+	t->done = xcalloc(n == 0 ? 1 : n, 1);
+	json_decref(t->results);
+	t->results = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(t->results, json_null());
+	t->ndone = t->nfailed = t->nrunning = t->next = 0;
+	t->cancelled = 0;
+	return (0);
+}
+
+/*
+ * Named locks: a task with "lock: NAME" takes NAME for its execution
+ * before it starts, and waits (RUNNING_DELAYED, checked again every
+ * LOCK_POLL_MS) while another execution holds it.  Locks are released
+ * when the execution ends, whatever its end state.  Returns 0 when the
+ * task may start (the acquisition is in the step), 1 when it waits or
+ * failed.
+ */
+#define LOCK_POLL_MS	500
+
+static int
+task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    struct step *s)
+{
+	struct expr_ctx	 ctx;
+	json_t		*data, *v;
+	char		*err = NULL, *info, *owner = NULL;
+	const char	*name;
+
+	data = engine_task_data(rt, t, 0);
+	engine_expr_ctx(e, rt, t, data, &ctx);
+	v = expr_eval(e->ex, t->spec->lock, &ctx, &err);
+	json_decref(data);
+	if (v == NULL || !json_is_string(v) ||
+	    json_string_length(v) == 0) {
+		info = v == NULL ? task_expr_error(t, "lock", err) :
+		    task_expr_error(t, "lock", "expected a non-empty string");
+		free(err);
+		json_decref(v);
+		engine_task_fail(e, rt, t, info, s);
+		free(info);
+		return (1);
+	}
+	name = json_string_value(v);
+	/* Locks taken by this engine in steps not yet committed count. */
+	if (json_object_get(e->locks, name) != NULL)
+		owner = xstrdup(json_string_value(json_object_get(e->locks,
+		    name)));
+	else if (store_lock_owner(e->st, name, &owner) != STORE_OK)
+		owner = NULL;
+	if (owner != NULL && strcmp(owner, rt->row->id) != 0) {
+		if (!json_is_true(json_object_get(t->row->runtime,
+		    "lock_wait")))
+			engine_event(rt, t, s, "info", 0, "task %s waits for "
+			    "lock '%s' held by execution %s", t->row->name,
+			    name, owner);
+		json_object_set_new(t->row->runtime, "lock_wait",
+		    json_true());
+		task_set_state(t, ST_DELAYED, NULL, s);
+		store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
+		engine_add_work(e, rt, s, WK_RUN, t->row->id, LOCK_POLL_MS,
+		    NULL);
+		free(owner);
+		json_decref(v);
+		return (1);
+	}
+	free(owner);
+	store_tx_lock_acquire(s->tx, name, rt->row->id);
+	json_object_set_new(e->locks, name, json_string(rt->row->id));
+	json_object_set_new(t->row->runtime, "lock", json_string(name));
+	json_object_del(t->row->runtime, "lock_wait");
+	store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
+	engine_event(rt, t, s, "info", 0, "task %s holds lock '%s'",
+	    t->row->name, name);
+	json_decref(v);
+	return (0);
+}
+
+/* Number of items of the current attempt (1 for a plain task). */
+static size_t
+task_count(struct task_rt *t)
+{
+	return (t->spec->nitems == 0 ? 1 : t->nitems);
+}
+
+/*
+ * Run a RUNNING task: on its first attempt evaluate items and arm the
+ * timeout; then start items up to the concurrency limit.  Inline
+ * actions finish within this step; the rest start after it commits.
+ */
+void
+engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
+{
+	struct step	 s;
+	char		*cause = NULL;
+	double		 timeout = 0;
+	size_t		 n;
+
+	if (strcmp(t->row->state, ST_RUNNING) != 0 || rt->finished)
+		return;
+	memset(&s, 0, sizeof s);
+	s.tx = store_tx_create();
+	if (t->done == NULL && t->attempt == 0 && t->spec->lock != NULL &&
+	    task_lock_wait(e, rt, t, &s) != 0)
+		goto commit;
+	if (t->done == NULL) {
+		if (task_items_prepare(e, rt, t, &cause) != 0) {
+			engine_task_fail(e, rt, t, cause, &s);
+			free(cause);
+			goto commit;
+		}
+		if (t->attempt == 0 && t->spec->timeout != NULL) {
+			if (engine_policy_num(e, rt, t, t->spec->timeout, 0,
+			    &timeout, &cause) != 0) {
+				char *info = task_expr_error(t, "timeout",
+				    cause);
+				engine_task_fail(e, rt, t, info, &s);
+				free(info);
+				free(cause);
+				goto commit;
+			}
+			if (timeout > 0) {
+				engine_add_work(e, rt, &s, WK_TIMEOUT,
+				    t->row->id, (int64_t)(timeout * 1000),
+				    json_pack("{s:f}", "timeout", timeout));
+			}
+		}
+		t->started_mono = time_mono_ms();
+		engine_event(rt, t, &s, "info", 0, "task %s started%s",
+		    t->row->name, t->attempt > 0 ? " (retry)" : "");
+	}
+	n = task_count(t);
+	if (n == 0) {
+		/* with-items over an empty list */
+		json_t *empty = json_array();
+		engine_task_attempt_decide(e, rt, t, 1, empty, &s);
+		json_decref(empty);
+		goto commit;
+	}
+	while (t->next < n && strcmp(t->row->state, ST_RUNNING) == 0 &&
+	    !rt->finished &&
+	    (t->concurrency == 0 || t->nrunning < t->concurrency)) {
+		if (t->done[t->next] != ITEM_IDLE) {
+			t->next++;
+			continue;
+		}
+		task_start_item(e, rt, t, t->next++, &s);
+	}
+commit:
+	engine_commit(e, rt, &s);
+}
+
+/*
+ * The done callback of an action started inline.  Most inline actions
+ * call it before run() returns; some (std.echo with a delay) call it
+ * later from the I/O thread, which then queues it like any completion.
+ */
+static void
+inline_done(void *arg, int ok, json_t *result)
+{
+	struct engine_done	*d = arg;
+	struct engine		*e = d->engine;
+
+	pthread_mutex_lock(&e->inbox_mtx);
+	d->ok = ok;
+	d->result = result;
+	if (d->sync_phase)
+		d->sync_called = 1;
+	else
+		engine_inbox_push(e, d);
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
+/*
+ * Resolve an action name through ad-hoc definitions down to a built-in
+ * entry, turning the input into the base action's input.  Returns the
+ * entry, and *adhoc the outermost ad-hoc action (for its output).
+ */
+static const struct action_entry *
+task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const char *name, json_t **input, const struct dsl_action **adhoc,
+    char **owned, char **cause)
+{
+	const struct action_entry	*entry;
+	const struct dsl_action		*a;
+	struct expr_ctx			 ctx;
+	json_t				*data, *base_input, *v;
+	char				*bname, *err = NULL;
+	const char			*lookup;
+	size_t				 depth, i;
+
+	*adhoc = NULL;
+	for (depth = 0; depth < 8; depth++) {
+		if ((entry = action_find(name)) != NULL)
+			return (entry);
+		pthread_mutex_lock(&e->api_mtx);
+		lookup = name;
+		a = NULL;
+		if (rt->def->wb->name != NULL && strchr(name, '.') == NULL) {
+			char *full;
+			xasprintf(&full, "%s.%s", rt->def->wb->name, name);
+			a = dsl_action_find(rt->def->wb, full);
+			free(full);
+		}
+		if (a == NULL)
+			a = dsl_action_find(rt->def->wb, lookup);
+		if (a == NULL)
+			engine_defs_action(e, lookup, &a);
+		pthread_mutex_unlock(&e->api_mtx);
+		if (a == NULL) {
+			xasprintf(cause, "action '%s' not found", name);
+			return (NULL);
+		}
+		if (*adhoc == NULL)
+			*adhoc = a;
+		/* Defaults of the ad-hoc action's own inputs. */
+		for (i = 0; i < a->ninputs; i++) {
+			if (json_object_get(*input, a->inputs[i].name) ==
+			    NULL) {
+				if (a->inputs[i].def == NULL) {
+					xasprintf(cause, "action '%s': missing "
+					    "required input '%s'", a->name,
+					    a->inputs[i].name);
+					return (NULL);
+				}
+				json_object_set(*input, a->inputs[i].name,
+				    a->inputs[i].def);
+			}
+		}
+		data = json_deep_copy(*input);
+		engine_expr_ctx(e, rt, t, data, &ctx);
+		base_input = NULL;
+		if (dsl_parse_inline(a->base, &bname, &v, &err) != 0) {
+			json_decref(data);
+			*cause = err;
+			return (NULL);
+		}
+		if (a->base_input != NULL) {
+			json_t *bi = expr_eval(e->ex, a->base_input, &ctx,
+			    &err);
+			if (bi == NULL) {
+				xasprintf(cause, "action '%s', base-input: %s",
+				    a->name, err);
+				free(err);
+				free(bname);
+				json_decref(v);
+				json_decref(data);
+				return (NULL);
+			}
+			json_object_update(v, bi);
+			json_decref(bi);
+		} else if (json_object_size(v) > 0) {
+			json_t *bi = expr_eval(e->ex, v, &ctx, &err);
+			if (bi == NULL) {
+				xasprintf(cause, "action '%s', base: %s",
+				    a->name, err);
+				free(err);
+				free(bname);
+				json_decref(v);
+				json_decref(data);
+				return (NULL);
+			}
+			json_decref(v);
+			v = bi;
+		}
+		base_input = v;
+		json_decref(data);
+		json_decref(*input);
+		*input = base_input;
+		/* The next level resolves the base by name. */
+		free(*owned);
+		*owned = bname;
+		name = bname;
+	}
+	xasprintf(cause, "action '%s': ad-hoc actions nested too deeply",
+	    name);
+	return (NULL);
+}
+
+/* task_resolve_level, freeing the base names it went through. */
+static const struct action_entry *
+task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const char *name, json_t **input, const struct dsl_action **adhoc,
+    char **cause)
+{
+	const struct action_entry	*entry;
+	char				*owned = NULL;
+
+	entry = task_resolve_level(e, rt, t, name, input, adhoc, &owned,
+	    cause);
+	free(owned);
+	return (entry);
+}
+
+/* Apply an ad-hoc action's output template to its base result. */
+json_t *
+engine_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const struct dsl_action *a, json_t *result, int *ok)
+{
+	struct expr_ctx	 ctx;
+	json_t		*v;
+	char		*err = NULL;
+
+	if (a == NULL || a->output == NULL || !*ok)
+		return (json_incref(result));
+	engine_expr_ctx(e, rt, t, result, &ctx);
+	if ((v = expr_eval(e->ex, a->output, &ctx, &err)) == NULL) {
+		*ok = 0;
+		v = json_sprintf("action '%s', output: %s", a->name, err);
+		free(err);
+	}
+	return (v);
+}
+
+/* Start the sub-workflow of one item: a child execution. */
+static void
+task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    size_t item, json_t *input, struct step *s)
+{
+	struct store_exec		*c;
+	const struct dsl_workflow	*wf = NULL;
+	struct engine_def		*def = NULL;
+	char				*full = NULL, *name = NULL, *cause = NULL;
+	json_t				*params, *params0, *in, *v;
+	size_t				 i;
+
+	if (dsl_parse_inline(t->spec->workflow, &name, &v, &cause) != 0) {
+		task_item_done(e, rt, t, item, 0, json_string(cause), s);
+		free(cause);
+		return;
+	}
+	json_object_update_missing(input, v);
+	json_decref(v);
+	pthread_mutex_lock(&e->api_mtx);
+	if (rt->def->wb->name != NULL && strchr(name, '.') == NULL) {
+		xasprintf(&full, "%s.%s", rt->def->wb->name, name);
+		if ((wf = dsl_workflow_find(rt->def->wb, full)) != NULL)
+			def = rt->def;
+	}
+	if (wf == NULL && (wf = dsl_workflow_find(rt->def->wb, name)) != NULL)
+		def = rt->def;
+	if (wf == NULL)
+		def = engine_defs_workflow(e, name, &wf);
+	pthread_mutex_unlock(&e->api_mtx);
+	free(full);
+	if (def == NULL) {
+		v = json_sprintf("workflow '%s' not found", name);
+		free(name);
+		task_item_done(e, rt, t, item, 0, v, s);
+		return;
+	}
+	free(name);
+	in = json_object();
+	for (i = 0; i < wf->ninputs; i++) {
+		v = json_object_get(input, wf->inputs[i].name);
+		if (v == NULL)
+			v = wf->inputs[i].def;
+		if (v == NULL) {
+			json_decref(in);
+			v = json_sprintf("workflow '%s': missing required "
+			    "input '%s'", wf->name, wf->inputs[i].name);
+			task_item_done(e, rt, t, item, 0, v, s);
+			return;
+		}
+		json_object_set(in, wf->inputs[i].name, v);
+	}
+	c = xcalloc(1, sizeof *c);
+	uuid_make(c->id);
+	c->workflow_name = xstrdup(wf->name);
+	memcpy(c->def_id, def->id, UUID_STRLEN);
+	c->parent_task_id = xstrdup(t->row->id);
+	c->root_id = xstrdup(rt->row->root_id != NULL ? rt->row->root_id :
+	    rt->row->id);
+	c->state = xstrdup(ST_RUNNING);
+	c->input = in;
+	c->output = json_object();
+	c->context = json_object();
+	params0 = rt->row->params;
+	params = json_object();
+	if ((v = json_object_get(params0, "env")) != NULL)
+		json_object_set(params, "env", v);
+	json_object_set_new(params, "item", json_integer((json_int_t)item));
+	json_object_set_new(params, "attempt", json_integer(t->attempt));
+	c->params = params;
+	c->request_id = rt->row->request_id != NULL ?
+	    xstrdup(rt->row->request_id) : NULL;
+	c->created_at = c->updated_at = time_now_ms();
+	/* Claimed and begun like any new execution (engine_exec_recover). */
+	store_tx_exec_insert(s->tx, c);
+	v = json_object_get(t->row->runtime, "children");
+	if (v == NULL) {
+		v = json_array();
+		json_object_set_new(t->row->runtime, "children", v);
+	}
+	json_array_append_new(v, json_string(c->id));
+	store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
+	store_exec_free(c);
+	s->poke = 1;
+}
+
+/* Start one item: an inline action finishes here, others after commit. */
+static void
+task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    size_t item, struct step *s)
+{
+	const struct action_entry	*entry;
+	const struct dsl_action		*adhoc = NULL;
+	struct store_action		 a;
+	struct action_ctx		 actx;
+	struct engine_done		*d;
+	struct expr_ctx			 ctx;
+	json_t				*data, *input, *prepared, *out, *result;
+	char				*err = NULL, *cause = NULL;
+	const char			*name;
+	int				 ok, called;
+
+	t->done[item] = ITEM_RUNNING;
+	t->nrunning++;
+	data = engine_task_data(rt, t, item);
+	engine_expr_ctx(e, rt, t, data, &ctx);
+	if (t->spec->input == NULL)
+		input = json_object();
+	else if ((input = expr_eval(e->ex, t->spec->input, &ctx,
+	    &err)) == NULL) {
+		cause = task_expr_error(t, "input", err);
+		free(err);
+		json_decref(data);
+		task_item_done(e, rt, t, item, 0, json_string(cause), s);
+		free(cause);
+		return;
+	} else if (!json_is_object(input)) {
+		json_decref(input);
+		json_decref(data);
+		xasprintf(&cause, "task '%s', input: expected an object",
+		    t->row->name);
+		task_item_done(e, rt, t, item, 0, json_string(cause), s);
+		free(cause);
+		return;
+	}
+	json_decref(data);
+	if (t->spec->workflow != NULL) {
+		task_start_child(e, rt, t, item, input, s);
+		json_decref(input);
+		return;
+	}
+	name = t->spec->action != NULL ? t->spec->action : "std.noop";
+	entry = task_resolve_action(e, rt, t, name, &input, &adhoc, &cause);
+	if (entry == NULL) {
+		json_decref(input);
+		task_item_done(e, rt, t, item, 0, json_string(cause), s);
+		free(cause);
+		return;
+	}
+	if ((prepared = action_input_prepare(entry, input, &cause)) == NULL) {
+		json_decref(input);
+		out = json_sprintf("task '%s', action '%s': %s",
+		    t->row->name, name, cause);
+		free(cause);
+		task_item_done(e, rt, t, item, 0, out, s);
+		return;
+	}
+	json_decref(input);
+
+	memset(&a, 0, sizeof a);
+	uuid_make(a.id);
+	a.task_id = t->row->id;
+	a.execution_id = rt->row->id;
+	a.name = (char *)name;
+	a.input = prepared;
+	a.attempt = t->attempt;
+	a.item = t->spec->nitems == 0 ? -1 : (int)item;
+	a.is_async = entry->kind == ACTION_ASYNC;
+	a.request_id = rt->row->request_id;
+	a.created_at = a.updated_at = time_now_ms();
+
+	if (entry->kind == ACTION_INLINE) {
+		memset(&actx, 0, sizeof actx);
+		actx.execution_id = rt->row->id;
+		actx.workflow_name = rt->row->workflow_name;
+		actx.task_id = t->row->id;
+		actx.task_name = t->row->name;
+		actx.action_id = a.id;
+		actx.expr = e->ex;
+		d = xcalloc(1, sizeof *d);
+		memcpy(d->exec_id, rt->row->id, UUID_STRLEN);
+		memcpy(d->task_id, t->row->id, UUID_STRLEN);
+		memcpy(d->action_id, a.id, UUID_STRLEN);
+		d->attempt = t->attempt;
+		d->item = (int)item;
+		d->engine = e;
+		d->adhoc = adhoc;
+		d->sync_phase = 1;
+		entry->run(entry, prepared, &actx, e->io, inline_done, d);
+		pthread_mutex_lock(&e->inbox_mtx);
+		d->sync_phase = 0;
+		called = d->sync_called;
+		pthread_mutex_unlock(&e->inbox_mtx);
+		if (!called) {
+			/* It finishes later, like an I/O action. */
+			a.state = (char *)ST_RUNNING;
+			store_tx_action_insert(s->tx, &a);
+			json_decref(prepared);
+			return;
+		}
+		ok = d->ok;
+		result = d->result;
+		free(d);
+		out = engine_adhoc_output(e, rt, t, adhoc, result, &ok);
+		a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
+		a.output = result;
+		if (!ok)
+			a.state_info = task_error_text(result);
+		store_tx_action_insert(s->tx, &a);
+		free(a.state_info);
+		json_decref(result);
+		json_decref(prepared);
+		task_item_done(e, rt, t, item, ok, out, s);
+		return;
+	}
+	a.state = (char *)ST_RUNNING;
+	store_tx_action_insert(s->tx, &a);
+	s->starts = xreallocarray(s->starts, s->nstarts + 1,
+	    sizeof *s->starts);
+	{
+		struct step_start *st = &s->starts[s->nstarts++];
+
+		memset(st, 0, sizeof *st);
+		st->entry = entry;
+		st->input = prepared;
+		memcpy(st->action_id, a.id, UUID_STRLEN);
+		memcpy(st->task_id, t->row->id, UUID_STRLEN);
+		snprintf(st->task_name, sizeof st->task_name, "%s",
+		    t->row->name);
+		st->attempt = t->attempt;
+		st->item = (int)item;
+		st->adhoc = adhoc;
+	}
+}
+
+/*
+ * An action or child of a task finished: the entry point for results
+ * coming back from the I/O thread, callbacks and child executions.
+ * Late results (the attempt moved on, the task ended) are ignored.
+ */
+void
+engine_task_done(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    int attempt, int item, const char *action_id, int ok, json_t *result)
+{
+	struct step		 s;
+	struct store_action	 a;
+	size_t			 idx = item < 0 ? 0 : (size_t)item;
+
+	memset(&s, 0, sizeof s);
+	s.tx = store_tx_create();
+	if (action_id != NULL) {
+		memset(&a, 0, sizeof a);
+		memcpy(a.id, action_id, UUID_STRLEN);
+		a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
+		a.output = result;
+		a.state_info = ok ? NULL : task_error_text(result);
+		a.updated_at = time_now_ms();
+		store_tx_action_update(s.tx, &a,
+		    SF_STATE | SF_STATE_INFO | SF_OUTPUT, ST_RUNNING);
+		free(a.state_info);
+	}
+	if (rt->finished || t->cancelled || attempt != t->attempt ||
+	    strcmp(t->row->state, ST_RUNNING) != 0 || t->done == NULL ||
+	    idx >= task_count(t) || t->done[idx] != ITEM_RUNNING) {
+		/* Only the action row is updated. */
+		engine_commit(e, rt, &s);
+		return;
+	}
+	task_item_done(e, rt, t, idx, ok, json_incref(result), &s);
+	/* Start further items freed by the concurrency limit. */
+	while (t->next < task_count(t) &&
+	    strcmp(t->row->state, ST_RUNNING) == 0 && !rt->finished &&
+	    (t->concurrency == 0 || t->nrunning < t->concurrency)) {
+		if (t->done[t->next] != ITEM_IDLE) {
+			t->next++;
+			continue;
+		}
+		task_start_item(e, rt, t, t->next++, &s);
+	}
+	engine_commit(e, rt, &s);
+}
+
+/* One item ended (result is stolen); decide the attempt when all have. */
+static void
+task_item_done(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    size_t item, int ok, json_t *result, struct step *s)
+{
+	json_t	*res;
+	size_t	 n = task_count(t);
+
+	if (t->done[item] == ITEM_RUNNING && t->nrunning > 0)
+		t->nrunning--;
+	t->done[item] = ok ? ITEM_OK : ITEM_ERROR;
+	t->ndone++;
+	if (!ok)
+		t->nfailed++;
+	json_array_set_new(t->results, item, result);
+	if (t->spec->nitems > 0 && n > 1 && t->ndone < n)
+		engine_event(rt, t, s, ok ? "info" : "warning",
+		    (double)t->ndone / (double)n, "task %s: item %zu %s",
+		    t->row->name, item, ok ? "done" : "failed");
+	if (t->ndone < n)
+		return;
+	if (t->spec->nitems == 0)
+		res = json_incref(json_array_get(t->results, 0));
+	else
+		res = json_incref(t->results);
+	engine_task_attempt_end(e, rt, t, t->nfailed == 0, res, s);
+	json_decref(res);
+}
+
+/*
+ * An attempt's outcome is known: apply fail-on, then wait-after, then
+ * retry or completion.
+ */
+void
+engine_task_attempt_end(struct engine *e, struct exec_rt *rt,
+    struct task_rt *t, int ok, json_t *result, struct step *s)
+{
+	double	 wait = 0;
+	int	 failon = 0;
+	char	*cause = NULL, *info;
+	json_t	*saved;
+
+	saved = t->row->result;
+	t->row->result = json_incref(result);
+	if (ok && t->spec->fail_on != NULL) {
+		if (engine_policy_bool(e, rt, t, t->spec->fail_on, 0, &failon,
+		    &cause) != 0) {
+			info = task_expr_error(t, "fail-on", cause);
+			free(cause);
+			json_decref(saved);
+			task_complete(e, rt, t, 0, result, info, s);
+			free(info);
+			return;
+		}
+		if (failon) {
+			ok = 0;
+		}
+	}
+	json_decref(saved);
+	if (engine_policy_num(e, rt, t, t->spec->wait_after, 0, &wait,
+	    &cause) != 0) {
+		info = task_expr_error(t, "wait-after", cause);
+		free(cause);
+		task_complete(e, rt, t, 0, result, info, s);
+		free(info);
+		return;
+	}
+	if (wait > 0) {
+		task_set_state(t, ST_DELAYED, NULL, s);
+		engine_add_work(e, rt, s, WK_WAIT_AFTER, t->row->id,
+		    (int64_t)(wait * 1000), json_pack("{s:b,s:O,s:i,s:b}",
+		    "ok", ok, "result", result, "attempt", t->attempt,
+		    "fail_on", failon));
+		return;
+	}
+	if (failon) {
+		task_complete(e, rt, t, 0, result,
+		    "task failed by its fail-on policy", s);
+		return;
+	}
+	engine_task_attempt_decide(e, rt, t, ok, result, s);
+}
+
+/* Retry or complete (after any wait-after). */
+void
+engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
+    struct task_rt *t, int ok, json_t *result, struct step *s)
+{
+	const struct dsl_task	*spec = t->spec;
+	double			 count = 0, delay = 0;
+	int			 brk = 0, cont = 0, retry = 0;
+	char			*cause = NULL, *info;
+	json_t			*saved_state;
+
+	if (spec->retry_count != NULL) {
+		/* break-on and continue-on see this attempt through task(). */
+		saved_state = json_string(ok ? ST_SUCCESS : ST_ERROR);
+		free(t->row->state_info);
+		t->row->state_info = NULL;
+		json_decref(t->row->result);
+		t->row->result = json_incref(result);
+		if (engine_policy_num(e, rt, t, spec->retry_count, 0, &count,
+		    &cause) != 0 ||
+		    engine_policy_num(e, rt, t, spec->retry_delay, 0, &delay,
+		    &cause) != 0 ||
+		    (!ok && engine_policy_bool(e, rt, t, spec->retry_break_on,
+		    0, &brk, &cause) != 0) ||
+		    (ok && engine_policy_bool(e, rt, t,
+		    spec->retry_continue_on, 0, &cont, &cause) != 0)) {
+			json_decref(saved_state);
+			info = task_expr_error(t, "retry", cause);
+			free(cause);
+			task_complete(e, rt, t, 0, result, info, s);
+			free(info);
+			return;
+		}
+		json_decref(saved_state);
+		if (t->attempt < (int)count) {
+			if (!ok && !brk)
+				retry = 1;
+			if (ok && spec->retry_continue_on != NULL && cont)
+				retry = 1;
+		}
+	}
+	if (!retry) {
+		task_complete(e, rt, t, ok, result, NULL, s);
+		return;
+	}
+	t->attempt++;
+	json_object_set_new(t->row->runtime, "retry_no",
+	    json_integer(t->attempt));
+	free(t->done);
+	t->done = NULL;		/* items are evaluated again */
+	engine_event(rt, t, s, ok ? "info" : "warning", -1,
+	    "task %s: attempt %d %s, retrying (%d of %d)", t->row->name,
+	    t->attempt, ok ? "succeeded" : "failed", t->attempt, (int)count);
+	if (delay > 0) {
+		task_set_state(t, ST_DELAYED, NULL, s);
+		store_tx_task_update(s->tx, t->row, SF_RUNTIME | SF_RESULT,
+		    NULL);
+		engine_add_work(e, rt, s, WK_RETRY, t->row->id,
+		    (int64_t)(delay * 1000), NULL);
+	} else {
+		store_tx_task_update(s->tx, t->row, SF_RUNTIME | SF_RESULT,
+		    NULL);
+		step_ready(s, t);
+	}
+}
+
+/* Error text for state_info from an action's error result. */
+static char *
+task_error_text(json_t *v)
+{
+	char	*s;
+
+	if (v == NULL || json_is_null(v))
+		return (xstrdup("action failed"));
+	if (json_is_string(v))
+		return (xstrndup(json_string_value(v), INFO_MAX));
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (s == NULL)
+		return (xstrdup("action failed"));
+	if (strlen(s) > INFO_MAX)
+		s[INFO_MAX] = '\0';
+	return (s);
+}
+
+/* Evaluate a publish template into obj; -1 + *cause on error. */
+static int
+task_publish_eval(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    json_t *tmpl, const char *field, json_t *obj, char **cause)
+{
+	struct expr_ctx	 ctx;
+	json_t		*data, *v;
+	char		*err = NULL;
+
+	if (tmpl == NULL)
+		return (0);
+	data = engine_task_data(rt, t, 0);
+	json_object_update(data, obj);
+	engine_expr_ctx(e, rt, t, data, &ctx);
+	v = expr_eval(e->ex, tmpl, &ctx, &err);
+	json_decref(data);
+	if (v == NULL) {
+		*cause = task_expr_error(t, field, err);
+		free(err);
+		return (-1);
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		xasprintf(cause, "task '%s', %s: expected a mapping",
+		    t->row->name, field);
+		return (-1);
+	}
+	json_object_update(obj, v);
+	json_decref(v);
+	return (0);
+}
+
+/* Fail a task now with info as state_info; transitions follow. */
+void
+engine_task_fail(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const char *info, struct step *s)
+{
+	json_t	*r = json_string(info);
+
+	t->cancelled = 1;
+	if (strcmp(t->row->state, ST_RUNNING) != 0 &&
+	    strcmp(t->row->state, ST_DELAYED) != 0 &&
+	    strcmp(t->row->state, ST_WAITING) != 0 &&
+	    strcmp(t->row->state, ST_IDLE) != 0) {
+		json_decref(r);
+		return;
+	}
+	task_complete(e, rt, t, 0, r, info, s);
+	json_decref(r);
+}
+
+/*
+ * Complete a task: publish, record the end state, then fire its
+ * transitions and see whether the execution is done.
+ */
+static void
+task_complete(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    int ok, json_t *result, const char *info, struct step *s)
+{
+	const struct dsl_task	*spec = t->spec;
+	json_t			*pub, *glob;
+	char			*cause = NULL, *einfo = NULL, *prev;
+	int			 keep = 1;
+	unsigned		 mask;
+
+	json_decref(t->row->result);
+	t->row->result = json_incref(result != NULL ? result : json_null());
+	pub = json_object();
+	glob = json_object();
+	/* Publishing sees the task in its end state through task(). */
+	prev = t->row->state;
+	t->row->state = xstrdup(ok ? ST_SUCCESS : ST_ERROR);
+	if (ok && info == NULL) {
+		if (task_publish_eval(e, rt, t, spec->publish, "publish", pub,
+		    &cause) != 0 ||
+		    task_publish_eval(e, rt, t, spec->on_success.publish,
+		    "on-success.publish", pub, &cause) != 0 ||
+		    task_publish_eval(e, rt, t,
+		    spec->on_success.publish_global,
+		    "on-success.publish.global", glob, &cause) != 0) {
+			ok = 0;
+			einfo = cause;
+			free(t->row->state);
+			t->row->state = xstrdup(ST_ERROR);
+		}
+	}
+	if (!ok) {
+		free(t->row->state_info);
+		t->row->state_info = einfo != NULL ? xstrdup(einfo) :
+		    info != NULL ? xstrdup(info) : task_error_text(result);
+		if (task_publish_eval(e, rt, t, spec->publish_on_error,
+		    "publish-on-error", pub, &cause) != 0 ||
+		    task_publish_eval(e, rt, t, spec->on_error.publish,
+		    "on-error.publish", pub, &cause) != 0 ||
+		    task_publish_eval(e, rt, t, spec->on_error.publish_global,
+		    "on-error.publish.global", glob, &cause) != 0) {
+			if (einfo == NULL)
+				einfo = cause;
+			else
+				free(cause);
+		}
+	}
+	if (task_publish_eval(e, rt, t, spec->on_complete.publish,
+	    "on-complete.publish", pub, &cause) != 0 ||
+	    task_publish_eval(e, rt, t, spec->on_complete.publish_global,
+	    "on-complete.publish.global", glob, &cause) != 0) {
+		ok = 0;
+		if (einfo == NULL)
+			einfo = cause;
+		else
+			free(cause);
+	}
+	free(t->row->state);
+	t->row->state = prev;
+	json_decref(t->row->published);
+	t->row->published = pub;
+	if (json_object_size(glob) > 0) {
+		json_object_update(rt->row->context, glob);
+		json_decref(rt->data_base);
+		rt->data_base = NULL;
+		store_tx_exec_update(s->tx, rt->row, SF_CONTEXT, NULL);
+	}
+	json_decref(glob);
+
+	if (spec->keep_result != NULL &&
+	    engine_policy_bool(e, rt, t, spec->keep_result, 1, &keep,
+	    &cause) != 0) {
+		free(cause);
+		keep = 1;
+	}
+	if (!keep) {
+		json_decref(t->row->result);
+		t->row->result = json_null();
+	}
+	{
+		char	*text = NULL;
+
+		if (!ok && einfo == NULL && info == NULL)
+			text = task_error_text(result);
+		task_set_state(t, ok ? ST_SUCCESS : ST_ERROR,
+		    einfo != NULL ? einfo : info != NULL ? info : text, s);
+		free(text);
+	}
+	free(einfo);
+	mask = SF_PUBLISHED | SF_RESULT | SF_RUNTIME;
+	store_tx_task_update(s->tx, t->row, mask, NULL);
+	store_tx_work_delete_task(s->tx, t->row->id);
+	free(t->done);
+	t->done = NULL;
+	if (ok)
+		engine_event(rt, t, s, "info", 1, "task %s succeeded",
+		    t->row->name);
+	else
+		engine_event(rt, t, s, "error", 1, "task %s failed: %s",
+		    t->row->name, t->row->state_info != NULL ?
+		    t->row->state_info : "error");
+	task_transitions(e, rt, t, ok, s);
+	if (rt->def->wb != NULL && rt->wf->type == DSL_WF_REVERSE)
+		task_reverse_next(e, rt, s);
+	engine_task_join_check(e, rt, s);
+	engine_exec_check_done(e, rt, s);
+}
+
+/* Evaluate one transition clause and fire what holds. */
+static void
+task_fire(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const struct dsl_trans *tr, const char *field, struct step *s)
+{
+	const struct dsl_next	*nx;
+	const struct dsl_task	*target;
+	struct expr_ctx		 ctx;
+	json_t			*data, *v, *out;
+	char			*err = NULL, *info, *msg;
+	size_t			 i;
+	int			 yes;
+
+	for (i = 0; i < tr->n && !rt->finished; i++) {
+		nx = &tr->v[i];
+		data = engine_task_data(rt, t, 0);
+		json_object_update(data, t->row->published);
+		engine_expr_ctx(e, rt, t, data, &ctx);
+		yes = 1;
+		if (nx->cond != NULL) {
+			v = expr_eval(e->ex, nx->cond, &ctx, &err);
+			if (v == NULL) {
+				/*
+				 * The task cannot say where to go: it fails,
+				 * and so does the workflow (its handlers are
+				 * what failed).
+				 */
+				json_decref(data);
+				info = task_expr_error(t, field, err);
+				free(err);
+				task_set_state(t, ST_ERROR, info, s);
+				free(info);
+				xasprintf(&info, "Failure caused by error in "
+				    "tasks: %s (%s)", t->row->name,
+				    t->row->state_info);
+				engine_exec_finish(e, rt, ST_ERROR, info, s);
+				free(info);
+				return;
+			}
+			yes = expr_truthy(v);
+			json_decref(v);
+		}
+		if (!yes) {
+			json_decref(data);
+			continue;
+		}
+		msg = NULL;
+		if (nx->msg != NULL) {
+			v = expr_eval(e->ex, nx->msg, &ctx, &err);
+			if (v == NULL) {
+				msg = task_expr_error(t, field, err);
+				free(err);
+			} else {
+				msg = json_is_string(v) ?
+				    xstrdup(json_string_value(v)) :
+				    json_dumps(v, JSON_ENCODE_ANY);
+				json_decref(v);
+			}
+		}
+		json_decref(data);
+		switch (nx->kind) {
+		case DSL_NEXT_TASK:
+			json_array_append_new(t->fired_to,
+			    json_string(nx->task));
+			target = dsl_task_find(rt->wf, nx->task);
+			if (target == NULL)
+				break;
+			out = json_copy(t->row->in_context);
+			json_object_update(out, t->row->published);
+			if (target->join != DSL_JOIN_NONE)
+				task_arrive(e, rt, target, t, out, s);
+			else
+				engine_task_create(e, rt, target, out, s);
+			json_decref(out);
+			break;
+		case DSL_NEXT_FAIL:
+			if (msg == NULL)
+				xasprintf(&msg, "workflow failed by the 'fail' "
+				    "command of task '%s'", t->row->name);
+			engine_exec_finish(e, rt, ST_ERROR, msg, s);
+			break;
+		case DSL_NEXT_SUCCEED:
+			engine_exec_finish(e, rt, ST_SUCCESS, msg, s);
+			break;
+		case DSL_NEXT_PAUSE:
+			if (strcmp(rt->row->state, ST_RUNNING) == 0) {
+				free(rt->row->state);
+				rt->row->state = xstrdup(ST_PAUSED);
+				free(rt->row->state_info);
+				rt->row->state_info = msg != NULL ?
+				    xstrdup(msg) : NULL;
+				store_tx_exec_update(s->tx, rt->row,
+				    SF_STATE | SF_STATE_INFO, ST_RUNNING);
+				s->exec_changed = 1;
+			}
+			break;
+		case DSL_NEXT_NOOP:
+			break;
+		}
+		free(msg);
+	}
+}
+
+/* Fire on-success or on-error, then on-complete. */
+static void
+task_transitions(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    int ok, struct step *s)
+{
+	if (ok)
+		task_fire(e, rt, t, &t->spec->on_success, "on-success", s);
+	else
+		task_fire(e, rt, t, &t->spec->on_error, "on-error", s);
+	task_fire(e, rt, t, &t->spec->on_complete, "on-complete", s);
+	json_object_set(t->row->runtime, "fired", t->fired_to);
+	store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
+	t->fired = 1;
+}
+
+/* A transition reached a join task: record the arrival. */
+static void
+task_arrive(struct engine *e, struct exec_rt *rt, const struct dsl_task *spec,
+    struct task_rt *from, json_t *ctx, struct step *s)
+{
+	struct task_rt	*j;
+	json_t		*arrived;
+
+	j = engine_task_find_name(rt, spec->name);
+	if (j != NULL && strcmp(j->row->state, ST_WAITING) != 0)
+		j = NULL;
+	if (j == NULL) {
+		/* A join task runs once per execution. */
+		if (engine_task_find_name(rt, spec->name) != NULL)
+			return;
+		j = engine_task_create(e, rt, spec, ctx, s);
+	} else {
+		json_object_update(j->row->in_context, ctx);
+		store_tx_task_update(s->tx, j->row, SF_IN_CONTEXT, NULL);
+	}
+	arrived = json_object_get(j->row->runtime, "arrived");
+	if (arrived == NULL) {
+		arrived = json_array();
+		json_object_set_new(j->row->runtime, "arrived", arrived);
+	}
+	json_array_append_new(arrived, json_string(from->row->name));
+	store_tx_task_update(s->tx, j->row, SF_RUNTIME, NULL);
+}
+
+/* 1 if name is in the JSON array of strings. */
+static int
+json_strs_has(json_t *arr, const char *name)
+{
+	size_t	 i;
+	json_t	*v;
+
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Re-evaluate every waiting join: run it when enough inbound branches
+ * arrived, fail it when that can no longer happen.  An inbound task is
+ * dead when it ended without firing to the join.
+ */
+void
+engine_task_join_check(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	struct task_rt	*j, *in;
+	const struct dsl_task *spec;
+	size_t		 i, k, m, inbound, arrived, dead, need;
+	json_t		*arr;
+	char		*info;
+	int		 fires;
+
+	for (i = 0; i < rt->ntasks && !rt->finished; i++) {
+		j = rt->tasks[i];
+		if (strcmp(j->row->state, ST_WAITING) != 0)
+			continue;
+		arr = json_object_get(j->row->runtime, "arrived");
+		inbound = arrived = dead = 0;
+		for (k = 0; k < rt->wf->ntasks; k++) {
+			spec = &rt->wf->tasks[k];
+			fires = 0;
+			for (m = 0; m < spec->on_success.n; m++)
+				if (spec->on_success.v[m].task != NULL &&
+				    strcmp(spec->on_success.v[m].task,
+				    j->row->name) == 0)
+					fires = 1;
+			for (m = 0; m < spec->on_error.n; m++)
+				if (spec->on_error.v[m].task != NULL &&
+				    strcmp(spec->on_error.v[m].task,
+				    j->row->name) == 0)
+					fires = 1;
+			for (m = 0; m < spec->on_complete.n; m++)
+				if (spec->on_complete.v[m].task != NULL &&
+				    strcmp(spec->on_complete.v[m].task,
+				    j->row->name) == 0)
+					fires = 1;
+			if (!fires)
+				continue;
+			inbound++;
+			if (arr != NULL && json_strs_has(arr, spec->name)) {
+				arrived++;
+				continue;
+			}
+			in = engine_task_find_name(rt, spec->name);
+			if (in != NULL && store_state_final(in->row->state) &&
+			    in->fired)
+				dead++;
+		}
+		need = j->spec->join == DSL_JOIN_ALL ? inbound :
+		    (size_t)j->spec->join_n;
+		if (arrived >= need) {
+			task_set_state(j, ST_RUNNING, NULL, s);
+			step_ready(s, j);
+		} else if (arrived + (inbound - arrived - dead) < need) {
+			xasprintf(&info, "join of task '%s' cannot be "
+			    "satisfied: %zu of %zu inbound tasks arrived",
+			    j->row->name, arrived, need);
+			engine_task_fail(e, rt, j, info, s);
+			free(info);
+		}
+	}
+}
+
+/*
+ * Reverse workflows: create every task of the target's closure whose
+ * requirements have all succeeded.
+ */
+static void
+task_reverse_next(struct engine *e, struct exec_rt *rt, struct step *s)
+{
+	json_t			*closure, *ctx;
+	const struct dsl_task	*spec;
+	struct task_rt		*r;
+	size_t			 i, k;
+	int			 ready;
+
+	closure = json_object_get(rt->row->params, "closure");
+	for (i = 0; i < rt->wf->ntasks && !rt->finished; i++) {
+		spec = &rt->wf->tasks[i];
+		if (closure != NULL && !json_strs_has(closure, spec->name))
+			continue;
+		if (engine_task_find_name(rt, spec->name) != NULL)
+			continue;
+		ready = 1;
+		ctx = json_object();
+		for (k = 0; k < spec->nrequires && ready; k++) {
+			r = engine_task_find_name(rt, spec->requires[k]);
+			if (r == NULL || strcmp(r->row->state,
+			    ST_SUCCESS) != 0)
+				ready = 0;
+			else {
+				json_object_update(ctx, r->row->in_context);
+				json_object_update(ctx, r->row->published);
+			}
+		}
+		if (ready)
+			engine_task_create(e, rt, spec, ctx, s);
+		json_decref(ctx);
+	}
+}
+
+/* Start a reverse workflow: compute the target's closure. */
+int
+engine_task_reverse_start(struct engine *e, struct exec_rt *rt,
+    const char *target, struct step *s, char **cause)
+{
+	json_t			*closure;
+	const struct dsl_task	*t;
+	size_t			 i, k;
+	int			 grew;
+
+	if (target == NULL || dsl_task_find(rt->wf, target) == NULL) {
+		xasprintf(cause, "reverse workflow '%s' needs a target task "
+		    "(params.task_name / --task): %s", rt->wf->name,
+		    target == NULL ? "none given" : "no such task");
+		return (-1);
+	}
+	closure = json_array();
+	json_array_append_new(closure, json_string(target));
+	do {
+		grew = 0;
+		for (i = 0; i < json_array_size(closure); i++) {
+			t = dsl_task_find(rt->wf, json_string_value(
+			    json_array_get(closure, i)));
+			for (k = 0; t != NULL && k < t->nrequires; k++) {
+				if (!json_strs_has(closure, t->requires[k])) {
+					json_array_append_new(closure,
+					    json_string(t->requires[k]));
+					grew = 1;
+				}
+			}
+		}
+	} while (grew);
+	json_object_set_new(rt->row->params, "closure", closure);
+	store_tx_exec_update(s->tx, rt->row, SF_PARAMS, NULL);
+	task_reverse_next(e, rt, s);
+	return (0);
+}
+
+size_t
+engine_task_count(struct task_rt *t)
+{
+	return (task_count(t));
+}
+
+/* Put an interrupted item back to "not started". */
+void
+engine_task_item_reset(struct task_rt *t, int item)
+{
+	size_t	 idx = item < 0 ? 0 : (size_t)item;
+
+	if (t->done == NULL || idx >= task_count(t))
+		return;
+	if (t->done[idx] == ITEM_RUNNING && t->nrunning > 0)
+		t->nrunning--;
+	t->done[idx] = ITEM_IDLE;
+}
+
+/* Record a finished item while rebuilding. */
+static void
+task_rebuild_item(struct task_rt *t, size_t idx, const char *state,
+    json_t *result)
+{
+	if (idx >= task_count(t))
+		return;
+	if (strcmp(state, ST_SUCCESS) == 0 || strcmp(state, ST_ERROR) == 0) {
+		t->done[idx] = strcmp(state, ST_SUCCESS) == 0 ? ITEM_OK :
+		    ITEM_ERROR;
+		t->ndone++;
+		if (t->done[idx] == ITEM_ERROR)
+			t->nfailed++;
+		json_array_set(t->results, idx, result != NULL ? result :
+		    json_null());
+	} else if (strcmp(state, ST_RUNNING) == 0) {
+		t->done[idx] = ITEM_RUNNING;
+		t->nrunning++;
+	}
+}
+
+/*
+ * Rebuild the items of a RUNNING task after a restart: evaluate the
+ * items again, then mark what the current attempt's action rows (or
+ * child executions) say happened.
+ */
+int
+engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
+    struct task_rt *t, struct store_action **acts, size_t n, char **cause)
+{
+	json_t			*children, *v;
+	struct store_exec	*c;
+	size_t			 i, idx;
+
+	if (task_items_prepare(e, rt, t, cause) != 0)
+		return (-1);
+	if (t->spec->workflow != NULL) {
+		children = json_object_get(t->row->runtime, "children");
+		json_array_foreach(children, i, v) {
+			c = NULL;
+			if (store_exec_load(e->st, json_string_value(v),
+			    &c) != STORE_OK)
+				continue;
+			if ((int)json_integer_value(json_object_get(c->params,
+			    "attempt")) == t->attempt) {
+				idx = (size_t)json_integer_value(
+				    json_object_get(c->params, "item"));
+				task_rebuild_item(t, idx, strcmp(c->state,
+				    ST_SUCCESS) == 0 || strcmp(c->state,
+				    ST_RUNNING) == 0 || strcmp(c->state,
+				    ST_PAUSED) == 0 ? (strcmp(c->state,
+				    ST_PAUSED) == 0 ? ST_RUNNING : c->state) :
+				    ST_ERROR, strcmp(c->state, ST_SUCCESS) ==
+				    0 ? c->output : NULL);
+			}
+			store_exec_free(c);
+		}
+		return (0);
+	}
+	for (i = 0; i < n; i++) {
+		if (acts[i]->attempt != t->attempt)
+			continue;
+		idx = acts[i]->item < 0 ? 0 : (size_t)acts[i]->item;
+		task_rebuild_item(t, idx, acts[i]->state, acts[i]->output);
+	}
+	return (0);
+}

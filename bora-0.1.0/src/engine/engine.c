@@ -1,0 +1,835 @@
+/*
+ * engine.c -- the engine's loop: claim executions (leases), take action
+ * completions from the I/O thread, run due work and ready tasks, renew
+ * leases, and sleep until the next thing is due.  One loop thread owns
+ * the loaded executions, their Lua sandbox and its store connection;
+ * other threads talk to it through the store (work rows) and a poke.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine-int.h"
+
+#define ENGINE_CLAIM_BATCH	128	/* executions per claim */
+#define ENGINE_MAX_LOADED	4096	/* executions held at once */
+#define ENGINE_READY_BURST	1024	/* tasks run between two commits */
+
+static void	*engine_thread(void *);
+
+/* Wake the loop (from any thread). */
+void
+engine_poke(struct engine *e)
+{
+	pthread_mutex_lock(&e->inbox_mtx);
+	e->poked = 1;
+	pthread_cond_signal(&e->inbox_cond);
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
+/* Queue a task to run in this loop iteration (after its commit). */
+void
+engine_ready_push(struct engine *e, struct exec_rt *rt, struct task_rt *t)
+{
+	if (e->ready_n == e->ready_cap) {
+		e->ready_cap = e->ready_cap == 0 ? 64 : e->ready_cap * 2;
+		e->ready_q = xreallocarray(e->ready_q, e->ready_cap,
+		    sizeof *e->ready_q);
+	}
+	memcpy(e->ready_q[e->ready_n].exec_id, rt->row->id, UUID_STRLEN);
+	memcpy(e->ready_q[e->ready_n].task_id, t->row->id, UUID_STRLEN);
+	e->ready_n++;
+}
+
+void
+engine_notify_task(struct engine *e, struct exec_rt *rt, struct task_rt *t)
+{
+	if (e->obs.task != NULL)
+		e->obs.task(e->obs.arg, rt->row, t->row);
+}
+
+void
+engine_notify_exec(struct engine *e, struct exec_rt *rt)
+{
+	if (e->obs.exec != NULL)
+		e->obs.exec(e->obs.arg, rt->row);
+}
+
+void
+engine_set_observer(struct engine *e, const struct engine_observer *o)
+{
+	if (o == NULL)
+		memset(&e->obs, 0, sizeof e->obs);
+	else
+		e->obs = *o;
+}
+
+struct store *
+engine_store(struct engine *e)
+{
+	return (e->api_st);
+}
+
+/*
+ * Store connections of other threads (API handlers, the I/O thread):
+ * each thread opens its own on first use and closes it when it exits,
+ * so calls from several threads never queue behind one connection (nor
+ * behind one stuck on a database that went away).  An in-memory store
+ * has a single connection, shared under a mutex.
+ */
+struct thread_store {
+	struct engine	*e;
+	uint64_t	 gen;
+	struct store	*st;
+};
+
+static pthread_key_t	 thread_store_key;
+static pthread_once_t	 thread_store_once = PTHREAD_ONCE_INIT;
+static uint64_t		 engine_gen_next = 1;
+static pthread_mutex_t	 engine_gen_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+thread_store_free(void *arg)
+{
+	struct thread_store	*ts = arg;
+
+	if (ts != NULL) {
+		store_close(ts->st);
+		free(ts);
+	}
+}
+
+static void
+thread_store_init(void)
+{
+	(void)pthread_key_create(&thread_store_key, thread_store_free);
+}
+
+/* This thread's connection to e's store; NULL + *cause if unreachable. */
+struct store *
+engine_thread_store(struct engine *e, char **cause)
+{
+	struct thread_store	*ts;
+
+	if (e->cfg.in_process) {
+		/* In-process use: the caller's thread runs the loop too. */
+		pthread_mutex_lock(&e->mem_mtx);
+		return (e->st);
+	}
+	pthread_once(&thread_store_once, thread_store_init);
+	ts = pthread_getspecific(thread_store_key);
+	if (ts != NULL && (ts->e != e || ts->gen != e->gen)) {
+		thread_store_free(ts);
+		ts = NULL;
+		(void)pthread_setspecific(thread_store_key, NULL);
+	}
+	if (ts == NULL) {
+		ts = xcalloc(1, sizeof *ts);
+		ts->e = e;
+		ts->gen = e->gen;
+		if ((ts->st = store_open(e->cfg.db_url, cause)) == NULL) {
+			free(ts);
+			return (NULL);
+		}
+		(void)pthread_setspecific(thread_store_key, ts);
+	}
+	return (ts->st);
+}
+
+/* Done with the connection engine_thread_store() gave. */
+void
+engine_thread_store_done(struct engine *e)
+{
+	if (e->cfg.in_process)
+		pthread_mutex_unlock(&e->mem_mtx);
+}
+
+/* 1 when url names an in-memory database (one connection only). */
+static int
+engine_url_memory(const char *url)
+{
+	return (strstr(url, ":memory:") != NULL);
+}
+
+/* Open an engine: store, sandbox, I/O loop, definitions. */
+struct engine *
+engine_open(const struct engine_config *cfg, char **cause)
+{
+	struct engine		*e;
+	struct expr_limits	 lim;
+	char			 host[128];
+
+	e = xcalloc(1, sizeof *e);
+	e->cfg = *cfg;
+	if (e->cfg.db_url == NULL)
+		e->cfg.db_url = "sqlite:bora.db";
+	if (e->cfg.lease_ms <= 0)
+		e->cfg.lease_ms = 15000;
+	if (e->cfg.poll_ms <= 0)
+		e->cfg.poll_ms = 1000;
+	if (e->cfg.max_inflight == 0)
+		e->cfg.max_inflight = 1024;
+	if (cfg->engine_id != NULL)
+		snprintf(e->id, sizeof e->id, "%s", cfg->engine_id);
+	else {
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		snprintf(e->id, sizeof e->id, "%.40s:%ld:%04x", host,
+		    (long)getpid(), (unsigned)(time_mono_ms() & 0xffff));
+	}
+	e->locks = json_object();
+	pthread_mutex_lock(&engine_gen_mtx);
+	e->gen = engine_gen_next++;
+	pthread_mutex_unlock(&engine_gen_mtx);
+	pthread_mutex_init(&e->mem_mtx, NULL);
+	pthread_mutex_init(&e->api_mtx, NULL);
+	pthread_mutex_init(&e->inbox_mtx, NULL);
+	pthread_cond_init(&e->inbox_cond, NULL);
+	if ((e->st = store_open(e->cfg.db_url, cause)) == NULL)
+		goto fail;
+	/*
+	 * In-process use (bora run) has one thread and one connection; a
+	 * daemon's definition loads and API calls use connections of
+	 * their own.  An in-memory database has a single connection.
+	 */
+	if (cfg->in_process || engine_url_memory(e->cfg.db_url)) {
+		e->cfg.in_process = 1;
+		e->api_st = e->st;
+	} else if ((e->api_st = store_open(e->cfg.db_url, cause)) == NULL)
+		goto fail;
+	memset(&lim, 0, sizeof lim);
+	lim.max_instructions = cfg->expr_max_instructions;
+	lim.max_memory = cfg->expr_max_memory;
+	if ((e->ex = expr_create(&lim, cfg->lua_dir, cause)) == NULL)
+		goto fail;
+	/* Validation from other threads needs a sandbox of its own. */
+	if (e->cfg.in_process)
+		e->api_ex = e->ex;
+	else if ((e->api_ex = expr_create(&lim, cfg->lua_dir, cause)) == NULL)
+		goto fail;
+	if ((e->io = action_io_start(e->cfg.max_inflight, cause)) == NULL)
+		goto fail;
+	if (cfg->callback_base != NULL)
+		snprintf(e->callback_base, sizeof e->callback_base, "%s",
+		    cfg->callback_base);
+	if (engine_defs_load_all(e, cause) != 0)
+		goto fail;
+	return (e);
+fail:
+	engine_close(e);
+	return (NULL);
+}
+
+/* Close: stop the loop, give back leases, free everything. */
+void
+engine_close(struct engine *e)
+{
+	struct engine_done	*d, *next;
+
+	if (e == NULL)
+		return;
+	if (e->running)
+		engine_stop(e, 0);
+	if (e->io != NULL)
+		action_io_stop(e->io);
+	e->io = NULL;
+	/* Completions that came in during the stop. */
+	for (d = e->inbox; d != NULL; d = next) {
+		next = d->next;
+		json_decref(d->result);
+		free(d);
+	}
+	e->inbox = e->inbox_tail = NULL;
+	while ((d = e->async) != NULL) {
+		engine_async_unlink(e, d);
+		free(d);
+	}
+	engine_flush(e);
+	engine_pending_drop(e);
+	while (e->loaded != NULL)
+		engine_exec_unload(e, e->loaded);
+	engine_defs_free(e);
+	free(e->pending);
+	json_decref(e->locks);
+	json_decref(e->ctx_exec);
+	json_decref(e->ctx_task);
+	if (e->api_ex != e->ex)
+		expr_free(e->api_ex);
+	expr_free(e->ex);
+	if (e->api_st != NULL && e->api_st != e->st)
+		store_close(e->api_st);
+	if (e->st != NULL)
+		store_close(e->st);
+	free(e->ready_q);
+	pthread_mutex_destroy(&e->api_mtx);
+	pthread_mutex_destroy(&e->mem_mtx);
+	pthread_mutex_destroy(&e->inbox_mtx);
+	pthread_cond_destroy(&e->inbox_cond);
+	free(e);
+}
+
+/*
+ * An owner "host:pid:x" on this host whose process is gone: its leases
+ * can be taken at once instead of waiting for them to expire.
+ */
+static int
+engine_owner_dead(const char *owner)
+{
+	char	 host[128], *colon;
+	long	 pid;
+	size_t	 hl;
+
+	if (owner == NULL)
+		return (0);
+	if (gethostname(host, sizeof host) != 0)
+		return (0);
+	host[sizeof host - 1] = '\0';
+	hl = strlen(host) > 40 ? 40 : strlen(host);
+	if (strncmp(owner, host, hl) != 0 || owner[hl] != ':')
+		return (0);
+	pid = strtol(owner + hl + 1, &colon, 10);
+	if (pid <= 0 || *colon != ':')
+		return (0);
+	if (pid == (long)getpid())
+		return (0);
+	return (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+/* Release the lease of an execution whose owner died on this host. */
+int
+engine_takeover(struct engine *e, const char *id)
+{
+	struct store_exec	*ex = NULL;
+	int			 rc = 0;
+
+	if (store_exec_load(e->st, id, &ex) != STORE_OK)
+		return (-1);
+	if (ex->owner != NULL && engine_owner_dead(ex->owner)) {
+		log_info("execution %s: owner %s is gone, taking over", id,
+		    ex->owner);
+		rc = store_exec_release(e->st, id, ex->owner) == STORE_OK ?
+		    0 : -1;
+	}
+	store_exec_free(ex);
+	return (rc);
+}
+
+/*
+ * Load claimed executions in two reads (their rows, then all their
+ * tasks) and continue each where it stood.
+ */
+static void
+engine_claim_load(struct engine *e, char **ids, size_t n)
+{
+	struct store_exec	**ex = NULL;
+	struct store_task	**ts = NULL;
+	struct exec_rt		*rt;
+	char			**want, *cause = NULL;
+	size_t			 nwant = 0, nex = 0, nts = 0, i, k;
+
+	want = xcalloc(n == 0 ? 1 : n, sizeof *want);
+	for (i = 0; i < n; i++)
+		if (engine_exec_find(e, ids[i]) == NULL)
+			want[nwant++] = ids[i];
+	if (store_execs_load(e->st, want, nwant, &ex, &nex) != STORE_OK ||
+	    store_tasks_load_many(e->st, want, nwant, &ts, &nts) != STORE_OK) {
+		log_warnx("loading claimed executions: %s",
+		    store_error(e->st));
+		for (i = 0; i < nex; i++)
+			store_exec_free(ex[i]);
+		for (i = 0; i < nwant; i++)
+			(void)store_exec_release(e->st, want[i], e->id);
+		free(ex);
+		free(want);
+		return;
+	}
+	for (i = 0; i < nex; i++) {
+		/* Its tasks: one run of rows, grouped by execution. */
+		struct store_task **mine = xcalloc(nts == 0 ? 1 : nts,
+		    sizeof *mine);
+		size_t nmine = 0;
+
+		for (k = 0; k < nts; k++) {
+			if (ts[k] != NULL &&
+			    strcmp(ts[k]->execution_id, ex[i]->id) == 0) {
+				mine[nmine++] = ts[k];
+				ts[k] = NULL;
+			}
+		}
+		rt = engine_exec_build(e, ex[i], mine, nmine, &cause);
+		free(mine);
+		if (rt == NULL) {
+			log_warnx("%s", cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		engine_exec_recover(e, rt);
+	}
+	for (k = 0; k < nts; k++)
+		store_task_free(ts[k]);
+	free(ts);
+	free(ex);
+	free(want);
+}
+
+/* Claim executions with work for this engine and load them. */
+static void
+engine_claim(struct engine *e)
+{
+	char		**ids = NULL;
+	size_t		 n = 0, i;
+
+	if (e->stopping)
+		return;
+again:
+	ids = NULL;
+	n = 0;
+	if (e->nloaded >= ENGINE_MAX_LOADED ||
+	    store_exec_claim(e->st, e->id, e->cfg.lease_ms, ENGINE_CLAIM_BATCH,
+	    &ids, &n) != STORE_OK)
+		return;
+	engine_claim_load(e, ids, n);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	/* A full batch: there is a backlog, take more now. */
+	if (n == ENGINE_CLAIM_BATCH)
+		goto again;
+}
+
+/* Run every queued ready task. */
+static int
+engine_run_ready(struct engine *e)
+{
+	struct ready_ent	 r;
+	struct exec_rt		*rt;
+	struct task_rt		*t;
+	int			 did = 0;
+	size_t			 n;
+
+	for (n = 0; n < ENGINE_READY_BURST; n++) {
+		if (e->ready_head >= e->ready_n) {
+			e->ready_head = e->ready_n = 0;
+			break;
+		}
+		r = e->ready_q[e->ready_head++];
+		did = 1;
+		if ((rt = engine_exec_find(e, r.exec_id)) == NULL ||
+		    rt->finished)
+			continue;
+		if ((t = engine_task_find_id(rt, r.task_id)) == NULL)
+			continue;
+		engine_task_run(e, rt, t);
+	}
+	return (did);
+}
+
+/*
+ * One turn of the loop: claims, completions, due work, ready tasks,
+ * lease renewal; then wait up to max_wait_ms for something to do.
+ */
+void
+engine_loop_once(struct engine *e, int64_t max_wait_ms)
+{
+	struct engine_done	*d, *next;
+	struct exec_rt		*rt, *rnext;
+	int64_t			 now, mono, wait, due;
+	int			 poked, did = 0;
+	struct timespec		 ts;
+
+	mono = time_mono_ms();
+	pthread_mutex_lock(&e->inbox_mtx);
+	poked = e->poked;
+	e->poked = 0;
+	d = e->inbox;
+	e->inbox = e->inbox_tail = NULL;
+	pthread_mutex_unlock(&e->inbox_mtx);
+
+	if (store_wait(e->st, 0) > 0)
+		poked = 1;
+	/* Steps of this turn commit together (engine_flush). */
+	e->batching = 1;
+	if (poked || mono - e->last_claim >= e->cfg.poll_ms) {
+		e->last_claim = mono;
+		engine_claim(e);
+		if (poked) {
+			for (rt = e->loaded; rt != NULL; rt = rt->next_loaded)
+				rt->next_due = 1;
+		}
+		engine_flush(e);
+	}
+	for (; d != NULL; d = next) {
+		next = d->next;
+		engine_exec_done_one(e, d);
+		json_decref(d->result);
+		free(d);
+		did = 1;
+	}
+	engine_flush(e);
+	now = time_now_ms();
+	for (rt = e->loaded; rt != NULL; rt = rt->next_loaded) {
+		if (!rt->finished && rt->next_due != 0 && rt->next_due <= now) {
+			engine_exec_work(e, rt);
+			did = 1;
+		}
+	}
+	engine_flush(e);
+	/* Ready tasks, turn after turn, until nothing more is ready. */
+	while (engine_run_ready(e)) {
+		did = 1;
+		engine_flush(e);
+	}
+	e->batching = 0;
+	for (rt = e->loaded; rt != NULL; rt = rnext) {
+		rnext = rt->next_loaded;
+		/* Steps waiting for the store keep their execution loaded. */
+		if (rt->finished && rt->npending == 0)
+			engine_exec_unload(e, rt);
+	}
+	if (e->nloaded > 0 && mono - e->last_renew >= e->cfg.lease_ms / 3) {
+		e->last_renew = mono;
+		(void)store_exec_renew(e->st, e->id, e->cfg.lease_ms);
+	}
+	if (e->npending > 0) {
+		/* The store is unavailable: retry the steps shortly. */
+		did = 0;
+		if (max_wait_ms > 200)
+			max_wait_ms = 200;
+	}
+	if (did || max_wait_ms <= 0)
+		return;
+
+	/* Sleep until the next due work, a poke or a completion. */
+	wait = max_wait_ms;
+	now = time_now_ms();
+	for (rt = e->loaded; rt != NULL; rt = rt->next_loaded) {
+		if (rt->next_due != 0) {
+			due = rt->next_due - now;
+			if (due < wait)
+				wait = due < 0 ? 0 : due;
+		}
+	}
+	if (wait <= 0)
+		return;
+	if (strcmp(store_backend(e->st), "sqlite") != 0) {
+		/* Listen for other engines while waiting. */
+		if (wait > 50)
+			wait = 50;
+		if (store_wait(e->st, (int)wait) > 0) {
+			engine_poke(e);
+			return;
+		}
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += wait / 1000;
+	ts.tv_nsec += (wait % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&e->inbox_mtx);
+	if (e->inbox == NULL && !e->poked)
+		pthread_cond_timedwait(&e->inbox_cond, &e->inbox_mtx, &ts);
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
+/* The loop thread of a daemon. */
+static void *
+engine_thread(void *arg)
+{
+	struct engine	*e = arg;
+
+	while (!e->stopping)
+		engine_loop_once(e, e->cfg.poll_ms);
+	return (NULL);
+}
+
+/*
+ * At start, executions left by a dead engine on this host (kill -9, a
+ * crash) are taken over at once instead of after their lease expires.
+ */
+static void
+engine_takeover_dead(struct engine *e)
+{
+	struct store_filter	 f;
+	struct store_query	 q;
+	struct store_exec	**rows = NULL;
+	size_t			 n = 0, i;
+
+	memset(&f, 0, sizeof f);
+	f.field = "state";
+	f.op = "in";
+	f.value = ST_RUNNING "," ST_PAUSED;
+	memset(&q, 0, sizeof q);
+	q.filters = &f;
+	q.nfilters = 1;
+	if (store_exec_list(e->st, &q, &rows, &n) != STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (rows[i]->owner != NULL && engine_owner_dead(rows[i]->owner))
+			(void)engine_takeover(e, rows[i]->id);
+		store_exec_free(rows[i]);
+	}
+	free(rows);
+}
+
+int
+engine_start(struct engine *e, char **cause)
+{
+	e->stopping = 0;
+	if (e->cfg.in_process) {
+		xasprintf(cause, "an engine opened for in-process use cannot "
+		    "start threads%s", engine_url_memory(e->cfg.db_url) ?
+		    " (an in-memory database has one connection; use "
+		    "sqlite:PATH)" : "");
+		return (-1);
+	}
+	if (e->cfg.resume)
+		engine_takeover_dead(e);
+	if (pthread_create(&e->thread, NULL, engine_thread, e) != 0) {
+		xasprintf(cause, "pthread_create: %s", strerror(errno));
+		return (-1);
+	}
+	e->running = 1;
+	return (0);
+}
+
+/*
+ * Stop: no new claims; in-flight actions get up to grace_ms to finish
+ * and have their results recorded; then leases are given back so
+ * another engine can continue at once.
+ */
+void
+engine_stop(struct engine *e, int64_t grace_ms)
+{
+	int64_t	 end = time_mono_ms() + grace_ms;
+
+	if (!e->running)
+		return;
+	e->stopping = 1;
+	engine_poke(e);
+	pthread_join(e->thread, NULL);
+	e->running = 0;
+	while (e->io != NULL && action_io_inflight(e->io) > 0 &&
+	    time_mono_ms() < end)
+		engine_loop_once(e, 20);
+	/* A last pass over completions already queued. */
+	engine_loop_once(e, 0);
+	engine_pending_drop(e);
+	while (e->loaded != NULL)
+		engine_exec_unload(e, e->loaded);
+}
+
+/* See engine.h. */
+enum store_rc
+engine_run_until(struct engine *e, const char *id, int64_t timeout_ms,
+    struct store_exec **out)
+{
+	struct exec_rt		*rt;
+	struct store_exec	*ex = NULL;
+	int64_t			 end = time_mono_ms() + timeout_ms;
+	enum store_rc		 rc;
+
+	if (out != NULL)
+		*out = NULL;
+	(void)engine_takeover(e, id);
+	engine_poke(e);
+	for (;;) {
+		engine_loop_once(e, 100);
+		rt = engine_exec_find(e, id);
+		if (rt != NULL && !rt->finished &&
+		    strcmp(rt->row->state, ST_PAUSED) != 0)
+			goto next;
+		if (rt != NULL && strcmp(rt->row->state, ST_PAUSED) == 0) {
+			/* Paused: wait for running actions to settle. */
+			size_t i;
+			int busy = 0;
+			for (i = 0; i < rt->ntasks; i++)
+				if (strcmp(rt->tasks[i]->row->state,
+				    ST_RUNNING) == 0)
+					busy = 1;
+			if (busy)
+				goto next;
+		}
+		rc = store_exec_load(e->st, id, &ex);
+		if (rc != STORE_OK)
+			return (rc);
+		if (store_state_final(ex->state) ||
+		    strcmp(ex->state, ST_PAUSED) == 0) {
+			/* Let completions of this pass be recorded. */
+			engine_loop_once(e, 0);
+			if (out != NULL)
+				*out = ex;
+			else
+				store_exec_free(ex);
+			return (STORE_OK);
+		}
+		store_exec_free(ex);
+		ex = NULL;
+next:
+		if (timeout_ms > 0 && time_mono_ms() >= end)
+			break;
+	}
+	if (out != NULL)
+		(void)store_exec_load(e->st, id, out);
+	return (STORE_UNAVAILABLE);
+}
+
+/* Completion of an action run outside a workflow. */
+struct adhoc_run {
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cond;
+	int		 done;
+	int		 ok;
+	json_t		*result;
+	int		 detached;	/* async: record and free */
+	struct engine	*e;
+	char		 id[UUID_STRLEN];
+};
+
+static void
+engine_action_run_record(struct engine *e, const char *id, int ok,
+    json_t *result)
+{
+	struct store_tx		*tx = store_tx_create();
+	struct store_action	 a;
+	struct store		*st;
+	char			*cause = NULL;
+
+	memset(&a, 0, sizeof a);
+	memcpy(a.id, id, UUID_STRLEN);
+	a.state = (char *)(ok ? ST_SUCCESS : ST_ERROR);
+	a.output = result;
+	a.updated_at = time_now_ms();
+	store_tx_action_update(tx, &a, SF_STATE | SF_OUTPUT, ST_RUNNING);
+	if ((st = engine_thread_store(e, &cause)) != NULL) {
+		if (store_tx_commit(st, tx) != STORE_OK)
+			log_warnx("action %s: result not recorded: %s", id,
+			    store_error(st));
+		engine_thread_store_done(e);
+	} else {
+		log_warnx("action %s: result not recorded: %s", id, cause);
+		free(cause);
+	}
+	store_tx_free(tx);
+}
+
+static void
+engine_action_run_done(void *arg, int ok, json_t *result)
+{
+	struct adhoc_run	*r = arg;
+	int			 detached;
+
+	pthread_mutex_lock(&r->mtx);
+	r->ok = ok;
+	r->result = result;
+	r->done = 1;
+	detached = r->detached;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->mtx);
+	if (detached) {
+		engine_action_run_record(r->e, r->id, ok, result);
+		json_decref(result);
+		pthread_mutex_destroy(&r->mtx);
+		pthread_cond_destroy(&r->cond);
+		free(r);
+	}
+}
+
+/* See engine.h. */
+enum store_rc
+engine_action_run(struct engine *e, const char *name, json_t *input,
+    int sync, struct store_action **out, char **cause)
+{
+	const struct action_entry	*entry;
+	struct store_action		 a;
+	struct store_tx			*tx;
+	struct action_ctx		 actx;
+	struct adhoc_run		*r;
+	struct expr			*ex;
+	struct store			*st;
+	json_t				*prepared;
+	enum store_rc			 rc;
+	int				 wait;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((entry = action_find(name)) == NULL) {
+		xasprintf(cause, "Action not found [name=%s]", name);
+		return (STORE_NOTFOUND);
+	}
+	if ((prepared = action_input_prepare(entry, input, cause)) == NULL)
+		return (STORE_ERROR);
+	memset(&a, 0, sizeof a);
+	uuid_make(a.id);
+	a.name = (char *)name;
+	a.state = (char *)ST_RUNNING;
+	a.input = prepared;
+	a.item = -1;
+	a.is_async = entry->kind == ACTION_ASYNC;
+	a.created_at = a.updated_at = time_now_ms();
+	if ((st = engine_thread_store(e, cause)) == NULL) {
+		json_decref(prepared);
+		return (STORE_UNAVAILABLE);
+	}
+	tx = store_tx_create();
+	store_tx_action_insert(tx, &a);
+	rc = store_tx_commit(st, tx);
+	if (rc != STORE_OK)
+		xasprintf(cause, "%s", store_error(st));
+	engine_thread_store_done(e);
+	store_tx_free(tx);
+	if (rc != STORE_OK) {
+		json_decref(prepared);
+		return (rc);
+	}
+	r = xcalloc(1, sizeof *r);
+	pthread_mutex_init(&r->mtx, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	r->e = e;
+	memcpy(r->id, a.id, UUID_STRLEN);
+	wait = sync && entry->kind != ACTION_ASYNC;
+	r->detached = !wait;
+	memset(&actx, 0, sizeof actx);
+	actx.action_id = a.id;
+	actx.callback_url = e->callback_base[0] != '\0' ? e->callback_base :
+	    NULL;
+	/* Lua actions need a sandbox of their own on this thread. */
+	ex = expr_create(NULL, e->cfg.lua_dir, cause);
+	actx.expr = ex;
+	if (!wait && entry->kind == ACTION_INLINE) {
+		/* Inline: finishes now; record it as if synchronous. */
+		r->detached = 0;
+		wait = 1;
+	}
+	entry->run(entry, prepared, &actx, e->io, engine_action_run_done, r);
+	json_decref(prepared);
+	if (wait) {
+		pthread_mutex_lock(&r->mtx);
+		while (!r->done)
+			pthread_cond_wait(&r->cond, &r->mtx);
+		pthread_mutex_unlock(&r->mtx);
+		engine_action_run_record(e, a.id, r->ok, r->result);
+		json_decref(r->result);
+		pthread_mutex_destroy(&r->mtx);
+		pthread_cond_destroy(&r->cond);
+		free(r);
+	}
+	expr_free(ex);
+	if (out != NULL) {
+		if ((st = engine_thread_store(e, cause)) == NULL)
+			return (STORE_UNAVAILABLE);
+		rc = store_action_load(st, a.id, out);
+		engine_thread_store_done(e);
+	}
+	return (rc);
+}

@@ -1,0 +1,152 @@
+/*
+ * engine.h -- the interpreter: definitions registry, executions, the
+ * task state machine, policies, timers and recovery.
+ *
+ * An engine runs one loop thread with its own store connection and Lua
+ * sandbox, and an I/O thread for actions that wait.  Work on one
+ * execution is serialised on the engine holding its lease, so joins and
+ * completion are decided on a consistent view; executions spread over
+ * engines (processes sharing one PostgreSQL).
+ *
+ * Ownership: arguments are borrowed; returned json_t and strings are
+ * owned by the caller.
+ */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "dsl/dsl.h"
+#include "store/store.h"
+
+struct engine;
+
+struct engine_config {
+	const char	*db_url;		/* store URL */
+	const char	*engine_id;		/* NULL: generated */
+	int64_t		 lease_ms;		/* default 15000 */
+	int64_t		 poll_ms;		/* default 1000 */
+	size_t		 max_inflight;		/* I/O actions, default 1024 */
+	const char	*lua_dir;		/* expression library, or NULL */
+	const char	*callback_base;		/* "http://host:port" */
+	uint64_t	 expr_max_instructions;
+	size_t		 expr_max_memory;
+	int		 resume;		/* claim unfinished at start */
+	int		 in_process;		/* one thread, one connection
+						   (bora run, tests) */
+};
+
+/* Called on every task and execution transition (may be NULL). */
+struct engine_observer {
+	void	(*task)(void *arg, const struct store_exec *,
+		    const struct store_task *);
+	void	(*exec)(void *arg, const struct store_exec *);
+	void	*arg;
+};
+
+struct engine	*engine_open(const struct engine_config *, char **cause);
+/* Start the worker threads (daemon); bora run uses engine_run_until. */
+int		 engine_start(struct engine *, char **cause);
+/* Stop taking work; wait up to grace_ms for in-flight actions. */
+void		 engine_stop(struct engine *, int64_t grace_ms);
+void		 engine_close(struct engine *);
+struct store	*engine_store(struct engine *);	/* API thread use only */
+void		 engine_set_observer(struct engine *,
+		     const struct engine_observer *);
+
+/* ---- definitions ------------------------------------------------- */
+
+/*
+ * Load (create or update) a definition text: a workbook, a workflow
+ * file or an actions file.  Validated first; on error nothing changes
+ * and errs holds every problem.  kind is "workbook", "workflows" or
+ * "actions"; name NULL means take it from the text (workbooks) or from
+ * source.  create_only: STORE_CONFLICT when it exists.
+ */
+enum store_rc	 engine_def_load(struct engine *, const char *kind,
+		     const char *name, const char *text, const char *source,
+		     int create_only, struct dsl_errors *errs,
+		     struct store_def **out);
+enum store_rc	 engine_def_delete(struct engine *, const char *kind,
+		     const char *name);
+/* Re-read definitions changed in the store by other engines. */
+void		 engine_defs_refresh(struct engine *);
+/*
+ * Validate a text against the engine's actions and workflows without
+ * saving it.  Returns the number of errors.
+ */
+size_t		 engine_def_validate(struct engine *, const char *file,
+		     const char *text, struct dsl_errors *errs);
+
+/*
+ * Watched definition folders (engine-watch.c): load every *.yaml under
+ * the workflows/ and actions/ folders now, then reload on change
+ * (inotify) until engine_watch_stop.  A file that fails validation is
+ * reported (log and engine_watch_errors) and its previous version
+ * stays in force.  engine_watch_reload rescans at once (SIGHUP).
+ */
+int		 engine_watch_start(struct engine *, const char *const *dirs,
+		     size_t ndirs, char **cause);
+void		 engine_watch_reload(struct engine *);
+void		 engine_watch_stop(struct engine *);
+/* Load errors of watched files: [{file, errors: ["F:L:C: msg (path)"]}] */
+json_t		*engine_watch_errors(struct engine *);
+
+/* Current workflows: [{id, name, input, interface, definition, tags,
+ * created_at, updated_at, workbook}] */
+json_t		*engine_workflows(struct engine *);
+/* Current ad-hoc and built-in actions: [{name, input, is_system,
+ * description, definition}] */
+json_t		*engine_actions(struct engine *);
+/* A resolver for dsl_validate() over this engine's registry. */
+void		 engine_resolver(struct engine *, struct dsl_resolver *);
+
+/* ---- executions -------------------------------------------------- */
+
+struct engine_start_opts {
+	const char	*workflow;	/* name or id */
+	json_t		*input;		/* object or NULL */
+	json_t		*params;	/* {env, task_name} or NULL */
+	const char	*id;		/* client-supplied id, or NULL */
+	const char	*description;
+	const char	*request_id;
+	const char	*task_target;	/* reverse workflows */
+};
+
+/*
+ * Create an execution and schedule its start.  Input is checked against
+ * the workflow's declaration (missing or unexpected keys: STORE_ERROR
+ * with *cause).  With an existing id, the existing execution is
+ * returned unchanged.  *out gets the row (may be NULL).
+ */
+enum store_rc	 engine_exec_start(struct engine *,
+		     const struct engine_start_opts *, struct store_exec **out,
+		     char **cause);
+/* Pause, resume, cancel, or force an end state (with a message). */
+enum store_rc	 engine_exec_set_state(struct engine *, const char *id,
+		     const char *state, const char *state_info, char **cause);
+/* Re-run a failed task (reset: all items, else failed items only). */
+enum store_rc	 engine_task_rerun(struct engine *, const char *task_id,
+		     int reset, json_t *env, char **cause);
+/* An async action's result arrived (PUT /v2/action_executions/{id}). */
+enum store_rc	 engine_action_complete(struct engine *, const char *id,
+		     const char *state, json_t *output, char **cause);
+/* Run one action outside any workflow; sync waits for the result. */
+enum store_rc	 engine_action_run(struct engine *, const char *name,
+		     json_t *input, int sync, struct store_action **out,
+		     char **cause);
+
+/*
+ * In-process use (bora run, tests): process work on the calling thread
+ * until execution id reaches a final state or PAUSED, or timeout_ms
+ * passes (0: no limit).  Returns the final row's state.
+ */
+enum store_rc	 engine_run_until(struct engine *, const char *id,
+		     int64_t timeout_ms, struct store_exec **out);
+
+/* The execution and its tasks as bora run -f json prints them. */
+json_t		*engine_exec_json(struct engine *, const char *id);
+
+#endif /* ENGINE_H */

@@ -1,0 +1,398 @@
+/*
+ * store.h -- persistence of definitions, executions, tasks, action
+ * executions, due work, locks, events and messages.
+ *
+ * Two backends sit behind one versioned method table (store-int.h):
+ * "sqlite:PATH" (embedded, the default) and "postgresql://..." (libpq).
+ * The engine never knows which one it talks to.
+ *
+ * Writes go through a change set (struct store_tx): the engine records
+ * every row it inserts or updates for one transition, and
+ * store_tx_commit() applies them all in one database transaction.  An
+ * update carries the state the row is expected to be in; if any guard
+ * fails, nothing is applied and STORE_CONFLICT is returned, so two
+ * engines can never both apply a transition.
+ *
+ * Ownership: rows returned by _load functions are owned by the caller
+ * and freed with their _free function.  Values passed to store_tx_*
+ * are copied (json_t are increfed), so the caller keeps its own.
+ * A struct store is used by one thread at a time; open one per thread.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "lib/lib.h"
+
+struct store;
+struct store_tx;
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND,
+	STORE_CONFLICT,		/* a guard failed or a unique key exists */
+	STORE_UNAVAILABLE,	/* database unreachable: retry later */
+	STORE_ERROR
+};
+const char	*store_rc_name(enum store_rc);
+
+/* States, as text in rows: Mistral's names. */
+#define ST_IDLE		"IDLE"
+#define ST_WAITING	"WAITING"
+#define ST_RUNNING	"RUNNING"
+#define ST_DELAYED	"RUNNING_DELAYED"
+#define ST_PAUSED	"PAUSED"
+#define ST_SUCCESS	"SUCCESS"
+#define ST_ERROR	"ERROR"
+#define ST_CANCELLED	"CANCELLED"
+/* 1 for SUCCESS, ERROR and CANCELLED. */
+int		 store_state_final(const char *);
+
+/* A stored definition text: one version of a workbook or file. */
+struct store_def {
+	char	 id[UUID_STRLEN];
+	char	*kind;		/* "workbook", "workflows", "actions" */
+	char	*name;		/* workbook name or source name */
+	int	 version;	/* 1, 2, ... per (kind, name) */
+	char	*text;		/* YAML */
+	char	*source;	/* "api" or a file path */
+	int	 deleted;	/* this version marks a deletion */
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
+/* A workflow's stable identity (id kept across versions). */
+struct store_workflow {
+	char	 id[UUID_STRLEN];
+	char	*name;
+	char	 def_id[UUID_STRLEN];	/* current definition version */
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
+struct store_exec {
+	char	 id[UUID_STRLEN];
+	char	*workflow_name;
+	char	 workflow_id[UUID_STRLEN];
+	char	 def_id[UUID_STRLEN];	/* definition version it runs */
+	char	*parent_task_id;	/* sub-workflow: the task; or NULL */
+	char	*root_id;		/* root execution; NULL for a root */
+	char	*state;
+	char	*state_info;
+	json_t	*input;
+	json_t	*output;
+	json_t	*params;		/* {env, task_name, ...} */
+	json_t	*context;		/* vars + global publishes */
+	char	*description;
+	char	*request_id;
+	char	*owner;			/* engine holding the lease */
+	int64_t	 lease_until;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
+struct store_task {
+	char	 id[UUID_STRLEN];
+	char	 execution_id[UUID_STRLEN];
+	char	*name;
+	char	*state;
+	char	*state_info;
+	char	*type;			/* "ACTION" or "WORKFLOW" */
+	json_t	*in_context;		/* published values flowing in */
+	json_t	*published;
+	json_t	*result;
+	json_t	*runtime;		/* retry_no, items, join, ... */
+	int64_t	 seq;			/* creation order in its execution */
+	int64_t	 created_at;
+	int64_t	 started_at;		/* 0: not yet */
+	int64_t	 finished_at;
+	int64_t	 updated_at;
+};
+
+struct store_action {
+	char	 id[UUID_STRLEN];
+	char	*task_id;		/* NULL when run outside a workflow */
+	char	*execution_id;
+	char	*name;
+	char	*state;
+	char	*state_info;
+	json_t	*input;
+	json_t	*output;
+	int	 attempt;		/* 0-based retry number */
+	int	 item;			/* with-items index; -1 if none */
+	int	 is_async;		/* result comes by callback */
+	char	*request_id;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
+/* Due work: a timer or a deferred step. */
+struct store_work {
+	int64_t	 id;
+	char	 execution_id[UUID_STRLEN];
+	char	*task_id;		/* may be NULL */
+	char	*kind;			/* "retry", "wait-before", ... */
+	int64_t	 due_at;		/* ms since the epoch */
+	json_t	*payload;
+};
+
+struct store_event {
+	int64_t	 id;
+	char	 execution_id[UUID_STRLEN];
+	char	*task_id;
+	char	*task_name;
+	int64_t	 time;
+	double	 progress;		/* 0..1, or -1 when not given */
+	char	*message;
+	char	*level;			/* "info", "warning", "error" */
+	char	*request_id;
+};
+
+struct store_message {
+	char	 id[UUID_STRLEN];
+	char	*event_id;
+	char	*message;
+	char	*request_id;
+	char	*resource_type;
+	char	*resource_uuid;
+	char	*level;
+	int64_t	 created_at;
+	int64_t	 expires_at;
+};
+
+/* A deep copy of an execution row (json values increfed). */
+struct store_exec	*store_exec_dup(const struct store_exec *);
+
+void	 store_def_free(struct store_def *);
+void	 store_workflow_free(struct store_workflow *);
+void	 store_exec_free(struct store_exec *);
+void	 store_task_free(struct store_task *);
+void	 store_action_free(struct store_action *);
+void	 store_work_free(struct store_work *);
+void	 store_event_free(struct store_event *);
+void	 store_message_free(struct store_message *);
+
+/*
+ * Open "sqlite:PATH", "sqlite::memory:" or "postgresql://...".  SQLite
+ * takes "?sync=full" (fsync every commit: survives power loss) after the
+ * path; the default, "?sync=normal", survives a crash of the process.
+ * Each "sqlite::memory:" open is a private database.
+ */
+struct store	*store_open(const char *url, char **cause);
+void		 store_close(struct store *);
+/* "sqlite" or "postgresql". */
+const char	*store_backend(struct store *);
+/* Cheap liveness check. */
+enum store_rc	 store_ping(struct store *);
+/* The database's clock in ms (PostgreSQL: now(); SQLite: local). */
+int64_t		 store_now(struct store *);
+/* Last error text of this connection (borrowed). */
+const char	*store_error(struct store *);
+
+/* ---- change sets ------------------------------------------------- */
+
+/* Field masks for updates: only the named fields are written. */
+#define SF_STATE	0x0001
+#define SF_STATE_INFO	0x0002
+#define SF_OUTPUT	0x0004	/* exec output / action output */
+#define SF_CONTEXT	0x0008	/* exec context */
+#define SF_PUBLISHED	0x0010
+#define SF_RESULT	0x0020
+#define SF_RUNTIME	0x0040
+#define SF_STARTED	0x0080
+#define SF_FINISHED	0x0100
+#define SF_PARAMS	0x0200	/* exec params */
+#define SF_DESCRIPTION	0x0400
+#define SF_INPUT	0x0800	/* action input */
+#define SF_IN_CONTEXT	0x1000
+
+struct store_tx	*store_tx_create(void);
+void		 store_tx_free(struct store_tx *);
+/* Number of operations recorded. */
+size_t		 store_tx_size(const struct store_tx *);
+/* Move src's operations to the end of dst (src is left empty). */
+void		 store_tx_append(struct store_tx *dst, struct store_tx *src);
+
+/* owner and lease_until are written as given: an execution inserted
+ * with an owner must carry its lease_until (db now + lease). */
+void	 store_tx_exec_insert(struct store_tx *, const struct store_exec *);
+/* Update the fields in mask; expect_state NULL means no guard. */
+void	 store_tx_exec_update(struct store_tx *, const struct store_exec *,
+	     unsigned mask, const char *expect_state);
+void	 store_tx_task_insert(struct store_tx *, const struct store_task *);
+void	 store_tx_task_update(struct store_tx *, const struct store_task *,
+	     unsigned mask, const char *expect_state);
+void	 store_tx_action_insert(struct store_tx *,
+	     const struct store_action *);
+void	 store_tx_action_update(struct store_tx *,
+	     const struct store_action *, unsigned mask,
+	     const char *expect_state);
+/* Insert due work; w->id is ignored. */
+void	 store_tx_work_insert(struct store_tx *, const struct store_work *);
+/* Delete due work; a missing row is a conflict (someone else took it). */
+void	 store_tx_work_delete(struct store_tx *, int64_t id);
+/* Delete every due work row of a task (timeouts left behind). */
+void	 store_tx_work_delete_task(struct store_tx *, const char *task_id);
+/* Take a named lock for an execution; held by another: conflict. */
+void	 store_tx_lock_acquire(struct store_tx *, const char *name,
+	     const char *execution_id);
+/* Release every lock an execution holds. */
+void	 store_tx_lock_release_all(struct store_tx *,
+	     const char *execution_id);
+void	 store_tx_event_insert(struct store_tx *, const struct store_event *);
+void	 store_tx_message_insert(struct store_tx *,
+	     const struct store_message *);
+
+/*
+ * Apply a change set in one transaction.  STORE_CONFLICT when a guard
+ * failed (nothing applied), STORE_UNAVAILABLE when the database could
+ * not be reached (nothing applied, or the outcome was checked and found
+ * not applied).  The change set is not freed.
+ */
+enum store_rc	 store_tx_commit(struct store *, struct store_tx *);
+/* Apply several change sets in one transaction, each all-or-nothing:
+ * rcs[i] gets each one's outcome.  Returns the worst. */
+enum store_rc	 store_tx_commit_many(struct store *, struct store_tx **,
+		     size_t n, enum store_rc *rcs);
+
+/* ---- definitions ------------------------------------------------- */
+
+/*
+ * Save a new version of (kind, name); deleted marks a removal.  *out,
+ * when not NULL, receives the new row.  STORE_CONFLICT if create_only
+ * and a current version exists.
+ */
+enum store_rc	 store_def_save(struct store *, const char *kind,
+		     const char *name, const char *text, const char *source,
+		     int create_only, int deleted, struct store_def **out);
+enum store_rc	 store_def_load(struct store *, const char *id,
+		     struct store_def **out);
+/* The current (newest, not deleted) version of (kind, name). */
+enum store_rc	 store_def_load_current(struct store *, const char *kind,
+		     const char *name, struct store_def **out);
+/* Every current definition, oldest first. */
+enum store_rc	 store_def_list_current(struct store *,
+		     struct store_def ***out, size_t *n);
+/* Highest definition change counter (to notice changes by others). */
+int64_t		 store_def_generation(struct store *);
+
+/* Create or update a workflow identity to point at def_id. */
+enum store_rc	 store_workflow_save(struct store *, const char *name,
+		     const char *def_id, struct store_workflow **out);
+enum store_rc	 store_workflow_load(struct store *, const char *name_or_id,
+		     struct store_workflow **out);
+enum store_rc	 store_workflow_delete(struct store *, const char *name);
+
+/* ---- reads ------------------------------------------------------- */
+
+enum store_rc	 store_exec_load(struct store *, const char *id,
+		     struct store_exec **out);
+/*
+ * Several executions at once (ids not found are left out), and every
+ * task of several executions, grouped by execution and in creation
+ * order within one.  One query each where the backend can.
+ */
+enum store_rc	 store_execs_load(struct store *, char *const *ids, size_t n,
+		     struct store_exec ***out, size_t *nout);
+enum store_rc	 store_tasks_load_many(struct store *, char *const *ids,
+		     size_t n, struct store_task ***out, size_t *nout);
+/* Every task row of an execution in creation order. */
+enum store_rc	 store_tasks_load(struct store *, const char *execution_id,
+		     struct store_task ***out, size_t *n);
+enum store_rc	 store_task_load(struct store *, const char *id,
+		     struct store_task **out);
+/* Action executions of a task in (attempt, item) order. */
+enum store_rc	 store_actions_load(struct store *, const char *task_id,
+		     struct store_action ***out, size_t *n);
+enum store_rc	 store_action_load(struct store *, const char *id,
+		     struct store_action **out);
+/* Events of an execution in time order. */
+enum store_rc	 store_events_load(struct store *, const char *execution_id,
+		     struct store_event ***out, size_t *n);
+/* Child executions of a task (sub-workflows). */
+enum store_rc	 store_exec_children(struct store *, const char *task_id,
+		     struct store_exec ***out, size_t *n);
+/* Who holds a lock: *execution_id is malloc'd, or NOTFOUND. */
+enum store_rc	 store_lock_owner(struct store *, const char *name,
+		     char **execution_id);
+
+/*
+ * Lists for the API.  Filters use whitelisted field names per resource
+ * and Mistral's operators (eq, neq, in, nin, gt, gte, lt, lte, has);
+ * values are text.  Sorting by whitelisted fields, then id.  marker is
+ * the id of the last row of the previous page.  Unknown fields give
+ * STORE_ERROR with store_error() saying which.
+ */
+struct store_filter {
+	const char	*field;
+	const char	*op;		/* "eq" if NULL */
+	const char	*value;		/* NULL means IS NULL */
+};
+struct store_query {
+	const struct store_filter	*filters;
+	size_t				 nfilters;
+	const char			*const *sort_keys;
+	const int			*sort_desc;	/* per key */
+	size_t				 nsort;
+	const char			*marker;
+	size_t				 limit;		/* 0: none */
+};
+enum store_rc	 store_exec_list(struct store *, const struct store_query *,
+		     struct store_exec ***out, size_t *n);
+enum store_rc	 store_task_list(struct store *, const struct store_query *,
+		     struct store_task ***out, size_t *n);
+enum store_rc	 store_action_list(struct store *, const struct store_query *,
+		     struct store_action ***out, size_t *n);
+enum store_rc	 store_message_list(struct store *,
+		     const struct store_query *, struct store_message ***out,
+		     size_t *n);
+enum store_rc	 store_message_delete(struct store *, const char *id);
+/* Delete up to batch messages expired at now; *n gets the count. */
+enum store_rc	 store_message_reap(struct store *, int64_t now,
+		     size_t batch, size_t *n);
+/* Delete a finished execution and everything under it. */
+enum store_rc	 store_exec_delete(struct store *, const char *id);
+
+/* ---- leases and due work ---------------------------------------- */
+
+/*
+ * Claim up to limit executions for owner: unfinished ones whose lease is
+ * free or expired and that have work due by now (or were never claimed).
+ * Sets owner and lease_until = db now + lease_ms.  *ids is malloc'd.
+ * In detail: no owner and lease_until 0 (new) -> claimed; no owner after
+ * a release -> claimed when work is due; an owner whose lease expired (a
+ * dead engine) -> taken over whatever its work.  limit 0: no limit.
+ */
+enum store_rc	 store_exec_claim(struct store *, const char *owner,
+		     int64_t lease_ms, size_t limit, char ***ids, size_t *n);
+/* Extend the leases owner holds; STORE_OK even when none. */
+enum store_rc	 store_exec_renew(struct store *, const char *owner,
+		     int64_t lease_ms);
+/* Give up the lease of one execution (it finished or was handed off). */
+enum store_rc	 store_exec_release(struct store *, const char *id,
+		     const char *owner);
+/* Due work of one execution, due by now, oldest first. */
+enum store_rc	 store_work_due(struct store *, const char *execution_id,
+		     int64_t now, struct store_work ***out, size_t *n);
+/* All work rows of an execution (any due time). */
+enum store_rc	 store_work_load(struct store *, const char *execution_id,
+		     struct store_work ***out, size_t *n);
+/* Earliest due_at over unleased or owner's executions; 0 if none. */
+int64_t		 store_work_next_due(struct store *, const char *owner);
+
+/*
+ * Wake-ups between engines: notify after commit; wait up to timeout_ms
+ * for a notification (PostgreSQL LISTEN/NOTIFY; SQLite: returns at
+ * once).  Returns 1 when notified, 0 on timeout.
+ */
+void		 store_notify(struct store *, const char *channel);
+int		 store_wait(struct store *, int timeout_ms);
+
+/* Counters for /metrics: rows by state. */
+enum store_rc	 store_count_by_state(struct store *, const char *table,
+		     json_t **out);
+
+#endif /* STORE_H */

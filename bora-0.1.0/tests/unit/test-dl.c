@@ -1,0 +1,292 @@
+/*
+ * test-dl.c -- unit tests of the dl module: a process that runs timers
+ * through the I/O loop and uses the SQLite store never maps libcurl,
+ * libpq or libsystemd; the first HTTP action or PostgreSQL store loads
+ * them; the loaders fill their tables; a missing library is a clear
+ * error.  The order matters: the first test runs before anything loads.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "lib/lib.h"
+#include "dl/dl.h"
+#include "actions/actions.h"
+#include "store/store.h"
+
+struct waiter {
+	pthread_mutex_t	 mutex;
+	pthread_cond_t	 cond;
+	int		 calls;
+	int		 ok;
+	json_t		*result;
+	int64_t		 done_at;
+};
+
+/* Whether a mapping of the process has name in its path. */
+static int
+mapped(const char *name)
+{
+	FILE	*f;
+	char	 line[4096];
+	int	 found = 0;
+
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		fail_msg("cannot open /proc/self/maps");
+	while (!found && fgets(line, sizeof line, f) != NULL)
+		found = strstr(line, name) != NULL;
+	fclose(f);
+	return (found);
+}
+
+static void
+waiter_init(struct waiter *w)
+{
+	memset(w, 0, sizeof *w);
+	pthread_mutex_init(&w->mutex, NULL);
+	pthread_cond_init(&w->cond, NULL);
+}
+
+static void
+waiter_free(struct waiter *w)
+{
+	json_decref(w->result);
+	pthread_mutex_destroy(&w->mutex);
+	pthread_cond_destroy(&w->cond);
+}
+
+/* The completion callback: record and signal. */
+static void
+waiter_done(void *arg, int ok, json_t *result)
+{
+	struct waiter	*w = arg;
+
+	pthread_mutex_lock(&w->mutex);
+	w->calls++;
+	w->ok = ok;
+	json_decref(w->result);
+	w->result = result;
+	w->done_at = time_mono_ms();
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mutex);
+}
+
+/* Wait until the action completed or ms pass; returns calls. */
+static int
+waiter_wait(struct waiter *w, int64_t ms)
+{
+	struct timespec	 ts;
+	int64_t		 end = time_mono_ms() + ms;
+	int		 calls;
+
+	pthread_mutex_lock(&w->mutex);
+	while (w->calls == 0 && time_mono_ms() < end) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->cond, &w->mutex, &ts);
+	}
+	calls = w->calls;
+	pthread_mutex_unlock(&w->mutex);
+	return (calls);
+}
+
+/* Start an action with JSON text input. */
+static void
+start(struct action_io *io, const char *name, const char *input,
+    struct waiter *w)
+{
+	json_t	*in;
+
+	in = json_loads(input, 0, NULL);
+	assert_non_null(in);
+	waiter_init(w);
+	action_run(action_find(name), in, NULL, io, waiter_done, w);
+	json_decref(in);
+}
+
+/*
+ * Timers and the SQLite store load nothing; and a timer submitted while
+ * the loop sleeps without curl wakes it (it fires on time, not when the
+ * earlier, longer one does).
+ */
+static void
+unused_libraries_are_not_loaded(void **state)
+{
+	struct action_io	*io;
+	struct store		*st;
+	struct waiter		 slow, fast, echo;
+	char			*cause = NULL;
+	int64_t			 t0;
+
+	assert_false(mapped("/libcurl"));
+	assert_false(mapped("/libpq"));
+	assert_false(mapped("/libsystemd"));
+
+	io = action_io_start(0, &cause);
+	assert_non_null(io);
+	t0 = time_mono_ms();
+	start(io, "std.sleep", "{\"seconds\": 0.6}", &slow);
+	usleep(50 * 1000);	/* the loop is asleep now */
+	start(io, "std.sleep", "{\"seconds\": 0.05}", &fast);
+	start(io, "std.echo", "{\"output\": \"hi\", \"delay\": 0.01}", &echo);
+	assert_int_equal(waiter_wait(&fast, 5000), 1);
+	assert_int_equal(fast.ok, 1);
+	assert_true(fast.done_at - t0 < 400);
+	assert_int_equal(waiter_wait(&echo, 5000), 1);
+	assert_string_equal(json_string_value(echo.result), "hi");
+	assert_int_equal(waiter_wait(&slow, 5000), 1);
+	assert_true(slow.done_at - t0 >= 600);
+
+	st = store_open("sqlite::memory:", &cause);
+	if (st == NULL)
+		fail_msg("store_open: %s", cause);
+	assert_int_equal(store_ping(st), STORE_OK);
+	store_close(st);
+
+	assert_false(mapped("/libcurl"));
+	assert_false(mapped("/libpq"));
+	assert_false(mapped("/libsystemd"));
+
+	/* Stopping a loop that never made a multi handle. */
+	start(io, "std.sleep", "{\"seconds\": 30}", &slow);
+	action_io_stop(io);
+	assert_int_equal(slow.calls, 1);
+	assert_int_equal(slow.ok, 0);
+	assert_string_equal(json_string_value(slow.result), "engine stopping");
+	waiter_free(&slow);
+	waiter_free(&fast);
+	waiter_free(&echo);
+}
+
+/* The first std.http loads libcurl; the loop then makes its handle. */
+static void
+http_action_loads_curl(void **state)
+{
+	struct action_io	*io;
+	struct waiter		 w, t;
+	char			*cause = NULL;
+	const char		*msg;
+	int64_t			 t0;
+
+	io = action_io_start(0, &cause);
+	assert_non_null(io);
+	start(io, "std.http", "{\"url\": \"http://127.0.0.1:1/\"}", &w);
+	assert_int_equal(waiter_wait(&w, 10000), 1);
+	assert_int_equal(w.ok, 0);
+	msg = json_string_value(w.result);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "127.0.0.1:1"));
+	assert_null(strstr(msg, "cannot load"));
+	assert_true(mapped("/libcurl"));
+	assert_false(mapped("/libpq"));
+
+	/* Timers still fire on time, now through curl_multi_poll. */
+	t0 = time_mono_ms();
+	start(io, "std.sleep", "{\"seconds\": 0.05}", &t);
+	assert_int_equal(waiter_wait(&t, 5000), 1);
+	assert_int_equal(t.ok, 1);
+	assert_true(t.done_at - t0 < 500);
+	action_io_stop(io);
+	waiter_free(&w);
+	waiter_free(&t);
+}
+
+/* Opening a PostgreSQL store loads libpq, even if it cannot connect. */
+static void
+pg_store_loads_libpq(void **state)
+{
+	struct store	*st;
+	char		*cause = NULL;
+
+	st = store_open("postgresql://127.0.0.1:1/bora_none", &cause);
+	assert_null(st);
+	assert_non_null(cause);
+	assert_null(strstr(cause, "cannot load"));
+	free(cause);
+	assert_true(mapped("/libpq"));
+}
+
+/* The loaders succeed every time and fill their tables. */
+static void
+loaders_fill_their_tables(void **state)
+{
+	char	*cause = NULL, *e;
+	CURL	*c;
+
+	assert_int_equal(dl_curl_load(&cause), 0);
+	assert_null(cause);
+	assert_int_equal(dl_curl_load(&cause), 0);
+	assert_non_null(curl_easy_init);
+	assert_non_null(curl_multi_wakeup);
+	c = curl_easy_init();
+	assert_non_null(c);
+	e = curl_easy_escape(c, "a b/c", 0);
+	assert_string_equal(e, "a%20b%2Fc");
+	curl_free(e);
+	curl_easy_cleanup(c);
+
+	assert_int_equal(dl_pq_load(&cause), 0);
+	assert_null(cause);
+	assert_non_null(PQsendFlushRequest);
+	assert_int_equal(PQresultStatus(NULL), PGRES_FATAL_ERROR);
+
+#ifdef HAVE_SYSTEMD
+	assert_false(mapped("/libsystemd"));
+	assert_int_equal(dl_systemd_load(&cause), 0);
+	assert_null(cause);
+	assert_true(mapped("/libsystemd"));
+	unsetenv("NOTIFY_SOCKET");
+	assert_int_equal(sd_notify(0, "READY=1"), 0);
+#else
+	assert_int_equal(dl_systemd_load(&cause), -1);
+	free(cause);
+#endif
+}
+
+/* A library that is not there: the error names it and its package. */
+static void
+missing_library_is_a_clear_error(void **state)
+{
+	char	*cause = NULL;
+
+	assert_null(dl_open("libbora-missing.so.7", &cause));
+	assert_non_null(cause);
+	assert_string_equal(cause, "cannot load libbora-missing.so.7: "
+	    "cannot open shared object file: No such file or directory; "
+	    "install libbora-missing7");
+	free(cause);
+	assert_null(dl_open("libbora2.so.1", &cause));
+	assert_non_null(strstr(cause, "; install libbora2-1"));
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(unused_libraries_are_not_loaded),
+		cmocka_unit_test(http_action_loads_curl),
+		cmocka_unit_test(pg_store_loads_libpq),
+		cmocka_unit_test(loaders_fill_their_tables),
+		cmocka_unit_test(missing_library_is_a_clear_error),
+	};
+
+	log_init(1, LOG_LVL_WARN, "test-dl");
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

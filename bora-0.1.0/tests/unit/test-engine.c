@@ -1,0 +1,1075 @@
+/*
+ * test-engine.c -- the interpreter through its public calls, on a private
+ * in-memory store: definitions, data flow, failures, retries, items,
+ * joins, input checks, pause and resume, re-runs, sub-workflows and
+ * asynchronous actions.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/lib.h"
+#include "dsl/dsl.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+/* Upper bound for any run in these tests. */
+#define RUN_LIMIT_MS	20000
+
+/* Open an engine on a fresh in-memory database. */
+static int
+setup(void **state)
+{
+	struct engine_config	 cfg;
+	struct engine		*e;
+	char			*cause = NULL;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.db_url = "sqlite::memory:";
+#ifdef BORA_SRCDIR
+	cfg.lua_dir = BORA_SRCDIR "/lua";
+#endif
+	if ((e = engine_open(&cfg, &cause)) == NULL) {
+		fprintf(stderr, "engine_open: %s\n", cause);
+		free(cause);
+		return (-1);
+	}
+	*state = e;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	engine_close(*state);
+	return (0);
+}
+
+/* Load a workflow text that must be valid. */
+static void
+load(struct engine *e, const char *text)
+{
+	struct dsl_errors	 errs;
+	char			*msg;
+
+	dsl_errors_init(&errs);
+	if (engine_def_load(e, "workflows", NULL, text, NULL, 0, &errs,
+	    NULL) != STORE_OK) {
+		msg = dsl_errors_format(&errs);
+		fail_msg("definition refused:\n%s", msg);
+	}
+	assert_int_equal(errs.n, 0);
+	dsl_errors_free(&errs);
+}
+
+/* Start a workflow with a JSON input text (or NULL); id into out. */
+static void
+start(struct engine *e, const char *wf, const char *input, char *out)
+{
+	struct engine_start_opts so;
+	struct store_exec	*ex = NULL;
+	json_error_t		 jerr;
+	char			*cause = NULL;
+
+	memset(&so, 0, sizeof so);
+	so.workflow = wf;
+	if (input != NULL && (so.input = json_loads(input, 0, &jerr)) == NULL)
+		fail_msg("bad test input %s: %s", input, jerr.text);
+	if (engine_exec_start(e, &so, &ex, &cause) != STORE_OK)
+		fail_msg("start %s: %s", wf, cause);
+	assert_non_null(ex);
+	assert_string_equal(ex->state, "RUNNING");
+	snprintf(out, UUID_STRLEN, "%s", ex->id);
+	store_exec_free(ex);
+	json_decref(so.input);
+}
+
+/*
+ * Run until a final or PAUSED state (or timeout_ms); returns the
+ * engine_run_until code and the state in st.
+ */
+static enum store_rc
+run(struct engine *e, const char *id, int64_t timeout_ms, char *st,
+    size_t stlen)
+{
+	struct store_exec	*ex = NULL;
+	enum store_rc		 rc;
+
+	rc = engine_run_until(e, id, timeout_ms, &ex);
+	assert_non_null(ex);
+	snprintf(st, stlen, "%s", ex->state);
+	store_exec_free(ex);
+	return (rc);
+}
+
+/* Run to the end and return the execution as JSON. */
+static json_t *
+run_json(struct engine *e, const char *id)
+{
+	char	 st[32];
+	json_t	*o;
+
+	if (run(e, id, RUN_LIMIT_MS, st, sizeof st) != STORE_OK)
+		fail_msg("execution %s did not finish: still %s", id, st);
+	o = engine_exec_json(e, id);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "state")),
+	    st);
+	return (o);
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	return (json_string_value(json_object_get(o, key)));
+}
+
+/* The last task row named name, or NULL. */
+static json_t *
+task_get(json_t *o, const char *name)
+{
+	json_t	*t, *found = NULL;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(o, "tasks"), i, t)
+		if (strcmp(jstr(t, "name"), name) == 0)
+			found = t;
+	return (found);
+}
+
+/* The number of task rows named name. */
+static size_t
+task_count(json_t *o, const char *name)
+{
+	json_t	*t;
+	size_t	 i, n = 0;
+
+	json_array_foreach(json_object_get(o, "tasks"), i, t)
+		if (strcmp(jstr(t, "name"), name) == 0)
+			n++;
+	return (n);
+}
+
+/* The task named name, which must exist. */
+static json_t *
+task_must(json_t *o, const char *name)
+{
+	json_t	*t;
+	char	*dump;
+
+	if ((t = task_get(o, name)) == NULL) {
+		dump = json_dumps(o, JSON_INDENT(1));
+		fail_msg("no task %s in\n%s", name, dump);
+	}
+	return (t);
+}
+
+/* Assert that a JSON value equals a JSON text. */
+static void
+assert_json(json_t *v, const char *text)
+{
+	json_t	*want;
+	char	*got;
+
+	want = json_loads(text, JSON_DECODE_ANY, NULL);
+	assert_non_null(want);
+	if (v == NULL || !json_equal(v, want)) {
+		got = v != NULL ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+		fail_msg("got %s, expected %s", got != NULL ? got : "(none)",
+		    text);
+	}
+	json_decref(want);
+}
+
+/* Assert that a string contains a piece. */
+static void
+assert_contains(const char *s, const char *piece)
+{
+	if (s == NULL || strstr(s, piece) == NULL)
+		fail_msg("'%s' does not contain '%s'", s != NULL ? s :
+		    "(null)", piece);
+}
+
+/* The action executions of a task row. */
+static size_t
+actions_of(struct engine *e, json_t *task, struct store_action ***acts)
+{
+	size_t	 n = 0;
+
+	*acts = NULL;
+	assert_int_equal(store_actions_load(engine_store(e), jstr(task, "id"),
+	    acts, &n), STORE_OK);
+	return (n);
+}
+
+static void
+actions_free(struct store_action **acts, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		store_action_free(acts[i]);
+	free(acts);
+}
+
+/* ---- tests --------------------------------------------------------- */
+
+/* A chain: published data flows forward, output is built from it. */
+static void
+test_chain(void **state)
+{
+	struct engine	*e = *state;
+	char		 id[UUID_STRLEN];
+	json_t		*o;
+
+	load(e, "version: '2.0'\n"
+	    "chain:\n"
+	    "  input:\n"
+	    "    - who\n"
+	    "  output:\n"
+	    "    greeting: <% _.greeting %>\n"
+	    "    n: <% _.n %>\n"
+	    "  tasks:\n"
+	    "    t1:\n"
+	    "      action: std.echo output=\"hello <% _.who %>\"\n"
+	    "      publish:\n"
+	    "        greeting: <% task().result %>\n"
+	    "      on-success: t2\n"
+	    "    t2:\n"
+	    "      action: std.echo\n"
+	    "      input:\n"
+	    "        output: <% string.len(_.greeting) %>\n"
+	    "      publish:\n"
+	    "        n: <% task().result + 1 %>\n"
+	    "      on-success: t3\n"
+	    "    t3:\n"
+	    "      action: std.noop\n");
+	start(e, "chain", "{\"who\": \"bob\"}", id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	assert_json(json_object_get(o, "output"),
+	    "{\"greeting\": \"hello bob\", \"n\": 10}");
+	assert_int_equal(json_array_size(json_object_get(o, "tasks")), 3);
+	assert_json(json_object_get(task_must(o, "t1"), "result"),
+	    "\"hello bob\"");
+	assert_json(json_object_get(task_must(o, "t1"), "published"),
+	    "{\"greeting\": \"hello bob\"}");
+	assert_json(json_object_get(task_must(o, "t2"), "result"), "9");
+	assert_string_equal(jstr(task_must(o, "t3"), "state"), "SUCCESS");
+	/* Creation order follows the chain. */
+	assert_string_equal(jstr(json_array_get(json_object_get(o, "tasks"),
+	    0), "name"), "t1");
+	assert_string_equal(jstr(json_array_get(json_object_get(o, "tasks"),
+	    2), "name"), "t3");
+	json_decref(o);
+}
+
+/* A failing publish expression fails the task and the execution. */
+static void
+test_publish_error(void **state)
+{
+	struct engine	*e = *state;
+	char		 id[UUID_STRLEN];
+	json_t		*o, *t;
+
+	load(e, "version: '2.0'\n"
+	    "pub_err:\n"
+	    "  tasks:\n"
+	    "    t1:\n"
+	    "      action: std.echo output=1\n"
+	    "      publish:\n"
+	    "        bad_field: <% task().result.nope.deeper %>\n"
+	    "      on-success: t2\n"
+	    "    t2:\n"
+	    "      action: std.noop\n");
+	start(e, "pub_err", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	t = task_must(o, "t1");
+	assert_string_equal(jstr(t, "state"), "ERROR");
+	assert_contains(jstr(t, "state_info"), "t1");
+	assert_contains(jstr(t, "state_info"), "publish");
+	assert_contains(jstr(t, "state_info"), "task().result.nope.deeper");
+	assert_int_equal(task_count(o, "t2"), 0);
+	assert_contains(jstr(o, "state_info"), "t1");
+	json_decref(o);
+}
+
+/* retry count 3 delay 0 on std.fail: four attempts, then ERROR. */
+static void
+test_retry(void **state)
+{
+	struct engine		*e = *state;
+	struct store_action	**acts;
+	char			 id[UUID_STRLEN];
+	json_t			*o, *t;
+	size_t			 n, i;
+
+	load(e, "version: '2.0'\n"
+	    "retry_wf:\n"
+	    "  tasks:\n"
+	    "    flaky:\n"
+	    "      action: std.fail error_data=boom\n"
+	    "      retry:\n"
+	    "        count: 3\n"
+	    "        delay: 0\n");
+	start(e, "retry_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	assert_int_equal(task_count(o, "flaky"), 1);
+	t = task_must(o, "flaky");
+	assert_string_equal(jstr(t, "state"), "ERROR");
+	assert_contains(jstr(t, "state_info"), "boom");
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(acts[i]->attempt, (int)i);
+		assert_string_equal(acts[i]->state, "ERROR");
+		assert_string_equal(acts[i]->name, "std.fail");
+	}
+	actions_free(acts, n);
+	json_decref(o);
+}
+
+/* Nothing stays RUNNING: a timeout closes the action it interrupts,
+ * and an execution cancelled mid-action closes its actions too. */
+static void
+test_timeout_closes_actions(void **state)
+{
+	struct engine		*e = *state;
+	struct store_action	**acts;
+	char			 id[UUID_STRLEN], st[32], *cause = NULL;
+	json_t			*o, *t;
+	size_t			 n;
+
+	load(e, "version: '2.0'\n"
+	    "slow_wf:\n"
+	    "  tasks:\n"
+	    "    slow:\n"
+	    "      action: std.sleep seconds=30\n"
+	    "      timeout: 0.2\n");
+	start(e, "slow_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	t = task_must(o, "slow");
+	assert_contains(jstr(t, "state_info"), "timed out");
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 1);
+	assert_string_equal(acts[0]->state, "ERROR");
+	assert_contains(acts[0]->state_info, "timed out");
+	actions_free(acts, n);
+	json_decref(o);
+
+	load(e, "version: '2.0'\n"
+	    "wait_wf:\n"
+	    "  tasks:\n"
+	    "    hold:\n"
+	    "      action: std.async_noop\n");
+	start(e, "wait_wf", NULL, id);
+	assert_int_equal(run(e, id, 200, st, sizeof st), STORE_UNAVAILABLE);
+	assert_string_equal(st, "RUNNING");
+	assert_int_equal(engine_exec_set_state(e, id, "CANCELLED", "enough",
+	    &cause), STORE_OK);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "CANCELLED");
+	t = task_must(o, "hold");
+	assert_string_equal(jstr(t, "state"), "CANCELLED");
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 1);
+	assert_string_equal(acts[0]->state, "CANCELLED");
+	actions_free(acts, n);
+	json_decref(o);
+}
+
+/* with-items: one result per item, in item order, even when the items
+ * finish out of order. */
+static void
+test_with_items(void **state)
+{
+	struct engine		*e = *state;
+	struct store_action	**acts;
+	char			 id[UUID_STRLEN];
+	json_t			*o, *t;
+	size_t			 n;
+
+	load(e, "version: '2.0'\n"
+	    "items_wf:\n"
+	    "  input:\n"
+	    "    - nums: [3, 1, 2]\n"
+	    "  tasks:\n"
+	    "    work:\n"
+	    "      with-items: x in <% _.nums %>\n"
+	    "      action: std.echo output=<% _.x * 10 %> "
+	    "delay=<% _.x / 10 %>\n"
+	    "  output:\n"
+	    "    r: <% task('work').result %>\n");
+	start(e, "items_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	assert_int_equal(task_count(o, "work"), 1);
+	t = task_must(o, "work");
+	assert_json(json_object_get(t, "result"), "[30, 10, 20]");
+	assert_json(json_object_get(o, "output"), "{\"r\": [30, 10, 20]}");
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 3);
+	actions_free(acts, n);
+	json_decref(o);
+}
+
+/* join: all waits for both branches and sees what each published. */
+static void
+test_join(void **state)
+{
+	struct engine	*e = *state;
+	char		 id[UUID_STRLEN];
+	json_t		*o, *tasks;
+
+	load(e, "version: '2.0'\n"
+	    "join_wf:\n"
+	    "  tasks:\n"
+	    "    start:\n"
+	    "      action: std.noop\n"
+	    "      on-success: [a, b]\n"
+	    "    a:\n"
+	    "      action: std.echo output=1\n"
+	    "      publish:\n"
+	    "        va: <% task().result %>\n"
+	    "      on-success: j\n"
+	    "    b:\n"
+	    "      action: std.echo output=2 delay=0.2\n"
+	    "      publish:\n"
+	    "        vb: <% task().result %>\n"
+	    "      on-success: j\n"
+	    "    j:\n"
+	    "      join: all\n"
+	    "      action: std.echo output=<% _.va + _.vb %>\n"
+	    "  output:\n"
+	    "    total: <% task('j').result %>\n");
+	start(e, "join_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	assert_int_equal(task_count(o, "j"), 1);
+	assert_json(json_object_get(task_must(o, "j"), "result"), "3");
+	assert_json(json_object_get(o, "output"), "{\"total\": 3}");
+	tasks = json_object_get(o, "tasks");
+	/* j comes after the slower branch. */
+	assert_string_equal(jstr(json_array_get(tasks,
+	    json_array_size(tasks) - 1), "name"), "j");
+	json_decref(o);
+}
+
+/* Input: missing and unexpected keys are refused; defaults apply. */
+static void
+test_input_validation(void **state)
+{
+	struct engine		*e = *state;
+	struct engine_start_opts so;
+	struct store_exec	*ex = NULL;
+	char			*cause = NULL, id[UUID_STRLEN];
+	json_t			*o;
+
+	load(e, "version: '2.0'\n"
+	    "in_wf:\n"
+	    "  input:\n"
+	    "    - need_me\n"
+	    "    - opt: 5\n"
+	    "  output:\n"
+	    "    sum: <% _.need_me + _.opt %>\n"
+	    "  tasks:\n"
+	    "    t:\n"
+	    "      action: std.noop\n");
+
+	memset(&so, 0, sizeof so);
+	so.workflow = "in_wf";
+	so.input = json_object();
+	assert_int_equal(engine_exec_start(e, &so, &ex, &cause), STORE_ERROR);
+	assert_null(ex);
+	assert_contains(cause, "missing");
+	assert_contains(cause, "need_me");
+	free(cause);
+	cause = NULL;
+
+	json_object_set_new(so.input, "need_me", json_integer(1));
+	json_object_set_new(so.input, "surprise", json_integer(2));
+	assert_int_equal(engine_exec_start(e, &so, &ex, &cause), STORE_ERROR);
+	assert_null(ex);
+	assert_contains(cause, "unexpected");
+	assert_contains(cause, "surprise");
+	free(cause);
+	cause = NULL;
+	json_decref(so.input);
+
+	/* An unknown workflow. */
+	so.workflow = "no_such_wf";
+	so.input = NULL;
+	assert_int_equal(engine_exec_start(e, &so, &ex, &cause),
+	    STORE_NOTFOUND);
+	assert_contains(cause, "no_such_wf");
+	free(cause);
+
+	start(e, "in_wf", "{\"need_me\": 10}", id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	assert_json(json_object_get(o, "input"),
+	    "{\"need_me\": 10, \"opt\": 5}");
+	assert_json(json_object_get(o, "output"), "{\"sum\": 15}");
+	json_decref(o);
+}
+
+/* A start with a client id given twice gives the same execution. */
+static void
+test_idempotent_start(void **state)
+{
+	struct engine		*e = *state;
+	struct engine_start_opts so;
+	struct store_exec	*a = NULL, *b = NULL;
+	struct store_task	**ts = NULL;
+	char			*cause = NULL, cid[UUID_STRLEN];
+	size_t			 n = 0, i;
+
+	load(e, "version: '2.0'\n"
+	    "idem_wf:\n"
+	    "  input:\n"
+	    "    - v\n"
+	    "  tasks:\n"
+	    "    t:\n"
+	    "      action: std.echo output=<% _.v %>\n");
+	uuid_make(cid);
+	memset(&so, 0, sizeof so);
+	so.workflow = "idem_wf";
+	so.id = cid;
+	so.input = json_pack("{s:i}", "v", 1);
+	assert_int_equal(engine_exec_start(e, &so, &a, &cause), STORE_OK);
+	assert_string_equal(a->id, cid);
+	json_decref(so.input);
+
+	/* Different input the second time: ignored, same row back. */
+	so.input = json_pack("{s:i}", "v", 2);
+	assert_int_equal(engine_exec_start(e, &so, &b, &cause), STORE_OK);
+	assert_string_equal(b->id, cid);
+	assert_int_equal(a->created_at, b->created_at);
+	assert_json(b->input, "{\"v\": 1}");
+	json_decref(so.input);
+	store_exec_free(b);
+	b = NULL;
+
+	assert_int_equal(engine_run_until(e, cid, RUN_LIMIT_MS, &b), STORE_OK);
+	assert_string_equal(b->state, "SUCCESS");
+	/* Once again after the end: still that one, nothing new runs. */
+	store_exec_free(b);
+	b = NULL;
+	so.input = NULL;
+	assert_int_equal(engine_exec_start(e, &so, &b, &cause), STORE_OK);
+	assert_string_equal(b->state, "SUCCESS");
+	assert_int_equal(store_tasks_load(engine_store(e), cid, &ts, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_json(ts[0]->result, "1");
+	for (i = 0; i < n; i++)
+		store_task_free(ts[i]);
+	free(ts);
+
+	/* A client id that is not a UUID is refused. */
+	so.id = "not-a-uuid";
+	so.input = json_pack("{s:i}", "v", 3);
+	store_exec_free(b);
+	b = NULL;
+	assert_int_equal(engine_exec_start(e, &so, &b, &cause), STORE_ERROR);
+	assert_contains(cause, "not-a-uuid");
+	free(cause);
+	json_decref(so.input);
+	store_exec_free(a);
+}
+
+/* Pause while a task runs: nothing new starts until resumed. */
+static void
+test_pause_resume(void **state)
+{
+	struct engine	*e = *state;
+	char		 id[UUID_STRLEN], st[32], *cause = NULL;
+	json_t		*o, *t2;
+
+	load(e, "version: '2.0'\n"
+	    "pause_wf:\n"
+	    "  tasks:\n"
+	    "    t1:\n"
+	    "      action: std.sleep seconds=0.5\n"
+	    "      on-success: t2\n"
+	    "    t2:\n"
+	    "      action: std.echo output=done\n");
+	start(e, "pause_wf", NULL, id);
+	/* Let t1 start, then pause. */
+	assert_int_equal(run(e, id, 150, st, sizeof st), STORE_UNAVAILABLE);
+	assert_string_equal(st, "RUNNING");
+	assert_int_equal(engine_exec_set_state(e, id, "PAUSED", "by test",
+	    &cause), STORE_OK);
+	assert_int_equal(run(e, id, RUN_LIMIT_MS, st, sizeof st), STORE_OK);
+	assert_string_equal(st, "PAUSED");
+
+	o = engine_exec_json(e, id);
+	assert_string_equal(jstr(o, "state"), "PAUSED");
+	assert_string_equal(jstr(task_must(o, "t1"), "state"), "SUCCESS");
+	t2 = task_get(o, "t2");
+	if (t2 != NULL && strcmp(jstr(t2, "state"), "IDLE") != 0)
+		fail_msg("t2 is %s while paused", jstr(t2, "state"));
+	json_decref(o);
+
+	/* Staying paused: a short run returns at once, still PAUSED. */
+	assert_int_equal(run(e, id, 300, st, sizeof st), STORE_OK);
+	assert_string_equal(st, "PAUSED");
+
+	/* A bad state is refused. */
+	assert_int_equal(engine_exec_set_state(e, id, "BOGUS", NULL, &cause),
+	    STORE_ERROR);
+	assert_contains(cause, "BOGUS");
+	free(cause);
+	cause = NULL;
+
+	assert_int_equal(engine_exec_set_state(e, id, "RUNNING", NULL,
+	    &cause), STORE_OK);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	assert_int_equal(task_count(o, "t2"), 1);
+	assert_json(json_object_get(task_must(o, "t2"), "result"), "\"done\"");
+	json_decref(o);
+
+	/* A finished execution cannot change state. */
+	assert_int_equal(engine_exec_set_state(e, id, "PAUSED", NULL, &cause),
+	    STORE_CONFLICT);
+	assert_contains(cause, "SUCCESS");
+	free(cause);
+}
+
+/* Re-run of a failed task: a new attempt, the execution runs again. */
+static void
+test_task_rerun(void **state)
+{
+	struct engine		*e = *state;
+	struct store_action	**acts;
+	char			 id[UUID_STRLEN], tid[UUID_STRLEN];
+	char			*cause = NULL;
+	json_t			*o, *t;
+	size_t			 n;
+
+	load(e, "version: '2.0'\n"
+	    "rerun_wf:\n"
+	    "  tasks:\n"
+	    "    bad:\n"
+	    "      action: std.fail error_data=nope\n"
+	    "      on-success: after\n"
+	    "    after:\n"
+	    "      action: std.noop\n");
+	start(e, "rerun_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	t = task_must(o, "bad");
+	snprintf(tid, sizeof tid, "%s", jstr(t, "id"));
+	json_decref(o);
+
+	/* Only a task in ERROR can be re-run. */
+	assert_int_equal(engine_task_rerun(e, "00000000-0000-4000-8000-"
+	    "000000000000", 0, NULL, &cause), STORE_NOTFOUND);
+	free(cause);
+	cause = NULL;
+
+	assert_int_equal(engine_task_rerun(e, tid, 1, NULL, &cause),
+	    STORE_OK);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	assert_int_equal(task_count(o, "bad"), 1);
+	t = task_must(o, "bad");
+	assert_string_equal(jstr(t, "id"), tid);
+	assert_string_equal(jstr(t, "state"), "ERROR");
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 2);
+	assert_int_equal(acts[0]->attempt, 0);
+	assert_int_equal(acts[1]->attempt, 1);
+	actions_free(acts, n);
+	assert_int_equal(task_count(o, "after"), 0);
+	json_decref(o);
+}
+
+/* Re-run that succeeds: an async task failed by its callback, then
+ * re-run and completed; the workflow goes on and ends SUCCESS. */
+static void
+test_task_rerun_success(void **state)
+{
+	struct engine		*e = *state;
+	struct store_action	**acts;
+	char			 id[UUID_STRLEN], tid[UUID_STRLEN], st[32];
+	char			 aid[UUID_STRLEN], *cause = NULL;
+	json_t			*o, *t, *out;
+	size_t			 n;
+
+	load(e, "version: '2.0'\n"
+	    "rerun_ok_wf:\n"
+	    "  tasks:\n"
+	    "    ext:\n"
+	    "      action: std.async_noop\n"
+	    "      on-success: after\n"
+	    "    after:\n"
+	    "      action: std.echo output=<% task('ext').result.v %>\n"
+	    "  output:\n"
+	    "    v: <% task('after').result %>\n");
+	start(e, "rerun_ok_wf", NULL, id);
+	assert_int_equal(run(e, id, 200, st, sizeof st), STORE_UNAVAILABLE);
+	assert_string_equal(st, "RUNNING");
+	o = engine_exec_json(e, id);
+	t = task_must(o, "ext");
+	snprintf(tid, sizeof tid, "%s", jstr(t, "id"));
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 1);
+	snprintf(aid, sizeof aid, "%s", acts[0]->id);
+	actions_free(acts, n);
+	json_decref(o);
+
+	out = json_string("remote failure");
+	assert_int_equal(engine_action_complete(e, aid, "ERROR", out, &cause),
+	    STORE_OK);
+	json_decref(out);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	assert_string_equal(jstr(task_must(o, "ext"), "state"), "ERROR");
+	json_decref(o);
+
+	assert_int_equal(engine_task_rerun(e, tid, 0, NULL, &cause),
+	    STORE_OK);
+	assert_int_equal(run(e, id, 200, st, sizeof st), STORE_UNAVAILABLE);
+	assert_string_equal(st, "RUNNING");
+	o = engine_exec_json(e, id);
+	n = actions_of(e, task_must(o, "ext"), &acts);
+	json_decref(o);
+	assert_int_equal(n, 2);
+	assert_string_equal(acts[0]->state, "ERROR");
+	assert_string_equal(acts[1]->state, "RUNNING");
+	assert_int_equal(acts[1]->attempt, 1);
+	snprintf(aid, sizeof aid, "%s", acts[1]->id);
+	actions_free(acts, n);
+
+	out = json_pack("{s:i}", "v", 7);
+	assert_int_equal(engine_action_complete(e, aid, "SUCCESS", out,
+	    &cause), STORE_OK);
+	json_decref(out);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	assert_json(json_object_get(task_must(o, "ext"), "result"),
+	    "{\"v\": 7}");
+	assert_json(json_object_get(o, "output"), "{\"v\": 7}");
+	json_decref(o);
+}
+
+/* An invalid new version is refused and the old one stays in force. */
+static void
+test_def_invalid_keeps_old(void **state)
+{
+	struct engine		*e = *state;
+	struct dsl_errors	 errs;
+	struct store_def	*d = NULL;
+	char			 id[UUID_STRLEN], *msg;
+	json_t			*o;
+
+	load(e, "version: '2.0'\n"
+	    "keep_wf:\n"
+	    "  output:\n"
+	    "    v: 1\n"
+	    "  tasks:\n"
+	    "    t:\n"
+	    "      action: std.noop\n");
+
+	dsl_errors_init(&errs);
+	assert_int_not_equal(engine_def_load(e, "workflows", NULL,
+	    "version: '2.0'\n"
+	    "keep_wf:\n"
+	    "  output:\n"
+	    "    v: 2\n"
+	    "  tasks:\n"
+	    "    t:\n"
+	    "      action: std.noop\n"
+	    "      on-success: missing_task\n", NULL, 0, &errs, &d), STORE_OK);
+	assert_null(d);
+	assert_true(errs.n > 0);
+	msg = dsl_errors_format(&errs);
+	assert_contains(msg, "missing_task");
+	free(msg);
+	dsl_errors_free(&errs);
+
+	/* Not even YAML. */
+	dsl_errors_init(&errs);
+	assert_int_not_equal(engine_def_load(e, "workflows", NULL,
+	    "keep_wf: [unclosed\n", NULL, 0, &errs, NULL), STORE_OK);
+	assert_true(errs.n > 0);
+	dsl_errors_free(&errs);
+
+	/* An unknown action. */
+	dsl_errors_init(&errs);
+	assert_int_not_equal(engine_def_load(e, "workflows", NULL,
+	    "version: '2.0'\n"
+	    "keep_wf:\n"
+	    "  output:\n"
+	    "    v: 3\n"
+	    "  tasks:\n"
+	    "    t:\n"
+	    "      action: std.ecko output=1\n", NULL, 0, &errs, NULL),
+	    STORE_OK);
+	assert_true(errs.n > 0);
+	msg = dsl_errors_format(&errs);
+	assert_contains(msg, "std.ecko");
+	free(msg);
+	dsl_errors_free(&errs);
+
+	start(e, "keep_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	assert_json(json_object_get(o, "output"), "{\"v\": 1}");
+	json_decref(o);
+
+	/* A valid update does take effect. */
+	load(e, "version: '2.0'\n"
+	    "keep_wf:\n"
+	    "  output:\n"
+	    "    v: 4\n"
+	    "  tasks:\n"
+	    "    t:\n"
+	    "      action: std.noop\n");
+	start(e, "keep_wf", NULL, id);
+	o = run_json(e, id);
+	assert_json(json_object_get(o, "output"), "{\"v\": 4}");
+	json_decref(o);
+}
+
+/* A sub-workflow's output is the result of the task that called it. */
+static void
+test_subworkflow(void **state)
+{
+	struct engine		*e = *state;
+	struct store_exec	**kids = NULL;
+	char			 id[UUID_STRLEN];
+	json_t			*o, *t;
+	size_t			 n = 0, i;
+
+	load(e, "version: '2.0'\n"
+	    "parent_wf:\n"
+	    "  input:\n"
+	    "    - n: 7\n"
+	    "  tasks:\n"
+	    "    call:\n"
+	    "      workflow: child_wf x=<% _.n %>\n"
+	    "      publish:\n"
+	    "        r: <% task().result.doubled %>\n"
+	    "  output:\n"
+	    "    r: <% _.r %>\n"
+	    "\n"
+	    "child_wf:\n"
+	    "  input:\n"
+	    "    - x\n"
+	    "  tasks:\n"
+	    "    c1:\n"
+	    "      action: std.echo output=<% _.x * 2 %>\n"
+	    "      publish:\n"
+	    "        d: <% task().result %>\n"
+	    "  output:\n"
+	    "    doubled: <% _.d %>\n");
+	start(e, "parent_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	t = task_must(o, "call");
+	assert_string_equal(jstr(t, "state"), "SUCCESS");
+	assert_json(json_object_get(t, "result"), "{\"doubled\": 14}");
+	assert_json(json_object_get(o, "output"), "{\"r\": 14}");
+
+	assert_int_equal(store_exec_children(engine_store(e), jstr(t, "id"),
+	    &kids, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(kids[0]->workflow_name, "child_wf");
+	assert_string_equal(kids[0]->state, "SUCCESS");
+	assert_json(kids[0]->input, "{\"x\": 7}");
+	assert_json(kids[0]->output, "{\"doubled\": 14}");
+	assert_string_equal(kids[0]->parent_task_id, jstr(t, "id"));
+	for (i = 0; i < n; i++)
+		store_exec_free(kids[i]);
+	free(kids);
+	json_decref(o);
+}
+
+/* A failing sub-workflow fails the calling task. */
+static void
+test_subworkflow_error(void **state)
+{
+	struct engine	*e = *state;
+	char		 id[UUID_STRLEN];
+	json_t		*o, *t;
+
+	load(e, "version: '2.0'\n"
+	    "parent_err_wf:\n"
+	    "  tasks:\n"
+	    "    call:\n"
+	    "      workflow: child_err_wf\n"
+	    "      on-error: handled\n"
+	    "    handled:\n"
+	    "      action: std.noop\n"
+	    "\n"
+	    "child_err_wf:\n"
+	    "  tasks:\n"
+	    "    c1:\n"
+	    "      action: std.fail error_data=deep_trouble\n");
+	start(e, "parent_err_wf", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	t = task_must(o, "call");
+	assert_string_equal(jstr(t, "state"), "ERROR");
+	assert_contains(jstr(t, "state_info"), "deep_trouble");
+	assert_string_equal(jstr(task_must(o, "handled"), "state"),
+	    "SUCCESS");
+	json_decref(o);
+}
+
+/* An async action stays RUNNING until its result is delivered. */
+static void
+test_async_complete(void **state)
+{
+	struct engine		*e = *state;
+	struct store_action	**acts, *a = NULL;
+	char			 id[UUID_STRLEN], aid[UUID_STRLEN], st[32];
+	char			*cause = NULL;
+	json_t			*o, *t, *out;
+	size_t			 n;
+	int			 i;
+
+	load(e, "version: '2.0'\n"
+	    "async_wf:\n"
+	    "  tasks:\n"
+	    "    wait_ext:\n"
+	    "      action: std.async_noop\n"
+	    "      publish:\n"
+	    "        got: <% task().result.answer %>\n"
+	    "  output:\n"
+	    "    got: <% _.got %>\n");
+	start(e, "async_wf", NULL, id);
+	/* Several turns: still waiting. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(run(e, id, 200, st, sizeof st),
+		    STORE_UNAVAILABLE);
+		assert_string_equal(st, "RUNNING");
+	}
+	o = engine_exec_json(e, id);
+	t = task_must(o, "wait_ext");
+	assert_string_equal(jstr(t, "state"), "RUNNING");
+	n = actions_of(e, t, &acts);
+	assert_int_equal(n, 1);
+	assert_string_equal(acts[0]->state, "RUNNING");
+	assert_true(acts[0]->is_async);
+	snprintf(aid, sizeof aid, "%s", acts[0]->id);
+	actions_free(acts, n);
+	json_decref(o);
+
+	/* Unknown action id. */
+	assert_int_equal(engine_action_complete(e, "00000000-0000-4000-8000-"
+	    "000000000000", "SUCCESS", NULL, &cause), STORE_NOTFOUND);
+	free(cause);
+	cause = NULL;
+
+	out = json_pack("{s:i}", "answer", 42);
+	assert_int_equal(engine_action_complete(e, aid, "SUCCESS", out,
+	    &cause), STORE_OK);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	t = task_must(o, "wait_ext");
+	assert_string_equal(jstr(t, "state"), "SUCCESS");
+	assert_json(json_object_get(t, "result"), "{\"answer\": 42}");
+	assert_json(json_object_get(o, "output"), "{\"got\": 42}");
+	json_decref(o);
+
+	assert_int_equal(store_action_load(engine_store(e), aid, &a),
+	    STORE_OK);
+	assert_string_equal(a->state, "SUCCESS");
+	assert_true(json_equal(a->output, out));
+	store_action_free(a);
+
+	/* A second delivery is refused. */
+	assert_int_equal(engine_action_complete(e, aid, "SUCCESS", out,
+	    &cause), STORE_CONFLICT);
+	assert_contains(cause, "SUCCESS");
+	free(cause);
+	json_decref(out);
+}
+
+/* One action outside any workflow, run synchronously. */
+static void
+test_action_run(void **state)
+{
+	struct engine		*e = *state;
+	struct store_action	*a = NULL;
+	char			*cause = NULL;
+	json_t			*in;
+
+	in = json_pack("{s:s}", "output", "solo");
+	assert_int_equal(engine_action_run(e, "std.echo", in, 1, &a, &cause),
+	    STORE_OK);
+	assert_non_null(a);
+	assert_string_equal(a->state, "SUCCESS");
+	assert_null(a->task_id);
+	assert_json(a->output, "\"solo\"");
+	store_action_free(a);
+	a = NULL;
+	json_decref(in);
+
+	in = json_object();
+	assert_int_equal(engine_action_run(e, "std.nothing", in, 1, &a,
+	    &cause), STORE_NOTFOUND);
+	assert_contains(cause, "std.nothing");
+	free(cause);
+	cause = NULL;
+	/* Missing required input. */
+	assert_int_not_equal(engine_action_run(e, "std.echo", in, 1, &a,
+	    &cause), STORE_OK);
+	assert_contains(cause, "output");
+	free(cause);
+	json_decref(in);
+	store_action_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_error, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_closes_actions,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_with_items, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_join, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_validation, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_idempotent_start, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pause_resume, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_task_rerun, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_task_rerun_success, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_def_invalid_keeps_old,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subworkflow, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_subworkflow_error, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_async_complete, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_action_run, setup,
+		    teardown),
+	};
+
+	log_init(1, LOG_LVL_WARN, "test-engine");
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}

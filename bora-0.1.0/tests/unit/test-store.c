@@ -1,0 +1,1504 @@
+/*
+ * test-store.c -- the store's guarantees, run against the database named
+ * by BORA_TEST_DB (default "sqlite::memory:").  The tests use fresh
+ * identifiers and names, so the same file runs against a shared
+ * PostgreSQL database ("postgresql://...") as well.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store-int.h"
+
+static const char *
+test_url(void)
+{
+	const char	*url = getenv("BORA_TEST_DB");
+
+	return (url != NULL && *url != '\0' ? url : "sqlite::memory:");
+}
+
+static int
+is_sqlite(void)
+{
+	return (strncmp(test_url(), "sqlite:", 7) == 0);
+}
+
+/* Open the test database for one test. */
+static int
+setup(void **state)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open(test_url(), &cause);
+	if (s == NULL) {
+		fprintf(stderr, "store_open %s: %s\n", test_url(), cause);
+		free(cause);
+		return (-1);
+	}
+	*state = s;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	store_close(*state);
+	return (0);
+}
+
+/* A fresh execution row with every field set. */
+static struct store_exec *
+make_exec(const char *state)
+{
+	struct store_exec	*e;
+
+	e = xcalloc(1, sizeof *e);
+	uuid_make(e->id);
+	e->workflow_name = xstrdup("wf_test");
+	uuid_make(e->workflow_id);
+	uuid_make(e->def_id);
+	e->state = xstrdup(state);
+	return (e);
+}
+
+static struct store_task *
+make_task(const char *execution_id, const char *name, const char *state)
+{
+	struct store_task	*t;
+
+	t = xcalloc(1, sizeof *t);
+	uuid_make(t->id);
+	snprintf(t->execution_id, sizeof t->execution_id, "%s", execution_id);
+	t->name = xstrdup(name);
+	t->state = xstrdup(state);
+	t->type = xstrdup("ACTION");
+	return (t);
+}
+
+static struct store_action *
+make_action(const char *execution_id, const char *task_id, const char *name)
+{
+	struct store_action	*a;
+
+	a = xcalloc(1, sizeof *a);
+	uuid_make(a->id);
+	a->task_id = task_id != NULL ? xstrdup(task_id) : NULL;
+	a->execution_id = xstrdup(execution_id);
+	a->name = xstrdup(name);
+	a->state = xstrdup(ST_RUNNING);
+	a->item = -1;
+	return (a);
+}
+
+/* Commit one change set and free it; returns the result. */
+static enum store_rc
+commit(struct store *s, struct store_tx *tx)
+{
+	enum store_rc	 rc;
+
+	rc = store_tx_commit(s, tx);
+	store_tx_free(tx);
+	return (rc);
+}
+
+static void
+insert_exec(struct store *s, struct store_exec *e)
+{
+	struct store_tx	*tx = store_tx_create();
+
+	store_tx_exec_insert(tx, e);
+	assert_int_equal(commit(s, tx), STORE_OK);
+}
+
+static void
+insert_task(struct store *s, struct store_task *t)
+{
+	struct store_tx	*tx = store_tx_create();
+
+	store_tx_task_insert(tx, t);
+	assert_int_equal(commit(s, tx), STORE_OK);
+}
+
+static void
+assert_json_same(json_t *a, json_t *b)
+{
+	if (a == NULL || b == NULL) {
+		assert_null(a);
+		assert_null(b);
+		return;
+	}
+	assert_true(json_equal(a, b));
+}
+
+/* ---- opening and schema ------------------------------------------ */
+
+static void
+test_open_unknown_scheme_is_refused(void **state)
+{
+	char	*cause = NULL;
+
+	assert_null(store_open("mysql://x", &cause));
+	assert_non_null(strstr(cause, "unknown store URL scheme"));
+	free(cause);
+	assert_null(store_open("sqlite:/tmp/x?sync=sometimes", &cause));
+	assert_non_null(strstr(cause, "sync=full"));
+	free(cause);
+}
+
+static void
+test_reopen_is_idempotent(void **state)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open(test_url(), &cause);
+	assert_non_null(s);
+	assert_int_equal(store_ping(s), STORE_OK);
+	assert_true(store_now(s) > 0);
+	store_close(s);
+}
+
+static int
+count_migrations(void)
+{
+	const struct store_migration	*m;
+	int				 n = 0;
+
+	for (m = store_sqlite_migrations; m->sql != NULL; m++)
+		n++;
+	return (n);
+}
+
+static void
+test_sqlite_file_migrations_and_newer_schema_refused(void **state)
+{
+	struct store	*s;
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		 path[] = "/tmp/bora-test-store-XXXXXX";
+	char		*url, *cause = NULL, *wal;
+	int		 fd, n;
+
+	if (!is_sqlite())
+		skip();
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	xasprintf(&url, "sqlite:%s", path);
+
+	s = store_open(url, &cause);
+	assert_non_null(s);
+	store_close(s);
+	s = store_open(url, &cause);
+	assert_non_null(s);
+	assert_string_equal(store_backend(s), "sqlite");
+	store_close(s);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*), "
+	    "MAX(version) FROM schema_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	assert_int_equal(n, count_migrations());
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES "
+	    "(9999, '9999-future', 0)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_null(store_open(url, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "newer"));
+	assert_non_null(strstr(cause, "9999"));
+	free(cause);
+
+	free(url);
+	unlink(path);
+	xasprintf(&wal, "%s-wal", path);
+	unlink(wal);
+	free(wal);
+	xasprintf(&wal, "%s-shm", path);
+	unlink(wal);
+	free(wal);
+}
+
+/* ---- rows round-trip -------------------------------------------- */
+
+static void
+test_exec_roundtrips_every_field(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e, *l;
+
+	e = make_exec(ST_RUNNING);
+	e->parent_task_id = xstrdup("parent-task");
+	e->root_id = xstrdup("root-exec");
+	e->state_info = xstrdup("héllo wörld ☃ \"quoted\" 'single'");
+	e->input = json_null();			/* JSON null, not absent */
+	e->output = NULL;			/* absent */
+	e->params = json_pack("{s:s,s:{s:i}}", "task_name", "ünïcode ✓",
+	    "env", "x", 1);
+	e->context = json_pack("[i,f,b,n,s]", 1, 2.5, 1, "text\nnewline");
+	e->description = xstrdup("desc");
+	e->request_id = xstrdup("req-1");
+	e->owner = xstrdup("engine-a");
+	e->lease_until = 1234567;
+	e->created_at = 1700000000123;
+	e->updated_at = 1700000000456;
+	insert_exec(s, e);
+
+	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
+	assert_string_equal(l->id, e->id);
+	assert_string_equal(l->workflow_name, e->workflow_name);
+	assert_string_equal(l->workflow_id, e->workflow_id);
+	assert_string_equal(l->def_id, e->def_id);
+	assert_string_equal(l->parent_task_id, e->parent_task_id);
+	assert_string_equal(l->root_id, e->root_id);
+	assert_string_equal(l->state, e->state);
+	assert_string_equal(l->state_info, e->state_info);
+	assert_non_null(l->input);
+	assert_true(json_is_null(l->input));
+	assert_null(l->output);
+	assert_json_same(l->params, e->params);
+	assert_json_same(l->context, e->context);
+	assert_string_equal(l->description, e->description);
+	assert_string_equal(l->request_id, e->request_id);
+	assert_string_equal(l->owner, e->owner);
+	assert_int_equal(l->lease_until, e->lease_until);
+	assert_int_equal(l->created_at, e->created_at);
+	assert_int_equal(l->updated_at, e->updated_at);
+	store_exec_free(l);
+
+	assert_int_equal(store_exec_load(s, "no-such-id", &l), STORE_NOTFOUND);
+	assert_null(l);
+	store_exec_free(e);
+}
+
+static void
+test_task_action_work_event_message_roundtrip(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e;
+	struct store_task	*t, *lt, **tv;
+	struct store_action	*a, *la, **av;
+	struct store_work	 w, **wv;
+	struct store_event	 ev, **evv;
+	struct store_message	 m, **mv;
+	struct store_tx		*tx;
+	struct store_filter	 f;
+	struct store_query	 q;
+	size_t			 n;
+
+	e = make_exec(ST_RUNNING);
+	insert_exec(s, e);
+
+	t = make_task(e->id, "tâsk", ST_RUNNING);
+	t->state_info = xstrdup("info");
+	t->in_context = json_pack("{s:s}", "k", "v");
+	t->published = json_null();
+	t->result = json_pack("{s:[i,i]}", "r", 1, 2);
+	t->runtime = json_pack("{s:i}", "retry_no", 2);
+	t->seq = 7;
+	t->created_at = 1000;
+	t->started_at = 1100;
+	t->finished_at = 0;
+	t->updated_at = 1200;
+
+	a = make_action(e->id, t->id, "std.echo");
+	a->state_info = xstrdup("a-info");
+	a->input = json_pack("{s:s}", "output", "✓");
+	a->output = json_null();
+	a->attempt = 2;
+	a->item = 3;
+	a->is_async = 1;
+	a->request_id = xstrdup("req-a");
+	a->created_at = 2000;
+	a->updated_at = 2001;
+
+	memset(&w, 0, sizeof w);
+	snprintf(w.execution_id, sizeof w.execution_id, "%s", e->id);
+	w.task_id = t->id;
+	w.kind = "retry";
+	w.due_at = 5000;
+	w.payload = json_pack("{s:b}", "x", 0);
+
+	memset(&ev, 0, sizeof ev);
+	snprintf(ev.execution_id, sizeof ev.execution_id, "%s", e->id);
+	ev.task_id = t->id;
+	ev.task_name = t->name;
+	ev.time = 3000;
+	ev.progress = 0.5;
+	ev.message = "half way ½";
+	ev.level = "info";
+	ev.request_id = "req-e";
+
+	memset(&m, 0, sizeof m);
+	uuid_make(m.id);
+	m.event_id = "EXECUTION_FAILED";
+	m.message = "it failed ✗";
+	m.request_id = "req-m";
+	m.resource_type = "EXECUTION";
+	m.resource_uuid = e->id;
+	m.level = "ERROR";
+	m.created_at = 4000;
+	m.expires_at = 0;
+
+	tx = store_tx_create();
+	store_tx_task_insert(tx, t);
+	store_tx_action_insert(tx, a);
+	store_tx_work_insert(tx, &w);
+	store_tx_event_insert(tx, &ev);
+	store_tx_message_insert(tx, &m);
+	assert_int_equal(store_tx_size(tx), 5);
+	json_decref(w.payload);		/* the change set holds its own */
+	w.payload = NULL;
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	assert_int_equal(store_task_load(s, t->id, &lt), STORE_OK);
+	assert_string_equal(lt->execution_id, e->id);
+	assert_string_equal(lt->name, "tâsk");
+	assert_string_equal(lt->state, t->state);
+	assert_string_equal(lt->state_info, t->state_info);
+	assert_string_equal(lt->type, "ACTION");
+	assert_json_same(lt->in_context, t->in_context);
+	assert_true(json_is_null(lt->published));
+	assert_json_same(lt->result, t->result);
+	assert_json_same(lt->runtime, t->runtime);
+	assert_int_equal(lt->seq, 7);
+	assert_int_equal(lt->created_at, 1000);
+	assert_int_equal(lt->started_at, 1100);
+	assert_int_equal(lt->finished_at, 0);
+	assert_int_equal(lt->updated_at, 1200);
+	store_task_free(lt);
+
+	assert_int_equal(store_tasks_load(s, e->id, &tv, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(tv[0]->id, t->id);
+	store_task_free(tv[0]);
+	free(tv);
+
+	assert_int_equal(store_action_load(s, a->id, &la), STORE_OK);
+	assert_string_equal(la->task_id, t->id);
+	assert_string_equal(la->execution_id, e->id);
+	assert_string_equal(la->name, "std.echo");
+	assert_string_equal(la->state, ST_RUNNING);
+	assert_string_equal(la->state_info, "a-info");
+	assert_json_same(la->input, a->input);
+	assert_true(json_is_null(la->output));
+	assert_int_equal(la->attempt, 2);
+	assert_int_equal(la->item, 3);
+	assert_int_equal(la->is_async, 1);
+	assert_string_equal(la->request_id, "req-a");
+	assert_int_equal(la->created_at, 2000);
+	assert_int_equal(la->updated_at, 2001);
+	store_action_free(la);
+
+	assert_int_equal(store_work_load(s, e->id, &wv, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_true(wv[0]->id > 0);
+	assert_string_equal(wv[0]->execution_id, e->id);
+	assert_string_equal(wv[0]->task_id, t->id);
+	assert_string_equal(wv[0]->kind, "retry");
+	assert_int_equal(wv[0]->due_at, 5000);
+	assert_true(json_is_false(json_object_get(wv[0]->payload, "x")));
+	store_work_free(wv[0]);
+	free(wv);
+
+	assert_int_equal(store_events_load(s, e->id, &evv, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(evv[0]->execution_id, e->id);
+	assert_string_equal(evv[0]->task_id, t->id);
+	assert_string_equal(evv[0]->task_name, "tâsk");
+	assert_int_equal(evv[0]->time, 3000);
+	assert_true(evv[0]->progress == 0.5);
+	assert_string_equal(evv[0]->message, "half way ½");
+	assert_string_equal(evv[0]->level, "info");
+	assert_string_equal(evv[0]->request_id, "req-e");
+	store_event_free(evv[0]);
+	free(evv);
+
+	f.field = "resource_uuid";
+	f.op = NULL;
+	f.value = e->id;
+	memset(&q, 0, sizeof q);
+	q.filters = &f;
+	q.nfilters = 1;
+	assert_int_equal(store_message_list(s, &q, &mv, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(mv[0]->id, m.id);
+	assert_string_equal(mv[0]->event_id, m.event_id);
+	assert_string_equal(mv[0]->message, m.message);
+	assert_string_equal(mv[0]->request_id, m.request_id);
+	assert_string_equal(mv[0]->resource_type, m.resource_type);
+	assert_string_equal(mv[0]->level, m.level);
+	assert_int_equal(mv[0]->created_at, 4000);
+	assert_int_equal(mv[0]->expires_at, 0);
+	store_message_free(mv[0]);
+	free(mv);
+
+	/* Actions of a task come in (attempt, item) order. */
+	la = make_action(e->id, t->id, "std.echo");
+	la->attempt = 0;
+	la->item = 5;
+	tx = store_tx_create();
+	store_tx_action_insert(tx, la);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_actions_load(s, t->id, &av, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(av[0]->id, la->id);
+	assert_string_equal(av[1]->id, a->id);
+	store_action_free(av[0]);
+	store_action_free(av[1]);
+	free(av);
+	store_action_free(la);
+
+	store_action_free(a);
+	store_task_free(t);
+	store_exec_free(e);
+}
+
+static void
+test_tasks_get_creation_order(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e;
+	struct store_task	*t, **tv;
+	struct store_tx		*tx;
+	size_t			 n, i;
+	char			 name[32];
+
+	e = make_exec(ST_RUNNING);
+	insert_exec(s, e);
+	tx = store_tx_create();
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "t%zu", i);
+		t = make_task(e->id, name, ST_IDLE);
+		t->created_at = 5000 - (int64_t)i;	/* seq wins over time */
+		store_tx_task_insert(tx, t);
+		store_task_free(t);
+	}
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_tasks_load(s, e->id, &tv, &n), STORE_OK);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "t%zu", i);
+		assert_string_equal(tv[i]->name, name);
+		assert_int_equal(tv[i]->seq, (int64_t)i + 1);
+		store_task_free(tv[i]);
+	}
+	free(tv);
+	store_exec_free(e);
+}
+
+/* ---- change sets ------------------------------------------------- */
+
+static void
+test_update_writes_only_masked_fields(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e, *u, *l;
+	struct store_tx		*tx;
+
+	e = make_exec(ST_RUNNING);
+	e->description = xstrdup("keep me");
+	e->output = json_pack("{s:i}", "old", 1);
+	e->created_at = 1000;
+	e->updated_at = 1000;
+	insert_exec(s, e);
+
+	u = make_exec(ST_SUCCESS);
+	memcpy(u->id, e->id, sizeof u->id);
+	u->description = xstrdup("must not be written");
+	u->output = json_pack("{s:i}", "new", 2);
+	tx = store_tx_create();
+	store_tx_exec_update(tx, u, SF_STATE | SF_OUTPUT, ST_RUNNING);
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
+	assert_string_equal(l->state, ST_SUCCESS);
+	assert_string_equal(l->description, "keep me");
+	assert_json_same(l->output, u->output);
+	assert_int_equal(l->created_at, 1000);
+	assert_true(l->updated_at > 1000);
+	store_exec_free(l);
+
+	/* Unguarded update of a missing row: not found. */
+	uuid_make(u->id);
+	tx = store_tx_create();
+	store_tx_exec_update(tx, u, SF_STATE, NULL);
+	assert_int_equal(commit(s, tx), STORE_NOTFOUND);
+
+	store_exec_free(u);
+	store_exec_free(e);
+}
+
+static void
+test_guard_conflict_rolls_back_whole_change_set(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e, *l;
+	struct store_task	*t, *t2, *lt;
+	struct store_tx		*tx;
+	struct store_work	 w, **wv;
+	size_t			 n;
+
+	e = make_exec(ST_RUNNING);
+	insert_exec(s, e);
+	t = make_task(e->id, "a", ST_RUNNING);
+	insert_task(s, t);
+
+	/* A new task, a work row, then a guard that fails. */
+	t2 = make_task(e->id, "b", ST_IDLE);
+	memset(&w, 0, sizeof w);
+	snprintf(w.execution_id, sizeof w.execution_id, "%s", e->id);
+	w.kind = "start";
+	free(e->state);
+	e->state = xstrdup(ST_SUCCESS);
+	free(t->state);
+	t->state = xstrdup(ST_SUCCESS);
+	tx = store_tx_create();
+	store_tx_task_insert(tx, t2);
+	store_tx_work_insert(tx, &w);
+	store_tx_task_update(tx, t, SF_STATE, ST_RUNNING);	/* passes */
+	store_tx_exec_update(tx, e, SF_STATE, ST_PAUSED);	/* fails */
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+	assert_non_null(strstr(store_error(s), "PAUSED"));
+
+	assert_int_equal(store_task_load(s, t2->id, &lt), STORE_NOTFOUND);
+	assert_int_equal(store_task_load(s, t->id, &lt), STORE_OK);
+	assert_string_equal(lt->state, ST_RUNNING);
+	store_task_free(lt);
+	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
+	assert_string_equal(l->state, ST_RUNNING);
+	store_exec_free(l);
+	assert_int_equal(store_work_load(s, e->id, &wv, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	free(wv);
+
+	/* A duplicate insert is a conflict too. */
+	tx = store_tx_create();
+	store_tx_task_insert(tx, t);
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+
+	store_task_free(t2);
+	store_task_free(t);
+	store_exec_free(e);
+}
+
+static void
+test_commit_many_rolls_back_only_the_failed_set(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e[3], *l;
+	struct store_tx		*txs[3];
+	enum store_rc		 rcs[3];
+	size_t			 i;
+
+	for (i = 0; i < 3; i++) {
+		e[i] = make_exec(ST_RUNNING);
+		insert_exec(s, e[i]);
+		txs[i] = store_tx_create();
+		free(e[i]->state);
+		e[i]->state = xstrdup(ST_SUCCESS);
+		/* The middle one expects the wrong state. */
+		store_tx_exec_update(txs[i], e[i], SF_STATE,
+		    i == 1 ? ST_IDLE : ST_RUNNING);
+		store_tx_lock_acquire(txs[i], "many-lock-shared", e[i]->id);
+		store_tx_lock_release_all(txs[i], e[i]->id);
+	}
+	assert_int_equal(store_tx_commit_many(s, txs, 3, rcs), STORE_CONFLICT);
+	assert_int_equal(rcs[0], STORE_OK);
+	assert_int_equal(rcs[1], STORE_CONFLICT);
+	assert_int_equal(rcs[2], STORE_OK);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(store_exec_load(s, e[i]->id, &l), STORE_OK);
+		assert_string_equal(l->state, i == 1 ? ST_RUNNING : ST_SUCCESS);
+		store_exec_free(l);
+		store_tx_free(txs[i]);
+		store_exec_free(e[i]);
+	}
+}
+
+static void
+test_locks_exclusive_reentrant_released_with_execution(void **state)
+{
+	struct store	*s = *state;
+	struct store_tx	*tx;
+	char		 a[UUID_STRLEN], b[UUID_STRLEN], name[64], name2[64];
+	char		*owner;
+
+	uuid_make(a);
+	uuid_make(b);
+	snprintf(name, sizeof name, "reserved-host:%.8s", a);
+	snprintf(name2, sizeof name2, "other:%.8s", a);
+
+	assert_int_equal(store_lock_owner(s, name, &owner), STORE_NOTFOUND);
+	tx = store_tx_create();
+	store_tx_lock_acquire(tx, name, a);
+	store_tx_lock_acquire(tx, name2, a);
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	tx = store_tx_create();
+	store_tx_lock_acquire(tx, name, b);
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+
+	tx = store_tx_create();			/* re-entrant */
+	store_tx_lock_acquire(tx, name, a);
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	assert_int_equal(store_lock_owner(s, name, &owner), STORE_OK);
+	assert_string_equal(owner, a);
+	free(owner);
+
+	tx = store_tx_create();
+	store_tx_lock_release_all(tx, a);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_lock_owner(s, name2, &owner), STORE_NOTFOUND);
+
+	tx = store_tx_create();
+	store_tx_lock_acquire(tx, name, b);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_lock_owner(s, name, &owner), STORE_OK);
+	assert_string_equal(owner, b);
+	free(owner);
+
+	tx = store_tx_create();
+	store_tx_lock_release_all(tx, b);
+	assert_int_equal(commit(s, tx), STORE_OK);
+}
+
+static void
+test_work_due_order_and_delete_conflict(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e;
+	struct store_work	 w, **wv;
+	struct store_tx		*tx;
+	int64_t			 dues[] = { 300, 100, 200, 900000 }, id;
+	size_t			 i, n;
+	char			 task[UUID_STRLEN];
+
+	e = make_exec(ST_RUNNING);
+	insert_exec(s, e);
+	uuid_make(task);
+	tx = store_tx_create();
+	for (i = 0; i < nitems(dues); i++) {
+		memset(&w, 0, sizeof w);
+		snprintf(w.execution_id, sizeof w.execution_id, "%s", e->id);
+		w.kind = "timer";
+		w.due_at = dues[i];
+		w.task_id = i == 3 ? task : NULL;
+		store_tx_work_insert(tx, &w);
+	}
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	assert_int_equal(store_work_due(s, e->id, 250, &wv, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(wv[0]->due_at, 100);
+	assert_int_equal(wv[1]->due_at, 200);
+	id = wv[0]->id;
+	for (i = 0; i < n; i++)
+		store_work_free(wv[i]);
+	free(wv);
+
+	tx = store_tx_create();
+	store_tx_work_delete(tx, id);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	tx = store_tx_create();			/* someone else took it */
+	store_tx_work_delete(tx, id);
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+
+	tx = store_tx_create();
+	store_tx_work_delete_task(tx, task);
+	store_tx_work_delete_task(tx, task);	/* none left: fine */
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	assert_int_equal(store_work_load(s, e->id, &wv, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(wv[0]->due_at, 200);
+	assert_int_equal(wv[1]->due_at, 300);
+	for (i = 0; i < n; i++)
+		store_work_free(wv[i]);
+	free(wv);
+	store_exec_free(e);
+}
+
+/* ---- definitions ------------------------------------------------- */
+
+static void
+test_definitions_versions_current_deleted_generation(void **state)
+{
+	struct store		*s = *state;
+	struct store_def	*d1, *d2, *l, **dv;
+	char			 name[64];
+	int64_t			 g0, g1;
+	size_t			 n, i;
+	int			 found;
+
+	snprintf(name, sizeof name, "wb-%ld", (long)random());
+	g0 = store_def_generation(s);
+	assert_int_equal(store_def_save(s, "workbook", name, "v: 1", "api", 1,
+	    0, &d1), STORE_OK);
+	assert_int_equal(d1->version, 1);
+	g1 = store_def_generation(s);
+	assert_true(g1 > g0);
+
+	assert_int_equal(store_def_save(s, "workbook", name, "v: x", "api", 1,
+	    0, &l), STORE_CONFLICT);
+	assert_null(l);
+	assert_int_equal(store_def_save(s, "workbook", name, "v: 2",
+	    "/etc/bora/x.yaml", 0, 0, &d2), STORE_OK);
+	assert_int_equal(d2->version, 2);
+	assert_true(store_def_generation(s) > g1);
+
+	assert_int_equal(store_def_load_current(s, "workbook", name, &l),
+	    STORE_OK);
+	assert_string_equal(l->id, d2->id);
+	assert_string_equal(l->text, "v: 2");
+	assert_string_equal(l->source, "/etc/bora/x.yaml");
+	assert_string_equal(l->kind, "workbook");
+	assert_int_equal(l->deleted, 0);
+	store_def_free(l);
+
+	/* The old version stays loadable: running executions use it. */
+	assert_int_equal(store_def_load(s, d1->id, &l), STORE_OK);
+	assert_string_equal(l->text, "v: 1");
+	assert_int_equal(l->version, 1);
+	store_def_free(l);
+
+	assert_int_equal(store_def_list_current(s, &dv, &n), STORE_OK);
+	for (found = 0, i = 0; i < n; i++) {
+		if (strcmp(dv[i]->id, d2->id) == 0)
+			found++;
+		assert_string_not_equal(dv[i]->id, d1->id);
+		store_def_free(dv[i]);
+	}
+	free(dv);
+	assert_int_equal(found, 1);
+
+	assert_int_equal(store_def_save(s, "workbook", name, NULL, "api", 0, 1,
+	    NULL), STORE_OK);
+	assert_int_equal(store_def_load_current(s, "workbook", name, &l),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_def_save(s, "workbook", name, NULL, "api", 0, 1,
+	    NULL), STORE_NOTFOUND);
+	assert_int_equal(store_def_list_current(s, &dv, &n), STORE_OK);
+	for (i = 0; i < n; i++) {
+		assert_string_not_equal(dv[i]->name, name);
+		store_def_free(dv[i]);
+	}
+	free(dv);
+
+	/* Re-created after deletion: version 4, create_only allowed. */
+	assert_int_equal(store_def_save(s, "workbook", name, "v: 4", "api", 1,
+	    0, &l), STORE_OK);
+	assert_int_equal(l->version, 4);
+	store_def_free(l);
+
+	store_def_free(d1);
+	store_def_free(d2);
+}
+
+static void
+test_workflow_identity_stable_across_versions(void **state)
+{
+	struct store		*s = *state;
+	struct store_workflow	*w1, *w2, *l;
+	char			 name[64], d1[UUID_STRLEN], d2[UUID_STRLEN];
+
+	snprintf(name, sizeof name, "wf-%ld", (long)random());
+	uuid_make(d1);
+	uuid_make(d2);
+	assert_int_equal(store_workflow_save(s, name, d1, &w1), STORE_OK);
+	assert_string_equal(w1->def_id, d1);
+	assert_string_equal(w1->name, name);
+	assert_int_equal(store_workflow_save(s, name, d2, &w2), STORE_OK);
+	assert_string_equal(w2->id, w1->id);
+	assert_string_equal(w2->def_id, d2);
+
+	assert_int_equal(store_workflow_load(s, w1->id, &l), STORE_OK);
+	assert_string_equal(l->name, name);
+	store_workflow_free(l);
+	assert_int_equal(store_workflow_load(s, name, &l), STORE_OK);
+	assert_string_equal(l->id, w1->id);
+	assert_string_equal(l->def_id, d2);
+	store_workflow_free(l);
+
+	assert_int_equal(store_workflow_delete(s, name), STORE_OK);
+	assert_int_equal(store_workflow_load(s, name, &l), STORE_NOTFOUND);
+	assert_int_equal(store_workflow_delete(s, name), STORE_NOTFOUND);
+	store_workflow_free(w1);
+	store_workflow_free(w2);
+}
+
+/* ---- leases ------------------------------------------------------ */
+
+/* Claim for owner; 1 when id was among the claimed. */
+static int
+claimed(struct store *s, const char *owner, int64_t lease_ms, const char *id)
+{
+	char	**ids;
+	size_t	  n, i;
+	int	  found = 0;
+
+	assert_int_equal(store_exec_claim(s, owner, lease_ms, 0, &ids, &n),
+	    STORE_OK);
+	for (i = 0; i < n; i++) {
+		if (strcmp(ids[i], id) == 0)
+			found = 1;
+		free(ids[i]);
+	}
+	free(ids);
+	return (found);
+}
+
+static void
+test_leases_claim_renew_release_takeover(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e, *done, *l;
+	struct store_work	 w;
+	struct store_tx		*tx;
+	char			 a[UUID_STRLEN], b[UUID_STRLEN];
+	int64_t			 next;
+
+	uuid_make(a);
+	uuid_make(b);
+	/* A running execution given back is claimed again at once. */
+	e = make_exec(ST_RUNNING);
+	insert_exec(s, e);
+	assert_true(claimed(s, a, 60000, e->id));
+	assert_int_equal(store_exec_release(s, e->id, a), STORE_OK);
+	assert_true(claimed(s, b, 60000, e->id));
+	assert_int_equal(store_exec_release(s, e->id, b), STORE_OK);
+	store_exec_free(e);
+
+	/* A paused one waits for work; that is what follows. */
+	e = make_exec(ST_PAUSED);
+	insert_exec(s, e);
+	done = make_exec(ST_SUCCESS);
+	insert_exec(s, done);
+
+	/* A new execution is claimed once; a finished one never. */
+	assert_true(claimed(s, a, 60000, e->id));
+	assert_false(claimed(s, b, 60000, e->id));
+	assert_false(claimed(s, a, 60000, done->id));
+	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
+	assert_string_equal(l->owner, a);
+	assert_true(l->lease_until > store_now(s));
+	store_exec_free(l);
+	assert_int_equal(store_exec_renew(s, a, 120000), STORE_OK);
+	assert_false(claimed(s, b, 60000, e->id));
+
+	/* Released with nothing due: nobody claims it. */
+	assert_int_equal(store_exec_release(s, e->id, b), STORE_CONFLICT);
+	assert_int_equal(store_exec_release(s, e->id, a), STORE_OK);
+	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
+	assert_null(l->owner);
+	store_exec_free(l);
+	assert_false(claimed(s, b, 60000, e->id));
+
+	/* Work due later: not yet; work due now: claimed. */
+	memset(&w, 0, sizeof w);
+	snprintf(w.execution_id, sizeof w.execution_id, "%s", e->id);
+	w.kind = "timer";
+	w.due_at = store_now(s) + 3600000;
+	tx = store_tx_create();
+	store_tx_work_insert(tx, &w);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_false(claimed(s, b, 60000, e->id));
+	next = store_work_next_due(s, b);
+	assert_true(next > 0 && next <= w.due_at);
+	w.due_at = store_now(s) - 1;
+	tx = store_tx_create();
+	store_tx_work_insert(tx, &w);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_true(claimed(s, b, 60000, e->id));
+
+	/* b dies: once its lease expires, a takes over. */
+	assert_false(claimed(s, a, 60000, e->id));
+	assert_int_equal(store_exec_renew(s, b, -1000), STORE_OK);
+	assert_true(claimed(s, a, 60000, e->id));
+	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
+	assert_string_equal(l->owner, a);
+	store_exec_free(l);
+	assert_int_equal(store_exec_release(s, e->id, a), STORE_OK);
+
+	/* Clean up so that other tests' claims do not see it. */
+	tx = store_tx_create();
+	free(e->state);
+	e->state = xstrdup(ST_CANCELLED);
+	store_tx_exec_update(tx, e, SF_STATE, NULL);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_exec_delete(s, e->id), STORE_OK);
+	assert_int_equal(store_exec_delete(s, done->id), STORE_OK);
+	store_exec_free(e);
+	store_exec_free(done);
+}
+
+static void
+test_two_connections_never_claim_the_same_execution(void **state)
+{
+	struct store		*s = *state, *s2;
+	struct store_exec	*e[6];
+	char			 a[UUID_STRLEN], b[UUID_STRLEN];
+	char			**ia, **ib, *cause = NULL;
+	size_t			 na, nb, i, j, mine;
+
+	if (strstr(test_url(), ":memory:") != NULL)
+		skip();
+	s2 = store_open(test_url(), &cause);
+	assert_non_null(s2);
+	uuid_make(a);
+	uuid_make(b);
+	for (i = 0; i < nitems(e); i++) {
+		e[i] = make_exec(ST_RUNNING);
+		insert_exec(s, e[i]);
+	}
+	assert_int_equal(store_exec_claim(s, a, 60000, 0, &ia, &na), STORE_OK);
+	assert_int_equal(store_exec_claim(s2, b, 60000, 0, &ib, &nb),
+	    STORE_OK);
+	for (mine = 0, i = 0; i < na; i++) {
+		for (j = 0; j < nb; j++)
+			assert_string_not_equal(ia[i], ib[j]);
+		for (j = 0; j < nitems(e); j++)
+			mine += strcmp(ia[i], e[j]->id) == 0;
+	}
+	assert_int_equal(mine, nitems(e));
+	for (i = 0; i < na; i++)
+		free(ia[i]);
+	for (i = 0; i < nb; i++)
+		free(ib[i]);
+	free(ia);
+	free(ib);
+	for (i = 0; i < nitems(e); i++) {
+		assert_int_equal(store_exec_release(s2, e[i]->id, a), STORE_OK);
+		store_exec_free(e[i]);
+	}
+	store_close(s2);
+}
+
+/* ---- lists ------------------------------------------------------- */
+
+/* Collect ids of an exec list into a "," separated string. */
+static char *
+exec_ids(struct store_exec **v, size_t n, char **pos, size_t npos)
+{
+	char	*out = NULL;
+	size_t	 i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < npos; j++) {
+			if (strcmp(v[i]->id, pos[j]) == 0)
+				break;
+		}
+		out = xstrcat(out, j < npos ? (char[]){ '0' + (char)j, 0 } :
+		    "?");
+		store_exec_free(v[i]);
+	}
+	free(v);
+	return (out != NULL ? out : xstrdup(""));
+}
+
+static void
+test_list_filters_sort_marker_limit(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e[5], **v;
+	struct store_filter	 f[3];
+	struct store_query	 q;
+	const char		*keys[2];
+	int			 desc[2];
+	char			*ids[5], wf[64], *got, *marker, *page;
+	char			 when[32];
+	size_t			 n, i;
+	static const char	*states[] = { ST_RUNNING, ST_SUCCESS,
+	    ST_ERROR, ST_SUCCESS, ST_RUNNING };
+
+	snprintf(wf, sizeof wf, "list-%ld", (long)random());
+	for (i = 0; i < 5; i++) {
+		e[i] = make_exec(states[i]);
+		free(e[i]->workflow_name);
+		e[i]->workflow_name = xstrdup(wf);
+		e[i]->created_at = 1600000000000 + (int64_t)i * 1000;
+		if (i != 2)
+			e[i]->description = xstrdup(i == 4 ? "50% done" :
+			    "plain");
+		insert_exec(s, e[i]);
+		ids[i] = e[i]->id;
+	}
+
+	memset(&q, 0, sizeof q);
+	f[0].field = "workflow_name";
+	f[0].op = "eq";
+	f[0].value = wf;
+	q.filters = f;
+	q.nfilters = 1;
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "01234");		/* created_at asc */
+	free(got);
+
+	/* Descending by created_at, pages of two through the marker. */
+	keys[0] = "created_at";
+	desc[0] = 1;
+	q.sort_keys = keys;
+	q.sort_desc = desc;
+	q.nsort = 1;
+	q.limit = 2;
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	marker = xstrdup(v[n - 1]->id);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "43");
+	free(got);
+	q.marker = marker;
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	free(marker);
+	marker = xstrdup(v[n - 1]->id);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "21");
+	free(got);
+	q.marker = marker;
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "0");
+	free(got);
+	free(marker);
+
+	/* Sort on a column with ties and NULLs, paged one by one. */
+	keys[0] = "state";
+	desc[0] = 0;
+	keys[1] = "description";
+	desc[1] = 1;
+	q.nsort = 2;
+	q.limit = 1;
+	q.marker = NULL;
+	got = NULL;
+	marker = NULL;
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+		if (n == 0) {
+			free(v);
+			break;
+		}
+		free(marker);
+		marker = xstrdup(v[0]->id);
+		q.marker = marker;
+		page = exec_ids(v, n, ids, 5);
+		got = xstrcat(got, page);
+		free(page);
+	}
+	free(marker);
+	assert_int_equal(strlen(got), 5);
+	assert_int_equal(got[0], '2');			/* ERROR */
+	assert_true(strchr("04", got[1]) && strchr("04", got[2]));
+	assert_true(strchr("13", got[3]) && strchr("13", got[4]));
+	free(got);
+
+	/* Operators. */
+	q.nsort = 0;
+	q.limit = 0;
+	q.marker = NULL;
+	f[1].field = "state";
+	f[1].op = "in";
+	f[1].value = "ERROR,SUCCESS";
+	q.nfilters = 2;
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "123");
+	free(got);
+	f[1].op = "nin";
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "04");
+	free(got);
+	f[1].field = "description";
+	f[1].op = "eq";
+	f[1].value = NULL;
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "2");
+	free(got);
+	f[1].op = "neq";
+	f[1].value = "plain";
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "24");
+	free(got);
+	f[1].op = "has";
+	f[1].value = "0%";			/* % is literal */
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "4");
+	free(got);
+	time_format(1600000000000 + 2000, when);
+	f[1].field = "created_at";
+	f[1].op = "gte";
+	f[1].value = when;
+	f[2].field = "created_at";
+	f[2].op = "lt";
+	f[2].value = "2020-09-13T12:26:44.000Z";	/* = 1600000004000 */
+	q.nfilters = 3;
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_OK);
+	got = exec_ids(v, n, ids, 5);
+	assert_string_equal(got, "23");
+	free(got);
+
+	/* Unknown fields, operators and markers are refused clearly. */
+	f[2].field = "password";
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_ERROR);
+	assert_non_null(strstr(store_error(s), "password"));
+	f[2].field = "state";
+	f[2].op = "like";
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_ERROR);
+	assert_non_null(strstr(store_error(s), "like"));
+	f[2].op = "eq";
+	f[1].value = "yesterday";
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_ERROR);
+	assert_non_null(strstr(store_error(s), "yesterday"));
+	q.nfilters = 1;
+	keys[0] = "owner";
+	q.nsort = 1;
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_ERROR);
+	assert_non_null(strstr(store_error(s), "owner"));
+	q.nsort = 0;
+	q.marker = "no-such-execution";
+	assert_int_equal(store_exec_list(s, &q, &v, &n), STORE_NOTFOUND);
+
+	for (i = 0; i < 5; i++)
+		store_exec_free(e[i]);
+}
+
+static void
+test_task_and_action_lists_filter_by_joined_names(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e;
+	struct store_task	*t1, *t2, **tv;
+	struct store_action	*a1, *a2, **av;
+	struct store_tx		*tx;
+	struct store_filter	 f[2];
+	struct store_query	 q;
+	char			 wf[64];
+	size_t			 n;
+
+	snprintf(wf, sizeof wf, "joined-%ld", (long)random());
+	e = make_exec(ST_RUNNING);
+	free(e->workflow_name);
+	e->workflow_name = xstrdup(wf);
+	insert_exec(s, e);
+	t1 = make_task(e->id, "first", ST_SUCCESS);
+	t2 = make_task(e->id, "second", ST_RUNNING);
+	a1 = make_action(e->id, t1->id, "std.noop");
+	a2 = make_action(e->id, t2->id, "std.echo");
+	tx = store_tx_create();
+	store_tx_task_insert(tx, t1);
+	store_tx_task_insert(tx, t2);
+	store_tx_action_insert(tx, a1);
+	store_tx_action_insert(tx, a2);
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	memset(&q, 0, sizeof q);
+	f[0].field = "workflow_name";
+	f[0].op = NULL;
+	f[0].value = wf;
+	f[1].field = "state";
+	f[1].op = "eq";
+	f[1].value = ST_RUNNING;
+	q.filters = f;
+	q.nfilters = 2;
+	assert_int_equal(store_task_list(s, &q, &tv, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(tv[0]->id, t2->id);
+	store_task_free(tv[0]);
+	free(tv);
+
+	f[0].field = "workflow_execution_id";
+	f[0].value = e->id;
+	f[1].field = "task_name";
+	f[1].value = "first";
+	assert_int_equal(store_action_list(s, &q, &av, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(av[0]->id, a1->id);
+	store_action_free(av[0]);
+	free(av);
+
+	f[1].field = "task_execution_id";
+	f[1].value = t2->id;
+	assert_int_equal(store_action_list(s, &q, &av, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(av[0]->id, a2->id);
+	store_action_free(av[0]);
+	free(av);
+
+	assert_string_equal(store_list_column("executions",
+	    "task_execution_id"), "parent_task_id");
+	assert_null(store_list_column("executions", "owner"));
+	assert_null(store_list_column("nothing", "id"));
+
+	store_action_free(a1);
+	store_action_free(a2);
+	store_task_free(t1);
+	store_task_free(t2);
+	store_exec_free(e);
+}
+
+/* ---- messages and deletion --------------------------------------- */
+
+static void
+test_message_reap_and_delete(void **state)
+{
+	struct store		*s = *state;
+	struct store_message	 m, **mv;
+	struct store_tx		*tx;
+	struct store_filter	 f;
+	struct store_query	 q;
+	char			 res[UUID_STRLEN], ids[4][UUID_STRLEN];
+	int64_t			 expires[] = { 10, 20, 0, 4000000000000 };
+	size_t			 n, i, reaped, total;
+
+	uuid_make(res);
+	tx = store_tx_create();
+	for (i = 0; i < 4; i++) {
+		memset(&m, 0, sizeof m);
+		uuid_make(ids[i]);
+		memcpy(m.id, ids[i], sizeof m.id);
+		m.event_id = "EVENT";
+		m.message = "msg";
+		m.resource_uuid = res;
+		m.level = "ERROR";
+		m.created_at = 5;
+		m.expires_at = expires[i];
+		store_tx_message_insert(tx, &m);
+	}
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	memset(&q, 0, sizeof q);
+	f.field = "resource_uuid";
+	f.op = "eq";
+	f.value = res;
+	q.filters = &f;
+	q.nfilters = 1;
+
+	/* Reap in batches of one until nothing expired is left. */
+	total = 0;
+	do {
+		assert_int_equal(store_message_reap(s, 1000, 1, &reaped),
+		    STORE_OK);
+		assert_true(reaped <= 1);
+		total += reaped;
+	} while (reaped > 0);
+	assert_true(total >= 2);
+	assert_int_equal(store_message_list(s, &q, &mv, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_true(strcmp(mv[i]->id, ids[2]) == 0 ||
+		    strcmp(mv[i]->id, ids[3]) == 0);
+		store_message_free(mv[i]);
+	}
+	free(mv);
+
+	assert_int_equal(store_message_delete(s, ids[2]), STORE_OK);
+	assert_int_equal(store_message_delete(s, ids[2]), STORE_NOTFOUND);
+	assert_int_equal(store_message_delete(s, ids[3]), STORE_OK);
+}
+
+static void
+test_exec_delete_cascades_to_everything_under_it(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*p, *c, *l;
+	struct store_task	*pt, *ct, *lt;
+	struct store_action	*a, *la;
+	struct store_work	 w, **wv;
+	struct store_event	 ev, **evv;
+	struct store_tx		*tx;
+	char			*owner, lock[64];
+	size_t			 n;
+
+	p = make_exec(ST_RUNNING);
+	pt = make_task(p->id, "sub", ST_RUNNING);
+	c = make_exec(ST_SUCCESS);
+	c->parent_task_id = xstrdup(pt->id);
+	c->root_id = xstrdup(p->id);
+	ct = make_task(c->id, "leaf", ST_SUCCESS);
+	a = make_action(c->id, ct->id, "std.noop");
+	memset(&w, 0, sizeof w);
+	snprintf(w.execution_id, sizeof w.execution_id, "%s", c->id);
+	w.kind = "timeout";
+	memset(&ev, 0, sizeof ev);
+	snprintf(ev.execution_id, sizeof ev.execution_id, "%s", c->id);
+	ev.message = "m";
+	ev.progress = -1;
+	snprintf(lock, sizeof lock, "lock-%.8s", c->id);
+
+	tx = store_tx_create();
+	store_tx_exec_insert(tx, p);
+	store_tx_task_insert(tx, pt);
+	store_tx_exec_insert(tx, c);
+	store_tx_task_insert(tx, ct);
+	store_tx_action_insert(tx, a);
+	store_tx_work_insert(tx, &w);
+	store_tx_event_insert(tx, &ev);
+	store_tx_lock_acquire(tx, lock, c->id);
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	assert_int_equal(store_exec_delete(s, p->id), STORE_CONFLICT);
+	assert_int_equal(store_exec_delete(s, "missing"), STORE_NOTFOUND);
+
+	free(p->state);
+	p->state = xstrdup(ST_ERROR);
+	tx = store_tx_create();
+	store_tx_exec_update(tx, p, SF_STATE, ST_RUNNING);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_exec_delete(s, p->id), STORE_OK);
+
+	assert_int_equal(store_exec_load(s, p->id, &l), STORE_NOTFOUND);
+	assert_int_equal(store_exec_load(s, c->id, &l), STORE_NOTFOUND);
+	assert_int_equal(store_task_load(s, pt->id, &lt), STORE_NOTFOUND);
+	assert_int_equal(store_task_load(s, ct->id, &lt), STORE_NOTFOUND);
+	assert_int_equal(store_action_load(s, a->id, &la), STORE_NOTFOUND);
+	assert_int_equal(store_lock_owner(s, lock, &owner), STORE_NOTFOUND);
+	assert_int_equal(store_work_load(s, c->id, &wv, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	free(wv);
+	assert_int_equal(store_events_load(s, c->id, &evv, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	free(evv);
+
+	store_action_free(a);
+	store_task_free(ct);
+	store_task_free(pt);
+	store_exec_free(c);
+	store_exec_free(p);
+}
+
+static void
+test_exec_children_and_counts(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*p, *c1, *c2, **cv;
+	json_t			*counts;
+	size_t			 n;
+	char			 task[UUID_STRLEN];
+
+	uuid_make(task);
+	p = make_exec(ST_RUNNING);
+	c1 = make_exec(ST_RUNNING);
+	c1->parent_task_id = xstrdup(task);
+	c1->created_at = 10;
+	c2 = make_exec(ST_IDLE);
+	c2->parent_task_id = xstrdup(task);
+	c2->created_at = 20;
+	insert_exec(s, p);
+	insert_exec(s, c2);
+	insert_exec(s, c1);
+	assert_int_equal(store_exec_children(s, task, &cv, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(cv[0]->id, c1->id);
+	assert_string_equal(cv[1]->id, c2->id);
+	store_exec_free(cv[0]);
+	store_exec_free(cv[1]);
+	free(cv);
+
+	assert_int_equal(store_count_by_state(s, "executions", &counts),
+	    STORE_OK);
+	assert_true(json_integer_value(json_object_get(counts, ST_RUNNING))
+	    >= 2);
+	json_decref(counts);
+	assert_int_equal(store_count_by_state(s, "secrets", &counts),
+	    STORE_ERROR);
+	assert_null(counts);
+
+	store_exec_free(p);
+	store_exec_free(c1);
+	store_exec_free(c2);
+}
+
+/* ---- helpers ----------------------------------------------------- */
+
+static void
+test_json_columns_and_time_values(void **state)
+{
+	const struct store_column	*c;
+	json_t				*j;
+	char				*t, *cause;
+	int64_t				 v;
+
+	assert_null(store_json_text(NULL));
+	j = json_null();
+	t = store_json_text(j);
+	assert_string_equal(t, "null");
+	free(t);
+	json_decref(j);
+	assert_null(store_json_parse(NULL));
+	j = store_json_parse("{not json");
+	assert_string_equal(json_string_value(j), "{not json");
+	json_decref(j);
+	j = store_json_parse("\"ü\"");
+	assert_string_equal(json_string_value(j), "ü");
+	json_decref(j);
+
+	c = store_list_field("executions", "created_at");
+	assert_non_null(c);
+	assert_int_equal(store_list_int(c, "2020-09-13 12:26:40", &v, &cause),
+	    0);
+	assert_int_equal(v, 1600000000000);
+	assert_int_equal(store_list_int(c, "2020-09-13T12:26:40.250Z", &v,
+	    &cause), 0);
+	assert_int_equal(v, 1600000000250);
+	assert_int_equal(store_list_int(c, "1600000000000", &v, &cause), 0);
+	assert_int_equal(v, 1600000000000);
+	assert_int_equal(store_list_int(c, "2020-13-45", &v, &cause), -1);
+	assert_non_null(strstr(cause, "created_at"));
+	free(cause);
+
+	assert_string_equal(store_rc_name(STORE_CONFLICT), "conflict");
+	assert_true(store_state_final(ST_CANCELLED));
+	assert_false(store_state_final(ST_PAUSED));
+	assert_false(store_state_final(NULL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_unknown_scheme_is_refused),
+		cmocka_unit_test(test_reopen_is_idempotent),
+		cmocka_unit_test(
+		    test_sqlite_file_migrations_and_newer_schema_refused),
+		cmocka_unit_test(test_json_columns_and_time_values),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_exec_roundtrips_every_field),
+		T(test_task_action_work_event_message_roundtrip),
+		T(test_tasks_get_creation_order),
+		T(test_update_writes_only_masked_fields),
+		T(test_guard_conflict_rolls_back_whole_change_set),
+		T(test_commit_many_rolls_back_only_the_failed_set),
+		T(test_locks_exclusive_reentrant_released_with_execution),
+		T(test_work_due_order_and_delete_conflict),
+		T(test_definitions_versions_current_deleted_generation),
+		T(test_workflow_identity_stable_across_versions),
+		T(test_leases_claim_renew_release_takeover),
+		T(test_two_connections_never_claim_the_same_execution),
+		T(test_list_filters_sort_marker_limit),
+		T(test_task_and_action_lists_filter_by_joined_names),
+		T(test_message_reap_and_delete),
+		T(test_exec_delete_cascades_to_everything_under_it),
+		T(test_exec_children_and_counts),
+#undef T
+	};
+
+	srandom((unsigned)time_now_ms() ^ (unsigned)getpid());
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
