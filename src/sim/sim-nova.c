@@ -95,6 +95,8 @@ static void	 sim_record(struct sim_call *, struct sim_server *,
 static void	 sim_begin(struct sim_call *, struct sim_server *, enum sim_op,
 		     const char *, const char *, int64_t);
 static struct sim_host *sim_schedule(struct sim *, const char *, int64_t);
+static int	 sim_target(struct sim_call *, struct sim_server *, const char *,
+		     int, struct sim_host **);
 static void	 sim_set(char **, const char *);
 static json_t	*sim_service_json(struct sim_call *, struct sim_host *);
 static json_t	*sim_hypervisor_json(struct sim_call *, struct sim_host *,
@@ -460,6 +462,31 @@ sim_state_is(struct sim_call *c, struct sim_server *v, const char *name,
 	return (0);
 }
 
+/*
+ * The host a server is asked to move to: NULL when none is named (the
+ * scheduler picks), else it must exist (an unknown one is answered with
+ * status, 404 for evacuate, 400 for the migrations) and not be the
+ * server's own.  -1 once answered.
+ */
+static int
+sim_target(struct sim_call *c, struct sim_server *v, const char *host,
+    int status, struct sim_host **dst)
+{
+	*dst = NULL;
+	if (host == NULL)
+		return (0);
+	if ((*dst = sim_host_find(c->sim, host)) == NULL) {
+		sim_error(c, status, status == 404 ? "Compute host %s not "
+		    "found." : "Compute host %s could not be found.", host);
+		return (-1);
+	}
+	if (strcmp((*dst)->name, v->host) == 0) {
+		sim_error(c, 400, "The target host can't be the same one.");
+		return (-1);
+	}
+	return (0);
+}
+
 /* Start an operation that ends after ms (< 0: its default delay). */
 static void
 sim_begin(struct sim_call *c, struct sim_server *v, enum sim_op op,
@@ -657,17 +684,8 @@ act_evacuate(struct sim_call *c, struct sim_server *v, json_t *arg)
 		return;
 	}
 	src = sim_host_find(c->sim, v->host);
-	if (host != NULL) {
-		if ((dst = sim_host_find(c->sim, host)) == NULL) {
-			sim_error(c, 404, "Compute host %s not found.", host);
-			return;
-		}
-		if (dst == src) {
-			sim_error(c, 400, "The target host can't be the same "
-			    "one.");
-			return;
-		}
-	}
+	if (sim_target(c, v, host, 404, &dst) != 0)
+		return;
 	if (!sim_state_is(c, v, "evacuate", ok))
 		return;
 	if (src != NULL && sim_host_up(c->sim, src, c->now)) {
@@ -711,18 +729,8 @@ act_migrate(struct sim_call *c, struct sim_server *v, json_t *arg)
 		}
 		host = json_string_value(json_object_get(arg, "host"));
 	}
-	if (host != NULL) {
-		if ((dst = sim_host_find(c->sim, host)) == NULL) {
-			sim_error(c, 400, "Compute host %s could not be found.",
-			    host);
-			return;
-		}
-		if (strcmp(dst->name, v->host) == 0) {
-			sim_error(c, 400, "The target host can't be the same "
-			    "one.");
-			return;
-		}
-	}
+	if (sim_target(c, v, host, 400, &dst) != 0)
+		return;
 	if (!sim_state_is(c, v, "migrate", ok))
 		return;
 	if (dst == NULL &&
@@ -784,18 +792,8 @@ act_live(struct sim_call *c, struct sim_server *v, json_t *arg)
 	}
 	host = json_string_value(json_object_get(arg, "host"));
 	src = sim_host_find(c->sim, v->host);
-	if (host != NULL) {
-		if ((dst = sim_host_find(c->sim, host)) == NULL) {
-			sim_error(c, 400, "Compute host %s could not be found.",
-			    host);
-			return;
-		}
-		if (dst == src) {
-			sim_error(c, 400, "The target host can't be the same "
-			    "one.");
-			return;
-		}
-	}
+	if (sim_target(c, v, host, 400, &dst) != 0)
+		return;
 	if (!sim_state_is(c, v, "os-migrateLive", ok))
 		return;
 	if (src != NULL && !sim_host_up(c->sim, src, c->now)) {
