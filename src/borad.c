@@ -25,6 +25,7 @@
 #include "lib/lib.h"
 #include "conf/conf.h"
 #include "dl/dl.h"
+#include "actions/actions.h"
 #include "alarms/alarms.h"
 #include "engine/engine.h"
 #include "store/store.h"
@@ -387,6 +388,12 @@ main(int argc, char **argv)
 		bad = 1;
 	}
 	alarm_auth_free(auth);
+	/* OpenStack credentials: borad.conf, OS_CLOUD or OS_*. */
+	if (action_os_configure(&conf, &cause) != 0) {
+		print_lines(cause);
+		free(cause);
+		bad = 1;
+	}
 	if (args.check)
 		rc = check(&conf, bad);
 	else
