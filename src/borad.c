@@ -25,6 +25,7 @@
 #include "lib/lib.h"
 #include "conf/conf.h"
 #include "dl/dl.h"
+#include "actions/actions.h"
 #include "alarms/alarms.h"
 #include "engine/engine.h"
 #include "store/store.h"
@@ -305,6 +306,9 @@ serve(const struct conf *conf, int debug)
 	ac.max_body = (size_t)conf->http_max_body;
 	ac.max_definition = (size_t)conf->http_max_definition;
 	ac.max_header = (size_t)conf->http_max_header;
+	ac.request_timeout_ms = conf->http_request_timeout_ms;
+	ac.max_client_connections = (size_t)conf->http_max_client_connections;
+	ac.reserve_connections = (size_t)conf->http_reserve_connections;
 	if ((api = api_open(e, &ac, &cause)) == NULL)
 		startup_failed(&report, "api", cause);
 	api_set_ready(api, 1);
@@ -395,6 +399,12 @@ main(int argc, char **argv)
 		bad = 1;
 	}
 	alarm_auth_free(auth);
+	/* OpenStack credentials: borad.conf, OS_CLOUD or OS_*. */
+	if (action_os_configure(&conf, &cause) != 0) {
+		print_lines(cause);
+		free(cause);
+		bad = 1;
+	}
 	if (args.check)
 		rc = check(&conf, bad);
 	else

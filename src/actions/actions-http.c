@@ -144,6 +144,23 @@ action_http_run(const struct action_entry *ae, json_t *input,
 	action_io_submit(io, &h->xfer);
 }
 
+/* std.http on behalf of another action, named as in its messages. */
+void
+action_http_start(const struct action_entry *as, json_t *input,
+    struct action_io *io, action_done_cb done, void *arg)
+{
+	json_t	*in;
+	char	*cause;
+
+	if ((in = action_input_prepare(&action_std_http_entry, input,
+	    &cause)) == NULL) {
+		action_fail_new(done, arg, cause);
+		return;
+	}
+	action_http_run(as, in, NULL, io, done, arg);
+	json_decref(in);
+}
+
 /* Free a request and its easy handle. */
 static void
 action_http_free(struct action_http *h)

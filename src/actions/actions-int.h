@@ -8,6 +8,8 @@
 
 #include <sys/queue.h>
 
+#include <stdint.h>
+
 #include "actions/actions.h"
 #include "dl/dl.h"
 
@@ -59,5 +61,120 @@ extern const struct action_entry action_std_test_dict_entry;
 /* actions-http.c */
 extern const struct action_entry action_std_http_entry;
 extern const struct action_entry action_std_mistral_http_entry;
+
+/*
+ * std.http's request for another action (os.request, Keystone): input
+ * as std.http takes it; messages carry as->name.  done gets std.http's
+ * result object for any HTTP status (ok is 1 for 200..399), or a string
+ * for a transport error.
+ */
+void	 action_http_start(const struct action_entry *as, json_t *input,
+	     struct action_io *, action_done_cb, void *arg);
+
+/* actions-os.c */
+extern const struct action_entry action_os_request_entry;
+
+/*
+ * actions-os-auth.c: OpenStack credentials, one Keystone token per
+ * credential shared by the whole process, and the service catalog.
+ */
+
+/*
+ * One Keystone identity and how to reach the services: a password
+ * (user and project, each by name + domain or by id) or an application
+ * credential (id, or name + user), region, interface and TLS.  origin
+ * says where it came from, for messages.  Secrets: password, app_secret.
+ */
+struct os_cred {
+	char	*origin;
+	char	*auth_url;
+	char	*auth_type;
+	char	*username;
+	char	*user_id;
+	char	*user_domain_name;
+	char	*user_domain_id;
+	char	*password;
+	char	*project_name;
+	char	*project_id;
+	char	*project_domain_name;
+	char	*project_domain_id;
+	char	*app_id;
+	char	*app_name;
+	char	*app_secret;
+	char	*region_name;
+	char	*interface;
+	char	*cacert;
+	int	 insecure;
+};
+
+/*
+ * What os_session_use hands a request: a token and the endpoint of the
+ * service asked for, or why there is none.  gen tells which token a
+ * 401 was answered to (os_session_reject).  The callee frees it.
+ */
+struct os_grant {
+	char		*token;
+	char		*url;
+	char		*error;
+	uint64_t	 gen;
+	int		 verify;	/* verify TLS */
+	char		*cacert;
+};
+typedef void (*os_grant_cb)(void *arg, struct os_grant *);
+
+struct os_session;
+
+/* A cloud of clouds.yaml (file NULL: the usual places); NULL + *cause. */
+struct os_cred	*os_cred_cloud(const char *file, const char *cloud,
+		     char **cause);
+/* A cloud entry already read (clouds.<name> of a clouds.yaml). */
+struct os_cred	*os_cred_parse(json_t *entry, const char *origin,
+		     char **cause);
+/* From OS_AUTH_URL and the other OS_* variables; NULL + *cause. */
+struct os_cred	*os_cred_env(char **cause);
+void		 os_cred_free(struct os_cred *);
+/* Keystone's POST /v3/auth/tokens body (holds the secret). */
+json_t		*os_cred_auth_body(const struct os_cred *);
+/* "http://ks/identity/v3/auth/tokens". */
+char		*os_cred_token_url(const struct os_cred *);
+
+/*
+ * The URL of a service from a token's catalog: type ("compute"),
+ * interface ("public", "internalURL" ...; NULL public), region (NULL
+ * any).  NULL + *cause naming what the catalog has.
+ */
+char		*os_catalog_url(json_t *catalog, const char *type,
+		     const char *iface, const char *region, char **cause);
+
+/*
+ * The session of a clouds.yaml entry, or with cloud NULL of the
+ * process's default credentials (borad.conf, OS_CLOUD, OS_*).  Sessions
+ * live as long as the process.  NULL + *cause.
+ */
+struct os_session *os_session_find(const char *cloud, char **cause);
+/*
+ * Get a token and the service's endpoint: at once when the session has
+ * one that is not due for renewal, else after authenticating (one
+ * Keystone request at a time per session, on the I/O loop).  cb runs on
+ * the calling thread or on the I/O thread.  iface/region NULL: the
+ * credential's.
+ */
+void		 os_session_use(struct os_session *, struct action_io *,
+		     const char *service, const char *iface,
+		     const char *region, os_grant_cb cb, void *arg);
+/* A service answered 401 to token gen: drop it, if it is still ours. */
+void		 os_session_reject(struct os_session *, uint64_t gen);
+/* Tokens issued so far for the session (for tests and logs). */
+uint64_t	 os_session_generation(struct os_session *);
+void		 os_grant_free(struct os_grant *);
+
+/* A header of std.http's result, the name compared without case. */
+const char	*os_header(json_t *headers, const char *name);
+/* Replace the values of X-Auth-Token, X-Subject-Token ... by "***". */
+void		 os_redact_headers(json_t *headers);
+/* Replace each secret (NULL-terminated list) in every string of v. */
+void		 os_scrub_json(json_t *v, const char *const *secrets);
+/* text with each secret replaced by "***" (caller frees). */
+char		*os_scrub(const char *text, const char *const *secrets);
 
 #endif /* ACTIONS_INT_H */

@@ -3,7 +3,8 @@
  * checking against an entry's parameters, and action_run().
  *
  * Each action is a const struct action_entry defined next to its code
- * (actions-std.c, actions-http.c); this file only lists them.
+ * (actions-std.c, actions-http.c, actions-os.c); this file only lists
+ * them.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@ static char	*action_expected(const struct action_entry *);
 
 /* The built-in actions, sorted by name (the order the API lists them). */
 static const struct action_entry *const action_table[] = {
+	&action_os_request_entry,
 	&action_std_async_noop_entry,
 	&action_std_echo_entry,
 	&action_std_fail_entry,

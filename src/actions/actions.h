@@ -21,6 +21,7 @@
 
 struct expr;
 struct action_io;
+struct conf;
 
 enum action_kind {
 	ACTION_INLINE = 0,	/* finishes inside action_run(), except
@@ -118,5 +119,14 @@ void			 action_io_set_max_body(struct action_io *, size_t);
  */
 void	 action_io_after(struct action_io *, int64_t ms, int ok,
 	     json_t *result, action_done_cb done, void *arg);
+
+/*
+ * OpenStack actions (os.request): take the default credentials from
+ * borad.conf's os-* options.  Without os-cloud or os-auth-url they come
+ * from OS_CLOUD (clouds.yaml) or the OS_* environment when first used.
+ * 0, or -1 and *cause (a missing clouds.yaml entry, an incomplete
+ * credential).
+ */
+int	 action_os_configure(const struct conf *, char **cause);
 
 #endif /* ACTIONS_H */

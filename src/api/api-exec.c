@@ -466,6 +466,7 @@ api_exec_update(struct api_req *req)
 	unsigned		 mask = 0;
 	enum store_rc		 rc;
 	size_t			 i;
+	int			 resumed;
 
 	if (b == NULL || !json_is_object(b)) {
 		api_error(req, 400, "The body must be a JSON object with "
@@ -500,6 +501,15 @@ api_exec_update(struct api_req *req)
 		    "description or params");
 		goto out;
 	}
+	if (state != NULL && store_state_final(e->state)) {
+		api_error(req, 409, "Execution %s is already %s: a finished "
+		    "execution cannot be set to %s%s", e->id, e->state, state,
+		    strcmp(e->state, ST_ERROR) == 0 ? " (re-run a failed task "
+		    "with PUT /v2/tasks/ID instead)" : "");
+		goto out;
+	}
+	resumed = state != NULL && strcmp(state, ST_RUNNING) == 0 &&
+	    strcmp(e->state, ST_PAUSED) == 0;
 	if (desc != NULL) {
 		free(e->description);
 		e->description = xstrdup(desc);
@@ -541,6 +551,17 @@ api_exec_update(struct api_req *req)
 	store_exec_free(e);
 	if ((e = api_exec_wait(req, req->params[0], state)) == NULL) {
 		api_error(req, 500, "Execution %s vanished", req->params[0]);
+		goto out;
+	}
+	/*
+	 * The engine applies the change in its own time: the execution may
+	 * have ended first, and then nothing changed (a resumed execution
+	 * may also have ended, after it resumed).
+	 */
+	if (state != NULL && store_state_final(e->state) &&
+	    strcmp(e->state, state) != 0 && !resumed) {
+		api_error(req, 409, "Execution %s ended %s before it could be "
+		    "set to %s", e->id, e->state, state);
 		goto out;
 	}
 	api_reply(req, 200, api_exec_json(e));

@@ -33,9 +33,12 @@ enum api_body {
 #define API_PUBLIC	0x1	/* no token needed */
 #define API_NOSTORE	0x2	/* the handler needs no store connection */
 #define API_STOREOPT	0x4	/* req->store may be NULL (no database) */
+#define API_RESERVED	0x8	/* also served over the connection limits */
 
 struct api_req;
 struct api_streams;
+struct api_gate;
+struct api_conn;
 
 /*
  * One route: method and path pattern ("{name}" matches one segment).
@@ -54,7 +57,7 @@ extern const struct api_route	api_routes[];
 extern const size_t		api_nroutes;
 
 /* Status codes counted separately in /metrics; others go to "other". */
-#define API_NCODES 17
+#define API_NCODES 18
 extern const unsigned	api_codes[API_NCODES];
 
 /* Buckets of the task duration histogram, in seconds. */
@@ -74,6 +77,20 @@ struct api {
 
 	struct store_pool	*pool;		/* the handlers' road */
 	int			 own_pool;	/* no engine: opened here */
+
+	/* libmicrohttpd's messages in the current minute (mtx). */
+	int64_t			 mhd_log_ms;
+	unsigned		 mhd_logged;
+	uint64_t		 mhd_dropped;
+
+	/* Who may connect and for how long (api-gate.c). */
+	struct api_gate		*gate;
+	/* Request size limits, from cfg.max_header (see api_open()). */
+	size_t			 max_uri;	/* request target bytes */
+	size_t			 max_args;	/* query parameters */
+	size_t			 max_hbytes;	/* header bytes */
+	size_t			 max_hfields;	/* header fields */
+
 	pthread_mutex_t		 mtx;		/* guards the lists below */
 
 	/* Requests per route (api_nroutes + 1 for "unmatched") and code. */
@@ -89,6 +106,9 @@ struct api {
 struct api_req {
 	struct api		*api;
 	struct MHD_Connection	*conn;
+	struct api_conn		*gconn;		/* the gate's, or NULL */
+	int			 begun;		/* api_begin() ran */
+	char			*too_long;	/* 414 from api_uri() */
 	const char		*method;
 	char			*path;		/* without the query */
 	const struct api_route	*route;
@@ -176,6 +196,17 @@ json_t	*api_task_json(const struct store_task *, const struct store_exec *);
 json_t	*api_action_json(const struct store_action *,
 	     const struct store_task *, const struct store_exec *,
 	     int with_output);
+
+/* api-gate.c: connection limits, the reserve and request deadlines. */
+struct api_gate	*api_gate_create(const struct api_config *);
+int		 api_gate_start(struct api_gate *, char **cause);
+void		 api_gate_free(struct api_gate *);
+void		 api_gate_notify(void *, struct MHD_Connection *, void **,
+		     enum MHD_ConnectionNotificationCode);
+struct api_conn	*api_gate_conn(struct MHD_Connection *);
+char		*api_gate_over(struct api_gate *, const struct api_conn *);
+void		 api_gate_received(struct api_gate *, struct api_conn *);
+void		 api_gate_answered(struct api_gate *, struct api_conn *);
 
 /* api-misc.c: metrics and the OpenAPI document. */
 void	 api_metrics_count(struct api *, size_t route, unsigned status);

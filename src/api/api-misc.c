@@ -15,8 +15,8 @@
 #include "api/api-int.h"
 
 const unsigned api_codes[API_NCODES] = {
-	200, 201, 204, 400, 401, 403, 404, 405, 406, 409, 413, 415, 422,
-	429, 431, 500, 503
+	200, 201, 204, 400, 401, 403, 404, 405, 406, 409, 413, 414, 415,
+	422, 429, 431, 500, 503
 };
 
 const double api_buckets[API_NBUCKETS] = {

@@ -3,28 +3,39 @@
  * request limits, routing, request ids and one store connection per
  * HTTP thread.
  *
- * A request goes through api_access() several times: first with its
- * headers (route, auth and Content-Length are checked, and a request
- * that fails there is answered at once), then once per body chunk
- * (appended to a capped buffer), then a last time to run the handler.
+ * A request starts in api_uri(), called with the request target before
+ * libmicrohttpd parses the query and reads the headers.  It then goes
+ * through api_access() several times: first with its headers (sizes,
+ * route, auth and Content-Length are checked, and a request that fails
+ * there is answered at once), then once per body chunk (appended to a
+ * capped buffer), then a last time to run the handler.  Which
+ * connections are accepted, and how long a request may take to arrive,
+ * is api-gate.c's business.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include "lib/lib.h"
 #include "engine/engine.h"
 #include "api/api-int.h"
 
+#define API_DEFER_S	2	/* TCP_DEFER_ACCEPT, seconds */
+#define API_MHD_LOGS	10	/* libmicrohttpd messages a minute */
+
+static void		*api_uri(void *, const char *, struct MHD_Connection *);
 static enum MHD_Result	api_access(void *, struct MHD_Connection *,
 			    const char *, const char *, const char *,
 			    const char *, size_t *, void **);
@@ -37,6 +48,47 @@ static enum MHD_Result	api_send(struct api_req *);
 static void		api_req_free(struct api_req *);
 static void		api_request_id(struct api_req *);
 static int		api_authorized(struct api_req *);
+
+/*
+ * libmicrohttpd's messages are mostly about one connection a client
+ * broke (thousands under a flood, which api-gate.c sums up): a few a
+ * minute go to the log, the rest only with -vv.
+ */
+static void
+api_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct api	*api = cls;
+	char		*msg;
+	size_t		 len;
+	uint64_t	 dropped = 0;
+	int64_t		 now = time_mono_ms();
+	int		 show;
+
+	xvasprintf(&msg, fmt, ap);
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '.'))
+		msg[--len] = '\0';
+	pthread_mutex_lock(&api->mtx);
+	if (now - api->mhd_log_ms >= 60000) {
+		dropped = api->mhd_dropped;
+		api->mhd_log_ms = now;
+		api->mhd_logged = 0;
+		api->mhd_dropped = 0;
+	}
+	if ((show = api->mhd_logged < API_MHD_LOGS))
+		api->mhd_logged++;
+	else
+		api->mhd_dropped++;
+	pthread_mutex_unlock(&api->mtx);
+	if (dropped > 0)
+		log_info("api: %llu more messages from libmicrohttpd in the "
+		    "last minute (-vv shows them)", (unsigned long long)dropped);
+	if (show)
+		log_info("api: libmicrohttpd: %s", msg);
+	else
+		log_debug("api: libmicrohttpd: %s", msg);
+	free(msg);
+}
 
 /* Bind "HOST:PORT" to a socket address. */
 static int
@@ -76,6 +128,28 @@ api_resolve(const char *listen, struct sockaddr_storage *ss,
 	return (0);
 }
 
+/*
+ * Each connection is a descriptor: raise the soft limit towards the hard
+ * one if the connections would not fit (systemd's default soft limit is
+ * 1024), or say that they will not.
+ */
+static void
+api_nofile(size_t conns)
+{
+	struct rlimit	rl;
+	rlim_t		need = (rlim_t)conns + 256;	/* store, logs, watch */
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ?
+	    need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
+		log_warnx("api: %llu file descriptors (RLIMIT_NOFILE) are too "
+		    "few for %zu connections", (unsigned long long)rl.rlim_cur,
+		    conns);
+}
+
 /* Bind and start serving. */
 struct api *
 api_open(struct engine *engine, const struct api_config *cfg, char **cause)
@@ -84,7 +158,7 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	const union MHD_DaemonInfo *info;
-	unsigned int		 flags;
+	unsigned int		 flags, limit;
 
 	*cause = NULL;
 	if (api_resolve(cfg->listen, &ss, &sslen, cause) != 0)
@@ -111,6 +185,19 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 		api->cfg.max_definition = 4 * 1024 * 1024;
 	if (api->cfg.max_header == 0)
 		api->cfg.max_header = 64 * 1024;
+	if (api->cfg.request_timeout_ms <= 0)
+		api->cfg.request_timeout_ms = 30000;
+	/*
+	 * libmicrohttpd keeps a request's line, headers and one record per
+	 * query parameter and header field (about 50 bytes each) in one
+	 * pool of max_header bytes, half of it first taken for reading.
+	 * With these limits every request within them fits with room for
+	 * the answer, and one over them is answered 414 or 431 by us.
+	 */
+	api->max_uri = api->cfg.max_header / 4;
+	api->max_args = api->cfg.max_header / 256;
+	api->max_hbytes = api->cfg.max_header / 4;
+	api->max_hfields = api->cfg.max_header / 256;
 	api->started_ms = time_now_ms();
 	api->streams = api_streams_open(api);
 	api->counts = xcalloc((api_nroutes + 1) * (API_NCODES + 1),
@@ -123,6 +210,18 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 		api->pool = store_pool_create(api->db_url, api->cfg.threads + 1);
 		api->own_pool = 1;
 	}
+	api->gate = api_gate_create(&api->cfg);
+	if (api_gate_start(api->gate, cause) != 0) {
+		api_close(api);
+		return (NULL);
+	}
+	/*
+	 * The gate counts connections; libmicrohttpd's own limit, which it
+	 * splits between its threads, only has to stay out of the way.
+	 */
+	limit = (unsigned int)(2 * (api->cfg.max_connections +
+	    api->cfg.reserve_connections) + api->cfg.threads);
+	api_nofile(api->cfg.max_connections + api->cfg.reserve_connections);
 
 	/*
 	 * ITC: MHD_quiesce_daemon() needs it with a thread pool.  Live
@@ -133,14 +232,16 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	api->mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_access, api,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, api,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)api->cfg.threads,
-	    MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)api->cfg.max_connections,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)((api->cfg.timeout_ms + 999) / 1000),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)api->cfg.max_header,
 	    MHD_OPTION_NOTIFY_COMPLETED, api_completed, api,
+	    MHD_OPTION_NOTIFY_CONNECTION, api_gate_notify, api->gate,
+	    MHD_OPTION_URI_LOG_CALLBACK, api_uri, api,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 	    MHD_OPTION_END);
 	if (api->mhd == NULL) {
@@ -151,6 +252,17 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	}
 	info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	api->port = info != NULL ? info->port : 0;
+#ifdef TCP_DEFER_ACCEPT
+	/*
+	 * A connection is accepted once its first bytes are there (or
+	 * after API_DEFER_S): the gate sees what a connection over the
+	 * limits asks for, and one that sends nothing takes no slot.
+	 */
+	info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_LISTEN_FD);
+	if (info != NULL && setsockopt(info->listen_fd, IPPROTO_TCP,
+	    TCP_DEFER_ACCEPT, &(int){ API_DEFER_S }, sizeof (int)) != 0)
+		log_warn("api: TCP_DEFER_ACCEPT");
+#endif
 	if (engine != NULL) {
 		struct engine_observer	obs = {
 			.task = api_stream_task, .exec = api_stream_exec,
@@ -199,6 +311,7 @@ api_close(struct api *api)
 	api_streams_stop(api->streams);
 	if (api->mhd != NULL)
 		MHD_stop_daemon(api->mhd);
+	api_gate_free(api->gate);
 	if (api->engine != NULL) {
 		struct engine_observer	none = { NULL, NULL, NULL };
 
@@ -374,21 +487,111 @@ api_body_max(struct api_req *req)
 	return (req->api->cfg.max_body);
 }
 
-/* First call: request id, route, auth, Content-Length. */
+/*
+ * libmicrohttpd's first word on a request: the request target, before
+ * it parses the query into one record per parameter in the connection's
+ * memory pool.  Version 0.9.75 cannot answer when that pool runs out
+ * there (the connection hangs until the idle timeout), so the target's
+ * limits are checked here and the query of a request over them is cut
+ * off in libmicrohttpd's own buffer, which it parses next.  api_begin()
+ * answers such a request 414.
+ */
+static void *
+api_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct api	*api = cls;
+	struct api_req	*req;
+	char		*q;
+	size_t		 len, nargs = 0;
+
+	req = xcalloc(1, sizeof *req);
+	req->api = api;
+	req->conn = conn;
+	req->gconn = api_gate_conn(conn);
+	req->start_ms = time_mono_ms();
+	len = strlen(uri);
+	if ((q = strchr(uri, '?')) != NULL && q[1] != '\0') {
+		nargs = 1;
+		for (q++; *q != '\0'; q++)
+			nargs += *q == '&';
+	}
+	if (len > api->max_uri)
+		xasprintf(&req->too_long, "Request-URI of %zu bytes is longer "
+		    "than the limit of %zu bytes", len, api->max_uri);
+	else if (nargs > api->max_args)
+		xasprintf(&req->too_long, "Query string of %zu parameters is "
+		    "over the limit of %zu", nargs, api->max_args);
+	if (req->too_long != NULL && (q = strchr(uri, '?')) != NULL)
+		q[1] = '\0';
+	return (req);
+}
+
+/* Count the header fields and their bytes. */
+static enum MHD_Result
+api_header_size(void *arg, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	size_t	*n = arg;
+
+	(void)kind;
+	n[0]++;
+	n[1] += strlen(key) + (value != NULL ? strlen(value) : 0) + 4;
+	return (MHD_YES);
+}
+
+/* GET of a route served over the connection limits. */
+static int
+api_route_reserved(const char *method, const char *path)
+{
+	const struct api_route	*r;
+	size_t			 i;
+
+	for (i = 0; i < api_nroutes; i++) {
+		r = &api_routes[i];
+		if ((r->flags & API_RESERVED) && strcmp(r->method, method) ==
+		    0 && strcmp(r->pattern, path) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* First call: request id, sizes, connection, route, auth, Content-Length. */
 static void
 api_begin(struct api_req *req, const char *url)
 {
 	const char	*cl;
-	char		*end;
+	char		*end, *why;
 	unsigned long long n;
-	size_t		 len;
+	size_t		 len, hs[2] = { 0, 0 };
 
+	req->begun = 1;
 	api_request_id(req);
 	req->path = xstrdup(url);
 	len = strlen(req->path);
 	while (len > 1 && req->path[len - 1] == '/')
 		req->path[--len] = '\0';
 	buf_init(&req->body, 0);
+	req->route_idx = api_nroutes;
+	if (req->too_long != NULL) {
+		api_error(req, 414, "%s", req->too_long);
+		return;
+	}
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, api_header_size,
+	    hs);
+	if (hs[0] > req->api->max_hfields || hs[1] > req->api->max_hbytes) {
+		api_error(req, 431, "Request headers of %zu bytes in %zu fields "
+		    "are over the limit of %zu bytes and %zu fields", hs[1],
+		    hs[0], req->api->max_hbytes, req->api->max_hfields);
+		return;
+	}
+	if ((why = api_gate_over(req->api->gate, req->gconn)) != NULL &&
+	    !api_route_reserved(req->method, req->path)) {
+		api_error(req, 503, "Too many connections: %s; over it only "
+		    "GET /healthz and /readyz are served", why);
+		free(why);
+		return;
+	}
+	free(why);
 	api_route(req);
 	if (req->status != 0)
 		return;
@@ -502,6 +705,8 @@ api_send(struct api_req *req)
 	size_t			 len;
 	enum MHD_Result		 ret;
 	const char		*ctype = req->content_type;
+	char			*over;
+	int			 reserve = 0;
 
 	if (req->resp != NULL) {
 		resp = req->resp;
@@ -535,11 +740,19 @@ send:
 	MHD_add_response_header(resp, "X-Request-Id", req->rid);
 	MHD_add_response_header(resp, "X-Openstack-Request-Id", req->rid);
 	api_status_headers(req, resp);
+	if ((over = api_gate_over(req->api->gate, req->gconn)) != NULL) {
+		/* A reserve connection serves one request. */
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
+		free(over);
+		reserve = 1;
+	}
 	ret = MHD_queue_response(req->conn, req->status, resp);
 	MHD_destroy_response(resp);
 
 	api_metrics_count(req->api, req->route_idx, req->status);
-	if (req->status >= 500)
+	/* A 503 over the connection limits is the client's doing. */
+	if (req->status >= 500 && !reserve)
 		log_warnx("api: %s %s -> %u (%lld ms) [%s]", req->method,
 		    req->path, req->status,
 		    (long long)(time_mono_ms() - req->start_ms), req->rid);
@@ -556,20 +769,17 @@ api_access(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct api	*api = cls;
 	struct api_req	*req = *con_cls;
 
-	if (req == NULL) {
-		req = xcalloc(1, sizeof *req);
-		req->api = api;
-		req->conn = conn;
+	if (req == NULL)
+		*con_cls = req = api_uri(cls, url, conn);
+	if (!req->begun) {
 		req->method = method;
-		req->start_ms = time_mono_ms();
-		*con_cls = req;
 		api_begin(req, url);
 		if (req->status != 0) {
 			/* Answer now; the body, if any, is not read. */
 			req->answered = 1;
+			api_gate_received(req->api->gate, req->gconn);
 			return (api_send(req));
 		}
 		return (MHD_YES);
@@ -587,6 +797,7 @@ api_access(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return (MHD_YES);
 	}
+	api_gate_received(req->api->gate, req->gconn);
 	api_dispatch(req);
 	req->answered = 1;
 	return (api_send(req));
@@ -597,7 +808,13 @@ static void
 api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	api_req_free(*con_cls);
+	struct api	*api = cls;
+	struct api_req	*req = *con_cls;
+
+	(void)conn;
+	if (req != NULL && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		api_gate_answered(api->gate, req->gconn);
+	api_req_free(req);
 	*con_cls = NULL;
 }
 
@@ -611,6 +828,7 @@ api_req_free(struct api_req *req)
 	for (i = 0; i < req->nparams; i++)
 		free(req->params[i]);
 	free(req->path);
+	free(req->too_long);
 	buf_free(&req->body);
 	json_decref(req->json);
 	json_decref(req->out);

@@ -19,11 +19,14 @@ struct api_config {
 	const char	*db_url;	/* each HTTP thread opens its own */
 	const char	*token;		/* bearer token, or NULL */
 	size_t		 threads;	/* HTTP thread pool, default 4 */
-	size_t		 max_connections;
+	size_t		 max_connections; /* besides the reserve */
 	int64_t		 timeout_ms;	/* idle connection timeout */
 	size_t		 max_body;	/* JSON bodies (413 beyond) */
 	size_t		 max_definition; /* YAML bodies (413 beyond) */
 	size_t		 max_header;	/* request line + headers */
+	int64_t		 request_timeout_ms; /* to receive one request */
+	size_t		 max_client_connections; /* per address; 0: any */
+	size_t		 reserve_connections; /* for /healthz, /readyz */
 };
 
 /* Bind and start serving; NULL + *cause on failure. */

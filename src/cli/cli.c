@@ -102,6 +102,26 @@ static const struct cli_cmd cli_local_cmds[] = {
 	  "  -H 'Name: value'    a request header (generic reads\n"
 	  "                      Idempotency-Key); may be repeated\n"
 	  "  -f FORMAT           table (default), json or yaml\n" },
+	{ "sim", "[--listen HOST:PORT] [--scenario FILE] [--log FILE]"
+	  " [--delay S] [--port-file FILE]",
+	  "Run a simulated OpenStack cloud to rehearse flows on", cli_cmd_sim,
+	  "Serve a simulated Keystone v3 (/identity) and Nova (/compute/v2.1)\n"
+	  "until interrupted: compute hosts and services, servers that stop,\n"
+	  "start, evacuate and migrate in their own time, aggregates,\n"
+	  "migrations, and the failures a scenario file injects.  Each call\n"
+	  "is logged as a JSON line.  Without a scenario: hosts compute-1 to\n"
+	  "compute-4, three servers on compute-1, users admin/secret\n"
+	  "(project admin) and demo/demo.  See bora-sim(1).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --listen HOST:PORT  where to listen (default 127.0.0.1:8774;\n"
+	  "                      port 0: a free one)\n"
+	  "  --scenario FILE     the cloud and its failures, in YAML\n"
+	  "  --log FILE          append the JSON lines to FILE (default\n"
+	  "                      stdout)\n"
+	  "  --delay S           every operation takes S seconds (0: done by\n"
+	  "                      the next call)\n"
+	  "  --port-file FILE    write the port there once listening\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -48,6 +48,7 @@ int	 cli_cmd_run(int, char **);		/* cli-run.c */
 int	 cli_cmd_validate(int, char **);		/* cli-validate.c */
 int	 cli_cmd_import(int, char **);		/* cli-import.c */
 int	 cli_cmd_trigger_test(int, char **);	/* cli-trigger.c */
+int	 cli_cmd_sim(int, char **);			/* cli-sim.c */
 
 /* Commands through the API (cli-client.c). */
 extern const struct cli_cmd cli_client_cmds[];	/* NULL-name terminated */

@@ -70,7 +70,8 @@ const struct conf_option conf_options[] = {
 	{ "http-threads", CONF_INT, CONF_OFF(http_threads), "4", 1, 64, "N",
 	  "HTTP threads." },
 	{ "http-max-connections", CONF_INT, CONF_OFF(http_max_connections),
-	  "1024", 1, 65536, "N", "Concurrent HTTP connections." },
+	  "1024", 1, 65536, "N", "Concurrent HTTP connections, besides the"
+	  " reserve (http-reserve-connections)." },
 	{ "http-timeout", CONF_DURATION, CONF_OFF(http_timeout_ms), "30s",
 	  1000, INT64_C(3600000), "DURATION",
 	  "Idle HTTP connections are closed after this long." },
@@ -82,7 +83,26 @@ const struct conf_option conf_options[] = {
 	  "Largest YAML definition upload; larger ones get 413." },
 	{ "http-max-header", CONF_SIZE, CONF_OFF(http_max_header), "64k",
 	  4096, INT64_C(16777216), "SIZE",
-	  "Memory for one request's line and headers; beyond it, 431." },
+	  "Memory for one request's line and headers.  A request target"
+	  " over a quarter of it, or with more query parameters than one per"
+	  " 256 bytes of it, gets 414; headers over a quarter of it, or more"
+	  " fields than one per 256 bytes, get 431." },
+	{ "http-request-timeout", CONF_DURATION,
+	  CONF_OFF(http_request_timeout_ms), "30s", 1000, INT64_C(3600000),
+	  "DURATION",
+	  "A request's line, headers and body must all arrive within this"
+	  " long of the connection's opening or of its previous answer;"
+	  " otherwise the connection is closed." },
+	{ "http-max-client-connections", CONF_INT,
+	  CONF_OFF(http_max_client_connections), "256", 0, 65536, "N",
+	  "HTTP connections one client address may hold (an IPv6 client is"
+	  " its /64); 0: no limit.  Behind a proxy or load balancer every"
+	  " client has the proxy's address: raise it, or set 0." },
+	{ "http-reserve-connections", CONF_INT,
+	  CONF_OFF(http_reserve_connections), "16", 0, 1024, "N",
+	  "Connections kept for /healthz and /readyz when a client or the"
+	  " server is at its limit: one request each, which must arrive"
+	  " within 2s." },
 	{ "expr-max-instructions", CONF_INT, CONF_OFF(expr_max_instructions),
 	  "0", 0, INT64_MAX, "N",
 	  "Lua instruction budget per expression; 0: the engine default." },
@@ -102,6 +122,41 @@ const struct conf_option conf_options[] = {
 	  "Log one JSON object per line." },
 	{ "verbose", CONF_INT, CONF_OFF(verbose), "0", 0, 2, "N",
 	  "Log level: 0 warnings and info, 1 more, 2 debug." },
+	{ "os-cloud", CONF_STRING, CONF_OFF(os_cloud), NULL, 0, 0, "NAME",
+	  "OpenStack actions authenticate as this clouds.yaml entry.  Without"
+	  " it and os-auth-url: OS_CLOUD, else the OS_* environment." },
+	{ "os-clouds-file", CONF_STRING, CONF_OFF(os_clouds_file), NULL, 0, 0,
+	  "FILE", "clouds.yaml to read; default OS_CLIENT_CONFIG_FILE,"
+	  " ./clouds.yaml, ~/.config/openstack, /etc/openstack." },
+	{ "os-auth-url", CONF_STRING, CONF_OFF(os_auth_url), NULL, 0, 0,
+	  "URL", "Keystone URL (v3 is added unless it ends in /v3); set it to"
+	  " give the credentials below here instead of os-cloud." },
+	{ "os-username", CONF_STRING, CONF_OFF(os_username), NULL, 0, 0,
+	  "NAME", "Keystone user, for password authentication." },
+	{ "os-password", CONF_STRING, CONF_OFF(os_password), NULL, 0, 0,
+	  "SECRET", "Its password (never logged nor shown)." },
+	{ "os-user-domain-name", CONF_STRING, CONF_OFF(os_user_domain_name),
+	  NULL, 0, 0, "NAME", "The user's domain; default the domain of id"
+	  " default." },
+	{ "os-project-name", CONF_STRING, CONF_OFF(os_project_name), NULL, 0,
+	  0, "NAME", "Project the token is scoped to." },
+	{ "os-project-domain-name", CONF_STRING,
+	  CONF_OFF(os_project_domain_name), NULL, 0, 0, "NAME",
+	  "The project's domain; default the domain of id default." },
+	{ "os-application-credential-id", CONF_STRING,
+	  CONF_OFF(os_app_cred_id), NULL, 0, 0, "ID",
+	  "Application credential, instead of a user and password." },
+	{ "os-application-credential-secret", CONF_STRING,
+	  CONF_OFF(os_app_cred_secret), NULL, 0, 0, "SECRET",
+	  "Its secret (never logged nor shown)." },
+	{ "os-region-name", CONF_STRING, CONF_OFF(os_region_name), NULL, 0, 0,
+	  "NAME", "Region of the endpoints taken from the catalog." },
+	{ "os-interface", CONF_STRING, CONF_OFF(os_interface), NULL, 0, 0,
+	  "NAME", "Endpoint interface: public (default), internal or admin." },
+	{ "os-cacert", CONF_STRING, CONF_OFF(os_cacert), NULL, 0, 0, "FILE",
+	  "CA bundle to verify Keystone and the services with." },
+	{ "os-insecure", CONF_BOOL, CONF_OFF(os_insecure), "false", 0, 1,
+	  "BOOL", "Do not verify TLS certificates (tests only)." },
 };
 const size_t conf_noptions = nitems(conf_options);
 
@@ -111,6 +166,12 @@ _Static_assert(nitems(conf_options) <= sizeof ((struct conf *)0)->src,
 /* Options naming a data folder: found by conf_data_dir() by default. */
 static const char *const conf_data_options[] = {
 	"workflows", "actions", "lua"
+};
+
+/* Options whose values are never printed (lists: see conf_print_masked). */
+static const char *const conf_secrets[] = {
+	"api-token", "alarm-auth", "os-password",
+	"os-application-credential-secret"
 };
 
 static int	conf_parse_int(const char *, int64_t *);
@@ -574,8 +635,13 @@ bad:
 static int
 conf_is_secret(const struct conf_option *o)
 {
-	return (strcmp(o->name, "api-token") == 0 ||
-	    strcmp(o->name, "alarm-auth") == 0);
+	size_t	i;
+
+	for (i = 0; i < nitems(conf_secrets); i++) {
+		if (strcmp(o->name, conf_secrets[i]) == 0)
+			return (1);
+	}
+	return (0);
 }
 
 /* Print a list entry with the values of its secret keys hidden. */

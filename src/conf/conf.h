@@ -63,6 +63,9 @@ struct conf {
 	int64_t			 http_max_body;
 	int64_t			 http_max_definition;
 	int64_t			 http_max_header;
+	int64_t			 http_request_timeout_ms;
+	int64_t			 http_max_client_connections;
+	int64_t			 http_reserve_connections;
 	int64_t			 expr_max_instructions;
 	int64_t			 expr_max_memory;
 	int64_t			 alarm_max_events;
@@ -70,6 +73,21 @@ struct conf {
 	int64_t			 expr_max_time_ms;
 	int64_t			 log_json;
 	int64_t			 verbose;
+	/* OpenStack credentials of os.request (src/actions). */
+	char			*os_cloud;
+	char			*os_clouds_file;
+	char			*os_auth_url;
+	char			*os_username;
+	char			*os_password;
+	char			*os_user_domain_name;
+	char			*os_project_name;
+	char			*os_project_domain_name;
+	char			*os_app_cred_id;
+	char			*os_app_cred_secret;
+	char			*os_region_name;
+	char			*os_interface;
+	char			*os_cacert;
+	int64_t			 os_insecure;
 
 	unsigned char		 src[64];	/* per option: conf_source */
 };

@@ -1,6 +1,6 @@
 /*
  * lib.h -- small shared helpers: allocation, logging, capped buffers,
- * time and identifiers.
+ * time, identifiers and YAML data files.
  *
  * Allocation failures are fatal (x* functions never return NULL).
  * Strings returned by x* functions are owned by the caller.
@@ -72,6 +72,8 @@ void	 time_format(int64_t ms, char *out);
 void	 time_format_iso(int64_t ms, char *out);
 /* Parse "10", "1.5", "250ms", "10s", "5m", "2h", "1d" into ms. */
 int	 time_parse_duration(const char *, int64_t *ms, char **cause);
+/* "2024-05-14T10:21:07.000000Z" (UTC) into ms; 0, or -1. */
+int	 time_parse_iso(const char *, int64_t *ms);
 
 /* uuid.c -- random (v4) identifiers, 36 chars + NUL. */
 #define UUID_STRLEN 37
@@ -80,6 +82,18 @@ int	 uuid_valid(const char *);
 
 /* file.c -- read a whole file, at most max bytes (0: no limit). */
 char	*file_read(const char *path, size_t max, size_t *len, char **cause);
+
+/*
+ * yaml.c -- a YAML document (the first) as a JSON value (jansson):
+ * mappings, sequences, core-schema scalars; no aliases.  NULL and
+ * *cause ("file:line:col: why") on error; the caller owns the value.
+ */
+struct json_t;
+struct json_t	*yaml_load_json(const char *text, size_t len, const char *name,
+		     char **cause);
+struct json_t	*yaml_load_file(const char *path, size_t max, char **cause);
+/* One scalar's value; only plain (unquoted, untagged) ones are typed. */
+struct json_t	*yaml_scalar_json(const char *s, size_t len, int plain);
 
 /* Closest candidate by edit distance, or NULL if none is close. */
 const char *lib_closest(const char *word, const char *const *cands, size_t n);

@@ -87,3 +87,42 @@ bad:
 		    "seconds or a value like 250ms, 10s, 5m, 2h, 1d)", s);
 	return (-1);
 }
+
+/*
+ * Parse an ISO 8601 UTC time as OpenStack writes it:
+ * "2024-05-14T10:21:07.000000Z", also with a space, without fraction,
+ * zone or with "+00:00".  0, or -1 when it is not one.
+ */
+int
+time_parse_iso(const char *s, int64_t *ms)
+{
+	struct tm	 tm;
+	const char	*p;
+	int64_t		 frac = 0;
+	int		 i;
+
+	memset(&tm, 0, sizeof tm);
+	if ((p = strptime(s, "%Y-%m-%d", &tm)) == NULL ||
+	    (*p != 'T' && *p != ' '))
+		return (-1);
+	if ((p = strptime(p + 1, "%H:%M:%S", &tm)) == NULL)
+		return (-1);
+	if (*p == '.') {
+		p++;
+		for (i = 0; i < 3; i++) {
+			frac *= 10;
+			if (*p >= '0' && *p <= '9')
+				frac += *p++ - '0';
+		}
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'Z')
+		p++;
+	else if (strcmp(p, "+00:00") == 0)
+		p += 6;
+	if (*p != '\0')
+		return (-1);
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return (0);
+}

@@ -1,11 +1,14 @@
 /*
  * test-actions.c -- unit tests of the actions module: the registry,
  * input checking, the std.* actions and the I/O loop, with std.http
- * against a real libmicrohttpd server on 127.0.0.1.
+ * against a real libmicrohttpd server on 127.0.0.1; the OpenStack
+ * client's parts that need no cloud (credentials from clouds.yaml and
+ * the environment, the catalog, keeping secrets out of what it says).
  */
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -25,8 +28,10 @@
 #include <microhttpd.h>
 
 #include "lib/lib.h"
+#include "conf/conf.h"
 #include "expr/expr.h"
 #include "actions/actions.h"
+#include "actions/actions-int.h"
 
 /* ------------------------------------------------------------------ */
 /* The test server.                                                    */
@@ -379,7 +384,7 @@ registry_lists_every_std_action(void **state)
 	const struct action_entry *const	*all;
 	const char	*want[] = { "std.noop", "std.echo", "std.fail",
 	    "std.sleep", "std.http", "std.mistral_http", "std.lua",
-	    "std.async_noop", "std.test_dict" };
+	    "std.async_noop", "std.test_dict", "os.request" };
 	size_t		 i, n = 0;
 
 	for (i = 0; i < nitems(want); i++)
@@ -1194,6 +1199,440 @@ lua_runs_script_with_input(void **state)
 	expr_free(e);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* OpenStack: credentials, catalog, secrets.                           */
+
+/* The OS_* variables the client reads, cleared between tests. */
+static const char *const os_env[] = { "OS_CLOUD", "OS_AUTH_URL",
+	"OS_USERNAME", "OS_PASSWORD", "OS_PROJECT_NAME", "OS_TENANT_NAME",
+	"OS_PROJECT_ID", "OS_USER_DOMAIN_NAME", "OS_PROJECT_DOMAIN_NAME",
+	"OS_APPLICATION_CREDENTIAL_ID", "OS_APPLICATION_CREDENTIAL_SECRET",
+	"OS_REGION_NAME", "OS_INTERFACE", "OS_CACERT", "OS_INSECURE",
+	"OS_AUTH_TYPE", "OS_CLIENT_CONFIG_FILE", "OS_CLIENT_SECURE_FILE",
+	"OS_USER_ID", "OS_USER_DOMAIN_ID", "OS_PROJECT_DOMAIN_ID",
+	"OS_APPLICATION_CREDENTIAL_NAME", "OS_ENDPOINT_TYPE", NULL };
+
+static void
+os_env_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; os_env[i] != NULL; i++)
+		unsetenv(os_env[i]);
+}
+
+/* Write text to dir/name; returns the path (caller frees). */
+static char *
+os_write(const char *dir, const char *name, const char *text)
+{
+	FILE	*f;
+	char	*path;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return (path);
+}
+
+static const char os_catalog_text[] =
+	"[{\"type\": \"identity\", \"endpoints\": ["
+	"  {\"interface\": \"public\", \"region_id\": \"RegionOne\","
+	"   \"url\": \"http://ks/identity\"}]},"
+	" {\"type\": \"compute\", \"endpoints\": ["
+	"  {\"interface\": \"public\", \"region\": \"RegionOne\","
+	"   \"region_id\": \"RegionOne\", \"url\": \"http://c1:8774/v2.1\"},"
+	"  {\"interface\": \"internal\", \"region_id\": \"RegionOne\","
+	"   \"url\": \"http://c1-int:8774/v2.1\"},"
+	"  {\"interface\": \"public\", \"region_id\": \"RegionTwo\","
+	"   \"url\": \"http://c2:8774/v2.1\"}]}]";
+
+static void
+os_catalog_picks_type_interface_and_region(void **state)
+{
+	json_t	*cat;
+	char	*url, *cause;
+
+	cat = json_loads(os_catalog_text, 0, NULL);
+	assert_non_null(cat);
+	url = os_catalog_url(cat, "compute", NULL, NULL, &cause);
+	assert_string_equal(url, "http://c1:8774/v2.1");
+	free(url);
+	url = os_catalog_url(cat, "compute", "internal", NULL, &cause);
+	assert_string_equal(url, "http://c1-int:8774/v2.1");
+	free(url);
+	/* The v2 names of interfaces are understood. */
+	url = os_catalog_url(cat, "compute", "internalURL", "RegionOne",
+	    &cause);
+	assert_string_equal(url, "http://c1-int:8774/v2.1");
+	free(url);
+	url = os_catalog_url(cat, "compute", "public", "RegionTwo", &cause);
+	assert_string_equal(url, "http://c2:8774/v2.1");
+	free(url);
+	json_decref(cat);
+}
+
+static void
+os_catalog_says_what_it_has(void **state)
+{
+	json_t	*cat;
+	char	*cause;
+
+	cat = json_loads(os_catalog_text, 0, NULL);
+	assert_null(os_catalog_url(cat, "image", NULL, NULL, &cause));
+	assert_string_equal(cause, "the catalog has no service of type "
+	    "'image' (it has: identity, compute)");
+	free(cause);
+	assert_null(os_catalog_url(cat, "compute", "admin", "RegionOne",
+	    &cause));
+	assert_string_equal(cause, "the catalog has no admin endpoint of "
+	    "'compute' in region RegionOne (it has: public in RegionOne, "
+	    "internal in RegionOne, public in RegionTwo)");
+	free(cause);
+	assert_null(os_catalog_url(NULL, "compute", NULL, NULL, &cause));
+	assert_non_null(strstr(cause, "(it has: nothing)"));
+	free(cause);
+	json_decref(cat);
+}
+
+static void
+os_clouds_yaml_entry_is_read_with_secure_yaml(void **state)
+{
+	struct os_cred	*c;
+	char		 dir[] = "/tmp/bora-os-XXXXXX";
+	char		*clouds, *secure, *cause;
+	json_t		*body;
+
+	os_env_clear();
+	assert_non_null(mkdtemp(dir));
+	clouds = os_write(dir, "clouds.yaml",
+	    "clouds:\n"
+	    "  prod:\n"
+	    "    auth:\n"
+	    "      auth_url: https://ks.example.org:5000/v3/\n"
+	    "      username: ops\n"
+	    "      project_name: infra\n"
+	    "      user_domain_name: Corp\n"
+	    "    region_name: RegionTwo\n"
+	    "    interface: internal\n"
+	    "    verify: false\n"
+	    "  app:\n"
+	    "    auth_type: v3applicationcredential\n"
+	    "    auth:\n"
+	    "      auth_url: http://ks/identity\n"
+	    "      application_credential_id: 1234abcd\n"
+	    "      application_credential_secret: s3cr3t-app\n"
+	    "    cacert: /etc/ssl/ca.pem\n");
+	secure = os_write(dir, "secure.yaml",
+	    "clouds:\n  prod:\n    auth:\n      password: 12345678\n");
+	setenv("OS_CLIENT_SECURE_FILE", secure, 1);
+
+	c = os_cred_cloud(clouds, "prod", &cause);
+	if (c == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(c->auth_type, "password");
+	assert_string_equal(c->username, "ops");
+	assert_string_equal(c->password, "12345678");	/* secure.yaml */
+	assert_string_equal(c->region_name, "RegionTwo");
+	assert_string_equal(c->interface, "internal");
+	assert_int_equal(c->insecure, 1);
+	assert_non_null(strstr(c->origin, "cloud 'prod' of"));
+	body = os_cred_auth_body(c);
+	assert_json_eq(body, "{\"auth\": {\"identity\": {\"methods\": "
+	    "[\"password\"], \"password\": {\"user\": {\"name\": \"ops\", "
+	    "\"domain\": {\"name\": \"Corp\"}, \"password\": \"12345678\"}}},"
+	    " \"scope\": {\"project\": {\"name\": \"infra\", \"domain\": "
+	    "{\"id\": \"default\"}}}}}");
+	json_decref(body);
+	free(cause = os_cred_token_url(c));
+	os_cred_free(c);
+
+	c = os_cred_cloud(clouds, "app", &cause);
+	if (c == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(c->auth_type, "v3applicationcredential");
+	assert_string_equal(c->cacert, "/etc/ssl/ca.pem");
+	assert_int_equal(c->insecure, 0);
+	body = os_cred_auth_body(c);
+	assert_json_eq(body, "{\"auth\": {\"identity\": {\"methods\": "
+	    "[\"application_credential\"], \"application_credential\": "
+	    "{\"id\": \"1234abcd\", \"secret\": \"s3cr3t-app\"}}}}");
+	json_decref(body);
+	os_cred_free(c);
+
+	/* A missing cloud names the ones there are. */
+	assert_null(os_cred_cloud(clouds, "nope", &cause));
+	assert_non_null(strstr(cause, "no cloud 'nope' under clouds: (it has "
+	    "prod, app)"));
+	free(cause);
+
+	unsetenv("OS_CLIENT_SECURE_FILE");
+	unlink(secure);
+	unlink(clouds);
+	rmdir(dir);
+	free(secure);
+	free(clouds);
+}
+
+static void
+os_clouds_yaml_errors_name_the_place(void **state)
+{
+	char	 dir[] = "/tmp/bora-os-XXXXXX";
+	char	*clouds, *cause;
+
+	os_env_clear();
+	assert_non_null(mkdtemp(dir));
+	clouds = os_write(dir, "clouds.yaml",
+	    "clouds:\n"
+	    "  nourl: {auth: {username: a, password: b}}\n"
+	    "  token: {auth_type: token, auth: {auth_url: http://x}}\n"
+	    "  nopw: {auth: {auth_url: http://x, username: a}}\n"
+	    "  v2: {identity_api_version: 2, auth: {auth_url: http://x}}\n"
+	    "  ftp: {auth: {auth_url: ftp://x, username: a, password: b}}\n");
+	assert_null(os_cred_cloud(clouds, "nourl", &cause));
+	assert_non_null(strstr(cause, "no auth URL (auth_url)"));
+	free(cause);
+	assert_null(os_cred_cloud(clouds, "token", &cause));
+	assert_non_null(strstr(cause, "auth_type 'token' is not supported"));
+	free(cause);
+	assert_null(os_cred_cloud(clouds, "nopw", &cause));
+	assert_non_null(strstr(cause, "cloud 'nopw' of"));
+	assert_non_null(strstr(cause, "no password"));
+	free(cause);
+	assert_null(os_cred_cloud(clouds, "v2", &cause));
+	assert_non_null(strstr(cause, "only 3 is supported"));
+	free(cause);
+	assert_null(os_cred_cloud(clouds, "ftp", &cause));
+	assert_non_null(strstr(cause, "http:// or https://"));
+	free(cause);
+	unlink(clouds);
+	free(clouds);
+
+	/* A YAML error has its line and column. */
+	clouds = os_write(dir, "clouds.yaml", "clouds:\n  a: [1,\n");
+	assert_null(os_cred_cloud(clouds, "a", &cause));
+	assert_non_null(strstr(cause, "clouds.yaml:3:1: "));
+	free(cause);
+	unlink(clouds);
+	free(clouds);
+	rmdir(dir);
+
+	/* No file at all. */
+	setenv("OS_CLIENT_CONFIG_FILE", "/nonexistent/clouds.yaml", 1);
+	assert_null(os_cred_cloud(NULL, "x", &cause));
+	assert_non_null(strstr(cause, "/nonexistent/clouds.yaml"));
+	free(cause);
+	os_env_clear();
+}
+
+static void
+os_environment_credentials(void **state)
+{
+	struct os_cred	*c;
+	char		*cause, *url;
+	json_t		*body;
+
+	os_env_clear();
+	assert_null(os_cred_env(&cause));
+	assert_non_null(strstr(cause, "no OpenStack credentials"));
+	free(cause);
+
+	setenv("OS_AUTH_URL", "http://ctl/identity/", 1);
+	setenv("OS_USERNAME", "admin", 1);
+	setenv("OS_PASSWORD", "pw-from-env", 1);
+	setenv("OS_TENANT_NAME", "admin", 1);	/* the old name */
+	setenv("OS_PROJECT_DOMAIN_NAME", "Default", 1);
+	setenv("OS_INSECURE", "true", 1);
+	c = os_cred_env(&cause);
+	if (c == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(c->project_name, "admin");
+	assert_int_equal(c->insecure, 1);
+	url = os_cred_token_url(c);
+	assert_string_equal(url, "http://ctl/identity/v3/auth/tokens");
+	free(url);
+	body = os_cred_auth_body(c);
+	assert_json_eq(json_object_get(json_object_get(body, "auth"),
+	    "scope"), "{\"project\": {\"name\": \"admin\", \"domain\": "
+	    "{\"name\": \"Default\"}}}");
+	json_decref(body);
+	os_cred_free(c);
+
+	setenv("OS_INSECURE", "maybe", 1);
+	assert_null(os_cred_env(&cause));
+	assert_non_null(strstr(cause, "OS_INSECURE"));
+	free(cause);
+	os_env_clear();
+}
+
+static void
+os_token_url_adds_v3_once(void **state)
+{
+	struct os_cred	 c;
+	char		*url;
+	size_t		 i;
+	const char	*cases[][2] = {
+		{ "http://ks:5000", "http://ks:5000/v3/auth/tokens" },
+		{ "http://ks:5000/v3", "http://ks:5000/v3/auth/tokens" },
+		{ "http://ks:5000/v3/", "http://ks:5000/v3/auth/tokens" },
+		{ "http://ks/identity/v2.0", "http://ks/identity/v3/auth/tokens" },
+	};
+
+	memset(&c, 0, sizeof c);
+	for (i = 0; i < nitems(cases); i++) {
+		c.auth_url = (char *)cases[i][0];
+		url = os_cred_token_url(&c);
+		assert_string_equal(url, cases[i][1]);
+		free(url);
+	}
+}
+
+static void
+os_secrets_are_scrubbed(void **state)
+{
+	const char	*secrets[] = { "gAAAAABtoken", "hunter22", NULL };
+	json_t		*h, *v;
+	char		*s;
+
+	h = json_pack("{s:s,s:s,s:s,s:s}", "x-subject-token", "gAAAAABtoken",
+	    "X-Auth-Token", "gAAAAABtoken", "Content-Type",
+	    "application/json", "authorization", "Bearer x");
+	os_redact_headers(h);
+	assert_json_eq(h, "{\"x-subject-token\": \"***\", \"X-Auth-Token\": "
+	    "\"***\", \"Content-Type\": \"application/json\", "
+	    "\"authorization\": \"***\"}");
+	json_decref(h);
+
+	s = os_scrub("token gAAAAABtoken and hunter22, hunter22.", secrets);
+	assert_string_equal(s, "token *** and ***, ***.");
+	free(s);
+	s = os_scrub("nothing secret", secrets);
+	assert_string_equal(s, "nothing secret");
+	free(s);
+
+	v = json_pack("{s:[s,{s:s}],s:i}", "a", "x hunter22 y", "b",
+	    "gAAAAABtoken", "n", 1);
+	os_scrub_json(v, secrets);
+	assert_json_eq(v, "{\"a\": [\"x *** y\", {\"b\": \"***\"}], "
+	    "\"n\": 1}");
+	json_decref(v);
+}
+
+static void
+os_conf_gives_the_default_credentials(void **state)
+{
+	struct conf	 conf;
+	char		*cause;
+
+	os_env_clear();
+	conf_init(&conf);
+	assert_int_equal(action_os_configure(&conf, &cause), 0);
+	/* os-auth-url without a user is not a credential. */
+	assert_int_equal(conf_set(&conf, "os-auth-url", "http://ks/identity",
+	    CONF_SRC_FILE, &cause), 0);
+	assert_int_equal(action_os_configure(&conf, &cause), -1);
+	assert_string_equal(cause, "borad.conf: no username nor user_id");
+	free(cause);
+	assert_int_equal(conf_set(&conf, "os-username", "bora",
+	    CONF_SRC_FILE, &cause), 0);
+	assert_int_equal(conf_set(&conf, "os-password", "conf-pw",
+	    CONF_SRC_FILE, &cause), 0);
+	assert_int_equal(action_os_configure(&conf, &cause), 0);
+	/* A missing clouds.yaml entry is an error at start. */
+	assert_int_equal(conf_set(&conf, "os-cloud", "nope", CONF_SRC_FILE,
+	    &cause), 0);
+	assert_int_equal(conf_set(&conf, "os-clouds-file",
+	    "/nonexistent/clouds.yaml", CONF_SRC_FILE, &cause), 0);
+	assert_int_equal(action_os_configure(&conf, &cause), -1);
+	assert_non_null(strstr(cause, "/nonexistent/clouds.yaml"));
+	free(cause);
+	conf_free(&conf);
+	/* Back to no default. */
+	conf_init(&conf);
+	assert_int_equal(action_os_configure(&conf, &cause), 0);
+	conf_free(&conf);
+}
+
+static void
+os_request_bad_input_fails_at_once(void **state)
+{
+	struct waiter	 w;
+	size_t		 i;
+	const char	*cases[][2] = {
+		{ "{\"service\": \"\"}", "'service' must be" },
+		{ "{\"service\": \"compute\", \"method\": \"G T\"}",
+		  "bad method" },
+		{ "{\"service\": \"compute\", \"expected\": [\"ok\"]}",
+		  "'expected': not a status code" },
+		{ "{\"service\": \"compute\", \"query\": 3}",
+		  "'query' must be" },
+		{ "{\"service\": \"compute\", \"path\": \"/a b\"}",
+		  "'path' has a space" },
+		{ "{\"service\": \"compute\", \"microversion\": [2]}",
+		  "'microversion' must be" },
+		{ "{\"service\": \"compute\", \"cloud\": 1}",
+		  "'cloud' must be" },
+		{ "{\"service\": \"compute\", \"bogus\": 1}",
+		  "unexpected parameter 'bogus' for os.request" },
+	};
+
+	os_env_clear();
+	for (i = 0; i < nitems(cases); i++) {
+		run_wait("os.request", cases[i][0], NULL, io, &w);
+		assert_int_equal(w.ok, 0);
+		if (strstr(json_string_value(w.result), cases[i][1]) == NULL)
+			fail_msg("%s: got %s", cases[i][0],
+			    json_string_value(w.result));
+		waiter_free(&w);
+	}
+	/* No credentials anywhere: say where they can come from. */
+	run_wait("os.request", "{\"service\": \"compute\"}", NULL, io, &w);
+	assert_int_equal(w.ok, 0);
+	assert_non_null(strstr(json_string_value(w.result),
+	    "os.request compute GET: no OpenStack credentials: set "
+	    "os-cloud or os-auth-url in borad.conf, OS_CLOUD"));
+	waiter_free(&w);
+}
+
+static void
+os_request_keystone_down_fails_without_the_password(void **state)
+{
+	struct waiter	 w;
+	char		*url;
+	int		 fd, port;
+	struct sockaddr_in sin;
+	socklen_t	 len = sizeof sin;
+
+	/* A port nobody listens on. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	port = ntohs(sin.sin_port);
+	close(fd);
+
+	os_env_clear();
+	xasprintf(&url, "http://127.0.0.1:%d/identity", port);
+	setenv("OS_AUTH_URL", url, 1);
+	setenv("OS_USERNAME", "admin", 1);
+	setenv("OS_PASSWORD", "do-not-show-me", 1);
+	setenv("OS_PROJECT_NAME", "admin", 1);
+	run_wait("os.request", "{\"service\": \"compute\", \"path\": "
+	    "\"/servers\"}", NULL, io, &w);
+	assert_int_equal(w.ok, 0);
+	assert_non_null(strstr(json_string_value(w.result),
+	    "os.request compute GET /servers: cannot authenticate the OS_* "
+	    "environment: keystone POST http://127.0.0.1:"));
+	assert_null(strstr(json_string_value(w.result), "do-not-show-me"));
+	waiter_free(&w);
+	free(url);
+	os_env_clear();
+}
+
 int
 main(void)
 {
@@ -1226,6 +1665,17 @@ main(void)
 		cmocka_unit_test(http_connections_are_reused),
 		cmocka_unit_test(mistral_http_sends_headers_and_stays_pending),
 		cmocka_unit_test(lua_runs_script_with_input),
+		cmocka_unit_test(os_catalog_picks_type_interface_and_region),
+		cmocka_unit_test(os_catalog_says_what_it_has),
+		cmocka_unit_test(os_clouds_yaml_entry_is_read_with_secure_yaml),
+		cmocka_unit_test(os_clouds_yaml_errors_name_the_place),
+		cmocka_unit_test(os_environment_credentials),
+		cmocka_unit_test(os_token_url_adds_v3_once),
+		cmocka_unit_test(os_secrets_are_scrubbed),
+		cmocka_unit_test(os_conf_gives_the_default_credentials),
+		cmocka_unit_test(os_request_bad_input_fails_at_once),
+		cmocka_unit_test(
+		    os_request_keystone_down_fails_without_the_password),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));

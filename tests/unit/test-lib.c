@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "lib/lib.h"
 
@@ -388,6 +389,68 @@ test_xalloc(void **state)
 	free(s);
 }
 
+static void
+test_time_parse_iso(void **state)
+{
+	int64_t	ms;
+
+	assert_int_equal(time_parse_iso("2024-05-14T10:21:07.123456Z", &ms),
+	    0);
+	assert_true(ms == INT64_C(1715682067123));
+	assert_int_equal(time_parse_iso("2024-05-14T10:21:07Z", &ms), 0);
+	assert_true(ms == INT64_C(1715682067000));
+	assert_int_equal(time_parse_iso("2024-05-14 10:21:07.5", &ms), 0);
+	assert_true(ms == INT64_C(1715682067500));
+	assert_int_equal(time_parse_iso("2024-05-14T10:21:07+00:00", &ms), 0);
+	assert_int_equal(time_parse_iso("2024-05-14", &ms), -1);
+	assert_int_equal(time_parse_iso("2024-05-14T10:21:07+02:00", &ms), -1);
+	assert_int_equal(time_parse_iso("yesterday", &ms), -1);
+}
+
+/* A YAML text as JSON, errors in cause. */
+#define Y(t)	yaml_load_json((t), strlen(t), "t.yaml", &cause)
+
+static void
+test_yaml_json(void **state)
+{
+	json_t	*v, *want;
+	char	*cause, *deep;
+
+	v = Y("a: 1\nb: [x, 'true', true, ~, 2.5, -3]\n"
+	    "c: {d: \"07\", e: null, f: 07}\nempty:\n");
+	if (v == NULL)
+		fail_msg("%s", cause);
+	want = json_loads("{\"a\": 1, \"b\": [\"x\", \"true\", true, null, "
+	    "2.5, -3], \"c\": {\"d\": \"07\", \"e\": null, \"f\": 7}, "
+	    "\"empty\": null}", 0, NULL);
+	assert_true(json_equal(v, want));
+	json_decref(want);
+	json_decref(v);
+
+	v = Y("");
+	assert_true(json_is_null(v));
+	json_decref(v);
+
+	/* Errors name the file, line and column. */
+	assert_null(Y("a: [1,\n"));
+	assert_non_null(strstr(cause, "t.yaml:2:1: "));
+	free(cause);
+	assert_null(Y("a: 1\na: 2\n"));
+	assert_string_equal(cause, "t.yaml:2:1: duplicate key 'a'");
+	free(cause);
+	assert_null(Y("a: &x 1\nb: *x\n"));
+	assert_string_equal(cause, "t.yaml:2:4: aliases are not supported");
+	free(cause);
+	deep = xmalloc(201);
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	deep[200] = '\0';
+	assert_null(Y(deep));
+	free(deep);
+	assert_non_null(strstr(cause, "nested deeper than"));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -398,6 +461,8 @@ main(void)
 		cmocka_unit_test(test_duration_units),
 		cmocka_unit_test(test_duration_errors),
 		cmocka_unit_test(test_time_format),
+		cmocka_unit_test(test_time_parse_iso),
+		cmocka_unit_test(test_yaml_json),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_file_read),
 		cmocka_unit_test(test_closest),
