@@ -411,12 +411,17 @@ sl_now_ms(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /*
  * Process-wide SQLite settings, before its first use: no memory
- * statistics (they take a global mutex on every allocation).
+ * statistics (they take a global mutex on every allocation), and page
+ * caches that take pages as they need them rather than 20 at once:
+ * every temporary table of a statement (a claim's subquery, RETURNING)
+ * has a cache of its own, and a short bora run would spend more on
+ * those bulk allocations than on its work.
  */
 static void
 sl_init_once(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)NULL, 0, 0);
 }
 
 /*
