@@ -260,11 +260,11 @@ yaml_is_block_style(void **state)
 	assert_string_equal(s,
 	    "name: wf\n"
 	    "tasks:\n"
-	    "  - a: 1\n"
-	    "    b:\n"
-	    "      - true\n"
-	    "      - null\n"
-	    "  - x\n"
+	    "- a: 1\n"
+	    "  b:\n"
+	    "  - true\n"
+	    "  - null\n"
+	    "- x\n"
 	    "empty: {}\n"
 	    "none: []\n");
 	free(s);
@@ -308,6 +308,17 @@ yaml_plain_strings_stay_unquoted(void **state)
 	assert_string_equal(s, "state: SUCCESS\naction: std.echo output=x\n"
 	    "expr: <% $.vm_id %>\n");
 	free(s);
+	json_decref(v);
+
+	/* A long line stays one line: scripts grep it. */
+	v = json_pack("{s:s}", "state_info", "Failed to run action std.http "
+	    "on http://example.invalid/a/very/long/path: Could not resolve "
+	    "host: example.invalid (and a few more words to pass 120)");
+	s = capture(cli_print_yaml, v);
+	assert_non_null(strstr(s, "\n"));
+	assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
+	free(s);
+	assert_yaml_roundtrip(v);
 	json_decref(v);
 }
 
