@@ -72,64 +72,94 @@ static int	 cli_show_record(json_t *);
 static int	 cli_get_record(const char *, const char *);
 static int	 cli_read_input(const char *, json_t *, char **);
 static void	 cli_add_durations(json_t *);
-static int	 cli_upload(const char *, const char *, const char *);
-static int	 cli_delete(const char *, const char *, const char *);
 static int	 cli_exec_state(const char *, const char *, int, char **);
 static int	 cli_wait(const char *, double, json_t **);
 
-static int	 cli_workbook_create(int, char **);
-static int	 cli_workbook_update(int, char **);
-static int	 cli_workbook_list(int, char **);
-static int	 cli_workbook_get(int, char **);
-static int	 cli_workbook_delete(int, char **);
-static int	 cli_workflow_create(int, char **);
-static int	 cli_workflow_update(int, char **);
-static int	 cli_workflow_list(int, char **);
-static int	 cli_workflow_get(int, char **);
-static int	 cli_workflow_delete(int, char **);
-static int	 cli_execution_start(int, char **);
-static int	 cli_execution_list(int, char **);
-static int	 cli_execution_get(int, char **);
-static int	 cli_execution_tasks(int, char **);
-static int	 cli_execution_events(int, char **);
-static int	 cli_execution_watch(int, char **);
-static int	 cli_execution_pause(int, char **);
-static int	 cli_execution_resume(int, char **);
-static int	 cli_execution_cancel(int, char **);
-static int	 cli_execution_rerun(int, char **);
-static int	 cli_task_get(int, char **);
-static int	 cli_action_list(int, char **);
-static int	 cli_action_run(int, char **);
+static int	 cli_def_create(const struct cli_cmd *, int, char **);
+static int	 cli_def_update(const struct cli_cmd *, int, char **);
+static int	 cli_def_list(const struct cli_cmd *, int, char **);
+static int	 cli_def_get(const struct cli_cmd *, int, char **);
+static int	 cli_def_delete(const struct cli_cmd *, int, char **);
+static int	 cli_execution_start(const struct cli_cmd *, int, char **);
+static int	 cli_execution_list(const struct cli_cmd *, int, char **);
+static int	 cli_execution_get(const struct cli_cmd *, int, char **);
+static int	 cli_execution_tasks(const struct cli_cmd *, int, char **);
+static int	 cli_execution_events(const struct cli_cmd *, int, char **);
+static int	 cli_execution_watch(const struct cli_cmd *, int, char **);
+static int	 cli_execution_pause(const struct cli_cmd *, int, char **);
+static int	 cli_execution_resume(const struct cli_cmd *, int, char **);
+static int	 cli_execution_cancel(const struct cli_cmd *, int, char **);
+static int	 cli_execution_rerun(const struct cli_cmd *, int, char **);
+static int	 cli_task_get(const struct cli_cmd *, int, char **);
+static int	 cli_action_list(const struct cli_cmd *, int, char **);
+static int	 cli_action_run(const struct cli_cmd *, int, char **);
+
+/*
+ * A kind of definition the API stores from YAML text: its collection
+ * (the path under /v2 and the key of its list), the query of its list
+ * and the columns of its table.  Creating or updating a workbook
+ * answers the workbook; a file of workflows answers their list.
+ */
+struct cli_def {
+	const char		*what;		/* "workbook", in messages */
+	const char		*coll;		/* "workbooks" */
+	const char		*list_query;	/* after '?' */
+	const char *const	*cols;
+	size_t			 ncols;
+	int			 many;		/* create answers a list */
+};
+
+static const char *const cli_workbook_cols[] = {
+	"name", "tags", "scope", "created_at", "updated_at"
+};
+static const char *const cli_workflow_cols[] = {
+	"id", "name", "input", "created_at", "updated_at"
+};
+
+static const struct cli_def cli_def_workbook = {
+	"workbook", "workbooks", "sort_keys=created_at&sort_dirs=asc",
+	cli_workbook_cols, nitems(cli_workbook_cols), 0
+};
+static const struct cli_def cli_def_workflow = {
+	"workflow", "workflows", "sort_keys=created_at&sort_dirs=asc",
+	cli_workflow_cols, nitems(cli_workflow_cols), 1
+};
 
 const struct cli_cmd cli_client_cmds[] = {
 	{ "workbook create", "FILE", "Create a workbook from a YAML file",
-	  cli_workbook_create,
+	  cli_def_create,
 	  "Upload FILE (a workbook in the Mistral v2 language) as a new\n"
-	  "workbook.  Its workflows and actions become available at once.\n" },
+	  "workbook.  Its workflows and actions become available at once.\n",
+	  &cli_def_workbook },
 	{ "workbook update", "FILE", "Store a new version of a workbook",
-	  cli_workbook_update,
+	  cli_def_update,
 	  "Upload FILE as a new version of the workbook it names.  Running\n"
-	  "executions keep the version they started with.\n" },
-	{ "workbook list", "", "List workbooks", cli_workbook_list,
-	  "List the workbooks, oldest first.\n" },
+	  "executions keep the version they started with.\n",
+	  &cli_def_workbook },
+	{ "workbook list", "", "List workbooks", cli_def_list,
+	  "List the workbooks, oldest first.\n", &cli_def_workbook },
 	{ "workbook get", "NAME", "Show a workbook and its definition",
-	  cli_workbook_get, "Show workbook NAME with its definition.\n" },
-	{ "workbook delete", "NAME", "Delete a workbook", cli_workbook_delete,
-	  "Delete workbook NAME and the workflows it defines.\n" },
+	  cli_def_get, "Show workbook NAME with its definition.\n",
+	  &cli_def_workbook },
+	{ "workbook delete", "NAME", "Delete a workbook", cli_def_delete,
+	  "Delete workbook NAME and the workflows it defines.\n",
+	  &cli_def_workbook },
 
 	{ "workflow create", "FILE", "Create workflows from a YAML file",
-	  cli_workflow_create,
+	  cli_def_create,
 	  "Upload FILE, which may define several workflows, and list the\n"
-	  "workflows created.\n" },
+	  "workflows created.\n", &cli_def_workflow },
 	{ "workflow update", "FILE", "Store new versions of workflows",
-	  cli_workflow_update,
-	  "Upload FILE as new versions of the workflows it defines.\n" },
-	{ "workflow list", "", "List workflows", cli_workflow_list,
-	  "List the workflows, oldest first.\n" },
+	  cli_def_update,
+	  "Upload FILE as new versions of the workflows it defines.\n",
+	  &cli_def_workflow },
+	{ "workflow list", "", "List workflows", cli_def_list,
+	  "List the workflows, oldest first.\n", &cli_def_workflow },
 	{ "workflow get", "NAME", "Show a workflow and its definition",
-	  cli_workflow_get, "Show workflow NAME (a name or an id).\n" },
-	{ "workflow delete", "NAME", "Delete a workflow", cli_workflow_delete,
-	  "Delete workflow NAME (a name or an id).\n" },
+	  cli_def_get, "Show workflow NAME (a name or an id).\n",
+	  &cli_def_workflow },
+	{ "workflow delete", "NAME", "Delete a workflow", cli_def_delete,
+	  "Delete workflow NAME (a name or an id).\n", &cli_def_workflow },
 
 	{ "execution start",
 	  "NAME [-i key=value]... [--input JSON] [--env JSON] [--wait]"
@@ -145,7 +175,8 @@ const struct cli_cmd cli_client_cmds[] = {
 	  "  --env JSON      the environment (env()) as a JSON object\n"
 	  "  --wait          wait until the execution ends; exit 0 on\n"
 	  "                  SUCCESS, 1 on ERROR or CANCELLED\n"
-	  "  --timeout S     with --wait, give up after S seconds (exit 1)\n" },
+	  "  --timeout S     with --wait, give up after S seconds (exit 1)\n",
+	  NULL },
 	{ "execution list", "[--state S] [--workflow W] [--limit N]",
 	  "List executions, newest first", cli_execution_list,
 	  "List executions, newest first.\n"
@@ -154,17 +185,17 @@ const struct cli_cmd cli_client_cmds[] = {
 	  "  --state S       only executions in state S (RUNNING, SUCCESS,\n"
 	  "                  ERROR, PAUSED, CANCELLED)\n"
 	  "  --workflow W    only executions of workflow W\n"
-	  "  --limit N       at most N executions (default 100)\n" },
+	  "  --limit N       at most N executions (default 100)\n", NULL },
 	{ "execution get", "ID", "Show an execution", cli_execution_get,
-	  "Show execution ID with its input, output and parameters.\n" },
+	  "Show execution ID with its input, output and parameters.\n", NULL },
 	{ "execution tasks", "ID", "List the tasks of an execution",
 	  cli_execution_tasks,
 	  "List the tasks of execution ID in the order they started, with\n"
-	  "their states and durations.\n" },
+	  "their states and durations.\n", NULL },
 	{ "execution events", "ID", "Show the progress events of an execution",
 	  cli_execution_events,
 	  "Show the progress events of execution ID: one table per task of\n"
-	  "time, progress, level and message.\n" },
+	  "time, progress, level and message.\n", NULL },
 	{ "execution watch", "ID [--interval S]",
 	  "Follow an execution live until it ends", cli_execution_watch,
 	  "Show execution ID as a tree of tasks (and sub-workflows) with\n"
@@ -173,28 +204,30 @@ const struct cli_cmd cli_client_cmds[] = {
 	  "Exit 0 when it ends in SUCCESS, 1 on ERROR or CANCELLED.\n"
 	  "\n"
 	  "Options:\n"
-	  "  --interval S    seconds between polls (default 1)\n" },
+	  "  --interval S    seconds between polls (default 1)\n", NULL },
 	{ "execution pause", "ID", "Pause a running execution",
 	  cli_execution_pause,
-	  "Pause execution ID: running tasks finish, no new task starts.\n" },
+	  "Pause execution ID: running tasks finish, no new task starts.\n",
+	  NULL },
 	{ "execution resume", "ID", "Resume a paused execution",
-	  cli_execution_resume, "Resume the paused execution ID.\n" },
+	  cli_execution_resume, "Resume the paused execution ID.\n", NULL },
 	{ "execution cancel", "ID", "Cancel an execution",
 	  cli_execution_cancel,
-	  "Cancel execution ID; it ends at once in state CANCELLED.\n" },
+	  "Cancel execution ID; it ends at once in state CANCELLED.\n", NULL },
 	{ "execution rerun", "TASK_ID [--no-reset]",
 	  "Re-run a failed task and resume its execution", cli_execution_rerun,
 	  "Run the failed task TASK_ID again and resume its execution.\n"
 	  "\n"
 	  "Options:\n"
 	  "  --no-reset      for a with-items task, run only the failed\n"
-	  "                  items again instead of all of them\n" },
+	  "                  items again instead of all of them\n", NULL },
 
 	{ "task get", "ID", "Show a task with its result", cli_task_get,
-	  "Show task ID with its result and published values.\n" },
+	  "Show task ID with its result and published values.\n", NULL },
 
 	{ "action list", "", "List the actions", cli_action_list,
-	  "List the actions: built-in (std.*), from catalogs, and ad-hoc.\n" },
+	  "List the actions: built-in (std.*), from catalogs, and ad-hoc.\n",
+	  NULL },
 	{ "action run", "NAME [-i key=value]... [--input JSON]",
 	  "Run one action and print its result", cli_action_run,
 	  "Run action NAME once, outside any workflow, and print the action\n"
@@ -203,8 +236,8 @@ const struct cli_cmd cli_client_cmds[] = {
 	  "Options:\n"
 	  "  -i key=value    an input value (JSON when it parses, else a\n"
 	  "                  string); may be repeated\n"
-	  "  --input JSON    the input as a JSON object\n" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	  "  --input JSON    the input as a JSON object\n", NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
 /* ---- HTTP ------------------------------------------------------- */
@@ -680,57 +713,6 @@ cli_add_durations(json_t *rows)
 	}
 }
 
-/* POST or PUT a definition file as text/plain to /v2/<coll>. */
-static int
-cli_upload(const char *method, const char *coll, const char *file)
-{
-	static const char *const wf_cols[] = {
-		"id", "name", "input", "created_at", "updated_at"
-	};
-	json_t	*v = NULL;
-	char	*text, *cause, *path;
-	int	 rc;
-
-	if ((text = file_read(file, CLI_FILE_MAX, NULL, &cause)) == NULL) {
-		fprintf(stderr, "bora: %s\n", cause);
-		free(cause);
-		return (CLI_EXIT_FAIL);
-	}
-	xasprintf(&path, "/v2/%s", coll);
-	rc = cli_http(method, path, "text/plain", text, &v);
-	if (rc == CLI_EXIT_OK) {
-		if (strcmp(coll, "workflows") == 0 &&
-		    json_object_get(v, "workflows") != NULL) {
-			rc = cli_show_list(v, "workflows", wf_cols,
-			    nitems(wf_cols));
-		} else
-			rc = cli_show_record(v);
-	}
-	json_decref(v);
-	free(path);
-	free(text);
-	return (rc);
-}
-
-/* DELETE /v2/<coll>/<id>. */
-static int
-cli_delete(const char *what, const char *coll, const char *id)
-{
-	json_t	*v;
-	char	*e, *path;
-	int	 rc;
-
-	e = cli_http_escape(id);
-	xasprintf(&path, "/v2/%s/%s", coll, e);
-	rc = cli_http("DELETE", path, NULL, NULL, &v);
-	if (rc == CLI_EXIT_OK && cli_fmt == CLI_FMT_TABLE)
-		printf("Deleted %s %s.\n", what, id);
-	json_decref(v);
-	free(path);
-	free(e);
-	return (rc);
-}
-
 /* Whether an execution in state s has taken the asked state. */
 static int
 cli_exec_settled(const char *asked, const char *s)
@@ -823,145 +805,114 @@ cli_wait(const char *id, double timeout, json_t **out)
 	return (rc);
 }
 
-/* ---- workbooks and workflows ------------------------------------ */
+/* ---- definitions: workbooks and workflows ------------------------ */
 
-/* bora workbook create FILE */
+/* POST or PUT definition FILE as text/plain to /v2/<coll>; print it. */
 static int
-cli_workbook_create(int argc, char **argv)
+cli_def_upload(const struct cli_cmd *self, const char *method, int argc,
+    char **argv)
 {
-	int	 rc;
+	const struct cli_def	*d = self->data;
+	json_t			*v = NULL;
+	char			*text, *cause, *path;
+	int			 rc;
 
-	if ((rc = cli_api_args("workbook create", argc, argv, 1, 1)) != 0)
+	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
 		return (rc);
-	return (cli_upload("POST", "workbooks",
-	    argv[optind]));
-}
-
-/* bora workbook update FILE */
-static int
-cli_workbook_update(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook update", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_upload("PUT", "workbooks",
-	    argv[optind]));
-}
-
-/* bora workbook list */
-static int
-cli_workbook_list(int argc, char **argv)
-{
-	static const char *const cols[] = {
-		"name", "tags", "scope", "created_at", "updated_at"
-	};
-	json_t	*v;
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook list", argc, argv, 0, 0)) != 0)
-		return (rc);
-	rc = cli_http("GET", "/v2/workbooks?sort_keys=created_at&"
-	    "sort_dirs=asc", NULL, NULL, &v);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_show_list(v, "workbooks", cols, nitems(cols));
+	if ((text = file_read(argv[optind], CLI_FILE_MAX, NULL,
+	    &cause)) == NULL) {
+		fprintf(stderr, "bora: %s\n", cause);
+		free(cause);
+		return (CLI_EXIT_FAIL);
+	}
+	xasprintf(&path, "/v2/%s", d->coll);
+	rc = cli_http(method, path, "text/plain", text, &v);
+	if (rc == CLI_EXIT_OK) {
+		if (d->many && json_object_get(v, d->coll) != NULL)
+			rc = cli_show_list(v, d->coll, d->cols, d->ncols);
+		else
+			rc = cli_show_record(v);
+	}
 	json_decref(v);
+	free(path);
+	free(text);
 	return (rc);
 }
 
-/* bora workbook get NAME */
+/* bora workbook|workflow create FILE */
 static int
-cli_workbook_get(int argc, char **argv)
+cli_def_create(const struct cli_cmd *self, int argc, char **argv)
 {
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook get", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_get_record("workbooks", argv[optind]));
+	return (cli_def_upload(self, "POST", argc, argv));
 }
 
-/* bora workbook delete NAME */
+/* bora workbook|workflow update FILE */
 static int
-cli_workbook_delete(int argc, char **argv)
+cli_def_update(const struct cli_cmd *self, int argc, char **argv)
 {
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook delete", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_delete("workbook", "workbooks", argv[optind]));
+	return (cli_def_upload(self, "PUT", argc, argv));
 }
 
-/* bora workflow create FILE */
+/* bora workbook|workflow list */
 static int
-cli_workflow_create(int argc, char **argv)
+cli_def_list(const struct cli_cmd *self, int argc, char **argv)
 {
-	int	 rc;
+	const struct cli_def	*d = self->data;
+	json_t			*v;
+	char			*path;
+	int			 rc;
 
-	if ((rc = cli_api_args("workflow create", argc, argv, 1, 1)) != 0)
+	if ((rc = cli_api_args(self->name, argc, argv, 0, 0)) != 0)
 		return (rc);
-	return (cli_upload("POST", "workflows",
-	    argv[optind]));
-}
-
-/* bora workflow update FILE */
-static int
-cli_workflow_update(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workflow update", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_upload("PUT", "workflows",
-	    argv[optind]));
-}
-
-/* bora workflow list */
-static int
-cli_workflow_list(int argc, char **argv)
-{
-	static const char *const cols[] = {
-		"id", "name", "input", "created_at", "updated_at"
-	};
-	json_t	*v;
-	int	 rc;
-
-	if ((rc = cli_api_args("workflow list", argc, argv, 0, 0)) != 0)
-		return (rc);
-	rc = cli_http("GET", "/v2/workflows?sort_keys=created_at&"
-	    "sort_dirs=asc", NULL, NULL, &v);
+	xasprintf(&path, "/v2/%s%s%s", d->coll, d->list_query != NULL ?
+	    "?" : "", d->list_query != NULL ? d->list_query : "");
+	rc = cli_http("GET", path, NULL, NULL, &v);
 	if (rc == CLI_EXIT_OK)
-		rc = cli_show_list(v, "workflows", cols, nitems(cols));
+		rc = cli_show_list(v, d->coll, d->cols, d->ncols);
 	json_decref(v);
+	free(path);
 	return (rc);
 }
 
-/* bora workflow get NAME */
+/* bora workbook|workflow get NAME */
 static int
-cli_workflow_get(int argc, char **argv)
+cli_def_get(const struct cli_cmd *self, int argc, char **argv)
 {
-	int	 rc;
+	const struct cli_def	*d = self->data;
+	int			 rc;
 
-	if ((rc = cli_api_args("workflow get", argc, argv, 1, 1)) != 0)
+	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
 		return (rc);
-	return (cli_get_record("workflows", argv[optind]));
+	return (cli_get_record(d->coll, argv[optind]));
 }
 
-/* bora workflow delete NAME */
+/* bora workbook|workflow delete NAME */
 static int
-cli_workflow_delete(int argc, char **argv)
+cli_def_delete(const struct cli_cmd *self, int argc, char **argv)
 {
-	int	 rc;
+	const struct cli_def	*d = self->data;
+	json_t			*v;
+	char			*e, *path;
+	int			 rc;
 
-	if ((rc = cli_api_args("workflow delete", argc, argv, 1, 1)) != 0)
+	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
 		return (rc);
-	return (cli_delete("workflow", "workflows", argv[optind]));
+	e = cli_http_escape(argv[optind]);
+	xasprintf(&path, "/v2/%s/%s", d->coll, e);
+	rc = cli_http("DELETE", path, NULL, NULL, &v);
+	if (rc == CLI_EXIT_OK && cli_fmt == CLI_FMT_TABLE)
+		printf("Deleted %s %s.\n", d->what, argv[optind]);
+	json_decref(v);
+	free(path);
+	free(e);
+	return (rc);
 }
 
 /* ---- executions ------------------------------------------------- */
 
 /* bora execution start */
 static int
-cli_execution_start(int argc, char **argv)
+cli_execution_start(const struct cli_cmd *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, OPT_INPUT },
@@ -1081,7 +1032,7 @@ out:
 
 /* bora execution list [--state S] [--workflow W] [--limit N] */
 static int
-cli_execution_list(int argc, char **argv)
+cli_execution_list(const struct cli_cmd *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, OPT_STATE },
@@ -1153,7 +1104,7 @@ cli_execution_list(int argc, char **argv)
 
 /* bora execution get ID */
 static int
-cli_execution_get(int argc, char **argv)
+cli_execution_get(const struct cli_cmd *self, int argc, char **argv)
 {
 	int	 rc;
 
@@ -1164,7 +1115,7 @@ cli_execution_get(int argc, char **argv)
 
 /* bora execution tasks ID */
 static int
-cli_execution_tasks(int argc, char **argv)
+cli_execution_tasks(const struct cli_cmd *self, int argc, char **argv)
 {
 	static const char *const cols[] = {
 		"id", "name", "state", "started_at", "duration", "state_info"
@@ -1213,7 +1164,7 @@ cli_events_group(const char *title, json_t *rows)
 
 /* bora execution events ID */
 static int
-cli_execution_events(int argc, char **argv)
+cli_execution_events(const struct cli_cmd *self, int argc, char **argv)
 {
 	json_t		*v, *rows, *groups, *row, *g;
 	const char	*task, *id, *key;
@@ -1275,7 +1226,7 @@ cli_execution_events(int argc, char **argv)
 
 /* bora execution watch ID [--interval S] */
 static int
-cli_execution_watch(int argc, char **argv)
+cli_execution_watch(const struct cli_cmd *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -1311,28 +1262,28 @@ cli_execution_watch(int argc, char **argv)
 
 /* bora execution pause ID */
 static int
-cli_execution_pause(int argc, char **argv)
+cli_execution_pause(const struct cli_cmd *self, int argc, char **argv)
 {
 	return (cli_exec_state("execution pause", "PAUSED", argc, argv));
 }
 
 /* bora execution resume ID */
 static int
-cli_execution_resume(int argc, char **argv)
+cli_execution_resume(const struct cli_cmd *self, int argc, char **argv)
 {
 	return (cli_exec_state("execution resume", "RUNNING", argc, argv));
 }
 
 /* bora execution cancel ID */
 static int
-cli_execution_cancel(int argc, char **argv)
+cli_execution_cancel(const struct cli_cmd *self, int argc, char **argv)
 {
 	return (cli_exec_state("execution cancel", "CANCELLED", argc, argv));
 }
 
 /* bora execution rerun TASK_ID [--no-reset] */
 static int
-cli_execution_rerun(int argc, char **argv)
+cli_execution_rerun(const struct cli_cmd *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "no-reset", no_argument, NULL, OPT_NO_RESET },
@@ -1373,7 +1324,7 @@ cli_execution_rerun(int argc, char **argv)
 
 /* bora task get ID */
 static int
-cli_task_get(int argc, char **argv)
+cli_task_get(const struct cli_cmd *self, int argc, char **argv)
 {
 	int	 rc;
 
@@ -1384,7 +1335,7 @@ cli_task_get(int argc, char **argv)
 
 /* bora action list */
 static int
-cli_action_list(int argc, char **argv)
+cli_action_list(const struct cli_cmd *self, int argc, char **argv)
 {
 	static const char *const cols[] = {
 		"name", "input", "description"
@@ -1403,7 +1354,7 @@ cli_action_list(int argc, char **argv)
 
 /* bora action run NAME [-i key=value]... [--input JSON] */
 static int
-cli_action_run(int argc, char **argv)
+cli_action_run(const struct cli_cmd *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, OPT_INPUT },

@@ -189,7 +189,7 @@ run_print_table(json_t *o)
 
 /* bora run FILE [WORKFLOW] ... */
 int
-cli_cmd_run(int argc, char **argv)
+cli_cmd_run(const struct cli_cmd *self, int argc, char **argv)
 {
 	struct engine_config	 cfg;
 	struct engine_start_opts so;

@@ -54,13 +54,13 @@ static const struct cli_cmd cli_local_cmds[] = {
 	  "                  store\n"
 	  "  --timeout S     stop waiting after S seconds; the execution\n"
 	  "                  stays in the store for --resume\n"
-	  "  -q, --quiet     do not show transitions as they happen\n" },
+	  "  -q, --quiet     do not show transitions as they happen\n", NULL },
 	{ "validate", "FILE...", "Check workflow files and report every error",
 	  cli_cmd_validate,
 	  "Parse and validate each FILE without running it.  Every error is\n"
 	  "reported as FILE:LINE:COL: message (path).  Exit 0 when all files\n"
-	  "are valid, 1 otherwise.\n" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	  "are valid, 1 otherwise.\n", NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
 static const struct option cli_longopts[] = {
@@ -415,10 +415,10 @@ cli_main(int argc, char **argv)
 		for (i = 1; i < argc; i++)
 			nargv[i + 2] = argv[i];
 		optind = 0;
-		rc = c->fn(argc + 2, nargv);
+		rc = c->fn(c, argc + 2, nargv);
 		free(nargv);
 		return (rc);
 	}
 	optind = 0;
-	return (c->fn(argc, argv));
+	return (c->fn(c, argc, argv));
 }

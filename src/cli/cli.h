@@ -17,12 +17,18 @@
 #define CLI_EXIT_USAGE		2
 #define CLI_EXIT_UNREACHABLE	3
 
+/*
+ * A command.  fn gets its own entry, so that one function may serve
+ * several commands, each with what it works on in data (the workbook
+ * and workflow commands share theirs this way).
+ */
 struct cli_cmd {
 	const char	*name;		/* "run", "execution start", ... */
 	const char	*args;		/* "FILE [WORKFLOW] [-i k=v]..." */
 	const char	*summary;
-	int		(*fn)(int argc, char **argv);
+	int		(*fn)(const struct cli_cmd *, int argc, char **argv);
 	const char	*help;		/* description, options; or NULL */
+	const void	*data;		/* for fn, or NULL */
 };
 
 int	 cli_main(int argc, char **argv);
@@ -44,8 +50,9 @@ int	 cli_usage(const char *name, const char *fmt, ...)
 	     __attribute__((format(printf, 2, 3)));
 
 /* In-process commands. */
-int	 cli_cmd_run(int, char **);		/* cli-run.c */
-int	 cli_cmd_validate(int, char **);		/* cli-validate.c */
+int	 cli_cmd_run(const struct cli_cmd *, int, char **);	/* cli-run.c */
+int	 cli_cmd_validate(const struct cli_cmd *, int, char **);
+					/* cli-validate.c */
 
 /* Commands through the API (cli-client.c). */
 extern const struct cli_cmd cli_client_cmds[];	/* NULL-name terminated */
