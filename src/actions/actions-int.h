@@ -60,4 +60,8 @@ extern const struct action_entry action_std_test_dict_entry;
 extern const struct action_entry action_std_http_entry;
 extern const struct action_entry action_std_mistral_http_entry;
 
+/* actions-js.c */
+extern const struct action_entry action_std_javascript_entry;
+extern const struct action_entry action_std_js_entry;
+
 #endif /* ACTIONS_INT_H */

@@ -3,7 +3,8 @@
  * checking against an entry's parameters, and action_run().
  *
  * Each action is a const struct action_entry defined next to its code
- * (actions-std.c, actions-http.c); this file only lists them.
+ * (actions-std.c, actions-http.c, actions-js.c, ...); this file only
+ * lists them.
  */
 #include "config.h"
 
@@ -23,6 +24,8 @@ static const struct action_entry *const action_table[] = {
 	&action_std_echo_entry,
 	&action_std_fail_entry,
 	&action_std_http_entry,
+	&action_std_javascript_entry,
+	&action_std_js_entry,
 	&action_std_lua_entry,
 	&action_std_mistral_http_entry,
 	&action_std_noop_entry,

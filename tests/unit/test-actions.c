@@ -379,7 +379,7 @@ registry_lists_every_std_action(void **state)
 	const struct action_entry *const	*all;
 	const char	*want[] = { "std.noop", "std.echo", "std.fail",
 	    "std.sleep", "std.http", "std.mistral_http", "std.lua",
-	    "std.async_noop", "std.test_dict" };
+	    "std.async_noop", "std.test_dict", "std.javascript", "std.js" };
 	size_t		 i, n = 0;
 
 	for (i = 0; i < nitems(want); i++)
