@@ -8,7 +8,9 @@
  * 200..399 fails the action with that same object; a transport error
  * fails it with a string naming the method, URL and curl's message.
  * std.mistral_http adds the Mistral-* headers and, once the request
- * succeeded, stays pending: its result comes through the API callback.
+ * succeeded, stays pending: its result comes through the API callback,
+ * PUT /v2/action_executions/{id}, whose full URL it sends as
+ * Mistral-Callback-URL.
  */
 #include "config.h"
 
@@ -54,6 +56,7 @@ static void	 action_http_free(struct action_http *);
 static void	 action_http_finish(struct action_xfer *, CURLcode, int);
 static int	 action_http_setup(struct action_http *, json_t *,
 		     const struct action_ctx *, char **);
+static char	*action_http_callback(const struct action_ctx *);
 static char	*action_http_value(json_t *);
 static int	 action_http_query(CURL *, struct buf *, const char *,
 		     json_t *, char **);
@@ -171,7 +174,7 @@ action_http_setup(struct action_http *h, json_t *input,
 	struct buf	 url, cookies;
 	json_t		*v, *body = NULL, *js;
 	const char	*s, *key, *frag;
-	char		*val, *text = NULL;
+	char		*val, *text = NULL, *callback = NULL;
 	size_t		 i;
 	int64_t		 ms;
 	int		 have_ctype = 0, rc = -1;
@@ -240,6 +243,8 @@ action_http_setup(struct action_http *h, json_t *input,
 	}
 
 	/* Mistral's headers for an async callback. */
+	if (h->async && ctx != NULL)
+		callback = action_http_callback(ctx);
 	if (h->async && ctx != NULL) {
 		const struct {
 			const char	*name;
@@ -250,7 +255,7 @@ action_http_setup(struct action_http *h, json_t *input,
 			{ "Mistral-Execution-Id", ctx->execution_id },
 			{ "Mistral-Task-Id", ctx->task_id },
 			{ "Mistral-Action-Execution-Id", ctx->action_id },
-			{ "Mistral-Callback-URL", ctx->callback_url }
+			{ "Mistral-Callback-URL", callback }
 		};
 		for (i = 0; i < nitems(mh); i++) {
 			if (mh[i].value == NULL)
@@ -392,10 +397,32 @@ action_http_setup(struct action_http *h, json_t *input,
 	rc = 0;
 
 out:
+	free(callback);
 	free(text);
 	buf_free(&cookies);
 	buf_free(&url);
 	return (rc);
+}
+
+/*
+ * The URL where the result of this action is PUT: the API's base URL
+ * and /v2/action_executions/<id> (caller frees); NULL when either is
+ * unknown.
+ */
+static char *
+action_http_callback(const struct action_ctx *ctx)
+{
+	char	*url;
+	size_t	 len;
+
+	if (ctx->callback_url == NULL || ctx->action_id == NULL)
+		return (NULL);
+	len = strlen(ctx->callback_url);
+	while (len > 0 && ctx->callback_url[len - 1] == '/')
+		len--;
+	xasprintf(&url, "%.*s/v2/action_executions/%s", (int)len,
+	    ctx->callback_url, ctx->action_id);
+	return (url);
 }
 
 /* A value as text for a query, header or cookie: strings as they are. */

@@ -1076,7 +1076,7 @@ mistral_http_sends_headers_and_stays_pending(void **state)
 	ctx.workflow_name = "wf";
 	ctx.task_id = "task-1";
 	ctx.action_id = "act-1";
-	ctx.callback_url = "http://127.0.0.1:8989/v2/action_executions/act-1";
+	ctx.callback_url = "http://127.0.0.1:8989/";
 
 	url = srv_url("/echo");
 	xasprintf(&text, "{\"url\": \"%s\"}", url);
