@@ -62,7 +62,6 @@ static int	 action_http_query(CURL *, struct buf *, const char *,
 		     json_t *, char **);
 static int	 action_http_header(struct action_http *, const char *,
 		     const char *, char **);
-static int	 action_http_bool(json_t *, int);
 static json_t	*action_http_text(const char *, size_t);
 static size_t	 action_http_write_cb(char *, size_t, size_t, void *);
 static size_t	 action_http_header_cb(char *, size_t, size_t, void *);
@@ -343,18 +342,12 @@ action_http_setup(struct action_http *h, json_t *input,
 	}
 
 	/* Redirects and TLS verification. */
-	if (action_http_bool(json_object_get(input, "allow_redirects"), 1)) {
+	if (action_arg_bool(json_object_get(input, "allow_redirects"), 1)) {
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(e, CURLOPT_MAXREDIRS,
 		    (long)ACTION_HTTP_MAX_REDIRS);
 	}
-	v = json_object_get(input, "verify");
-	if (json_is_string(v) && action_http_bool(v, -1) == -1)
-		curl_easy_setopt(e, CURLOPT_CAINFO, json_string_value(v));
-	else if (!action_http_bool(v, 1)) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	action_xfer_verify(e, json_object_get(input, "verify"));
 
 	/* Proxies: {"http": url, "https": url}, as requests takes them. */
 	v = json_object_get(input, "proxies");
@@ -505,29 +498,6 @@ action_http_header(struct action_http *h, const char *name,
 	h->headers = curl_slist_append(h->headers, line);
 	free(line);
 	return (0);
-}
-
-/* A flag: JSON booleans, or "true"/"false" strings; def when absent. */
-static int
-action_http_bool(json_t *v, int def)
-{
-	const char	*s;
-
-	if (v == NULL || json_is_null(v))
-		return (def);
-	if (json_is_boolean(v))
-		return (json_is_true(v));
-	if (json_is_integer(v))
-		return (json_integer_value(v) != 0);
-	if ((s = json_string_value(v)) != NULL) {
-		if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
-		    strcasecmp(s, "yes") == 0)
-			return (1);
-		if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
-		    strcasecmp(s, "no") == 0)
-			return (0);
-	}
-	return (def);
 }
 
 /* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. */

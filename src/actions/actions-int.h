@@ -37,6 +37,11 @@ struct action_xfer {
 void	 action_io_submit(struct action_io *, struct action_xfer *);
 /* The loop's response body cap. */
 size_t	 action_io_max_body(struct action_io *);
+/*
+ * TLS checks of a transfer from a "verify" input, as python-requests
+ * takes it: true or absent (check), false (do not), or a CA file.
+ */
+void	 action_xfer_verify(CURL *, json_t *verify);
 
 /* actions.c: reading prepared input. */
 /* Seconds (number or numeric string, >= 0) to ms; -1 + *cause else. */
@@ -44,6 +49,8 @@ int	 action_arg_seconds(json_t *input, const char *key, int64_t *ms,
 	     char **cause);
 /* A string argument or NULL when absent or null. */
 const char *action_arg_string(json_t *input, const char *key);
+/* A flag: booleans, 0/1, "true"/"false"/"yes"/"no"; def otherwise. */
+int	 action_arg_bool(json_t *v, int def);
 /* Complete with ok = 0 and a string error, freeing msg. */
 void	 action_fail_new(action_done_cb, void *arg, char *msg);
 
@@ -59,6 +66,9 @@ extern const struct action_entry action_std_test_dict_entry;
 /* actions-http.c */
 extern const struct action_entry action_std_http_entry;
 extern const struct action_entry action_std_mistral_http_entry;
+
+/* actions-email.c */
+extern const struct action_entry action_std_email_entry;
 
 /* actions-js.c */
 extern const struct action_entry action_std_javascript_entry;

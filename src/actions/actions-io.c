@@ -190,6 +190,18 @@ action_io_max_body(struct action_io *io)
 	return (max);
 }
 
+/* TLS checks from a "verify" input: true, false or a CA file. */
+void
+action_xfer_verify(CURL *e, json_t *v)
+{
+	if (json_is_string(v) && action_arg_bool(v, -1) == -1)
+		curl_easy_setopt(e, CURLOPT_CAINFO, json_string_value(v));
+	else if (!action_arg_bool(v, 1)) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
 /* Queue a transfer for the loop; it finishes at once if stopping. */
 void
 action_io_submit(struct action_io *io, struct action_xfer *x)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ static char	*action_expected(const struct action_entry *);
 static const struct action_entry *const action_table[] = {
 	&action_std_async_noop_entry,
 	&action_std_echo_entry,
+	&action_std_email_entry,
 	&action_std_fail_entry,
 	&action_std_http_entry,
 	&action_std_javascript_entry,
@@ -229,4 +231,27 @@ action_arg_seconds(json_t *input, const char *key, int64_t *ms, char **cause)
 	}
 	*ms = (int64_t)llround(d * 1000.0);
 	return (0);
+}
+
+/* A flag: JSON booleans, or "true"/"false" strings; def when absent. */
+int
+action_arg_bool(json_t *v, int def)
+{
+	const char	*s;
+
+	if (v == NULL || json_is_null(v))
+		return (def);
+	if (json_is_boolean(v))
+		return (json_is_true(v));
+	if (json_is_integer(v))
+		return (json_integer_value(v) != 0);
+	if ((s = json_string_value(v)) != NULL) {
+		if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
+		    strcasecmp(s, "yes") == 0)
+			return (1);
+		if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
+		    strcasecmp(s, "no") == 0)
+			return (0);
+	}
+	return (def);
 }

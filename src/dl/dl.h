@@ -27,6 +27,9 @@
 	X(curl_easy_init) X(curl_easy_perform) X(curl_easy_reset)	\
 	X(curl_easy_setopt) X(curl_easy_strerror) X(curl_free)		\
 	X(curl_global_cleanup) X(curl_global_init)			\
+	X(curl_mime_addpart) X(curl_mime_data) X(curl_mime_encoder)	\
+	X(curl_mime_free) X(curl_mime_init) X(curl_mime_subparts)	\
+	X(curl_mime_type)						\
 	X(curl_multi_add_handle) X(curl_multi_cleanup)			\
 	X(curl_multi_info_read) X(curl_multi_init)			\
 	X(curl_multi_perform) X(curl_multi_poll)			\
@@ -105,6 +108,13 @@ void	*dl_open(const char *soname, char **cause);
 #define curl_free		(dl_curl.curl_free)
 #define curl_global_cleanup	(dl_curl.curl_global_cleanup)
 #define curl_global_init	(dl_curl.curl_global_init)
+#define curl_mime_addpart	(dl_curl.curl_mime_addpart)
+#define curl_mime_data		(dl_curl.curl_mime_data)
+#define curl_mime_encoder	(dl_curl.curl_mime_encoder)
+#define curl_mime_free		(dl_curl.curl_mime_free)
+#define curl_mime_init		(dl_curl.curl_mime_init)
+#define curl_mime_subparts	(dl_curl.curl_mime_subparts)
+#define curl_mime_type		(dl_curl.curl_mime_type)
 #define curl_multi_add_handle	(dl_curl.curl_multi_add_handle)
 #define curl_multi_cleanup	(dl_curl.curl_multi_cleanup)
 #define curl_multi_info_read	(dl_curl.curl_multi_info_read)

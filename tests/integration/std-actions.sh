@@ -7,11 +7,16 @@
 #                     Mistral-* headers; curl then PUTs the result to
 #                     the callback URL it was given, which completes the
 #                     task and the execution.
+#   std.email         two SMTP receivers (smtpd.py): one without TLS, one
+#                     with STARTTLS on a certificate made here by openssl
+#                     and a login; what they receive is checked header by
+#                     header, and a password never goes out in clear.
 #
 # Environment: BORAD, SRCDIR, BUILDDIR (see lib.sh).  A missing tool
 # skips (77), or fails under CI=true.
 
 . "$(dirname "$0")/lib.sh"
+need openssl
 
 PEER_PIDS=
 
@@ -184,6 +189,174 @@ if wait_state "$X" ERROR SUCCESS; then
 	ok "std.mistral_http: a request that cannot be sent fails at once"
 else
 	not_ok "std.mistral_http: a request that cannot be sent fails at once"
+fi
+
+# ---- std.email ---------------------------------------------------------
+# actrun NAME INPUT-JSON: run one action through borad's API and wait for
+# it; the action execution is in $TMP/body.
+actrun()
+{
+	api_json POST /v2/action_executions "$(jq -n --arg n "$1" \
+	    --arg i "$2" '{name: $n, input: $i}')"
+}
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/smtp.key" \
+    -out "$TMP/smtp.crt" >"$TMP/openssl.log" 2>&1 ||
+    not_ok "openssl makes a certificate" "$(cat "$TMP/openssl.log")"
+SMTP_PLAIN=$(free_port)
+python3 "$SRCDIR/tests/integration/smtpd.py" "$SMTP_PLAIN" \
+    "$TMP/smtp-plain.log" >"$TMP/smtpd-plain.err" 2>&1 &
+PEER_PIDS="$PEER_PIDS $!"
+SMTP_TLS=$(free_port)
+python3 "$SRCDIR/tests/integration/smtpd.py" "$SMTP_TLS" "$TMP/smtp-tls.log" \
+    "$TMP/smtp.crt" "$TMP/smtp.key" ops@example.org s3cret \
+    >"$TMP/smtpd-tls.err" 2>&1 &
+PEER_PIDS="$PEER_PIDS $!"
+for p in $SMTP_PLAIN $SMTP_TLS; do
+	i=0
+	while [ $i -lt 50 ] && ! python3 -c "import socket, sys
+socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$p" \
+	    2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+done
+
+# mail LOG: the last message a receiver logged.
+mail()
+{
+	grep '"event": "mail"' "$1" 2>/dev/null | tail -1 >"$TMP/mail.json"
+	[ -s "$TMP/mail.json" ] || echo '{}' >"$TMP/mail.json"
+}
+# mq JQ-TEST: the test holds on the last message taken by mail.
+mq()
+{
+	jq -e "$1" "$TMP/mail.json" >/dev/null 2>&1
+}
+
+SUBJ='Relance — hôte compute-3 (été)'
+actrun std.email "$(jq -n --arg s "$SUBJ" --arg srv "127.0.0.1:$SMTP_PLAIN" '{
+    from_addr: "Bora Ops <ops@example.org>",
+    to_addrs: ["Équipe Nuit <night@example.org>", "oncall@example.org"],
+    cc_addrs: "lead@example.org, audit@example.org",
+    bcc_addrs: ["archive@example.org"],
+    reply_to: "noc@example.org",
+    smtp_server: $srv, subject: $s,
+    body: "Bonjour,\nle nœud compute-3 est reparti.\n.\nFin.\n"}')"
+expect "std.email: a text mail is sent without TLS or password" 201 \
+    '.state == "SUCCESS"'
+mail "$TMP/smtp-plain.log"
+check "std.email: envelope sender and every recipient, Bcc included" mq \
+    '.mail_from == "ops@example.org" and .rcpts == ["night@example.org",
+    "oncall@example.org", "lead@example.org", "audit@example.org",
+    "archive@example.org"]'
+check "std.email: To, Cc and Reply-To headers; no Bcc header" mq \
+    '(.to | contains("night@example.org")) and (.to |
+    contains("Équipe Nuit")) and (.to | contains("oncall@example.org"))
+    and .cc == "lead@example.org, audit@example.org" and .bcc == null and
+    .reply_to == "noc@example.org" and .from == "Bora Ops <ops@example.org>"'
+check "std.email: a UTF-8 subject reads back the same" mq \
+    ".subject == \"$SUBJ\""
+check "std.email: the UTF-8 body reads back the same, lone dot included" mq \
+    '.text == "Bonjour,\nle nœud compute-3 est reparti.\n.\nFin.\n"'
+check "std.email: Date and Message-ID are set" mq \
+    '(.date | length) > 0 and (.message_id | test("^<.+@example.org>$"))'
+check "std.email: no TLS and no login without a password" mq \
+    '.tls == false and .auth_user == null and .types ==
+    ["multipart/mixed", "text/plain"]'
+
+actrun std.email "$(jq -n --arg srv "smtp://127.0.0.1:$SMTP_PLAIN" '{
+    from_addr: "ops@example.org", to_addrs: "night@example.org",
+    smtp_server: $srv, subject: "html", body: "plain text",
+    html_body: "<p>rich <b>text</b></p>"}')"
+expect "std.email: a mail with html_body is sent" 201 '.state == "SUCCESS"'
+mail "$TMP/smtp-plain.log"
+check "std.email: text and HTML as multipart/alternative" mq \
+    '.types == ["multipart/mixed", "multipart/alternative", "text/plain",
+    "text/html"] and (.text | startswith("plain text")) and
+    (.html | startswith("<p>rich <b>text</b></p>"))'
+
+actrun std.email "$(jq -n --arg srv "127.0.0.1:$SMTP_PLAIN" '{
+    from_addr: "ops@example.org", to_addrs: ["night@example.org"],
+    smtp_server: $srv, smtp_password: "s3cret", body: "x"}')"
+expect "std.email: a password to a server without STARTTLS fails" 201 \
+    '.state == "ERROR" and (.output | contains("std.email via smtp://"))'
+if grep -q '"event": "auth"' "$TMP/smtp-plain.log"; then
+	not_ok "std.email: the password was not sent in clear" \
+	    "$(grep auth "$TMP/smtp-plain.log")"
+else
+	ok "std.email: the password was not sent in clear"
+fi
+
+actrun std.email "$(jq -n --arg srv "127.0.0.1:$SMTP_TLS" \
+    --arg ca "$TMP/smtp.crt" '{
+    from_addr: "ops@example.org", to_addrs: ["night@example.org"],
+    smtp_server: $srv, smtp_password: "s3cret", subject: "tls",
+    body: "over TLS", verify: $ca}')"
+expect "std.email: STARTTLS and login with smtp_password" 201 \
+    '.state == "SUCCESS"'
+mail "$TMP/smtp-tls.log"
+check "std.email: the mail went over TLS, logged in as from_addr" mq \
+    '.tls == true and .auth_user == "ops@example.org" and
+    .subject == "tls"'
+check "std.email: the login happened after STARTTLS" \
+    grep -q '"event": "auth", "tls": true, "user": "ops@example.org", "ok": true' \
+    "$TMP/smtp-tls.log"
+
+actrun std.email "$(jq -n --arg srv "127.0.0.1:$SMTP_TLS" '{
+    from_addr: "ops@example.org", to_addrs: ["night@example.org"],
+    smtp_server: $srv, smtp_password: "s3cret", body: "x"}')"
+expect "std.email: the server certificate is checked by default" 201 \
+    '.state == "ERROR" and (.output | test("certificate"; "i"))'
+
+actrun std.email "$(jq -n --arg srv "127.0.0.1:$SMTP_TLS" \
+    --arg ca "$TMP/smtp.crt" '{
+    from_addr: "ops@example.org", to_addrs: ["night@example.org"],
+    smtp_server: $srv, smtp_password: "wrong", body: "x", verify: $ca}')"
+expect "std.email: a refused login fails the action" 201 \
+    '.state == "ERROR" and (.output | test("Login denied|535|auth"; "i"))'
+
+actrun std.email "$(jq -n --arg srv "127.0.0.1:$SMTP_PLAIN" '{
+    from_addr: "ops@example.org", to_addrs: ["night@example.org"],
+    smtp_server: $srv, subject: "hi\r\nBcc: evil@example.org"}')"
+expect "std.email: a line break in a header is refused" 201 \
+    '.state == "ERROR" and (.output | contains("subject\u0027 must be one line"))'
+actrun std.email "$(jq -n --arg srv "127.0.0.1:$SMTP_PLAIN" '{
+    from_addr: "ops@example.org", to_addrs: [], smtp_server: $srv}')"
+expect "std.email: no recipient is refused" 201 \
+    '.state == "ERROR" and (.output | contains("to_addrs"))'
+actrun std.email "$(jq -n --arg srv "127.0.0.1:$SMTP_PLAIN" '{
+    from_addr: "nobody", to_addrs: ["a@example.org"], smtp_server: $srv}')"
+expect "std.email: a sender that is not an address is refused" 201 \
+    '.state == "ERROR" and (.output | contains("from_addr"))'
+
+cat >"$TMP/mailwf.yaml" <<YAML
+version: '2.0'
+mail_wf:
+  input:
+    - host
+  tasks:
+    notify:
+      action: std.email
+      input:
+        from_addr: ops@example.org
+        to_addrs: [night@example.org]
+        smtp_server: 127.0.0.1:$SMTP_PLAIN
+        subject: <% 'host ' .. _.host .. ' recovered' %>
+        body: <% 'Evacuation of ' .. _.host .. ' done.' %>
+YAML
+api_text POST /v2/workflows "$TMP/mailwf.yaml"
+api_json POST /v2/executions '{"workflow_name": "mail_wf",
+    "input": "{\"host\": \"compute-7\"}"}'
+X=$(jb .id)
+if wait_state "$X" SUCCESS ERROR && mail "$TMP/smtp-plain.log" &&
+    mq '.subject == "host compute-7 recovered" and
+    (.text | startswith("Evacuation of compute-7 done."))'; then
+	ok "std.email: a workflow task sends its mail"
+else
+	not_ok "std.email: a workflow task sends its mail" \
+	    "$(curl -s "$URL/v2/executions/$X/tasks")"
 fi
 
 finish

@@ -379,7 +379,8 @@ registry_lists_every_std_action(void **state)
 	const struct action_entry *const	*all;
 	const char	*want[] = { "std.noop", "std.echo", "std.fail",
 	    "std.sleep", "std.http", "std.mistral_http", "std.lua",
-	    "std.async_noop", "std.test_dict", "std.javascript", "std.js" };
+	    "std.async_noop", "std.test_dict", "std.javascript", "std.js",
+	    "std.email" };
 	size_t		 i, n = 0;
 
 	for (i = 0; i < nitems(want); i++)
@@ -395,6 +396,8 @@ registry_lists_every_std_action(void **state)
 	assert_true(action_find("std.echo")->pure);
 	assert_true(action_find("std.sleep")->pure);
 	assert_false(action_find("std.http")->pure);
+	assert_false(action_find("std.email")->pure);
+	assert_int_equal(action_find("std.email")->kind, ACTION_IO);
 	assert_int_equal(action_find("std.async_noop")->kind, ACTION_ASYNC);
 	assert_int_equal(action_find("std.mistral_http")->kind, ACTION_ASYNC);
 	assert_int_equal(action_find("std.sleep")->kind, ACTION_IO);
