@@ -62,7 +62,6 @@ static int	 action_http_query(CURL *, struct buf *, const char *,
 		     json_t *, char **);
 static int	 action_http_header(struct action_http *, const char *,
 		     const char *, char **);
-static json_t	*action_http_text(const char *, size_t);
 static size_t	 action_http_write_cb(char *, size_t, size_t, void *);
 static size_t	 action_http_header_cb(char *, size_t, size_t, void *);
 
@@ -500,62 +499,6 @@ action_http_header(struct action_http *h, const char *name,
 	return (0);
 }
 
-/* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. */
-static json_t *
-action_http_text(const char *p, size_t len)
-{
-	struct buf	 b;
-	json_t		*s;
-	size_t		 i, n, k;
-	u_char		 c;
-	uint32_t	 cp;
-
-	if ((s = json_stringn(p, len)) != NULL)
-		return (s);
-	buf_init(&b, 0);
-	for (i = 0; i < len; i += n) {
-		c = (u_char)p[i];
-		n = 1;
-		if (c == 0) {
-			buf_add(&b, "\xef\xbf\xbd", 3);
-			continue;
-		}
-		if (c < 0x80) {
-			buf_add(&b, p + i, 1);
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 4;
-			cp = c & 0x07;
-		} else
-			n = 0;
-		for (k = 1; n != 0 && k < n; k++) {
-			if (i + k >= len || ((u_char)p[i + k] & 0xc0) != 0x80)
-				n = 0;
-			else
-				cp = (cp << 6) | ((u_char)p[i + k] & 0x3f);
-		}
-		if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-			n = 0;
-		if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-			n = 0;
-		if (n == 0) {
-			buf_add(&b, "\xef\xbf\xbd", 3);
-			n = 1;
-		} else
-			buf_add(&b, p + i, n);
-	}
-	s = json_stringn(b.data != NULL ? b.data : "", b.len);
-	buf_free(&b);
-	return (s != NULL ? s : json_string(""));
-}
-
 /* Collect the body up to the cap. */
 static size_t
 action_http_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -607,9 +550,9 @@ action_http_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	v = colon + 1;
 	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
-	name = action_http_text(ptr, nlen);	/* keys must be UTF-8 */
+	name = action_text(ptr, nlen);	/* keys must be UTF-8 */
 	key = json_string_value(name);
-	val = action_http_text(v, end - v);
+	val = action_text(v, end - v);
 	if ((old = json_object_get(h->hdrs, key)) == NULL)
 		json_object_set_new(h->hdrs, key, val);
 	else {
@@ -667,17 +610,17 @@ action_http_finish(struct action_xfer *x, CURLcode rc, int stopping)
 		content = json_loadb(h->resp.data, h->resp.len,
 		    JSON_DECODE_ANY, NULL);
 	if (content == NULL)
-		content = action_http_text(h->resp.data != NULL ?
+		content = action_text(h->resp.data != NULL ?
 		    h->resp.data : "", h->resp.len);
 	res = json_object();
 	json_object_set_new(res, "content", content);
 	json_object_set_new(res, "status", json_integer(status));
 	json_object_set_new(res, "headers", h->hdrs);	/* no sharing */
 	h->hdrs = NULL;
-	json_object_set_new(res, "url", action_http_text(eff != NULL ? eff :
+	json_object_set_new(res, "url", action_text(eff != NULL ? eff :
 	    h->url, strlen(eff != NULL ? eff : h->url)));
 	json_object_set_new(res, "reason", h->reason != NULL ?
-	    action_http_text(h->reason, strlen(h->reason)) : json_string(""));
+	    action_text(h->reason, strlen(h->reason)) : json_string(""));
 	json_object_set_new(res, "elapsed", json_real(elapsed));
 	h->done(h->arg, ok, res);
 

@@ -32,6 +32,7 @@ static const struct action_entry *const action_table[] = {
 	&action_std_mistral_http_entry,
 	&action_std_noop_entry,
 	&action_std_sleep_entry,
+	&action_std_ssh_entry,
 	&action_std_test_dict_entry,
 	NULL
 };
@@ -254,4 +255,60 @@ action_arg_bool(json_t *v, int def)
 			return (0);
 	}
 	return (def);
+}
+
+/* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. */
+json_t *
+action_text(const char *p, size_t len)
+{
+	struct buf	 b;
+	json_t		*s;
+	size_t		 i, n, k;
+	u_char		 c;
+	uint32_t	 cp;
+
+	if ((s = json_stringn(p, len)) != NULL)
+		return (s);
+	buf_init(&b, 0);
+	for (i = 0; i < len; i += n) {
+		c = (u_char)p[i];
+		n = 1;
+		if (c == 0) {
+			buf_add(&b, "\xef\xbf\xbd", 3);
+			continue;
+		}
+		if (c < 0x80) {
+			buf_add(&b, p + i, 1);
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			cp = c & 0x07;
+		} else
+			n = 0;
+		for (k = 1; n != 0 && k < n; k++) {
+			if (i + k >= len || ((u_char)p[i + k] & 0xc0) != 0x80)
+				n = 0;
+			else
+				cp = (cp << 6) | ((u_char)p[i + k] & 0x3f);
+		}
+		if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+			n = 0;
+		if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+			n = 0;
+		if (n == 0) {
+			buf_add(&b, "\xef\xbf\xbd", 3);
+			n = 1;
+		} else
+			buf_add(&b, p + i, n);
+	}
+	s = json_stringn(b.data != NULL ? b.data : "", b.len);
+	buf_free(&b);
+	return (s != NULL ? s : json_string(""));
 }

@@ -11,12 +11,21 @@
 #                     with STARTTLS on a certificate made here by openssl
 #                     and a login; what they receive is checked header by
 #                     header, and a password never goes out in clear.
+#   std.ssh           OpenSSH's sshd on a local port with keys made here by
+#                     ssh-keygen: key files and key text (with a
+#                     passphrase), host lists, known_hosts checks, exit
+#                     statuses, timeouts and output limits, and commands
+#                     that wait while other actions go on.
 #
+# sshd runs as the user running the test, who is the one logging in; as
+# root it needs /run/sshd, which is made if missing.
 # Environment: BORAD, SRCDIR, BUILDDIR (see lib.sh).  A missing tool
 # skips (77), or fails under CI=true.
 
 . "$(dirname "$0")/lib.sh"
-need openssl
+need openssl ssh-keygen ssh-keyscan
+SSHD=$(command -v sshd 2>/dev/null || echo /usr/sbin/sshd)
+[ -x "$SSHD" ] || skip "sshd is not installed (openssh-server)"
 
 PEER_PIDS=
 
@@ -357,6 +366,185 @@ if wait_state "$X" SUCCESS ERROR && mail "$TMP/smtp-plain.log" &&
 else
 	not_ok "std.email: a workflow task sends its mail" \
 	    "$(curl -s "$URL/v2/executions/$X/tasks")"
+fi
+
+# ---- std.ssh -----------------------------------------------------------
+ME=$(id -un)
+SSH_PORT=$(free_port)
+mkdir -p "$TMP/ssh"
+ssh-keygen -q -t ed25519 -N '' -C host -f "$TMP/ssh/host_key"
+ssh-keygen -q -t ed25519 -N '' -C other -f "$TMP/ssh/other_key"
+ssh-keygen -q -t ed25519 -N '' -C client -f "$TMP/ssh/id_plain"
+ssh-keygen -q -t ed25519 -N 'k3y-pass' -C client2 -f "$TMP/ssh/id_pass"
+cat "$TMP/ssh/id_plain.pub" "$TMP/ssh/id_pass.pub" >"$TMP/ssh/authorized_keys"
+cat >"$TMP/ssh/sshd_config" <<CONF
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $TMP/ssh/host_key
+PidFile $TMP/ssh/sshd.pid
+AuthorizedKeysFile $TMP/ssh/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PermitRootLogin yes
+MaxStartups 50
+CONF
+[ "$(id -u)" -eq 0 ] && mkdir -p /run/sshd
+"$SSHD" -D -e -f "$TMP/ssh/sshd_config" >"$TMP/sshd.log" 2>&1 &
+PEER_PIDS="$PEER_PIDS $!"
+i=0
+while [ $i -lt 50 ]; do
+	ssh-keyscan -p "$SSH_PORT" -t ed25519 127.0.0.1 localhost \
+	    >"$TMP/ssh/known_hosts" 2>/dev/null
+	[ "$(wc -l <"$TMP/ssh/known_hosts")" -eq 2 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ "$(wc -l <"$TMP/ssh/known_hosts")" -eq 2 ]; then
+	ok "std.ssh: sshd listens on 127.0.0.1:$SSH_PORT"
+else
+	not_ok "std.ssh: sshd listens on 127.0.0.1:$SSH_PORT" \
+	    "$(cat "$TMP/sshd.log")"
+fi
+: >"$TMP/ssh/known_hosts.empty"
+printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" \
+    "$(cut -d' ' -f1,2 "$TMP/ssh/other_key.pub")" >"$TMP/ssh/known_hosts.bad"
+
+# ssh_in CMD [JQ-EXTRA]: std.ssh input for the test sshd with the plain
+# key; JQ-EXTRA (a jq object) is merged over it.
+ssh_in()
+{
+	jq -n --arg cmd "$1" --arg me "$ME" --argjson port "$SSH_PORT" \
+	    --arg key "$TMP/ssh/id_plain" --arg kh "$TMP/ssh/known_hosts" \
+	    "{cmd: \$cmd, host: \"127.0.0.1\", port: \$port, username: \$me,
+	    private_key_filename: \$key, known_hosts: \$kh} + (${2:-{\}})"
+}
+
+actrun std.ssh "$(ssh_in 'echo hello; echo to-stderr >&2; printf "%s" "$USER"')"
+expect "std.ssh: a key file logs in; the result is stdout" 201 \
+    ".state == \"SUCCESS\" and (.output | fromjson) ==
+    {\"result\": \"hello\\n$ME\"}"
+
+actrun std.ssh "$(ssh_in 'echo with-key-text' "$(jq -n \
+    --rawfile k "$TMP/ssh/id_pass" '{private_key_filename: null,
+    private_key: $k, password: "k3y-pass"}')")"
+expect "std.ssh: a key given as text, its passphrase as password" 201 \
+    '.state == "SUCCESS" and (.output | fromjson).result ==
+    "with-key-text\n"'
+
+actrun std.ssh "$(ssh_in 'echo x' "$(jq -n \
+    --rawfile k "$TMP/ssh/id_pass" '{private_key_filename: null,
+    private_key: $k, password: "wrong"}')")"
+expect "std.ssh: a wrong passphrase is a clear error" 201 \
+    '.state == "ERROR" and (.output | contains("cannot read the private key"))'
+
+actrun std.ssh "$(ssh_in 'hostname >/dev/null; echo "$SSH_CONNECTION" |
+    cut -d" " -f3' '{host: ["127.0.0.1", "localhost"]}')"
+expect "std.ssh: a list of hosts gives a list of stdouts" 201 \
+    '.state == "SUCCESS" and (.output | fromjson).result ==
+    ["127.0.0.1\n", "127.0.0.1\n"]'
+
+actrun std.ssh "$(ssh_in 'echo partial; echo "disk full" >&2; exit 3')"
+expect "std.ssh: a non-zero exit fails with the status and stderr" 201 \
+    '.state == "ERROR" and
+    (.output | contains("exited with status 3: disk full"))'
+
+actrun std.ssh "$(ssh_in 'echo x' "{\"known_hosts\":
+    \"$TMP/ssh/known_hosts.empty\"}")"
+expect "std.ssh: an unknown host key is refused by default" 201 \
+    '.state == "ERROR" and (.output | contains("not trusted: it is not in"))
+    and (.output | contains("ssh-keyscan"))'
+actrun std.ssh "$(ssh_in 'echo x' "{\"known_hosts\":
+    \"$TMP/ssh/known_hosts.bad\"}")"
+expect "std.ssh: a changed host key is refused" 201 \
+    '.state == "ERROR" and (.output | contains("does not match"))'
+actrun std.ssh "$(ssh_in 'echo unchecked' "{\"known_hosts\":
+    \"$TMP/ssh/known_hosts.empty\", \"host_key_check\": false}")"
+expect "std.ssh: host_key_check false accepts any key" 201 \
+    '.state == "SUCCESS" and (.output | fromjson).result == "unchecked\n"'
+
+actrun std.ssh "$(ssh_in 'echo x' '{private_key_filename: null,
+    password: "not-the-password"}')"
+expect "std.ssh: a refused password is a clear error" 201 \
+    '.state == "ERROR" and
+    (.output | contains("refused the login with the password"))'
+
+t0=$(date +%s%N)
+actrun std.ssh "$(ssh_in 'sleep 30' '{timeout: 1}')"
+t1=$(date +%s%N)
+expect "std.ssh: a command past its timeout fails" 201 \
+    '.state == "ERROR" and (.output | contains("did not end within 1 s"))'
+check "std.ssh: ... and fails on time ($(( (t1 - t0) / 1000000 )) ms)" \
+    test $(( (t1 - t0) / 1000000 )) -lt 5000
+
+actrun std.ssh "$(ssh_in 'head -c 5000 /dev/zero | tr "\\0" a' \
+    '{max_output: 1000}')"
+expect "std.ssh: output past max_output fails the action" 201 \
+    '.state == "ERROR" and
+    (.output | contains("more than 1000 bytes on stdout"))'
+
+actrun std.ssh "$(ssh_in 'echo x' '{port: 1}')"
+expect "std.ssh: a closed port is a clear error" 201 \
+    '.state == "ERROR" and (.output |
+    contains("cannot connect to 127.0.0.1 port 1: Connection refused"))'
+actrun std.ssh "$(ssh_in 'echo x' '{private_key_filename: "../etc/x"}')"
+expect "std.ssh: a key file name with .. is refused" 201 \
+    '.state == "ERROR" and (.output | contains("must not contain"))'
+
+# Commands that wait hold nothing: two 2 s commands run side by side
+# while an HTTP action completes at once.
+cat >"$TMP/sshwf.yaml" <<YAML
+version: '2.0'
+ssh_wf:
+  tasks:
+    remote:
+      with-items: i in <% {1, 2} %>
+      action: std.ssh
+      input:
+        cmd: <% 'sleep 2; echo done-' .. _.i %>
+        host: 127.0.0.1
+        port: $SSH_PORT
+        username: $ME
+        private_key_filename: $TMP/ssh/id_plain
+        known_hosts: $TMP/ssh/known_hosts
+      publish:
+        outs: <% task().result %>
+  output:
+    outs: <% _.outs %>
+YAML
+api_text POST /v2/workflows "$TMP/sshwf.yaml"
+expect "std.ssh: workflow created" 201
+api_json POST /v2/executions '{"workflow_name": "ssh_wf"}'
+X=$(jb .id)
+i=0
+while [ $i -lt 100 ] && ! grep -q "Accepted publickey" "$TMP/sshd.log"; do
+	sleep 0.05
+	i=$((i + 1))
+done
+sleep 0.3
+t0=$(date +%s%N)
+actrun std.http "{\"url\": \"http://127.0.0.1:$HTTP_PORT/during-ssh\"}"
+t1=$(date +%s%N)
+api GET "/v2/executions/$X"
+if jq -e '.state == "RUNNING"' "$TMP/body" >/dev/null &&
+    [ $(( (t1 - t0) / 1000000 )) -lt 1000 ]; then
+	ok "std.ssh: an HTTP action completes while ssh commands run ($(( (t1 - t0) / 1000000 )) ms)"
+else
+	not_ok "std.ssh: an HTTP action completes while ssh commands run" \
+	    "$(( (t1 - t0) / 1000000 )) ms, execution $(jb .state)"
+fi
+if wait_state "$X" SUCCESS ERROR; then
+	api GET "/v2/executions/$X"
+	expect "std.ssh: the two commands ran side by side" 200 \
+	    '.state == "SUCCESS" and (.output | fromjson).outs ==
+	    ["done-1\n", "done-2\n"]'
+	ms=$(sqlite3 "$TMP/bora.db" "SELECT finished_at - started_at FROM tasks
+	    WHERE execution_id = '$X' AND name = 'remote'")
+	check "std.ssh: ... in less than twice 2 s (${ms:-?} ms)" \
+	    test "${ms:-99999}" -lt 4000
+else
+	not_ok "std.ssh: the two commands ran side by side"
 fi
 
 finish
