@@ -2,7 +2,7 @@
  * cli.c -- the bora command line: global options, the table of
  * commands and dispatch, and help.
  *
- *	bora [--url URL] [--token TOKEN] [-f table|json|yaml] COMMAND ...
+ *	bora [--url URL] [--token TOKEN] [-f table|json|yaml] [-q] COMMAND ...
  *
  * A command is one word ("run") or a group and a verb ("execution
  * start").  Each runs with its own argc/argv, argv[0] being its last
@@ -28,6 +28,7 @@ enum { OPT_URL = 256, OPT_TOKEN };
 const char	*cli_url = CLI_DEFAULT_URL;
 const char	*cli_token;
 int		 cli_fmt = CLI_FMT_TABLE;
+int		 cli_quiet;
 
 /* Commands that work without borad. */
 static const struct cli_cmd cli_local_cmds[] = {
@@ -65,6 +66,7 @@ static const struct cli_cmd cli_local_cmds[] = {
 
 static const struct option cli_longopts[] = {
 	{ "format", required_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "url", required_argument, NULL, OPT_URL },
 	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "help", no_argument, NULL, 'h' },
@@ -74,6 +76,8 @@ static const struct option cli_longopts[] = {
 
 static const char *const cli_options_help =
 	"  -f, --format FORMAT  table (default), json or yaml\n"
+	"  -q, --quiet          print only ids (of what a command made,\n"
+	"                       changed or lists)\n"
 	"  --url URL            borad's API (BORA_URL; default "
 	CLI_DEFAULT_URL ")\n"
 	"  --token TOKEN        bearer token sent to the API (BORA_TOKEN)\n";
@@ -148,7 +152,7 @@ static void
 cli_help_all(FILE *f)
 {
 	fprintf(f,
-	    "usage: bora [--url URL] [--token TOKEN] [-f table|json|yaml] "
+	    "usage: bora [--url URL] [--token TOKEN] [-f table|json|yaml] [-q] "
 	    "COMMAND [ARGS]...\n"
 	    "       bora help COMMAND\n"
 	    "       bora -V\n"
@@ -315,7 +319,7 @@ cli_main(int argc, char **argv)
 	const struct cli_cmd	*c;
 	const char		*env, *fmtname = NULL;
 	char			*name, **nargv;
-	int			 ch, i, api, nwords, fmt, rc;
+	int			 ch, i, n = 0, api, nwords, fmt, rc;
 
 	setlocale(LC_CTYPE, "");
 	if ((env = getenv("BORA_URL")) != NULL && *env != '\0')
@@ -325,7 +329,7 @@ cli_main(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:f:hV", cli_longopts,
+	while ((ch = getopt_long(argc, argv, "+:f:qhV", cli_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -335,6 +339,9 @@ cli_main(int argc, char **argv)
 			}
 			cli_fmt = fmt;
 			fmtname = optarg;
+			break;
+		case 'q':
+			cli_quiet = 1;
 			break;
 		case OPT_URL:
 			cli_url = optarg;
@@ -406,16 +413,20 @@ cli_main(int argc, char **argv)
 		}
 	}
 
-	/* "bora -f json run ..." passes the format on to run. */
-	if (fmtname != NULL && c->fn == cli_cmd_run) {
-		nargv = xcalloc(argc + 3, sizeof *nargv);
-		nargv[0] = argv[0];
-		nargv[1] = (char *)"-f";
-		nargv[2] = (char *)fmtname;
+	/* "bora -f json -q run ..." passes the options on to run. */
+	if ((fmtname != NULL || cli_quiet) && c->fn == cli_cmd_run) {
+		nargv = xcalloc(argc + 4, sizeof *nargv);
+		nargv[n++] = argv[0];
+		if (fmtname != NULL) {
+			nargv[n++] = (char *)"-f";
+			nargv[n++] = (char *)fmtname;
+		}
+		if (cli_quiet)
+			nargv[n++] = (char *)"-q";
 		for (i = 1; i < argc; i++)
-			nargv[i + 2] = argv[i];
+			nargv[n++] = argv[i];
 		optind = 0;
-		rc = c->fn(c, argc + 2, nargv);
+		rc = c->fn(c, n, nargv);
 		free(nargv);
 		return (rc);
 	}

@@ -36,11 +36,13 @@ int	 cli_main(int argc, char **argv);
 /*
  * Global options, set by cli_main() before a command runs: the API
  * base URL (--url, BORA_URL, default http://127.0.0.1:8989), the bearer
- * token (--token, BORA_TOKEN, or NULL) and the output format (-f).
+ * token (--token, BORA_TOKEN, or NULL), the output format (-f) and
+ * whether to print only ids (-q).
  */
 extern const char	*cli_url;
 extern const char	*cli_token;
 extern int		 cli_fmt;
+extern int		 cli_quiet;	/* -q: print only ids */
 
 /*
  * Report a usage error of command name ("execution start"): prints
