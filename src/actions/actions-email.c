@@ -90,34 +90,19 @@ action_email_run(const struct action_entry *ae, json_t *input,
     void *arg)
 {
 	struct action_email	*m;
-	char			*cause, *msg;
+	char			*cause;
 
-	if (io == NULL) {
-		xasprintf(&msg, "%s: no I/O loop to run in", ae->name);
-		action_fail_new(done, arg, msg);
+	if (!action_can_start(ae, io, dl_curl_load, done, arg))
 		return;
-	}
-	if (dl_curl_load(&cause) != 0) {
-		xasprintf(&msg, "%s: %s", ae->name, cause);
-		free(cause);
-		action_fail_new(done, arg, msg);
-		return;
-	}
 	m = xcalloc(1, sizeof *m);
 	m->done = done;
 	m->arg = arg;
 	m->xfer.finish = action_email_finish;
-	if ((m->xfer.easy = curl_easy_init()) == NULL) {
+	if ((m->xfer.easy = curl_easy_init()) == NULL)
+		cause = xstrdup("curl_easy_init failed");
+	if (m->xfer.easy == NULL || action_email_setup(m, input, &cause) != 0) {
 		action_email_free(m);
-		xasprintf(&msg, "%s: curl_easy_init failed", ae->name);
-		action_fail_new(done, arg, msg);
-		return;
-	}
-	if (action_email_setup(m, input, &cause) != 0) {
-		action_email_free(m);
-		xasprintf(&msg, "%s: %s", ae->name, cause);
-		free(cause);
-		action_fail_new(done, arg, msg);
+		action_fail_cause(ae, done, arg, cause);
 		return;
 	}
 	action_io_submit(io, &m->xfer);

@@ -108,19 +108,10 @@ action_http_run(const struct action_entry *ae, json_t *input,
     void *arg)
 {
 	struct action_http	*h;
-	char			*cause, *msg;
+	char			*cause;
 
-	if (io == NULL) {
-		xasprintf(&msg, "%s: no I/O loop to run in", ae->name);
-		action_fail_new(done, arg, msg);
+	if (!action_can_start(ae, io, dl_curl_load, done, arg))
 		return;
-	}
-	if (dl_curl_load(&cause) != 0) {
-		xasprintf(&msg, "%s: %s", ae->name, cause);
-		free(cause);
-		action_fail_new(done, arg, msg);
-		return;
-	}
 	h = xcalloc(1, sizeof *h);
 	h->ae = ae;
 	h->async = (ae->kind == ACTION_ASYNC);
@@ -129,17 +120,12 @@ action_http_run(const struct action_entry *ae, json_t *input,
 	h->hdrs = json_object();
 	buf_init(&h->resp, action_io_max_body(io));
 	h->xfer.finish = action_http_finish;
-	if ((h->xfer.easy = curl_easy_init()) == NULL) {
+	if ((h->xfer.easy = curl_easy_init()) == NULL)
+		cause = xstrdup("curl_easy_init failed");
+	if (h->xfer.easy == NULL ||
+	    action_http_setup(h, input, ctx, &cause) != 0) {
 		action_http_free(h);
-		xasprintf(&msg, "%s: curl_easy_init failed", ae->name);
-		action_fail_new(done, arg, msg);
-		return;
-	}
-	if (action_http_setup(h, input, ctx, &cause) != 0) {
-		action_http_free(h);
-		xasprintf(&msg, "%s: %s", ae->name, cause);
-		free(cause);
-		action_fail_new(done, arg, msg);
+		action_fail_cause(ae, done, arg, cause);
 		return;
 	}
 	action_io_submit(io, &h->xfer);

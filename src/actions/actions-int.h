@@ -83,6 +83,16 @@ const char *action_arg_string(json_t *input, const char *key);
 int	 action_arg_bool(json_t *v, int def);
 /* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. */
 json_t	*action_text(const char *, size_t);
+/*
+ * Whether an action that waits can start: an I/O loop is there and
+ * load (dl_curl_load, dl_ssh_load) succeeds; else it is completed with
+ * the reason and 0 is returned.
+ */
+int	 action_can_start(const struct action_entry *, struct action_io *,
+	     int (*load)(char **), action_done_cb, void *arg);
+/* Complete with ok = 0 and "name: cause", freeing cause. */
+void	 action_fail_cause(const struct action_entry *, action_done_cb,
+	     void *arg, char *cause);
 /* Complete with ok = 0 and a string error, freeing msg. */
 void	 action_fail_new(action_done_cb, void *arg, char *msg);
 

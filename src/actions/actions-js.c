@@ -23,25 +23,19 @@ static const struct action_param action_js_params[] = {
 	{ NULL, NULL, 0 }
 };
 
-const struct action_entry action_std_javascript_entry = {
-	.name = "std.javascript",
-	.description = "Not available in bora (no JavaScript engine): use "
-	    "std.lua, with the same script and context parameters.",
-	.params = action_js_params,
-	.kind = ACTION_INLINE,
-	.pure = 1,
-	.run = action_js_run
-};
-
-const struct action_entry action_std_js_entry = {
-	.name = "std.js",
-	.description = "Not available in bora (no JavaScript engine): use "
-	    "std.lua, with the same script and context parameters.",
-	.params = action_js_params,
-	.kind = ACTION_INLINE,
-	.pure = 1,
-	.run = action_js_run
-};
+/* One entry for each of Mistral's two names. */
+#define ACTION_JS_ENTRY(n) {						\
+	.name = n,							\
+	.description = "Not available in bora (no JavaScript engine): "	\
+	    "use std.lua, with the same script and context parameters.",\
+	.params = action_js_params,					\
+	.kind = ACTION_INLINE,						\
+	.pure = 1,							\
+	.run = action_js_run						\
+}
+const struct action_entry action_std_javascript_entry =
+    ACTION_JS_ENTRY("std.javascript");
+const struct action_entry action_std_js_entry = ACTION_JS_ENTRY("std.js");
 
 /* Fail with the way to the same step in Lua. */
 static void

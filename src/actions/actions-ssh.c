@@ -156,19 +156,10 @@ action_ssh_run(const struct action_entry *ae, json_t *input,
     void *arg)
 {
 	struct action_ssh	*s;
-	char			*cause, *msg;
+	char			*cause;
 
-	if (io == NULL) {
-		xasprintf(&msg, "%s: no I/O loop to run in", ae->name);
-		action_fail_new(done, arg, msg);
+	if (!action_can_start(ae, io, dl_ssh_load, done, arg))
 		return;
-	}
-	if (dl_ssh_load(&cause) != 0) {
-		xasprintf(&msg, "%s: %s", ae->name, cause);
-		free(cause);
-		action_fail_new(done, arg, msg);
-		return;
-	}
 	s = xcalloc(1, sizeof *s);
 	s->io = io;
 	s->done = done;
@@ -182,9 +173,7 @@ action_ssh_run(const struct action_entry *ae, json_t *input,
 	if (action_ssh_input(s, input, &cause) != 0 ||
 	    action_io_offload(io, action_ssh_resolve, s, &cause) != 0) {
 		action_ssh_free(s);
-		xasprintf(&msg, "%s: %s", ae->name, cause);
-		free(cause);
-		action_fail_new(done, arg, msg);
+		action_fail_cause(ae, done, arg, cause);
 	}
 }
 

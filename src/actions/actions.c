@@ -181,6 +181,41 @@ action_run(const struct action_entry *ae, json_t *input,
 	json_decref(in);
 }
 
+/*
+ * Whether an action that waits can start: there is an I/O loop, and
+ * load (the library it needs) succeeds.  If not, the action is
+ * completed with the reason and 0 is returned.
+ */
+int
+action_can_start(const struct action_entry *ae, struct action_io *io,
+    int (*load)(char **), action_done_cb done, void *arg)
+{
+	char	*cause;
+
+	if (io == NULL) {
+		action_fail_cause(ae, done, arg, xstrdup("no I/O loop to run "
+		    "in"));
+		return (0);
+	}
+	if (load(&cause) != 0) {
+		action_fail_cause(ae, done, arg, cause);
+		return (0);
+	}
+	return (1);
+}
+
+/* Complete with ok = 0 and "name: cause" (cause freed) as the error. */
+void
+action_fail_cause(const struct action_entry *ae, action_done_cb done,
+    void *arg, char *cause)
+{
+	char	*msg;
+
+	xasprintf(&msg, "%s: %s", ae->name, cause);
+	free(cause);
+	action_fail_new(done, arg, msg);
+}
+
 /* Complete with ok = 0 and msg (freed) as the error. */
 void
 action_fail_new(action_done_cb done, void *arg, char *msg)

@@ -46,10 +46,7 @@ cli_action_run(const struct cli_cmd *self, int argc, char **argv)
 	json_object_update(input, items);
 	text = json_dumps(input, JSON_COMPACT);
 	body = json_pack("{ssss}", "name", argv[optind], "input", text);
-	free(text);
-	text = json_dumps(body, JSON_COMPACT);
-	rc = cli_http("POST", "/v2/action_executions", "application/json",
-	    text, &v);
+	rc = cli_http_json("POST", "/v2/action_executions", body, &v);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	cli_show_record(v, NULL);

@@ -32,7 +32,6 @@ static const struct option cli_api_longopts[] = { CLI_API_LONGOPTS };
 
 static int	 cli_res_upload(const struct cli_cmd *, const char *, int,
 		     char **);
-static char	*cli_res_path(const struct cli_res *, const char *);
 
 /* ---- resources -------------------------------------------------- */
 
@@ -645,18 +644,6 @@ cli_add_durations(json_t *rows)
 
 /* ---- the generic commands --------------------------------------- */
 
-/* "/v2/<coll>/<id>", the id %-escaped (caller frees). */
-static char *
-cli_res_path(const struct cli_res *r, const char *id)
-{
-	char	*e, *path;
-
-	e = cli_http_escape(id);
-	xasprintf(&path, "/v2/%s/%s", r->coll, e);
-	free(e);
-	return (path);
-}
-
 /*
  * bora <resource> list [--FILTER VALUE]... [--limit N]: the resource's
  * filters are its options, each adding its parameter to the query.
@@ -748,7 +735,7 @@ cli_res_get(const struct cli_cmd *self, int argc, char **argv)
 
 	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
 		return (rc);
-	path = cli_res_path(r, argv[optind]);
+	path = cli_http_path(r->coll, argv[optind], NULL);
 	rc = cli_http("GET", path, NULL, NULL, &v);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_show_record(v, r->idkey);
@@ -781,7 +768,7 @@ cli_res_delete(const struct cli_cmd *self, int argc, char **argv)
 	}
 	if ((rc = cli_one_operand(self->name, argc, argv, "argument")) != 0)
 		return (rc);
-	path = cli_res_path(r, argv[optind]);
+	path = cli_http_path(r->coll, argv[optind], NULL);
 	if (force) {
 		xasprintf(&p, "%s?force=true", path);
 		free(path);

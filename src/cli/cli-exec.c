@@ -123,8 +123,7 @@ cli_execution_start(const struct cli_cmd *self, int argc, char **argv)
 		json_object_set_new(body, "params", json_string_nocheck(text));
 		free(text);
 	}
-	text = json_dumps(body, JSON_COMPACT);
-	rc = cli_http("POST", "/v2/executions", "application/json", text, &v);
+	rc = cli_http_json("POST", "/v2/executions", body, &v);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	id = cli_obj_id(v, NULL);
@@ -183,15 +182,13 @@ cli_exec_summary(json_t *x)
 	};
 	const char	*info;
 	json_t		*v = NULL, *tasks, *out;
-	char		*e, *path, d[32];
+	char		*path, d[32];
 	int		 rc;
 
 	if (cli_quiet || cli_fmt != CLI_FMT_TABLE)
 		return (cli_show_record(x, NULL));
-	e = cli_http_escape(cli_obj_id(x, NULL));
-	xasprintf(&path, "/v2/executions/%s/tasks?sort_keys=created_at&"
-	    "sort_dirs=asc", e);
-	free(e);
+	path = cli_http_path("executions", cli_obj_id(x, NULL),
+	    CLI_TASKS_IN_ORDER);
 	rc = cli_http("GET", path, NULL, NULL, &v);
 	free(path);
 	if (rc != CLI_EXIT_OK)
@@ -229,20 +226,17 @@ cli_execution_tasks(const struct cli_cmd *self, int argc, char **argv)
 		"id", "name", "state", "started_at", "duration", "state_info"
 	};
 	json_t	*v;
-	char	*e, *path;
+	char	*path;
 	int	 rc;
 
 	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
 		return (rc);
-	e = cli_http_escape(argv[optind]);
-	xasprintf(&path, "/v2/executions/%s/tasks?sort_keys=created_at&"
-	    "sort_dirs=asc", e);
+	path = cli_http_path("executions", argv[optind], CLI_TASKS_IN_ORDER);
 	rc = cli_http("GET", path, NULL, NULL, &v);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_show_list(v, "tasks", NULL, cols, nitems(cols));
 	json_decref(v);
 	free(path);
-	free(e);
 	return (rc);
 }
 
@@ -276,17 +270,15 @@ cli_execution_events(const struct cli_cmd *self, int argc, char **argv)
 {
 	json_t		*v, *rows, *groups, *row, *g;
 	const char	*task, *id, *key;
-	char		*e, *path, *title;
+	char		*path, *title;
 	size_t		 i;
 	int		 rc, first = 1;
 
 	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
 		return (rc);
-	e = cli_http_escape(argv[optind]);
-	xasprintf(&path, "/v2/executions/%s/events", e);
+	path = cli_http_path("executions", argv[optind], "/events");
 	rc = cli_http("GET", path, NULL, NULL, &v);
 	free(path);
-	free(e);
 	if (rc != CLI_EXIT_OK)
 		return (rc);
 	rows = json_is_array(v) ? v : json_object_get(v, "events");
@@ -399,7 +391,7 @@ cli_execution_rerun(const struct cli_cmd *self, int argc, char **argv)
 	};
 	const char	*name = self->name, *tname, *xid;
 	json_t		*body, *v;
-	char		*text, *e, *path;
+	char		*path;
 	int		 ch, rc, reset = 1;
 
 	optind = 0;
@@ -415,10 +407,8 @@ cli_execution_rerun(const struct cli_cmd *self, int argc, char **argv)
 		return (rc);
 	body = json_pack("{sssssb}", "id", argv[optind], "state", "RUNNING",
 	    "reset", reset);
-	text = json_dumps(body, JSON_COMPACT);
-	e = cli_http_escape(argv[optind]);
-	xasprintf(&path, "/v2/tasks/%s", e);
-	rc = cli_http("PUT", path, "application/json", text, &v);
+	path = cli_http_path("tasks", argv[optind], NULL);
+	rc = cli_http_json("PUT", path, body, &v);
 	if (rc == CLI_EXIT_OK) {
 		tname = json_string_value(json_object_get(v, "name"));
 		xid = json_string_value(json_object_get(v,
@@ -430,8 +420,6 @@ cli_execution_rerun(const struct cli_cmd *self, int argc, char **argv)
 	json_decref(v);
 	json_decref(body);
 	free(path);
-	free(e);
-	free(text);
 	return (rc);
 }
 
@@ -456,16 +444,14 @@ cli_exec_state(const char *name, const char *state, int argc, char **argv)
 	struct timespec	 ts = { 0, 100 * 1000000 };
 	json_t		*body, *v, *w;
 	const char	*now;
-	char		*text, *e, *path;
+	char		*path;
 	int		 rc, i;
 
 	if ((rc = cli_api_args(name, argc, argv, 1, 1)) != 0)
 		return (rc);
 	body = json_pack("{ss}", "state", state);
-	text = json_dumps(body, JSON_COMPACT);
-	e = cli_http_escape(argv[optind]);
-	xasprintf(&path, "/v2/executions/%s", e);
-	rc = cli_http("PUT", path, "application/json", text, &v);
+	path = cli_http_path("executions", argv[optind], NULL);
+	rc = cli_http_json("PUT", path, body, &v);
 	for (i = 0; rc == CLI_EXIT_OK && i < 50; i++) {
 		if (cli_exec_settled(state, json_string_value(
 		    json_object_get(v, "state"))))
@@ -484,8 +470,6 @@ cli_exec_state(const char *name, const char *state, int argc, char **argv)
 	json_decref(v);
 	json_decref(body);
 	free(path);
-	free(e);
-	free(text);
 	return (rc);
 }
 
@@ -500,12 +484,11 @@ cli_wait(const char *id, double timeout, json_t **out)
 	struct timespec	 ts;
 	json_t		*v = NULL;
 	int64_t		 start, delay = 100;
-	char		*e, *path;
+	char		*path;
 	int		 rc;
 
 	*out = NULL;
-	e = cli_http_escape(id);
-	xasprintf(&path, "/v2/executions/%s", e);
+	path = cli_http_path("executions", id, NULL);
 	start = time_mono_ms();
 	for (;;) {
 		json_decref(v);
@@ -527,6 +510,5 @@ cli_wait(const char *id, double timeout, json_t **out)
 	}
 	*out = v;
 	free(path);
-	free(e);
 	return (rc);
 }

@@ -242,3 +242,30 @@ out:
 	free(base);
 	return (rc);
 }
+
+/* Call the API with a JSON body; see cli-int.h. */
+int
+cli_http_json(const char *method, const char *path, json_t *body,
+    json_t **out)
+{
+	char	*text;
+	int	 rc;
+
+	if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
+		fatalx("%s: json_dumps failed", __func__);
+	rc = cli_http(method, path, "application/json", text, out);
+	free(text);
+	return (rc);
+}
+
+/* "/v2/<coll>/<id>[<rest>]", the id %-escaped (caller frees). */
+char *
+cli_http_path(const char *coll, const char *id, const char *rest)
+{
+	char	*e, *path;
+
+	e = cli_http_escape(id);
+	xasprintf(&path, "/v2/%s/%s%s", coll, e, rest != NULL ? rest : "");
+	free(e);
+	return (path);
+}

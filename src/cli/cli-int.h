@@ -11,6 +11,8 @@
 #include <jansson.h>
 
 #define CLI_FILE_MAX	(16 * 1024 * 1024)	/* largest definition */
+/* After an execution's path: its tasks in the order they started. */
+#define CLI_TASKS_IN_ORDER	"/tasks?sort_keys=created_at&sort_dirs=asc"
 
 /* Long options of the API commands without a letter (above 255). */
 enum cli_opt {
@@ -74,8 +76,13 @@ struct cli_res {
  */
 int	 cli_http(const char *method, const char *path, const char *ctype,
 	     const char *body, json_t **out);
+/* The same with a JSON body (borrowed), sent as application/json. */
+int	 cli_http_json(const char *method, const char *path, json_t *body,
+	     json_t **out);
 /* A path component or query value, %-escaped (caller frees). */
 char	*cli_http_escape(const char *);
+/* "/v2/<coll>/<id><rest>", the id escaped, rest may be NULL (caller frees). */
+char	*cli_http_path(const char *coll, const char *id, const char *rest);
 
 /* cli-client.c: options and output of the API commands. */
 /* Handle an option of CLI_API_LONGOPTS; 0, or CLI_EXIT_USAGE if bad. */

@@ -92,13 +92,11 @@ cli_watch_events(struct cli_watch *w, const char *id, const char *path)
 	const char	*task, *msg, *level;
 	struct tm	 tm;
 	time_t		 sec;
-	char		*e, *url, *line, hms[16];
+	char		*url, *line, hms[16];
 	size_t		 i;
 	int		 rc;
 
-	e = cli_http_escape(id);
-	xasprintf(&url, "/v2/executions/%s/events", e);
-	free(e);
+	url = cli_http_path("executions", id, "/events");
 	rc = cli_http("GET", url, NULL, NULL, &v);
 	free(url);
 	if (rc != CLI_EXIT_OK)
@@ -199,10 +197,7 @@ cli_watch_tasks(struct cli_watch *w, const char *id, const char *prefix,
 	pipe = utf8 ? "\xe2\x94\x82  " : "|  ";			/* │ */
 	space = "   ";
 
-	e = cli_http_escape(id);
-	xasprintf(&url, "/v2/executions/%s/tasks?sort_keys=created_at&"
-	    "sort_dirs=asc", e);
-	free(e);
+	url = cli_http_path("executions", id, CLI_TASKS_IN_ORDER);
 	rc = cli_http("GET", url, NULL, NULL, &v);
 	free(url);
 	if (rc != CLI_EXIT_OK)
@@ -299,7 +294,7 @@ cli_watch(const char *id, double interval)
 	struct timespec		 ts;
 	json_t			*x = NULL;
 	const char		*state, *name, *xid;
-	char			*e, *url, *extra;
+	char			*url, *extra;
 	int			 rc;
 
 	memset(&w, 0, sizeof w);
@@ -312,9 +307,7 @@ cli_watch(const char *id, double interval)
 	w.events = json_array();
 	buf_init(&w.tree, 0);
 
-	e = cli_http_escape(id);
-	xasprintf(&url, "/v2/executions/%s", e);
-	free(e);
+	url = cli_http_path("executions", id, NULL);
 	for (;;) {
 		json_decref(x);
 		if ((rc = cli_http("GET", url, NULL, NULL, &x)) != CLI_EXIT_OK)
