@@ -113,15 +113,18 @@ cli_execution_start(const struct cli_cmd *self, int argc, char **argv)
 	json_object_set_new(body, uuid_valid(argv[optind]) ? "workflow_id" :
 	    "workflow_name", json_string(argv[optind]));
 	json_object_set_new(body, "description", json_string(""));
+	/* Mistral's wire: input and params are JSON text inside the JSON. */
 	if (json_object_size(input) != 0) {
 		text = json_dumps(input, JSON_COMPACT);
 		json_object_set_new(body, "input", json_string_nocheck(text));
 		free(text);
+		text = NULL;
 	}
 	if (json_object_size(params) != 0) {
 		text = json_dumps(params, JSON_COMPACT);
 		json_object_set_new(body, "params", json_string_nocheck(text));
 		free(text);
+		text = NULL;
 	}
 	rc = cli_http_json("POST", "/v2/executions", body, &v);
 	if (rc != CLI_EXIT_OK)

@@ -1218,7 +1218,7 @@ static void
 tjob_run(struct action_io *aio)
 {
 	struct waiter	 w;
-	int		 sv[2];
+	int		 sv[2], i;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	waiter_init(&w);
@@ -1230,6 +1230,9 @@ tjob_run(struct action_io *aio)
 	assert_int_equal(waiter_wait(&w, 1, 5000), 1);
 	assert_int_equal(w.ok, 1);
 	assert_json_eq(w.result, "\"0RT\"");
+	/* The loop counts it out once its last step has returned. */
+	for (i = 0; i < 500 && action_io_inflight(aio) != 0; i++)
+		usleep(10 * 1000);
 	assert_int_equal(action_io_inflight(aio), 0);
 	waiter_free(&w);
 	close(sv[0]);
