@@ -92,15 +92,17 @@ nsleepy=$((N * 2 / 10))
 nunsafe=$((N - nfast - nsleepy))
 in_slow="{\"url\": \"$HTTP_URL/sleep/1000\", \"nap\": 0.3}"
 in_unsafe="{\"url\": \"$HTTP_URL/sleep/1000\"}"
+# The slow ones are started last, so that the engines still hold them,
+# with their HTTP calls in flight, when the last start has returned.
+start_execs "$TMP/r2" multi_fanout '{}' "$nfast" 4 \
+    "$URL_1" "$URL_2" >"$TMP/s3" 2>&1
+rc3=$?
 start_execs "$TMP/r2" multi_sleepy "$in_slow" "$nsleepy" 4 \
     "$URL_1" "$URL_2" >"$TMP/s1" 2>&1 &
 p1=$!
 start_execs "$TMP/r2" multi_unsafe "$in_unsafe" "$nunsafe" 2 \
     "$URL_1" "$URL_2" >"$TMP/s2" 2>&1 &
 p2=$!
-start_execs "$TMP/r2" multi_fanout '{}' "$nfast" 4 \
-    "$URL_1" "$URL_2" >"$TMP/s3" 2>&1
-rc3=$?
 wait $p1
 rc1=$?
 wait $p2
