@@ -99,7 +99,7 @@ else
 	cat "$tmp/json"
 fi
 if "$BORA" trigger test "$book" --alarm "$tmp/am" --source alertmanager \
-    -f yaml | grep -q '^        verdict: started$'; then
+    -f yaml | grep -q '^ *verdict: started$'; then
 	ok yaml
 else
 	bad yaml "no started verdict in the YAML output"

@@ -8,7 +8,9 @@
  * 200..399 fails the action with that same object; a transport error
  * fails it with a string naming the method, URL and curl's message.
  * std.mistral_http adds the Mistral-* headers and, once the request
- * succeeded, stays pending: its result comes through the API callback.
+ * succeeded, stays pending: its result comes through the API callback,
+ * PUT /v2/action_executions/{id}, whose full URL it sends as
+ * Mistral-Callback-URL.
  */
 #include "config.h"
 
@@ -54,13 +56,12 @@ static void	 action_http_free(struct action_http *);
 static void	 action_http_finish(struct action_xfer *, CURLcode, int);
 static int	 action_http_setup(struct action_http *, json_t *,
 		     const struct action_ctx *, char **);
+static char	*action_http_callback(const struct action_ctx *);
 static char	*action_http_value(json_t *);
 static int	 action_http_query(CURL *, struct buf *, const char *,
 		     json_t *, char **);
 static int	 action_http_header(struct action_http *, const char *,
 		     const char *, char **);
-static int	 action_http_bool(json_t *, int);
-static json_t	*action_http_text(const char *, size_t);
 static size_t	 action_http_write_cb(char *, size_t, size_t, void *);
 static size_t	 action_http_header_cb(char *, size_t, size_t, void *);
 
@@ -107,19 +108,10 @@ action_http_run(const struct action_entry *ae, json_t *input,
     void *arg)
 {
 	struct action_http	*h;
-	char			*cause, *msg;
+	char			*cause;
 
-	if (io == NULL) {
-		xasprintf(&msg, "%s: no I/O loop to run in", ae->name);
-		action_fail_new(done, arg, msg);
+	if (!action_can_start(ae, io, dl_curl_load, done, arg))
 		return;
-	}
-	if (dl_curl_load(&cause) != 0) {
-		xasprintf(&msg, "%s: %s", ae->name, cause);
-		free(cause);
-		action_fail_new(done, arg, msg);
-		return;
-	}
 	h = xcalloc(1, sizeof *h);
 	h->ae = ae;
 	h->async = (ae->kind == ACTION_ASYNC);
@@ -128,17 +120,12 @@ action_http_run(const struct action_entry *ae, json_t *input,
 	h->hdrs = json_object();
 	buf_init(&h->resp, action_io_max_body(io));
 	h->xfer.finish = action_http_finish;
-	if ((h->xfer.easy = curl_easy_init()) == NULL) {
+	if ((h->xfer.easy = curl_easy_init()) == NULL)
+		cause = xstrdup("curl_easy_init failed");
+	if (h->xfer.easy == NULL ||
+	    action_http_setup(h, input, ctx, &cause) != 0) {
 		action_http_free(h);
-		xasprintf(&msg, "%s: curl_easy_init failed", ae->name);
-		action_fail_new(done, arg, msg);
-		return;
-	}
-	if (action_http_setup(h, input, ctx, &cause) != 0) {
-		action_http_free(h);
-		xasprintf(&msg, "%s: %s", ae->name, cause);
-		free(cause);
-		action_fail_new(done, arg, msg);
+		action_fail_cause(ae, done, arg, cause);
 		return;
 	}
 	action_io_submit(io, &h->xfer);
@@ -188,7 +175,7 @@ action_http_setup(struct action_http *h, json_t *input,
 	struct buf	 url, cookies;
 	json_t		*v, *body = NULL, *js;
 	const char	*s, *key, *frag;
-	char		*val, *text = NULL;
+	char		*val, *text = NULL, *callback = NULL;
 	size_t		 i;
 	int64_t		 ms;
 	int		 have_ctype = 0, rc = -1;
@@ -257,6 +244,8 @@ action_http_setup(struct action_http *h, json_t *input,
 	}
 
 	/* Mistral's headers for an async callback. */
+	if (h->async && ctx != NULL)
+		callback = action_http_callback(ctx);
 	if (h->async && ctx != NULL) {
 		const struct {
 			const char	*name;
@@ -267,7 +256,7 @@ action_http_setup(struct action_http *h, json_t *input,
 			{ "Mistral-Execution-Id", ctx->execution_id },
 			{ "Mistral-Task-Id", ctx->task_id },
 			{ "Mistral-Action-Execution-Id", ctx->action_id },
-			{ "Mistral-Callback-URL", ctx->callback_url }
+			{ "Mistral-Callback-URL", callback }
 		};
 		for (i = 0; i < nitems(mh); i++) {
 			if (mh[i].value == NULL)
@@ -355,18 +344,12 @@ action_http_setup(struct action_http *h, json_t *input,
 	}
 
 	/* Redirects and TLS verification. */
-	if (action_http_bool(json_object_get(input, "allow_redirects"), 1)) {
+	if (action_arg_bool(json_object_get(input, "allow_redirects"), 1)) {
 		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(e, CURLOPT_MAXREDIRS,
 		    (long)ACTION_HTTP_MAX_REDIRS);
 	}
-	v = json_object_get(input, "verify");
-	if (json_is_string(v) && action_http_bool(v, -1) == -1)
-		curl_easy_setopt(e, CURLOPT_CAINFO, json_string_value(v));
-	else if (!action_http_bool(v, 1)) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	action_xfer_verify(e, json_object_get(input, "verify"));
 
 	/* Proxies: {"http": url, "https": url}, as requests takes them. */
 	v = json_object_get(input, "proxies");
@@ -409,10 +392,32 @@ action_http_setup(struct action_http *h, json_t *input,
 	rc = 0;
 
 out:
+	free(callback);
 	free(text);
 	buf_free(&cookies);
 	buf_free(&url);
 	return (rc);
+}
+
+/*
+ * The URL where the result of this action is PUT: the API's base URL
+ * and /v2/action_executions/<id> (caller frees); NULL when either is
+ * unknown.
+ */
+static char *
+action_http_callback(const struct action_ctx *ctx)
+{
+	char	*url;
+	size_t	 len;
+
+	if (ctx->callback_url == NULL || ctx->action_id == NULL)
+		return (NULL);
+	len = strlen(ctx->callback_url);
+	while (len > 0 && ctx->callback_url[len - 1] == '/')
+		len--;
+	xasprintf(&url, "%.*s/v2/action_executions/%s", (int)len,
+	    ctx->callback_url, ctx->action_id);
+	return (url);
 }
 
 /* A value as text for a query, header or cookie: strings as they are. */
@@ -497,85 +502,6 @@ action_http_header(struct action_http *h, const char *name,
 	return (0);
 }
 
-/* A flag: JSON booleans, or "true"/"false" strings; def when absent. */
-static int
-action_http_bool(json_t *v, int def)
-{
-	const char	*s;
-
-	if (v == NULL || json_is_null(v))
-		return (def);
-	if (json_is_boolean(v))
-		return (json_is_true(v));
-	if (json_is_integer(v))
-		return (json_integer_value(v) != 0);
-	if ((s = json_string_value(v)) != NULL) {
-		if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
-		    strcasecmp(s, "yes") == 0)
-			return (1);
-		if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
-		    strcasecmp(s, "no") == 0)
-			return (0);
-	}
-	return (def);
-}
-
-/* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. */
-static json_t *
-action_http_text(const char *p, size_t len)
-{
-	struct buf	 b;
-	json_t		*s;
-	size_t		 i, n, k;
-	u_char		 c;
-	uint32_t	 cp;
-
-	if ((s = json_stringn(p, len)) != NULL)
-		return (s);
-	buf_init(&b, 0);
-	for (i = 0; i < len; i += n) {
-		c = (u_char)p[i];
-		n = 1;
-		if (c == 0) {
-			buf_add(&b, "\xef\xbf\xbd", 3);
-			continue;
-		}
-		if (c < 0x80) {
-			buf_add(&b, p + i, 1);
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 4;
-			cp = c & 0x07;
-		} else
-			n = 0;
-		for (k = 1; n != 0 && k < n; k++) {
-			if (i + k >= len || ((u_char)p[i + k] & 0xc0) != 0x80)
-				n = 0;
-			else
-				cp = (cp << 6) | ((u_char)p[i + k] & 0x3f);
-		}
-		if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-			n = 0;
-		if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-			n = 0;
-		if (n == 0) {
-			buf_add(&b, "\xef\xbf\xbd", 3);
-			n = 1;
-		} else
-			buf_add(&b, p + i, n);
-	}
-	s = json_stringn(b.data != NULL ? b.data : "", b.len);
-	buf_free(&b);
-	return (s != NULL ? s : json_string(""));
-}
-
 /* Collect the body up to the cap. */
 static size_t
 action_http_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -627,9 +553,9 @@ action_http_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	v = colon + 1;
 	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
-	name = action_http_text(ptr, nlen);	/* keys must be UTF-8 */
+	name = action_text(ptr, nlen);	/* keys must be UTF-8 */
 	key = json_string_value(name);
-	val = action_http_text(v, end - v);
+	val = action_text(v, end - v);
 	if ((old = json_object_get(h->hdrs, key)) == NULL)
 		json_object_set_new(h->hdrs, key, val);
 	else {
@@ -687,17 +613,17 @@ action_http_finish(struct action_xfer *x, CURLcode rc, int stopping)
 		content = json_loadb(h->resp.data, h->resp.len,
 		    JSON_DECODE_ANY, NULL);
 	if (content == NULL)
-		content = action_http_text(h->resp.data != NULL ?
+		content = action_text(h->resp.data != NULL ?
 		    h->resp.data : "", h->resp.len);
 	res = json_object();
 	json_object_set_new(res, "content", content);
 	json_object_set_new(res, "status", json_integer(status));
 	json_object_set_new(res, "headers", h->hdrs);	/* no sharing */
 	h->hdrs = NULL;
-	json_object_set_new(res, "url", action_http_text(eff != NULL ? eff :
+	json_object_set_new(res, "url", action_text(eff != NULL ? eff :
 	    h->url, strlen(eff != NULL ? eff : h->url)));
 	json_object_set_new(res, "reason", h->reason != NULL ?
-	    action_http_text(h->reason, strlen(h->reason)) : json_string(""));
+	    action_text(h->reason, strlen(h->reason)) : json_string(""));
 	json_object_set_new(res, "elapsed", json_real(elapsed));
 	h->done(h->arg, ok, res);
 

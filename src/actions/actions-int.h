@@ -34,11 +34,46 @@ struct action_xfer {
 	TAILQ_ENTRY(action_xfer) entry;		/* owned by the loop */
 };
 
+/*
+ * A job of the loop driven by a socket of its own (std.ssh).  The loop
+ * calls step on its thread: first when the job starts, then whenever fd
+ * is ready for events (POLLIN, POLLOUT), and when due (monotonic ms; 0
+ * for none) has come.  step does what it can without blocking, with
+ * revents saying what the socket is ready for (0 when called for its
+ * time or first); it returns 1 to be called again, having set fd (-1:
+ * none), events and due, or 0 when the job is over: it has completed
+ * its action and freed itself.  With stopping set it must complete
+ * with an error and return 0.
+ */
+struct action_job {
+	int			 fd;
+	short			 events;
+	int64_t			 due;
+	int			(*step)(struct action_job *, short revents,
+				    int stopping);
+	struct action_io	*io;	/* set by action_io_submit_job */
+	TAILQ_ENTRY(action_job)	 entry;		/* owned by the loop */
+};
+
 /* actions-io.c */
 /* Hand a transfer to the loop; may finish at once if it is stopping. */
 void	 action_io_submit(struct action_io *, struct action_xfer *);
+/* Hand a job to the loop; it may end at once if the loop is stopping. */
+void	 action_io_submit_job(struct action_io *, struct action_job *);
+/*
+ * Run fn(arg) on a thread of its own, for what must block (a name
+ * lookup); action_io_stop waits for it.  -1 and *cause if the loop is
+ * stopping or no thread can be made: fn does not run then.
+ */
+int	 action_io_offload(struct action_io *, void (*fn)(void *), void *arg,
+	     char **cause);
 /* The loop's response body cap. */
 size_t	 action_io_max_body(struct action_io *);
+/*
+ * TLS checks of a transfer from a "verify" input, as python-requests
+ * takes it: true or absent (check), false (do not), or a CA file.
+ */
+void	 action_xfer_verify(CURL *, json_t *verify);
 
 /* actions.c: reading prepared input. */
 /* Seconds (number or numeric string, >= 0) to ms; -1 + *cause else. */
@@ -46,6 +81,20 @@ int	 action_arg_seconds(json_t *input, const char *key, int64_t *ms,
 	     char **cause);
 /* A string argument or NULL when absent or null. */
 const char *action_arg_string(json_t *input, const char *key);
+/* A flag: booleans, 0/1, "true"/"false"/"yes"/"no"; def otherwise. */
+int	 action_arg_bool(json_t *v, int def);
+/* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. */
+json_t	*action_text(const char *, size_t);
+/*
+ * Whether an action that waits can start: an I/O loop is there and
+ * load (dl_curl_load, dl_ssh_load) succeeds; else it is completed with
+ * the reason and 0 is returned.
+ */
+int	 action_can_start(const struct action_entry *, struct action_io *,
+	     int (*load)(char **), action_done_cb, void *arg);
+/* Complete with ok = 0 and "name: cause", freeing cause. */
+void	 action_fail_cause(const struct action_entry *, action_done_cb,
+	     void *arg, char *cause);
 /* Complete with ok = 0 and a string error, freeing msg. */
 void	 action_fail_new(action_done_cb, void *arg, char *msg);
 
@@ -176,5 +225,15 @@ void		 os_redact_headers(json_t *headers);
 void		 os_scrub_json(json_t *v, const char *const *secrets);
 /* text with each secret replaced by "***" (caller frees). */
 char		*os_scrub(const char *text, const char *const *secrets);
+
+/* actions-email.c */
+extern const struct action_entry action_std_email_entry;
+
+/* actions-ssh.c */
+extern const struct action_entry action_std_ssh_entry;
+
+/* actions-js.c */
+extern const struct action_entry action_std_javascript_entry;
+extern const struct action_entry action_std_js_entry;
 
 #endif /* ACTIONS_INT_H */

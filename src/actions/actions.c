@@ -3,13 +3,14 @@
  * checking against an entry's parameters, and action_run().
  *
  * Each action is a const struct action_entry defined next to its code
- * (actions-std.c, actions-http.c, actions-os.c); this file only lists
- * them.
+ * (actions-std.c, actions-http.c, actions-os.c, actions-js.c, ...); this
+ * file only lists them.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <math.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +24,16 @@ static const struct action_entry *const action_table[] = {
 	&action_os_request_entry,
 	&action_std_async_noop_entry,
 	&action_std_echo_entry,
+	&action_std_email_entry,
 	&action_std_fail_entry,
 	&action_std_http_entry,
+	&action_std_javascript_entry,
+	&action_std_js_entry,
 	&action_std_lua_entry,
 	&action_std_mistral_http_entry,
 	&action_std_noop_entry,
 	&action_std_sleep_entry,
+	&action_std_ssh_entry,
 	&action_std_test_dict_entry,
 	NULL
 };
@@ -177,6 +182,41 @@ action_run(const struct action_entry *ae, json_t *input,
 	json_decref(in);
 }
 
+/*
+ * Whether an action that waits can start: there is an I/O loop, and
+ * load (the library it needs) succeeds.  If not, the action is
+ * completed with the reason and 0 is returned.
+ */
+int
+action_can_start(const struct action_entry *ae, struct action_io *io,
+    int (*load)(char **), action_done_cb done, void *arg)
+{
+	char	*cause;
+
+	if (io == NULL) {
+		action_fail_cause(ae, done, arg, xstrdup("no I/O loop to run "
+		    "in"));
+		return (0);
+	}
+	if (load(&cause) != 0) {
+		action_fail_cause(ae, done, arg, cause);
+		return (0);
+	}
+	return (1);
+}
+
+/* Complete with ok = 0 and "name: cause" (cause freed) as the error. */
+void
+action_fail_cause(const struct action_entry *ae, action_done_cb done,
+    void *arg, char *cause)
+{
+	char	*msg;
+
+	xasprintf(&msg, "%s: %s", ae->name, cause);
+	free(cause);
+	action_fail_new(done, arg, msg);
+}
+
 /* Complete with ok = 0 and msg (freed) as the error. */
 void
 action_fail_new(action_done_cb done, void *arg, char *msg)
@@ -228,4 +268,83 @@ action_arg_seconds(json_t *input, const char *key, int64_t *ms, char **cause)
 	}
 	*ms = (int64_t)llround(d * 1000.0);
 	return (0);
+}
+
+/* A flag: JSON booleans, or "true"/"false" strings; def when absent. */
+int
+action_arg_bool(json_t *v, int def)
+{
+	const char	*s;
+
+	if (v == NULL || json_is_null(v))
+		return (def);
+	if (json_is_boolean(v))
+		return (json_is_true(v));
+	if (json_is_integer(v))
+		return (json_integer_value(v) != 0);
+	if ((s = json_string_value(v)) != NULL) {
+		if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
+		    strcasecmp(s, "yes") == 0)
+			return (1);
+		if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
+		    strcasecmp(s, "no") == 0)
+			return (0);
+	}
+	return (def);
+}
+
+/* Text as a JSON string, invalid UTF-8 replaced by U+FFFD. */
+json_t *
+action_text(const char *p, size_t len)
+{
+	struct buf	 b;
+	json_t		*s;
+	size_t		 i, n, k;
+	u_char		 c;
+	uint32_t	 cp;
+
+	if ((s = json_stringn(p, len)) != NULL)
+		return (s);
+	buf_init(&b, 0);
+	for (i = 0; i < len; i += n) {
+		c = (u_char)p[i];
+		n = 1;
+		if (c == 0) {
+			buf_add(&b, "\xef\xbf\xbd", 3);
+			continue;
+		}
+		if (c < 0x80) {
+			buf_add(&b, p + i, 1);
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 2;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 3;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 4;
+			cp = c & 0x07;
+		} else
+			n = 0;
+		for (k = 1; n != 0 && k < n; k++) {
+			if (i + k >= len || ((u_char)p[i + k] & 0xc0) != 0x80)
+				n = 0;
+			else
+				cp = (cp << 6) | ((u_char)p[i + k] & 0x3f);
+		}
+		if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+			n = 0;
+		if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+			n = 0;
+		if (n == 0) {
+			buf_add(&b, "\xef\xbf\xbd", 3);
+			n = 1;
+		} else
+			buf_add(&b, p + i, n);
+	}
+	s = json_stringn(b.data != NULL ? b.data : "", b.len);
+	buf_free(&b);
+	return (s != NULL ? s : json_string(""));
 }

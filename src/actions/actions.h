@@ -45,7 +45,11 @@ struct action_ctx {
 	const char	*task_id;
 	const char	*task_name;
 	const char	*action_id;
-	const char	*callback_url;	/* PUT here with the result */
+	/*
+	 * The API's base URL ("http://127.0.0.1:8989"): an async action's
+	 * result is PUT to <callback_url>/v2/action_executions/<action_id>.
+	 */
+	const char	*callback_url;
 	struct expr	*expr;		/* the calling thread's sandbox */
 	void		(*progress)(void *arg, const char *msg, double frac);
 	void		*progress_arg;

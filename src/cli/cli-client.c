@@ -1,200 +1,312 @@
 /*
- * cli-client.c -- the bora commands that talk to borad's REST API
- * through libcurl: workbooks, workflows, executions, tasks and actions.
+ * cli-client.c -- the bora commands that talk to borad's REST API: the
+ * table of them, the resources the generic commands work on (list, get,
+ * delete, create, update), and the options and output every one of
+ * them shares.
  *
- * Each command parses its own options, makes one or a few requests
- * and prints the answer as a table (people) or as JSON or YAML
- * (scripts, with -f).  Errors from the API are printed as
- * "bora: <faultstring>" and exit 1; no answer at all exits 3.
+ * Each command parses its own options, makes one or a few requests and
+ * prints the answer as a table or one line (people), as JSON or YAML
+ * (scripts, with -f), or as ids only (-q).  Errors from the API are
+ * printed as "bora: <faultstring>" and exit 1; no answer at all exits 3.
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
-#include <langinfo.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
 
 #include "lib/lib.h"
-#include "dl/dl.h"
 #include "cli/cli.h"
 #include "cli/cli-int.h"
 
-#define CLI_BODY_MAX	(64 * 1024 * 1024)	/* largest response */
-#define CLI_FILE_MAX	(16 * 1024 * 1024)	/* largest definition */
-#define CLI_LIST_LIMIT	100
-
-enum {
-	OPT_URL = 256,
-	OPT_TOKEN,
-	OPT_INPUT,
-	OPT_ENV,
-	OPT_WAIT,
-	OPT_TIMEOUT,
-	OPT_STATE,
-	OPT_WORKFLOW,
-	OPT_LIMIT,
-	OPT_NO_RESET,
-	OPT_INTERVAL
-};
-
-/* Options every API command takes, after its own. */
-#define CLI_API_LONGOPTS						\
-	{ "format", required_argument, NULL, 'f' },			\
-	{ "url", required_argument, NULL, OPT_URL },			\
-	{ "token", required_argument, NULL, OPT_TOKEN },		\
-	{ NULL, 0, NULL, 0 }
+#define CLI_FILTERS_MAX	8	/* filters of one resource */
 
 static const struct option cli_api_longopts[] = { CLI_API_LONGOPTS };
 
-/* One API response: body, status and the error header if any. */
-struct cli_reply {
-	struct buf	 body;
-	char		*error;		/* Server-Error-Message */
+static int	 cli_res_upload(const struct cli_cmd *, const char *, int,
+		     char **);
+
+/* ---- resources -------------------------------------------------- */
+
+static const char *const cli_workbook_cols[] = {
+	"name", "tags", "scope", "created_at", "updated_at"
+};
+static const char *const cli_workflow_cols[] = {
+	"id", "name", "input", "created_at", "updated_at"
+};
+static const char *const cli_action_cols[] = {
+	"name", "input", "description"
+};
+static const char *const cli_execution_cols[] = {
+	"id", "workflow_name", "state", "created_at", "duration", "state_info"
+};
+static const char *const cli_task_cols[] = {
+	"id", "name", "state", "workflow_execution_id", "duration",
+	"state_info"
+};
+static const char *const cli_actex_cols[] = {
+	"id", "name", "task_name", "state", "updated_at", "state_info"
 };
 
-static CURL	*cli_curl;
+static const struct cli_filter cli_execution_filters[] = {
+	{ "state", "state" },
+	{ "workflow", "workflow_name" },
+	{ "task", "task_execution_id" },
+	{ NULL, NULL }
+};
+static const struct cli_filter cli_task_filters[] = {
+	{ "execution", "workflow_execution_id" },
+	{ "state", "state" },
+	{ "workflow", "workflow_name" },
+	{ "name", "name" },
+	{ NULL, NULL }
+};
+static const struct cli_filter cli_actex_filters[] = {
+	{ "task", "task_execution_id" },
+	{ "execution", "workflow_execution_id" },
+	{ "state", "state" },
+	{ "name", "name" },
+	{ NULL, NULL }
+};
 
-static void	 cli_http_cleanup(void);
-static size_t	 cli_http_write(char *, size_t, size_t, void *);
-static size_t	 cli_http_header(char *, size_t, size_t, void *);
-static int	 cli_api_opt(const char *, int, char **);
-static int	 cli_api_args(const char *, int, char **, int, int);
-static int	 cli_one_operand(const char *, int, char **, const char *);
-static int	 cli_show_list(json_t *, const char *, const char *const *,
-		     size_t);
-static int	 cli_show_record(json_t *);
-static int	 cli_get_record(const char *, const char *);
-static int	 cli_read_input(const char *, json_t *, char **);
-static void	 cli_add_durations(json_t *);
-static int	 cli_upload(const char *, const char *, const char *);
-static int	 cli_delete(const char *, const char *, const char *);
-static int	 cli_exec_state(const char *, const char *, int, char **);
-static int	 cli_wait(const char *, double, json_t **);
+static const struct cli_res cli_res_workbook = {
+	.what = "workbook",
+	.coll = "workbooks",
+	.idkey = "name",
+	.query = "sort_keys=created_at&sort_dirs=asc",
+	.filters = NULL,
+	.cols = cli_workbook_cols,
+	.ncols = nitems(cli_workbook_cols),
+	.limit = 0,
+	.many = 0,
+	.force = 0
+};
+static const struct cli_res cli_res_workflow = {
+	.what = "workflow",
+	.coll = "workflows",
+	.idkey = "id",
+	.query = "sort_keys=created_at&sort_dirs=asc",
+	.filters = NULL,
+	.cols = cli_workflow_cols,
+	.ncols = nitems(cli_workflow_cols),
+	.limit = 0,
+	.many = 1,
+	.force = 0
+};
+static const struct cli_res cli_res_action = {
+	.what = "action",
+	.coll = "actions",
+	.idkey = "name",
+	.query = NULL,
+	.filters = NULL,
+	.cols = cli_action_cols,
+	.ncols = nitems(cli_action_cols),
+	.limit = 0,
+	.many = 1,
+	.force = 0
+};
+static const struct cli_res cli_res_execution = {
+	.what = "execution",
+	.coll = "executions",
+	.idkey = "id",
+	.query = "sort_keys=created_at&sort_dirs=desc",
+	.filters = cli_execution_filters,
+	.cols = cli_execution_cols,
+	.ncols = nitems(cli_execution_cols),
+	.limit = 100,
+	.many = 0,
+	.force = 1
+};
+static const struct cli_res cli_res_task = {
+	.what = "task",
+	.coll = "tasks",
+	.idkey = "id",
+	.query = "sort_keys=created_at&sort_dirs=desc",
+	.filters = cli_task_filters,
+	.cols = cli_task_cols,
+	.ncols = nitems(cli_task_cols),
+	.limit = 100,
+	.many = 0,
+	.force = 0
+};
+static const struct cli_res cli_res_actex = {
+	.what = "action execution",
+	.coll = "action_executions",
+	.idkey = "id",
+	.query = "sort_keys=created_at&sort_dirs=desc",
+	.filters = cli_actex_filters,
+	.cols = cli_actex_cols,
+	.ncols = nitems(cli_actex_cols),
+	.limit = 100,
+	.many = 0,
+	.force = 0
+};
 
-static int	 cli_workbook_create(int, char **);
-static int	 cli_workbook_update(int, char **);
-static int	 cli_workbook_list(int, char **);
-static int	 cli_workbook_get(int, char **);
-static int	 cli_workbook_delete(int, char **);
-static int	 cli_workflow_create(int, char **);
-static int	 cli_workflow_update(int, char **);
-static int	 cli_workflow_list(int, char **);
-static int	 cli_workflow_get(int, char **);
-static int	 cli_workflow_delete(int, char **);
-static int	 cli_execution_start(int, char **);
-static int	 cli_execution_list(int, char **);
-static int	 cli_execution_get(int, char **);
-static int	 cli_execution_tasks(int, char **);
-static int	 cli_execution_events(int, char **);
-static int	 cli_execution_watch(int, char **);
-static int	 cli_execution_pause(int, char **);
-static int	 cli_execution_resume(int, char **);
-static int	 cli_execution_cancel(int, char **);
-static int	 cli_execution_rerun(int, char **);
-static int	 cli_task_get(int, char **);
-static int	 cli_action_list(int, char **);
-static int	 cli_action_run(int, char **);
+/* ---- the commands ----------------------------------------------- */
 
 const struct cli_cmd cli_client_cmds[] = {
 	{ "workbook create", "FILE", "Create a workbook from a YAML file",
-	  cli_workbook_create,
+	  cli_res_create,
 	  "Upload FILE (a workbook in the Mistral v2 language) as a new\n"
-	  "workbook.  Its workflows and actions become available at once.\n" },
+	  "workbook.  Its workflows and actions become available at once.\n"
+	  "Prints one line naming it (-q: its name).\n", &cli_res_workbook },
 	{ "workbook update", "FILE", "Store a new version of a workbook",
-	  cli_workbook_update,
+	  cli_res_update,
 	  "Upload FILE as a new version of the workbook it names.  Running\n"
-	  "executions keep the version they started with.\n" },
-	{ "workbook list", "", "List workbooks", cli_workbook_list,
-	  "List the workbooks, oldest first.\n" },
+	  "executions keep the version they started with.\n",
+	  &cli_res_workbook },
+	{ "workbook list", "[--limit N]", "List workbooks", cli_res_list,
+	  "List the workbooks, oldest first (-q: their names).\n",
+	  &cli_res_workbook },
 	{ "workbook get", "NAME", "Show a workbook and its definition",
-	  cli_workbook_get, "Show workbook NAME with its definition.\n" },
-	{ "workbook delete", "NAME", "Delete a workbook", cli_workbook_delete,
-	  "Delete workbook NAME and the workflows it defines.\n" },
+	  cli_res_get, "Show workbook NAME with its definition.\n",
+	  &cli_res_workbook },
+	{ "workbook delete", "NAME", "Delete a workbook", cli_res_delete,
+	  "Delete workbook NAME and the workflows it defines.\n",
+	  &cli_res_workbook },
 
 	{ "workflow create", "FILE", "Create workflows from a YAML file",
-	  cli_workflow_create,
+	  cli_res_create,
 	  "Upload FILE, which may define several workflows, and list the\n"
-	  "workflows created.\n" },
+	  "workflows created.\n", &cli_res_workflow },
 	{ "workflow update", "FILE", "Store new versions of workflows",
-	  cli_workflow_update,
-	  "Upload FILE as new versions of the workflows it defines.\n" },
-	{ "workflow list", "", "List workflows", cli_workflow_list,
-	  "List the workflows, oldest first.\n" },
+	  cli_res_update,
+	  "Upload FILE as new versions of the workflows it defines.\n",
+	  &cli_res_workflow },
+	{ "workflow list", "[--limit N]", "List workflows", cli_res_list,
+	  "List the workflows, oldest first.\n", &cli_res_workflow },
 	{ "workflow get", "NAME", "Show a workflow and its definition",
-	  cli_workflow_get, "Show workflow NAME (a name or an id).\n" },
-	{ "workflow delete", "NAME", "Delete a workflow", cli_workflow_delete,
-	  "Delete workflow NAME (a name or an id).\n" },
+	  cli_res_get, "Show workflow NAME (a name or an id).\n",
+	  &cli_res_workflow },
+	{ "workflow delete", "NAME", "Delete a workflow", cli_res_delete,
+	  "Delete workflow NAME (a name or an id).\n", &cli_res_workflow },
 
 	{ "execution start",
-	  "NAME [-i key=value]... [--input JSON] [--env JSON] [--wait]"
-	  " [--timeout S]",
+	  "NAME [-i key=value]... [--input JSON] [--params JSON] [--env JSON]"
+	  " [--task TARGET] [--wait | --watch] [--timeout S]",
 	  "Start an execution of a workflow", cli_execution_start,
-	  "Start workflow NAME (a name or an id) and print the execution.\n"
+	  "Start workflow NAME (a name or an id).  Prints one line with the\n"
+	  "new execution's id (-q: the id alone; -f json|yaml: the\n"
+	  "execution).\n"
 	  "\n"
 	  "Options:\n"
 	  "  -i key=value    an input value; the value is read as JSON when\n"
 	  "                  it parses (42, true, [1,2], {\"a\":1}), else it\n"
 	  "                  is a string; may be repeated\n"
 	  "  --input JSON    the input as a JSON object; -i values override\n"
-	  "  --env JSON      the environment (env()) as a JSON object\n"
-	  "  --wait          wait until the execution ends; exit 0 on\n"
-	  "                  SUCCESS, 1 on ERROR or CANCELLED\n"
-	  "  --timeout S     with --wait, give up after S seconds (exit 1)\n" },
-	{ "execution list", "[--state S] [--workflow W] [--limit N]",
-	  "List executions, newest first", cli_execution_list,
+	  "  --params JSON   the execution parameters as a JSON object, as\n"
+	  "                  Mistral takes them (env, task_name, ...)\n"
+	  "  --env JSON      the environment (env()) as a JSON object; the\n"
+	  "                  same as params' env\n"
+	  "  --task TARGET   the target task of a reverse workflow; the\n"
+	  "                  same as params' task_name\n"
+	  "  --wait          wait until the execution ends, then print it and\n"
+	  "                  its tasks as a table; exit 0 on SUCCESS, 1 on\n"
+	  "                  ERROR or CANCELLED\n"
+	  "  --watch         follow it live as 'execution watch' does, and\n"
+	  "                  exit as with --wait\n"
+	  "  --timeout S     with --wait, give up after S seconds (exit 1)\n",
+	  NULL },
+	{ "execution list",
+	  "[--state S] [--workflow W] [--task TASK_ID] [--limit N]",
+	  "List executions, newest first", cli_res_list,
 	  "List executions, newest first.\n"
 	  "\n"
 	  "Options:\n"
 	  "  --state S       only executions in state S (RUNNING, SUCCESS,\n"
 	  "                  ERROR, PAUSED, CANCELLED)\n"
 	  "  --workflow W    only executions of workflow W\n"
-	  "  --limit N       at most N executions (default 100)\n" },
-	{ "execution get", "ID", "Show an execution", cli_execution_get,
-	  "Show execution ID with its input, output and parameters.\n" },
+	  "  --task TASK_ID  only the sub-workflow executions of a task\n"
+	  "  --limit N       at most N executions (default 100)\n",
+	  &cli_res_execution },
+	{ "execution get", "ID", "Show an execution", cli_res_get,
+	  "Show execution ID with its input, output and parameters.\n",
+	  &cli_res_execution },
 	{ "execution tasks", "ID", "List the tasks of an execution",
 	  cli_execution_tasks,
 	  "List the tasks of execution ID in the order they started, with\n"
-	  "their states and durations.\n" },
+	  "their states and durations.\n", NULL },
 	{ "execution events", "ID", "Show the progress events of an execution",
 	  cli_execution_events,
 	  "Show the progress events of execution ID: one table per task of\n"
-	  "time, progress, level and message.\n" },
+	  "time, progress, level and message.\n", NULL },
 	{ "execution watch", "ID [--interval S]",
 	  "Follow an execution live until it ends", cli_execution_watch,
 	  "Show execution ID as a tree of tasks (and sub-workflows) with\n"
 	  "state symbols and durations until it ends.  On a terminal the\n"
-	  "tree is redrawn in place; otherwise each change is a new line.\n"
-	  "Exit 0 when it ends in SUCCESS, 1 on ERROR or CANCELLED.\n"
+	  "tree is redrawn in place, with the last event under it;\n"
+	  "otherwise each event of the execution and of its sub-workflows is\n"
+	  "a line stamped with the time it happened, so the output reads as\n"
+	  "a log.  Exit 0 when it ends in SUCCESS, 1 on ERROR or CANCELLED.\n"
 	  "\n"
 	  "Options:\n"
-	  "  --interval S    seconds between polls (default 1)\n" },
+	  "  --interval S    seconds between polls (default 1)\n", NULL },
 	{ "execution pause", "ID", "Pause a running execution",
 	  cli_execution_pause,
-	  "Pause execution ID: running tasks finish, no new task starts.\n" },
+	  "Pause execution ID: running tasks finish, no new task starts.\n"
+	  "Prints one line with its state.\n", NULL },
 	{ "execution resume", "ID", "Resume a paused execution",
-	  cli_execution_resume, "Resume the paused execution ID.\n" },
+	  cli_execution_resume,
+	  "Resume the paused execution ID.  Prints one line with its state.\n",
+	  NULL },
 	{ "execution cancel", "ID", "Cancel an execution",
 	  cli_execution_cancel,
-	  "Cancel execution ID; it ends at once in state CANCELLED.\n" },
+	  "Cancel execution ID; it ends at once in state CANCELLED.\n", NULL },
 	{ "execution rerun", "TASK_ID [--no-reset]",
 	  "Re-run a failed task and resume its execution", cli_execution_rerun,
 	  "Run the failed task TASK_ID again and resume its execution.\n"
 	  "\n"
 	  "Options:\n"
 	  "  --no-reset      for a with-items task, run only the failed\n"
-	  "                  items again instead of all of them\n" },
+	  "                  items again instead of all of them\n", NULL },
+	{ "execution delete", "ID [--force]", "Delete an execution",
+	  cli_res_delete,
+	  "Delete execution ID, which must have ended, with its tasks and\n"
+	  "action executions.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --force         cancel it first if it is still running\n",
+	  &cli_res_execution },
 
-	{ "task get", "ID", "Show a task with its result", cli_task_get,
-	  "Show task ID with its result and published values.\n" },
+	{ "task list",
+	  "[--execution ID] [--state S] [--workflow W] [--name N] [--limit N]",
+	  "List tasks, newest first", cli_res_list,
+	  "List tasks of all executions, newest first.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --execution ID  only the tasks of execution ID\n"
+	  "  --state S       only tasks in state S\n"
+	  "  --workflow W    only tasks of workflow W\n"
+	  "  --name N        only tasks named N\n"
+	  "  --limit N       at most N tasks (default 100)\n", &cli_res_task },
+	{ "task get", "ID", "Show a task with its result", cli_res_get,
+	  "Show task ID with its result and published values.\n",
+	  &cli_res_task },
 
-	{ "action list", "", "List the actions", cli_action_list,
-	  "List the actions: built-in (std.*), from catalogs, and ad-hoc.\n" },
+	{ "action create", "FILE", "Create ad-hoc actions from a YAML file",
+	  cli_res_create,
+	  "Upload FILE, Mistral's file of ad-hoc actions (version: '2.0' and\n"
+	  "the actions by name), and list the actions created.\n",
+	  &cli_res_action },
+	{ "action update", "FILE", "Store new versions of ad-hoc actions",
+	  cli_res_update,
+	  "Upload FILE as new versions of the ad-hoc actions it defines.\n",
+	  &cli_res_action },
+	{ "action list", "[--limit N]", "List the actions", cli_res_list,
+	  "List the actions: built-in (std.*), from catalogs, and ad-hoc.\n",
+	  &cli_res_action },
+	{ "action get", "NAME", "Show an action", cli_res_get,
+	  "Show action NAME: its input, description and, for an ad-hoc\n"
+	  "action, its definition.\n", &cli_res_action },
+	{ "action delete", "NAME", "Delete an ad-hoc action", cli_res_delete,
+	  "Delete the ad-hoc action NAME.\n", &cli_res_action },
 	{ "action run", "NAME [-i key=value]... [--input JSON]",
 	  "Run one action and print its result", cli_action_run,
 	  "Run action NAME once, outside any workflow, and print the action\n"
@@ -203,223 +315,31 @@ const struct cli_cmd cli_client_cmds[] = {
 	  "Options:\n"
 	  "  -i key=value    an input value (JSON when it parses, else a\n"
 	  "                  string); may be repeated\n"
-	  "  --input JSON    the input as a JSON object\n" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	  "  --input JSON    the input as a JSON object\n", NULL },
+
+	{ "action-execution list",
+	  "[--task ID] [--execution ID] [--state S] [--name N] [--limit N]",
+	  "List action executions, newest first", cli_res_list,
+	  "List action executions (one per attempt and per item of a task,\n"
+	  "and one per 'action run'), newest first.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --task ID       only those of task ID\n"
+	  "  --execution ID  only those of execution ID\n"
+	  "  --state S       only those in state S\n"
+	  "  --name N        only runs of action N\n"
+	  "  --limit N       at most N (default 100)\n", &cli_res_actex },
+	{ "action-execution get", "ID", "Show an action execution",
+	  cli_res_get,
+	  "Show action execution ID with its input and output.\n",
+	  &cli_res_actex },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
-/* ---- HTTP ------------------------------------------------------- */
-
-/* Free the shared curl handle at exit. */
-static void
-cli_http_cleanup(void)
-{
-	if (cli_curl != NULL)
-		curl_easy_cleanup(cli_curl);
-	cli_curl = NULL;
-	curl_global_cleanup();
-}
-
-/* The shared curl handle, made on first use (libcurl is loaded then). */
-static CURL *
-cli_http_handle(void)
-{
-	char	*cause;
-
-	if (cli_curl == NULL) {
-		if (dl_curl_load(&cause) != 0)
-			fatalx("%s", cause);
-		if ((cli_curl = curl_easy_init()) == NULL)
-			fatalx("curl_easy_init failed");
-		atexit(cli_http_cleanup);
-	}
-	return (cli_curl);
-}
-
-/* A path component or query value, %-escaped (caller frees). */
-char *
-cli_http_escape(const char *s)
-{
-	CURL	*c;
-	char	*e, *out;
-
-	c = cli_http_handle();	/* loads libcurl: before naming its function */
-	e = curl_easy_escape(c, s, 0);
-	if (e == NULL)
-		fatalx("curl_easy_escape failed");
-	out = xstrdup(e);
-	curl_free(e);
-	return (out);
-}
-
-/* curl write callback: append to the reply body, within its maximum. */
-static size_t
-cli_http_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct cli_reply	*r = arg;
-
-	if (buf_add(&r->body, p, size * n) != 0)
-		return (0);
-	return (size * n);
-}
-
-/* curl header callback: keep Server-Error-Message. */
-static size_t
-cli_http_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct cli_reply	*r = arg;
-	const char		*name = "Server-Error-Message:";
-	size_t			 len = size * n, nl = strlen(name);
-
-	if (len > nl && strncasecmp(p, name, nl) == 0) {
-		p += nl;
-		len -= nl;
-		while (len > 0 && (*p == ' ' || *p == '\t'))
-			p++, len--;
-		while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
-			len--;
-		free(r->error);
-		r->error = xstrndup(p, len);
-	}
-	return (size * n);
-}
-
-/* The base URL without a trailing slash (caller frees). */
-static char *
-cli_http_base(void)
-{
-	char	*base;
-	size_t	 len;
-
-	base = xstrdup(cli_url);
-	len = strlen(base);
-	while (len > 0 && base[len - 1] == '/')
-		base[--len] = '\0';
-	return (base);
-}
-
-/* Call the API; see cli-int.h. */
-int
-cli_http(const char *method, const char *path, const char *ctype,
-    const char *body, json_t **out)
-{
-	CURL			*c;
-	CURLcode		 cc;
-	struct curl_slist	*hdrs = NULL;
-	struct cli_reply	 r;
-	json_error_t		 jerr;
-	json_t			*v = NULL, *fault;
-	char			*base, *url = NULL, *h;
-	char			 errbuf[CURL_ERROR_SIZE];
-	const char		*why, *dash;
-	long			 status = 0, oserr = 0;
-	int			 rc = CLI_EXIT_FAIL;
-
-	*out = NULL;
-	buf_init(&r.body, CLI_BODY_MAX);
-	r.error = NULL;
-	c = cli_http_handle();
-	curl_easy_reset(c);
-	base = cli_http_base();
-	xasprintf(&url, "%s%s", base, path);
-
-	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	if (ctype != NULL) {
-		xasprintf(&h, "Content-Type: %s", ctype);
-		hdrs = curl_slist_append(hdrs, h);
-		free(h);
-	}
-	if (cli_token != NULL && *cli_token != '\0') {
-		xasprintf(&h, "Authorization: Bearer %s", cli_token);
-		hdrs = curl_slist_append(hdrs, h);
-		free(h);
-	}
-	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "bora/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cli_http_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, cli_http_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	if (strcmp(method, "GET") != 0)
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
-		if (cc == CURLE_URL_MALFORMAT ||
-		    cc == CURLE_UNSUPPORTED_PROTOCOL) {
-			fprintf(stderr, "bora: invalid URL '%s': %s\n", url,
-			    curl_easy_strerror(cc));
-			rc = CLI_EXIT_USAGE;
-			goto out;
-		}
-		if (cc == CURLE_WRITE_ERROR) {
-			fprintf(stderr, "bora: %s %s: response larger than "
-			    "%d bytes\n", method, path, CLI_BODY_MAX);
-			goto out;
-		}
-		if (cc == CURLE_COULDNT_CONNECT && oserr != 0)
-			why = strerror((int)oserr);
-		else if (errbuf[0] != '\0')
-			why = errbuf;
-		else
-			why = curl_easy_strerror(cc);
-		dash = strcasecmp(nl_langinfo(CODESET), "UTF-8") == 0 ?
-		    "\xe2\x80\x94" : "--";
-		fprintf(stderr, "bora: cannot reach %s: %s %s is borad "
-		    "running?\n", base, why, dash);
-		rc = CLI_EXIT_UNREACHABLE;
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-
-	if (r.body.len != 0) {
-		v = json_loadb(r.body.data, r.body.len, JSON_DECODE_ANY, &jerr);
-		if (v == NULL && status < 400) {
-			fprintf(stderr, "bora: %s %s: invalid JSON in the "
-			    "response (line %d: %s)\n", method, path, jerr.line,
-			    jerr.text);
-			goto out;
-		}
-	}
-	if (status >= 400) {
-		fault = json_object_get(v, "faultstring");
-		if (json_is_string(fault))
-			fprintf(stderr, "bora: %s\n", json_string_value(fault));
-		else if (r.error != NULL)
-			fprintf(stderr, "bora: %s\n", r.error);
-		else
-			fprintf(stderr, "bora: %s %s: HTTP %ld\n", method, path,
-			    status);
-		goto out;
-	}
-	*out = v;
-	v = NULL;
-	rc = CLI_EXIT_OK;
-out:
-	json_decref(v);
-	curl_slist_free_all(hdrs);
-	free(r.error);
-	buf_free(&r.body);
-	free(url);
-	free(base);
-	return (rc);
-}
-
-/* ---- helpers ---------------------------------------------------- */
+/* ---- options and output ----------------------------------------- */
 
 /* Handle an option every API command takes; CLI_EXIT_USAGE if bad. */
-static int
+int
 cli_api_opt(const char *name, int ch, char **argv)
 {
 	int	 fmt;
@@ -432,10 +352,13 @@ cli_api_opt(const char *name, int ch, char **argv)
 		}
 		cli_fmt = fmt;
 		return (0);
-	case OPT_URL:
+	case 'q':
+		cli_quiet = 1;
+		return (0);
+	case CLI_OPT_URL:
 		cli_url = optarg;
 		return (0);
-	case OPT_TOKEN:
+	case CLI_OPT_TOKEN:
 		cli_token = optarg;
 		return (0);
 	case ':':
@@ -455,15 +378,15 @@ cli_api_opt(const char *name, int ch, char **argv)
  * check it got between min and max operands; optind is left at the
  * first.  Returns 0 or CLI_EXIT_USAGE.
  */
-static int
+int
 cli_api_args(const char *name, int argc, char **argv, int min, int max)
 {
 	int	 ch, rc;
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":f:", cli_api_longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":" CLI_API_SHORTOPTS,
+	    cli_api_longopts, NULL)) != -1) {
 		if ((rc = cli_api_opt(name, ch, argv)) != 0)
 			return (rc);
 	}
@@ -477,7 +400,7 @@ cli_api_args(const char *name, int argc, char **argv, int min, int max)
 }
 
 /* Check that exactly one operand (what) is left after the options. */
-static int
+int
 cli_one_operand(const char *name, int argc, char **argv, const char *what)
 {
 	if (argc - optind < 1)
@@ -488,17 +411,36 @@ cli_one_operand(const char *name, int argc, char **argv, const char *what)
 	return (0);
 }
 
-/* Print the array under key of a list reply, as a table or data. */
-static int
-cli_show_list(json_t *reply, const char *key, const char *const *cols,
-    size_t ncols)
+/* Field idkey ("id" when NULL) of an object, else its name; or "". */
+const char *
+cli_obj_id(json_t *obj, const char *idkey)
 {
-	json_t	*rows;
+	const char	*s;
+
+	s = json_string_value(json_object_get(obj, idkey != NULL ? idkey :
+	    "id"));
+	if (s == NULL)
+		s = json_string_value(json_object_get(obj, "name"));
+	return (s != NULL ? s : "");
+}
+
+/* Print the array under key of a list reply: table, data or ids. */
+int
+cli_show_list(json_t *reply, const char *key, const char *idkey,
+    const char *const *cols, size_t ncols)
+{
+	json_t	*rows, *row;
+	size_t	 i;
 
 	rows = json_is_array(reply) ? reply : json_object_get(reply, key);
 	if (!json_is_array(rows)) {
 		fprintf(stderr, "bora: the response has no '%s' list\n", key);
 		return (CLI_EXIT_FAIL);
+	}
+	if (cli_quiet) {
+		json_array_foreach(rows, i, row)
+			printf("%s\n", cli_obj_id(row, idkey));
+		return (CLI_EXIT_OK);
 	}
 	cli_decode_fields(rows);
 	switch (cli_fmt) {
@@ -516,10 +458,14 @@ cli_show_list(json_t *reply, const char *key, const char *const *cols,
 	return (CLI_EXIT_OK);
 }
 
-/* Print one object as a record or data. */
-static int
-cli_show_record(json_t *obj)
+/* Print one object as a record, as data, or its id. */
+int
+cli_show_record(json_t *obj, const char *idkey)
 {
+	if (cli_quiet) {
+		printf("%s\n", cli_obj_id(obj, idkey));
+		return (CLI_EXIT_OK);
+	}
 	cli_decode_fields(obj);
 	switch (cli_fmt) {
 	case CLI_FMT_JSON:
@@ -538,27 +484,23 @@ cli_show_record(json_t *obj)
 	return (CLI_EXIT_OK);
 }
 
-/* GET /v2/<coll>/<id> and print it as a record. */
-static int
-cli_get_record(const char *coll, const char *id)
+/* A change made to obj: one line, the object as data, or its id. */
+int
+cli_show_change(json_t *obj, const char *fmt, ...)
 {
-	json_t	*v;
-	char	*e, *path;
-	int	 rc;
+	va_list	 ap;
 
-	e = cli_http_escape(id);
-	xasprintf(&path, "/v2/%s/%s", coll, e);
-	rc = cli_http("GET", path, NULL, NULL, &v);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_show_record(v);
-	json_decref(v);
-	free(path);
-	free(e);
-	return (rc);
+	if (cli_quiet || cli_fmt != CLI_FMT_TABLE)
+		return (cli_show_record(obj, NULL));
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return (CLI_EXIT_OK);
 }
 
 /* Merge the JSON object in text s into obj. */
-static int
+int
 cli_read_input(const char *s, json_t *obj, char **cause)
 {
 	json_error_t	 jerr;
@@ -576,6 +518,26 @@ cli_read_input(const char *s, json_t *obj, char **cause)
 	}
 	json_object_update(obj, v);
 	json_decref(v);
+	return (0);
+}
+
+/* -i key=value into items, or --input JSON into input. */
+int
+cli_input_opt(const char *name, int ch, json_t *input, json_t *items)
+{
+	char	*cause;
+	int	 rc;
+
+	if (ch == 'i' && cli_parse_kv(items, optarg, &cause) != 0) {
+		rc = cli_usage(name, "-i: %s", cause);
+		free(cause);
+		return (rc);
+	}
+	if (ch != 'i' && cli_read_input(optarg, input, &cause) != 0) {
+		rc = cli_usage(name, "--input: %s", cause);
+		free(cause);
+		return (rc);
+	}
 	return (0);
 }
 
@@ -666,7 +628,7 @@ cli_row_duration(json_t *row, char *d, size_t len)
 }
 
 /* Add a "duration" to each task or execution row (tables only). */
-static void
+void
 cli_add_durations(json_t *rows)
 {
 	json_t	*row;
@@ -680,786 +642,197 @@ cli_add_durations(json_t *rows)
 	}
 }
 
-/* POST or PUT a definition file as text/plain to /v2/<coll>. */
-static int
-cli_upload(const char *method, const char *coll, const char *file)
-{
-	static const char *const wf_cols[] = {
-		"id", "name", "input", "created_at", "updated_at"
-	};
-	json_t	*v = NULL;
-	char	*text, *cause, *path;
-	int	 rc;
-
-	if ((text = file_read(file, CLI_FILE_MAX, NULL, &cause)) == NULL) {
-		fprintf(stderr, "bora: %s\n", cause);
-		free(cause);
-		return (CLI_EXIT_FAIL);
-	}
-	xasprintf(&path, "/v2/%s", coll);
-	rc = cli_http(method, path, "text/plain", text, &v);
-	if (rc == CLI_EXIT_OK) {
-		if (strcmp(coll, "workflows") == 0 &&
-		    json_object_get(v, "workflows") != NULL) {
-			rc = cli_show_list(v, "workflows", wf_cols,
-			    nitems(wf_cols));
-		} else
-			rc = cli_show_record(v);
-	}
-	json_decref(v);
-	free(path);
-	free(text);
-	return (rc);
-}
-
-/* DELETE /v2/<coll>/<id>. */
-static int
-cli_delete(const char *what, const char *coll, const char *id)
-{
-	json_t	*v;
-	char	*e, *path;
-	int	 rc;
-
-	e = cli_http_escape(id);
-	xasprintf(&path, "/v2/%s/%s", coll, e);
-	rc = cli_http("DELETE", path, NULL, NULL, &v);
-	if (rc == CLI_EXIT_OK && cli_fmt == CLI_FMT_TABLE)
-		printf("Deleted %s %s.\n", what, id);
-	json_decref(v);
-	free(path);
-	free(e);
-	return (rc);
-}
-
-/* Whether an execution in state s has taken the asked state. */
-static int
-cli_exec_settled(const char *asked, const char *s)
-{
-	if (s == NULL || cli_state_final(s))
-		return (1);
-	if (strcmp(asked, "RUNNING") == 0)
-		return (strcmp(s, "PAUSED") != 0);
-	return (strcmp(asked, s) == 0);
-}
+/* ---- the generic commands --------------------------------------- */
 
 /*
- * PUT a new state on an execution and print it.  The engine applies the
- * change in the background, so poll briefly until it shows.
+ * bora <resource> list [--FILTER VALUE]... [--limit N]: the resource's
+ * filters are its options, each adding its parameter to the query.
  */
-static int
-cli_exec_state(const char *name, const char *state, int argc, char **argv)
+int
+cli_res_list(const struct cli_cmd *self, int argc, char **argv)
 {
-	struct timespec	 ts = { 0, 100 * 1000000 };
-	json_t		*body, *v, *w;
-	char		*text, *e, *path;
-	int		 rc, i;
+	static const struct option api[] = { CLI_API_LONGOPTS };
+	const struct cli_res	*r = self->data;
+	struct option		 longopts[CLI_FILTERS_MAX + nitems(api) + 1];
+	const char		*values[CLI_FILTERS_MAX];
+	struct buf		 path;
+	json_t			*v = NULL;
+	char			*e, *end;
+	size_t			 n = 0, i;
+	long			 limit = r->limit;
+	int			 ch, rc;
 
-	if ((rc = cli_api_args(name, argc, argv, 1, 1)) != 0)
-		return (rc);
-	body = json_pack("{ss}", "state", state);
-	text = json_dumps(body, JSON_COMPACT);
-	e = cli_http_escape(argv[optind]);
-	xasprintf(&path, "/v2/executions/%s", e);
-	rc = cli_http("PUT", path, "application/json", text, &v);
-	for (i = 0; rc == CLI_EXIT_OK && i < 50; i++) {
-		if (cli_exec_settled(state, json_string_value(
-		    json_object_get(v, "state"))))
-			break;
-		nanosleep(&ts, NULL);
-		if ((rc = cli_http("GET", path, NULL, NULL, &w)) == 0) {
-			json_decref(v);
-			v = w;
-		}
+	memset(values, 0, sizeof values);
+	for (i = 0; r->filters != NULL && r->filters[i].opt != NULL; i++) {
+		assert(n < CLI_FILTERS_MAX);
+		longopts[n].name = r->filters[i].opt;
+		longopts[n].has_arg = required_argument;
+		longopts[n].flag = NULL;
+		longopts[n].val = CLI_OPT_FILTER + (int)i;
+		n++;
 	}
-	if (rc == CLI_EXIT_OK)
-		rc = cli_show_record(v);
-	json_decref(v);
-	json_decref(body);
-	free(path);
-	free(e);
-	free(text);
-	return (rc);
-}
-
-/*
- * Poll execution id until it is final or timeout seconds (<= 0: no
- * limit) pass; *out is the last execution seen.  Returns CLI_EXIT_OK
- * when final, CLI_EXIT_FAIL on timeout, or the error of a request.
- */
-static int
-cli_wait(const char *id, double timeout, json_t **out)
-{
-	struct timespec	 ts;
-	json_t		*v = NULL;
-	int64_t		 start, delay = 100;
-	char		*e, *path;
-	int		 rc;
-
-	*out = NULL;
-	e = cli_http_escape(id);
-	xasprintf(&path, "/v2/executions/%s", e);
-	start = time_mono_ms();
-	for (;;) {
-		json_decref(v);
-		if ((rc = cli_http("GET", path, NULL, NULL, &v)) != 0)
-			break;
-		if (cli_state_final(json_string_value(json_object_get(v,
-		    "state"))))
-			break;
-		if (timeout > 0 &&
-		    time_mono_ms() - start >= (int64_t)(timeout * 1000)) {
-			rc = CLI_EXIT_FAIL;
-			break;
-		}
-		ts.tv_sec = delay / 1000;
-		ts.tv_nsec = (delay % 1000) * 1000000;
-		nanosleep(&ts, NULL);
-		if (delay < 1000)
-			delay *= 2;
-	}
-	*out = v;
-	free(path);
-	free(e);
-	return (rc);
-}
-
-/* ---- workbooks and workflows ------------------------------------ */
-
-/* bora workbook create FILE */
-static int
-cli_workbook_create(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook create", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_upload("POST", "workbooks",
-	    argv[optind]));
-}
-
-/* bora workbook update FILE */
-static int
-cli_workbook_update(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook update", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_upload("PUT", "workbooks",
-	    argv[optind]));
-}
-
-/* bora workbook list */
-static int
-cli_workbook_list(int argc, char **argv)
-{
-	static const char *const cols[] = {
-		"name", "tags", "scope", "created_at", "updated_at"
-	};
-	json_t	*v;
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook list", argc, argv, 0, 0)) != 0)
-		return (rc);
-	rc = cli_http("GET", "/v2/workbooks?sort_keys=created_at&"
-	    "sort_dirs=asc", NULL, NULL, &v);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_show_list(v, "workbooks", cols, nitems(cols));
-	json_decref(v);
-	return (rc);
-}
-
-/* bora workbook get NAME */
-static int
-cli_workbook_get(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook get", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_get_record("workbooks", argv[optind]));
-}
-
-/* bora workbook delete NAME */
-static int
-cli_workbook_delete(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workbook delete", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_delete("workbook", "workbooks", argv[optind]));
-}
-
-/* bora workflow create FILE */
-static int
-cli_workflow_create(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workflow create", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_upload("POST", "workflows",
-	    argv[optind]));
-}
-
-/* bora workflow update FILE */
-static int
-cli_workflow_update(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workflow update", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_upload("PUT", "workflows",
-	    argv[optind]));
-}
-
-/* bora workflow list */
-static int
-cli_workflow_list(int argc, char **argv)
-{
-	static const char *const cols[] = {
-		"id", "name", "input", "created_at", "updated_at"
-	};
-	json_t	*v;
-	int	 rc;
-
-	if ((rc = cli_api_args("workflow list", argc, argv, 0, 0)) != 0)
-		return (rc);
-	rc = cli_http("GET", "/v2/workflows?sort_keys=created_at&"
-	    "sort_dirs=asc", NULL, NULL, &v);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_show_list(v, "workflows", cols, nitems(cols));
-	json_decref(v);
-	return (rc);
-}
-
-/* bora workflow get NAME */
-static int
-cli_workflow_get(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workflow get", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_get_record("workflows", argv[optind]));
-}
-
-/* bora workflow delete NAME */
-static int
-cli_workflow_delete(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("workflow delete", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_delete("workflow", "workflows", argv[optind]));
-}
-
-/* ---- executions ------------------------------------------------- */
-
-/* bora execution start */
-static int
-cli_execution_start(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "input", required_argument, NULL, OPT_INPUT },
-		{ "env", required_argument, NULL, OPT_ENV },
-		{ "wait", no_argument, NULL, OPT_WAIT },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		CLI_API_LONGOPTS
-	};
-	const char	*name = "execution start", *state;
-	json_t		*input, *items, *env = NULL, *body, *v = NULL, *w;
-	char		*cause, *text = NULL, *end;
-	double		 timeout = 0;
-	int		 ch, rc = CLI_EXIT_USAGE, wait = 0;
-
-	input = json_object();
-	items = json_object();
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":f:i:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			if (cli_parse_kv(items, optarg, &cause) != 0) {
-				rc = cli_usage(name, "-i: %s", cause);
-				free(cause);
-				goto out;
-			}
-			break;
-		case OPT_INPUT:
-			if (cli_read_input(optarg, input, &cause) != 0) {
-				rc = cli_usage(name, "--input: %s", cause);
-				free(cause);
-				goto out;
-			}
-			break;
-		case OPT_ENV:
-			json_decref(env);
-			env = json_object();
-			if (cli_read_input(optarg, env, &cause) != 0) {
-				rc = cli_usage(name, "--env: %s", cause);
-				free(cause);
-				goto out;
-			}
-			break;
-		case OPT_WAIT:
-			wait = 1;
-			break;
-		case OPT_TIMEOUT:
-			timeout = strtod(optarg, &end);
-			if (*optarg == '\0' || *end != '\0' || timeout <= 0) {
-				rc = cli_usage(name, "--timeout: not a number "
-				    "of seconds: '%s'", optarg);
-				goto out;
-			}
-			break;
-		default:
-			if ((rc = cli_api_opt(name, ch, argv)) != 0)
-				goto out;
-			break;
-		}
-	}
-	if ((rc = cli_one_operand(name, argc, argv, "NAME")) != 0)
-		goto out;
-	json_object_update(input, items);
-
-	body = json_object();
-	json_object_set_new(body, uuid_valid(argv[optind]) ? "workflow_id" :
-	    "workflow_name", json_string(argv[optind]));
-	json_object_set_new(body, "description", json_string(""));
-	if (json_object_size(input) != 0) {
-		text = json_dumps(input, JSON_COMPACT);
-		json_object_set_new(body, "input", json_string_nocheck(text));
-		free(text);
-	}
-	if (env != NULL) {
-		w = json_pack("{sO}", "env", env);
-		text = json_dumps(w, JSON_COMPACT);
-		json_object_set_new(body, "params", json_string_nocheck(text));
-		free(text);
-		json_decref(w);
-	}
-	text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	rc = cli_http("POST", "/v2/executions", "application/json", text, &v);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-
-	if (wait) {
-		rc = cli_wait(json_string_value(json_object_get(v, "id")),
-		    timeout, &w);
-		if (w != NULL) {
-			json_decref(v);
-			v = w;
-		}
-		state = json_string_value(json_object_get(v, "state"));
-		if (rc == CLI_EXIT_FAIL && !cli_state_final(state)) {
-			cli_show_record(v);
-			fprintf(stderr, "bora: execution %s still %s after "
-			    "%gs\n", json_string_value(json_object_get(v,
-			    "id")), state != NULL ? state : "?", timeout);
-			goto out;
-		}
-		if (rc != CLI_EXIT_OK)
-			goto out;
-		cli_show_record(v);
-		rc = cli_state_exit(state);
-		goto out;
-	}
-	rc = cli_show_record(v);
-out:
-	json_decref(v);
-	json_decref(env);
-	json_decref(items);
-	json_decref(input);
-	free(text);
-	return (rc);
-}
-
-/* bora execution list [--state S] [--workflow W] [--limit N] */
-static int
-cli_execution_list(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "state", required_argument, NULL, OPT_STATE },
-		{ "workflow", required_argument, NULL, OPT_WORKFLOW },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		CLI_API_LONGOPTS
-	};
-	static const char *const cols[] = {
-		"id", "workflow_name", "state", "created_at", "duration",
-		"state_info"
-	};
-	const char	*name = "execution list";
-	const char	*state = NULL, *workflow = NULL;
-	json_t		*v = NULL;
-	struct buf	 path;
-	char		*e, *end;
-	long		 limit = CLI_LIST_LIMIT;
-	int		 ch, rc;
+	longopts[n].name = "limit";
+	longopts[n].has_arg = required_argument;
+	longopts[n].flag = NULL;
+	longopts[n].val = CLI_OPT_LIMIT;
+	n++;
+	memcpy(&longopts[n], api, sizeof api);
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":f:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_STATE:
-			state = optarg;
-			break;
-		case OPT_WORKFLOW:
-			workflow = optarg;
-			break;
-		case OPT_LIMIT:
+	while ((ch = getopt_long(argc, argv, ":" CLI_API_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (ch >= CLI_OPT_FILTER &&
+		    ch < CLI_OPT_FILTER + CLI_FILTERS_MAX) {
+			values[ch - CLI_OPT_FILTER] = optarg;
+			continue;
+		}
+		if (ch == CLI_OPT_LIMIT) {
 			errno = 0;
 			limit = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
 			    limit < 1 || limit > 100000) {
-				return (cli_usage(name, "--limit: not a "
+				return (cli_usage(self->name, "--limit: not a "
 				    "positive number: '%s'", optarg));
 			}
-			break;
-		default:
-			if ((rc = cli_api_opt(name, ch, argv)) != 0)
-				return (rc);
-			break;
+			continue;
 		}
+		if ((rc = cli_api_opt(self->name, ch, argv)) != 0)
+			return (rc);
 	}
 	if (optind != argc)
-		return (cli_usage(name, "unexpected argument '%s'",
+		return (cli_usage(self->name, "unexpected argument '%s'",
 		    argv[optind]));
 
 	buf_init(&path, 0);
-	buf_printf(&path, "/v2/executions?sort_keys=created_at&sort_dirs=desc"
-	    "&limit=%ld", limit);
-	if (state != NULL) {
-		e = cli_http_escape(state);
-		buf_printf(&path, "&state=%s", e);
-		free(e);
-	}
-	if (workflow != NULL) {
-		e = cli_http_escape(workflow);
-		buf_printf(&path, "&workflow_name=%s", e);
+	buf_printf(&path, "/v2/%s?%s", r->coll, r->query != NULL ?
+	    r->query : "");
+	if (limit > 0)
+		buf_printf(&path, "&limit=%ld", limit);
+	for (i = 0; r->filters != NULL && r->filters[i].opt != NULL; i++) {
+		if (values[i] == NULL)
+			continue;
+		e = cli_http_escape(values[i]);
+		buf_printf(&path, "&%s=%s", r->filters[i].param, e);
 		free(e);
 	}
 	rc = cli_http("GET", path.data, NULL, NULL, &v);
 	if (rc == CLI_EXIT_OK)
-		rc = cli_show_list(v, "executions", cols, nitems(cols));
+		rc = cli_show_list(v, r->coll, r->idkey, r->cols, r->ncols);
 	json_decref(v);
 	buf_free(&path);
 	return (rc);
 }
 
-/* bora execution get ID */
-static int
-cli_execution_get(int argc, char **argv)
+/* bora <resource> get ID */
+int
+cli_res_get(const struct cli_cmd *self, int argc, char **argv)
 {
-	int	 rc;
+	const struct cli_res	*r = self->data;
+	json_t			*v;
+	char			*path;
+	int			 rc;
 
-	if ((rc = cli_api_args("execution get", argc, argv, 1, 1)) != 0)
+	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
 		return (rc);
-	return (cli_get_record("executions", argv[optind]));
-}
-
-/* bora execution tasks ID */
-static int
-cli_execution_tasks(int argc, char **argv)
-{
-	static const char *const cols[] = {
-		"id", "name", "state", "started_at", "duration", "state_info"
-	};
-	json_t	*v;
-	char	*e, *path;
-	int	 rc;
-
-	if ((rc = cli_api_args("execution tasks", argc, argv, 1, 1)) != 0)
-		return (rc);
-	e = cli_http_escape(argv[optind]);
-	xasprintf(&path, "/v2/executions/%s/tasks?sort_keys=created_at&"
-	    "sort_dirs=asc", e);
+	path = cli_http_path(r->coll, argv[optind], NULL);
 	rc = cli_http("GET", path, NULL, NULL, &v);
 	if (rc == CLI_EXIT_OK)
-		rc = cli_show_list(v, "tasks", cols, nitems(cols));
+		rc = cli_show_record(v, r->idkey);
 	json_decref(v);
 	free(path);
-	free(e);
 	return (rc);
 }
 
-/* Print the events of one task (rows of a group) as a table. */
-static void
-cli_events_group(const char *title, json_t *rows)
-{
-	static const char *const cols[] = {
-		"time", "progress", "level", "message"
-	};
-	json_t	*row, *p;
-	size_t	 i;
-	char	 pct[16];
-
-	json_array_foreach(rows, i, row) {
-		p = json_object_get(row, "progress");
-		if (json_is_number(p) && json_number_value(p) >= 0) {
-			snprintf(pct, sizeof pct, "%.0f%%",
-			    json_number_value(p) * 100);
-			json_object_set_new(row, "progress", json_string(pct));
-		} else
-			json_object_set_new(row, "progress", json_string("-"));
-	}
-	printf("%s\n", title);
-	cli_print_table(stdout, rows, cols, nitems(cols));
-}
-
-/* bora execution events ID */
-static int
-cli_execution_events(int argc, char **argv)
-{
-	json_t		*v, *rows, *groups, *row, *g;
-	const char	*task, *id, *key;
-	char		*e, *path, *title;
-	size_t		 i;
-	int		 rc, first = 1;
-
-	if ((rc = cli_api_args("execution events", argc, argv, 1, 1)) != 0)
-		return (rc);
-	e = cli_http_escape(argv[optind]);
-	xasprintf(&path, "/v2/executions/%s/events", e);
-	rc = cli_http("GET", path, NULL, NULL, &v);
-	free(path);
-	free(e);
-	if (rc != CLI_EXIT_OK)
-		return (rc);
-	rows = json_is_array(v) ? v : json_object_get(v, "events");
-	if (!json_is_array(rows)) {
-		fprintf(stderr, "bora: the response has no 'events' list\n");
-		json_decref(v);
-		return (CLI_EXIT_FAIL);
-	}
-	if (cli_fmt != CLI_FMT_TABLE) {
-		rc = cli_show_list(rows, "events", NULL, 0);
-		json_decref(v);
-		return (rc);
-	}
-
-	/* Group by task, in the order each task first appears. */
-	groups = json_object();
-	json_array_foreach(rows, i, row) {
-		task = json_string_value(json_object_get(row, "task_name"));
-		id = json_string_value(json_object_get(row, "task_id"));
-		if (task == NULL)
-			xasprintf(&title, "Execution %s", argv[optind]);
-		else if (id != NULL)
-			xasprintf(&title, "Task %s (%s)", task, id);
-		else
-			xasprintf(&title, "Task %s", task);
-		if ((g = json_object_get(groups, title)) == NULL) {
-			g = json_array();
-			json_object_set_new(groups, title, g);
-		}
-		json_array_append(g, row);
-		free(title);
-	}
-	json_object_foreach(groups, key, g) {
-		if (!first)
-			putchar('\n');
-		first = 0;
-		cli_events_group(key, g);
-	}
-	if (json_array_size(rows) == 0)
-		printf("No events.\n");
-	json_decref(groups);
-	json_decref(v);
-	return (CLI_EXIT_OK);
-}
-
-/* bora execution watch ID [--interval S] */
-static int
-cli_execution_watch(int argc, char **argv)
+/* bora <resource> delete ID [--force] */
+int
+cli_res_delete(const struct cli_cmd *self, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "force", no_argument, NULL, CLI_OPT_FORCE },
 		CLI_API_LONGOPTS
 	};
-	const char	*name = "execution watch";
-	double		 interval = 1;
-	char		*end;
-	int		 ch, rc;
+	const struct cli_res	*r = self->data;
+	json_t			*v;
+	char			*path, *p;
+	int			 ch, rc, force = 0;
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":f:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_INTERVAL:
-			interval = strtod(optarg, &end);
-			if (*optarg == '\0' || *end != '\0' ||
-			    !(interval >= 0.05 && interval <= 3600)) {
-				return (cli_usage(name, "--interval: not a "
-				    "number of seconds: '%s'", optarg));
-			}
-			break;
-		default:
-			if ((rc = cli_api_opt(name, ch, argv)) != 0)
-				return (rc);
-			break;
-		}
-	}
-	if ((rc = cli_one_operand(name, argc, argv, "ID")) != 0)
-		return (rc);
-	return (cli_watch(argv[optind], interval));
-}
-
-/* bora execution pause ID */
-static int
-cli_execution_pause(int argc, char **argv)
-{
-	return (cli_exec_state("execution pause", "PAUSED", argc, argv));
-}
-
-/* bora execution resume ID */
-static int
-cli_execution_resume(int argc, char **argv)
-{
-	return (cli_exec_state("execution resume", "RUNNING", argc, argv));
-}
-
-/* bora execution cancel ID */
-static int
-cli_execution_cancel(int argc, char **argv)
-{
-	return (cli_exec_state("execution cancel", "CANCELLED", argc, argv));
-}
-
-/* bora execution rerun TASK_ID [--no-reset] */
-static int
-cli_execution_rerun(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "no-reset", no_argument, NULL, OPT_NO_RESET },
-		CLI_API_LONGOPTS
-	};
-	const char	*name = "execution rerun";
-	json_t		*body, *v;
-	char		*text, *e, *path;
-	int		 ch, rc, reset = 1;
-
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":f:", longopts, NULL)) != -1) {
-		if (ch == OPT_NO_RESET)
-			reset = 0;
-		else if ((rc = cli_api_opt(name, ch, argv)) != 0)
+	while ((ch = getopt_long(argc, argv, ":" CLI_API_SHORTOPTS,
+	    r->force ? longopts : longopts + 1, NULL)) != -1) {
+		if (ch == CLI_OPT_FORCE)
+			force = 1;
+		else if ((rc = cli_api_opt(self->name, ch, argv)) != 0)
 			return (rc);
 	}
-	if ((rc = cli_one_operand(name, argc, argv, "TASK_ID")) != 0)
+	if ((rc = cli_one_operand(self->name, argc, argv, "argument")) != 0)
 		return (rc);
-	body = json_pack("{sssssb}", "id", argv[optind], "state", "RUNNING",
-	    "reset", reset);
-	text = json_dumps(body, JSON_COMPACT);
-	e = cli_http_escape(argv[optind]);
-	xasprintf(&path, "/v2/tasks/%s", e);
-	rc = cli_http("PUT", path, "application/json", text, &v);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_show_record(v);
-	json_decref(v);
-	json_decref(body);
-	free(path);
-	free(e);
-	free(text);
-	return (rc);
-}
-
-/* ---- tasks and actions ------------------------------------------ */
-
-/* bora task get ID */
-static int
-cli_task_get(int argc, char **argv)
-{
-	int	 rc;
-
-	if ((rc = cli_api_args("task get", argc, argv, 1, 1)) != 0)
-		return (rc);
-	return (cli_get_record("tasks", argv[optind]));
-}
-
-/* bora action list */
-static int
-cli_action_list(int argc, char **argv)
-{
-	static const char *const cols[] = {
-		"name", "input", "description"
-	};
-	json_t	*v;
-	int	 rc;
-
-	if ((rc = cli_api_args("action list", argc, argv, 0, 0)) != 0)
-		return (rc);
-	rc = cli_http("GET", "/v2/actions", NULL, NULL, &v);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_show_list(v, "actions", cols, nitems(cols));
-	json_decref(v);
-	return (rc);
-}
-
-/* bora action run NAME [-i key=value]... [--input JSON] */
-static int
-cli_action_run(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "input", required_argument, NULL, OPT_INPUT },
-		CLI_API_LONGOPTS
-	};
-	const char	*name = "action run", *state;
-	json_t		*input, *items, *body = NULL, *v = NULL;
-	char		*cause, *text = NULL;
-	int		 ch, rc = CLI_EXIT_USAGE;
-
-	input = json_object();
-	items = json_object();
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":f:i:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			if (cli_parse_kv(items, optarg, &cause) != 0) {
-				rc = cli_usage(name, "-i: %s", cause);
-				free(cause);
-				goto out;
-			}
-			break;
-		case OPT_INPUT:
-			if (cli_read_input(optarg, input, &cause) != 0) {
-				rc = cli_usage(name, "--input: %s", cause);
-				free(cause);
-				goto out;
-			}
-			break;
-		default:
-			if ((rc = cli_api_opt(name, ch, argv)) != 0)
-				goto out;
-			break;
-		}
+	path = cli_http_path(r->coll, argv[optind], NULL);
+	if (force) {
+		xasprintf(&p, "%s?force=true", path);
+		free(path);
+		path = p;
 	}
-	if ((rc = cli_one_operand(name, argc, argv, "NAME")) != 0)
-		goto out;
-	json_object_update(input, items);
-	text = json_dumps(input, JSON_COMPACT);
-	body = json_pack("{ssss}", "name", argv[optind], "input", text);
-	free(text);
-	text = json_dumps(body, JSON_COMPACT);
-	rc = cli_http("POST", "/v2/action_executions", "application/json",
-	    text, &v);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	cli_show_record(v);
-	state = json_string_value(json_object_get(v, "state"));
-	rc = state != NULL && strcmp(state, "ERROR") == 0 ?
-	    CLI_EXIT_FAIL : CLI_EXIT_OK;
-out:
+	rc = cli_http("DELETE", path, NULL, NULL, &v);
+	if (rc == CLI_EXIT_OK) {
+		if (cli_quiet)
+			printf("%s\n", argv[optind]);
+		else if (cli_fmt == CLI_FMT_TABLE)
+			printf("Deleted %s %s.\n", r->what, argv[optind]);
+	}
 	json_decref(v);
-	json_decref(body);
-	json_decref(items);
-	json_decref(input);
+	free(path);
+	return (rc);
+}
+
+/* POST or PUT definition FILE as text/plain to /v2/<coll>; report it. */
+static int
+cli_res_upload(const struct cli_cmd *self, const char *method, int argc,
+    char **argv)
+{
+	const struct cli_res	*r = self->data;
+	json_t			*v = NULL;
+	char			*text, *cause, *path;
+	int			 rc;
+
+	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
+		return (rc);
+	if ((text = file_read(argv[optind], CLI_FILE_MAX, NULL,
+	    &cause)) == NULL) {
+		fprintf(stderr, "bora: %s\n", cause);
+		free(cause);
+		return (CLI_EXIT_FAIL);
+	}
+	xasprintf(&path, "/v2/%s", r->coll);
+	rc = cli_http(method, path, "text/plain", text, &v);
+	if (rc == CLI_EXIT_OK) {
+		if (r->many && json_object_get(v, r->coll) != NULL)
+			rc = cli_show_list(v, r->coll, r->idkey, r->cols,
+			    r->ncols);
+		else if (cli_quiet || cli_fmt != CLI_FMT_TABLE)
+			rc = cli_show_record(v, r->idkey);
+		else
+			printf("%s %s %s.\n", strcmp(method, "POST") == 0 ?
+			    "Created" : "Updated", r->what,
+			    cli_obj_id(v, r->idkey));
+	}
+	json_decref(v);
+	free(path);
 	free(text);
 	return (rc);
+}
+
+/* bora <resource> create FILE */
+int
+cli_res_create(const struct cli_cmd *self, int argc, char **argv)
+{
+	return (cli_res_upload(self, "POST", argc, argv));
+}
+
+/* bora <resource> update FILE */
+int
+cli_res_update(const struct cli_cmd *self, int argc, char **argv)
+{
+	return (cli_res_upload(self, "PUT", argc, argv));
 }

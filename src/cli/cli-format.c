@@ -1,7 +1,7 @@
 /*
  * cli-format.c -- output formats of the bora command line: pretty JSON,
- * block-style YAML, aligned tables, records, state symbols, and the
- * "key=value" arguments of -i.
+ * block-style YAML (written by libyaml's emitter), aligned tables,
+ * records, state symbols, and the "key=value" arguments of -i.
  *
  * Tables are for people; JSON and YAML are for scripts, so they print
  * every field unchanged (after decoding the JSON-in-string fields).
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <yaml.h>
 
 #include "lib/lib.h"
 #include "cli/cli.h"
@@ -24,17 +25,9 @@
 #define CLI_CELL_MAX	60	/* table cells are cut at this width */
 #define CLI_RECORD_WRAP	60	/* longer JSON values print pretty */
 
-enum cli_yaml_pos {
-	CLI_YAML_LINE,		/* at the start of a line, after indent */
-	CLI_YAML_KEY,		/* right after "key:" */
-	CLI_YAML_ITEM		/* right after "- " */
-};
-
-static void	 cli_yaml_node(FILE *, json_t *, int, enum cli_yaml_pos);
-static void	 cli_yaml_scalar(FILE *, json_t *, int, enum cli_yaml_pos);
-static int	 cli_yaml_plain(const char *);
-static int	 cli_yaml_literal(const char *);
-static void	 cli_yaml_quoted(FILE *, const char *);
+static int	 cli_yaml_emit(yaml_emitter_t *, json_t *);
+static int	 cli_yaml_string(yaml_emitter_t *, const char *, size_t);
+static int	 cli_yaml_typed(const char *);
 static char	*cli_cell(json_t *, size_t);
 static char	*cli_cut(const char *, size_t);
 
@@ -87,200 +80,146 @@ cli_print_json(FILE *f, json_t *v)
 	fputc('\n', f);
 }
 
-/* Block-style YAML of any value, as one document. */
+/*
+ * Block-style YAML of any value, as one document, written by libyaml's
+ * emitter: it chooses the quoting a string needs, and only strings a
+ * reader would take for another type (true, 12, null...) are forced
+ * into quotes here.
+ */
 void
 cli_print_yaml(FILE *f, json_t *v)
 {
-	cli_yaml_node(f, v, 0, CLI_YAML_LINE);
+	yaml_emitter_t	 em;
+	yaml_event_t	 ev;
+	int		 ok;
+
+	if (!yaml_emitter_initialize(&em))
+		fatalx("yaml_emitter_initialize failed");
+	yaml_emitter_set_output_file(&em, f);
+	yaml_emitter_set_unicode(&em, 1);
+	yaml_emitter_set_width(&em, -1);	/* never fold long lines */
+	yaml_emitter_set_indent(&em, 2);
+	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+	    yaml_emitter_emit(&em, &ev) &&
+	    yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
+	    yaml_emitter_emit(&em, &ev) &&
+	    cli_yaml_emit(&em, v) == 0 &&
+	    yaml_document_end_event_initialize(&ev, 1) &&
+	    yaml_emitter_emit(&em, &ev) &&
+	    yaml_stream_end_event_initialize(&ev) &&
+	    yaml_emitter_emit(&em, &ev) &&
+	    yaml_emitter_flush(&em);
+	if (!ok && em.problem != NULL)
+		log_warnx("YAML output: %s", em.problem);
+	yaml_emitter_delete(&em);
 }
 
 /*
- * Print node v.  indent is the column of v's own lines; pos tells where
- * the cursor is: at the start of a line (already indented), after
- * "key:" or after "- ".
+ * Emit one value: objects and arrays in block style (empty ones as {}
+ * and []), scalars as they are.  Returns 0, or -1 when the emitter
+ * failed (em->problem says why).
  */
-static void
-cli_yaml_node(FILE *f, json_t *v, int indent, enum cli_yaml_pos pos)
+static int
+cli_yaml_emit(yaml_emitter_t *em, json_t *v)
 {
+	yaml_event_t	 ev;
 	const char	*key;
 	json_t		*item;
 	size_t		 i;
-	int		 first = 1;
-
-	if (json_is_object(v) && json_object_size(v) != 0) {
-		if (pos == CLI_YAML_KEY)
-			fputc('\n', f);
-		json_object_foreach(v, key, item) {
-			if (!first || pos == CLI_YAML_KEY)
-				fprintf(f, "%*s", indent, "");
-			first = 0;
-			if (cli_yaml_plain(key))
-				fputs(key, f);
-			else
-				cli_yaml_quoted(f, key);
-			fputc(':', f);
-			cli_yaml_node(f, item, indent + 2, CLI_YAML_KEY);
-		}
-		return;
-	}
-	if (json_is_array(v) && json_array_size(v) != 0) {
-		if (pos == CLI_YAML_KEY)
-			fputc('\n', f);
-		json_array_foreach(v, i, item) {
-			if (!first || pos == CLI_YAML_KEY)
-				fprintf(f, "%*s", indent, "");
-			first = 0;
-			fputs("- ", f);
-			cli_yaml_node(f, item, indent + 2, CLI_YAML_ITEM);
-		}
-		return;
-	}
-	cli_yaml_scalar(f, v, indent, pos);
-}
-
-/* Print a scalar (or an empty collection) and end the line. */
-static void
-cli_yaml_scalar(FILE *f, json_t *v, int indent, enum cli_yaml_pos pos)
-{
-	const char	*s, *p, *nl;
-	size_t		 len, trail;
 	char		*text;
+	int		 ok;
 
-	if (pos == CLI_YAML_KEY)
-		fputc(' ', f);
-	if (!json_is_string(v)) {
-		if (v == NULL || json_is_null(v))
-			fputs("null", f);
-		else if (json_is_object(v))
-			fputs("{}", f);
-		else if (json_is_array(v))
-			fputs("[]", f);
-		else {
-			text = json_dumps(v, JSON_ENCODE_ANY);
-			fputs(text, f);
-			free(text);
+	if (json_is_object(v)) {
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		    json_object_size(v) == 0 ? YAML_FLOW_MAPPING_STYLE :
+		    YAML_BLOCK_MAPPING_STYLE) || !yaml_emitter_emit(em, &ev))
+			return (-1);
+		json_object_foreach(v, key, item) {
+			if (cli_yaml_string(em, key, strlen(key)) != 0 ||
+			    cli_yaml_emit(em, item) != 0)
+				return (-1);
 		}
-		fputc('\n', f);
-		return;
+		if (!yaml_mapping_end_event_initialize(&ev) ||
+		    !yaml_emitter_emit(em, &ev))
+			return (-1);
+		return (0);
 	}
-	s = json_string_value(v);
-	if (cli_yaml_plain(s)) {
-		fprintf(f, "%s\n", s);
-		return;
+	if (json_is_array(v)) {
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		    json_array_size(v) == 0 ? YAML_FLOW_SEQUENCE_STYLE :
+		    YAML_BLOCK_SEQUENCE_STYLE) || !yaml_emitter_emit(em, &ev))
+			return (-1);
+		json_array_foreach(v, i, item) {
+			if (cli_yaml_emit(em, item) != 0)
+				return (-1);
+		}
+		if (!yaml_sequence_end_event_initialize(&ev) ||
+		    !yaml_emitter_emit(em, &ev))
+			return (-1);
+		return (0);
 	}
-	if (!cli_yaml_literal(s)) {
-		cli_yaml_quoted(f, s);
-		fputc('\n', f);
-		return;
-	}
+	if (json_is_string(v))
+		return (cli_yaml_string(em, json_string_value(v),
+		    json_string_length(v)));
 
-	/* A literal block: "|" keeps one final newline, "|-" none, "|+" all. */
-	len = strlen(s);
-	for (trail = 0; trail < len && s[len - 1 - trail] == '\n'; trail++)
-		/* nothing */;
-	fputs(trail == 0 ? "|-" : trail == 1 ? "|" : "|+", f);
-	fputc('\n', f);
-	if (indent < 2)
-		indent = 2;
-	p = s;
-	while (p < s + len - trail) {
-		nl = strchr(p, '\n');
-		if (nl == NULL || nl > s + len - trail)
-			nl = s + len - trail;
-		if (nl != p)
-			fprintf(f, "%*s%.*s", indent, "", (int)(nl - p), p);
-		fputc('\n', f);
-		p = nl + 1;
-	}
-	for (; trail > 1; trail--)
-		fputc('\n', f);
+	/* null, booleans and numbers: plain, as JSON writes them. */
+	if (v == NULL || json_is_null(v))
+		text = xstrdup("null");
+	else if ((text = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
+		text = xstrdup("null");
+	ok = yaml_scalar_event_initialize(&ev, NULL, NULL,
+	    (yaml_char_t *)text, (int)strlen(text), 1, 1,
+	    YAML_PLAIN_SCALAR_STYLE) && yaml_emitter_emit(em, &ev);
+	free(text);
+	return (ok ? 0 : -1);
 }
 
-/* Whether s can be written as a plain YAML scalar without changing. */
+/*
+ * Emit a string.  Multi-line text asks for a literal block; a string a
+ * reader would resolve to another type is double-quoted; libyaml quotes
+ * whatever else cannot stay plain or literal.
+ */
 static int
-cli_yaml_plain(const char *s)
+cli_yaml_string(yaml_emitter_t *em, const char *s, size_t len)
+{
+	yaml_event_t		 ev;
+	yaml_scalar_style_t	 style = YAML_ANY_SCALAR_STYLE;
+
+	if (memchr(s, '\n', len) != NULL)
+		style = YAML_LITERAL_SCALAR_STYLE;
+	else if (cli_yaml_typed(s))
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+	    (int)len, style != YAML_DOUBLE_QUOTED_SCALAR_STYLE, 1, style))
+		return (-1);
+	return (yaml_emitter_emit(em, &ev) ? 0 : -1);
+}
+
+/*
+ * Whether a plain scalar s would be read back as something other than
+ * a string (YAML 1.1 and 1.2 resolvers): null, a boolean, a number, a
+ * date or time, or the merge and value keys.
+ */
+static int
+cli_yaml_typed(const char *s)
 {
 	static const char *const words[] = {
-		"null", "~", "true", "false", "yes", "no", "on", "off",
-		"y", "n", ".inf", "-.inf", "+.inf", ".nan"
+		"", "null", "~", "true", "false", "yes", "no", "on", "off",
+		"y", "n", ".inf", "-.inf", "+.inf", ".nan", "<<", "="
 	};
-	const unsigned char	*p;
-	size_t			 i, len = strlen(s);
+	size_t	 i;
 
-	if (len == 0)
-		return (0);
 	for (i = 0; i < nitems(words); i++) {
 		if (strcasecmp(s, words[i]) == 0)
-			return (0);
+			return (1);
 	}
-	/* Anything that starts like a number, date or time is quoted. */
-	if (isdigit((unsigned char)s[0]) ||
-	    ((s[0] == '-' || s[0] == '+' || s[0] == '.') &&
-	    (isdigit((unsigned char)s[1]) || s[1] == '.')))
-		return (0);
-	if (strchr("-?:,[]{}#&*!|>'\"%@`", s[0]) != NULL)
-		return (0);
-	if (s[0] == ' ' || s[len - 1] == ' ' || s[len - 1] == ':')
-		return (0);
-	if (strstr(s, ": ") != NULL || strstr(s, " #") != NULL)
-		return (0);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return (0);
-	}
-	return (1);
-}
-
-/* Whether s (multi-line) reads back exactly as a literal block. */
-static int
-cli_yaml_literal(const char *s)
-{
-	const unsigned char	*p;
-
-	if (strchr(s, '\n') == NULL || s[0] == ' ' || s[0] == '\n')
-		return (0);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
-			return (0);
-		if (*p == ' ' && (p[1] == '\n' || p[1] == '\0'))
-			return (0);
-	}
-	return (1);
-}
-
-/* A double-quoted YAML scalar with escapes. */
-static void
-cli_yaml_quoted(FILE *f, const char *s)
-{
-	const unsigned char	*p;
-
-	fputc('"', f);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\x%02x", *p);
-			else
-				fputc(*p, f);
-			break;
-		}
-	}
-	fputc('"', f);
+	/* Anything that starts like a number, date or time. */
+	if (isdigit((unsigned char)s[0]))
+		return (1);
+	if ((s[0] == '-' || s[0] == '+' || s[0] == '.') &&
+	    (isdigit((unsigned char)s[1]) || s[1] == '.'))
+		return (1);
+	return (0);
 }
 
 /* Width of a UTF-8 string in characters (continuation bytes skipped). */

@@ -162,7 +162,7 @@ import_file(const char *file, const struct import_opts *o, FILE *report)
 
 /* bora import FILE... [-o DIR | --in-place] [--check] [-q]. */
 int
-cli_cmd_import(int argc, char **argv)
+cli_cmd_import(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct import_opts	 o;
 	struct stat		 sb;

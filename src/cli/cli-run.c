@@ -183,7 +183,7 @@ run_print_table(json_t *o)
 
 /* bora run FILE [WORKFLOW] ... */
 int
-cli_cmd_run(int argc, char **argv)
+cli_cmd_run(const struct cli_cmd *self, int argc, char **argv)
 {
 	struct engine_config	 cfg;
 	struct engine_start_opts so;
@@ -310,20 +310,10 @@ cli_cmd_run(int argc, char **argv)
 		}
 		kind = wb->name != NULL ? "workbook" : "workflows";
 		if (wfname == NULL) {
+			/* The only or the first workflow of the file. */
 			if (wb->nworkflows == 0) {
 				fprintf(stderr, "bora run: %s holds no "
 				    "workflow\n", file);
-				dsl_errors_free(&errs);
-				goto out;
-			}
-			if (wb->nworkflows > 1) {
-				size_t i;
-				fprintf(stderr, "bora run: %s holds several "
-				    "workflows; name one of:", file);
-				for (i = 0; i < wb->nworkflows; i++)
-					fprintf(stderr, " %s",
-					    wb->workflows[i].name);
-				fprintf(stderr, "\n");
 				dsl_errors_free(&errs);
 				goto out;
 			}

@@ -22,7 +22,7 @@
 
 /* Replace this process with bora-sim and the same arguments. */
 int
-cli_cmd_sim(int argc, char **argv)
+cli_cmd_sim(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	char	 self[PATH_MAX], *slash, *path = NULL, **args;
 	ssize_t	 len;

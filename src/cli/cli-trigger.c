@@ -334,7 +334,7 @@ trig_read(const char *path, size_t *len, char **cause)
 
 /* bora trigger test FILE... --alarm PAYLOAD --source S. */
 int
-cli_cmd_trigger_test(int argc, char **argv)
+cli_cmd_trigger_test(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct trig_files	 tf;
 	struct alarm_header	 hdr[TRIG_MAX_HEADERS];

@@ -209,7 +209,7 @@ cli_validate_print(const struct dsl_errors *errs)
 
 /* bora validate FILE...: exit 0 when all are valid, 1 if not, 2 on usage. */
 int
-cli_cmd_validate(int argc, char **argv)
+cli_cmd_validate(const struct cli_cmd *self, int argc, char **argv)
 {
 	struct cli_validate	 cv;
 	struct dsl_resolver	 res;

@@ -4,9 +4,11 @@
  * symbols and durations, until it ends.
  *
  * On a terminal the tree is redrawn in place with ANSI cursor movement
- * and cut to the terminal width; otherwise (a pipe, a log file) each
- * change of state is appended as one line, so the output reads as a
- * log of the execution.
+ * and cut to the terminal width, with the last event under it;
+ * otherwise (a pipe, a log file) each event of the execution and of its
+ * sub-workflows is appended as one line stamped with the time it
+ * happened (not the time it was seen), in the order they happened, so
+ * the output reads as a log of the execution.
  */
 #include "config.h"
 
@@ -27,14 +29,19 @@
 #define CLI_WATCH_DEPTH	4	/* sub-workflow levels shown */
 
 /*
- * One watch.  seen maps a task or execution id to the last state
- * reported (appending mode); lines counts the lines of the last tree
- * drawn (terminal mode), so the next one can be drawn over it.
+ * One watch.  lastev maps an execution id to the id of its last event
+ * seen; events collects the new events of one poll, across the
+ * execution and its sub-workflows, as {t, id, line}, so they can be
+ * printed in the order they happened.  lines counts the lines of the
+ * last tree drawn (terminal mode), so the next one can be drawn over
+ * it, under which comes last, the latest event.
  */
 struct cli_watch {
 	int		 tty;
 	int		 cols;
-	json_t		*seen;
+	json_t		*lastev;
+	json_t		*events;
+	char		*last;
 	struct buf	 tree;
 	int		 lines;
 };
@@ -43,8 +50,10 @@ static int	 cli_watch_tasks(struct cli_watch *, const char *,
 		     const char *, const char *, int);
 static void	 cli_watch_line(struct cli_watch *, const char *,
 		     const char *, json_t *, const char *, size_t);
-static void	 cli_watch_report(struct cli_watch *, const char *,
-		     json_t *);
+static int	 cli_watch_events(struct cli_watch *, const char *,
+		     const char *);
+static int	 cli_watch_event_cmp(const void *, const void *);
+static void	 cli_watch_flush(struct cli_watch *);
 static void	 cli_watch_draw(struct cli_watch *);
 
 /* Add one line of the tree: prefix, symbol, name, state, duration. */
@@ -70,37 +79,101 @@ cli_watch_line(struct cli_watch *w, const char *prefix, const char *name,
 	buf_puts(&w->tree, "\n");
 }
 
-/* In appending mode, print row's state if it changed since last time. */
-static void
-cli_watch_report(struct cli_watch *w, const char *path, json_t *row)
+/*
+ * Collect the events of execution id not seen yet, each as a line
+ * "HH:MM:SS.mmm path[/task] message" in local time.  path names the
+ * execution ("wf", or "wf/task" for a sub-workflow).
+ */
+static int
+cli_watch_events(struct cli_watch *w, const char *id, const char *path)
 {
-	const char	*id, *state, *info, *last;
-	struct tm	*tm;
-	time_t		 now;
-	char		 d[32], hms[16];
+	json_t		*v = NULL, *rows, *row, *ev;
+	json_int_t	 last, eid, t;
+	const char	*task, *msg, *level;
+	struct tm	 tm;
+	time_t		 sec;
+	char		*url, *line, hms[16];
+	size_t		 i;
+	int		 rc;
 
-	if (w->tty)
-		return;
-	id = json_string_value(json_object_get(row, "id"));
-	state = json_string_value(json_object_get(row, "state"));
-	if (id == NULL || state == NULL)
-		return;
-	last = json_string_value(json_object_get(w->seen, id));
-	if (last != NULL && strcmp(last, state) == 0)
-		return;
-	json_object_set_new(w->seen, id, json_string(state));
+	url = cli_http_path("executions", id, "/events");
+	rc = cli_http("GET", url, NULL, NULL, &v);
+	free(url);
+	if (rc != CLI_EXIT_OK)
+		return (rc);
+	last = json_integer_value(json_object_get(w->lastev, id));
+	rows = json_is_array(v) ? v : json_object_get(v, "events");
+	json_array_foreach(rows, i, row) {
+		eid = json_integer_value(json_object_get(row, "id"));
+		if (eid <= last)
+			continue;
+		last = eid;
+		t = json_integer_value(json_object_get(row, "time_ms"));
+		sec = (time_t)(t / 1000);
+		localtime_r(&sec, &tm);
+		strftime(hms, sizeof hms, "%H:%M:%S", &tm);
+		task = json_string_value(json_object_get(row, "task_name"));
+		msg = json_string_value(json_object_get(row, "message"));
+		level = json_string_value(json_object_get(row, "level"));
+		xasprintf(&line, "%s.%03d %s%s%s  %s%s%s%s", hms,
+		    (int)(t % 1000), path, task != NULL ? "/" : "",
+		    task != NULL ? task : "", level != NULL &&
+		    strcmp(level, "info") != 0 ? "[" : "", level != NULL &&
+		    strcmp(level, "info") != 0 ? level : "", level != NULL &&
+		    strcmp(level, "info") != 0 ? "] " : "",
+		    msg != NULL ? msg : "");
+		ev = json_pack("{s:I, s:I, s:s}", "t", t, "id", eid, "line",
+		    line);
+		if (ev != NULL)
+			json_array_append_new(w->events, ev);
+		free(line);
+	}
+	json_object_set_new(w->lastev, id, json_integer(last));
+	json_decref(v);
+	return (CLI_EXIT_OK);
+}
 
-	now = time(NULL);
-	tm = localtime(&now);
-	strftime(hms, sizeof hms, "%H:%M:%S", tm);
-	info = json_string_value(json_object_get(row, "state_info"));
-	d[0] = '\0';
-	if (cli_state_final(state))
-		cli_row_duration(row, d, sizeof d);
-	printf("%s %s %s %s%s%s%s%s\n", hms, cli_state_symbol(state), path,
-	    state, d[0] != '\0' ? " in " : "", d,
-	    info != NULL && *info != '\0' ? ": " : "",
-	    info != NULL ? info : "");
+/* Events in the order they happened: time, then id. */
+static int
+cli_watch_event_cmp(const void *a, const void *b)
+{
+	json_t		*x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t	 tx, ty;
+
+	tx = json_integer_value(json_object_get(x, "t"));
+	ty = json_integer_value(json_object_get(y, "t"));
+	if (tx != ty)
+		return (tx < ty ? -1 : 1);
+	tx = json_integer_value(json_object_get(x, "id"));
+	ty = json_integer_value(json_object_get(y, "id"));
+	return (tx < ty ? -1 : tx > ty);
+}
+
+/*
+ * The new events of a poll, in order: appended as lines (no terminal),
+ * or the latest kept to show under the tree.
+ */
+static void
+cli_watch_flush(struct cli_watch *w)
+{
+	json_t	**ev;
+	size_t	  n, i;
+
+	n = json_array_size(w->events);
+	if (n == 0)
+		return;
+	ev = xcalloc(n, sizeof *ev);
+	for (i = 0; i < n; i++)
+		ev[i] = json_array_get(w->events, i);
+	qsort(ev, n, sizeof *ev, cli_watch_event_cmp);
+	for (i = 0; i < n && !w->tty; i++)
+		printf("%s\n", json_string_value(json_object_get(ev[i],
+		    "line")));
+	free(w->last);
+	w->last = xstrdup(json_string_value(json_object_get(ev[n - 1],
+	    "line")));
+	free(ev);
+	json_array_clear(w->events);
 	fflush(stdout);
 }
 
@@ -117,17 +190,14 @@ cli_watch_tasks(struct cli_watch *w, const char *id, const char *prefix,
 	json_t		*v = NULL, *tasks, *t, *cv = NULL, *children, *c;
 	size_t		 i, j, pad = 0, n;
 	char		*e, *url, *sub, *subpath, *label;
-	int		 rc, final, utf8 = cli_utf8();
+	int		 rc, utf8 = cli_utf8();
 
 	branch = utf8 ? "\xe2\x94\x9c\xe2\x94\x80 " : "|- ";	/* ├─ */
 	last = utf8 ? "\xe2\x94\x94\xe2\x94\x80 " : "`- ";	/* └─ */
 	pipe = utf8 ? "\xe2\x94\x82  " : "|  ";			/* │ */
 	space = "   ";
 
-	e = cli_http_escape(id);
-	xasprintf(&url, "/v2/executions/%s/tasks?sort_keys=created_at&"
-	    "sort_dirs=asc", e);
-	free(e);
+	url = cli_http_path("executions", id, CLI_TASKS_IN_ORDER);
 	rc = cli_http("GET", url, NULL, NULL, &v);
 	free(url);
 	if (rc != CLI_EXIT_OK)
@@ -152,17 +222,11 @@ cli_watch_tasks(struct cli_watch *w, const char *id, const char *prefix,
 		tid = json_string_value(json_object_get(t, "id"));
 		if (type == NULL || strcmp(type, "WORKFLOW") != 0 ||
 		    tid == NULL || depth >= CLI_WATCH_DEPTH) {
-			cli_watch_report(w, subpath, t);
 			free(subpath);
 			continue;
 		}
-		/* A sub-workflow's end comes after the ends of its tasks. */
-		final = cli_state_final(json_string_value(json_object_get(t,
-		    "state")));
-		if (!final)
-			cli_watch_report(w, subpath, t);
 
-		/* A sub-workflow: its executions and their tasks. */
+		/* A sub-workflow: its executions, their events and tasks. */
 		xasprintf(&sub, "%s%s", prefix, i + 1 == n ? space : pipe);
 		e = cli_http_escape(tid);
 		xasprintf(&url, "/v2/executions?task_execution_id=%s&"
@@ -178,12 +242,13 @@ cli_watch_tasks(struct cli_watch *w, const char *id, const char *prefix,
 			if ((tid = json_string_value(json_object_get(c,
 			    "id"))) == NULL)
 				continue;
-			rc = cli_watch_tasks(w, tid, sub, subpath, depth + 1);
+			if ((rc = cli_watch_events(w, tid, subpath)) ==
+			    CLI_EXIT_OK)
+				rc = cli_watch_tasks(w, tid, sub, subpath,
+				    depth + 1);
 		}
 		json_decref(cv);
 		cv = NULL;
-		if (final)
-			cli_watch_report(w, subpath, t);
 		free(sub);
 		free(subpath);
 		if (rc != CLI_EXIT_OK)
@@ -229,7 +294,7 @@ cli_watch(const char *id, double interval)
 	struct timespec		 ts;
 	json_t			*x = NULL;
 	const char		*state, *name, *xid;
-	char			*e, *url, *extra;
+	char			*url, *extra;
 	int			 rc;
 
 	memset(&w, 0, sizeof w);
@@ -238,12 +303,11 @@ cli_watch(const char *id, double interval)
 	if (w.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
 	    ws.ws_col > 0)
 		w.cols = ws.ws_col;
-	w.seen = json_object();
+	w.lastev = json_object();
+	w.events = json_array();
 	buf_init(&w.tree, 0);
 
-	e = cli_http_escape(id);
-	xasprintf(&url, "/v2/executions/%s", e);
-	free(e);
+	url = cli_http_path("executions", id, NULL);
 	for (;;) {
 		json_decref(x);
 		if ((rc = cli_http("GET", url, NULL, NULL, &x)) != CLI_EXIT_OK)
@@ -260,15 +324,15 @@ cli_watch(const char *id, double interval)
 		xasprintf(&extra, "(%s)", xid);
 		cli_watch_line(&w, "", name, x, extra, 0);
 		free(extra);
-		/* Appending: a final state comes after the tasks' last ones. */
-		if (!cli_state_final(state))
-			cli_watch_report(&w, name, x);
-		if ((rc = cli_watch_tasks(&w, xid, "", name, 0)) != CLI_EXIT_OK)
+		if ((rc = cli_watch_events(&w, xid, name)) != CLI_EXIT_OK ||
+		    (rc = cli_watch_tasks(&w, xid, "", name, 0)) != CLI_EXIT_OK)
 			break;
-		if (cli_state_final(state))
-			cli_watch_report(&w, name, x);
-		if (w.tty)
+		cli_watch_flush(&w);
+		if (w.tty) {
+			if (w.last != NULL)
+				buf_printf(&w.tree, "\n%s\n", w.last);
 			cli_watch_draw(&w);
+		}
 		if (cli_state_final(state)) {
 			rc = cli_state_exit(state);
 			break;
@@ -280,6 +344,8 @@ cli_watch(const char *id, double interval)
 	json_decref(x);
 	free(url);
 	buf_free(&w.tree);
-	json_decref(w.seen);
+	json_decref(w.lastev);
+	json_decref(w.events);
+	free(w.last);
 	return (rc);
 }

@@ -2,7 +2,7 @@
  * cli.c -- the bora command line: global options, the table of
  * commands and dispatch, and help.
  *
- *	bora [--url URL] [--token TOKEN] [-f table|json|yaml] COMMAND ...
+ *	bora [--url URL] [--token TOKEN] [-f table|json|yaml] [-q] COMMAND ...
  *
  * A command is one word ("run") or a group and a verb ("execution
  * start").  Each runs with its own argc/argv, argv[0] being its last
@@ -28,6 +28,7 @@ enum { OPT_URL = 256, OPT_TOKEN };
 const char	*cli_url = CLI_DEFAULT_URL;
 const char	*cli_token;
 int		 cli_fmt = CLI_FMT_TABLE;
+int		 cli_quiet;
 
 /* Commands that work without borad. */
 static const struct cli_cmd cli_local_cmds[] = {
@@ -54,7 +55,7 @@ static const struct cli_cmd cli_local_cmds[] = {
 	  "                  store\n"
 	  "  --timeout S     stop waiting after S seconds; the execution\n"
 	  "                  stays in the store for --resume\n"
-	  "  -q, --quiet     do not show transitions as they happen\n" },
+	  "  -q, --quiet     do not show transitions as they happen\n", NULL },
 	{ "import", "FILE... [-o DIR | --in-place] [--check] [-q]",
 	  "Convert Mistral workbooks (YAQL, Jinja) to bora's Lua",
 	  cli_cmd_import,
@@ -73,12 +74,12 @@ static const struct cli_cmd cli_local_cmds[] = {
 	  "  -o, --output DIR  write each converted file into DIR\n"
 	  "  --in-place        replace each FILE by its conversion\n"
 	  "  --check           only report what cannot be translated\n"
-	  "  -q, --quiet       no summary line per file\n" },
+	  "  -q, --quiet       no summary line per file\n", NULL },
 	{ "validate", "FILE...", "Check workflow files and report every error",
 	  cli_cmd_validate,
 	  "Parse and validate each FILE without running it.  Every error is\n"
 	  "reported as FILE:LINE:COL: message (path).  Exit 0 when all files\n"
-	  "are valid, 1 otherwise.\n" },
+	  "are valid, 1 otherwise.\n", NULL },
 	{ "trigger test",
 	  "FILE... --alarm PAYLOAD --source SOURCE [-H 'Name: value']..."
 	  " [-f table|json|yaml]",
@@ -101,7 +102,7 @@ static const struct cli_cmd cli_local_cmds[] = {
 	  "  --source SOURCE     the source that sent it\n"
 	  "  -H 'Name: value'    a request header (generic reads\n"
 	  "                      Idempotency-Key); may be repeated\n"
-	  "  -f FORMAT           table (default), json or yaml\n" },
+	  "  -f FORMAT           table (default), json or yaml\n", NULL },
 	{ "sim", "[--listen HOST:PORT] [--scenario FILE] [--log FILE]"
 	  " [--delay S] [--port-file FILE]",
 	  "Run a simulated OpenStack cloud to rehearse flows on", cli_cmd_sim,
@@ -121,12 +122,13 @@ static const struct cli_cmd cli_local_cmds[] = {
 	  "                      stdout)\n"
 	  "  --delay S           every operation takes S seconds (0: done by\n"
 	  "                      the next call)\n"
-	  "  --port-file FILE    write the port there once listening\n" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	  "  --port-file FILE    write the port there once listening\n", NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
 static const struct option cli_longopts[] = {
 	{ "format", required_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "url", required_argument, NULL, OPT_URL },
 	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "help", no_argument, NULL, 'h' },
@@ -136,6 +138,8 @@ static const struct option cli_longopts[] = {
 
 static const char *const cli_options_help =
 	"  -f, --format FORMAT  table (default), json or yaml\n"
+	"  -q, --quiet          print only ids (of what a command made,\n"
+	"                       changed or lists)\n"
 	"  --url URL            borad's API (BORA_URL; default "
 	CLI_DEFAULT_URL ")\n"
 	"  --token TOKEN        bearer token sent to the API (BORA_TOKEN)\n";
@@ -210,7 +214,7 @@ static void
 cli_help_all(FILE *f)
 {
 	fprintf(f,
-	    "usage: bora [--url URL] [--token TOKEN] [-f table|json|yaml] "
+	    "usage: bora [--url URL] [--token TOKEN] [-f table|json|yaml] [-q] "
 	    "COMMAND [ARGS]...\n"
 	    "       bora help COMMAND\n"
 	    "       bora -V\n"
@@ -377,7 +381,7 @@ cli_main(int argc, char **argv)
 	const struct cli_cmd	*c;
 	const char		*env, *fmtname = NULL;
 	char			*name, **nargv;
-	int			 ch, i, api, nwords, fmt, rc;
+	int			 ch, i, n = 0, api, nwords, fmt, rc;
 
 	setlocale(LC_CTYPE, "");
 	if ((env = getenv("BORA_URL")) != NULL && *env != '\0')
@@ -387,7 +391,7 @@ cli_main(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:f:hV", cli_longopts,
+	while ((ch = getopt_long(argc, argv, "+:f:qhV", cli_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -397,6 +401,9 @@ cli_main(int argc, char **argv)
 			}
 			cli_fmt = fmt;
 			fmtname = optarg;
+			break;
+		case 'q':
+			cli_quiet = 1;
 			break;
 		case OPT_URL:
 			cli_url = optarg;
@@ -468,19 +475,23 @@ cli_main(int argc, char **argv)
 		}
 	}
 
-	/* "bora -f json run ..." passes the format on to run. */
-	if (fmtname != NULL && c->fn == cli_cmd_run) {
-		nargv = xcalloc(argc + 3, sizeof *nargv);
-		nargv[0] = argv[0];
-		nargv[1] = (char *)"-f";
-		nargv[2] = (char *)fmtname;
+	/* "bora -f json -q run ..." passes the options on to run. */
+	if ((fmtname != NULL || cli_quiet) && c->fn == cli_cmd_run) {
+		nargv = xcalloc(argc + 4, sizeof *nargv);
+		nargv[n++] = argv[0];
+		if (fmtname != NULL) {
+			nargv[n++] = (char *)"-f";
+			nargv[n++] = (char *)fmtname;
+		}
+		if (cli_quiet)
+			nargv[n++] = (char *)"-q";
 		for (i = 1; i < argc; i++)
-			nargv[i + 2] = argv[i];
+			nargv[n++] = argv[i];
 		optind = 0;
-		rc = c->fn(argc + 2, nargv);
+		rc = c->fn(c, n, nargv);
 		free(nargv);
 		return (rc);
 	}
 	optind = 0;
-	return (c->fn(argc, argv));
+	return (c->fn(c, argc, argv));
 }

@@ -17,12 +17,18 @@
 #define CLI_EXIT_USAGE		2
 #define CLI_EXIT_UNREACHABLE	3
 
+/*
+ * A command.  fn gets its own entry, so that one function may serve
+ * several commands, each with what it works on in data (the workbook
+ * and workflow commands share theirs this way).
+ */
 struct cli_cmd {
 	const char	*name;		/* "run", "execution start", ... */
 	const char	*args;		/* "FILE [WORKFLOW] [-i k=v]..." */
 	const char	*summary;
-	int		(*fn)(int argc, char **argv);
+	int		(*fn)(const struct cli_cmd *, int argc, char **argv);
 	const char	*help;		/* description, options; or NULL */
+	const void	*data;		/* for fn, or NULL */
 };
 
 int	 cli_main(int argc, char **argv);
@@ -30,11 +36,13 @@ int	 cli_main(int argc, char **argv);
 /*
  * Global options, set by cli_main() before a command runs: the API
  * base URL (--url, BORA_URL, default http://127.0.0.1:8989), the bearer
- * token (--token, BORA_TOKEN, or NULL) and the output format (-f).
+ * token (--token, BORA_TOKEN, or NULL), the output format (-f) and
+ * whether to print only ids (-q).
  */
 extern const char	*cli_url;
 extern const char	*cli_token;
 extern int		 cli_fmt;
+extern int		 cli_quiet;	/* -q: print only ids */
 
 /*
  * Report a usage error of command name ("execution start"): prints
@@ -44,11 +52,14 @@ int	 cli_usage(const char *name, const char *fmt, ...)
 	     __attribute__((format(printf, 2, 3)));
 
 /* In-process commands. */
-int	 cli_cmd_run(int, char **);		/* cli-run.c */
-int	 cli_cmd_validate(int, char **);		/* cli-validate.c */
-int	 cli_cmd_import(int, char **);		/* cli-import.c */
-int	 cli_cmd_trigger_test(int, char **);	/* cli-trigger.c */
-int	 cli_cmd_sim(int, char **);			/* cli-sim.c */
+int	 cli_cmd_run(const struct cli_cmd *, int, char **);	/* cli-run.c */
+int	 cli_cmd_validate(const struct cli_cmd *, int, char **);
+					/* cli-validate.c */
+int	 cli_cmd_import(const struct cli_cmd *, int, char **);
+					/* cli-import.c */
+int	 cli_cmd_trigger_test(const struct cli_cmd *, int, char **);
+					/* cli-trigger.c */
+int	 cli_cmd_sim(const struct cli_cmd *, int, char **);	/* cli-sim.c */
 
 /* Commands through the API (cli-client.c). */
 extern const struct cli_cmd cli_client_cmds[];	/* NULL-name terminated */

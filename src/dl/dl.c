@@ -1,12 +1,13 @@
 /*
- * dl.c -- load libcurl, libpq and libsystemd only when they are needed.
+ * dl.c -- load libcurl, libpq, libssh and libsystemd only when they are
+ * needed.
  *
- * Linked normally, these three bring some thirty more libraries with
+ * Linked normally, these bring some thirty more libraries with
  * them (OpenSSL, GnuTLS, Kerberos, LDAP...): the dynamic loader spent a
  * third of the time of a short `bora run` mapping and relocating them,
  * and curl_global_init another few percent initialising TLS, while most
- * processes never make an HTTP request nor connect to PostgreSQL, and
- * sd_notify does nothing outside systemd.  So the libraries are opened
+ * processes never make an HTTP request, open an SSH session nor
+ * connect to PostgreSQL, and sd_notify does nothing outside systemd.  So the libraries are opened
  * with dlopen by SONAME (found by configure) the first time a caller
  * needs one, and the functions used are taken with dlsym into tables
  * that dl.h maps the usual names to.  Loading runs under pthread_once,
@@ -30,6 +31,9 @@
 #ifndef DL_PQ_SONAME
 #define DL_PQ_SONAME		"libpq.so.5"
 #endif
+#ifndef DL_SSH_SONAME
+#define DL_SSH_SONAME		"libssh.so.4"
+#endif
 #ifndef DL_SYSTEMD_SONAME
 #define DL_SYSTEMD_SONAME	"libsystemd.so.0"
 #endif
@@ -51,14 +55,18 @@ struct dl_lib {
 } while (0);
 #define DL_CURL_SYM(fn)		DL_SYM(dl_curl, fn)
 #define DL_PQ_SYM(fn)		DL_SYM(dl_pq, fn)
+#define DL_SSH_SYM(fn)		DL_SYM(dl_ssh, fn)
 #define DL_SYSTEMD_SYM(fn)	DL_SYM(dl_systemd, fn)
 
 struct dl_curl_fns	dl_curl;
 struct dl_pq_fns	dl_pq;
+struct dl_ssh_fns	dl_ssh;
 
 static struct dl_lib	dl_curl_lib = { DL_CURL_SONAME, PTHREAD_ONCE_INIT,
 			    NULL, NULL };
 static struct dl_lib	dl_pq_lib = { DL_PQ_SONAME, PTHREAD_ONCE_INIT,
+			    NULL, NULL };
+static struct dl_lib	dl_ssh_lib = { DL_SSH_SONAME, PTHREAD_ONCE_INIT,
 			    NULL, NULL };
 
 static char	*dl_package(const char *);
@@ -68,6 +76,7 @@ static void	 dl_lib_missing(struct dl_lib *, const char *, void *,
 static int	 dl_lib_result(struct dl_lib *, char **);
 static void	 dl_curl_once(void);
 static void	 dl_pq_once(void);
+static void	 dl_ssh_once(void);
 
 /* The Debian package shipping a SONAME: libpq.so.5 is in libpq5. */
 static char *
@@ -204,6 +213,36 @@ dl_pq_load(char **cause)
 {
 	pthread_once(&dl_pq_lib.once, dl_pq_once);
 	return (dl_lib_result(&dl_pq_lib, cause));
+}
+
+/* Load libssh and initialise it (ssh_init is not thread-safe). */
+static void
+dl_ssh_once(void)
+{
+	void		*h;
+	const char	*name;
+
+	if ((h = dl_lib_open(&dl_ssh_lib)) == NULL)
+		return;
+	DL_SSH_FUNCS(DL_SSH_SYM)
+	if (dl_ssh.ssh_init() != SSH_OK) {
+		xasprintf(&dl_ssh_lib.cause, "ssh_init failed");
+		memset(&dl_ssh, 0, sizeof dl_ssh);
+		dlclose(h);
+		dl_ssh_lib.handle = NULL;
+	}
+	return;
+
+missing:
+	dl_lib_missing(&dl_ssh_lib, name, h, &dl_ssh, sizeof dl_ssh);
+}
+
+/* Load libssh and run ssh_init, once. */
+int
+dl_ssh_load(char **cause)
+{
+	pthread_once(&dl_ssh_lib.once, dl_ssh_once);
+	return (dl_lib_result(&dl_ssh_lib, cause));
 }
 
 #ifdef HAVE_SYSTEMD

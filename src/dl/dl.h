@@ -1,8 +1,9 @@
 /*
- * dl.h -- libcurl, libpq and libsystemd, loaded with dlopen on first use.
+ * dl.h -- libcurl, libpq, libssh and libsystemd, loaded with dlopen on
+ * first use.
  *
- * Include this instead of <curl/curl.h>, <libpq-fe.h> and
- * <systemd/sd-daemon.h>.  Each function bora uses is a member of a table
+ * Include this instead of <curl/curl.h>, <libpq-fe.h>,
+ * <libssh/libssh.h> and <systemd/sd-daemon.h>.  Each function bora uses is a member of a table
  * filled by dlsym, and a macro maps the function's name to that member,
  * so a call reads as before: PQclear(res) is (dl_pq.PQclear)(res).
  * Call dl_X_load before the first use; it is cheap once loaded.
@@ -17,6 +18,7 @@
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <libpq-fe.h>
+#include <libssh/libssh.h>
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
@@ -27,10 +29,13 @@
 	X(curl_easy_init) X(curl_easy_perform) X(curl_easy_reset)	\
 	X(curl_easy_setopt) X(curl_easy_strerror) X(curl_free)		\
 	X(curl_global_cleanup) X(curl_global_init)			\
+	X(curl_mime_addpart) X(curl_mime_data) X(curl_mime_encoder)	\
+	X(curl_mime_free) X(curl_mime_init) X(curl_mime_subparts)	\
+	X(curl_mime_type)						\
 	X(curl_multi_add_handle) X(curl_multi_cleanup)			\
 	X(curl_multi_info_read) X(curl_multi_init)			\
 	X(curl_multi_perform) X(curl_multi_poll)			\
-	X(curl_multi_remove_handle) X(curl_multi_wakeup)		\
+	X(curl_multi_remove_handle)					\
 	X(curl_slist_append) X(curl_slist_free_all)
 
 #define DL_PQ_FUNCS(X)							\
@@ -45,6 +50,19 @@
 	X(PQsendQueryParams) X(PQsendQueryPrepared)			\
 	X(PQsetErrorVerbosity) X(PQsetNoticeProcessor) X(PQsocket)	\
 	X(PQstatus) X(PQtransactionStatus)
+
+#define DL_SSH_FUNCS(X)							\
+	X(ssh_channel_close) X(ssh_channel_free)			\
+	X(ssh_channel_get_exit_status) X(ssh_channel_is_closed)		\
+	X(ssh_channel_is_eof) X(ssh_channel_new)			\
+	X(ssh_channel_open_session) X(ssh_channel_read_nonblocking)	\
+	X(ssh_channel_request_exec) X(ssh_channel_send_eof)		\
+	X(ssh_connect) X(ssh_disconnect) X(ssh_free) X(ssh_get_error)	\
+	X(ssh_get_poll_flags) X(ssh_init) X(ssh_key_free) X(ssh_new)	\
+	X(ssh_options_set) X(ssh_pki_import_privkey_base64)		\
+	X(ssh_pki_import_privkey_file) X(ssh_session_is_known_server)	\
+	X(ssh_set_blocking) X(ssh_userauth_password)			\
+	X(ssh_userauth_publickey) X(ssh_userauth_publickey_auto)
 
 #ifdef HAVE_SYSTEMD
 #define DL_SYSTEMD_FUNCS(X)						\
@@ -65,6 +83,12 @@ struct dl_pq_fns {
 };
 extern struct dl_pq_fns dl_pq;
 
+/* Filled by dl_ssh_load; all NULL before. */
+struct dl_ssh_fns {
+	DL_SSH_FUNCS(DL_MEMBER)
+};
+extern struct dl_ssh_fns dl_ssh;
+
 #ifdef HAVE_SYSTEMD
 /* Filled by dl_systemd_load; all NULL before. */
 struct dl_systemd_fns {
@@ -77,11 +101,13 @@ extern struct dl_systemd_fns dl_systemd;
  * Load the library once (thread-safe) and fill its table; 0, or -1 and
  * *cause ("cannot load libpq.so.5: ...; install libpq5") on failure,
  * the same failure on every later call.  dl_curl_load also runs
- * curl_global_init(CURL_GLOBAL_DEFAULT), once.  Without libsystemd at
+ * curl_global_init(CURL_GLOBAL_DEFAULT), once, and dl_ssh_load
+ * ssh_init().  Without libsystemd at
  * build time dl_systemd_load always fails.
  */
 int	 dl_curl_load(char **cause);
 int	 dl_pq_load(char **cause);
+int	 dl_ssh_load(char **cause);
 int	 dl_systemd_load(char **cause);
 /* dlopen by SONAME; NULL and *cause naming the package on failure. */
 void	*dl_open(const char *soname, char **cause);
@@ -105,6 +131,13 @@ void	*dl_open(const char *soname, char **cause);
 #define curl_free		(dl_curl.curl_free)
 #define curl_global_cleanup	(dl_curl.curl_global_cleanup)
 #define curl_global_init	(dl_curl.curl_global_init)
+#define curl_mime_addpart	(dl_curl.curl_mime_addpart)
+#define curl_mime_data		(dl_curl.curl_mime_data)
+#define curl_mime_encoder	(dl_curl.curl_mime_encoder)
+#define curl_mime_free		(dl_curl.curl_mime_free)
+#define curl_mime_init		(dl_curl.curl_mime_init)
+#define curl_mime_subparts	(dl_curl.curl_mime_subparts)
+#define curl_mime_type		(dl_curl.curl_mime_type)
 #define curl_multi_add_handle	(dl_curl.curl_multi_add_handle)
 #define curl_multi_cleanup	(dl_curl.curl_multi_cleanup)
 #define curl_multi_info_read	(dl_curl.curl_multi_info_read)
@@ -112,7 +145,6 @@ void	*dl_open(const char *soname, char **cause);
 #define curl_multi_perform	(dl_curl.curl_multi_perform)
 #define curl_multi_poll		(dl_curl.curl_multi_poll)
 #define curl_multi_remove_handle (dl_curl.curl_multi_remove_handle)
-#define curl_multi_wakeup	(dl_curl.curl_multi_wakeup)
 #define curl_slist_append	(dl_curl.curl_slist_append)
 #define curl_slist_free_all	(dl_curl.curl_slist_free_all)
 
@@ -148,6 +180,33 @@ void	*dl_open(const char *soname, char **cause);
 #define PQsocket		(dl_pq.PQsocket)
 #define PQstatus		(dl_pq.PQstatus)
 #define PQtransactionStatus	(dl_pq.PQtransactionStatus)
+
+#define ssh_channel_close	(dl_ssh.ssh_channel_close)
+#define ssh_channel_free	(dl_ssh.ssh_channel_free)
+#define ssh_channel_get_exit_status (dl_ssh.ssh_channel_get_exit_status)
+#define ssh_channel_is_closed	(dl_ssh.ssh_channel_is_closed)
+#define ssh_channel_is_eof	(dl_ssh.ssh_channel_is_eof)
+#define ssh_channel_new		(dl_ssh.ssh_channel_new)
+#define ssh_channel_open_session (dl_ssh.ssh_channel_open_session)
+#define ssh_channel_read_nonblocking (dl_ssh.ssh_channel_read_nonblocking)
+#define ssh_channel_request_exec (dl_ssh.ssh_channel_request_exec)
+#define ssh_channel_send_eof	(dl_ssh.ssh_channel_send_eof)
+#define ssh_connect		(dl_ssh.ssh_connect)
+#define ssh_disconnect		(dl_ssh.ssh_disconnect)
+#define ssh_free		(dl_ssh.ssh_free)
+#define ssh_get_error		(dl_ssh.ssh_get_error)
+#define ssh_get_poll_flags	(dl_ssh.ssh_get_poll_flags)
+#define ssh_init		(dl_ssh.ssh_init)
+#define ssh_key_free		(dl_ssh.ssh_key_free)
+#define ssh_new			(dl_ssh.ssh_new)
+#define ssh_options_set		(dl_ssh.ssh_options_set)
+#define ssh_pki_import_privkey_base64 (dl_ssh.ssh_pki_import_privkey_base64)
+#define ssh_pki_import_privkey_file (dl_ssh.ssh_pki_import_privkey_file)
+#define ssh_session_is_known_server (dl_ssh.ssh_session_is_known_server)
+#define ssh_set_blocking	(dl_ssh.ssh_set_blocking)
+#define ssh_userauth_password	(dl_ssh.ssh_userauth_password)
+#define ssh_userauth_publickey	(dl_ssh.ssh_userauth_publickey)
+#define ssh_userauth_publickey_auto (dl_ssh.ssh_userauth_publickey_auto)
 
 #ifdef HAVE_SYSTEMD
 #define sd_notify		(dl_systemd.sd_notify)

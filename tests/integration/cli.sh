@@ -1,9 +1,11 @@
 #!/bin/sh
 #
 # cli.sh -- the bora command line against a real borad on 127.0.0.1:
-# workbooks, workflows, executions (start, wait, watch, list, tasks,
-# events, pause, resume, cancel, rerun), tasks and actions, the output
-# formats, and the exit statuses (0 ok, 1 failed, 2 usage, 3 no server).
+# workbooks, workflows, executions (start with --wait, --watch, --task
+# and --params; list, tasks, events, watch, pause, resume, cancel,
+# rerun, delete), tasks, actions and action executions, the output
+# formats, -q, and the exit statuses (0 ok, 1 failed, 2 usage, 3 no
+# server).
 #
 # Environment: BORA and BORAD (the binaries; default under BUILDDIR or
 # the current directory).  Exits 77 (skip) when borad was not built.
@@ -245,14 +247,30 @@ expect "execution events as JSON" 0 "^\\["
 b execution watch "$X"
 expect "execution watch of a finished execution: exit 0" 0 "SUCCESS"
 
-b -f json execution start "$SLOW"
-S=$(field "$TMP/out" id)
+# one_line NAME: the last command printed exactly one line.
+one_line()
+{
+	if [ "$(wc -l <"$TMP/out")" -eq 1 ]; then
+		ok "$1"
+	else
+		not_ok "$1" "$(wc -l <"$TMP/out") lines"
+	fi
+}
+UUID='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+
+b -q execution start "$SLOW"
+expect "execution start -q prints only the id" 0 "^$UUID\$"
+one_line "execution start -q: one line"
+S=$(cat "$TMP/out")
 b execution pause "$S"
-expect "execution pause" 0 "^state +PAUSED"
-b execution resume "$S"
-expect "execution resume" 0 "^state +RUNNING"
+expect "execution pause: one line with the new state" 0 \
+    "^Execution $S is PAUSED\\.\$"
+one_line "execution pause: nothing more"
+b -f json execution resume "$S"
+expect "execution resume -f json: the execution" 0 '"state": "RUNNING"'
 b execution cancel "$S"
-expect "execution cancel" 0 "CANCELLED"
+expect "execution cancel: one line" 0 "^Execution $S is CANCELLED\\.\$"
+one_line "execution cancel: nothing more"
 b execution watch --interval 0.2 "$S"
 expect "execution watch of a cancelled execution: exit 1" 1 "CANCELLED"
 
@@ -261,19 +279,222 @@ E=$(field "$TMP/out" id)
 b -f json execution tasks "$E"
 FT=$(sed -n 's/^    "id": "\([^"]*\)".*/\1/p' "$TMP/out" | head -1)
 b execution rerun "$FT"
-expect "execution rerun of a failed task" 0 "$FT"
+expect "execution rerun of a failed task: one line" 0 \
+    "^Re-running task fails \\($FT\\) of execution $E\\.\$"
+one_line "execution rerun: nothing more"
+b -q execution rerun "$FT"
+expect "execution rerun -q: the task id" 0 "^$FT\$"
+
+# --wait ends with the task table and the exit status of the state.
+b execution start "$WF" -i name=Table --wait --timeout 30
+expect "execution start --wait: SUCCESS line" 0 \
+    "^Execution $UUID  $WF  . SUCCESS"
+if tail -2 "$TMP/out" | head -1 | grep -Eq '^NAME +STATE +DURATION' &&
+    tail -1 "$TMP/out" | grep -Eq '^greet +SUCCESS'; then
+	ok "execution start --wait ends with the task table"
+else
+	not_ok "execution start --wait ends with the task table"
+fi
+grep -q '"msg": "Hello, Table"' "$TMP/out" &&
+    ok "execution start --wait shows the output" ||
+    not_ok "execution start --wait shows the output"
+b execution start "$BROKEN" --wait --timeout 30
+expect "execution start --wait: ERROR exits 1" 1 "ERROR"
+tail -1 "$TMP/out" | grep -Eq '^fails +ERROR +[0-9]+s +' &&
+    ok "execution start --wait of ERROR ends with the failed task" ||
+    not_ok "execution start --wait of ERROR ends with the failed task"
+b -q execution start "$WF" --wait --timeout 30
+expect "execution start -q --wait: the id and exit 0" 0 "^$UUID\$"
+one_line "execution start -q --wait: one line"
+b execution start "$SLOW" --wait --timeout 0.5
+expect "execution start --wait --timeout: exit 1 and why" 1 \
+    "still RUNNING after 0.5s"
+b -q execution list --state RUNNING --workflow "$SLOW"
+for id in $(cat "$TMP/out"); do
+	"$BORA" --url "$URL" -q execution cancel "$id" >/dev/null
+done
+
+# --watch follows what it started, and exits as --wait.
+b execution start "$WF" -i name=Watch --watch
+expect "execution start --watch: exit 0" 0 "^Started execution $UUID"
+grep -Eq "^[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} $WF/greet  task greet succeeded\$" \
+    "$TMP/out" && ok "execution start --watch shows the events" ||
+    not_ok "execution start --watch shows the events"
+tail -1 "$TMP/out" | grep -q "ended SUCCESS" &&
+    ok "execution start --watch ends with the end of the execution" ||
+    not_ok "execution start --watch ends with the end of the execution"
+b execution start "$BROKEN" --watch
+expect "execution start --watch of ERROR: exit 1" 1 "ended ERROR"
+b execution start "$WF" --wait --watch
+expect "execution start --wait --watch: exit 2" 2 "give one"
 
 b execution get 00000000-0000-4000-8000-000000000000
 expect "unknown execution: exit 1 with the faultstring" 1 "^bora: .*not found"
 b execution start nosuchworkflow
 expect "start an unknown workflow: exit 1" 1 "^bora: "
 
-# ---- actions --------------------------------------------------------
+# ---- reverse workflows: --task and --params ---------------------------
+
+cat >"$TMP/rev.yaml" <<'EOF'
+version: '2.0'
+cli_reverse:
+  type: reverse
+  tasks:
+    fetch:
+      action: std.echo output=fetched
+    build:
+      action: std.echo output=built
+      requires: [fetch]
+    deploy:
+      action: std.echo output=deployed
+      requires: [build]
+    notify:
+      action: std.echo output=notified
+      requires: [fetch]
+EOF
+b workflow create "$TMP/rev.yaml"
+expect "reverse workflow created" 0 "cli_reverse"
+b -q execution start cli_reverse --task build --wait --timeout 30
+expect "execution start --task of a reverse workflow: SUCCESS" 0 "^$UUID\$"
+R=$(cat "$TMP/out")
+b -q task list --execution "$R"
+n=$(wc -l <"$TMP/out")
+b task list --execution "$R"
+if [ "$n" -eq 2 ] && grep -Eq '^[^ ]+ +fetch +SUCCESS' "$TMP/out" &&
+    grep -Eq '^[^ ]+ +build +SUCCESS' "$TMP/out"; then
+	ok "execution start --task runs the target and what it requires"
+else
+	not_ok "execution start --task runs the target and what it requires"
+fi
+b execution start cli_reverse --params '{"task_name": "notify"}' --wait \
+    --timeout 30
+expect "execution start --params task_name" 0 "^notify +SUCCESS"
+if grep -Eq '^(build|deploy) ' "$TMP/out"; then
+	not_ok "execution start --params runs only what notify requires"
+else
+	ok "execution start --params runs only what notify requires"
+fi
+b execution start cli_reverse --params '[1]'
+expect "execution start --params that is not an object: exit 2" 2 \
+    "--params: not a JSON object"
+b -f json execution start cli_reverse --task deploy \
+    --params '{"env": {"site": "lab"}}' --wait --timeout 30
+expect "execution start --task with --params keeps both" 0 \
+    '"task_name": "deploy"'
+grep -q '"site": "lab"' "$TMP/out" && ok "--params env is sent" ||
+    not_ok "--params env is sent"
+
+# ---- tasks ------------------------------------------------------------
+
+b task list --execution "$X"
+expect "task list --execution" 0 "^ID +NAME +STATE"
+grep -Eq "^$T +greet +SUCCESS +$X" "$TMP/out" &&
+    ok "task list shows the task of the execution" ||
+    not_ok "task list shows the task of the execution"
+b task list --state ERROR --limit 1
+expect "task list --state ERROR --limit 1" 0 "ERROR"
+[ "$(wc -l <"$TMP/out")" -eq 2 ] && ok "task list --limit 1: one row" ||
+    not_ok "task list --limit 1: one row"
+b -f yaml task list --execution "$X"
+expect "task list -f yaml" 0 "^- id: \"?$T\"?\$"
+b task list --nope x
+expect "task list --nope: exit 2" 2 "unknown option '--nope'"
+
+# ---- actions and action executions --------------------------------------
 
 b action list
 expect "action list" 0 "std\\.echo"
 b -f json action run std.echo -i output='{"a": [1, 2]}'
 expect "action run std.echo" 0 '"a": \['
+b action get std.echo
+expect "action get" 0 "^input +output, delay=0"
+b -f json action get std.nope
+expect "action get of an unknown action: exit 1" 1 "^bora: "
+cat >"$TMP/acts.yaml" <<'EOF'
+version: '2.0'
+name: clitools
+actions:
+  shout:
+    base: std.echo
+    base-input:
+      output: <% _.word .. '!' %>
+    input:
+      - word
+EOF
+b action create "$TMP/acts.yaml"
+expect "action create" 0 "clitools.shout +word"
+b action get clitools.shout
+expect "action get of the created action" 0 "^input +word"
+b -f json action run std.echo -i output=hey!
+b -q action-execution list --name std.echo --limit 1
+AX=$(head -1 "$TMP/out")
+expect "action-execution list --name -q: ids" 0 "^$UUID\$"
+one_line "action-execution list --limit 1: one id"
+b action-execution get "$AX"
+expect "action-execution get: the record" 0 "^state +SUCCESS"
+grep -q 'hey!' "$TMP/out" && ok "action-execution get shows the output" ||
+    not_ok "action-execution get shows the output"
+b action-execution list --task "$T"
+expect "action-execution list --task" 0 "std\\.echo +greet +SUCCESS"
+b action delete clitools.shout
+expect "action delete" 0 "^Deleted action clitools.shout\\.\$"
+
+# ---- execution delete ---------------------------------------------------
+
+b -q execution start "$SLOW"
+S=$(cat "$TMP/out")
+b execution delete "$S"
+expect "execution delete of a running execution: exit 1" 1 "^bora: "
+"$BORA" --url "$URL" -q execution cancel "$S" >/dev/null
+b execution delete --force "$S"
+expect "execution delete --force" 0 "^Deleted execution $S\\.\$"
+b execution delete "$R"
+expect "execution delete" 0 "^Deleted execution $R\\.\$"
+b execution get "$R"
+expect "a deleted execution is gone: exit 1" 1 "^bora: "
+
+# ---- watch prints each event at the time it happened --------------------
+
+cat >"$TMP/paced.yaml" <<'EOF'
+version: '2.0'
+cli_paced:
+  tasks:
+    first:
+      action: std.echo output=1
+      on-success: pause_a_bit
+    pause_a_bit:
+      action: std.sleep seconds=1.2
+      on-success: last
+    last:
+      action: std.echo output=3
+EOF
+b workflow create "$TMP/paced.yaml"
+b -q execution start cli_paced --wait --timeout 30
+P=$(cat "$TMP/out")
+TZ=UTC "$BORA" --url "$URL" execution watch --interval 5 "$P" \
+    >"$TMP/watch" 2>"$TMP/err"
+RC=$?
+curl -s "$URL/v2/executions/$P/events" | jq -r '.events[] |
+    ((.time_ms / 1000 | floor | strftime("%H:%M:%S")) + "." +
+    ((.time_ms % 1000) + 1000 | tostring | .[1:]) + " cli_paced" +
+    (if .task_name then "/" + .task_name else "" end) + "  " +
+    (if .level != "info" then "[" + .level + "] " else "" end) +
+    .message)' >"$TMP/want"
+if [ $RC -eq 0 ] && [ -s "$TMP/want" ] && cmp -s "$TMP/want" "$TMP/watch"
+then
+	ok "execution watch: each event stamped with its own time, in order"
+else
+	not_ok "execution watch: each event stamped with its own time, in order" \
+	    "$(diff "$TMP/want" "$TMP/watch" | head -20)"
+fi
+first=$(grep ' task first started$' "$TMP/watch" | cut -c1-12)
+last=$(grep ' task last started$' "$TMP/watch" | cut -c1-12)
+if [ -n "$first" ] && [ -n "$last" ] && [ "$first" != "$last" ]; then
+	ok "execution watch: events apart in time are apart in the log"
+else
+	not_ok "execution watch: events apart in time are apart in the log" \
+	    "first $first, last $last"
+fi
 
 # ---- clean up -------------------------------------------------------
 

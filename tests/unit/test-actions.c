@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -384,7 +385,8 @@ registry_lists_every_std_action(void **state)
 	const struct action_entry *const	*all;
 	const char	*want[] = { "std.noop", "std.echo", "std.fail",
 	    "std.sleep", "std.http", "std.mistral_http", "std.lua",
-	    "std.async_noop", "std.test_dict", "os.request" };
+	    "std.async_noop", "std.test_dict", "os.request", "std.javascript",
+	    "std.js", "std.email", "std.ssh" };
 	size_t		 i, n = 0;
 
 	for (i = 0; i < nitems(want); i++)
@@ -400,6 +402,10 @@ registry_lists_every_std_action(void **state)
 	assert_true(action_find("std.echo")->pure);
 	assert_true(action_find("std.sleep")->pure);
 	assert_false(action_find("std.http")->pure);
+	assert_false(action_find("std.email")->pure);
+	assert_int_equal(action_find("std.email")->kind, ACTION_IO);
+	assert_false(action_find("std.ssh")->pure);
+	assert_int_equal(action_find("std.ssh")->kind, ACTION_IO);
 	assert_int_equal(action_find("std.async_noop")->kind, ACTION_ASYNC);
 	assert_int_equal(action_find("std.mistral_http")->kind, ACTION_ASYNC);
 	assert_int_equal(action_find("std.sleep")->kind, ACTION_IO);
@@ -1081,7 +1087,7 @@ mistral_http_sends_headers_and_stays_pending(void **state)
 	ctx.workflow_name = "wf";
 	ctx.task_id = "task-1";
 	ctx.action_id = "act-1";
-	ctx.callback_url = "http://127.0.0.1:8989/v2/action_executions/act-1";
+	ctx.callback_url = "http://127.0.0.1:8989/";
 
 	url = srv_url("/echo");
 	xasprintf(&text, "{\"url\": \"%s\"}", url);
@@ -1128,6 +1134,173 @@ mistral_http_sends_headers_and_stays_pending(void **state)
 	waiter_free(&w);
 	free(text);
 	free(url);
+}
+
+/* ------------------------------------------------------------------ */
+/* Socket jobs and offloaded work of the I/O loop.                     */
+
+/* Append one mark to a step log. */
+static void
+tjob_mark(char *log, size_t size, char c)
+{
+	size_t	 len = strlen(log);
+
+	if (len + 1 < size) {
+		log[len] = c;
+		log[len + 1] = '\0';
+	}
+}
+
+/*
+ * A test job on one end of a socket pair: its first step waits for a
+ * byte, the next reads it and asks to be stepped again 50 ms later,
+ * and that one ends the job.  Each step is recorded in order.
+ */
+struct tjob {
+	struct action_job	 job;
+	struct waiter		*w;
+	int			 stage;
+	char			 log[64];
+	int64_t			 read_at;
+};
+
+static int
+tjob_step(struct action_job *j, short revents, int stopping)
+{
+	struct tjob	*t = (struct tjob *)j;
+	char		 c;
+
+	if (stopping) {
+		tjob_mark(t->log, sizeof t->log, 'S');
+		waiter_done(t->w, 0, json_string(t->log));
+		free(t);
+		return (0);
+	}
+	switch (t->stage) {
+	case 0:
+		tjob_mark(t->log, sizeof t->log, revents == 0 ? '0' : '?');
+		t->stage = 1;
+		t->job.events = POLLIN;
+		t->job.due = 0;
+		return (1);
+	case 1:
+		if ((revents & POLLIN) == 0) {
+			tjob_mark(t->log, sizeof t->log, '!');
+			return (1);
+		}
+		assert_int_equal(read(t->job.fd, &c, 1), 1);
+		tjob_mark(t->log, sizeof t->log, 'R');
+		t->read_at = time_mono_ms();
+		t->stage = 2;
+		t->job.fd = -1;
+		t->job.due = t->read_at + 50;
+		return (1);
+	default:
+		tjob_mark(t->log, sizeof t->log,
+		    time_mono_ms() >= t->read_at + 50 ? 'T' : 't');
+		waiter_done(t->w, 1, json_string(t->log));
+		free(t);
+		return (0);
+	}
+}
+
+/* Submit a test job on fd. */
+static void
+tjob_submit(struct action_io *aio, int fd, struct waiter *w)
+{
+	struct tjob	*t;
+
+	t = xcalloc(1, sizeof *t);
+	t->job.fd = fd;
+	t->job.step = tjob_step;
+	t->w = w;
+	action_io_submit_job(aio, &t->job);
+}
+
+/* Run the socket job through a loop; with or without a multi handle. */
+static void
+tjob_run(struct action_io *aio)
+{
+	struct waiter	 w;
+	int		 sv[2], i;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	waiter_init(&w);
+	tjob_submit(aio, sv[0], &w);
+	usleep(100 * 1000);
+	assert_int_equal(w.calls, 0);
+	assert_int_equal(action_io_inflight(aio), 1);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal(waiter_wait(&w, 1, 5000), 1);
+	assert_int_equal(w.ok, 1);
+	assert_json_eq(w.result, "\"0RT\"");
+	/* The loop counts it out once its last step has returned. */
+	for (i = 0; i < 500 && action_io_inflight(aio) != 0; i++)
+		usleep(10 * 1000);
+	assert_int_equal(action_io_inflight(aio), 0);
+	waiter_free(&w);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+io_jobs_step_on_socket_readiness_and_on_time(void **state)
+{
+	struct action_io	*aio;
+	struct waiter		 w;
+	char			*cause, *url, *input;
+
+	/* A loop that never made a transfer: it waits with poll(2). */
+	aio = action_io_start(0, &cause);
+	assert_non_null(aio);
+	tjob_run(aio);
+
+	/* After a transfer, it waits in curl_multi_poll. */
+	url = srv_url("/json");
+	xasprintf(&input, "{\"url\": \"%s\"}", url);
+	run_wait("std.http", input, NULL, aio, &w);
+	assert_int_equal(w.ok, 1);
+	waiter_free(&w);
+	free(input);
+	free(url);
+	tjob_run(aio);
+	action_io_stop(aio);
+}
+
+/* Offloaded work: stopping waits for it. */
+static void
+offload_sleep(void *arg)
+{
+	int	*flag = arg;
+
+	usleep(200 * 1000);
+	*flag = 1;
+}
+
+static void
+io_stop_ends_jobs_and_waits_for_offloaded_work(void **state)
+{
+	struct action_io	*aio;
+	struct waiter		 w;
+	char			*cause;
+	int			 sv[2], flag = 0;
+
+	aio = action_io_start(0, &cause);
+	assert_non_null(aio);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	waiter_init(&w);
+	tjob_submit(aio, sv[0], &w);
+	assert_int_equal(action_io_offload(aio, offload_sleep, &flag, &cause),
+	    0);
+	usleep(50 * 1000);
+	action_io_stop(aio);
+	assert_int_equal(flag, 1);
+	assert_int_equal(waiter_wait(&w, 1, 0), 1);
+	assert_int_equal(w.ok, 0);
+	assert_json_eq(w.result, "\"0S\"");
+	waiter_free(&w);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1664,6 +1837,9 @@ main(void)
 		cmocka_unit_test(http_max_inflight_queues_the_rest),
 		cmocka_unit_test(http_connections_are_reused),
 		cmocka_unit_test(mistral_http_sends_headers_and_stays_pending),
+		cmocka_unit_test(io_jobs_step_on_socket_readiness_and_on_time),
+		cmocka_unit_test(
+		    io_stop_ends_jobs_and_waits_for_offloaded_work),
 		cmocka_unit_test(lua_runs_script_with_input),
 		cmocka_unit_test(os_catalog_picks_type_interface_and_region),
 		cmocka_unit_test(os_catalog_says_what_it_has),

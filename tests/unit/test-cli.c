@@ -260,11 +260,11 @@ yaml_is_block_style(void **state)
 	assert_string_equal(s,
 	    "name: wf\n"
 	    "tasks:\n"
-	    "  - a: 1\n"
-	    "    b:\n"
-	    "      - true\n"
-	    "      - null\n"
-	    "  - x\n"
+	    "- a: 1\n"
+	    "  b:\n"
+	    "  - true\n"
+	    "  - null\n"
+	    "- x\n"
 	    "empty: {}\n"
 	    "none: []\n");
 	free(s);
@@ -308,6 +308,17 @@ yaml_plain_strings_stay_unquoted(void **state)
 	assert_string_equal(s, "state: SUCCESS\naction: std.echo output=x\n"
 	    "expr: <% $.vm_id %>\n");
 	free(s);
+	json_decref(v);
+
+	/* A long line stays one line: scripts grep it. */
+	v = json_pack("{s:s}", "state_info", "Failed to run action std.http "
+	    "on http://example.invalid/a/very/long/path: Could not resolve "
+	    "host: example.invalid (and a few more words to pass 120)");
+	s = capture(cli_print_yaml, v);
+	assert_non_null(strstr(s, "\n"));
+	assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
+	free(s);
+	assert_yaml_roundtrip(v);
 	json_decref(v);
 }
 
@@ -706,6 +717,86 @@ unreachable_server_exits_3_and_says_so(void **state)
 	free(err);
 }
 
+/* Write text to a new temporary file; its path (caller frees). */
+static char *
+temp_file(const char *suffix, const char *text)
+{
+	char	*path;
+	int	 fd;
+
+	xasprintf(&path, "/tmp/test-cli-XXXXXX%s", suffix);
+	fd = mkstemps(path, (int)strlen(suffix));
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return (path);
+}
+
+static void
+run_without_a_workflow_name_runs_the_first_of_the_file(void **state)
+{
+	char	*file, *wb, *db, *dbarg, *out, *err, *p;
+
+	(void)state;
+	file = temp_file(".yaml", "version: '2.0'\n"
+	    "second_wf:\n  tasks:\n    a:\n      action: std.echo "
+	    "output=second\n"
+	    "first_wf:\n  tasks:\n    a:\n      action: std.echo "
+	    "output=first\n");
+	wb = temp_file(".yaml", "version: '2.0'\nname: wbx\nworkflows:\n"
+	    "  zeta:\n    tasks:\n      a:\n        action: std.echo "
+	    "output=z\n"
+	    "  alpha:\n    tasks:\n      a:\n        action: std.echo "
+	    "output=a\n");
+	db = temp_file(".db", "");
+	unlink(db);
+	xasprintf(&dbarg, "sqlite:%s", db);
+
+	assert_int_equal(run_cli(&out, &err, 7, "bora", "-f", "json", "run",
+	    file, "--db", dbarg), CLI_EXIT_OK);
+	assert_non_null(strstr(out, "\"workflow_name\": \"second_wf\""));
+	assert_null(strstr(err, "several"));
+	free(out);
+	free(err);
+
+	assert_int_equal(run_cli(&out, &err, 7, "bora", "-f", "json", "run",
+	    wb, "--db", dbarg), CLI_EXIT_OK);
+	assert_non_null(strstr(out, "\"workflow_name\": \"wbx.zeta\""));
+	free(out);
+	free(err);
+
+	/* A name still picks the other one. */
+	assert_int_equal(run_cli(&out, &err, 8, "bora", "-f", "json", "run",
+	    file, "first_wf", "--db", dbarg), CLI_EXIT_OK);
+	assert_non_null(strstr(out, "\"workflow_name\": \"first_wf\""));
+	free(out);
+	free(err);
+
+	/* What --help promises. */
+	assert_int_equal(run_cli(&out, &err, 3, "bora", "run", "--help"), 0);
+	for (p = out; *p != '\0'; p++) {
+		if (*p == '\n')
+			*p = ' ';
+	}
+	assert_non_null(strstr(out, "the only or first workflow"));
+	free(out);
+	free(err);
+
+	unlink(file);
+	unlink(wb);
+	xasprintf(&p, "%s-wal", db);
+	unlink(p);
+	free(p);
+	xasprintf(&p, "%s-shm", db);
+	unlink(p);
+	free(p);
+	unlink(db);
+	free(file);
+	free(wb);
+	free(db);
+	free(dbarg);
+}
+
 int
 main(void)
 {
@@ -733,6 +824,8 @@ main(void)
 		cmocka_unit_test(help_lists_commands_and_each_command_has_help),
 		cmocka_unit_test(usage_errors_exit_2),
 		cmocka_unit_test(unreachable_server_exits_3_and_says_so),
+		cmocka_unit_test(
+		    run_without_a_workflow_name_runs_the_first_of_the_file),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

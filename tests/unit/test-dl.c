@@ -136,6 +136,7 @@ unused_libraries_are_not_loaded(void **state)
 
 	assert_false(mapped("/libcurl"));
 	assert_false(mapped("/libpq"));
+	assert_false(mapped("/libssh.so"));
 	assert_false(mapped("/libsystemd"));
 
 	io = action_io_start(0, &cause);
@@ -161,6 +162,7 @@ unused_libraries_are_not_loaded(void **state)
 
 	assert_false(mapped("/libcurl"));
 	assert_false(mapped("/libpq"));
+	assert_false(mapped("/libssh.so"));
 	assert_false(mapped("/libsystemd"));
 
 	/* Stopping a loop that never made a multi handle. */
@@ -226,14 +228,15 @@ pg_store_loads_libpq(void **state)
 static void
 loaders_fill_their_tables(void **state)
 {
-	char	*cause = NULL, *e;
-	CURL	*c;
+	char		*cause = NULL, *e;
+	CURL		*c;
+	ssh_session	 sess;
 
 	assert_int_equal(dl_curl_load(&cause), 0);
 	assert_null(cause);
 	assert_int_equal(dl_curl_load(&cause), 0);
 	assert_non_null(curl_easy_init);
-	assert_non_null(curl_multi_wakeup);
+	assert_non_null(curl_mime_init);
 	c = curl_easy_init();
 	assert_non_null(c);
 	e = curl_easy_escape(c, "a b/c", 0);
@@ -245,6 +248,16 @@ loaders_fill_their_tables(void **state)
 	assert_null(cause);
 	assert_non_null(PQsendFlushRequest);
 	assert_int_equal(PQresultStatus(NULL), PGRES_FATAL_ERROR);
+
+	assert_false(mapped("/libssh.so"));
+	assert_int_equal(dl_ssh_load(&cause), 0);
+	assert_null(cause);
+	assert_true(mapped("/libssh.so"));
+	assert_non_null(ssh_channel_read_nonblocking);
+	sess = ssh_new();
+	assert_non_null(sess);
+	assert_string_equal(ssh_get_error(sess), "");
+	ssh_free(sess);
 
 #ifdef HAVE_SYSTEMD
 	assert_false(mapped("/libsystemd"));
