@@ -477,8 +477,6 @@ int		 engine_tell_row(struct engine *, struct store_tx *,
 /* engine-outbox.c */
 int		 engine_outbox_start(struct engine *, char **cause);
 void		 engine_outbox_stop(struct engine *);
-/* New rows are in the outbox: send now (from any thread). */
-void		 engine_outbox_poke(struct engine *);
 
 /* engine-reap.c */
 int		 engine_reap_start(struct engine *, char **cause);

@@ -93,6 +93,8 @@ void		 engine_set_observer(struct engine *,
  * events, notifications}, "notifications": {sent, retried, dead}}.
  */
 json_t		*engine_stats(struct engine *);
+/* New rows are in the outbox (a notification sent again): send now. */
+void		 engine_outbox_poke(struct engine *);
 /*
  * borad's engine (engine-conf.c): opened with conf's settings, then its
  * watched folders loaded.  check (borad -n): on an in-memory store, to
