@@ -58,7 +58,7 @@ static const struct {
 	{ "(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|"
 	  "auth|credentials?|private[_-]?key|access[_-]?key|"
 	  "session[_-]?id|cookie)[\"']?[[:space:]]*[:=][[:space:]]*"
-	  "(\"[^\"]*\"|'[^']*'|[^[:space:],;&}\"']+)", 3 },
+	  "(\"[^\"]*\"|'[^']*'|[^][:space:],;&(){}\"']+)", 3 },
 	{ "://[^/@[:space:]:]+:([^/@[:space:]]+)@", 1 }
 };
 

@@ -126,6 +126,9 @@ test_clean_secrets(void **state)
 		assert_non_null(strstr(s, i == 3 ? "(body omitted)" : "***"));
 		free(s);
 	}
+	s = msg_clean("disk full (password=hunter2) on /var", 300);
+	assert_string_equal(s, "disk full (password=***) on /var");
+	free(s);
 	s = msg_clean("Authorization: Bearer abcdefgh12345678", 300);
 	assert_string_equal(s, "Authorization: Bearer ***");
 	free(s);
