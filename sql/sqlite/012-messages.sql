@@ -1,5 +1,5 @@
--- 002-messages.sql -- what users are told: messages carry their project;
--- the outbox of notifications (see sql/pg/002-messages.sql).  The
+-- 012-messages.sql -- what users are told: messages carry their project;
+-- the outbox of notifications (see sql/pg/012-messages.sql).  The
 -- reapers' lock, bora_try_lock(), is a function of the connection: one
 -- process writes an SQLite database at a time anyway.
 

@@ -1,4 +1,4 @@
--- 002-messages.sql -- what users are told: messages carry their project;
+-- 012-messages.sql -- what users are told: messages carry their project;
 -- the outbox of notifications; the lock the reapers take.
 --
 -- The outbox holds one row per event and receiver, written in the same
