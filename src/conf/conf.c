@@ -707,11 +707,15 @@ conf_print_masked(const char *s, FILE *f)
 {
 	static const char *const keys[] = { "token=", "password=",
 	    "secret=" };
-	const char	*colon;
+	const char	*colon, *q;
 	size_t		 i, n;
 
 	while (*s != '\0') {
 		n = strcspn(s, " \t");
+		/* A quoted value ('Bearer x') goes on to its closing quote. */
+		if ((q = memchr(s, '\'', n)) != NULL &&
+		    (q = strchr(q + 1, '\'')) != NULL && (size_t)(q - s) >= n)
+			n = (size_t)(q - s) + 1;
 		for (i = 0; i < nitems(keys); i++) {
 			if (strncmp(s, keys[i], strlen(keys[i])) == 0)
 				break;
@@ -773,7 +777,7 @@ conf_print_value(const struct conf *conf, const struct conf_option *o,
 		break;
 	case CONF_DURATION:
 		v = *(const int64_t *)(base + o->offset);
-		fprintf(f, "%lldms\n", (long long)v);
+		fprintf(f, v < 0 ? "%lld\n" : "%lldms\n", (long long)v);
 		break;
 	default:
 		v = *(const int64_t *)(base + o->offset);

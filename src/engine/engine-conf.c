@@ -42,7 +42,8 @@ engine_conf_notify(const struct conf *conf, char **cause)
 	a = json_array();
 	for (i = 0; i < conf->notify.n; i++) {
 		if ((t = engine_tell_parse(conf->notify.v[i], &why)) == NULL) {
-			xasprintf(cause, "%s", why);
+			xasprintf(cause, "notify, receiver %zu: %s", i + 1,
+			    why);
 			free(why);
 			json_decref(a);
 			return (NULL);

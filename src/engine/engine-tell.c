@@ -148,26 +148,48 @@ engine_tell_check(json_t *notify, char **cause)
 }
 
 /*
+ * The next word of a spec at *p, in place: words are separated by
+ * spaces, and single quotes keep spaces in one ('Bearer 9f2c').  NULL
+ * at the end.
+ */
+static char *
+tell_word(char **p)
+{
+	char	*w, *r, *out;
+	int	 q = 0;
+
+	w = *p + strspn(*p, " \t");
+	if (*w == '\0')
+		return (NULL);
+	for (r = out = w; *r != '\0' && (q || (*r != ' ' && *r != '\t'));
+	    r++) {
+		if (*r == '\'')
+			q = !q;
+		else
+			*out++ = *r;
+	}
+	*p = *r != '\0' ? r + 1 : r;
+	*out = '\0';
+	return (w);
+}
+
+/*
  * A default receiver from its spec in borad.conf, "URL
  * [events=EVENT,...] [header=NAME:VALUE]...", as params.notify writes
- * one.  NULL + *cause when it is wrong.
+ * one.  NULL + *cause when it is wrong; no value of the spec is in it
+ * (a header may be a credential).
  */
 json_t *
 engine_tell_parse(const char *spec, char **cause)
 {
 	json_t		*t, *h, *ev, *list;
-	char		*copy, *w, *next, *e, *colon, *last, *why;
+	char		*copy, *p, *w, *e, *colon, *last, *why;
 
-	copy = xstrdup(spec);
+	copy = p = xstrdup(spec);
 	t = json_object();
 	h = json_object();
 	ev = NULL;
-	for (w = copy; w != NULL; w = next) {
-		w += strspn(w, " \t");
-		if ((next = strpbrk(w, " \t")) != NULL)
-			*next++ = '\0';
-		if (*w == '\0')
-			continue;
+	while ((w = tell_word(&p)) != NULL) {
 		if (json_object_get(t, "url") == NULL) {
 			json_object_set_new(t, "url", json_string(w));
 		} else if (strncmp(w, "events=", 7) == 0) {
@@ -181,9 +203,9 @@ engine_tell_parse(const char *spec, char **cause)
 			*colon++ = '\0';
 			json_object_set_new(h, w + 7, json_string(colon));
 		} else {
-			xasprintf(cause, "notify '%s': unexpected '%s' (expected "
-			    "URL [events=EVENT,...] [header=NAME:VALUE]...)",
-			    spec, w);
+			xasprintf(cause, "unexpected '%.*s...' (expected URL "
+			    "[events=EVENT,...] [header=NAME:VALUE]...)",
+			    (int)strcspn(w, "=:"), w);
 			goto fail;
 		}
 	}
@@ -195,9 +217,9 @@ engine_tell_parse(const char *spec, char **cause)
 	ev = NULL;
 	list = json_pack("[O]", t);
 	if (engine_tell_check(list, &why) != 0) {
-		/* "notify[0].url: ..." says "notify 'SPEC': url: ...". */
-		xasprintf(cause, "notify '%s': %s", spec, why + (strncmp(why,
-		    "notify[0].", 10) == 0 ? 10 : 0));
+		/* "notify[0].url: ..." says "url: ...". */
+		xasprintf(cause, "%s", why + (strncmp(why, "notify[0].",
+		    10) == 0 ? 10 : 0));
 		free(why);
 		json_decref(list);
 		goto fail;

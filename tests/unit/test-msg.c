@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "lib/lib.h"
+#include "conf/conf.h"
 #include "msg/msg.h"
 #include "store/store.h"
 
@@ -340,6 +341,51 @@ test_tx(void **state)
 	store_close(st);
 }
 
+/* The options of what users are told: -1 is never; secrets hidden. */
+static void
+test_conf_options(void **state)
+{
+	struct conf	 conf;
+	char		*out = NULL, *cause = NULL;
+	size_t		 len;
+	FILE		*f;
+
+	(void)state;
+	conf_init(&conf);
+	assert_int_equal(conf.message_ttl_ms, 30LL * 86400 * 1000);
+	assert_int_equal(conf.message_reap_interval_ms, 3600 * 1000);
+	assert_int_equal(conf.execution_retention_ms, 30LL * 86400 * 1000);
+	assert_int_equal(conf_set(&conf, "message-reap-interval", "-1",
+	    CONF_SRC_FLAG, &cause), 0);
+	assert_int_equal(conf.message_reap_interval_ms, -1);
+	assert_int_equal(conf_set(&conf, "message_reap_batch_size", "2",
+	    CONF_SRC_FLAG, &cause), 0);
+	assert_int_equal(conf_set(&conf, "message-ttl", "-1", CONF_SRC_FLAG,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "message-ttl"));
+	free(cause);
+	assert_int_equal(conf_set(&conf, "execution-reap-interval", "-2",
+	    CONF_SRC_FLAG, &cause), -1);
+	assert_non_null(strstr(cause, "or -1 for never"));
+	free(cause);
+	assert_int_equal(conf_set(&conf, "notify", "https://h.test/x "
+	    "header='Authorization:Bearer t0k3n' header=X-Key:k3y",
+	    CONF_SRC_FLAG, &cause), 0);
+	assert_int_equal(conf_set(&conf, "notify-secret", "s3cr3t",
+	    CONF_SRC_FLAG, &cause), 0);
+	f = open_memstream(&out, &len);
+	conf_print(&conf, f);
+	fclose(f);
+	assert_null(strstr(out, "t0k3n"));
+	assert_null(strstr(out, "k3y"));
+	assert_null(strstr(out, "s3cr3t"));
+	assert_non_null(strstr(out, "https://h.test/x "
+	    "header='Authorization:******** header=X-Key:********"));
+	assert_non_null(strstr(out, "message-reap-interval: -1\n"));
+	free(out);
+	conf_free(&conf);
+}
+
 int
 main(void)
 {
@@ -352,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_override_errors),
 		cmocka_unit_test(test_tx),
+		cmocka_unit_test(test_conf_options),
 	};
 
 	log_init(1, LOG_LVL_WARN, "test-msg");
