@@ -143,23 +143,36 @@ out:
 	api_list_free(&l);
 }
 
+/*
+ * The row of table t whose id is the request's path parameter; NULL
+ * when there is none, answered "<name> not found [id=...]".
+ */
+static void *
+api_row_param(struct api_req *req, const struct store_table *t,
+    const char *name)
+{
+	void		*row = NULL;
+	enum store_rc	 rc;
+	char		*what;
+
+	rc = store_row_load(req->store, t, req->params[0], &row);
+	if (rc == STORE_OK)
+		return (row);
+	xasprintf(&what, "%s [id=%s]", name, req->params[0]);
+	api_store_error(req, rc, 0, what, rc == STORE_NOTFOUND ? NULL :
+	    store_error(req->store));
+	free(what);
+	return (NULL);
+}
+
 /* GET /v2/messages/{id} */
 void
 api_msg_get(struct api_req *req)
 {
-	struct store_message	*m = NULL;
-	enum store_rc		 rc;
-	char			*what;
+	struct store_message	*m;
 
-	rc = store_row_load(req->store, &store_message_table, req->params[0],
-	    &m);
-	if (rc != STORE_OK) {
-		xasprintf(&what, "Message [id=%s]", req->params[0]);
-		api_store_error(req, rc, 0, what, rc == STORE_NOTFOUND ? NULL :
-		    store_error(req->store));
-		free(what);
+	if ((m = api_row_param(req, &store_message_table, "Message")) == NULL)
 		return;
-	}
 	api_reply(req, 200, api_msg_json(m));
 	store_message_free(m);
 }
@@ -224,19 +237,7 @@ out:
 static struct store_outbox *
 api_outbox_param(struct api_req *req)
 {
-	struct store_outbox	*o = NULL;
-	enum store_rc		 rc;
-	char			*what;
-
-	rc = store_row_load(req->store, &store_outbox_table, req->params[0],
-	    &o);
-	if (rc == STORE_OK)
-		return (o);
-	xasprintf(&what, "Notification [id=%s]", req->params[0]);
-	api_store_error(req, rc, 0, what, rc == STORE_NOTFOUND ? NULL :
-	    store_error(req->store));
-	free(what);
-	return (NULL);
+	return (api_row_param(req, &store_outbox_table, "Notification"));
 }
 
 /* GET /v2/notifications/{id} */

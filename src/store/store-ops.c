@@ -185,6 +185,27 @@ static struct store_sql db_now = STORE_SQL("SELECT bora_now_ms()", 0, "now");
 
 /* ---- rows of any table ------------------------------------------- */
 
+/*
+ * Move the texts of one-column rows (store_text_shape) into *out, an
+ * array the caller frees, with its strings.
+ */
+static void
+rows_texts(struct store_rows *rows, char ***out, size_t *n)
+{
+	size_t	 i;
+
+	*out = NULL;
+	*n = 0;
+	if (rows->n == 0)
+		return;
+	*out = xreallocarray(NULL, rows->n, sizeof **out);
+	for (i = 0; i < rows->n; i++) {
+		(*out)[i] = ((struct store_text *)rows->v[i])->v;
+		((struct store_text *)rows->v[i])->v = NULL;
+	}
+	*n = rows->n;
+}
+
 /* Load one row of t by its key into *out (T **). */
 enum store_rc
 store_row_load(struct store *s, const struct store_table *t,
@@ -934,21 +955,21 @@ store_outbox_claim(struct store *s, const char *owner, int64_t lease_ms,
 	struct store_rows	 rows = { NULL, 0, 0 };
 	enum store_rc		 rc;
 	char			**ids = NULL;
-	size_t			 i;
+	size_t			 nids = 0, i;
 
 	*out = NULL;
 	*n = 0;
 	rc = store_run(s, &outbox_claim, &store_text_shape, &rows, "sii",
 	    owner, lease_ms, limit > 0 ? (int64_t)limit : ALL);
-	if (rc == STORE_OK && rows.n > 0) {
-		ids = xreallocarray(NULL, rows.n, sizeof *ids);
-		for (i = 0; i < rows.n; i++)
-			ids[i] = ((struct store_text *)rows.v[i])->v;
-		rc = load_ids(s, &outbox_many, &store_outbox_table.sql->load,
-		    ids, rows.n, out, n);
-		free(ids);
-	}
+	if (rc == STORE_OK)
+		rows_texts(&rows, &ids, &nids);
 	store_rows_free(&rows, &store_text_shape);
+	if (nids > 0)
+		rc = load_ids(s, &outbox_many, &store_outbox_table.sql->load,
+		    ids, nids, out, n);
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
 	return (rc);
 }
 
@@ -1024,19 +1045,12 @@ store_outbox_owners(struct store *s, char ***owners, size_t *n)
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
 	enum store_rc		 rc;
-	size_t			 i;
 
 	*owners = NULL;
 	*n = 0;
 	rc = store_run(s, &outbox_owners, &store_text_shape, &rows, "");
-	if (rc == STORE_OK && rows.n > 0) {
-		*owners = xreallocarray(NULL, rows.n, sizeof **owners);
-		for (i = 0; i < rows.n; i++) {
-			(*owners)[i] = ((struct store_text *)rows.v[i])->v;
-			((struct store_text *)rows.v[i])->v = NULL;
-		}
-		*n = rows.n;
-	}
+	if (rc == STORE_OK)
+		rows_texts(&rows, owners, n);
 	store_rows_free(&rows, &store_text_shape);
 	return (rc);
 }
@@ -1050,20 +1064,13 @@ store_exec_claim(struct store *s, const char *owner, int64_t lease_ms,
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
 	enum store_rc		 rc;
-	size_t			 i;
 
 	*ids = NULL;
 	*n = 0;
 	rc = store_run(s, &exec_claim, &store_text_shape, &rows, "sii", owner,
 	    lease_ms, limit > 0 ? (int64_t)limit : ALL);
-	if (rc == STORE_OK && rows.n > 0) {
-		*ids = xreallocarray(NULL, rows.n, sizeof **ids);
-		for (i = 0; i < rows.n; i++) {
-			(*ids)[i] = ((struct store_text *)rows.v[i])->v;
-			((struct store_text *)rows.v[i])->v = NULL;
-		}
-		*n = rows.n;
-	}
+	if (rc == STORE_OK)
+		rows_texts(&rows, ids, n);
 	store_rows_free(&rows, &store_text_shape);
 	return (rc);
 }

@@ -71,12 +71,8 @@ for w in 1 2 3 4 5 6; do
 	expired 20
 	sleep 0.2
 done
-_i=0
-while [ "$(sql "SELECT count(*) FROM messages
-    WHERE event_id = 'TEST-EXPIRED'")" != 0 ] && [ $_i -lt 150 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+yields 15 0 sql "SELECT count(*) FROM messages
+    WHERE event_id = 'TEST-EXPIRED'"
 eq "every expired message is reaped" \
     "SELECT count(*) FROM messages WHERE event_id = 'TEST-EXPIRED'" 0
 eq "the others stay" \
@@ -104,12 +100,7 @@ wait_state "$RECENT" SUCCESS
 load_ids "$TMP/old"
 sql "UPDATE executions SET updated_at = updated_at - 86400000
     WHERE id IN (SELECT id FROM test_ids) OR id = '$RUNNING'" >/dev/null
-_i=0
-while [ "$(sql "SELECT count(*) FROM executions e JOIN test_ids USING
-    (id)")" != 0 ] && [ $_i -lt 150 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+yields 15 0 sql "SELECT count(*) FROM executions JOIN test_ids USING (id)"
 eq "old finished executions are purged" \
     "SELECT count(*) FROM executions JOIN test_ids USING (id)" 0
 eq "with their tasks" \
@@ -145,12 +136,7 @@ check "PostgreSQL logs no deadlock" sh -c \
 
 python3 "$RECEIVER" "$RPORT" "$RLOG" >>"$TMP/receiver.log" 2>&1 &
 HTTP_PID=$!
-_i=0
-until curl -s -o /dev/null -X POST -d '{}' "$RURL/ping" || [ $_i -gt 50 ]
-do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+wait_until 5 curl -s -o /dev/null -X POST -d '{}' "$RURL/ping"
 : >"$TMP/told"
 for n in $(seq 1 20); do
 	URL=$([ $((n % 2)) = 0 ] && echo "$URL_1" || echo "$URL_2")
@@ -159,13 +145,8 @@ for n in $(seq 1 20); do
 	jb .id >>"$TMP/told"
 done
 load_ids "$TMP/told"
-_i=0
-while [ "$(sql "SELECT count(*) FROM outbox o JOIN test_ids t ON t.id =
-    o.execution_id WHERE o.state = 'SENT'")" != 120 ] && [ $_i -lt 300 ]
-do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+yields 30 120 sql "SELECT count(*) FROM outbox o JOIN test_ids t ON
+    t.id = o.execution_id WHERE o.state = 'SENT'"
 eq "all 120 events of 20 executions sent" \
     "SELECT count(*) FROM outbox o JOIN test_ids t ON t.id =
      o.execution_id WHERE o.state = 'SENT'" 120
@@ -199,12 +180,7 @@ RC=$?
 check "bora message list with the store down exits 1, saying why" \
     sh -c "test $RC -eq 1 && grep -qi 'unavailable' '$TMP/out'"
 eval "$BORA_TEST_PG_START"
-_i=0
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL_1/v2/messages")" \
-    = 200 ] || [ $_i -gt 100 ]; do
-	sleep 0.2
-	_i=$((_i + 1))
-done
+wait_until 20 curl -sf -o /dev/null "$URL_1/v2/messages"
 api GET /v2/messages?event_id=TEST-KEPT
 expect "back once the store is" 200 '.messages | length == 10'
 

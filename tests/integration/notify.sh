@@ -47,13 +47,7 @@ recv_start()
 	python3 "$RECEIVER" "$RPORT" "$RLOG" "$SECRET" \
 	    >>"$TMP/receiver.log" 2>&1 &
 	RPID=$!
-	_i=0
-	while [ $_i -lt 50 ]; do
-		curl -s -o /dev/null -X POST -d '{}' "$RURL/ping" && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
+	wait_until 5 curl -s -o /dev/null -X POST -d '{}' "$RURL/ping"
 }
 
 recv_stop()
@@ -98,12 +92,7 @@ count()
 # wait_sent SECONDS: until none is PENDING.
 wait_sent()
 {
-	_i=0
-	while [ "$(count PENDING)" != 0 ] && [ $_i -lt $(($1 * 10)) ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	[ "$(count PENDING)" = 0 ]
+	yields "$1" 0 count PENDING
 }
 
 # delivered IDS-FILE: every notification of the executions listed
@@ -230,11 +219,12 @@ echo 0.4 >"$RLOG.slow"
 BEFORE=$(wc -l <"$RLOG")
 : >"$TMP/ids2"
 start_chain 6 "$TMP/ids2"
-_i=0
-while [ $(($(wc -l <"$RLOG") - BEFORE)) -lt 6 ] && [ $_i -lt 100 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+# received_more N: the receiver took N more since BEFORE.
+received_more()
+{
+	[ $(($(wc -l <"$RLOG") - BEFORE)) -ge "$1" ]
+}
+wait_until 10 received_more 6
 kill -KILL "$BORAD_PID"
 wait "$BORAD_PID" 2>/dev/null
 BORAD_PID=
@@ -274,11 +264,7 @@ api_json POST /v2/executions "{\"workflow_name\": \"chain\", \"params\":
     \"events\": [\"WORKFLOW_SUCCEEDED\"]}]}}"
 DX=$(jb .id)
 wait_state "$DX" SUCCESS
-_i=0
-while [ "$(count DEAD "execution_id=$DX")" != 1 ] && [ $_i -lt 100 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
+yields 10 1 count DEAD "execution_id=$DX"
 api GET "/v2/notifications?state=DEAD&execution_id=$DX"
 expect "after 3 attempts it is given up" 200 \
     '.notifications | length == 1 and .[0].attempts == 3 and
@@ -310,12 +296,7 @@ check "bora notification get -f yaml: its body" grep -q \
 touch "$RLOG.heal"
 "$BORA" --url "$URL" notification retry "$DEAD" >"$TMP/out"
 check "bora notification retry" grep -q "Notification $DEAD" "$TMP/out"
-_i=0
-while [ "$(count SENT "execution_id=$DX")" != 1 ] && [ $_i -lt 100 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
-check "sent again, it arrives" test "$(count SENT "execution_id=$DX")" = 1
+check "sent again, it arrives" yields 10 1 count SENT "execution_id=$DX"
 api_json PUT "/v2/notifications/$DEAD" '{"state": "PENDING"}'
 expect "only a DEAD one goes again" 409
 api_json PUT "/v2/notifications/$DEAD" '{"state": "SENT"}'

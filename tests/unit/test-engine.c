@@ -1004,6 +1004,21 @@ test_async_complete(void **state)
 
 /* ---- what users are told ---------------------------------------- */
 
+/* A query of field a = va and, when vb is not NULL, field b = vb. */
+static void
+query2(struct store_query *q, struct store_filter *f, const char *a,
+    const char *va, const char *b, const char *vb)
+{
+	memset(q, 0, sizeof *q);
+	memset(f, 0, 2 * sizeof *f);
+	f[0].field = a;
+	f[0].value = va;
+	f[1].field = b;
+	f[1].value = vb;
+	q->filters = f;
+	q->nfilters = vb != NULL ? 2 : 1;
+}
+
 /* The messages of event id about resource (NULL: any), how many. */
 static size_t
 messages_of(struct engine *e, const char *event, const char *resource,
@@ -1014,14 +1029,7 @@ messages_of(struct engine *e, const char *event, const char *resource,
 	struct store_query	 q;
 	size_t			 n = 0, i;
 
-	memset(&q, 0, sizeof q);
-	memset(f, 0, sizeof f);
-	f[0].field = "event_id";
-	f[0].value = event;
-	f[1].field = "resource_uuid";
-	f[1].value = resource;
-	q.filters = f;
-	q.nfilters = resource != NULL ? 2 : 1;
+	query2(&q, f, "event_id", event, "resource_uuid", resource);
 	assert_int_equal(store_message_list(engine_store(e), &q, &v, &n),
 	    STORE_OK);
 	for (i = 0; i < n; i++) {
@@ -1195,14 +1203,7 @@ outbox_events(struct engine *e, const char *exec_id, const char *target)
 	struct buf		 b;
 	size_t			 n = 0, i;
 
-	memset(&q, 0, sizeof q);
-	memset(f, 0, sizeof f);
-	f[0].field = "execution_id";
-	f[0].value = exec_id;
-	f[1].field = "target";
-	f[1].value = target;
-	q.filters = f;
-	q.nfilters = 2;
+	query2(&q, f, "execution_id", exec_id, "target", target);
 	q.sort_keys = keys;
 	q.sort_desc = desc;
 	q.nsort = 1;
