@@ -262,8 +262,9 @@ api_outbox_update(struct api_req *req)
 
 	st = json_string_value(json_object_get(req->json, "state"));
 	if (st == NULL || strcmp(st, ST_PENDING) != 0) {
-		api_error(req, 400, "The body must be {\"state\": \"PENDING\"}: "
-		    "a notification given up (DEAD) is sent again");
+		api_error(req, 400, "The body must be {\"state\": "
+		    "\"PENDING\"}: a notification given up (DEAD) is sent "
+		    "again");
 		return;
 	}
 	if ((o = api_outbox_param(req)) == NULL)

@@ -235,7 +235,7 @@ struct engine {
 	json_t			*notify_default; /* borad's receivers */
 	char			*notify_secret;
 	struct engine_outbox	*outbox;	/* engine-outbox.c; set and
-						   cleared by the loop's owner */
+						   cleared by its owner */
 	int			 outbox_wake[2]; /* pokes it, engine-long */
 	struct engine_reaper	*reaper;	/* engine-reap.c */
 	_Atomic uint64_t	 stats[ENGINE_NSTATS];
@@ -458,7 +458,8 @@ int		 engine_tell_check(json_t *notify, char **cause);
 /* A receiver from borad.conf's "URL [events=..] [header=N:V]..". */
 json_t		*engine_tell_parse(const char *spec, char **cause);
 /* The receivers of an execution's events; NULL when none. */
-json_t		*engine_tell_targets(struct engine *, const struct store_exec *);
+json_t		*engine_tell_targets(struct engine *,
+		     const struct store_exec *);
 /* Record event for each receiver that wants it; how many. */
 int		 engine_tell_add(struct store_tx *, json_t *targets,
 		     const struct store_exec *, const struct store_task *,

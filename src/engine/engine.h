@@ -51,7 +51,8 @@ struct engine_config {
 	size_t		 exec_reap_batch;	/* default 100 */
 	/* Notifications (engine-tell.c, engine-outbox.c). */
 	json_t		*notify;		/* default receivers, copied:
-						   [{url, headers, event_types}] */
+						   [{url, headers,
+						   event_types}] */
 	const char	*notify_secret;		/* HMAC key, or NULL */
 	int		 notify_max_attempts;	/* default 12 */
 	int64_t		 notify_backoff_ms;	/* default 1000, doubling */

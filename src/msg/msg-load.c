@@ -3,7 +3,7 @@
  * file (messages-file in borad.conf) mapping event ids to new texts,
  *
  *	BORA-TSK-001:
- *	  message: "La tâche {task} du workflow {workflow} a échoué : {reason}."
+ *	  message: "La tâche {task} de {workflow} a échoué : {reason}."
  *	  action: "Relancez-la avec `bora execution rerun {task_id}`."
  *
  * checked whole at start: an unknown event id or key, a placeholder the

@@ -157,7 +157,8 @@ static const struct store_column message_list[] = {
 static const struct store_column outbox_list[] = {
 	F(id), F(execution_id), F(event), F(target), F(state), F(last_error),
 	{ "seq", "seq", STORE_COL_INT },
-	{ "attempts", "attempts", STORE_COL_INT }, FT(next_at), FT(sent_at), FT(created_at), FT(updated_at), FEND
+	{ "attempts", "attempts", STORE_COL_INT }, FT(next_at), FT(sent_at),
+	FT(created_at), FT(updated_at), FEND
 };
 
 /*

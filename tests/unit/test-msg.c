@@ -89,9 +89,10 @@ test_catalog_consistent(void **state)
 					    json_array_get(vars, j)), p + 1,
 					    (size_t)(end - p - 1)) == 0;
 				if (!found)
-					fail_msg("%s: {%.*s}", json_string_value(
-					    json_object_get(e, "event_id")),
-					    (int)(end - p - 1), p + 1);
+					fail_msg("%s: {%.*s}",
+					    json_string_value(json_object_get(
+					    e, "event_id")), (int)(end - p - 1),
+					    p + 1);
 			}
 		}
 	}

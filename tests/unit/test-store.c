@@ -1427,7 +1427,8 @@ test_outbox_in_order_per_stream_claims_and_dead_letters(void **state)
 	struct store_tx		*tx;
 	struct store_query	 q;
 	struct store_filter	 f;
-	char			 ex[UUID_STRLEN], a[64], b[64], first[UUID_STRLEN];
+	char			 ex[UUID_STRLEN], first[UUID_STRLEN];
+	char			 a[64], b[64];
 	char			*cause = NULL, **owners;
 	size_t			 n, i, mine;
 
