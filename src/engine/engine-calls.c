@@ -288,8 +288,13 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 			    store_state_name(to));
 			return (STORE_CONFLICT);
 		}
-		if (row != NULL)
-			told = engine_tell_row(e, tx, row, from, to);
+		if (row != NULL) {
+			/* Receivers hear of the execution as it now is. */
+			struct store_exec	 now = *row;
+
+			now.state = (char *)store_state_name(to);
+			told = engine_tell_row(e, tx, &now, from, to);
+		}
 	}
 	memset(&w, 0, sizeof w);
 	snprintf(w.execution_id, UUID_STRLEN, "%s", exec_id);

@@ -29,7 +29,15 @@
 
 #include "store/store.h"
 
-/* The event ids, one per entry of the catalog (msg.c). */
+/*
+ * The event ids, one per entry of the catalog (msg.c), and who makes
+ * them, each in the change set of what causes it: the engine (EXE, TSK,
+ * LCK, ASY: engine_message()), the recovery flows of reserved hosts
+ * (RSV: engine_reserved_host_failed()), the alarm intake (ALM: the
+ * change set that stores an alarm and its verdicts, through
+ * msg_tx_add(), about the alarm or the trigger), the outbox's sender
+ * (NTF).
+ */
 #define MSG_EXE_FAILED		"BORA-EXE-001"	/* failed tasks named */
 #define MSG_EXE_ENDED		"BORA-EXE-002"	/* ended in ERROR, no task */
 #define MSG_TASK_UNHANDLED	"BORA-TSK-001"

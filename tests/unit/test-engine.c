@@ -1302,6 +1302,45 @@ test_notify_records_events(void **state)
 	(void)st;
 }
 
+/* A re-run is told: the workflow's and the task's, then their ends. */
+static void
+test_notify_rerun(void **state)
+{
+	struct engine			*e = *state;
+	struct engine_start_opts	 so;
+	struct store_exec		*ex = NULL;
+	char				*cause = NULL, *ev;
+	json_t				*o;
+
+	load(e, "version: '2.0'\n"
+	    "flaky:\n"
+	    "  tasks:\n"
+	    "    bad:\n"
+	    "      action: std.fail\n");
+	memset(&so, 0, sizeof so);
+	so.workflow = "flaky";
+	so.params = json_loads("{\"notify\": [{\"url\": \"http://r.test/\"}]}",
+	    0, NULL);
+	assert_int_equal(engine_exec_start(e, &so, &ex, &cause), STORE_OK);
+	o = run_json(e, ex->id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	assert_int_equal(engine_task_rerun(e, task_id_of(o, "bad"), 1, NULL,
+	    &cause), STORE_OK);
+	json_decref(o);
+	o = run_json(e, ex->id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	json_decref(o);
+	ev = outbox_events(e, ex->id, "http://r.test/");
+	assert_string_equal(ev, "WORKFLOW_LAUNCHED TASK_LAUNCHED TASK_FAILED "
+	    "WORKFLOW_FAILED WORKFLOW_RERUN TASK_RERUN TASK_FAILED "
+	    "WORKFLOW_FAILED");
+	free(ev);
+	/* Each failure is told to the user again. */
+	assert_int_equal(messages_of(e, "BORA-EXE-001", ex->id, NULL), 2);
+	store_exec_free(ex);
+	json_decref(so.params);
+}
+
 /* A default receiver from borad.conf, as the notify option writes it. */
 static void
 test_notify_parse_default(void **state)
@@ -1651,6 +1690,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify_records_events,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_rerun, setup,
+		    teardown),
 		cmocka_unit_test(test_notify_parse_default),
 		cmocka_unit_test(test_state_moves_follow_the_tables),
 		cmocka_unit_test(
