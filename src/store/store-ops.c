@@ -138,7 +138,7 @@ store_tx_insert(struct store_tx *tx, const struct store_table *t,
 {
 	struct store_op	*op;
 
-	store_init(NULL);
+	store_init();
 	op = store_tx_add(tx, &t->sql->insert, 0);
 	op->table = t;
 	op->row = store_row_dup(t, row);
@@ -154,7 +154,7 @@ store_tx_update(struct store_tx *tx, const struct store_table *t,
 {
 	struct store_op	*op;
 
-	store_init(NULL);
+	store_init();
 	if (t->sql->update.id < 0)
 		fatalx("%s: %s rows are never updated", __func__, t->label);
 	op = store_tx_add(tx, &t->sql->update, 0);
