@@ -281,10 +281,11 @@ const char *store_sql_text(const struct store_sql *,
 void	 store_sql_build(struct store_sql *, const struct store_dialect *);
 void	 store_sql_free(struct store_sql *);
 /*
- * An UPDATE of a row of a table setting only the fields in a mask, for a
- * dialect, with the values of the table's own (NULL: it sets nothing).
+ * An UPDATE of a row of a table setting only the fields in a mask,
+ * guarded by its state or not, for a dialect, with the values of the
+ * table's own (NULL: it sets nothing).
  */
-char	*store_update_text(const struct store_table *, unsigned,
+char	*store_update_text(const struct store_table *, unsigned, int,
 	     const struct store_dialect *);
 
 /*

@@ -59,10 +59,11 @@ struct sl_stmt {
 	struct sl_stmt	*next;
 };
 
-/* A row update of one mask (store_update_text), by table and mask. */
+/* A row update of one mask (store_update_text), by table, mask, guard. */
 struct sl_upd {
 	const struct store_table	*t;
 	unsigned			 mask;
+	int				 guard;
 	sqlite3_stmt			*st;
 };
 
@@ -281,23 +282,25 @@ sl_stmt(struct store_sqlite *sl, const struct store_sql *q)
 
 /*
  * The statement of an operation.  A row update sets only the columns of
- * its mask: one statement per mask, cheaper to prepare and to run than
- * the table's own, which sets every column.
+ * its mask, guarded only when it expects a state: one statement each,
+ * cheaper to prepare and to run than the table's own, which sets every
+ * column.
  */
 static sqlite3_stmt *
 sl_op_stmt(struct store_sqlite *sl, const struct store_op *op)
 {
 	sqlite3_stmt	*st;
 	char		*text;
-	int		 i;
+	int		 i, guard = op->expect != NULL;
 
 	if (op->table == NULL || op->sql != &op->table->sql->update)
 		return (sl_stmt(sl, op->sql));
 	for (i = 0; i < sl->nupd; i++) {
-		if (sl->upd[i].t == op->table && sl->upd[i].mask == op->mask)
+		if (sl->upd[i].t == op->table && sl->upd[i].mask == op->mask &&
+		    sl->upd[i].guard == guard)
 			return (sl_reuse(sl->upd[i].st));
 	}
-	if ((text = store_update_text(op->table, op->mask,
+	if ((text = store_update_text(op->table, op->mask, guard,
 	    &store_sqlite_dialect)) == NULL)
 		return (sl_stmt(sl, op->sql));
 	st = sl_prepare(sl, text);
@@ -305,6 +308,7 @@ sl_op_stmt(struct store_sqlite *sl, const struct store_op *op)
 	if (st != NULL && sl->nupd < SL_MAXUPD) {
 		sl->upd[sl->nupd].t = op->table;
 		sl->upd[sl->nupd].mask = op->mask;
+		sl->upd[sl->nupd].guard = guard;
 		sl->upd[sl->nupd++].st = st;
 	}
 	return (st);
@@ -561,12 +565,16 @@ sl_open(const char *url, char **cause)
 	 */
 	(void)sqlite3_db_config(sl->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
 	    (int *)NULL);
+	/*
+	 * Temporary tables (a claim's list of ids and what it returns) stay
+	 * in memory: each would otherwise open and remove a file.
+	 */
 	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s", sync);
 	if (sqlite3_exec(sl->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_exec(sl->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(sl->db, "PRAGMA foreign_keys = OFF", NULL, NULL,
-	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(sl->db, "PRAGMA foreign_keys = OFF; "
+	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(sl->db, "bora_now_ms", 0, SQLITE_UTF8,
 	    NULL, sl_now_ms, NULL, NULL) != SQLITE_OK) {
 		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(sl->db));

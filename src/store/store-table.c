@@ -622,11 +622,11 @@ table_insert_sql(const struct store_table *t)
  * UPDATE of the masked columns ($2) of the row with key $1, guarded by
  * its expected state ($3, NULL: any), touching TOUCH columns.  With mask
  * 0 it sets every column, each to its value or to itself by $2; with a
- * mask, only those (same placeholders).  NULL when no column can be
- * updated, or none is set.
+ * mask, only those (same placeholders), guarded only when guard is set.
+ * NULL when no column can be updated, or none is set.
  */
 static char *
-table_update_sql(const struct store_table *t, unsigned mask)
+table_update_sql(const struct store_table *t, unsigned mask, int guard)
 {
 	const struct store_col	*c, *key = NULL;
 	struct buf		 b;
@@ -661,8 +661,9 @@ table_update_sql(const struct store_table *t, unsigned mask)
 		return (NULL);
 	}
 	b.len -= 2;
-	buf_printf(&b, " WHERE %s = $1 AND ($3::text IS NULL OR "
-	    "state = $3)", key->name);
+	sql_cat(&b, " WHERE ", key->name, " = $1", mask == 0 ?
+	    " AND ($3::text IS NULL OR state = $3)" : guard ?
+	    " AND state = $3" : "", (char *)NULL);
 	return (buf_take(&b));
 }
 
@@ -670,7 +671,7 @@ table_update_sql(const struct store_table *t, unsigned mask)
 static char *
 table_update_all(const struct store_table *t)
 {
-	return (table_update_sql(t, 0));
+	return (table_update_sql(t, 0, 1));
 }
 
 /* The clause of a table's load by key (its first column). */
@@ -777,17 +778,17 @@ store_sql_build(struct store_sql *q, const struct store_dialect *d)
 }
 
 /*
- * The UPDATE of a row of t setting only the columns in mask, for dialect
- * d; it takes the values of the whole one (store_row_update_values).
- * NULL when it would set nothing.
+ * The UPDATE of a row of t setting only the columns in mask, guarded by
+ * its state when guard is set, for dialect d; it takes the values of the
+ * whole one (store_row_update_values).  NULL when it would set nothing.
  */
 char *
-store_update_text(const struct store_table *t, unsigned mask,
+store_update_text(const struct store_table *t, unsigned mask, int guard,
     const struct store_dialect *d)
 {
 	char	*base, *text;
 
-	if ((base = table_update_sql(t, mask)) == NULL)
+	if ((base = table_update_sql(t, mask, guard)) == NULL)
 		return (NULL);
 	text = sql_expand(base, d, sql_nparams(base), STORE_GUARD);
 	free(base);
