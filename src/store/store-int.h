@@ -200,10 +200,11 @@ void	 store_values_free(struct store_value *, size_t);
  * numbers them with ("$" or "?"), and without casts "$n::type" is only
  * the placeholder (SQLite binds typed values).  With batch, rows of
  * several ids are loaded by one statement (one round trip); without,
- * one by one (nothing to gain, and a statement less to prepare).  In a statement "@LOCK" stands for
- * lock (row locks to skip), "@IDS" for ids (a JSON array of text in $1,
- * as a subquery), "@ROWID" for rowid (insertion order) and "@CLAIM" for
- * claim: the ids of at most $3 executions to claim, oldest first.
+ * one by one (nothing to gain, and a statement less to prepare).  In a
+ * statement "@LOCK" stands for lock (row locks to skip), "@IDS" for ids
+ * (a JSON array of text in $1, as a subquery), "@ROWID" for rowid
+ * (insertion order) and "@CLAIM" for claim: the ids of at most $3
+ * executions to claim, oldest first.
  * guard, when set, wraps a statement so that it raises when it changes
  * or returns no row (%s: the statement; %d, %d: the numbers of the two
  * parameters holding the error code and message); without it the

@@ -11,10 +11,10 @@
  * store's statements (their SQLite texts, see store_sqlite_dialect),
  * each prepared once per connection and kept in a small cache keyed by
  * its text; a row update is prepared per field mask, setting only those
- * columns (store_update_text).  Change sets take the database lock with BEGIN IMMEDIATE;
- * committed together, each runs inside a SAVEPOINT so that a failed
- * guard undoes only its own.  A guarded statement fails when it changes
- * (or returns) no row.
+ * columns (store_update_text).  Change sets take the database lock with
+ * BEGIN IMMEDIATE; committed together, each runs inside a SAVEPOINT so
+ * that a failed guard undoes only its own.  A guarded statement fails
+ * when it changes (or returns) no row.
  *
  * SQLite has no row locks to skip: one connection writes at a time, so
  * a claim (one UPDATE) is atomic in the process and across processes.
