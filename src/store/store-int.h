@@ -200,10 +200,11 @@ void	 store_values_free(struct store_value *, size_t);
  * numbers them with ("$" or "?"), and without casts "$n::type" is only
  * the placeholder (SQLite binds typed values).  With batch, rows of
  * several ids are loaded by one statement (one round trip); without,
- * one by one (nothing to gain, and a statement less to prepare).  In a statement "@LOCK" stands for
- * lock (row locks to skip), "@IDS" for ids (a JSON array of text in $1,
- * as a subquery), "@ROWID" for rowid (insertion order) and "@CLAIM" for
- * claim: the ids of at most $3 executions to claim, oldest first.
+ * one by one (nothing to gain, and a statement less to prepare).  In a
+ * statement "@LOCK" stands for lock (row locks to skip), "@IDS" for ids
+ * (a JSON array of text in $1, as a subquery), "@ROWID" for rowid
+ * (insertion order) and "@CLAIM" for claim: the ids of at most $3
+ * executions to claim, oldest first.
  * guard, when set, wraps a statement so that it raises when it changes
  * or returns no row (%s: the statement; %d, %d: the numbers of the two
  * parameters holding the error code and message); without it the
@@ -234,9 +235,11 @@ extern const struct store_dialect store_sqlite_dialect;
 
 /*
  * A statement.  tmpl is the whole SQL, or with from set the clause after
- * "SELECT <from's columns> FROM <from> WHERE ".  Registered statements
- * (every one built from a table, and those store-ops.c lists) get an id
- * and are prepared once per connection; text[] is filled per dialect.
+ * "SELECT <from's columns> FROM <from> WHERE "; a table's own have it
+ * made from the table (make(of)) when first needed.  Registered
+ * statements (every one built from a table, and those store-ops.c lists)
+ * get an id and are prepared once per connection, their text[] made per
+ * dialect when first asked for (store_sql_text).
  */
 struct store_sql {
 	const char			*tmpl;
@@ -246,11 +249,13 @@ struct store_sql {
 	int				 id;		/* -1: not registered */
 	int				 nparams;
 	char				*text[STORE_NDIALECTS];
+	char				*(*make)(const struct store_table *);
+	const struct store_table	*of;
 };
 #define STORE_SQL(tmpl, flags, what)	{ tmpl, NULL, flags, what, -1, 0, \
-	    { NULL, NULL } }
+	    { NULL, NULL }, NULL, NULL }
 #define STORE_SELECT(from, clause, what) { clause, from, 0, what, -1, 0, \
-	    { NULL, NULL } }
+	    { NULL, NULL }, NULL, NULL }
 
 /* The statements of a table: insert, masked update, load by key. */
 struct store_table_sql {
@@ -266,14 +271,23 @@ extern int		  store_nsqls;
 /* The statements of store-ops.c (NULL-terminated). */
 extern struct store_sql *const store_ops_sqls[];
 /*
- * Build the statements of every table and register them with
- * store_ops_sqls (once), then make their texts for a dialect (once per
- * dialect; NULL: none).
+ * Register the statements of every table and those of store_ops_sqls
+ * (once per process; their SQL is made when first needed).
  */
-void	 store_init(const struct store_dialect *);
+void	 store_init(void);
+/* The text of a statement for a dialect (a dynamic one's: as filled). */
+const char *store_sql_text(const struct store_sql *,
+	     const struct store_dialect *);
 /* Fill a dynamic statement's text for a dialect (not registered). */
 void	 store_sql_build(struct store_sql *, const struct store_dialect *);
 void	 store_sql_free(struct store_sql *);
+/*
+ * An UPDATE of a row of a table setting only the fields in a mask,
+ * guarded by its state or not, for a dialect, with the values of the
+ * table's own (NULL: it sets nothing).
+ */
+char	*store_update_text(const struct store_table *, unsigned, int,
+	     const struct store_dialect *);
 
 /*
  * Run a statement; its values come from fmt: 's' text (const char *),

@@ -29,9 +29,9 @@ static struct store_sql def_present = STORE_SQL("SELECT 1 FROM definitions "
     STORE_GUARD, "definition");
 static struct store_sql def_insert = STORE_SQL("INSERT INTO definitions "
     "(id, kind, name, version, text, source, deleted, created_at, "
-    "updated_at) SELECT $3, $1, $2, COALESCE(max(version), 0) + 1, $4, $5, "
-    "$6::integer, bora_now_ms(), bora_now_ms() FROM definitions "
-    "WHERE kind = $1 AND name = $2", 0, "insert definition");
+    "updated_at) VALUES ($3, $1, $2, (SELECT COALESCE(max(version), 0) + 1 "
+    "FROM definitions WHERE kind = $1 AND name = $2), $4, $5, "
+    "$6::integer, bora_now_ms(), bora_now_ms())", 0, "insert definition");
 static struct store_sql def_current = STORE_SELECT(&store_def_table,
     "kind = $1 AND name = $2 ORDER BY version DESC LIMIT 1", "definition");
 /* Insertion order breaks ties of the creation time. */
@@ -222,7 +222,7 @@ store_tx_insert(struct store_tx *tx, const struct store_table *t,
 {
 	struct store_op	*op;
 
-	store_init(NULL);
+	store_init();
 	op = store_tx_add(tx, &t->sql->insert, 0);
 	op->table = t;
 	op->row = store_row_dup(t, row);
@@ -238,7 +238,7 @@ store_tx_update(struct store_tx *tx, const struct store_table *t,
 {
 	struct store_op	*op;
 
-	store_init(NULL);
+	store_init();
 	if (t->sql->update.id < 0)
 		fatalx("%s: %s rows are never updated", __func__, t->label);
 	op = store_tx_add(tx, &t->sql->update, 0);

@@ -337,12 +337,19 @@ pg_pipe_next(PGconn *conn)
 	return (res);
 }
 
+/* The text of statement i: PostgreSQL's own, then the store's. */
+static const char *
+pg_stmt_text(int i)
+{
+	return (i < PG_NSTMTS ? pg_sql[i] :
+	    store_sql_text(store_sqls[i - PG_NSTMTS], &store_pg_dialect));
+}
+
 /* Prepare PostgreSQL's statements and the store's, and LISTEN. */
 static int
 pg_prepare_all(PGconn *conn, char **cause)
 {
 	PGresult	*res;
-	const char	*sql;
 	char		 name[16];
 	int		 i, n = PG_NSTMTS + store_nsqls, bad = -1, ok;
 
@@ -355,9 +362,7 @@ pg_prepare_all(PGconn *conn, char **cause)
 			PG_NAME(name, PG_OWN(i));
 		else
 			PG_NAME(name, i - PG_NSTMTS);
-		sql = i < PG_NSTMTS ? pg_sql[i] :
-		    store_sqls[i - PG_NSTMTS]->text[STORE_PG];
-		if (PQsendPrepare(conn, name, sql, 0, NULL) != 1)
+		if (PQsendPrepare(conn, name, pg_stmt_text(i), 0, NULL) != 1)
 			goto lost;
 	}
 	if (PQsendQueryParams(conn, "LISTEN " PG_CHANNEL, 0, NULL, NULL, NULL,
@@ -370,9 +375,7 @@ pg_prepare_all(PGconn *conn, char **cause)
 		if (!ok && bad == -1) {
 			bad = i;
 			xasprintf(cause, "prepare %s: %s", i == n ? "LISTEN" :
-			    i < PG_NSTMTS ? pg_sql[i] :
-			    store_sqls[i - PG_NSTMTS]->text[STORE_PG],
-			    PQresultErrorMessage(res));
+			    pg_stmt_text(i), PQresultErrorMessage(res));
 		}
 		PQclear(res);
 	}

@@ -10,10 +10,11 @@
  * This file knows no table: it binds values, reads cells and runs the
  * store's statements (their SQLite texts, see store_sqlite_dialect),
  * each prepared once per connection and kept in a small cache keyed by
- * its text.  Change sets take the database lock with BEGIN IMMEDIATE;
- * committed together, each runs inside a SAVEPOINT so that a failed
- * guard undoes only its own.  A guarded statement fails when it changes
- * (or returns) no row.
+ * its text; a row update is prepared per field mask, setting only those
+ * columns (store_update_text).  Change sets take the database lock with
+ * BEGIN IMMEDIATE; committed together, each runs inside a SAVEPOINT so
+ * that a failed guard undoes only its own.  A guarded statement fails
+ * when it changes (or returns) no row.
  *
  * SQLite has no row locks to skip: one connection writes at a time, so
  * a claim (one UPDATE) is atomic in the process and across processes.
@@ -33,6 +34,7 @@
 
 #define SL_BUCKETS	256
 #define SL_MAXSTMTS	1024
+#define SL_MAXUPD	64
 
 /*
  * The fields in the order of struct store_dialect (store-int.h): no row
@@ -57,6 +59,14 @@ struct sl_stmt {
 	struct sl_stmt	*next;
 };
 
+/* A row update of one mask (store_update_text), by table, mask, guard. */
+struct sl_upd {
+	const struct store_table	*t;
+	unsigned			 mask;
+	int				 guard;
+	sqlite3_stmt			*st;
+};
+
 struct store_sqlite {
 	struct store	 s;		/* first: struct store * casts here */
 	sqlite3		*db;
@@ -64,6 +74,8 @@ struct store_sqlite {
 	size_t		 ncached;
 	sqlite3_stmt	**byid;			/* registered, by id */
 	int		  nbyid;
+	struct sl_upd	 upd[SL_MAXUPD];	/* also in the text cache */
+	int		 nupd;
 };
 
 #define SL(s) ((struct store_sqlite *)(s))
@@ -111,6 +123,7 @@ sl_flush(struct store_sqlite *sl)
 	free(sl->byid);
 	sl->byid = NULL;
 	sl->nbyid = 0;
+	sl->nupd = 0;
 	for (i = 0; i < SL_BUCKETS; i++) {
 		for (c = sl->cache[i]; c != NULL; c = next) {
 			next = c->next;
@@ -121,6 +134,15 @@ sl_flush(struct store_sqlite *sl)
 		sl->cache[i] = NULL;
 	}
 	sl->ncached = 0;
+}
+
+/* A cached statement, reset with no bindings. */
+static sqlite3_stmt *
+sl_reuse(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return (st);
 }
 
 /*
@@ -137,11 +159,8 @@ sl_prepare(struct store_sqlite *sl, const char *sql)
 
 	h = sl_hash(sql);
 	for (c = sl->cache[h]; c != NULL; c = c->next) {
-		if (strcmp(c->sql, sql) == 0) {
-			sqlite3_reset(c->st);
-			sqlite3_clear_bindings(c->st);
-			return (c->st);
-		}
+		if (strcmp(c->sql, sql) == 0)
+			return (sl_reuse(c->st));
 	}
 	if (sl->ncached >= SL_MAXSTMTS)
 		sl_flush(sl);
@@ -204,9 +223,10 @@ static void
 sl_bind(sqlite3_stmt *st, const struct store_value *v, size_t n)
 {
 	size_t	 i;
-	int	 k;
+	int	 k, max = sqlite3_bind_parameter_count(st);
 
-	for (i = 0, k = 1; i < n; i++, k++) {
+	/* A row update of one mask may use fewer values than it is given. */
+	for (i = 0, k = 1; i < n && k <= max; i++, k++) {
 		if (v[i].null)
 			sqlite3_bind_null(st, k);
 		else if (v[i].type == STORE_INT)
@@ -246,30 +266,71 @@ sl_real(void *st, int i)
 	return (sqlite3_column_double(st, i));
 }
 
+/* The prepared statement of q, reset with no bindings; NULL on error. */
+static sqlite3_stmt *
+sl_stmt(struct store_sqlite *sl, const struct store_sql *q)
+{
+	sqlite3_stmt	*st;
+
+	if (q->id >= 0 && q->id < sl->nbyid && sl->byid[q->id] != NULL)
+		return (sl_reuse(sl->byid[q->id]));
+	st = sl_prepare(sl, store_sql_text(q, &store_sqlite_dialect));
+	if (st != NULL && q->id >= 0)
+		sl_keep(sl, q->id, st);
+	return (st);
+}
+
 /*
- * Prepare, bind and step q to its end, reading its rows as shape (NULL:
- * only count them); *count gets how many rows it returned, or changed
- * when it returns none.
+ * The statement of an operation.  A row update sets only the columns of
+ * its mask, guarded only when it expects a state: one statement each,
+ * cheaper to prepare and to run than the table's own, which sets every
+ * column.
+ */
+static sqlite3_stmt *
+sl_op_stmt(struct store_sqlite *sl, const struct store_op *op)
+{
+	sqlite3_stmt	*st;
+	char		*text;
+	int		 i, guard = op->expect != NULL;
+
+	if (op->table == NULL || op->sql != &op->table->sql->update)
+		return (sl_stmt(sl, op->sql));
+	for (i = 0; i < sl->nupd; i++) {
+		if (sl->upd[i].t == op->table && sl->upd[i].mask == op->mask &&
+		    sl->upd[i].guard == guard)
+			return (sl_reuse(sl->upd[i].st));
+	}
+	if ((text = store_update_text(op->table, op->mask, guard,
+	    &store_sqlite_dialect)) == NULL)
+		return (sl_stmt(sl, op->sql));
+	st = sl_prepare(sl, text);
+	free(text);
+	if (st != NULL && sl->nupd < SL_MAXUPD) {
+		sl->upd[sl->nupd].t = op->table;
+		sl->upd[sl->nupd].mask = op->mask;
+		sl->upd[sl->nupd].guard = guard;
+		sl->upd[sl->nupd++].st = st;
+	}
+	return (st);
+}
+
+/*
+ * Bind and step st (of what) to its end, reading its rows as shape
+ * (NULL: only count them); *count gets how many rows it returned, or
+ * changed when it returns none.
  */
 static enum store_rc
-sl_step(struct store_sqlite *sl, const struct store_sql *q,
+sl_step(struct store_sqlite *sl, sqlite3_stmt *st, const char *what,
     const struct store_value *v, size_t nv, const struct store_table *shape,
     struct store_rows *rows, size_t *count)
 {
 	struct store_cells	 cells = { sl_null, sl_text, sl_integer,
 				    sl_real, NULL };
-	sqlite3_stmt		*st;
 	int			 rc;
 
 	*count = 0;
-	if (q->id >= 0 && q->id < sl->nbyid && sl->byid[q->id] != NULL) {
-		st = sl->byid[q->id];
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	} else if ((st = sl_prepare(sl, q->text[STORE_SQLITE])) == NULL)
+	if (st == NULL)
 		return (STORE_ERROR);
-	else if (q->id >= 0)
-		sl_keep(sl, q->id, st);
 	sl_bind(st, v, nv);
 	cells.arg = st;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -279,7 +340,7 @@ sl_step(struct store_sqlite *sl, const struct store_sql *q,
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return (sl_error(sl, rc, q->what));
+		return (sl_error(sl, rc, what));
 	if (*count == 0 && !sqlite3_stmt_readonly(st))
 		*count = (size_t)sqlite3_changes(sl->db);
 	return (STORE_OK);
@@ -293,7 +354,8 @@ sl_load(struct store *s, const struct store_sql *q,
 {
 	size_t	 n;
 
-	return (sl_step(SL(s), q, v, nv, shape, rows, &n));
+	return (sl_step(SL(s), sl_stmt(SL(s), q), q->what, v, nv, shape,
+	    rows, &n));
 }
 
 /* Apply every operation of a change set; stop at the first failure. */
@@ -309,8 +371,8 @@ sl_apply_tx(struct store_sqlite *sl, struct store_tx *tx)
 	for (i = 0; i < tx->n; i++) {
 		op = &tx->ops[i];
 		v = store_op_values(op, buf, &nv);
-		if ((rc = sl_step(sl, op->sql, v, nv, NULL, NULL, &n)) !=
-		    STORE_OK)
+		if ((rc = sl_step(sl, sl_op_stmt(sl, op), op->sql->what, v,
+		    nv, NULL, NULL, &n)) != STORE_OK)
 			return (rc);
 		if ((op->sql->flags & STORE_GUARD) && n == 0) {
 			store_set_error(&sl->s, "%s", store_op_gmsg(op));
@@ -513,12 +575,16 @@ sl_open(const char *url, char **cause)
 	 */
 	(void)sqlite3_db_config(sl->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
 	    (int *)NULL);
+	/*
+	 * Temporary tables (a claim's list of ids and what it returns) stay
+	 * in memory: each would otherwise open and remove a file.
+	 */
 	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s", sync);
 	if (sqlite3_exec(sl->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_exec(sl->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(sl->db, "PRAGMA foreign_keys = OFF", NULL, NULL,
-	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(sl->db, "PRAGMA foreign_keys = OFF; "
+	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(sl->db, "bora_now_ms", 0, SQLITE_UTF8,
 	    NULL, sl_now_ms, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(sl->db, "bora_try_lock", 1, SQLITE_UTF8,

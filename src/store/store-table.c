@@ -640,46 +640,76 @@ table_insert_sql(const struct store_table *t)
 
 /*
  * UPDATE of the masked columns ($2) of the row with key $1, guarded by
- * its expected state ($3, NULL: any), touching TOUCH columns.  NULL when
- * no column can be updated.
+ * its expected state ($3, NULL: any), touching TOUCH columns.  With mask
+ * 0 it sets every column, each to its value or to itself by $2; with a
+ * mask, only those (same placeholders), guarded only when guard is set.
+ * NULL when no column can be updated, or none is set.
  */
 static char *
-table_update_sql(const struct store_table *t)
+table_update_sql(const struct store_table *t, unsigned mask, int guard)
 {
 	const struct store_col	*c, *key = NULL;
 	struct buf		 b;
+	size_t			 head;
 	int			 n = 3;
 
 	buf_init(&b, 0);
 	sql_cat(&b, "UPDATE ", t->name, " SET ", (char *)NULL);
+	head = b.len;
 	for (c = t->cols; c < t->cols + t->ncols; c++) {
 		if (c->flags & STORE_KEY)
 			key = c;
-		else if (c->mask != 0) {
+		else if (c->mask != 0 && mask == 0) {
 			sql_cat(&b, c->name, " = CASE WHEN $2::integer & ",
 			    (char *)NULL);
 			buf_printf(&b, "%u", c->mask);
 			buf_puts(&b, " <> 0 THEN ");
 			sql_param(&b, ++n, col_sqltype(c));
 			sql_cat(&b, " ELSE ", c->name, " END, ", (char *)NULL);
+		} else if (c->mask != 0) {
+			if (mask & c->mask) {
+				sql_cat(&b, c->name, " = ", (char *)NULL);
+				sql_param(&b, n + 1, col_sqltype(c));
+				buf_puts(&b, ", ");
+			}
+			n++;
 		} else if (c->flags & STORE_TOUCH)
 			sql_cat(&b, c->name, " = bora_now_ms(), ", (char *)NULL);
 	}
-	if (n == 3 || key == NULL) {
+	if (n == 3 || key == NULL || b.len == head) {
 		buf_free(&b);
 		return (NULL);
 	}
 	b.len -= 2;
-	buf_printf(&b, " WHERE %s = $1 AND ($3::text IS NULL OR "
-	    "state = $3)", key->name);
+	sql_cat(&b, " WHERE ", key->name, " = $1", mask == 0 ?
+	    " AND ($3::text IS NULL OR state = $3)" : guard ?
+	    " AND state = $3" : "", (char *)NULL);
 	return (buf_take(&b));
+}
+
+/* The UPDATE of a table's own (every column; see above). */
+static char *
+table_update_all(const struct store_table *t)
+{
+	return (table_update_sql(t, 0, 1));
+}
+
+/* The clause of a table's load by key (its first column). */
+static char *
+table_load_clause(const struct store_table *t)
+{
+	char	*sql;
+
+	xasprintf(&sql, "%s = $1::%s", t->cols[0].name,
+	    col_sqltype(&t->cols[0]));
+	return (sql);
 }
 
 /* ---- the registry ---------------------------------------------------- */
 
 struct store_sql	**store_sqls;
 int			  store_nsqls;
-static char		**store_bases;
+static pthread_mutex_t	  store_text_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 /* Expand one dialect's markers in base; placeholders in its style. */
 static char *
@@ -725,20 +755,28 @@ sql_expand(const char *base, const struct store_dialect *d, int nparams,
 	return (text);
 }
 
+/* The highest placeholder number of tmpl. */
+static int
+sql_nparams(const char *tmpl)
+{
+	const char	*p;
+	int		 n, max = 0;
+
+	for (p = tmpl; (p = strchr(p, '$')) != NULL; p++) {
+		if ((n = atoi(p + 1)) > max)
+			max = n;
+	}
+	return (max);
+}
+
 /* The whole SQL of a statement before expansion; sets nparams. */
 static char *
 sql_base(struct store_sql *q)
 {
 	struct buf	 b;
-	const char	*p;
-	int		 n;
 
 	/* A table's columns hold no placeholder: its clause has them all. */
-	q->nparams = 0;
-	for (p = q->tmpl; (p = strchr(p, '$')) != NULL; p++) {
-		if ((n = atoi(p + 1)) > q->nparams)
-			q->nparams = n;
-	}
+	q->nparams = sql_nparams(q->tmpl);
 	if (q->from == NULL)
 		return (xstrdup(q->tmpl));
 	buf_init(&b, 0);
@@ -759,6 +797,24 @@ store_sql_build(struct store_sql *q, const struct store_dialect *d)
 	free(base);
 }
 
+/*
+ * The UPDATE of a row of t setting only the columns in mask, guarded by
+ * its state when guard is set, for dialect d; it takes the values of the
+ * whole one (store_row_update_values).  NULL when it would set nothing.
+ */
+char *
+store_update_text(const struct store_table *t, unsigned mask, int guard,
+    const struct store_dialect *d)
+{
+	char	*base, *text;
+
+	if ((base = table_update_sql(t, mask, guard)) == NULL)
+		return (NULL);
+	text = sql_expand(base, d, sql_nparams(base), STORE_GUARD);
+	free(base);
+	return (text);
+}
+
 /* Free a dynamic statement's texts. */
 void
 store_sql_free(struct store_sql *q)
@@ -769,7 +825,7 @@ store_sql_free(struct store_sql *q)
 		free(q->text[i]);
 }
 
-/* Register one statement, its whole SQL kept in bases[] by its id. */
+/* Register one statement: give it an id. */
 static void
 store_register(struct store_sql *q)
 {
@@ -779,72 +835,98 @@ store_register(struct store_sql *q)
 		cap = cap == 0 ? 64 : cap * 2;
 		store_sqls = xreallocarray(store_sqls, cap,
 		    sizeof *store_sqls);
-		store_bases = xreallocarray(store_bases, cap,
-		    sizeof *store_bases);
 	}
-	store_bases[store_nsqls] = sql_base(q);
 	q->id = store_nsqls;
 	store_sqls[store_nsqls++] = q;
 }
 
-/* Generate and register the statements of every table, then named. */
+/* Register a statement of table t whose SQL make(t) gives. */
+static void
+store_register_made(struct store_sql *q, const struct store_table *t,
+    char *(*make)(const struct store_table *), unsigned flags,
+    const char *verb)
+{
+	q->make = make;
+	q->of = t;
+	q->flags = flags;
+	if (verb != NULL)
+		xasprintf((char **)&q->what, "%s %s", verb, t->label);
+	else
+		q->what = t->label;
+	store_register(q);
+}
+
+/* Whether t has a key and a column an update can set. */
+static int
+table_updatable(const struct store_table *t)
+{
+	const struct store_col	*c;
+	int			 key = 0, set = 0;
+
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		key |= (c->flags & STORE_KEY) != 0;
+		set |= c->mask != 0;
+	}
+	return (key && set);
+}
+
+/* Register the statements of every table, then store-ops.c's. */
 static void
 store_init_tables(void)
 {
 	const struct store_table	*t;
 	struct store_table_sql		*s;
 	struct store_sql *const		*q;
-	char				*sql;
 	size_t				 i;
 
 	for (i = 0; (t = store_tables[i]) != NULL; i++) {
 		s = t->sql;
-		s->insert.tmpl = table_insert_sql(t);
-		s->insert.flags = (t->flags & STORE_T_NOTIFY) ? STORE_WAKE : 0;
-		xasprintf((char **)&s->insert.what, "insert %s", t->label);
-		store_register(&s->insert);
+		store_register_made(&s->insert, t, table_insert_sql,
+		    (t->flags & STORE_T_NOTIFY) ? STORE_WAKE : 0, "insert");
 		s->update.id = -1;
-		if ((sql = table_update_sql(t)) != NULL) {
-			s->update.tmpl = sql;
-			s->update.flags = STORE_GUARD;
-			xasprintf((char **)&s->update.what, "update %s",
-			    t->label);
-			store_register(&s->update);
-		}
+		if (table_updatable(t))
+			store_register_made(&s->update, t, table_update_all,
+			    STORE_GUARD, "update");
 		/* The key is the first column. */
 		s->load.from = t;
-		xasprintf((char **)&s->load.tmpl, "%s = $1::%s",
-		    t->cols[0].name, col_sqltype(&t->cols[0]));
-		s->load.what = t->label;
-		store_register(&s->load);
+		store_register_made(&s->load, t, table_load_clause, 0, NULL);
 	}
 	for (q = store_ops_sqls; *q != NULL; q++)
 		store_register(*q);
 }
 
-/*
- * Register every statement once per process (those of the tables, then
- * store-ops.c's), and make their texts for dialect d (NULL: none yet)
- * once, before its first connection.
- */
+/* See store-int.h. */
 void
-store_init(const struct store_dialect *d)
+store_init(void)
 {
 	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
-	static pthread_mutex_t	 mtx = PTHREAD_MUTEX_INITIALIZER;
-	static int		 done[STORE_NDIALECTS];
-	int			 i;
 
 	pthread_once(&once, store_init_tables);
-	if (d == NULL)
-		return;
-	pthread_mutex_lock(&mtx);
-	if (!done[d->index]) {
-		for (i = 0; i < store_nsqls; i++)
-			store_sqls[i]->text[d->index] = sql_expand(
-			    store_bases[i], d, store_sqls[i]->nparams,
-			    store_sqls[i]->flags);
-		done[d->index] = 1;
+}
+
+/*
+ * See store-int.h.  A registered statement's text is made once per
+ * process and dialect, under a lock: any thread may ask first.
+ */
+const char *
+store_sql_text(const struct store_sql *q, const struct store_dialect *d)
+{
+	struct store_sql	*r;
+	const char		*text;
+	char			*base;
+
+	if (q->id < 0)
+		return (q->text[d->index]);
+	r = store_sqls[q->id];
+	pthread_mutex_lock(&store_text_mtx);
+	if (r->text[d->index] == NULL) {
+		if (r->tmpl == NULL)
+			r->tmpl = r->make(r->of);
+		base = sql_base(r);
+		r->text[d->index] = sql_expand(base, d, r->nparams, r->flags);
+		free(base);
 	}
-	pthread_mutex_unlock(&mtx);
+	text = r->text[d->index];
+	pthread_mutex_unlock(&store_text_mtx);
+	return (text);
 }

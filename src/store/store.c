@@ -82,7 +82,7 @@ store_open(const char *url, char **cause)
 		    m->name, m->version);
 		return (NULL);
 	}
-	store_init(m->dialect);
+	store_init();
 	if ((s = m->open(url, cause)) == NULL)
 		return (NULL);
 	s->errbuf[0] = '\0';
