@@ -198,7 +198,10 @@ engine_exec_begin(struct engine *e, struct exec_rt *rt, struct step *s)
  * Continue an execution this engine just took over (after a crash or an
  * expired lease).  RUNNING tasks are rebuilt from their action rows: an
  * interrupted action is re-run when it has no side effects or its task
- * is safe-rerun, otherwise the task fails with a clear reason.
+ * is safe-rerun (its row CANCELLED, a new run in a new row), otherwise
+ * the task fails with a clear reason (its row ERROR).  Nothing here
+ * assumes the previous owner got further than its last commit: the
+ * same execution may be taken over again at any point of this.
  */
 void
 engine_exec_recover(struct engine *e, struct exec_rt *rt)
@@ -207,6 +210,7 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 	struct task_rt		*t;
 	struct step		 s;
 	const struct action_entry *entry;
+	enum store_state	 to;
 	size_t			 i, k, n, nt;
 	int			 safe, lost;
 	char			*cause = NULL, *info;
@@ -260,17 +264,26 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 					continue;
 				entry = action_find(acts[k]->name);
 				a = *acts[k];
+				/*
+				 * A run given up to be run again is
+				 * CANCELLED, not ERROR: it is no result of
+				 * its item, and a later takeover, before or
+				 * after the new run begins, must not count
+				 * it as one.
+				 */
 				if ((entry != NULL && entry->pure) || safe) {
 					a.state_info = (char *)"interrupted by "
 					    "an engine stop; run again";
+					to = STATE_CANCELLED;
 					engine_task_item_reset(t, acts[k]->item);
 				} else {
 					a.state_info = (char *)"interrupted by "
 					    "an engine stop";
+					to = STATE_ERROR;
 					lost = 1;
 				}
 				(void)engine_row_move(s.tx, ENGINE_ACTION, &a,
-				    STATE_RUNNING, STATE_ERROR, SF_STATE_INFO);
+				    STATE_RUNNING, to, SF_STATE_INFO);
 			}
 			if (lost) {
 				xasprintf(&info, "task '%s': its action was "

@@ -1564,7 +1564,8 @@ engine_task_item_reset(struct task_rt *t, int item)
 
 /*
  * Record what the rows say of an item while rebuilding: loading state,
- * not a move.
+ * not a move.  A CANCELLED run (interrupted and run again by an earlier
+ * recovery) says nothing: the item is IDLE until a later row says more.
  */
 static void
 task_rebuild_item(struct task_rt *t, size_t idx, enum store_state st,
