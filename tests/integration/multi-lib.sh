@@ -45,12 +45,13 @@ sql()
 
 # engine_start N [ARGS...]: start borad number N on the cluster; sets
 # PID_N, URL_N (and PORT, URL) and waits for /readyz.  Logs go to
-# $TMP/borad-N.log.
+# $TMP/borad-N.log.  With ENGINE_PORT set, it listens on that port (a
+# restart where its clients expect it).
 engine_start()
 {
 	_n=$1
 	shift
-	PORT=$(free_port)
+	PORT=${ENGINE_PORT:-$(free_port)}
 	URL=http://127.0.0.1:$PORT
 	"$BORAD" -d --db "$BORA_TEST_PGURL" --listen "127.0.0.1:$PORT" \
 	    --workflows "$TMP/workflows" --actions "$TMP/actions" \
