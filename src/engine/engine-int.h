@@ -185,6 +185,13 @@ struct engine {
 	atomic_int		 stopping;	/* set by engine_stop() */
 	int64_t			 last_renew;
 	int64_t			 last_claim;
+	/*
+	 * Until when (monotonic ms) the leases of every loaded execution
+	 * are known to hold: a renewal sent at t holds them until t plus a
+	 * lease, less a margin.  Past it nothing is committed before a
+	 * renewal says which are still this engine's.
+	 */
+	int64_t			 lease_ok_until;
 
 	/*
 	 * Group commit: while the loop runs a turn, committed steps wait
@@ -289,6 +296,12 @@ int		 engine_commit(struct engine *, struct exec_rt *,
 /* Commit the queued steps together. */
 void		 engine_flush(struct engine *);
 void		 engine_pending_drop(struct engine *);
+/*
+ * Renew the leases of the loaded executions (force: now; else only when
+ * they may have run out) and let go those another engine took over:
+ * 0 when the rest are known held, -1 when that cannot be known now.
+ */
+int		 engine_lease_renew(struct engine *, int force);
 
 /* engine-state.c */
 enum engine_machine {
@@ -364,6 +377,7 @@ int		 engine_task_reverse_start(struct engine *, struct exec_rt *,
 		     const char *target, struct step *, char **cause);
 size_t		 engine_task_count(struct task_rt *);
 void		 engine_task_item_reset(struct task_rt *, int item);
+/* -1: the items cannot be evaluated; -2: the store failed. */
 int		 engine_task_items_rebuild(struct engine *, struct exec_rt *,
 		     struct task_rt *, struct store_action **, size_t,
 		     char **cause);

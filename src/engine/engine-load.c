@@ -195,6 +195,20 @@ engine_exec_begin(struct engine *e, struct exec_rt *rt, struct step *s)
 }
 
 /*
+ * A recovery that cannot read what it needs (the store failed): the
+ * execution is let go as it stands, to be claimed and recovered again.
+ */
+static void
+recover_let_go(struct engine *e, struct exec_rt *rt, const char *why)
+{
+	log_warnx("execution %s: recovery: %s; let go, to be taken again",
+	    rt->row->id, why);
+	rt->dropped = 1;
+	rt->finished = 1;
+	engine_locks_forget(e, rt->row->id);
+}
+
+/*
  * Continue an execution this engine just took over (after a crash or an
  * expired lease).  RUNNING tasks are rebuilt from their action rows: an
  * interrupted action is re-run when it has no side effects or its task
@@ -212,7 +226,7 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 	const struct action_entry *entry;
 	enum store_state	 to;
 	size_t			 i, k, n, nt;
-	int			 safe, lost;
+	int			 safe, lost, rc;
 	char			*cause = NULL, *info;
 
 	if (rt->state != STATE_RUNNING)
@@ -238,7 +252,13 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 		s.tx = store_tx_create();
 		acts = NULL;
 		n = 0;
-		(void)store_actions_load(e->st, t->row->id, &acts, &n);
+		if (store_actions_load(e->st, t->row->id, &acts, &n) !=
+		    STORE_OK) {
+			/* Read as none, a running action would run twice. */
+			recover_let_go(e, rt, store_error(e->st));
+			store_tx_free(s.tx);
+			return;
+		}
 		safe = 0;
 		(void)engine_policy_bool(e, rt, t, t->spec->safe_rerun, 0,
 		    &safe, &cause);
@@ -251,8 +271,16 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 			s.ready = xreallocarray(s.ready, s.nready + 1,
 			    sizeof *s.ready);
 			s.ready[s.nready++] = t;
-		} else if (engine_task_items_rebuild(e, rt, t, acts, n,
-		    &cause) != 0) {
+		} else if ((rc = engine_task_items_rebuild(e, rt, t, acts, n,
+		    &cause)) == -2) {
+			recover_let_go(e, rt, cause);
+			free(cause);
+			for (k = 0; k < n; k++)
+				store_action_free(acts[k]);
+			free(acts);
+			store_tx_free(s.tx);
+			return;
+		} else if (rc != 0) {
 			engine_task_fail(e, rt, t, cause, &s);
 			free(cause);
 			cause = NULL;

@@ -1589,7 +1589,8 @@ task_rebuild_item(struct task_rt *t, size_t idx, enum store_state st,
 /*
  * Rebuild the items of a RUNNING task after a restart: evaluate the
  * items again, then mark what the current attempt's action rows (or
- * child executions) say happened.
+ * child executions) say happened.  -1 + *cause when the items cannot be
+ * evaluated (the task fails), -2 + *cause when the store failed.
  */
 int
 engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
@@ -1598,6 +1599,7 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 	json_t			*children, *v;
 	struct store_exec	*c;
 	enum store_state	 cs;
+	enum store_rc		 rc;
 	size_t			 i, idx;
 
 	if (task_items_prepare(e, rt, t, cause) != 0)
@@ -1606,9 +1608,15 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 		children = json_object_get(t->row->runtime, "children");
 		json_array_foreach(children, i, v) {
 			c = NULL;
-			if (store_exec_load(e->st, json_string_value(v),
-			    &c) != STORE_OK)
+			rc = store_exec_load(e->st, json_string_value(v), &c);
+			if (rc == STORE_NOTFOUND)
 				continue;
+			if (rc != STORE_OK) {
+				/* Read as missing, it would start again. */
+				xasprintf(cause, "task '%s': %s", t->row->name,
+				    store_error(e->st));
+				return (-2);
+			}
 			if ((int)json_integer_value(json_object_get(c->params,
 			    "attempt")) == t->attempt) {
 				idx = (size_t)json_integer_value(

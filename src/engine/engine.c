@@ -394,7 +394,7 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 	}
 	if (e->nloaded > 0 && mono - e->last_renew >= e->cfg.lease_ms / 3) {
 		e->last_renew = mono;
-		(void)store_exec_renew(e->st, e->id, e->cfg.lease_ms);
+		(void)engine_lease_renew(e, 1);
 	}
 	if (e->npending > 0) {
 		/* The store is unavailable: retry the steps shortly. */

@@ -109,9 +109,10 @@ static struct store_sql exec_deletes[] = {
 static struct store_sql exec_claim = STORE_SQL("UPDATE executions SET "
     "owner = $1, lease_until = bora_now_ms() + $2::bigint WHERE id IN "
     "(@CLAIM) RETURNING id", 0, "claim");
+/* Only the executions the owner names: one it let go is left to expire. */
 static struct store_sql exec_renew = STORE_SQL("UPDATE executions SET "
-    "lease_until = bora_now_ms() + $2::bigint WHERE owner = $1", 0,
-    "renew");
+    "lease_until = bora_now_ms() + $3::bigint WHERE id IN @IDS AND "
+    "owner = $2 RETURNING id", 0, "renew");
 /* A running execution given back is claimed again at once. */
 static struct store_sql exec_release = STORE_SQL("UPDATE executions SET "
     "owner = NULL, lease_until = CASE WHEN state = 'RUNNING' THEN 0 ELSE "
@@ -738,6 +739,22 @@ store_exec_delete(struct store *s, const char *id)
 
 /* ---- leases --------------------------------------------------------- */
 
+/* Move the texts of rows of store_text_shape into *v (malloc'd), *n. */
+static void
+rows_take_texts(struct store_rows *rows, char ***v, size_t *n)
+{
+	size_t	 i;
+
+	if (rows->n == 0)
+		return;
+	*v = xreallocarray(NULL, rows->n, sizeof **v);
+	for (i = 0; i < rows->n; i++) {
+		(*v)[i] = ((struct store_text *)rows->v[i])->v;
+		((struct store_text *)rows->v[i])->v = NULL;
+	}
+	*n = rows->n;
+}
+
 /* See store.h. */
 enum store_rc
 store_exec_claim(struct store *s, const char *owner, int64_t lease_ms,
@@ -745,32 +762,44 @@ store_exec_claim(struct store *s, const char *owner, int64_t lease_ms,
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
 	enum store_rc		 rc;
-	size_t			 i;
 
 	*ids = NULL;
 	*n = 0;
 	rc = store_run(s, &exec_claim, &store_text_shape, &rows, "sii", owner,
 	    lease_ms, limit > 0 ? (int64_t)limit : ALL);
-	if (rc == STORE_OK && rows.n > 0) {
-		*ids = xreallocarray(NULL, rows.n, sizeof **ids);
-		for (i = 0; i < rows.n; i++) {
-			(*ids)[i] = ((struct store_text *)rows.v[i])->v;
-			((struct store_text *)rows.v[i])->v = NULL;
-		}
-		*n = rows.n;
-	}
+	if (rc == STORE_OK)
+		rows_take_texts(&rows, ids, n);
 	store_rows_free(&rows, &store_text_shape);
 	return (rc);
 }
 
-/* Extend the leases owner holds; STORE_OK even when none. */
+/* Extend owner's leases on ids; *held gets those it still holds. */
 enum store_rc
-store_exec_renew(struct store *s, const char *owner, int64_t lease_ms)
+store_exec_renew(struct store *s, const char *owner, char *const *ids,
+    size_t n, int64_t lease_ms, char ***held, size_t *nheld)
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+	json_t			*a;
+	char			*text;
+	size_t			 i;
 
-	return (store_run(s, &exec_renew, &store_text_shape, &rows, "si",
-	    owner, lease_ms));
+	*held = NULL;
+	*nheld = 0;
+	if (n == 0)
+		return (STORE_OK);
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(ids[i]));
+	text = store_json_text(a);
+	json_decref(a);
+	rc = store_run(s, &exec_renew, &store_text_shape, &rows, "ssi", text,
+	    owner, lease_ms);
+	free(text);
+	if (rc == STORE_OK)
+		rows_take_texts(&rows, held, nheld);
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
 }
 
 /* Give up one lease; CONFLICT when owner does not hold it. */

@@ -467,9 +467,16 @@ enum store_rc	 store_exec_delete(struct store *, const char *id);
  */
 enum store_rc	 store_exec_claim(struct store *, const char *owner,
 		     int64_t lease_ms, size_t limit, char ***ids, size_t *n);
-/* Extend the leases owner holds; STORE_OK even when none. */
+/*
+ * Extend owner's leases on the executions ids (those it has in memory);
+ * *held (malloc'd) gets the ids it still holds: any other was taken over
+ * by another engine after its lease expired, and must be let go without
+ * a further write.  An execution not named is not renewed: one given up
+ * without a release (the store failed) expires and is claimed again.
+ */
 enum store_rc	 store_exec_renew(struct store *, const char *owner,
-		     int64_t lease_ms);
+		     char *const *ids, size_t n, int64_t lease_ms,
+		     char ***held, size_t *nheld);
 /* Give up the lease of one execution (it finished or was handed off). */
 enum store_rc	 store_exec_release(struct store *, const char *id,
 		     const char *owner);

@@ -625,7 +625,18 @@ test_lease_takeover(void **state)
 	assert_int_equal(n, 1);
 	free(ids[0]);
 	free(ids);
-	assert_int_equal(store_exec_renew(s, "a", 60000), STORE_OK);
+	{
+		char	**held = NULL, *want[1];
+		size_t	  nheld = 0;
+
+		want[0] = "e1";
+		assert_int_equal(store_exec_renew(s, "a", want, 1, 60000,
+		    &held, &nheld), STORE_OK);
+		assert_int_equal(nheld, 1);
+		assert_string_equal(held[0], "e1");
+		free(held[0]);
+		free(held);
+	}
 	assert_int_equal(store_exec_claim(s, "b", 60000, 0, &ids, &n),
 	    STORE_OK);
 	assert_int_equal(n, 0);
