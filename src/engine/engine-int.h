@@ -192,6 +192,8 @@ struct engine {
 	 * renewal says which are still this engine's.
 	 */
 	int64_t			 lease_ok_until;
+	int64_t			 busy_at;	/* last turn that did work */
+	int			 tidied;	/* store_idle() this idle spell */
 
 	/*
 	 * Group commit: while the loop runs a turn, committed steps wait

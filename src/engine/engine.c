@@ -21,6 +21,7 @@
 #define ENGINE_MAX_LOADED	4096	/* executions held at once */
 #define ENGINE_READY_BURST	1024	/* tasks run between two commits */
 #define ENGINE_POOL_MAX		16	/* other threads' connections */
+#define ENGINE_IDLE_MS		1000	/* idle this long: the store tidies */
 
 static void	*engine_thread(void *);
 
@@ -401,6 +402,15 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 		did = 0;
 		if (max_wait_ms > 200)
 			max_wait_ms = 200;
+	}
+	if (did) {
+		e->busy_at = mono;
+		e->tidied = 0;
+	} else if (!e->tidied && e->npending == 0 &&
+	    mono - e->busy_at >= ENGINE_IDLE_MS) {
+		/* Once per idle spell: SQLite cuts its log. */
+		store_idle(e->st);
+		e->tidied = 1;
 	}
 	if (did || max_wait_ms <= 0)
 		return;

@@ -1121,6 +1121,6 @@ fail:
 }
 
 const struct store_methods store_pg_methods = {
-	2, "postgresql", &store_pg_dialect, pg_open, pg_close, pg_script,
-	pg_load, pg_apply, pg_notify, pg_wait
+	3, "postgresql", &store_pg_dialect, pg_open, pg_close, pg_script,
+	pg_load, pg_apply, pg_notify, pg_wait, NULL
 };

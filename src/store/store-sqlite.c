@@ -18,8 +18,22 @@
  * SQLite has no row locks to skip: one connection writes at a time, so
  * a claim (one UPDATE) is atomic in the process and across processes.
  * bora_now_ms() is the local clock.
+ *
+ * The write-ahead log is kept small whatever the load.  A passive
+ * checkpoint (SQLite's own, after a commit) copies frames back into the
+ * database but cannot start the log again while a reader still uses
+ * older frames, and under steady load readers always overlap: the log
+ * would grow without bound.  So past SL_WAL_RESTART frames a commit
+ * runs a checkpoint that waits, briefly, for those readers (new ones
+ * read the database file meanwhile) and starts the log again; the file
+ * is then cut back to SL_WAL_KEEP bytes (journal_size_limit).  When the
+ * engine is idle (store_idle()), and at open, the log is cut to nothing.
+ * No statement stays open between calls (each is reset after use), so
+ * no connection, the pool's idle ones included, holds an old snapshot.
  */
 #include "config.h"
+
+#include <sys/stat.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -33,6 +47,12 @@
 
 #define SL_BUCKETS	256
 #define SL_MAXSTMTS	1024
+#define SL_BUSY_SLEEP_US 100		/* between two tries of a lock */
+#define SL_BUSY_MAX_TRIES (5000000 / SL_BUSY_SLEEP_US)	/* 5 s */
+#define SL_WAL_PASSIVE	1000		/* frames: a passive checkpoint */
+#define SL_WAL_RESTART	4096		/* frames: start the log again */
+#define SL_WAL_KEEP	(16 << 20)	/* bytes of log kept: the limit */
+#define SL_CKPT_TRIES	(100000 / SL_BUSY_SLEEP_US)	/* 100 ms */
 
 /*
  * The fields in the order of struct store_dialect (store-int.h): no row
@@ -64,6 +84,7 @@ struct store_sqlite {
 	size_t		 ncached;
 	sqlite3_stmt	**byid;			/* registered, by id */
 	int		  nbyid;
+	int		  ckpt;		/* in a checkpoint: wait less */
 };
 
 #define SL(s) ((struct store_sqlite *)(s))
@@ -428,18 +449,60 @@ sl_init_once(void)
  * Another connection holds the write lock (the API's and the engine's
  * connections share one file).  SQLite's own busy timeout sleeps in
  * steps of up to 100 ms, which stalls a busy daemon; retry every 100 us
- * instead, for up to 5 s.
+ * instead, for up to 5 s (a checkpoint, which can wait for another
+ * commit, gives up sooner).
  */
-#define SL_BUSY_SLEEP_US	100
-#define SL_BUSY_MAX_TRIES	(5000000 / SL_BUSY_SLEEP_US)
-
 static int
 sl_busy(void *arg, int tries)
 {
-	if (tries >= SL_BUSY_MAX_TRIES)
+	struct store_sqlite	*sl = arg;
+
+	if (tries >= (sl->ckpt ? SL_CKPT_TRIES : SL_BUSY_MAX_TRIES))
 		return (0);
 	usleep(SL_BUSY_SLEEP_US);
 	return (1);
+}
+
+/*
+ * A checkpoint of mode; one that must wait for readers or writers gives
+ * up after SL_CKPT_TRIES (another commit tries again).  The frames left
+ * in the log into *left (may be NULL).
+ */
+static int
+sl_checkpoint(struct store_sqlite *sl, int mode, int *left)
+{
+	int	 rc, nlog = 0, ndone = 0;
+
+	sl->ckpt = 1;
+	rc = sqlite3_wal_checkpoint_v2(sl->db, NULL, mode, &nlog, &ndone);
+	sl->ckpt = 0;
+	if (left != NULL)
+		*left = nlog - ndone;
+	return (rc);
+}
+
+/*
+ * After every commit (its write lock released), with the log's size in
+ * frames: a passive checkpoint as SQLite would do, or past
+ * SL_WAL_RESTART one that starts the log again (see the top).
+ */
+static int
+sl_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
+{
+	struct store_sqlite	*sl = arg;
+
+	if (nframes >= SL_WAL_RESTART)
+		(void)sl_checkpoint(sl, SQLITE_CHECKPOINT_RESTART, NULL);
+	else if (nframes >= SL_WAL_PASSIVE)
+		(void)sl_checkpoint(sl, SQLITE_CHECKPOINT_PASSIVE, NULL);
+	return (SQLITE_OK);
+}
+
+/* Idle: the log checkpointed and cut to nothing, if nobody is busy. */
+static void
+sl_idle(struct store *s)
+{
+	(void)sl_checkpoint(SL(s), SQLITE_CHECKPOINT_TRUNCATE, NULL);
 }
 
 /* Close the connection and its statements. */
@@ -458,7 +521,8 @@ static struct store *
 sl_open(const char *url, char **cause)
 {
 	struct store_sqlite	*sl;
-	char			*path, *q, sql[64];
+	struct stat		 sb;
+	char			*path, *q, *wal, sql[64], limit[64];
 	const char		*sync = "NORMAL", *p;
 	int			 rc;
 
@@ -494,7 +558,7 @@ sl_open(const char *url, char **cause)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(sl->db, 1);
-	sqlite3_busy_handler(sl->db, sl_busy, NULL);
+	sqlite3_busy_handler(sl->db, sl_busy, sl);
 	/*
 	 * The last connection to close would checkpoint the WAL into the
 	 * database with fsyncs, which is most of what a short bora run
@@ -504,9 +568,12 @@ sl_open(const char *url, char **cause)
 	(void)sqlite3_db_config(sl->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
 	    (int *)NULL);
 	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s", sync);
+	snprintf(limit, sizeof limit, "PRAGMA journal_size_limit = %d",
+	    SL_WAL_KEEP);
 	if (sqlite3_exec(sl->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_exec(sl->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(sl->db, limit, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(sl->db, "PRAGMA foreign_keys = OFF", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_create_function(sl->db, "bora_now_ms", 0, SQLITE_UTF8,
@@ -514,9 +581,15 @@ sl_open(const char *url, char **cause)
 		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(sl->db));
 		goto fail;
 	}
+	sqlite3_wal_hook(sl->db, sl_wal_hook, sl);
 	if (store_migrate(&sl->s, store_sqlite_migrations, "BEGIN IMMEDIATE",
 	    cause) != 0)
 		goto fail;
+	/* A log left large (by an older bora, or a crash) is cut now. */
+	xasprintf(&wal, "%s-wal", path);
+	if (stat(wal, &sb) == 0 && sb.st_size > SL_WAL_KEEP)
+		(void)sl_checkpoint(sl, SQLITE_CHECKPOINT_TRUNCATE, NULL);
+	free(wal);
 	free(path);
 	return (&sl->s);
 
@@ -528,6 +601,6 @@ fail:
 }
 
 const struct store_methods store_sqlite_methods = {
-	2, "sqlite", &store_sqlite_dialect, sl_open, sl_close, sl_script,
-	sl_load, sl_apply, NULL, NULL
+	3, "sqlite", &store_sqlite_dialect, sl_open, sl_close, sl_script,
+	sl_load, sl_apply, NULL, NULL, sl_idle
 };

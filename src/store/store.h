@@ -496,6 +496,12 @@ int64_t		 store_work_next_due(struct store *, const char *owner);
  */
 void		 store_notify(struct store *, const char *channel);
 int		 store_wait(struct store *, int timeout_ms);
+/*
+ * The caller (the engine loop) has had nothing to do for a while: the
+ * backend may tidy up.  SQLite checkpoints its write-ahead log and cuts
+ * it to nothing, so that an idle database is one file.
+ */
+void		 store_idle(struct store *);
 
 /* Counters for /metrics: rows by state. */
 enum store_rc	 store_count_by_state(struct store *, const char *table,
