@@ -90,6 +90,12 @@ struct store_sqlite {
 #define SL(s) ((struct store_sqlite *)(s))
 
 static pthread_once_t	 sl_once = PTHREAD_ONCE_INIT;
+/*
+ * One checkpoint at a time in the process: SQLite refuses a second one
+ * at once (SQLITE_BUSY, no busy handler), so a restart would almost
+ * always find a passive one of another connection running.
+ */
+static pthread_mutex_t	 sl_ckpt_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 /* Record an SQLite error and map it to a store result. */
 static enum store_rc
@@ -465,36 +471,36 @@ sl_busy(void *arg, int tries)
 
 /*
  * A checkpoint of mode; one that must wait for readers or writers gives
- * up after SL_CKPT_TRIES (another commit tries again).  The frames left
- * in the log into *left (may be NULL).
+ * up after SL_CKPT_TRIES (a later commit tries again).
  */
-static int
-sl_checkpoint(struct store_sqlite *sl, int mode, int *left)
+static void
+sl_checkpoint(struct store_sqlite *sl, int mode)
 {
-	int	 rc, nlog = 0, ndone = 0;
-
 	sl->ckpt = 1;
-	rc = sqlite3_wal_checkpoint_v2(sl->db, NULL, mode, &nlog, &ndone);
+	(void)sqlite3_wal_checkpoint_v2(sl->db, NULL, mode, NULL, NULL);
 	sl->ckpt = 0;
-	if (left != NULL)
-		*left = nlog - ndone;
-	return (rc);
 }
 
 /*
  * After every commit (its write lock released), with the log's size in
- * frames: a passive checkpoint as SQLite would do, or past
- * SL_WAL_RESTART one that starts the log again (see the top).
+ * frames: a passive checkpoint as SQLite would do, unless another is
+ * running; past SL_WAL_RESTART, one that starts the log again (see the
+ * top), after the one running.
  */
 static int
 sl_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 {
 	struct store_sqlite	*sl = arg;
 
-	if (nframes >= SL_WAL_RESTART)
-		(void)sl_checkpoint(sl, SQLITE_CHECKPOINT_RESTART, NULL);
-	else if (nframes >= SL_WAL_PASSIVE)
-		(void)sl_checkpoint(sl, SQLITE_CHECKPOINT_PASSIVE, NULL);
+	if (nframes >= SL_WAL_RESTART) {
+		pthread_mutex_lock(&sl_ckpt_mtx);
+		sl_checkpoint(sl, SQLITE_CHECKPOINT_RESTART);
+		pthread_mutex_unlock(&sl_ckpt_mtx);
+	} else if (nframes >= SL_WAL_PASSIVE &&
+	    pthread_mutex_trylock(&sl_ckpt_mtx) == 0) {
+		sl_checkpoint(sl, SQLITE_CHECKPOINT_PASSIVE);
+		pthread_mutex_unlock(&sl_ckpt_mtx);
+	}
 	return (SQLITE_OK);
 }
 
@@ -502,7 +508,9 @@ sl_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 static void
 sl_idle(struct store *s)
 {
-	(void)sl_checkpoint(SL(s), SQLITE_CHECKPOINT_TRUNCATE, NULL);
+	pthread_mutex_lock(&sl_ckpt_mtx);
+	sl_checkpoint(SL(s), SQLITE_CHECKPOINT_TRUNCATE);
+	pthread_mutex_unlock(&sl_ckpt_mtx);
 }
 
 /* Close the connection and its statements. */
@@ -588,7 +596,7 @@ sl_open(const char *url, char **cause)
 	/* A log left large (by an older bora, or a crash) is cut now. */
 	xasprintf(&wal, "%s-wal", path);
 	if (stat(wal, &sb) == 0 && sb.st_size > SL_WAL_KEEP)
-		(void)sl_checkpoint(sl, SQLITE_CHECKPOINT_TRUNCATE, NULL);
+		sl_idle(&sl->s);
 	free(wal);
 	free(path);
 	return (&sl->s);
