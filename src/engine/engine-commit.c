@@ -367,8 +367,14 @@ engine_flush(struct engine *e)
 		}
 		store_tx_free(txs[g]);
 	}
-	if (kept > 0 && kept != e->npending)
-		log_debug("store unavailable: %zu steps wait", kept);
+	/* Said once when the store goes away and once when it is back. */
+	if (kept > 0 && !e->store_down)
+		log_warnx("store unavailable: %s; %zu steps wait",
+		    store_error(e->st), kept);
+	else if (kept == 0 && e->store_down)
+		log_info("store available again: the steps that waited are "
+		    "committed");
+	e->store_down = kept > 0;
 	e->npending = kept;
 	free(txs);
 	free(rts);

@@ -209,6 +209,7 @@ struct engine {
 	size_t			 npending;
 	size_t			 pending_cap;
 	int			 batching;
+	int			 store_down;	/* steps wait for the store */
 
 	json_t			*locks;		/* lock name -> execution id */
 	json_t			*ctx_exec;	/* execution() of the last eval */

@@ -35,6 +35,7 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,10 +98,28 @@ static pthread_once_t	 sl_once = PTHREAD_ONCE_INIT;
  */
 static pthread_mutex_t	 sl_ckpt_mtx = PTHREAD_MUTEX_INITIALIZER;
 
-/* Record an SQLite error and map it to a store result. */
+/*
+ * Record an SQLite error and map it to a store result.  Out of space (a
+ * full disk, a quota, a file size limit) says so: the database is only
+ * unavailable, nothing committed is lost, and writes succeed again once
+ * there is room.
+ */
 static enum store_rc
 sl_error(struct store_sqlite *sl, int rc, const char *what)
 {
+	int	 err = errno;
+
+	/* SQLite keeps the errno of some failures only: else errno's. */
+	if (sqlite3_system_errno(sl->db) != 0)
+		err = sqlite3_system_errno(sl->db);
+
+	if ((rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR &&
+	    (err == ENOSPC || err == EDQUOT || err == EFBIG))) {
+		store_set_error(&sl->s, "%s: no space left for the database "
+		    "(%s)", what, err != 0 ? strerror(err) :
+		    sqlite3_errmsg(sl->db));
+		return (STORE_UNAVAILABLE);
+	}
 	store_set_error(&sl->s, "%s: %s", what, sqlite3_errmsg(sl->db));
 	switch (rc & 0xff) {
 	case SQLITE_CONSTRAINT:
