@@ -182,6 +182,14 @@ exec_drop(struct engine *e, struct exec_rt *rt, enum store_rc rc)
  */
 #define ENGINE_LEASE_MARGIN(e)	((e)->cfg.lease_ms / 5)
 
+/* The leases of every loaded execution were granted at sent (mono ms). */
+void
+engine_lease_granted(struct engine *e, int64_t sent)
+{
+	e->last_renew = sent;
+	e->lease_ok_until = sent + e->cfg.lease_ms - ENGINE_LEASE_MARGIN(e);
+}
+
 int
 engine_lease_renew(struct engine *e, int force)
 {
@@ -203,8 +211,7 @@ engine_lease_renew(struct engine *e, int force)
 	free(ids);
 	if (rc != STORE_OK)
 		return (now < e->lease_ok_until ? 0 : -1);
-	e->last_renew = now;
-	e->lease_ok_until = now + e->cfg.lease_ms - ENGINE_LEASE_MARGIN(e);
+	engine_lease_granted(e, now);
 	for (rt = e->loaded; rt != NULL; rt = rt->next_loaded) {
 		if (rt->dropped)
 			continue;

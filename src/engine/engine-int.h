@@ -305,6 +305,8 @@ void		 engine_pending_drop(struct engine *);
  * 0 when the rest are known held, -1 when that cannot be known now.
  */
 int		 engine_lease_renew(struct engine *, int force);
+/* The leases of every loaded execution were granted at sent (mono ms). */
+void		 engine_lease_granted(struct engine *, int64_t sent);
 
 /* engine-state.c */
 enum engine_machine {

@@ -285,16 +285,21 @@ engine_claim(struct engine *e)
 {
 	char		**ids = NULL;
 	size_t		 n = 0, i;
+	int64_t		 sent;
 
 	if (atomic_load(&e->stopping))
 		return;
 again:
 	ids = NULL;
 	n = 0;
+	sent = time_mono_ms();
 	if (e->nloaded >= ENGINE_MAX_LOADED ||
 	    store_exec_claim(e->st, e->id, e->cfg.lease_ms, ENGINE_CLAIM_BATCH,
 	    &ids, &n) != STORE_OK)
 		return;
+	/* Alone in memory, the new leases are all there is to hold. */
+	if (n > 0 && e->nloaded == 0)
+		engine_lease_granted(e, sent);
 	engine_claim_load(e, ids, n);
 	for (i = 0; i < n; i++)
 		free(ids[i]);
