@@ -8,7 +8,9 @@
  * runs the store's statements (their PostgreSQL texts).  One connection
  * per struct store (one per thread).  Every registered statement is
  * prepared once per connection, all in one pipelined round trip when the
- * connection is made, together with LISTEN bora_work.
+ * connection is made, together with LISTEN bora_work once the connection
+ * has waited for a notification (an engine's loop): the others never
+ * read theirs, and libpq would keep every one in memory.
  *
  * Change sets are sent in libpq pipeline mode: BEGIN, the connection's
  * commit mark, every change set's statements, COMMIT, all in one round
@@ -100,6 +102,8 @@ struct pg_store {
 	int64_t		 retry_at;
 	int		 backoff;
 	char		 lost[256];	/* why the connection is gone */
+	int		 waits;		/* store_wait() was called */
+	int		 listening;	/* LISTEN on this conn */
 	char		 client[UUID_STRLEN];	/* its row of commit_marks */
 	int64_t		 mark;		/* the last transaction's number */
 };
@@ -166,7 +170,7 @@ struct pg_params {
 	char		**own;		/* what to free */
 };
 
-static int		 pg_prepare_all(PGconn *, char **);
+static int		 pg_prepare_all(PGconn *, int, char **);
 static enum store_rc	 pg_ready(struct pg_store *);
 static void		 pg_drop(struct pg_store *, const char *);
 static enum store_rc	 pg_result_rc(struct pg_store *, PGresult *,
@@ -357,7 +361,7 @@ pg_pipe_next(PGconn *conn)
 
 /* Prepare PostgreSQL's statements and the store's, and LISTEN. */
 static int
-pg_prepare_all(PGconn *conn, char **cause)
+pg_prepare_all(PGconn *conn, int listen, char **cause)
 {
 	PGresult	*res;
 	const char	*sql;
@@ -378,10 +382,10 @@ pg_prepare_all(PGconn *conn, char **cause)
 		if (PQsendPrepare(conn, name, sql, 0, NULL) != 1)
 			goto lost;
 	}
-	if (PQsendQueryParams(conn, "LISTEN " PG_CHANNEL, 0, NULL, NULL, NULL,
-	    NULL, 0) != 1 || PQpipelineSync(conn) != 1)
+	if ((listen && PQsendQueryParams(conn, "LISTEN " PG_CHANNEL, 0, NULL,
+	    NULL, NULL, NULL, 0) != 1) || PQpipelineSync(conn) != 1)
 		goto lost;
-	for (i = 0; i <= n; i++) {
+	for (i = 0; i < n + (listen ? 1 : 0); i++) {
 		if ((res = pg_pipe_next(conn)) == NULL)
 			goto lost;
 		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -428,6 +432,7 @@ pg_drop(struct pg_store *ps, const char *why)
 	if (ps->conn != NULL)
 		PQfinish(ps->conn);
 	ps->conn = NULL;
+	ps->listening = 0;
 	/* The first reconnect is at once; backoff grows from there. */
 	if (ps->backoff == 0)
 		ps->retry_at = 0;
@@ -459,7 +464,7 @@ pg_ready(struct pg_store *ps)
 		return (STORE_UNAVAILABLE);
 	}
 	conn = pg_connect(ps, &cause);
-	if (conn != NULL && pg_prepare_all(conn, &cause) != 0) {
+	if (conn != NULL && pg_prepare_all(conn, ps->waits, &cause) != 0) {
 		PQfinish(conn);
 		conn = NULL;
 	}
@@ -475,6 +480,7 @@ pg_ready(struct pg_store *ps)
 		return (STORE_UNAVAILABLE);
 	}
 	ps->conn = conn;
+	ps->listening = ps->waits;
 	ps->backoff = 0;
 	ps->retry_at = 0;
 	return (STORE_OK);
@@ -1060,12 +1066,24 @@ pg_wait(struct store *s, int timeout_ms)
 {
 	struct pg_store	*ps = PG(s);
 	struct pollfd	 pfd;
+	PGresult	*res;
 	int64_t		 deadline, left;
 
+	ps->waits = 1;
 	if (pg_ready(ps) != STORE_OK) {
 		if (timeout_ms > 0)
 			pg_sleep(timeout_ms);
 		return (0);
+	}
+	if (!ps->listening) {
+		/* The first wait on this connection. */
+		res = PQexec(ps->conn, "LISTEN " PG_CHANNEL);
+		if (pg_result_rc(ps, res, "listen") != STORE_OK) {
+			PQclear(res);
+			return (0);
+		}
+		PQclear(res);
+		ps->listening = 1;
 	}
 	deadline = time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	for (;;) {
@@ -1104,7 +1122,7 @@ pg_open(const char *url, char **cause)
 	if ((ps->conn = pg_connect(ps, cause)) == NULL)
 		goto fail;
 	if (store_migrate(&ps->s, store_pg_migrations, PG_MIGRATE_BEGIN,
-	    cause) != 0 || pg_prepare_all(ps->conn, cause) != 0) {
+	    cause) != 0 || pg_prepare_all(ps->conn, 0, cause) != 0) {
 		PQfinish(ps->conn);
 		goto fail;
 	}
