@@ -207,6 +207,22 @@ rows_texts(struct store_rows *rows, char ***out, size_t *n)
 	*n = rows->n;
 }
 
+/* Ids as the JSON array of text that "@IDS" takes (caller frees). */
+static char *
+ids_json(char *const *ids, size_t n)
+{
+	json_t	*a;
+	char	*text;
+	size_t	 i;
+
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(ids[i]));
+	text = store_json_text(a);
+	json_decref(a);
+	return (text);
+}
+
 /* Load one row of t by its key into *out (T **). */
 enum store_rc
 store_row_load(struct store *s, const struct store_table *t,
@@ -568,7 +584,6 @@ load_ids(struct store *s, const struct store_sql *many,
     size_t *nout)
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
-	json_t			*a;
 	char			*text;
 	enum store_rc		 rc;
 	size_t			 i;
@@ -586,11 +601,7 @@ load_ids(struct store *s, const struct store_sql *many,
 		store_rows_take(&rows, out, nout);
 		return (STORE_OK);
 	}
-	a = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(ids[i]));
-	text = store_json_text(a);
-	json_decref(a);
+	text = ids_json(ids, n);
 	rc = load_rows(s, many, text, out, nout);
 	free(text);
 	return (rc);
@@ -1083,19 +1094,13 @@ store_exec_renew(struct store *s, const char *owner, char *const *ids,
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
 	enum store_rc		 rc;
-	json_t			*a;
 	char			*text;
-	size_t			 i;
 
 	*held = NULL;
 	*nheld = 0;
 	if (n == 0)
 		return (STORE_OK);
-	a = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(ids[i]));
-	text = store_json_text(a);
-	json_decref(a);
+	text = ids_json(ids, n);
 	rc = store_run(s, &exec_renew, &store_text_shape, &rows, "ssi", text,
 	    owner, lease_ms);
 	free(text);

@@ -74,6 +74,28 @@ engine_start()
 	return 1
 }
 
+# engines_stop N...: SIGTERM borad number N, each of them, which must
+# still run and exit 0; then no sanitizer report in any borad log.
+engines_stop()
+{
+	for _n in "$@"; do
+		eval "_pid=\$PID_$_n"
+		if kill -0 "$_pid" 2>/dev/null; then
+			kill -TERM "$_pid"
+			wait "$_pid"
+			_rc=$?
+			check "borad $_n stops on SIGTERM with status 0 ($_rc)" \
+			    test "$_rc" -eq 0
+		else
+			not_ok "borad $_n still running"
+		fi
+	done
+	ENGINE_PIDS=
+	for _f in "$TMP"/borad-*.log; do
+		sanitizer_check "$_f"
+	done
+}
+
 # http_start: a local HTTP server whose GET /sleep/MS answers after MS
 # milliseconds; sets HTTP_URL.
 http_start()

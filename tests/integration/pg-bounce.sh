@@ -178,16 +178,5 @@ eq "six tasks each, each once" \
      LEFT JOIN tasks t ON t.execution_id = i.id GROUP BY i.id
      HAVING count(*) <> 6 OR count(DISTINCT t.name) <> 6) x" 0
 
-kill -TERM "$PID_1"
-wait "$PID_1"
-rc=$?
-check "borad stops on SIGTERM with status 0 ($rc)" test "$rc" -eq 0
-ENGINE_PIDS=
-f=$TMP/borad-1.log
-if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
-	not_ok "no sanitizer report in ${f##*/}" \
-	    "$(grep -E -m 3 'Sanitizer|runtime error:' "$f")"
-else
-	ok "no sanitizer report in ${f##*/}"
-fi
+engines_stop 1
 finish

@@ -117,25 +117,5 @@ if [ "$runs" -gt 0 ]; then
 else
 	not_ok "interrupted runs were run again" "the kills interrupted none"
 fi
-for n in 1 2; do
-	eval "_pid=\$PID_$n"
-	if kill -0 "$_pid" 2>/dev/null; then
-		kill -TERM "$_pid"
-		wait "$_pid"
-		rc=$?
-		check "borad $n stops on SIGTERM with status 0 ($rc)" \
-		    test "$rc" -eq 0
-	else
-		not_ok "borad $n still running"
-	fi
-done
-ENGINE_PIDS=
-for f in "$TMP"/borad-*.log; do
-	if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
-		not_ok "no sanitizer report in ${f##*/}" \
-		    "$(grep -E -m 3 'Sanitizer|runtime error:' "$f")"
-	else
-		ok "no sanitizer report in ${f##*/}"
-	fi
-done
+engines_stop 1 2
 finish
