@@ -130,6 +130,8 @@ signals_init(void)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);	/* syslog needs no reopening */
+	/* Past a file size limit a write fails (EFBIG): a store error. */
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 /*

@@ -6,10 +6,11 @@
 # BORA_TEST_PGURL=postgresql:///bora?host=DIR&port=PORT&user=USER and stop
 # and remove everything when the sourcing shell exits.  Also exported:
 # BORA_TEST_PGDIR (the directory), BORA_TEST_PGCTL (pg_ctl), and
-# BORA_TEST_PG_STOP / BORA_TEST_PG_START (shell commands that stop and
-# start the server, for restart tests).  Without PostgreSQL the test is
-# skipped (exit 77), except under CI=true where a missing server is a
-# failure.  The EXIT trap of the sourcing shell is taken for the cleanup.
+# BORA_TEST_PG_STOP / BORA_TEST_PG_START / BORA_TEST_PG_RESTART (shell
+# commands that stop, start and restart -m immediate the server, for
+# restart tests).  Without PostgreSQL the test is skipped (exit 77),
+# except under CI=true where a missing server is a failure.  The EXIT
+# trap of the sourcing shell is taken for the cleanup.
 
 pg_env_fail() {
 	echo "pg-env.sh: $*" >&2
@@ -120,5 +121,8 @@ if [ -z "${BORA_TEST_PGURL:-}" ]; then
 	BORA_TEST_PG_START="$pg_env_ctl -l $BORA_TEST_PGDIR/log -w -t 30"
 	BORA_TEST_PG_START="$BORA_TEST_PG_START -o \"$pg_env_opts\""
 	BORA_TEST_PG_START="$BORA_TEST_PG_START start >/dev/null"
-	export BORA_TEST_PG_STOP BORA_TEST_PG_START
+	# A crash-like restart: every backend killed, recovery from the log.
+	BORA_TEST_PG_RESTART="$pg_env_ctl -l $BORA_TEST_PGDIR/log -m immediate"
+	BORA_TEST_PG_RESTART="$BORA_TEST_PG_RESTART -w -t 30 restart >/dev/null"
+	export BORA_TEST_PG_STOP BORA_TEST_PG_START BORA_TEST_PG_RESTART
 fi

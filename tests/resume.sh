@@ -5,12 +5,17 @@
 # the store holds.
 #
 #   a) a pure action (std.sleep) is run again; every task appears once
-#      and the interrupted action execution is kept, marked ERROR;
+#      and the interrupted action execution is kept, marked CANCELLED;
 #   b) a side-effecting action (std.http) without safe-rerun is not run
 #      again: the task and the execution end in ERROR, "not safe-rerun",
 #      and the server saw one request;
 #   c) the same with safe-rerun: true is run again: SUCCESS, and the
-#      server saw two requests.
+#      server saw two requests;
+#   d) two takeovers in a row: the run of a pure action started by the
+#      first --resume is killed too; the second --resume runs it a third
+#      time and the execution ends SUCCESS, not "action failed";
+#   e) a takeover of what a recovery left between its two commits (the
+#      interrupted run closed, its new run not yet begun): SUCCESS.
 #
 # Environment: BORA (the bora binary, default ./src/bora), SRCDIR (the
 # source tree, default .).  Needs sqlite3, jq and python3 (exit 77 to
@@ -143,6 +148,9 @@ jr() {
 
 # Start the HTTP server; its port into srv_port.
 start_server() {
+	# Empty it here: the background job truncates it only once it runs,
+	# and the previous server's port must not be read meanwhile.
+	: >"$tmp/srv.out"
 	python3 "$DATA/hang_server.py" >"$tmp/srv.out" 2>"$tmp/srv.err" &
 	srv_pid=$!
 	_n=0
@@ -199,15 +207,15 @@ if wait_for "select state from tasks where name='t2'" RUNNING &&
 		check "a: t2 has two action executions" \
 		    "$(q "select count(*) from action_executions a join
 		    tasks t on a.task_id = t.id where t.name='t2'")" 2
-		check "a: t2's interrupted action ERROR, the re-run SUCCESS" \
+		check "a: t2's interrupted action CANCELLED, the re-run SUCCESS" \
 		    "$(q "select group_concat(a.state, ',') from (select
 		    a.state from action_executions a join tasks t on
 		    a.task_id = t.id where t.name='t2' order by
-		    a.created_at, a.rowid) a")" "ERROR,SUCCESS"
+		    a.created_at, a.rowid) a")" "CANCELLED,SUCCESS"
 		check_contains "a: the interrupted action says why" \
 		    "$(q "select a.state_info from action_executions a join
 		    tasks t on a.task_id = t.id where t.name='t2' and
-		    a.state='ERROR'")" "interrupted"
+		    a.state='CANCELLED'")" "interrupted"
 		check "a: t1 and t3 ran once" \
 		    "$(q "select count(*) from action_executions a join
 		    tasks t on a.task_id = t.id where t.name in
@@ -294,11 +302,11 @@ if wait_for "select state from tasks where name='call'" RUNNING &&
 		    "$(q "select count(*) from tasks where name='call'")" 1
 		check "c: the answer is the second request's" \
 		    "$(jr .output.answer)" 2
-		check "c: two action executions for call: ERROR, SUCCESS" \
+		check "c: two action executions for call: CANCELLED, SUCCESS" \
 		    "$(q "select group_concat(a.state, ',') from (select
 		    a.state from action_executions a join tasks t on
 		    a.task_id = t.id where t.name='call' order by
-		    a.created_at, a.rowid) a")" "ERROR,SUCCESS"
+		    a.created_at, a.rowid) a")" "CANCELLED,SUCCESS"
 		check "c: the server saw two requests" "$(server_requests)" 2
 	fi
 else
@@ -306,6 +314,79 @@ else
 	crash_run
 fi
 stop_server
+
+# t2's action rows, oldest first: "STATE,STATE,...".
+t2_runs() {
+	q "select group_concat(a.state, ',') from (select a.state from
+	    action_executions a join tasks t on a.task_id = t.id where
+	    t.name='t2' order by a.created_at, a.rowid) a"
+}
+
+# Wait until t2 has $1 action rows, the last one RUNNING.
+wait_t2_runs() {
+	wait_for "select count(*) || ' ' || sum(a.state='RUNNING') from
+	    action_executions a join tasks t on a.task_id = t.id where
+	    t.name='t2'" "$1 1"
+}
+
+# ---- d) two takeovers in a row -----------------------------------------
+echo "# d) kill -9 during std.sleep, --resume, kill -9 again, --resume"
+db=$tmp/d.db
+start_run "$DATA/sleep.yaml"
+if wait_t2_runs 1; then
+	crash_run
+	_id=$(q "select id from executions where parent_task_id is null")
+	"$BORA" run --resume "$_id" --db "sqlite:$db" -f json -q \
+	    >"$tmp/run.out" 2>"$tmp/run.err" &
+	run_pid=$!
+	if wait_t2_runs 2; then
+		crash_run
+		check "d: after two crashes t2 has a CANCELLED run and a RUNNING one" \
+		    "$(t2_runs)" "CANCELLED,RUNNING"
+		if resume_run d; then
+			check "d: bora run --resume exit status" "$resume_rc" 0
+			check "d: execution SUCCESS" "$(jr .state)" SUCCESS
+			check "d: t2 SUCCESS" \
+			    "$(jr '.tasks[] | select(.name=="t2") | .state')" \
+			    SUCCESS
+			check "d: t2 ran three times, the last one to the end" \
+			    "$(t2_runs)" "CANCELLED,CANCELLED,SUCCESS"
+			check "d: one task row each" \
+			    "$(q "select group_concat(n) from (select count(*) n
+			    from tasks group by name)")" "1,1,1"
+			check "d: output" "$(jr .output.last)" finished
+		fi
+	else
+		bad "d: the first --resume never ran t2 again"
+		crash_run
+	fi
+else
+	bad "d: t2 never reached RUNNING"
+	crash_run
+fi
+
+# ---- e) a takeover between a recovery's two commits --------------------
+# A recovery commits the interrupted run closed, then begins the new run
+# in a commit of its own: an engine dying in between leaves t2 RUNNING
+# with no run RUNNING.  The rows are made so by hand, as that commit
+# writes them.
+echo "# e) kill -9 during std.sleep, the run closed, then --resume"
+db=$tmp/e.db
+start_run "$DATA/sleep.yaml"
+if wait_t2_runs 1; then
+	crash_run
+	q "update action_executions set state='CANCELLED', state_info=
+	    'interrupted by an engine stop; run again' where
+	    state='RUNNING'"
+	if resume_run e; then
+		check "e: bora run --resume exit status" "$resume_rc" 0
+		check "e: execution SUCCESS" "$(jr .state)" SUCCESS
+		check "e: t2 ran again" "$(t2_runs)" "CANCELLED,SUCCESS"
+	fi
+else
+	bad "e: t2 never reached RUNNING"
+	crash_run
+fi
 
 if [ $failed -ne 0 ]; then
 	echo "resume.sh: FAILED"

@@ -59,7 +59,10 @@ const struct conf_option conf_options[] = {
 	  "On SIGTERM, how long in-flight actions may finish." },
 	{ "lease", CONF_DURATION, CONF_OFF(lease_ms), "15s", 1000,
 	  INT64_C(3600000), "DURATION",
-	  "Execution lease; another engine takes over after it expires." },
+	  "Execution lease; another engine takes over after it expires.  "
+	  "An engine that could not renew its leases in time commits "
+	  "nothing until a renewal says which executions are still its "
+	  "own." },
 	{ "poll", CONF_DURATION, CONF_OFF(poll_ms), "1s", 10,
 	  INT64_C(600000), "DURATION",
 	  "Polling period for due work when no wake-up arrives." },

@@ -2,7 +2,7 @@
  * engine-commit.c -- steps: what a step records (due work, events), its
  * commit alone or grouped with the other steps of a turn of the loop,
  * and what follows a commit (actions start, ready tasks are queued,
- * observers are told).
+ * observers are told); the leases that allow committing at all.
  */
 #include "config.h"
 
@@ -205,6 +205,68 @@ exec_drop(struct engine *e, struct exec_rt *rt, enum store_rc rc)
 }
 
 /*
+ * Leases.  Steps of an execution are committed only while this engine
+ * holds its lease: when the store was out of reach for longer than a
+ * lease, another engine may have taken the execution over, and steps
+ * written by both would run its actions twice.  So once the last
+ * renewal is older than a lease less ENGINE_LEASE_MARGIN, a commit
+ * waits for a renewal, which says which executions are still held; the
+ * others are let go with their steps, never written.
+ */
+#define ENGINE_LEASE_MARGIN(e)	((e)->cfg.lease_ms / 5)
+
+/* The leases of every loaded execution were granted at sent (mono ms). */
+void
+engine_lease_granted(struct engine *e, int64_t sent)
+{
+	e->last_renew = sent;
+	e->lease_ok_until = sent + e->cfg.lease_ms - ENGINE_LEASE_MARGIN(e);
+}
+
+int
+engine_lease_renew(struct engine *e, int force)
+{
+	struct exec_rt	 *rt;
+	char		**ids, **held = NULL;
+	size_t		  n = 0, nheld = 0, i;
+	int64_t		  now = time_mono_ms();
+	enum store_rc	  rc;
+
+	if (!force && now < e->lease_ok_until)
+		return (0);
+	ids = xcalloc(e->nloaded + 1, sizeof *ids);
+	for (rt = e->loaded; rt != NULL; rt = rt->next_loaded) {
+		if (!rt->dropped)
+			ids[n++] = rt->row->id;
+	}
+	rc = store_exec_renew(e->st, e->id, ids, n, e->cfg.lease_ms, &held,
+	    &nheld);
+	free(ids);
+	if (rc != STORE_OK)
+		return (now < e->lease_ok_until ? 0 : -1);
+	engine_lease_granted(e, now);
+	for (rt = e->loaded; rt != NULL; rt = rt->next_loaded) {
+		if (rt->dropped)
+			continue;
+		for (i = 0; i < nheld; i++) {
+			if (strcmp(held[i], rt->row->id) == 0)
+				break;
+		}
+		if (i < nheld)
+			continue;
+		log_warnx("execution %s: taken over by another engine while "
+		    "the store was out of reach; let go", rt->row->id);
+		rt->dropped = 1;
+		rt->finished = 1;
+		engine_locks_forget(e, rt->row->id);
+	}
+	for (i = 0; i < nheld; i++)
+		free(held[i]);
+	free(held);
+	return (0);
+}
+
+/*
  * Commit a step.  While the loop batches, the step waits for
  * engine_flush(); otherwise it commits now.  On success the actions it
  * recorded start, the tasks it made ready are queued and observers are
@@ -246,7 +308,13 @@ engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 		memset(s, 0, sizeof *s);
 		return (0);
 	}
-	rc = store_tx_commit(e->st, s->tx);
+	if (engine_lease_renew(e, 0) != 0)
+		rc = STORE_UNAVAILABLE;
+	else if (rt->dropped) {
+		step_free(s);
+		return (-1);
+	} else
+		rc = store_tx_commit(e->st, s->tx);
 	if (rc == STORE_UNAVAILABLE) {
 		/* Retried by the next flush; see engine_flush(). */
 		e->batching = 1;
@@ -278,7 +346,18 @@ engine_flush(struct engine *e)
 	enum store_rc		*rcs;
 	size_t			 ng = 0, i, g, kept;
 
-	if (e->npending == 0)
+	if (e->npending == 0 || engine_lease_renew(e, 0) != 0)
+		return;
+	/* Steps of executions let go are never written. */
+	kept = 0;
+	for (i = 0; i < e->npending; i++) {
+		if (e->pending[i].rt->dropped) {
+			step_free(&e->pending[i].s);
+			e->pending[i].rt->npending--;
+		} else
+			e->pending[kept++] = e->pending[i];
+	}
+	if ((e->npending = kept) == 0)
 		return;
 	txs = xcalloc(e->npending, sizeof *txs);
 	rts = xcalloc(e->npending, sizeof *rts);
@@ -328,8 +407,14 @@ engine_flush(struct engine *e)
 		}
 		store_tx_free(txs[g]);
 	}
-	if (kept > 0 && kept != e->npending)
-		log_debug("store unavailable: %zu steps wait", kept);
+	/* Said once when the store goes away and once when it is back. */
+	if (kept > 0 && !e->store_down)
+		log_warnx("store unavailable: %s; %zu steps wait",
+		    store_error(e->st), kept);
+	else if (kept == 0 && e->store_down)
+		log_info("store available again: the steps that waited are "
+		    "committed");
+	e->store_down = kept > 0;
 	e->npending = kept;
 	free(txs);
 	free(rts);

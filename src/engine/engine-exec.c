@@ -12,6 +12,8 @@
 #include "msg/msg.h"
 #include "engine/engine-int.h"
 
+#define ENGINE_RETRY_MS	200	/* work the store could not serve, again */
+
 /* Handle one completion from the inbox on the loop thread. */
 void
 engine_exec_done_one(struct engine *e, struct engine_done *d)
@@ -147,6 +149,7 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 	json_t		*p = w->payload;
 	const char	*state, *info;
 	enum store_state want;
+	enum store_rc	 rc;
 	char		*msg;
 	double		 tmo;
 
@@ -191,8 +194,16 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 	} else if (strcmp(w->kind, WK_RESULT) == 0) {
 		struct store_action *a = NULL;
 
-		if (store_action_load(e->st, json_string_value(
-		    json_object_get(p, "action_id")), &a) != STORE_OK)
+		rc = store_action_load(e->st, json_string_value(
+		    json_object_get(p, "action_id")), &a);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND) {
+			/* Not read, not lost: the result waits for a retry. */
+			store_tx_free(s->tx);
+			s->tx = store_tx_create();
+			rt->next_due = time_now_ms() + ENGINE_RETRY_MS;
+			return;
+		}
+		if (rc != STORE_OK)
 			return;
 		if (a->task_id == NULL ||
 		    (t = engine_task_find_id(rt, a->task_id)) == NULL) {

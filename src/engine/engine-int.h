@@ -207,6 +207,15 @@ struct engine {
 	atomic_int		 stopping;	/* set by engine_stop() */
 	int64_t			 last_renew;
 	int64_t			 last_claim;
+	/*
+	 * Until when (monotonic ms) the leases of every loaded execution
+	 * are known to hold: a renewal sent at t holds them until t plus a
+	 * lease, less a margin.  Past it nothing is committed before a
+	 * renewal says which are still this engine's.
+	 */
+	int64_t			 lease_ok_until;
+	int64_t			 busy_at;	/* last turn that did work */
+	int			 tidied;	/* store_idle() this idle spell */
 
 	/*
 	 * Group commit: while the loop runs a turn, committed steps wait
@@ -222,6 +231,7 @@ struct engine {
 	size_t			 npending;
 	size_t			 pending_cap;
 	int			 batching;
+	int			 store_down;	/* steps wait for the store */
 
 	json_t			*locks;		/* lock name -> execution id */
 	json_t			*ctx_exec;	/* execution() of the last eval */
@@ -341,6 +351,14 @@ int		 engine_commit(struct engine *, struct exec_rt *,
 /* Commit the queued steps together. */
 void		 engine_flush(struct engine *);
 void		 engine_pending_drop(struct engine *);
+/*
+ * Renew the leases of the loaded executions (force: now; else only when
+ * they may have run out) and let go those another engine took over:
+ * 0 when the rest are known held, -1 when that cannot be known now.
+ */
+int		 engine_lease_renew(struct engine *, int force);
+/* The leases of every loaded execution were granted at sent (mono ms). */
+void		 engine_lease_granted(struct engine *, int64_t sent);
 
 /* engine-state.c */
 enum engine_machine {
@@ -416,6 +434,7 @@ int		 engine_task_reverse_start(struct engine *, struct exec_rt *,
 		     const char *target, struct step *, char **cause);
 size_t		 engine_task_count(struct task_rt *);
 void		 engine_task_item_reset(struct task_rt *, int item);
+/* -1: the items cannot be evaluated; -2: the store failed. */
 int		 engine_task_items_rebuild(struct engine *, struct exec_rt *,
 		     struct task_rt *, struct store_action **, size_t,
 		     char **cause);

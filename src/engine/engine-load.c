@@ -198,10 +198,27 @@ engine_exec_begin(struct engine *e, struct exec_rt *rt, struct step *s)
 }
 
 /*
+ * A recovery that cannot read what it needs (the store failed): the
+ * execution is let go as it stands, to be claimed and recovered again.
+ */
+static void
+recover_let_go(struct engine *e, struct exec_rt *rt, const char *why)
+{
+	log_warnx("execution %s: recovery: %s; let go, to be taken again",
+	    rt->row->id, why);
+	rt->dropped = 1;
+	rt->finished = 1;
+	engine_locks_forget(e, rt->row->id);
+}
+
+/*
  * Continue an execution this engine just took over (after a crash or an
  * expired lease).  RUNNING tasks are rebuilt from their action rows: an
  * interrupted action is re-run when it has no side effects or its task
- * is safe-rerun, otherwise the task fails with a clear reason.
+ * is safe-rerun (its row CANCELLED, a new run in a new row), otherwise
+ * the task fails with a clear reason (its row ERROR).  Nothing here
+ * assumes the previous owner got further than its last commit: the
+ * same execution may be taken over again at any point of this.
  */
 void
 engine_exec_recover(struct engine *e, struct exec_rt *rt)
@@ -210,8 +227,9 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 	struct task_rt		*t;
 	struct step		 s;
 	const struct action_entry *entry;
+	enum store_state	 to;
 	size_t			 i, k, n, nt;
-	int			 safe, lost;
+	int			 safe, lost, rc;
 	char			*cause = NULL, *info;
 
 	if (rt->state != STATE_RUNNING)
@@ -237,7 +255,13 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 		s.tx = store_tx_create();
 		acts = NULL;
 		n = 0;
-		(void)store_actions_load(e->st, t->row->id, &acts, &n);
+		if (store_actions_load(e->st, t->row->id, &acts, &n) !=
+		    STORE_OK) {
+			/* Read as none, a running action would run twice. */
+			recover_let_go(e, rt, store_error(e->st));
+			store_tx_free(s.tx);
+			return;
+		}
 		safe = 0;
 		(void)engine_policy_bool(e, rt, t, t->spec->safe_rerun, 0,
 		    &safe, &cause);
@@ -250,8 +274,16 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 			s.ready = xreallocarray(s.ready, s.nready + 1,
 			    sizeof *s.ready);
 			s.ready[s.nready++] = t;
-		} else if (engine_task_items_rebuild(e, rt, t, acts, n,
-		    &cause) != 0) {
+		} else if ((rc = engine_task_items_rebuild(e, rt, t, acts, n,
+		    &cause)) == -2) {
+			recover_let_go(e, rt, cause);
+			free(cause);
+			for (k = 0; k < n; k++)
+				store_action_free(acts[k]);
+			free(acts);
+			store_tx_free(s.tx);
+			return;
+		} else if (rc != 0) {
 			engine_task_fail(e, rt, t, cause, &s);
 			free(cause);
 			cause = NULL;
@@ -263,17 +295,26 @@ engine_exec_recover(struct engine *e, struct exec_rt *rt)
 					continue;
 				entry = action_find(acts[k]->name);
 				a = *acts[k];
+				/*
+				 * A run given up to be run again is
+				 * CANCELLED, not ERROR: it is no result of
+				 * its item, and a later takeover, before or
+				 * after the new run begins, must not count
+				 * it as one.
+				 */
 				if ((entry != NULL && entry->pure) || safe) {
 					a.state_info = (char *)"interrupted by "
 					    "an engine stop; run again";
+					to = STATE_CANCELLED;
 					engine_task_item_reset(t, acts[k]->item);
 				} else {
 					a.state_info = (char *)"interrupted by "
 					    "an engine stop";
+					to = STATE_ERROR;
 					lost = 1;
 				}
 				(void)engine_row_move(s.tx, ENGINE_ACTION, &a,
-				    STATE_RUNNING, STATE_ERROR, SF_STATE_INFO);
+				    STATE_RUNNING, to, SF_STATE_INFO);
 			}
 			if (lost) {
 				xasprintf(&info, "task '%s': its action was "

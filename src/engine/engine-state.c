@@ -22,6 +22,9 @@
  *
  * Action executions:
  *	RUNNING   -> SUCCESS, ERROR, CANCELLED
+ *				(CANCELLED: closed with its task, or
+ *				interrupted by an engine stop and run
+ *				again in a new row)
  *
  * With-items items (of one attempt of a task, in memory):
  *	IDLE      -> RUNNING

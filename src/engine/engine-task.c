@@ -1612,7 +1612,8 @@ engine_task_item_reset(struct task_rt *t, int item)
 
 /*
  * Record what the rows say of an item while rebuilding: loading state,
- * not a move.
+ * not a move.  A CANCELLED run (interrupted and run again by an earlier
+ * recovery) says nothing: the item is IDLE until a later row says more.
  */
 static void
 task_rebuild_item(struct task_rt *t, size_t idx, enum store_state st,
@@ -1636,7 +1637,8 @@ task_rebuild_item(struct task_rt *t, size_t idx, enum store_state st,
 /*
  * Rebuild the items of a RUNNING task after a restart: evaluate the
  * items again, then mark what the current attempt's action rows (or
- * child executions) say happened.
+ * child executions) say happened.  -1 + *cause when the items cannot be
+ * evaluated (the task fails), -2 + *cause when the store failed.
  */
 int
 engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
@@ -1645,6 +1647,7 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 	json_t			*children, *v;
 	struct store_exec	*c;
 	enum store_state	 cs;
+	enum store_rc		 rc;
 	size_t			 i, idx;
 
 	if (task_items_prepare(e, rt, t, cause) != 0)
@@ -1653,9 +1656,15 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 		children = json_object_get(t->row->runtime, "children");
 		json_array_foreach(children, i, v) {
 			c = NULL;
-			if (store_exec_load(e->st, json_string_value(v),
-			    &c) != STORE_OK)
+			rc = store_exec_load(e->st, json_string_value(v), &c);
+			if (rc == STORE_NOTFOUND)
 				continue;
+			if (rc != STORE_OK) {
+				/* Read as missing, it would start again. */
+				xasprintf(cause, "task '%s': %s", t->row->name,
+				    store_error(e->st));
+				return (-2);
+			}
 			if ((int)json_integer_value(json_object_get(c->params,
 			    "attempt")) == t->attempt) {
 				idx = (size_t)json_integer_value(

@@ -22,6 +22,7 @@
 #define ENGINE_MAX_LOADED	4096	/* executions held at once */
 #define ENGINE_READY_BURST	1024	/* tasks run between two commits */
 #define ENGINE_POOL_MAX		16	/* other threads' connections */
+#define ENGINE_IDLE_MS		1000	/* idle this long: the store tidies */
 
 static void	*engine_thread(void *);
 
@@ -344,16 +345,21 @@ engine_claim(struct engine *e)
 {
 	char		**ids = NULL;
 	size_t		 n = 0, i;
+	int64_t		 sent;
 
 	if (atomic_load(&e->stopping))
 		return;
 again:
 	ids = NULL;
 	n = 0;
+	sent = time_mono_ms();
 	if (e->nloaded >= ENGINE_MAX_LOADED ||
 	    store_exec_claim(e->st, e->id, e->cfg.lease_ms, ENGINE_CLAIM_BATCH,
 	    &ids, &n) != STORE_OK)
 		return;
+	/* Alone in memory, the new leases are all there is to hold. */
+	if (n > 0 && e->nloaded == 0)
+		engine_lease_granted(e, sent);
 	engine_claim_load(e, ids, n);
 	for (i = 0; i < n; i++)
 		free(ids[i]);
@@ -454,13 +460,22 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 	}
 	if (e->nloaded > 0 && mono - e->last_renew >= e->cfg.lease_ms / 3) {
 		e->last_renew = mono;
-		(void)store_exec_renew(e->st, e->id, e->cfg.lease_ms);
+		(void)engine_lease_renew(e, 1);
 	}
 	if (e->npending > 0) {
 		/* The store is unavailable: retry the steps shortly. */
 		did = 0;
 		if (max_wait_ms > 200)
 			max_wait_ms = 200;
+	}
+	if (did) {
+		e->busy_at = mono;
+		e->tidied = 0;
+	} else if (!e->tidied && e->npending == 0 &&
+	    mono - e->busy_at >= ENGINE_IDLE_MS) {
+		/* Once per idle spell: SQLite cuts its log. */
+		store_idle(e->st);
+		e->tidied = 1;
 	}
 	if (did || max_wait_ms <= 0)
 		return;

@@ -412,6 +412,9 @@ struct store_methods {
 	/* Optional (NULL: nothing to do, never notified). */
 	void		 (*notify)(struct store *, const char *);
 	int		 (*wait)(struct store *, int);
+	/* Methods below are valid for version 3. */
+	/* Optional: the caller is idle; tidy up (see store_idle()). */
+	void		 (*idle)(struct store *);
 };
 
 struct store {

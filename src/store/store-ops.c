@@ -172,9 +172,10 @@ static struct store_sql exec_deletes[] = {
 static struct store_sql exec_claim = STORE_SQL("UPDATE executions SET "
     "owner = $1, lease_until = bora_now_ms() + $2::bigint WHERE id IN "
     "(@CLAIM) RETURNING id", 0, "claim");
+/* Only the executions the owner names: one it let go is left to expire. */
 static struct store_sql exec_renew = STORE_SQL("UPDATE executions SET "
-    "lease_until = bora_now_ms() + $2::bigint WHERE owner = $1", 0,
-    "renew");
+    "lease_until = bora_now_ms() + $3::bigint WHERE id IN @IDS AND "
+    "owner = $2 RETURNING id", 0, "renew");
 /* A running execution given back is claimed again at once. */
 static struct store_sql exec_release = STORE_SQL("UPDATE executions SET "
     "owner = NULL, lease_until = CASE WHEN state = 'RUNNING' THEN 0 ELSE "
@@ -204,6 +205,22 @@ rows_texts(struct store_rows *rows, char ***out, size_t *n)
 		((struct store_text *)rows->v[i])->v = NULL;
 	}
 	*n = rows->n;
+}
+
+/* Ids as the JSON array of text that "@IDS" takes (caller frees). */
+static char *
+ids_json(char *const *ids, size_t n)
+{
+	json_t	*a;
+	char	*text;
+	size_t	 i;
+
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(ids[i]));
+	text = store_json_text(a);
+	json_decref(a);
+	return (text);
 }
 
 /* Load one row of t by its key into *out (T **). */
@@ -567,7 +584,6 @@ load_ids(struct store *s, const struct store_sql *many,
     size_t *nout)
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
-	json_t			*a;
 	char			*text;
 	enum store_rc		 rc;
 	size_t			 i;
@@ -585,11 +601,7 @@ load_ids(struct store *s, const struct store_sql *many,
 		store_rows_take(&rows, out, nout);
 		return (STORE_OK);
 	}
-	a = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(ids[i]));
-	text = store_json_text(a);
-	json_decref(a);
+	text = ids_json(ids, n);
 	rc = load_rows(s, many, text, out, nout);
 	free(text);
 	return (rc);
@@ -1075,14 +1087,27 @@ store_exec_claim(struct store *s, const char *owner, int64_t lease_ms,
 	return (rc);
 }
 
-/* Extend the leases owner holds; STORE_OK even when none. */
+/* Extend owner's leases on ids; *held gets those it still holds. */
 enum store_rc
-store_exec_renew(struct store *s, const char *owner, int64_t lease_ms)
+store_exec_renew(struct store *s, const char *owner, char *const *ids,
+    size_t n, int64_t lease_ms, char ***held, size_t *nheld)
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+	char			*text;
 
-	return (store_run(s, &exec_renew, &store_text_shape, &rows, "si",
-	    owner, lease_ms));
+	*held = NULL;
+	*nheld = 0;
+	if (n == 0)
+		return (STORE_OK);
+	text = ids_json(ids, n);
+	rc = store_run(s, &exec_renew, &store_text_shape, &rows, "ssi", text,
+	    owner, lease_ms);
+	free(text);
+	if (rc == STORE_OK)
+		rows_texts(&rows, held, nheld);
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
 }
 
 /* Give up one lease; CONFLICT when owner does not hold it. */

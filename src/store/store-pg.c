@@ -8,11 +8,13 @@
  * runs the store's statements (their PostgreSQL texts).  One connection
  * per struct store (one per thread).  Every registered statement is
  * prepared once per connection, all in one pipelined round trip when the
- * connection is made, together with LISTEN bora_work.
+ * connection is made, together with LISTEN bora_work once the connection
+ * has waited for a notification (an engine's loop): the others never
+ * read theirs, and libpq would keep every one in memory.
  *
- * Change sets are sent in libpq pipeline mode: BEGIN, SELECT
- * txid_current(), every change set's statements, COMMIT, all in one
- * round trip (several change sets share the commit).  A guarded
+ * Change sets are sent in libpq pipeline mode: BEGIN, the connection's
+ * commit mark, every change set's statements, COMMIT, all in one round
+ * trip (several change sets share the commit).  A guarded
  * statement that matches no row raises (bora_guard() in the schema,
  * SQLSTATE BG001 for a failed guard, BG002 for a missing row), which
  * aborts the rest of the pipeline.  The client then rolls back and sends
@@ -31,11 +33,14 @@
  * Faults: when the connection is lost a call returns STORE_UNAVAILABLE
  * and the next call reconnects, with a backoff between attempts (100 ms
  * doubling to 5 s).  If the connection is lost after COMMIT was sent,
- * the outcome is not guessed: the transaction id read before COMMIT is
- * looked up with txid_status() on a new connection, waiting while it is
- * still in progress.  The server flushes that id (a Flush message right
- * after SELECT txid_current()) before it runs any change, so not having
- * it means the transaction never got past BEGIN.
+ * the outcome is not guessed: every transaction first writes its
+ * number into this connection's row of commit_marks, and that row is
+ * read on a new connection (waiting while the old transaction still
+ * holds it).  Its number is there if and only if the transaction
+ * committed.  A transaction id looked up with txid_status() would not
+ * do: after a crash of the server, the ids of transactions whose log
+ * never reached the disk are handed out again, and a later transaction
+ * would answer "committed" for the lost one.
  */
 #include "config.h"
 
@@ -56,6 +61,7 @@
 #define PG_BACKOFF_MAX	5000
 #define PG_RESOLVE_MS	15000		/* to resolve a lost commit */
 #define PG_CHUNK	256		/* statements per pipeline flush */
+#define PG_MARKS_KEEP	"604800000"	/* ms a commit mark is kept unused */
 
 /* Migrations run under an advisory lock: engines may start together. */
 #define PG_MIGRATE_BEGIN "BEGIN; SET LOCAL client_min_messages = warning; " \
@@ -96,6 +102,10 @@ struct pg_store {
 	int64_t		 retry_at;
 	int		 backoff;
 	char		 lost[256];	/* why the connection is gone */
+	int		 waits;		/* store_wait() was called */
+	int		 listening;	/* LISTEN on this conn */
+	char		 client[UUID_STRLEN];	/* its row of commit_marks */
+	int64_t		 mark;		/* the last transaction's number */
 };
 
 #define PG(s) ((struct pg_store *)(s))
@@ -104,12 +114,20 @@ struct pg_store {
 /*
  * Fault injection, compiled into the tests only: 1 drops the connection
  * right after a change set's COMMIT was sent, 2 sends ROLLBACK in its
- * place and then drops the connection.
+ * place and then drops the connection, 3 does as 2 and then calls
+ * store_pg_fault_hook (say, to crash the server) before the outcome is
+ * looked up.
  */
 int	 store_pg_fault;
+void	(*store_pg_fault_hook)(void);
 #define PG_FAULT	store_pg_fault
+#define PG_FAULT_HOOK()	do {						\
+	if (store_pg_fault_hook != NULL)				\
+		store_pg_fault_hook();					\
+} while (0)
 #else
 #define PG_FAULT	0
+#define PG_FAULT_HOOK()	do { } while (0)
 #endif
 
 /* PostgreSQL's own statements, prepared with the store's. */
@@ -120,8 +138,8 @@ enum pg_stmt {
 	PG_SAVEPOINT,
 	PG_RELEASE,
 	PG_ROLLBACK_TO,
-	PG_TXID,
-	PG_TXID_STATUS,
+	PG_MARK,
+	PG_MARK_READ,
 	PG_NOTIFY,
 	PG_NSTMTS
 };
@@ -132,8 +150,12 @@ static const char *const pg_sql[PG_NSTMTS] = {
 	[PG_SAVEPOINT] = "SAVEPOINT cs",
 	[PG_RELEASE] = "RELEASE SAVEPOINT cs",
 	[PG_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT cs",
-	[PG_TXID] = "SELECT txid_current()",
-	[PG_TXID_STATUS] = "SELECT txid_status($1::bigint)",
+	[PG_MARK] = "INSERT INTO commit_marks (client, mark, at) VALUES ($1, "
+	    "$2::bigint, bora_now_ms()) ON CONFLICT (client) DO UPDATE SET "
+	    "mark = excluded.mark, at = excluded.at",
+	/* NOWAIT: a transaction still holding the row is in progress. */
+	[PG_MARK_READ] = "SELECT mark FROM commit_marks WHERE client = $1 "
+	    "FOR SHARE NOWAIT",
 	[PG_NOTIFY] = "SELECT pg_notify($1, '')"
 };
 
@@ -148,7 +170,7 @@ struct pg_params {
 	char		**own;		/* what to free */
 };
 
-static int		 pg_prepare_all(PGconn *, char **);
+static int		 pg_prepare_all(PGconn *, int, char **);
 static enum store_rc	 pg_ready(struct pg_store *);
 static void		 pg_drop(struct pg_store *, const char *);
 static enum store_rc	 pg_result_rc(struct pg_store *, PGresult *,
@@ -347,7 +369,7 @@ pg_stmt_text(int i)
 
 /* Prepare PostgreSQL's statements and the store's, and LISTEN. */
 static int
-pg_prepare_all(PGconn *conn, char **cause)
+pg_prepare_all(PGconn *conn, int listen, char **cause)
 {
 	PGresult	*res;
 	char		 name[16];
@@ -365,10 +387,10 @@ pg_prepare_all(PGconn *conn, char **cause)
 		if (PQsendPrepare(conn, name, pg_stmt_text(i), 0, NULL) != 1)
 			goto lost;
 	}
-	if (PQsendQueryParams(conn, "LISTEN " PG_CHANNEL, 0, NULL, NULL, NULL,
-	    NULL, 0) != 1 || PQpipelineSync(conn) != 1)
+	if ((listen && PQsendQueryParams(conn, "LISTEN " PG_CHANNEL, 0, NULL,
+	    NULL, NULL, NULL, 0) != 1) || PQpipelineSync(conn) != 1)
 		goto lost;
-	for (i = 0; i <= n; i++) {
+	for (i = 0; i < n + (listen ? 1 : 0); i++) {
 		if ((res = pg_pipe_next(conn)) == NULL)
 			goto lost;
 		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -413,6 +435,7 @@ pg_drop(struct pg_store *ps, const char *why)
 	if (ps->conn != NULL)
 		PQfinish(ps->conn);
 	ps->conn = NULL;
+	ps->listening = 0;
 	/* The first reconnect is at once; backoff grows from there. */
 	if (ps->backoff == 0)
 		ps->retry_at = 0;
@@ -444,7 +467,7 @@ pg_ready(struct pg_store *ps)
 		return (STORE_UNAVAILABLE);
 	}
 	conn = pg_connect(ps, &cause);
-	if (conn != NULL && pg_prepare_all(conn, &cause) != 0) {
+	if (conn != NULL && pg_prepare_all(conn, ps->waits, &cause) != 0) {
 		PQfinish(conn);
 		conn = NULL;
 	}
@@ -460,24 +483,34 @@ pg_ready(struct pg_store *ps)
 		return (STORE_UNAVAILABLE);
 	}
 	ps->conn = conn;
+	ps->listening = ps->waits;
 	ps->backoff = 0;
 	ps->retry_at = 0;
 	return (STORE_OK);
 }
 
-/* The store result for a SQLSTATE. */
+/*
+ * The store result for a SQLSTATE.  Every error the server sends has
+ * one; an error without is libpq's own, about the connection ("server
+ * closed the connection unexpectedly", "no connection to the server"),
+ * and libpq does not always mark the connection bad for it (a write
+ * that failed is reported by the next read).  Either way that
+ * connection cannot be trusted: the store is unavailable until a fresh
+ * one is made.
+ */
 static enum store_rc
 pg_sqlstate_rc(const char *code)
 {
 	if (code == NULL)
-		return (STORE_ERROR);
+		return (STORE_UNAVAILABLE);
 	if (strcmp(code, "BG001") == 0)
 		return (STORE_CONFLICT);
 	if (strcmp(code, "BG002") == 0)
 		return (STORE_NOTFOUND);
 	if (strncmp(code, "23", 2) == 0 ||	/* integrity constraint */
 	    strcmp(code, "40001") == 0 ||	/* serialization failure */
-	    strcmp(code, "40P01") == 0)		/* deadlock */
+	    strcmp(code, "40P01") == 0 ||	/* deadlock */
+	    strcmp(code, "55P03") == 0)		/* lock not available */
 		return (STORE_CONFLICT);
 	if (strncmp(code, "08", 2) == 0 ||	/* connection exception */
 	    strcmp(code, "57P01") == 0 ||	/* admin shutdown */
@@ -602,50 +635,40 @@ pg_sleep(int ms)
 }
 
 /*
- * Find out whether transaction xid committed, after its connection was
- * lost during COMMIT: 1 committed, 0 not (aborted, or the server
- * restarted without it), -1 still unknown after PG_RESOLVE_MS (then
- * store_error() says so).  Reconnects as needed.
+ * Find out whether the transaction numbered mark committed, after its
+ * connection was lost during COMMIT: 1 committed, 0 not, -1 still
+ * unknown after PG_RESOLVE_MS (then store_error() says so).  This
+ * connection's row of commit_marks holds mark if and only if it did; a
+ * row still locked belongs to a transaction whose backend has not ended.
+ * Reconnects as needed.
  */
 static int
-pg_resolve(struct pg_store *ps, int64_t xid)
+pg_resolve(struct pg_store *ps, int64_t mark)
 {
-	struct store_value	 x;
+	struct store_value	 c;
 	struct pg_params	 p;
 	PGresult		*res;
 	enum store_rc		 rc;
-	const char		*v;
-	int64_t			 deadline;
-	int			 pause = 10, result;
+	int64_t			 deadline, got;
+	int			 pause = 10;
 
 	deadline = time_mono_ms() + PG_RESOLVE_MS;
 	for (;;) {
 		ps->retry_at = 0;
 		if (pg_ready(ps) == STORE_OK) {
-			store_value_int(&x, xid);
-			pg_params(&p, &x, 1, NULL);
-			res = pg_exec(ps, PG_OWN(PG_TXID_STATUS), &p,
-			    "txid_status", &rc);
+			store_value_text(&c, ps->client);
+			pg_params(&p, &c, 1, NULL);
+			res = pg_exec(ps, PG_OWN(PG_MARK_READ), &p,
+			    "commit mark", &rc);
+			store_values_free(&c, 1);
 			if (res != NULL) {
-				v = PQgetisnull(res, 0, 0) ? NULL :
-				    PQgetvalue(res, 0, 0);
-				result = v == NULL ? -1 :
-				    strcmp(v, "committed") == 0 ? 1 :
-				    strcmp(v, "aborted") == 0 ? 0 : 2;
+				got = PQntuples(res) == 0 ? -1 :
+				    strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 				PQclear(res);
-				if (result == -1) {
-					store_set_error(&ps->s, "commit "
-					    "outcome unknown: transaction %lld "
-					    "is too old to check",
-					    (long long)xid);
-					return (-1);
-				}
-				if (result != 2) {
-					ps->backoff = 0;
-					return (result);
-				}
-				/* In progress: its backend has not ended. */
+				ps->backoff = 0;
+				return (got == mark);
 			}
+			/* CONFLICT: still locked, the backend lives on. */
 		}
 		if (time_mono_ms() >= deadline)
 			break;
@@ -654,7 +677,8 @@ pg_resolve(struct pg_store *ps, int64_t xid)
 	}
 	ps->backoff = 0;
 	store_set_error(&ps->s, "commit outcome unknown: transaction %lld "
-	    "could not be checked (%s)", (long long)xid, ps->lost);
+	    "of %s could not be checked (%s)", (long long)mark, ps->client,
+	    ps->lost);
 	return (-1);
 }
 
@@ -702,7 +726,7 @@ pg_load(struct store *s, const struct store_sql *q,
 /* What a statement sent in a pipeline was for. */
 enum pg_sent_kind {
 	PGS_BEGIN,
-	PGS_TXID,
+	PGS_MARK,
 	PGS_NOTIFY,
 	PGS_UNDO,		/* ROLLBACK TO / RELEASE after a failure */
 	PGS_SAVEPOINT,
@@ -794,13 +818,12 @@ pg_apply(struct store *s, struct store_tx **txs, size_t n,
 {
 	struct pg_store		*ps = PG(s);
 	struct pg_pipe		 pp = { NULL, 0, 0 };
-	struct store_value	 chan;
+	struct store_value	 chan, mv[2];
 	struct pg_params	 p;
 	struct pg_sent		*f;
 	PGresult		*res;
 	ExecStatusType		 st;
 	enum store_rc		 rc, frc = STORE_OK, worst;
-	int64_t			 xid = -1;
 	size_t			 pos = 0, first, i, failed;
 	int			 sp = 0, started = 0, undo = 0;
 	int			 final = 0, commit_sent = 0, fault = 0;
@@ -818,11 +841,16 @@ pg_apply(struct store *s, struct store_tx **txs, size_t n,
 		pp.n = 0;
 		if (!started) {
 			started = 1;
+			/* Each transaction a new number: see pg_resolve(). */
+			mv[0].type = STORE_TEXT;
+			mv[0].null = 0;
+			mv[0].u.s = ps->client;
+			store_value_int(&mv[1], ++ps->mark);
+			pg_params(&p, mv, 2, NULL);
 			if (!pg_pipe_send(ps, &pp, PG_OWN(PG_BEGIN), NULL, PGS_BEGIN,
 			    0, "begin") ||
-			    !pg_pipe_send(ps, &pp, PG_OWN(PG_TXID), NULL, PGS_TXID, 0,
-			    "begin") ||
-			    PQsendFlushRequest(ps->conn) != 1)
+			    !pg_pipe_send(ps, &pp, PG_OWN(PG_MARK), &p, PGS_MARK, 0,
+			    "commit mark"))
 				goto lost;
 			if (store_tx_wakes(txs, n)) {
 				chan.type = STORE_TEXT;
@@ -853,7 +881,7 @@ pg_apply(struct store *s, struct store_tx **txs, size_t n,
 		if (final) {
 			fault = PG_FAULT;
 			commit_sent = 1;
-			if (!pg_pipe_send(ps, &pp, PG_OWN(fault == 2 ?
+			if (!pg_pipe_send(ps, &pp, PG_OWN(fault >= 2 ?
 			    PG_ROLLBACK : PG_COMMIT), NULL, PGS_COMMIT, 0,
 			    "commit") ||
 			    PQpipelineSync(ps->conn) != 1)
@@ -887,13 +915,13 @@ pg_apply(struct store *s, struct store_tx **txs, size_t n,
 					goto lost;
 				continue;
 			}
-			if (pp.sent[i].kind == PGS_TXID)
-				xid = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 			PQclear(res);
 			if (final && fault != 0 &&
-			    pp.sent[i].kind == PGS_TXID) {
+			    pp.sent[i].kind == PGS_MARK) {
 				/* Test: the connection dies during COMMIT. */
 				shutdown(PQsocket(ps->conn), SHUT_RDWR);
+				if (fault == 3)
+					PG_FAULT_HOOK();
 				goto lost;
 			}
 		}
@@ -928,7 +956,6 @@ pg_apply(struct store *s, struct store_tx **txs, size_t n,
 			sp = 1;
 			started = 0;
 			commit_sent = 0;
-			xid = -1;
 			pos = 0;
 			continue;
 		}
@@ -966,13 +993,13 @@ pg_apply(struct store *s, struct store_tx **txs, size_t n,
 lost:
 	free(pp.sent);
 	pg_drop(ps, ps->conn != NULL ? PQerrorMessage(ps->conn) : NULL);
-	if (!commit_sent || xid == -1) {
-		/* COMMIT never sent, or the server never got past BEGIN. */
+	if (!commit_sent) {
+		/* Without COMMIT the server rolls it back. */
 		store_set_error(s, "commit: database unavailable: %s",
 		    ps->lost);
 		rc = STORE_UNAVAILABLE;
 	} else {
-		switch (pg_resolve(ps, xid)) {
+		switch (pg_resolve(ps, ps->mark)) {
 		case 1:
 			/* All change sets not already failed are in. */
 			worst = STORE_OK;
@@ -983,8 +1010,8 @@ lost:
 			return (worst);
 		case 0:
 			store_set_error(s, "commit: connection lost and "
-			    "transaction %lld did not commit (%s)",
-			    (long long)xid, ps->lost);
+			    "transaction %lld of %s did not commit (%s)",
+			    (long long)ps->mark, ps->client, ps->lost);
 			rc = STORE_UNAVAILABLE;
 			break;
 		default:
@@ -1042,12 +1069,24 @@ pg_wait(struct store *s, int timeout_ms)
 {
 	struct pg_store	*ps = PG(s);
 	struct pollfd	 pfd;
+	PGresult	*res;
 	int64_t		 deadline, left;
 
+	ps->waits = 1;
 	if (pg_ready(ps) != STORE_OK) {
 		if (timeout_ms > 0)
 			pg_sleep(timeout_ms);
 		return (0);
+	}
+	if (!ps->listening) {
+		/* The first wait on this connection. */
+		res = PQexec(ps->conn, "LISTEN " PG_CHANNEL);
+		if (pg_result_rc(ps, res, "listen") != STORE_OK) {
+			PQclear(res);
+			return (0);
+		}
+		PQclear(res);
+		ps->listening = 1;
 	}
 	deadline = time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	for (;;) {
@@ -1075,19 +1114,25 @@ static struct store *
 pg_open(const char *url, char **cause)
 {
 	struct pg_store	*ps;
+	char		*msg;
 
 	if (dl_pq_load(cause) != 0)
 		return (NULL);
 	ps = xcalloc(1, sizeof *ps);
 	ps->s.m = &store_pg_methods;
 	ps->url = xstrdup(url);
+	uuid_make(ps->client);
 	if ((ps->conn = pg_connect(ps, cause)) == NULL)
 		goto fail;
 	if (store_migrate(&ps->s, store_pg_migrations, PG_MIGRATE_BEGIN,
-	    cause) != 0 || pg_prepare_all(ps->conn, cause) != 0) {
+	    cause) != 0 || pg_prepare_all(ps->conn, 0, cause) != 0) {
 		PQfinish(ps->conn);
 		goto fail;
 	}
+	/* Marks of connections gone for a week (a failure changes nothing). */
+	if (pg_script(&ps->s, "DELETE FROM commit_marks WHERE at < "
+	    "bora_now_ms() - " PG_MARKS_KEEP, NULL, &msg) != 0)
+		free(msg);
 	return (&ps->s);
 
 fail:
@@ -1097,6 +1142,6 @@ fail:
 }
 
 const struct store_methods store_pg_methods = {
-	2, "postgresql", &store_pg_dialect, pg_open, pg_close, pg_script,
-	pg_load, pg_apply, pg_notify, pg_wait
+	3, "postgresql", &store_pg_dialect, pg_open, pg_close, pg_script,
+	pg_load, pg_apply, pg_notify, pg_wait, NULL
 };

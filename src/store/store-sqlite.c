@@ -19,9 +19,24 @@
  * SQLite has no row locks to skip: one connection writes at a time, so
  * a claim (one UPDATE) is atomic in the process and across processes.
  * bora_now_ms() is the local clock.
+ *
+ * The write-ahead log is kept small whatever the load.  A passive
+ * checkpoint (SQLite's own, after a commit) copies frames back into the
+ * database but cannot start the log again while a reader still uses
+ * older frames, and under steady load readers always overlap: the log
+ * would grow without bound.  So past SL_WAL_RESTART frames a commit
+ * runs a checkpoint that waits, briefly, for those readers (new ones
+ * read the database file meanwhile) and starts the log again; the file
+ * is then cut back to SL_WAL_KEEP bytes (journal_size_limit).  When the
+ * engine is idle (store_idle()), and at open, the log is cut to nothing.
+ * No statement stays open between calls (each is reset after use), so
+ * no connection, the pool's idle ones included, holds an old snapshot.
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +50,12 @@
 #define SL_BUCKETS	256
 #define SL_MAXSTMTS	1024
 #define SL_MAXUPD	64
+#define SL_BUSY_SLEEP_US 100		/* between two tries of a lock */
+#define SL_BUSY_MAX_TRIES (5000000 / SL_BUSY_SLEEP_US)	/* 5 s */
+#define SL_WAL_PASSIVE	1000		/* frames: a passive checkpoint */
+#define SL_WAL_RESTART	4096		/* frames: start the log again */
+#define SL_WAL_KEEP	(16 << 20)	/* bytes of log kept: the limit */
+#define SL_CKPT_TRIES	(100000 / SL_BUSY_SLEEP_US)	/* 100 ms */
 
 /*
  * The fields in the order of struct store_dialect (store-int.h): no row
@@ -76,16 +97,41 @@ struct store_sqlite {
 	int		  nbyid;
 	struct sl_upd	 upd[SL_MAXUPD];	/* also in the text cache */
 	int		 nupd;
+	int		  ckpt;		/* in a checkpoint: wait less */
 };
 
 #define SL(s) ((struct store_sqlite *)(s))
 
 static pthread_once_t	 sl_once = PTHREAD_ONCE_INIT;
+/*
+ * One checkpoint at a time in the process: SQLite refuses a second one
+ * at once (SQLITE_BUSY, no busy handler), so a restart would almost
+ * always find a passive one of another connection running.
+ */
+static pthread_mutex_t	 sl_ckpt_mtx = PTHREAD_MUTEX_INITIALIZER;
 
-/* Record an SQLite error and map it to a store result. */
+/*
+ * Record an SQLite error and map it to a store result.  Out of space (a
+ * full disk, a quota, a file size limit) says so: the database is only
+ * unavailable, nothing committed is lost, and writes succeed again once
+ * there is room.
+ */
 static enum store_rc
 sl_error(struct store_sqlite *sl, int rc, const char *what)
 {
+	int	 err = errno;
+
+	/* SQLite keeps the errno of some failures only: else errno's. */
+	if (sqlite3_system_errno(sl->db) != 0)
+		err = sqlite3_system_errno(sl->db);
+
+	if ((rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR &&
+	    (err == ENOSPC || err == EDQUOT || err == EFBIG))) {
+		store_set_error(&sl->s, "%s: no space left for the database "
+		    "(%s)", what, err != 0 ? strerror(err) :
+		    sqlite3_errmsg(sl->db));
+		return (STORE_UNAVAILABLE);
+	}
 	store_set_error(&sl->s, "%s: %s", what, sqlite3_errmsg(sl->db));
 	switch (rc & 0xff) {
 	case SQLITE_CONSTRAINT:
@@ -500,18 +546,62 @@ sl_init_once(void)
  * Another connection holds the write lock (the API's and the engine's
  * connections share one file).  SQLite's own busy timeout sleeps in
  * steps of up to 100 ms, which stalls a busy daemon; retry every 100 us
- * instead, for up to 5 s.
+ * instead, for up to 5 s (a checkpoint, which can wait for another
+ * commit, gives up sooner).
  */
-#define SL_BUSY_SLEEP_US	100
-#define SL_BUSY_MAX_TRIES	(5000000 / SL_BUSY_SLEEP_US)
-
 static int
 sl_busy(void *arg, int tries)
 {
-	if (tries >= SL_BUSY_MAX_TRIES)
+	struct store_sqlite	*sl = arg;
+
+	if (tries >= (sl->ckpt ? SL_CKPT_TRIES : SL_BUSY_MAX_TRIES))
 		return (0);
 	usleep(SL_BUSY_SLEEP_US);
 	return (1);
+}
+
+/*
+ * A checkpoint of mode; one that must wait for readers or writers gives
+ * up after SL_CKPT_TRIES (a later commit tries again).
+ */
+static void
+sl_checkpoint(struct store_sqlite *sl, int mode)
+{
+	sl->ckpt = 1;
+	(void)sqlite3_wal_checkpoint_v2(sl->db, NULL, mode, NULL, NULL);
+	sl->ckpt = 0;
+}
+
+/*
+ * After every commit (its write lock released), with the log's size in
+ * frames: a passive checkpoint as SQLite would do, unless another is
+ * running; past SL_WAL_RESTART, one that starts the log again (see the
+ * top), after the one running.
+ */
+static int
+sl_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
+{
+	struct store_sqlite	*sl = arg;
+
+	if (nframes >= SL_WAL_RESTART) {
+		pthread_mutex_lock(&sl_ckpt_mtx);
+		sl_checkpoint(sl, SQLITE_CHECKPOINT_RESTART);
+		pthread_mutex_unlock(&sl_ckpt_mtx);
+	} else if (nframes >= SL_WAL_PASSIVE &&
+	    pthread_mutex_trylock(&sl_ckpt_mtx) == 0) {
+		sl_checkpoint(sl, SQLITE_CHECKPOINT_PASSIVE);
+		pthread_mutex_unlock(&sl_ckpt_mtx);
+	}
+	return (SQLITE_OK);
+}
+
+/* Idle: the log checkpointed and cut to nothing, if nobody is busy. */
+static void
+sl_idle(struct store *s)
+{
+	pthread_mutex_lock(&sl_ckpt_mtx);
+	sl_checkpoint(SL(s), SQLITE_CHECKPOINT_TRUNCATE);
+	pthread_mutex_unlock(&sl_ckpt_mtx);
 }
 
 /* Close the connection and its statements. */
@@ -530,7 +620,8 @@ static struct store *
 sl_open(const char *url, char **cause)
 {
 	struct store_sqlite	*sl;
-	char			*path, *q, sql[64];
+	struct stat		 sb;
+	char			*path, *q, *wal, sql[64], limit[64];
 	const char		*sync = "NORMAL", *p;
 	int			 rc;
 
@@ -566,7 +657,7 @@ sl_open(const char *url, char **cause)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(sl->db, 1);
-	sqlite3_busy_handler(sl->db, sl_busy, NULL);
+	sqlite3_busy_handler(sl->db, sl_busy, sl);
 	/*
 	 * The last connection to close would checkpoint the WAL into the
 	 * database with fsyncs, which is most of what a short bora run
@@ -580,9 +671,12 @@ sl_open(const char *url, char **cause)
 	 * in memory: each would otherwise open and remove a file.
 	 */
 	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s", sync);
+	snprintf(limit, sizeof limit, "PRAGMA journal_size_limit = %d",
+	    SL_WAL_KEEP);
 	if (sqlite3_exec(sl->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_exec(sl->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(sl->db, limit, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(sl->db, "PRAGMA foreign_keys = OFF; "
 	    "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(sl->db, "bora_now_ms", 0, SQLITE_UTF8,
@@ -594,9 +688,15 @@ sl_open(const char *url, char **cause)
 		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(sl->db));
 		goto fail;
 	}
+	sqlite3_wal_hook(sl->db, sl_wal_hook, sl);
 	if (store_migrate(&sl->s, store_sqlite_migrations, "BEGIN IMMEDIATE",
 	    cause) != 0)
 		goto fail;
+	/* A log left large (by an older bora, or a crash) is cut now. */
+	xasprintf(&wal, "%s-wal", path);
+	if (stat(wal, &sb) == 0 && sb.st_size > SL_WAL_KEEP)
+		sl_idle(&sl->s);
+	free(wal);
 	free(path);
 	return (&sl->s);
 
@@ -608,6 +708,6 @@ fail:
 }
 
 const struct store_methods store_sqlite_methods = {
-	2, "sqlite", &store_sqlite_dialect, sl_open, sl_close, sl_script,
-	sl_load, sl_apply, NULL, NULL
+	3, "sqlite", &store_sqlite_dialect, sl_open, sl_close, sl_script,
+	sl_load, sl_apply, NULL, NULL, sl_idle
 };

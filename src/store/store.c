@@ -450,6 +450,14 @@ store_wait(struct store *s, int timeout_ms)
 	return (s->m->wait != NULL ? s->m->wait(s, timeout_ms) : 0);
 }
 
+/* The caller has had nothing to do for a while (see store.h). */
+void
+store_idle(struct store *s)
+{
+	if (s->m->version >= 3 && s->m->idle != NULL)
+		s->m->idle(s);
+}
+
 /* ---- JSON columns ---------------------------------------------------- */
 
 /* JSON value to column text; NULL for NULL (json null gives "null"). */

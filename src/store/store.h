@@ -559,9 +559,16 @@ enum store_rc	 store_outbox_list(struct store *, const struct store_query *,
  */
 enum store_rc	 store_exec_claim(struct store *, const char *owner,
 		     int64_t lease_ms, size_t limit, char ***ids, size_t *n);
-/* Extend the leases owner holds; STORE_OK even when none. */
+/*
+ * Extend owner's leases on the executions ids (those it has in memory);
+ * *held (malloc'd) gets the ids it still holds: any other was taken over
+ * by another engine after its lease expired, and must be let go without
+ * a further write.  An execution not named is not renewed: one given up
+ * without a release (the store failed) expires and is claimed again.
+ */
 enum store_rc	 store_exec_renew(struct store *, const char *owner,
-		     int64_t lease_ms);
+		     char *const *ids, size_t n, int64_t lease_ms,
+		     char ***held, size_t *nheld);
 /* Give up the lease of one execution (it finished or was handed off). */
 enum store_rc	 store_exec_release(struct store *, const char *id,
 		     const char *owner);
@@ -581,6 +588,12 @@ int64_t		 store_work_next_due(struct store *, const char *owner);
  */
 void		 store_notify(struct store *, const char *channel);
 int		 store_wait(struct store *, int timeout_ms);
+/*
+ * The caller (the engine loop) has had nothing to do for a while: the
+ * backend may tidy up.  SQLite checkpoints its write-ahead log and cuts
+ * it to nothing, so that an idle database is one file.
+ */
+void		 store_idle(struct store *);
 
 /* Counters for /metrics: rows by state. */
 enum store_rc	 store_count_by_state(struct store *, const char *table,

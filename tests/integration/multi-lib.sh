@@ -45,12 +45,13 @@ sql()
 
 # engine_start N [ARGS...]: start borad number N on the cluster; sets
 # PID_N, URL_N (and PORT, URL) and waits for /readyz.  Logs go to
-# $TMP/borad-N.log.
+# $TMP/borad-N.log.  With ENGINE_PORT set, it listens on that port (a
+# restart where its clients expect it).
 engine_start()
 {
 	_n=$1
 	shift
-	PORT=$(free_port)
+	PORT=${ENGINE_PORT:-$(free_port)}
 	URL=http://127.0.0.1:$PORT
 	"$BORAD" -d --db "$BORA_TEST_PGURL" --listen "127.0.0.1:$PORT" \
 	    --workflows "$TMP/workflows" --actions "$TMP/actions" \
@@ -71,6 +72,28 @@ engine_start()
 	done
 	echo "# borad $_n not ready after 15 s"
 	return 1
+}
+
+# engines_stop N...: SIGTERM borad number N, each of them, which must
+# still run and exit 0; then no sanitizer report in any borad log.
+engines_stop()
+{
+	for _n in "$@"; do
+		eval "_pid=\$PID_$_n"
+		if kill -0 "$_pid" 2>/dev/null; then
+			kill -TERM "$_pid"
+			wait "$_pid"
+			_rc=$?
+			check "borad $_n stops on SIGTERM with status 0 ($_rc)" \
+			    test "$_rc" -eq 0
+		else
+			not_ok "borad $_n still running"
+		fi
+	done
+	ENGINE_PIDS=
+	for _f in "$TMP"/borad-*.log; do
+		sanitizer_check "$_f"
+	done
 }
 
 # http_start: a local HTTP server whose GET /sleep/MS answers after MS

@@ -1626,6 +1626,71 @@ test_state_illegal_moves_are_refused_not_written(void **state)
 	store_close(st);
 }
 
+/*
+ * An engine that could not renew its lease for longer than a lease (the
+ * store was out of reach) and finds another engine holding it lets the
+ * execution go: what it did meanwhile is never written, so the new
+ * owner alone moves it on.
+ */
+static void
+test_lease_lost_lets_go(void **state)
+{
+	struct engine		*e = *state;
+	struct store		*st = engine_store(e);
+	struct store_exec	*ex = NULL;
+	struct store_task	**ts = NULL;
+	struct store_action	**acts = NULL;
+	char			 id[UUID_STRLEN], st_name[32];
+	char			**held = NULL, **ids = NULL, *want[1];
+	size_t			 n = 0, nts = 0, nacts = 0, i;
+
+	load(e, "version: '2.0'\n"
+	    "napper:\n"
+	    "  tasks:\n"
+	    "    t1:\n"
+	    "      action: std.sleep seconds=0.4\n"
+	    "      on-success: t2\n"
+	    "    t2:\n"
+	    "      action: std.noop\n");
+	start(e, "napper", NULL, id);
+	/* t1's sleep is running. */
+	assert_int_equal(run(e, id, 100, st_name, sizeof st_name),
+	    STORE_UNAVAILABLE);
+	assert_string_equal(st_name, ST_RUNNING);
+	/* Its lease runs out unrenewed; another engine claims it. */
+	want[0] = id;
+	assert_int_equal(store_exec_renew(st, e->id, want, 1, -1000, &held,
+	    &n), STORE_OK);
+	for (i = 0; i < n; i++)
+		free(held[i]);
+	free(held);
+	assert_int_equal(store_exec_claim(st, "other", 60000, 0, &ids, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	free(ids[0]);
+	free(ids);
+	e->lease_ok_until = 0;
+	/* The sleep ends: nothing of it is written by this engine. */
+	assert_int_equal(run(e, id, 1000, st_name, sizeof st_name),
+	    STORE_UNAVAILABLE);
+	assert_null(engine_exec_find(e, id));
+	assert_int_equal(store_exec_load(st, id, &ex), STORE_OK);
+	assert_string_equal(ex->owner, "other");
+	assert_string_equal(ex->state, ST_RUNNING);
+	store_exec_free(ex);
+	assert_int_equal(store_tasks_load(st, id, &ts, &nts), STORE_OK);
+	assert_int_equal(nts, 1);
+	assert_string_equal(ts[0]->state, ST_RUNNING);
+	assert_int_equal(store_actions_load(st, ts[0]->id, &acts, &nacts),
+	    STORE_OK);
+	assert_int_equal(nacts, 1);
+	assert_string_equal(acts[0]->state, ST_RUNNING);
+	store_action_free(acts[0]);
+	free(acts);
+	store_task_free(ts[0]);
+	free(ts);
+}
+
 /* Items move through the item table only. */
 static void
 test_state_items(void **state)
@@ -1679,6 +1744,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_async_complete, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_action_run, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lease_lost_lets_go, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_messages_failing_workflow,
 		    setup, teardown),

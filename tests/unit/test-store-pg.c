@@ -31,6 +31,7 @@
 #include "store/store-int.h"
 
 extern int	 store_pg_fault;
+extern void	(*store_pg_fault_hook)(void);
 
 static char	*base_url;	/* BORA_TEST_PGURL */
 static char	*url_fmt;	/* with %s for the database name */
@@ -624,7 +625,18 @@ test_lease_takeover(void **state)
 	assert_int_equal(n, 1);
 	free(ids[0]);
 	free(ids);
-	assert_int_equal(store_exec_renew(s, "a", 60000), STORE_OK);
+	{
+		char	**held = NULL, *want[1];
+		size_t	  nheld = 0;
+
+		want[0] = "e1";
+		assert_int_equal(store_exec_renew(s, "a", want, 1, 60000,
+		    &held, &nheld), STORE_OK);
+		assert_int_equal(nheld, 1);
+		assert_string_equal(held[0], "e1");
+		free(held[0]);
+		free(held);
+	}
 	assert_int_equal(store_exec_claim(s, "b", 60000, 0, &ids, &n),
 	    STORE_OK);
 	assert_int_equal(n, 0);
@@ -694,9 +706,9 @@ test_notify_wakes(void **state)
 }
 
 /*
- * A commit whose connection is lost after COMMIT was sent is resolved
- * through txid_status(): applied means STORE_OK, not applied means
- * STORE_UNAVAILABLE, and the database agrees.
+ * A commit whose connection is lost after COMMIT was sent is looked up
+ * (the connection's commit mark): applied means STORE_OK, not applied
+ * means STORE_UNAVAILABLE, and the database agrees.
  */
 static void
 test_lost_commit_resolved(void **state)
@@ -747,6 +759,72 @@ run_env(const char *var)
 		return (0);
 	assert_int_equal(system(cmd), 0);
 	return (1);
+}
+
+static const char *crash_url;
+
+/*
+ * The server crashes (pg_ctl restart -m immediate) while a commit's
+ * outcome is unknown, then other transactions run before it is looked
+ * up: after a crash, the ids of transactions whose log never reached
+ * the disk are handed out again, so these get the lost one's id.
+ */
+static void
+crash_and_reuse(void)
+{
+	struct store	*s2;
+	char		*cause, id[16];
+	int		 i;
+
+	store_pg_fault = 0;
+	run_env("BORA_TEST_PG_RESTART");
+	if ((s2 = store_open(crash_url, &cause)) == NULL)
+		fail_msg("store_open after the crash: %s", cause);
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof id, "later%d", i);
+		seed(s2, id, 0);
+	}
+	store_close(s2);
+}
+
+/*
+ * A commit lost in a crash of the server is not reported applied when
+ * another transaction got its id after the crash.
+ */
+static void
+test_lost_commit_crash(void **state)
+{
+	struct store		*s = open_db(state);
+	struct store_tx		*tx;
+	struct store_exec	*x, *e;
+	enum store_rc		 rc;
+
+	if (getenv("BORA_TEST_PG_RESTART") == NULL) {
+		store_close(s);
+		skip();
+	}
+	/* The log of the lost transaction must not reach the disk. */
+	admin(*state, "ALTER SYSTEM SET wal_writer_delay = '10s'");
+	admin(*state, "SELECT pg_reload_conf()");
+	seed(s, "e0", 0);
+	crash_url = *state;
+	store_pg_fault_hook = crash_and_reuse;
+	store_pg_fault = 3;
+	tx = store_tx_create();
+	x = mk_exec("e1");
+	store_tx_exec_insert(tx, x);
+	store_exec_free(x);
+	rc = store_tx_commit(s, tx);
+	store_tx_free(tx);
+	store_pg_fault = 0;
+	store_pg_fault_hook = NULL;
+	admin(*state, "ALTER SYSTEM RESET wal_writer_delay");
+	admin(*state, "SELECT pg_reload_conf()");
+	assert_int_equal(rc, STORE_UNAVAILABLE);
+	assert_int_equal(store_exec_load(s, "e1", &e), STORE_NOTFOUND);
+	assert_int_equal(store_exec_load(s, "later4", &e), STORE_OK);
+	store_exec_free(e);
+	store_close(s);
 }
 
 /* The server stopped: STORE_UNAVAILABLE, then back once it returns. */
@@ -1189,6 +1267,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commit_throughput, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_server_restart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lost_commit_crash, setup,
 		    teardown),
 	};
 

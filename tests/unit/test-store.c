@@ -864,6 +864,27 @@ claimed(struct store *s, const char *owner, int64_t lease_ms, const char *id)
 	return (found);
 }
 
+/* Did owner's renewal of its lease on id say it still holds it? */
+static int
+renewed(struct store *s, const char *owner, const char *id,
+    int64_t lease_ms)
+{
+	char	**held = NULL, *ids[1];
+	size_t	  n = 0, i;
+	int	  found = 0;
+
+	ids[0] = (char *)id;
+	assert_int_equal(store_exec_renew(s, owner, ids, 1, lease_ms, &held,
+	    &n), STORE_OK);
+	for (i = 0; i < n; i++) {
+		if (strcmp(held[i], id) == 0)
+			found = 1;
+		free(held[i]);
+	}
+	free(held);
+	return (found);
+}
+
 static void
 test_leases_claim_renew_release_takeover(void **state)
 {
@@ -899,8 +920,10 @@ test_leases_claim_renew_release_takeover(void **state)
 	assert_string_equal(l->owner, a);
 	assert_true(l->lease_until > store_now(s));
 	store_exec_free(l);
-	assert_int_equal(store_exec_renew(s, a, 120000), STORE_OK);
+	assert_true(renewed(s, a, e->id, 120000));
 	assert_false(claimed(s, b, 60000, e->id));
+	/* b holds nothing: its renewal keeps nothing. */
+	assert_false(renewed(s, b, e->id, 120000));
 
 	/* Released with nothing due: nobody claims it. */
 	assert_int_equal(store_exec_release(s, e->id, b), STORE_CONFLICT);
@@ -929,8 +952,10 @@ test_leases_claim_renew_release_takeover(void **state)
 
 	/* b dies: once its lease expires, a takes over. */
 	assert_false(claimed(s, a, 60000, e->id));
-	assert_int_equal(store_exec_renew(s, b, -1000), STORE_OK);
+	assert_true(renewed(s, b, e->id, -1000));
 	assert_true(claimed(s, a, 60000, e->id));
+	/* b comes back: its renewal says it lost the execution. */
+	assert_false(renewed(s, b, e->id, 60000));
 	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
 	assert_string_equal(l->owner, a);
 	store_exec_free(l);
