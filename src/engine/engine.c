@@ -116,6 +116,7 @@ engine_open(const struct engine_config *cfg, char **cause)
 		goto fail;
 	if ((e->io = action_io_start(e->cfg.max_inflight, cause)) == NULL)
 		goto fail;
+	engine_alarms_open(e, &lim);
 	if (cfg->callback_base != NULL)
 		snprintf(e->callback_base, sizeof e->callback_base, "%s",
 		    cfg->callback_base);
@@ -155,6 +156,7 @@ engine_close(struct engine *e)
 	engine_pending_drop(e);
 	while (e->loaded != NULL)
 		engine_exec_unload(e, e->loaded);
+	engine_alarms_close(e);
 	engine_defs_free(e);
 	free(e->pending);
 	json_decref(e->locks);
@@ -392,6 +394,7 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 		if (rt->finished && rt->npending == 0)
 			engine_exec_unload(e, rt);
 	}
+	engine_alarms_tick(e, mono);
 	if (e->nloaded > 0 && mono - e->last_renew >= e->cfg.lease_ms / 3) {
 		e->last_renew = mono;
 		(void)store_exec_renew(e->st, e->id, e->cfg.lease_ms);
