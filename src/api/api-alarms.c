@@ -418,7 +418,11 @@ api_alarm_post(struct api_req *req)
 	memset(&h, 0, sizeof h);
 	memset(&row, 0, sizeof row);
 	if ((source = alarm_source_at(req->path)) == NULL) {
-		api_error(req, 404, "No alarm source at %s", req->path);
+		(void)alarm_source_check(NULL, req->nparams > 0 ?
+		    req->params[0] : req->path, &cause);
+		api_error(req, 404, "No alarm source at %s: %s", req->path,
+		    cause);
+		free(cause);
 		return;
 	}
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, api_alarm_hdr,

@@ -41,10 +41,14 @@ enum cli_opt {
 	{ "token", required_argument, NULL, CLI_OPT_TOKEN },		\
 	{ NULL, 0, NULL, 0 }
 
-/* A filter of a list command: "--opt VALUE" adds "&param=VALUE". */
+/*
+ * A filter of a list command: "--opt VALUE" adds "&param=VALUE", or
+ * "&param=OP:VALUE" with an operator ("gte" for --since).
+ */
 struct cli_filter {
 	const char	*opt;
 	const char	*param;
+	const char	*op;		/* NULL: equality */
 };
 
 /*
@@ -64,6 +68,7 @@ struct cli_res {
 	int			 limit;		/* --limit default; 0: all */
 	int			 many;		/* create answers a list */
 	int			 force;		/* delete takes --force */
+	const char		*base;		/* "/v1"; NULL: "/v2" */
 };
 
 /* cli-http.c */
@@ -149,6 +154,19 @@ int	 cli_execution_rerun(const struct cli_cmd *, int, char **);
 
 /* cli-actions.c */
 int	 cli_action_run(const struct cli_cmd *, int, char **);
+
+/* cli-trigger.c: an alarm payload from a file or "-" (stdin), *len. */
+char	*cli_read_payload(const char *path, size_t *len, char **cause);
+
+/* cli-alarm.c: alarms and triggers. */
+extern const struct cli_res cli_res_alarm;
+int	 cli_alarm_send(const struct cli_cmd *, int, char **);
+int	 cli_alarm_get(const struct cli_cmd *, int, char **);
+int	 cli_alarm_replay(const struct cli_cmd *, int, char **);
+int	 cli_trigger_list(const struct cli_cmd *, int, char **);
+
+/* cli-http.c: headers sent with the next calls (NULL, 0: none). */
+void	 cli_http_headers(const char *const *, size_t);
 
 /* cli-watch.c: follow an execution until it ends; exit like --wait. */
 int	 cli_watch(const char *id, double interval);
