@@ -77,6 +77,7 @@ struct alarm_seen {
 	int64_t		 resolved_at;
 	int64_t		 window_start;
 	int64_t		 n;
+	int		 cancelled;	/* its cancel is in this decision */
 };
 
 struct alarm_seens {
@@ -552,7 +553,7 @@ alarm_pick_start(struct engine *e, struct store *st, struct store_tx *tx,
 /* A cancelling decision: the key's execution, if it still runs. */
 static void
 alarm_pick_cancel(struct store *st, struct store_tx *tx,
-    struct alarm_pick *p, struct alarm_seens *holds, int dry)
+    struct alarm_pick *p, struct alarm_seens *holds, int dry, int *poke)
 {
 	struct alarm_decision	*d = p->d;
 	struct alarm_seen	*h;
@@ -592,8 +593,10 @@ alarm_pick_cancel(struct store *st, struct store_tx *tx,
 	store_exec_free(ex);
 	xasprintf(&p->row.reason, "resolved: %s execution %s",
 	    dry ? "would cancel" : "cancels", h->execution_id);
-	if (dry)
+	if (dry || h->cancelled)
 		return;
+	h->cancelled = 1;
+	(*poke)++;
 	memset(&w, 0, sizeof w);
 	snprintf(w.execution_id, UUID_STRLEN, "%s", h->execution_id);
 	w.kind = (char *)WK_STATE;
@@ -668,7 +671,7 @@ static enum store_rc
 alarm_decide_once(struct engine *e, struct store *st,
     const struct store_alarm *al, const struct alarm_batch *b,
     struct alarm_pick *p, size_t np, const size_t *first, uint64_t version,
-    int dry, json_t **events, int *started)
+    int dry, json_t **events, int *wake)
 {
 	struct alarm_seens		 holds, limits;
 	struct store_tx			*tx;
@@ -683,7 +686,7 @@ alarm_decide_once(struct engine *e, struct store *st,
 
 	memset(&holds, 0, sizeof holds);
 	memset(&limits, 0, sizeof limits);
-	*started = 0;
+	*wake = 0;
 	if ((rc = alarm_load_seen(st, p, np, &holds, &limits)) != STORE_OK) {
 		seens_free(&holds);
 		seens_free(&limits);
@@ -720,13 +723,14 @@ alarm_decide_once(struct engine *e, struct store *st,
 				    &holds, &limits, now, dry);
 				break;
 			case ALARM_V_CANCELLED:
-				alarm_pick_cancel(st, tx, &p[k], &holds, dry);
+				alarm_pick_cancel(st, tx, &p[k], &holds, dry,
+				    wake);
 				break;
 			default:
 				break;
 			}
 			if (strcmp(p[k].row.verdict, "started") == 0)
-				(*started)++;
+				(*wake)++;	/* the loop has work */
 			if (p[k].resolved && p[k].d->until_resolved &&
 			    p[k].d->key != NULL) {
 				hid = store_alarm_hold_id(p[k].d->name,
@@ -791,7 +795,7 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 	struct store_alarm	*cur = NULL;
 	struct expr		*ex;
 	size_t			*nd, *first, np = 0, i, k;
-	int			 attempt, started = 0, v;
+	int			 attempt, wake = 0, v;
 	enum store_rc		 rc = STORE_ERROR;
 
 	*events = NULL;
@@ -842,7 +846,7 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 			for (k = first[i]; k < first[i + 1]; k++)
 				p[k].row.seq = (int64_t)i;
 		rc = alarm_decide_once(e, st, al, batch, p, np, first,
-		    set != NULL ? set->version : 0, dry, events, &started);
+		    set != NULL ? set->version : 0, dry, events, &wake);
 		alarm_picks_clear(p, np);
 		if (rc != STORE_CONFLICT)
 			break;
@@ -864,7 +868,7 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 				    &e->alarms->verdicts[v], 1,
 				    memory_order_relaxed);
 		}
-		if (started > 0) {
+		if (wake > 0) {
 			store_notify(st, "bora_work");
 			engine_poke(e);
 		}
