@@ -57,7 +57,6 @@ CREATE TABLE alarm_events (
 	created_at	bigint NOT NULL
 );
 CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, seq);
-CREATE INDEX alarm_events_key ON alarm_events (key, created_at);
 
 CREATE TABLE alarm_decisions (
 	id		text PRIMARY KEY,
@@ -77,7 +76,6 @@ CREATE TABLE alarm_decisions (
 	created_at	bigint NOT NULL
 );
 CREATE INDEX alarm_decisions_alarm ON alarm_decisions (alarm_id, seq, ord);
-CREATE INDEX alarm_decisions_execution ON alarm_decisions (execution_id);
 
 CREATE TABLE alarm_holds (
 	id		text PRIMARY KEY,

@@ -56,7 +56,6 @@ CREATE TABLE alarm_events (
 	created_at	INTEGER NOT NULL
 );
 CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, seq);
-CREATE INDEX alarm_events_key ON alarm_events (key, created_at);
 
 CREATE TABLE alarm_decisions (
 	id		TEXT PRIMARY KEY,
@@ -76,7 +75,6 @@ CREATE TABLE alarm_decisions (
 	created_at	INTEGER NOT NULL
 );
 CREATE INDEX alarm_decisions_alarm ON alarm_decisions (alarm_id, seq, ord);
-CREATE INDEX alarm_decisions_execution ON alarm_decisions (execution_id);
 
 CREATE TABLE alarm_holds (
 	id		TEXT PRIMARY KEY,

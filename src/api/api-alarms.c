@@ -300,14 +300,22 @@ api_alarm_body(struct store_alarm *row, const char *body, size_t len)
 	row->encoding = (char *)"base64";
 }
 
-/* Commit, once more when the store was unavailable (it reconnects). */
+/*
+ * Commit with the intake's other requests (group commit), once more
+ * when the store was unavailable (the connection reconnects).
+ */
 static enum store_rc
-api_alarm_commit(struct store *st, struct store_tx *tx)
+api_alarm_commit(struct api *api, struct store *st, struct store_tx *tx)
 {
 	enum store_rc	rc;
+	int		try;
 
-	if ((rc = store_tx_commit(st, tx)) == STORE_UNAVAILABLE)
-		rc = store_tx_commit(st, tx);
+	for (try = 0; try < 2; try++) {
+		rc = api->engine != NULL ? engine_alarm_commit(api->engine, st,
+		    tx) : store_tx_commit(st, tx);
+		if (rc != STORE_UNAVAILABLE)
+			break;
+	}
 	return (rc);
 }
 
@@ -334,7 +342,7 @@ api_alarm_denied(struct api_req *req, const char *source, const char *remote,
 	f.request_id = req->rid;
 	tx = store_tx_create();
 	store_tx_insert(tx, &store_alarm_auth_failure_table, &f);
-	if ((rc = api_alarm_commit(req->store, tx)) != STORE_OK)
+	if ((rc = api_alarm_commit(req->api, req->store, tx)) != STORE_OK)
 		log_warnx("alarm %s: recording the refusal: %s", source,
 		    store_error(req->store));
 	store_tx_free(tx);
@@ -496,7 +504,7 @@ api_alarm_post(struct api_req *req)
 	store_tx_insert(tx, &store_alarm_table, &row);
 	if (nonce != NULL)
 		store_tx_alarm_nonce(tx, nonce, expires);
-	rc = api_alarm_commit(req->store, tx);
+	rc = api_alarm_commit(req->api, req->store, tx);
 	store_tx_free(tx);
 	if (rc == STORE_CONFLICT && nonce != NULL) {
 		api_alarm_refuse(req, source, remote, "this signature was "
@@ -780,7 +788,7 @@ api_alarm_replay(struct api_req *req)
 		copy.received_at = time_now_ms();
 		tx = store_tx_create();
 		store_tx_insert(tx, &store_alarm_table, &copy);
-		rc = api_alarm_commit(req->store, tx);
+		rc = api_alarm_commit(req->api, req->store, tx);
 		store_tx_free(tx);
 		if (rc != STORE_OK) {
 			api_store_error(req, rc, 0, "Alarm",

@@ -56,6 +56,7 @@ struct engine_alarms {
 	struct expr_limits	 lim;
 	char			*lua_dir;
 	_Atomic uint64_t	 verdicts[ALARM_NVERDICTS];
+	struct store_group	*group;		/* the intake's commits */
 	int64_t			 last_recover;
 	int64_t			 last_reap;
 };
@@ -130,6 +131,7 @@ engine_alarms_open(struct engine *e, const struct expr_limits *lim)
 	if (pthread_key_create(&a->sandbox, alarm_sandbox_free) != 0)
 		fatalx("%s: pthread_key_create", __func__);
 	a->lim = *lim;
+	a->group = store_group_create();
 	a->lua_dir = e->cfg.lua_dir != NULL ? xstrdup(e->cfg.lua_dir) : NULL;
 	e->alarms = a;
 }
@@ -150,6 +152,7 @@ engine_alarms_close(struct engine *e)
 	}
 	pthread_key_delete(a->sandbox);
 	alarm_set_put(a, a->set);
+	store_group_free(a->group);
 	pthread_mutex_destroy(&a->mtx);
 	free(a->lua_dir);
 	free(a);
@@ -204,6 +207,15 @@ alarm_sandbox(struct engine *e, int loop, char **cause)
 		return (NULL);
 	pthread_setspecific(a->sandbox, ex);
 	return (ex);
+}
+
+/* See engine.h. */
+enum store_rc
+engine_alarm_commit(struct engine *e, struct store *st, struct store_tx *tx)
+{
+	if (e->cfg.in_process)
+		return (store_tx_commit(st, tx));
+	return (store_group_commit(e->alarms->group, st, tx));
 }
 
 /* See engine.h. */
@@ -671,7 +683,7 @@ static enum store_rc
 alarm_decide_once(struct engine *e, struct store *st,
     const struct store_alarm *al, const struct alarm_batch *b,
     struct alarm_pick *p, size_t np, const size_t *first, uint64_t version,
-    int dry, json_t **events, int *wake)
+    int dry, int loop, json_t **events, int *wake)
 {
 	struct alarm_seens		 holds, limits;
 	struct store_tx			*tx;
@@ -761,7 +773,8 @@ alarm_decide_once(struct engine *e, struct store *st,
 	store_tx_update(tx, &store_alarm_table, &up, SF_STATE |
 	    SF_ALARM_DECIDED, ST_ALARM_RECEIVED);
 	free(up.verdicts);
-	rc = dry ? STORE_OK : store_tx_commit(st, tx);
+	rc = dry ? STORE_OK : loop ? store_tx_commit(st, tx) :
+	    store_group_commit(e->alarms->group, st, tx);
 	store_tx_free(tx);
 	seens_free(&holds);
 	seens_free(&limits);
@@ -846,7 +859,7 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 			for (k = first[i]; k < first[i + 1]; k++)
 				p[k].row.seq = (int64_t)i;
 		rc = alarm_decide_once(e, st, al, batch, p, np, first,
-		    set != NULL ? set->version : 0, dry, events, &wake);
+		    set != NULL ? set->version : 0, dry, loop, events, &wake);
 		alarm_picks_clear(p, np);
 		if (rc != STORE_CONFLICT)
 			break;

@@ -210,6 +210,12 @@ enum store_rc	 engine_alarm_decide(struct engine *, struct store *,
  * the loop does it every few seconds.  Returns how many it decided.
  */
 size_t		 engine_alarm_recover(struct engine *, int64_t older_ms);
+/*
+ * Commit a change set of the alarm intake on st, in one transaction
+ * with those of other threads arriving meanwhile (group commit).
+ */
+enum store_rc	 engine_alarm_commit(struct engine *, struct store *,
+		     struct store_tx *);
 /* The triggers in force, as JSON, and their version. */
 json_t		*engine_alarm_triggers(struct engine *, uint64_t *version);
 /* Verdicts reached by this process, by enum alarm_verdict (n of them). */

@@ -342,6 +342,22 @@ enum store_rc	 store_tx_commit(struct store *, struct store_tx *);
 enum store_rc	 store_tx_commit_many(struct store *, struct store_tx **,
 		     size_t n, enum store_rc *rcs);
 
+/*
+ * Group commit (store-group.c), for threads that each commit a small
+ * change set at about the same time: one of them applies every change
+ * set queued in one transaction, each all or nothing, on its own
+ * connection; each thread gets its own outcome, its error text on its
+ * connection.
+ */
+struct store_group;
+struct store_group *store_group_create(void);
+void		 store_group_free(struct store_group *);
+enum store_rc	 store_group_commit(struct store_group *, struct store *,
+		     struct store_tx *);
+/* Transactions made and the change sets they held. */
+void		 store_group_stats(struct store_group *, uint64_t *commits,
+		     uint64_t *sets);
+
 /* ---- definitions ------------------------------------------------- */
 
 /*
