@@ -123,8 +123,8 @@ s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 # verdict VALUE TARGET le|ge: "ok" or "MISSED" (VALUE may be a decimal).
 verdict()
 {
-	if awk -v v="$1" -v t="$2" -v o="$3" 'BEGIN { exit !(o == "le" ?
-	    v <= t : v >= t) }'; then
+	if awk -v v="$1" -v t="$2" -v o="$3" \
+	    'BEGIN { if (o == "le") exit !(v <= t); exit !(v >= t) }'; then
 		echo ok
 	else
 		echo MISSED
