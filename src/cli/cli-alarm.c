@@ -231,6 +231,8 @@ cli_alarm_get(const struct cli_cmd *self, int argc, char **argv)
 
 	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
 		return (rc);
+	if (*argv[optind] == '\0')
+		return (cli_usage(self->name, "an empty alarm ID"));
 	id = cli_http_escape(argv[optind]);
 	xasprintf(&path, "/v1/alarms/%s", id);
 	free(id);
@@ -278,6 +280,8 @@ cli_alarm_replay(const struct cli_cmd *self, int argc, char **argv)
 	}
 	if ((rc = cli_one_operand(self->name, argc, argv, "alarm ID")) != 0)
 		return (rc);
+	if (*argv[optind] == '\0')
+		return (cli_usage(self->name, "an empty alarm ID"));
 	id = cli_http_escape(argv[optind]);
 	xasprintf(&path, "/v1/alarms/%s/replay%s", id, apply ?
 	    "?apply=true" : "");
