@@ -1912,6 +1912,123 @@ test_alarm_log_holds_limits_nonces(void **state)
 	assert_int_equal(store_alarm_nonces_reap(s), STORE_OK);
 }
 
+/* One thread of the group commit test: n inserts of its own. */
+struct grouper {
+	const char		*url;
+	struct store_group	*g;
+	const char		*source;
+	int			 n;
+	int			 ok;
+};
+
+static void *
+grouper_run(void *arg)
+{
+	struct grouper			*w = arg;
+	struct store_alarm_auth_failure	 f;
+	struct store_tx			*tx;
+	struct store			*st;
+	char				*cause = NULL;
+	int				 i;
+
+	if ((st = store_open(w->url, &cause)) == NULL) {
+		free(cause);
+		return (NULL);
+	}
+	memset(&f, 0, sizeof f);
+	f.source = (char *)w->source;
+	for (i = 0; i < w->n; i++) {
+		tx = store_tx_create();
+		store_tx_insert(tx, &store_alarm_auth_failure_table, &f);
+		if (store_group_commit(w->g, st, tx) == STORE_OK)
+			w->ok++;
+		store_tx_free(tx);
+	}
+	store_close(st);
+	return (NULL);
+}
+
+/*
+ * Group commit: the change sets of threads committing at once all land,
+ * in fewer transactions than change sets under contention; a change set
+ * whose guard fails fails alone.
+ */
+static void
+test_group_commit_batches_each_all_or_nothing(void **state)
+{
+	struct store		*s = *state;
+	struct store_group	*g;
+	struct grouper		 w[8];
+	pthread_t		 th[8];
+	struct store_tx		*tx;
+	struct store_alarm	 up;
+	struct store_filter	 f;
+	struct store_query	 q;
+	struct store_alarm_auth_failure **rows = NULL;
+	char			 path[] = "/tmp/bora-test-group-XXXXXX", *url;
+	char			 source[32], *cause = NULL;
+	uint64_t		 commits, sets;
+	size_t			 i, n;
+	int			 fd;
+
+	url = NULL;
+	if (strstr(test_url(), ":memory:") != NULL) {
+		/* Several connections need one database: a file. */
+		assert_true((fd = mkstemp(path)) >= 0);
+		close(fd);
+		xasprintf(&url, "sqlite:%s", path);
+		s = store_open(url, &cause);
+		assert_non_null(s);
+	} else
+		url = xstrdup(test_url());
+	snprintf(source, sizeof source, "group-%08lx", (unsigned long)random());
+	g = store_group_create();
+	for (i = 0; i < nitems(w); i++) {
+		w[i].url = url;
+		w[i].g = g;
+		w[i].source = source;
+		w[i].n = 40;
+		w[i].ok = 0;
+		pthread_create(&th[i], NULL, grouper_run, &w[i]);
+	}
+	for (i = 0; i < nitems(w); i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].ok, 40);
+	}
+	store_group_stats(g, &commits, &sets);
+	assert_int_equal(sets, 320);
+	assert_true(commits <= sets);
+	memset(&f, 0, sizeof f);
+	f.field = "source";
+	f.value = source;
+	memset(&q, 0, sizeof q);
+	q.filters = &f;
+	q.nfilters = 1;
+	assert_int_equal(store_rows_list(s, &store_alarm_auth_failure_table,
+	    &q, &rows, &n), STORE_OK);
+	assert_int_equal(n, 320);
+	for (i = 0; i < n; i++)
+		store_row_free(&store_alarm_auth_failure_table, rows[i]);
+	free(rows);
+
+	/* A failed guard is that change set's outcome only. */
+	memset(&up, 0, sizeof up);
+	uuid_make(up.id);
+	up.state = (char *)ST_ALARM_DECIDED;
+	tx = store_tx_create();
+	store_tx_update(tx, &store_alarm_table, &up, SF_STATE,
+	    ST_ALARM_RECEIVED);
+	assert_int_equal(store_group_commit(g, s, tx), STORE_CONFLICT);
+	assert_non_null(strstr(store_error(s), up.id));
+	store_tx_free(tx);
+	store_group_free(g);
+	if (strstr(test_url(), ":memory:") != NULL) {
+		store_close(s);
+		unlink(path);
+	}
+	free(url);
+}
+
 int
 main(void)
 {
@@ -1941,6 +2058,7 @@ main(void)
 		T(test_exec_children_and_counts),
 		T(test_pool_wrap_lends_the_callers_connection),
 		T(test_alarm_log_holds_limits_nonces),
+		T(test_group_commit_batches_each_all_or_nothing),
 #undef T
 		cmocka_unit_test(test_pool_one_connection_per_thread_bounded),
 		cmocka_unit_test(test_list_items_follow_the_store_rules),
