@@ -590,43 +590,61 @@ api_alarm_json(const struct store_alarm *a)
 	    "triggers_version", (json_int_t)a->triggers_version));
 }
 
-/* GET /v1/alarms */
-void
-api_alarm_list(struct api_req *req)
+/*
+ * A list of a table of the log: the query's filters (eq on verdict is
+ * "one of those reached"), rows to JSON by tojson, under plural.
+ */
+static void
+api_alarm_rows(struct api_req *req, const struct store_table *t,
+    const struct api_field *fields, const char *plural,
+    json_t *(*tojson)(const void *))
 {
-	struct api_list		  l;
-	struct store_alarm	**v = NULL;
-	size_t			  n = 0, i;
-	enum store_rc		  rc;
-	json_t			 *items;
-	char			 *cause;
+	struct api_list	  l;
+	void		**v = NULL;
+	size_t		  n = 0, i;
+	enum store_rc	  rc;
+	json_t		 *items;
+	char		 *cause;
 
-	if (api_list_parse(req, api_alarm_fields, "desc", &l, &cause) != 0) {
+	if (api_list_parse(req, fields, "desc", &l, &cause) != 0) {
 		api_error(req, 400, "%s", cause);
 		free(cause);
 		return;
 	}
-	/* A verdict is one of those an alarm reached. */
 	for (i = 0; i < l.nfilters; i++) {
 		if (strcmp(l.filters[i].field, "verdict") == 0 &&
 		    strcmp(l.filters[i].op, "eq") == 0)
 			l.filters[i].op = "has";
 	}
-	rc = store_rows_list(req->store, &store_alarm_table, &l.q, &v, &n);
+	rc = store_rows_list(req->store, t, &l.q, &v, &n);
 	if (rc != STORE_OK) {
-		api_store_error(req, rc, rc == STORE_ERROR, "Alarm list",
+		api_store_error(req, rc, rc == STORE_ERROR, "List",
 		    store_error(req->store));
 		goto out;
 	}
 	items = json_array();
 	for (i = 0; i < n; i++) {
-		json_array_append_new(items, api_alarm_json(v[i]));
-		store_row_free(&store_alarm_table, v[i]);
+		json_array_append_new(items, tojson(v[i]));
+		store_row_free(t, v[i]);
 	}
-	api_list_reply(req, &l, "alarms", items);
+	api_list_reply(req, &l, plural, items);
 out:
 	free(v);
 	api_list_free(&l);
+}
+
+static json_t *
+api_alarm_row_json(const void *row)
+{
+	return (api_alarm_json(row));
+}
+
+/* GET /v1/alarms */
+void
+api_alarm_list(struct api_req *req)
+{
+	api_alarm_rows(req, &store_alarm_table, api_alarm_fields, "alarms",
+	    api_alarm_row_json);
 }
 
 /* A stored event as JSON. */
@@ -827,45 +845,27 @@ api_trigger_list(struct api_req *req)
 	    "version", (json_int_t)version));
 }
 
+/* A refused request as JSON; its id as text, for markers. */
+static json_t *
+api_auth_failure_json(const void *row)
+{
+	const struct store_alarm_auth_failure	*f = row;
+	char					 id[32];
+
+	snprintf(id, sizeof id, "%lld", (long long)f->id);
+	return (json_pack("{s:s, s:o, s:s, s:o, s:o, s:I, s:o, s:o}", "id",
+	    id, "created_at", api_time(f->time), "source", f->source,
+	    "route", api_strornull(f->route), "remote",
+	    api_strornull(f->remote), "size", (json_int_t)f->size, "reason",
+	    api_strornull(f->reason), "request_id",
+	    api_strornull(f->request_id)));
+}
+
 /* GET /v1/alarm_auth_failures */
 void
 api_alarm_auth_failures(struct api_req *req)
 {
-	struct api_list			  l;
-	struct store_alarm_auth_failure	**v = NULL;
-	size_t				  n = 0, i;
-	enum store_rc			  rc;
-	json_t				 *items;
-	char				 *cause, id[32];
-
-	if (api_list_parse(req, api_auth_failure_fields, "desc", &l,
-	    &cause) != 0) {
-		api_error(req, 400, "%s", cause);
-		free(cause);
-		return;
-	}
-	rc = store_rows_list(req->store, &store_alarm_auth_failure_table,
-	    &l.q, &v, &n);
-	if (rc != STORE_OK) {
-		api_store_error(req, rc, rc == STORE_ERROR, "List",
-		    store_error(req->store));
-		goto out;
-	}
-	items = json_array();
-	for (i = 0; i < n; i++) {
-		snprintf(id, sizeof id, "%lld", (long long)v[i]->id);
-		json_array_append_new(items, json_pack("{s:s, s:o, s:s, s:o, "
-		    "s:o, s:I, s:o, s:o}", "id", id,
-		    "created_at", api_time(v[i]->time), "source",
-		    v[i]->source, "route", api_strornull(v[i]->route),
-		    "remote", api_strornull(v[i]->remote),
-		    "size", (json_int_t)v[i]->size,
-		    "reason", api_strornull(v[i]->reason),
-		    "request_id", api_strornull(v[i]->request_id)));
-		store_row_free(&store_alarm_auth_failure_table, v[i]);
-	}
-	api_list_reply(req, &l, "alarm_auth_failures", items);
-out:
-	free(v);
-	api_list_free(&l);
+	api_alarm_rows(req, &store_alarm_auth_failure_table,
+	    api_auth_failure_fields, "alarm_auth_failures",
+	    api_auth_failure_json);
 }
