@@ -458,6 +458,14 @@ alarm_start(struct engine *e, struct store *st, struct store_tx *tx,
 		return (-1);
 	}
 	hid = store_alarm_hold_id(d->name, d->key);
+	/*
+	 * Leased to this engine from the start: once committed, the loop
+	 * loads it (engine_adopt()) without a claim of its own.
+	 */
+	if (!atomic_load(&e->stopping)) {
+		row->owner = xstrdup(e->id);
+		row->lease_until = now + e->cfg.lease_ms;
+	}
 	if (!dry)
 		store_tx_exec_insert(tx, row);
 	memset(&h, 0, sizeof h);
@@ -795,6 +803,25 @@ engine_alarm_decide(struct engine *e, struct store *st,
 	    cause));
 }
 
+/* Hand the executions the answer says were started to the loop. */
+static void
+alarm_adopt(struct engine *e, json_t *events)
+{
+	json_t		*ev, *d;
+	const char	*x;
+	size_t		 i, k;
+
+	json_array_foreach(events, i, ev) {
+		json_array_foreach(json_object_get(ev, "verdicts"), k, d) {
+			x = json_string_value(json_object_get(d,
+			    "execution_id"));
+			if (x != NULL && strcmp(json_string_value(
+			    json_object_get(d, "verdict")), "started") == 0)
+				engine_adopt(e, x);
+		}
+	}
+}
+
 /* The same, from the loop (its sandbox) or another thread. */
 enum store_rc
 engine_alarm_decide_in(struct engine *e, struct store *st,
@@ -882,6 +909,7 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 				    memory_order_relaxed);
 		}
 		if (wake > 0) {
+			alarm_adopt(e, *events);
 			store_notify(st, "bora_work");
 			engine_poke(e);
 		}

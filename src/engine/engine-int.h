@@ -179,6 +179,9 @@ struct engine {
 	struct engine_done	*inbox_tail;
 	struct engine_done	*async;		/* async actions awaiting */
 	int			 poked;
+	/* Executions other threads inserted leased to this engine. */
+	char			**adopt;
+	size_t			 nadopt;
 
 	pthread_t		 thread;
 	int			 running;
@@ -408,6 +411,13 @@ enum store_rc	 engine_alarm_decide_in(struct engine *, struct store *,
 		     int dry, int loop, json_t **events, char **cause);
 size_t		 engine_alarm_recover_in(struct engine *, struct store *,
 		     int64_t older_ms, int loop);
+
+/* engine.c */
+/*
+ * Load an execution another thread committed with this engine as its
+ * owner (and a lease): the loop takes it without claiming it.
+ */
+void		 engine_adopt(struct engine *, const char *id);
 
 /* engine-exec.c */
 /* Handle one completion from the inbox. */

@@ -133,6 +133,7 @@ void
 engine_close(struct engine *e)
 {
 	struct engine_done	*d, *next;
+	size_t			 i;
 
 	if (e == NULL)
 		return;
@@ -157,6 +158,9 @@ engine_close(struct engine *e)
 	while (e->loaded != NULL)
 		engine_exec_unload(e, e->loaded);
 	engine_alarms_close(e);
+	for (i = 0; i < e->nadopt; i++)
+		free(e->adopt[i]);
+	free(e->adopt);
 	engine_defs_free(e);
 	free(e->pending);
 	json_decref(e->locks);
@@ -280,6 +284,38 @@ engine_claim_load(struct engine *e, char **ids, size_t n)
 	free(want);
 }
 
+/* See engine-int.h. */
+void
+engine_adopt(struct engine *e, const char *id)
+{
+	pthread_mutex_lock(&e->inbox_mtx);
+	e->adopt = xreallocarray(e->adopt, e->nadopt + 1, sizeof *e->adopt);
+	e->adopt[e->nadopt++] = xstrdup(id);
+	e->poked = 1;
+	pthread_cond_signal(&e->inbox_cond);
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
+/* Load the executions handed over by engine_adopt(). */
+static void
+engine_adopt_load(struct engine *e)
+{
+	char	**ids;
+	size_t	  n, i;
+
+	pthread_mutex_lock(&e->inbox_mtx);
+	ids = e->adopt;
+	n = e->nadopt;
+	e->adopt = NULL;
+	e->nadopt = 0;
+	pthread_mutex_unlock(&e->inbox_mtx);
+	if (n > 0)
+		engine_claim_load(e, ids, n);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 /* Claim executions with work for this engine and load them. */
 static void
 engine_claim(struct engine *e)
@@ -289,6 +325,7 @@ engine_claim(struct engine *e)
 
 	if (atomic_load(&e->stopping))
 		return;
+	engine_adopt_load(e);
 again:
 	ids = NULL;
 	n = 0;
