@@ -527,7 +527,9 @@ api_alarm_post(struct api_req *req)
 	out.alarm_id = row.id;
 	out.rc = arc;
 	out.error = cause;
-	if (arc == ALARM_OK) {
+	if (arc == ALARM_OK && api->engine == NULL)
+		out.pending = 1;
+	else if (arc == ALARM_OK) {
 		free(cause);
 		cause = NULL;
 		rc = engine_alarm_decide(api->engine, req->store, &row, batch,
@@ -813,6 +815,10 @@ api_alarm_replay(struct api_req *req)
 			    store_error(req->store));
 			goto out;
 		}
+	}
+	if (req->api->engine == NULL) {
+		api_error(req, 503, "No engine to decide alarms");
+		goto out;
 	}
 	rc = engine_alarm_decide(req->api->engine, req->store, &copy, NULL,
 	    !apply, &events, &cause);
