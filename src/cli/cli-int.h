@@ -43,12 +43,12 @@ enum cli_opt {
 
 /*
  * A filter of a list command: "--opt VALUE" adds "&param=VALUE", or
- * "&param=OP:VALUE" with an operator ("gte" for --since).
+ * "&param=PREFIXVALUE" with a prefix (an operator: "gte:").
  */
 struct cli_filter {
 	const char	*opt;
 	const char	*param;
-	const char	*op;		/* NULL: equality */
+	const char	*prefix;
 };
 
 /*
@@ -167,6 +167,9 @@ int	 cli_trigger_list(const struct cli_cmd *, int, char **);
 
 /* cli-http.c: headers sent with the next calls (NULL, 0: none). */
 void	 cli_http_headers(const char *const *, size_t);
+
+/* cli-msgs.c: what users are told. */
+int	 cli_notification_retry(const struct cli_cmd *, int, char **);
 
 /* cli-watch.c: follow an execution until it ends; exit like --wait. */
 int	 cli_watch(const char *id, double interval);

@@ -425,7 +425,7 @@ static int
 alarm_start(struct engine *e, struct store *st, struct store_tx *tx,
     const struct store_alarm *al, const struct alarm_event *ev,
     struct alarm_pick *p, struct alarm_seens *holds,
-    struct alarm_seens *limits, int64_t now, int dry)
+    struct alarm_seens *limits, int64_t now, int dry, int *told)
 {
 	struct alarm_decision		*d = p->d;
 	struct engine_start_opts	 o;
@@ -466,8 +466,12 @@ alarm_start(struct engine *e, struct store *st, struct store_tx *tx,
 		row->owner = xstrdup(e->id);
 		row->lease_until = now + e->cfg.lease_ms;
 	}
-	if (!dry)
+	if (!dry) {
 		store_tx_exec_insert(tx, row);
+		/* Its start is told like any other's (notify). */
+		if (engine_tell_row(e, tx, row, STATE_NONE, STATE_RUNNING) > 0)
+			(*told)++;
+	}
 	memset(&h, 0, sizeof h);
 	h.id = hid;
 	h.trigger_name = (char *)d->name;
@@ -521,7 +525,7 @@ static void
 alarm_pick_start(struct engine *e, struct store *st, struct store_tx *tx,
     const struct store_alarm *al, const struct alarm_event *ev,
     struct alarm_pick *p, struct alarm_seens *holds,
-    struct alarm_seens *limits, int64_t now, int dry)
+    struct alarm_seens *limits, int64_t now, int dry, int *told)
 {
 	struct alarm_decision	*d = p->d;
 	struct alarm_seen	*h, *l = NULL;
@@ -567,7 +571,8 @@ alarm_pick_start(struct engine *e, struct store *st, struct store_tx *tx,
 		    " for " : "", d->limit_by != NULL ? d->limit_by : "", w, t);
 		return;
 	}
-	(void)alarm_start(e, st, tx, al, ev, p, holds, limits, now, dry);
+	(void)alarm_start(e, st, tx, al, ev, p, holds, limits, now, dry,
+	    told);
 }
 
 /* A cancelling decision: the key's execution, if it still runs. */
@@ -691,7 +696,7 @@ static enum store_rc
 alarm_decide_once(struct engine *e, struct store *st,
     const struct store_alarm *al, const struct alarm_batch *b,
     struct alarm_pick *p, size_t np, const size_t *first, uint64_t version,
-    int dry, int loop, json_t **events, int *wake)
+    int dry, int loop, json_t **events, int *wake, int *told)
 {
 	struct alarm_seens		 holds, limits;
 	struct store_tx			*tx;
@@ -707,6 +712,7 @@ alarm_decide_once(struct engine *e, struct store *st,
 	memset(&holds, 0, sizeof holds);
 	memset(&limits, 0, sizeof limits);
 	*wake = 0;
+	*told = 0;
 	if ((rc = alarm_load_seen(st, p, np, &holds, &limits)) != STORE_OK) {
 		seens_free(&holds);
 		seens_free(&limits);
@@ -740,7 +746,7 @@ alarm_decide_once(struct engine *e, struct store *st,
 			switch (p[k].d->verdict) {
 			case ALARM_V_STARTED:
 				alarm_pick_start(e, st, tx, al, ev, &p[k],
-				    &holds, &limits, now, dry);
+				    &holds, &limits, now, dry, told);
 				break;
 			case ALARM_V_CANCELLED:
 				alarm_pick_cancel(st, tx, &p[k], &holds, dry,
@@ -835,7 +841,7 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 	struct store_alarm	*cur = NULL;
 	struct expr		*ex;
 	size_t			*nd, *first, np = 0, i, k;
-	int			 attempt, wake = 0, v;
+	int			 attempt, wake = 0, told = 0, v;
 	enum store_rc		 rc = STORE_ERROR;
 
 	*events = NULL;
@@ -886,7 +892,8 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 			for (k = first[i]; k < first[i + 1]; k++)
 				p[k].row.seq = (int64_t)i;
 		rc = alarm_decide_once(e, st, al, batch, p, np, first,
-		    set != NULL ? set->version : 0, dry, loop, events, &wake);
+		    set != NULL ? set->version : 0, dry, loop, events, &wake,
+		    &told);
 		alarm_picks_clear(p, np);
 		if (rc != STORE_CONFLICT)
 			break;
@@ -913,6 +920,8 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 			store_notify(st, "bora_work");
 			engine_poke(e);
 		}
+		if (told > 0)
+			engine_outbox_poke(e);
 	} else if (rc != STORE_OK && *cause == NULL)
 		xasprintf(cause, "%s", store_error(st));
 	for (i = 0; i < batch->n; i++)

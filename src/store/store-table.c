@@ -99,7 +99,17 @@ static const struct store_col message_cols[] = {
 	C(message, TEXT, 0, 0), C(request_id, TEXT, 0, 0),
 	C(resource_type, TEXT, 0, 0), C(resource_uuid, TEXT, 0, 0),
 	C(level, TEXT, 0, 0), C(created_at, INT, STORE_NOW, 0),
-	C(expires_at, INT, 0, 0)
+	C(expires_at, INT, 0, 0), C(project_id, TEXT, 0, 0)
+};
+#undef ROW
+#define ROW store_outbox
+static const struct store_col outbox_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(execution_id, TEXT, 0, 0),
+	C(seq, INT, STORE_SEQ, 0), C(event, TEXT, 0, 0),
+	C(target, TEXT, 0, 0), C(headers, JSON, 0, 0), C(body, JSON, 0, 0),
+	STATE(ST_PENDING), C(attempts, INT, 0, 0), C(next_at, INT, 0, 0),
+	C(owner, TEXT, 0, 0), C(lease_until, INT, 0, 0),
+	C(last_error, TEXT, 0, 0), C(sent_at, INT, 0, 0), ROW_TIMES
 };
 #undef ROW
 #define ROW store_alarm
@@ -198,9 +208,16 @@ static const struct store_column action_list[] = {
 	FT(created_at), FT(updated_at), FEND
 };
 static const struct store_column message_list[] = {
-	F(id), F(event_id), F(request_id), F(resource_type), F(resource_uuid),
-	{ "message_level", "level", STORE_COL_TEXT },
+	F(id), F(project_id), F(event_id), F(request_id), F(resource_type),
+	F(resource_uuid), { "message_level", "level", STORE_COL_TEXT },
+	{ "user_message", "message", STORE_COL_TEXT },
 	FT(created_at), FT(expires_at), FEND
+};
+static const struct store_column outbox_list[] = {
+	F(id), F(execution_id), F(event), F(target), F(state), F(last_error),
+	{ "seq", "seq", STORE_COL_INT },
+	{ "attempts", "attempts", STORE_COL_INT }, FT(next_at), FT(sent_at),
+	FT(created_at), FT(updated_at), FEND
 };
 
 /*
@@ -238,6 +255,7 @@ const struct store_item_list store_item_lists[] = {
 
 static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
 static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
+static struct store_table_sql outbox_sql;
 static struct store_table_sql alarm_sql, alarm_event_sql, alarm_decision_sql;
 static struct store_table_sql alarm_hold_sql, alarm_limit_sql;
 static struct store_table_sql alarm_auth_failure_sql;
@@ -262,6 +280,8 @@ TABLE(store_event_table, "events", "event", store_event, event_cols, 0,
     NULL, NULL, event_sql);
 TABLE(store_message_table, "messages", "message", store_message,
     message_cols, 0, NULL, message_list, message_sql);
+TABLE(store_outbox_table, "outbox", "notification", store_outbox,
+    outbox_cols, 0, "execution_id", outbox_list, outbox_sql);
 TABLE(store_alarm_table, "alarms", "alarm", store_alarm, alarm_cols, 0,
     NULL, alarm_list, alarm_sql);
 TABLE(store_alarm_event_table, "alarm_events", "alarm event",
@@ -281,7 +301,7 @@ TABLE(store_alarm_auth_failure_table, "alarm_auth_failures",
 const struct store_table *const store_tables[] = {
 	&store_def_table, &store_workflow_table, &store_exec_table,
 	&store_task_table, &store_action_table, &store_work_table,
-	&store_event_table, &store_message_table,
+	&store_event_table, &store_message_table, &store_outbox_table,
 	&store_alarm_table, &store_alarm_event_table,
 	&store_alarm_decision_table, &store_alarm_hold_table,
 	&store_alarm_limit_table, &store_alarm_auth_failure_table, NULL

@@ -1,5 +1,5 @@
--- 002-alarms.sql -- the alarm intake's decision log (PostgreSQL schema,
--- column for column as sql/sqlite/002-alarms.sql).
+-- 008-alarms.sql -- the alarm intake's decision log (PostgreSQL schema,
+-- column for column as sql/sqlite/008-alarms.sql).
 --
 -- alarms: every request received on an alarm route, committed before
 -- anything is matched; state 'received' (stored, not decided yet: the

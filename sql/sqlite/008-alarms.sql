@@ -1,4 +1,4 @@
--- 002-alarms.sql -- the alarm intake's decision log (embedded schema).
+-- 008-alarms.sql -- the alarm intake's decision log (embedded schema).
 --
 -- alarms: every request received on an alarm route, committed before
 -- anything is matched; state 'received' (stored, not decided yet: the
