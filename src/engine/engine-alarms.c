@@ -599,19 +599,15 @@ alarm_pick_cancel(struct store *st, struct store_tx *tx,
 		return;
 	}
 	p->row.execution_id = xstrdup(h->execution_id);
-	if (store_exec_load(st, h->execution_id, &ex) != STORE_OK ||
-	    STATE_FINAL(store_state_parse(ex->state))) {
+	/* One that cannot be read now is asked to cancel all the same. */
+	if (store_exec_load(st, h->execution_id, &ex) == STORE_NOTFOUND ||
+	    (ex != NULL && STATE_FINAL(store_state_parse(ex->state)))) {
 		p->row.verdict = (char *)alarm_verdict_name(
 		    ALARM_V_RESOLVED_IGNORED);
-		xasprintf(&p->row.reason, "resolved: execution %s %s, nothing "
-		    "to cancel", h->execution_id, ex != NULL ?
-		    "already ended" : "is gone");
-		if (ex != NULL) {
-			free(p->row.reason);
-			xasprintf(&p->row.reason, "resolved: execution %s "
-			    "already ended (%s), nothing to cancel",
-			    h->execution_id, ex->state);
-		}
+		xasprintf(&p->row.reason, "resolved: execution %s %s%s%s, "
+		    "nothing to cancel", h->execution_id, ex != NULL ?
+		    "already ended (" : "is gone", ex != NULL ? ex->state : "",
+		    ex != NULL ? ")" : "");
 		store_exec_free(ex);
 		return;
 	}
