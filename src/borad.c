@@ -281,7 +281,7 @@ defs_generation(struct engine *e)
  * by other engines sharing a PostgreSQL store.
  */
 static int
-serve(const struct conf *conf, int debug)
+serve(const struct conf *conf, const struct alarm_auth *auth, int debug)
 {
 	struct engine		*e;
 	struct api_config	 ac;
@@ -312,6 +312,9 @@ serve(const struct conf *conf, int debug)
 	ac.request_timeout_ms = conf->http_request_timeout_ms;
 	ac.max_client_connections = (size_t)conf->http_max_client_connections;
 	ac.reserve_connections = (size_t)conf->http_reserve_connections;
+	ac.alarm_auth = auth;
+	ac.alarm_max_events = (size_t)conf->alarm_max_events;
+	ac.alarm_max_depth = (int)conf->alarm_max_depth;
 	if ((api = api_open(e, &ac, &cause)) == NULL)
 		startup_failed(&report, "api", cause);
 	api_set_ready(api, 1);
@@ -401,7 +404,6 @@ main(int argc, char **argv)
 		free(cause);
 		bad = 1;
 	}
-	alarm_auth_free(auth);
 	/* OpenStack credentials: borad.conf, OS_CLOUD or OS_*. */
 	if (action_os_configure(&conf, &cause) != 0) {
 		print_lines(cause);
@@ -418,7 +420,8 @@ main(int argc, char **argv)
 	if (args.check)
 		rc = check(&conf, bad);
 	else
-		rc = bad ? 1 : serve(&conf, args.debug);
+		rc = bad ? 1 : serve(&conf, auth, args.debug);
+	alarm_auth_free(auth);
 	conf_free(&conf);
 	return (rc);
 }

@@ -647,3 +647,45 @@ alarm_auth_check(const struct alarm_auth *auth, const char *source,
 	}
 	return (rc == 0 ? ALARM_AUTH_OK : ALARM_AUTH_DENIED);
 }
+
+/*
+ * The nonce of a request signed with a timestamp: the signature as bytes
+ * (hex, whatever encoding was sent), so that it is accepted once while
+ * its timestamp is within the tolerance.
+ */
+char *
+alarm_auth_nonce(const struct alarm_auth *auth, const char *source,
+    const struct alarm_request *req, int64_t *expires_ms)
+{
+	const struct auth_entry	*a;
+	unsigned char		 got[AUTH_SIG_MAX];
+	const char		*sig, *ts;
+	char			*out, *end;
+	size_t			 glen, i;
+	long long		 t;
+
+	*expires_ms = 0;
+	if ((a = auth_find(auth, source)) == NULL || a->method != AUTH_HMAC ||
+	    a->ts_header == NULL ||
+	    (sig = alarm_header_find(req, a->header)) == NULL ||
+	    (ts = alarm_header_find(req, a->ts_header)) == NULL)
+		return (NULL);
+	if (a->prefix != NULL) {
+		if (strncasecmp(sig, a->prefix, strlen(a->prefix)) != 0)
+			return (NULL);
+		sig += strlen(a->prefix);
+	}
+	t = strtoll(ts, &end, 10);
+	if (end == ts || *end != '\0' || t < 0 || t > INT64_MAX / 1000 -
+	    a->tolerance_ms)
+		return (NULL);
+	if ((a->encoding == AUTH_HEX ? auth_hex(sig, got, sizeof got, &glen) :
+	    auth_base64(sig, got, sizeof got, &glen)) != 0)
+		return (NULL);
+	out = xmalloc(strlen(source) + 2 + 2 * glen);
+	i = (size_t)sprintf(out, "%s:", source);
+	for (end = out + i, i = 0; i < glen; i++)
+		end += sprintf(end, "%02x", got[i]);
+	*expires_ms = (int64_t)t * 1000 + a->tolerance_ms;
+	return (out);
+}

@@ -23,12 +23,16 @@ struct alarm_pctx {
  * One alarm source: one row of alarm_sources[], one adapter file
  * (alarm-<name>.c).  route is where borad receives it.  parse reads the
  * decoded body into events (alarm_event_add) and returns 0, or -1 after
- * alarm_perr().
+ * alarm_perr().  answer, when set, is the source's own answer to a
+ * request (see alarm_answer()); a sender with its own protocol (codes,
+ * body) has one.
  */
 struct alarm_source {
 	const char	*name;
 	const char	*route;
 	int		(*parse)(struct alarm_pctx *, json_t *body);
+	json_t		*(*answer)(const struct alarm_outcome *,
+			    unsigned *status);
 };
 
 extern const struct alarm_source	alarm_source_alertmanager;

@@ -45,6 +45,8 @@ struct alarm_trig {
 	int64_t			 limit_window_ms;
 	json_t			*limit_by;
 	enum dsl_on_resolved	 on_resolved;
+	char			*description;
+	char			*file;		/* where it was written */
 };
 
 struct alarm_triggers {
@@ -98,6 +100,8 @@ alarm_triggers_free(struct alarm_triggers *ts)
 		json_decref(t->input);
 		json_decref(t->key);
 		json_decref(t->limit_by);
+		free(t->description);
+		free(t->file);
 	}
 	free(ts->v);
 	free(ts);
@@ -148,6 +152,8 @@ alarm_triggers_add(struct alarm_triggers *ts, const struct dsl_workbook *wb)
 		t->limit_count = g->limit_count;
 		t->limit_window_ms = g->limit_window_ms;
 		t->on_resolved = g->on_resolved;
+		t->description = alarm_strdup(g->description);
+		t->file = alarm_strdup(wb->file);
 	}
 }
 
@@ -240,6 +246,24 @@ alarm_decide_key(struct expr *ex, const struct alarm_trig *t,
 	return (d->key != NULL ? 0 : -1);
 }
 
+/* The key of the event for trigger t, or NULL when it fails. */
+static char *
+alarm_quiet_key(struct expr *ex, const struct alarm_trig *t,
+    const struct alarm_event *ev, const struct expr_ctx *ctx)
+{
+	struct alarm_decision	 d;
+
+	if (t->key == NULL)
+		return (xstrdup(ev->key));
+	memset(&d, 0, sizeof d);
+	if (alarm_decide_key(ex, t, ev, ctx, &d) != 0) {
+		free(d.reason);
+		return (NULL);
+	}
+	free(d.reason);
+	return (d.key);
+}
+
 /* One trigger's verdict on the event. */
 static void
 alarm_decide(struct expr *ex, const struct alarm_trig *t,
@@ -282,6 +306,9 @@ alarm_decide(struct expr *ex, const struct alarm_trig *t,
 			xasprintf(&d->reason, "when is %s", shown);
 			free(shown);
 			json_decref(v);
+			/* Still a resolution of the key's hold. */
+			if (ev->status == ALARM_RESOLVED && t->until_resolved)
+				d->key = alarm_quiet_key(ex, t, ev, ctx);
 			return;
 		}
 		json_decref(v);
@@ -379,5 +406,54 @@ alarm_decision_json(const struct alarm_decision *d)
 	    "reason", alarm_json_str(d->reason));
 	if (d->verdict == ALARM_V_STARTED && d->limit_count > 0)
 		json_object_set_new(o, "limit_by", alarm_json_str(d->limit_by));
+	return (o);
+}
+
+/* A template as its text: an expression as written, else JSON. */
+static json_t *
+alarm_tmpl_json(json_t *j)
+{
+	return (j != NULL ? json_incref(j) : json_null());
+}
+
+/*
+ * Trigger i as JSON: {name, source, when, workflow, input, key,
+ * once_within_ms, until_resolved, limit: {count, window_ms, by} or
+ * null, on_resolved, description, file}.
+ */
+json_t *
+alarm_trigger_json(const struct alarm_triggers *ts, size_t i)
+{
+	static const char *const on_resolved[] = { "ignore", "cancel",
+	    "start" };
+	const struct alarm_trig	*t;
+	json_t			*src, *o;
+	size_t			 j;
+
+	if (i >= ts->n)
+		return (NULL);
+	t = &ts->v[i];
+	src = json_array();
+	for (j = 0; j < t->nsources; j++)
+		json_array_append_new(src, json_string(t->sources[j]));
+	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:b, s:s, s:o, "
+	    "s:o}", "name", t->name, "source", src,
+	    "when", alarm_tmpl_json(t->when),
+	    "workflow", alarm_json_str(t->workflow),
+	    "input", alarm_tmpl_json(t->input),
+	    "key", alarm_tmpl_json(t->key),
+	    "once_within_ms", (json_int_t)t->once_within_ms,
+	    "until_resolved", t->until_resolved,
+	    "on_resolved", (size_t)t->on_resolved < nitems(on_resolved) ?
+	    on_resolved[t->on_resolved] : "?",
+	    "description", alarm_json_str(t->description),
+	    "file", alarm_json_str(t->file));
+	if (t->limit_count > 0)
+		json_object_set_new(o, "limit", json_pack("{s:I, s:I, s:o}",
+		    "count", (json_int_t)t->limit_count,
+		    "window_ms", (json_int_t)t->limit_window_ms,
+		    "by", alarm_tmpl_json(t->limit_by)));
+	else
+		json_object_set_new(o, "limit", json_null());
 	return (o);
 }

@@ -81,6 +81,51 @@ alarm_source_route(size_t i)
 	return (i < alarm_source_count() ? alarm_sources[i]->route : NULL);
 }
 
+/* The name of the source whose route is path, or NULL. */
+const char *
+alarm_source_at(const char *path)
+{
+	size_t	i;
+
+	for (i = 0; alarm_sources[i] != NULL; i++) {
+		if (strcmp(alarm_sources[i]->route, path) == 0)
+			return (alarm_sources[i]->name);
+	}
+	return (NULL);
+}
+
+/* The default answer: 202 {alarm_id, events} for a stored valid alarm. */
+static json_t *
+alarm_answer_default(const struct alarm_outcome *o, unsigned *status)
+{
+	json_t	*body;
+
+	if (o->rc != ALARM_OK || o->alarm_id == NULL)
+		return (NULL);
+	*status = 202;
+	body = json_pack("{s:s, s:o}", "alarm_id", o->alarm_id, "events",
+	    o->events != NULL ? json_incref(o->events) : json_array());
+	if (o->pending) {
+		json_object_set_new(body, "pending", json_true());
+		json_object_set_new(body, "message", json_string("the alarm "
+		    "is stored; its decisions are made as soon as the store "
+		    "allows (GET /v1/alarms/ID)"));
+	}
+	return (body);
+}
+
+/* The answer to a request (see alarms.h). */
+json_t *
+alarm_answer(const struct alarm_outcome *o, unsigned *status)
+{
+	const struct alarm_source	*src;
+
+	src = o->source != NULL ? alarm_source_find(o->source) : NULL;
+	if (src != NULL && src->answer != NULL)
+		return (src->answer(o, status));
+	return (alarm_answer_default(o, status));
+}
+
 /* Resolver callback for trigger validation. */
 int
 alarm_source_check(void *arg, const char *name, char **cause)

@@ -98,6 +98,34 @@ const char	*alarm_source_name(size_t);
 const char	*alarm_source_route(size_t);
 /* A dsl_resolver.source_check: 0, or -1 and *cause listing the names. */
 int		 alarm_source_check(void *arg, const char *name, char **cause);
+/* The name of the source received at route path, or NULL. */
+const char	*alarm_source_at(const char *path);
+
+/*
+ * What the intake made of one request, for the answer: the alarm it
+ * stored, and either why the payload was refused or the verdicts on its
+ * events ([{key, status, verdicts: [{trigger, verdict, ...}]}]); or
+ * pending when the alarm is stored but its decisions could not be
+ * committed yet (the engine makes them later).
+ */
+struct alarm_outcome {
+	const char	*source;
+	const char	*alarm_id;
+	enum alarm_rc	 rc;
+	const char	*error;		/* rc != ALARM_OK */
+	json_t		*events;
+	int		 pending;
+};
+/*
+ * The answer to a request of the outcome's source: a body (new
+ * reference) and *status, or NULL for the API's own error answer.  By
+ * default a stored valid alarm is 202 {alarm_id, events}, whatever the
+ * verdicts (duplicates and non-matches are no errors: a 4xx makes
+ * Alertmanager resend forever), and a refused payload is left to the
+ * API (400 or 413 naming what is wrong).  A source with its own
+ * protocol answers its own way.
+ */
+json_t		*alarm_answer(const struct alarm_outcome *, unsigned *status);
 
 /*
  * Turn a payload into events.  On failure *out is NULL and *cause (the
@@ -149,6 +177,15 @@ const char	*alarm_auth_challenge(const struct alarm_auth *,
 /* Names of headers that carry a source's secrets (not to be stored). */
 int		 alarm_auth_is_secret_header(const struct alarm_auth *,
 		     const char *source, const char *header);
+/*
+ * For a source signed by HMAC with a timestamp header: the signature
+ * as a text to accept once ("source:hex"), and until when (ms) its
+ * timestamp stays within the tolerance.  NULL for other methods and
+ * for requests alarm_auth_check() refuses.
+ */
+char		*alarm_auth_nonce(const struct alarm_auth *,
+		     const char *source, const struct alarm_request *,
+		     int64_t *expires_ms);
 
 /* ---- triggers and verdicts ------------------------------------------- */
 
@@ -186,6 +223,12 @@ size_t		 alarm_triggers_count(const struct alarm_triggers *);
 const char	*alarm_trigger_name(const struct alarm_triggers *, size_t);
 int		 alarm_trigger_listens(const struct alarm_triggers *, size_t,
 		     const char *source);
+/*
+ * Trigger i as JSON {name, source, when, workflow, input, key,
+ * once_within_ms, until_resolved, limit, on_resolved, description,
+ * file}; NULL past the end.
+ */
+json_t		*alarm_trigger_json(const struct alarm_triggers *, size_t);
 
 /*
  * One trigger's verdict on one event.  For STARTED: workflow, input,

@@ -167,6 +167,11 @@ api_exec_json(const struct store_exec *e)
 	json_object_set_new(o, "created_at", api_time(e->created_at));
 	json_object_set_new(o, "updated_at", api_time(e->updated_at));
 	json_object_set_new(o, "project_id", json_string("<default-project>"));
+	/* Started by an alarm: which one (GET /v1/alarms/{id}). */
+	if (json_is_string(json_object_get(json_object_get(params, "alarm"),
+	    "id")))
+		json_object_set(o, "alarm_id", json_object_get(json_object_get(
+		    params, "alarm"), "id"));
 	json_decref(params);
 	return (o);
 }

@@ -34,6 +34,8 @@ enum api_body {
 #define API_NOSTORE	0x2	/* the handler needs no store connection */
 #define API_STOREOPT	0x4	/* req->store may be NULL (no database) */
 #define API_RESERVED	0x8	/* also served over the connection limits */
+#define API_BODYCAP	0x10	/* the handler answers a body over the limit
+				   (too_big set, the body not read) */
 
 struct api_req;
 struct api_streams;
@@ -57,7 +59,7 @@ extern const struct api_route	api_routes[];
 extern const size_t		api_nroutes;
 
 /* Status codes counted separately in /metrics; others go to "other". */
-#define API_NCODES 18
+#define API_NCODES 19
 extern const unsigned	api_codes[API_NCODES];
 
 /* Buckets of the task duration histogram, in seconds. */
@@ -97,6 +99,8 @@ struct api {
 	_Atomic uint64_t	*counts;
 	/* Live updates (api-stream.c). */
 	struct api_streams	*streams;
+	/* Alarm counters for /metrics (api-alarms.c). */
+	struct api_alarms	*alarms;
 	/* Task durations from the engine observer. */
 	uint64_t		 hist[API_NBUCKETS + 1];
 	double			 hist_sum;
@@ -129,6 +133,7 @@ struct api_req {
 	char			*text;		/* or a text body */
 	const char		*content_type;
 	char			*allow;		/* 405: Allow header */
+	char			*challenge;	/* 401: WWW-Authenticate */
 	struct MHD_Response	*resp;		/* or a ready response */
 };
 
@@ -225,6 +230,17 @@ void	 api_streams_free(struct api_streams *);
 void	 api_stream_task(void *, const struct store_exec *,
 	     const struct store_task *);
 void	 api_stream_exec(void *, const struct store_exec *);
+
+/* api-alarms.c: the alarm intake and its decision log. */
+struct api_alarms *api_alarms_create(void);
+void	 api_alarms_free(struct api_alarms *);
+void	 api_alarm_metrics(struct api *, struct buf *);
+void	 api_alarm_post(struct api_req *);
+void	 api_alarm_list(struct api_req *);
+void	 api_alarm_get(struct api_req *);
+void	 api_alarm_replay(struct api_req *);
+void	 api_alarm_auth_failures(struct api_req *);
+void	 api_trigger_list(struct api_req *);
 
 /* Handlers, one per route (api-defs.c, api-exec.c, api-misc.c). */
 void	 api_root(struct api_req *);

@@ -105,7 +105,8 @@ api_status_headers(struct api_req *req, struct MHD_Response *resp)
 	switch (req->status) {
 	case 401:
 		MHD_add_response_header(resp,
-		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, req->challenge != NULL ?
+		    req->challenge : "Bearer");
 		break;
 	case 503:
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,

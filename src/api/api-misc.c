@@ -15,7 +15,7 @@
 #include "api/api-int.h"
 
 const unsigned api_codes[API_NCODES] = {
-	200, 201, 204, 400, 401, 403, 404, 405, 406, 409, 413, 414, 415,
+	200, 201, 202, 204, 400, 401, 403, 404, 405, 406, 409, 413, 414, 415,
 	422, 429, 431, 500, 503
 };
 
@@ -262,6 +262,8 @@ api_metrics(struct api_req *req)
 				    (unsigned long long)n);
 		}
 	}
+
+	api_alarm_metrics(api, &b);
 
 	buf_printf(&b, "# HELP bora_task_duration_seconds Time from a task's"
 	    " start to its end.\n# TYPE bora_task_duration_seconds "

@@ -128,5 +128,24 @@ const struct api_route api_routes[] = {
 	  "Get a notification with its body" },
 	{ "PUT", "/v2/notifications/{id}", J, 0, api_outbox_update,
 	  "Send a given-up notification again ({\"state\": \"PENDING\"})" },
+
+	/*
+	 * Alarm sources: each is received at its route (alarm_source_at());
+	 * a source elsewhere than /v1/alarms/ gets a line of its own here.
+	 * Each authenticates by its own rule, then the API token.
+	 */
+	{ "GET", "/v1/alarms", N, 0, api_alarm_list,
+	  "The decision log: alarms received, with their verdicts" },
+	{ "GET", "/v1/alarms/{id}", N, 0, api_alarm_get,
+	  "An alarm, its events, each trigger's verdict, the executions" },
+	{ "POST", "/v1/alarms/{id}/replay", N, 0, api_alarm_replay,
+	  "Decide a stored alarm again (apply=true: for real)" },
+	{ "POST", "/v1/alarms/{source}", N, API_PUBLIC | API_STOREOPT |
+	  API_BODYCAP, api_alarm_post,
+	  "Receive an alarm: stored, then matched against the triggers" },
+	{ "GET", "/v1/triggers", N, API_NOSTORE, api_trigger_list,
+	  "The triggers in force" },
+	{ "GET", "/v1/alarm_auth_failures", N, 0, api_alarm_auth_failures,
+	  "Alarm requests refused by their source's authentication" },
 };
 const size_t api_nroutes = nitems(api_routes);

@@ -44,6 +44,7 @@ static void		api_completed(void *, struct MHD_Connection *,
 static int		api_route_match(const char *, const char *,
 			    char **, size_t *);
 static void		api_route(struct api_req *);
+static void		api_dispatch(struct api_req *);
 static enum MHD_Result	api_send(struct api_req *);
 static void		api_req_free(struct api_req *);
 static void		api_request_id(struct api_req *);
@@ -202,6 +203,7 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	api->streams = api_streams_open(api);
 	api->counts = xcalloc((api_nroutes + 1) * (API_NCODES + 1),
 	    sizeof *api->counts);
+	api->alarms = api_alarms_create();
 	pthread_mutex_init(&api->mtx, NULL);
 	/* Handlers borrow from the engine's pool, or one of their own. */
 	if (engine != NULL)
@@ -321,6 +323,7 @@ api_close(struct api *api)
 	if (api->own_pool)
 		store_pool_free(api->pool);
 	pthread_mutex_destroy(&api->mtx);
+	api_alarms_free(api->alarms);
 	free(api->counts);
 	free(api->listen);
 	free(api->db_url);
@@ -606,6 +609,13 @@ api_begin(struct api_req *req, const char *url)
 	if (cl != NULL) {
 		errno = 0;
 		n = strtoull(cl, &end, 10);
+		if (errno == 0 && *end == '\0' && n > req->body.max &&
+		    (req->route->flags & API_BODYCAP)) {
+			/* Its handler answers, without reading the body. */
+			req->too_big = 1;
+			api_dispatch(req);
+			return;
+		}
 		if (errno == 0 && *end == '\0' && n > req->body.max) {
 			api_error(req, 413, "Request body of %llu bytes is "
 			    "larger than the limit of %zu bytes", n,
@@ -623,7 +633,7 @@ api_dispatch(struct api_req *req)
 	char		*cause = NULL;
 	size_t		 i;
 
-	if (req->too_big) {
+	if (req->too_big && !(req->route->flags & API_BODYCAP)) {
 		api_error(req, 413, "Request body is larger than the limit "
 		    "of %zu bytes", req->body.max);
 		return;
@@ -834,6 +844,7 @@ api_req_free(struct api_req *req)
 	json_decref(req->out);
 	free(req->text);
 	free(req->allow);
+	free(req->challenge);
 	if (req->resp != NULL)
 		MHD_destroy_response(req->resp);
 	free(req);

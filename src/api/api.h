@@ -13,6 +13,7 @@
 
 struct engine;
 struct api;
+struct alarm_auth;
 
 struct api_config {
 	const char	*listen;	/* "HOST:PORT"; port 0 picks one */
@@ -27,6 +28,10 @@ struct api_config {
 	int64_t		 request_timeout_ms; /* to receive one request */
 	size_t		 max_client_connections; /* per address; 0: any */
 	size_t		 reserve_connections; /* for /healthz, /readyz */
+	/* The alarm intake (api-alarms.c). */
+	const struct alarm_auth *alarm_auth; /* borrowed; NULL: API token */
+	size_t		 alarm_max_events; /* alerts in one message */
+	int		 alarm_max_depth; /* JSON nesting of a payload */
 };
 
 /* Bind and start serving; NULL + *cause on failure. */

@@ -436,6 +436,60 @@ const struct cli_cmd cli_client_cmds[] = {
 	  "Send notification ID, given up (DEAD), again: it is PENDING with\n"
 	  "its attempts counted from zero.  Prints one line (-q: its id).\n",
 	  NULL },
+
+	{ "alarm send", "SOURCE FILE [-H 'Name: value']...",
+	  "Send an alarm to borad as SOURCE would", cli_alarm_send,
+	  "Post FILE (a payload as SOURCE sends it: alertmanager, aodh,\n"
+	  "vitrage, grafana, zabbix or generic; - for stdin) to borad's\n"
+	  "route for SOURCE, and print the verdict of each trigger on each\n"
+	  "event: which executions started, which events were duplicates\n"
+	  "or limited, and why the other triggers did not start.  The alarm\n"
+	  "is stored before it is matched.  Exit 0 when borad took it, 1\n"
+	  "when it refused the payload or the credentials.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -H 'Name: value'  a request header, such as a source's\n"
+	  "                    credentials (then --token is not sent) or\n"
+	  "                    Idempotency-Key; may be repeated\n", NULL },
+	{ "alarm list",
+	  "[--source S] [--status S] [--state S] [--verdict V] [--since T]"
+	  " [--until T] [--limit N]", "List alarms received, newest first", cli_res_list,
+	  "List the alarms borad received, newest first, with the verdicts\n"
+	  "their events reached (the decision log).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --source S      only alarms of source S\n"
+	  "  --status S      firing, resolved (every event), or none for\n"
+	  "                  invalid payloads; --state invalid lists those\n"
+	  "  --state S       received (not decided yet), decided or invalid\n"
+	  "  --verdict V     only alarms where some trigger reached V\n"
+	  "                  (started, duplicate, when_false, limited,\n"
+	  "                  resolved_ignored, cancelled, failed)\n"
+	  "  --since T       received at T or later (YYYY-MM-DD HH:MM:SS,\n"
+	  "                  ISO 8601 or ms since the epoch; UTC)\n"
+	  "  --until T       received before T\n"
+	  "  --limit N       at most N alarms (default 100)\n",
+	  &cli_res_alarm },
+	{ "alarm get", "ID", "Show an alarm: its events, verdicts and "
+	  "executions", cli_alarm_get,
+	  "Show alarm ID: where it came from, then a table of each trigger's\n"
+	  "verdict on each event (event, trigger, verdict, execution) with\n"
+	  "the reasons, and the executions it started.\n", NULL },
+	{ "alarm replay", "ID [--apply]",
+	  "Decide a stored alarm again against today's triggers",
+	  cli_alarm_replay,
+	  "Match the stored alarm ID again against the triggers in force now\n"
+	  "and print the verdicts, without changing anything: a dry run.\n"
+	  "Duplicates and limits are judged against what the store holds now.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --apply         decide it for real: a new alarm (replay of ID)\n"
+	  "                  is stored and its executions start\n", NULL },
+	{ "trigger list", "", "List the triggers in force", cli_trigger_list,
+	  "List the triggers of the workbooks borad has loaded: the sources\n"
+	  "each listens to, the workflow it starts and how it holds back\n"
+	  "repeats (once-within, until-resolved, limit) and resolutions.\n",
+	  NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -808,8 +862,8 @@ cli_res_list(const struct cli_cmd *self, int argc, char **argv)
 		    argv[optind]));
 
 	buf_init(&path, 0);
-	buf_printf(&path, "/v2/%s?%s", r->coll, r->query != NULL ?
-	    r->query : "");
+	buf_printf(&path, "%s/%s?%s", r->base != NULL ? r->base : "/v2",
+	    r->coll, r->query != NULL ? r->query : "");
 	if (limit > 0)
 		buf_printf(&path, "&limit=%ld", limit);
 	for (i = 0; r->filters != NULL && r->filters[i].opt != NULL; i++) {

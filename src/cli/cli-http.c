@@ -29,6 +29,9 @@ struct cli_reply {
 };
 
 static CURL	*cli_curl;
+/* Headers of the next calls (cli_http_headers()), borrowed. */
+static const char *const *cli_extra;
+static size_t		  cli_nextra;
 
 static void	 cli_http_cleanup(void);
 static CURL	*cli_http_handle(void);
@@ -76,6 +79,14 @@ cli_http_escape(const char *s)
 	out = xstrdup(e);
 	curl_free(e);
 	return (out);
+}
+
+/* Send these "Name: value" headers with the next calls; NULL, 0: none. */
+void
+cli_http_headers(const char *const *h, size_t n)
+{
+	cli_extra = h;
+	cli_nextra = n;
 }
 
 /* curl write callback: append to the reply body, within its maximum. */
@@ -139,7 +150,8 @@ cli_http(const char *method, const char *path, const char *ctype,
 	char			 errbuf[CURL_ERROR_SIZE];
 	const char		*why, *dash;
 	long			 status = 0, oserr = 0;
-	int			 rc = CLI_EXIT_FAIL;
+	int			 rc = CLI_EXIT_FAIL, own_auth = 0;
+	size_t			 i;
 
 	*out = NULL;
 	buf_init(&r.body, CLI_BODY_MAX);
@@ -156,7 +168,12 @@ cli_http(const char *method, const char *path, const char *ctype,
 		hdrs = curl_slist_append(hdrs, h);
 		free(h);
 	}
-	if (cli_token != NULL && *cli_token != '\0') {
+	for (i = 0; i < cli_nextra; i++) {
+		hdrs = curl_slist_append(hdrs, cli_extra[i]);
+		if (strncasecmp(cli_extra[i], "Authorization:", 14) == 0)
+			own_auth = 1;
+	}
+	if (cli_token != NULL && *cli_token != '\0' && !own_auth) {
 		xasprintf(&h, "Authorization: Bearer %s", cli_token);
 		hdrs = curl_slist_append(hdrs, h);
 		free(h);

@@ -68,6 +68,7 @@ struct cli_res {
 	int			 limit;		/* --limit default; 0: all */
 	int			 many;		/* create answers a list */
 	int			 force;		/* delete takes --force */
+	const char		*base;		/* "/v1"; NULL: "/v2" */
 };
 
 /* cli-http.c */
@@ -153,6 +154,19 @@ int	 cli_execution_rerun(const struct cli_cmd *, int, char **);
 
 /* cli-actions.c */
 int	 cli_action_run(const struct cli_cmd *, int, char **);
+
+/* cli-trigger.c: an alarm payload from a file or "-" (stdin), *len. */
+char	*cli_read_payload(const char *path, size_t *len, char **cause);
+
+/* cli-alarm.c: alarms and triggers. */
+extern const struct cli_res cli_res_alarm;
+int	 cli_alarm_send(const struct cli_cmd *, int, char **);
+int	 cli_alarm_get(const struct cli_cmd *, int, char **);
+int	 cli_alarm_replay(const struct cli_cmd *, int, char **);
+int	 cli_trigger_list(const struct cli_cmd *, int, char **);
+
+/* cli-http.c: headers sent with the next calls (NULL, 0: none). */
+void	 cli_http_headers(const char *const *, size_t);
 
 /* cli-msgs.c: what users are told. */
 int	 cli_notification_retry(const struct cli_cmd *, int, char **);

@@ -21,6 +21,7 @@
 
 #include "alarms/alarms.h"
 #include "cli/cli.h"
+#include "cli/cli-int.h"
 #include "dsl/dsl.h"
 #include "expr/expr.h"
 #include "lib/lib.h"
@@ -307,9 +308,9 @@ trig_run(struct trig_files *tf, const struct alarm_batch *b, int *failed)
 	return (events);
 }
 
-/* Read the payload: a file, or "-" for stdin. */
-static char *
-trig_read(const char *path, size_t *len, char **cause)
+/* Read an alarm payload: a file, or "-" for stdin (see cli-int.h). */
+char *
+cli_read_payload(const char *path, size_t *len, char **cause)
 {
 	struct buf	 b;
 	char		 chunk[8192];
@@ -412,7 +413,7 @@ cli_cmd_trigger_test(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 
 	memset(&req, 0, sizeof req);
-	if ((body = trig_read(alarm, &req.len, &cause)) == NULL) {
+	if ((body = cli_read_payload(alarm, &req.len, &cause)) == NULL) {
 		fprintf(stderr, "bora: trigger test: %s\n", cause);
 		goto out;
 	}

@@ -173,13 +173,17 @@ cli_find(const char *name, int *api)
 	return (NULL);
 }
 
-/* Whether word is the first word of a group of commands. */
+/* Whether word is the first word of a group of commands, local or not. */
 static int
 cli_is_group(const char *word)
 {
 	const struct cli_cmd	*c;
 	size_t			 len = strlen(word);
 
+	for (c = cli_local_cmds; c->name != NULL; c++) {
+		if (strncmp(c->name, word, len) == 0 && c->name[len] == ' ')
+			return (1);
+	}
 	for (c = cli_client_cmds; c->name != NULL; c++) {
 		if (strncmp(c->name, word, len) == 0 && c->name[len] == ' ')
 			return (1);
@@ -200,8 +204,9 @@ cli_help_list(FILE *f, const struct cli_cmd *cmds, const char *group,
 		if (group != NULL && (strncmp(c->name, group, len) != 0 ||
 		    c->name[len] != ' '))
 			continue;
-		if (with_args && *c->args != '\0') {
-			xasprintf(&s, "%s %s", c->name, c->args);
+		if (with_args) {
+			xasprintf(&s, "%s%s%s", c->name, *c->args != '\0' ?
+			    " " : "", c->args);
 			fprintf(f, "  %s\n      %s\n", s, c->summary);
 			free(s);
 		} else
@@ -237,6 +242,7 @@ static void
 cli_help_group(FILE *f, const char *group)
 {
 	fprintf(f, "usage: bora %s COMMAND [ARGS]...\n\nCommands:\n", group);
+	cli_help_list(f, cli_local_cmds, group, 1);
 	cli_help_list(f, cli_client_cmds, group, 1);
 	fprintf(f, "\nRun 'bora %s COMMAND --help' for the options of a "
 	    "command.\n", group);
@@ -329,6 +335,11 @@ cli_unknown(int argc, char **argv)
 	cands = xcalloc(64, sizeof *cands);
 	if (argc >= 2 && cli_is_group(argv[0])) {
 		len = strlen(argv[0]);
+		for (c = cli_local_cmds; c->name != NULL && n < 64; c++) {
+			if (strncmp(c->name, argv[0], len) == 0 &&
+			    c->name[len] == ' ')
+				cands[n++] = c->name + len + 1;
+		}
 		for (c = cli_client_cmds; c->name != NULL && n < 64; c++) {
 			if (strncmp(c->name, argv[0], len) == 0 &&
 			    c->name[len] == ' ')
@@ -347,8 +358,12 @@ cli_unknown(int argc, char **argv)
 	}
 
 	/* Top-level words: local commands, "help", and group names. */
-	for (c = cli_local_cmds; c->name != NULL; c++)
-		cands[n++] = xstrdup(c->name);
+	for (c = cli_local_cmds; c->name != NULL; c++) {
+		cands[n] = xstrdup(c->name);
+		if ((sp = strchr(cands[n], ' ')) != NULL)
+			*sp = '\0';
+		n++;
+	}
 	cands[n++] = xstrdup("help");
 	for (c = cli_client_cmds; c->name != NULL && n < 64; c++) {
 		word = xstrdup(c->name);

@@ -116,30 +116,19 @@ exec_workflow_id(struct engine *e, struct store *st, struct engine_def *def,
 	store_workflow_free(w);
 }
 
-/* Create an execution (see engine.h). */
+/* Build the row of a new execution (see engine.h). */
 enum store_rc
-engine_exec_start(struct engine *e, const struct engine_start_opts *o,
-    struct store_exec **out, char **cause)
+engine_exec_prepare(struct engine *e, struct store *st,
+    const struct engine_start_opts *o, struct store_exec **out, char **cause)
 {
 	struct engine_def		*def;
 	const struct dsl_workflow	*wf = NULL;
-	struct store_exec		 row;
+	struct store_exec		*row;
 	struct store_workflow		*wfid = NULL;
-	struct store_tx			*tx;
-	struct store			*st;
 	json_t				*input, *params;
-	enum store_rc			 rc;
-	int				 told;
+	const char			*tn;
 
-	if (out != NULL)
-		*out = NULL;
-	if ((st = store_pool_get(e->pool, cause)) == NULL)
-		return (STORE_UNAVAILABLE);
-	/*
-	 * A client-supplied id that exists returns that execution unchanged
-	 * (idempotent create).  The common case, a new id, costs no read:
-	 * the insert itself finds a duplicate (see below).
-	 */
+	*out = NULL;
 	/* Parsed definitions are never freed while the engine lives. */
 	pthread_mutex_lock(&e->api_mtx);
 	def = engine_defs_workflow(e, o->workflow, &wf);
@@ -150,32 +139,22 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		def = engine_defs_workflow(e, wfid->name, &wf);
 		pthread_mutex_unlock(&e->api_mtx);
 		store_workflow_free(wfid);
-		wfid = NULL;
 	}
 	if (def == NULL) {
-		if (exec_existing(st, o->id, out)) {
-			store_pool_put(e->pool);
-			return (STORE_OK);
-		}
-		store_pool_put(e->pool);
 		xasprintf(cause, "Workflow not found [workflow_identifier=%s]",
 		    o->workflow);
 		return (STORE_NOTFOUND);
 	}
-	if ((input = exec_input(wf, o->input, cause)) == NULL) {
-		if (exec_existing(st, o->id, out)) {
-			free(*cause);
-			*cause = NULL;
-			store_pool_put(e->pool);
-			return (STORE_OK);
-		}
-		store_pool_put(e->pool);
+	if (o->id != NULL && !uuid_valid(o->id)) {
+		xasprintf(cause, "invalid execution id '%s' (expected a UUID)",
+		    o->id);
 		return (STORE_ERROR);
 	}
+	if ((input = exec_input(wf, o->input, cause)) == NULL)
+		return (STORE_ERROR);
 	params = o->params != NULL ? json_deep_copy(o->params) :
 	    json_object();
 	if (engine_tell_check(json_object_get(params, "notify"), cause) != 0) {
-		store_pool_put(e->pool);
 		json_decref(input);
 		json_decref(params);
 		return (STORE_ERROR);
@@ -184,10 +163,8 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		json_object_set_new(params, "task_name",
 		    json_string(o->task_target));
 	if (wf->type == DSL_WF_REVERSE) {
-		const char *tn = json_string_value(json_object_get(params,
-		    "task_name"));
+		tn = json_string_value(json_object_get(params, "task_name"));
 		if (tn == NULL || dsl_task_find(wf, tn) == NULL) {
-			store_pool_put(e->pool);
 			xasprintf(cause, "reverse workflow '%s' needs a target "
 			    "task (params.task_name): %s", wf->name,
 			    tn == NULL ? "none given" : "no such task");
@@ -196,47 +173,68 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 			return (STORE_ERROR);
 		}
 	}
-	memset(&row, 0, sizeof row);
-	if (o->id != NULL) {
-		if (!uuid_valid(o->id)) {
-			store_pool_put(e->pool);
-			xasprintf(cause, "invalid execution id '%s' (expected "
-			    "a UUID)", o->id);
-			json_decref(input);
-			json_decref(params);
-			return (STORE_ERROR);
-		}
-		snprintf(row.id, UUID_STRLEN, "%s", o->id);
-	} else
-		uuid_make(row.id);
-	row.workflow_name = wf->name;
-	exec_workflow_id(e, st, def, wf->name, row.workflow_id);
-	memcpy(row.def_id, def->id, UUID_STRLEN);
-	row.state = (char *)store_state_name(STATE_RUNNING);
-	row.input = input;
-	row.output = json_object();
-	row.params = params;
-	row.context = json_object();
-	row.description = (char *)(o->description != NULL ?
+	row = xcalloc(1, sizeof *row);
+	if (o->id != NULL)
+		snprintf(row->id, UUID_STRLEN, "%s", o->id);
+	else
+		uuid_make(row->id);
+	row->workflow_name = xstrdup(wf->name);
+	exec_workflow_id(e, st, def, wf->name, row->workflow_id);
+	memcpy(row->def_id, def->id, UUID_STRLEN);
+	row->state = xstrdup(store_state_name(STATE_RUNNING));
+	row->input = input;
+	row->output = json_object();
+	row->params = params;
+	row->context = json_object();
+	row->description = xstrdup(o->description != NULL ?
 	    o->description : "");
-	row.request_id = (char *)o->request_id;
-	row.created_at = row.updated_at = time_now_ms();
+	row->request_id = o->request_id != NULL ? xstrdup(o->request_id) :
+	    NULL;
+	row->created_at = row->updated_at = time_now_ms();
+	*out = row;
+	return (STORE_OK);
+}
+
+/* Create an execution (see engine.h). */
+enum store_rc
+engine_exec_start(struct engine *e, const struct engine_start_opts *o,
+    struct store_exec **out, char **cause)
+{
+	struct store_exec	*row = NULL;
+	struct store_tx		*tx;
+	struct store		*st;
+	enum store_rc		 rc;
+	int			 told;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((st = store_pool_get(e->pool, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	/*
+	 * A client-supplied id that exists returns that execution unchanged
+	 * (idempotent create).  The common case, a new id, costs no read:
+	 * the insert itself finds a duplicate (see below).
+	 */
+	if ((rc = engine_exec_prepare(e, st, o, &row, cause)) != STORE_OK) {
+		if (exec_existing(st, o->id, out)) {
+			free(*cause);
+			*cause = NULL;
+			rc = STORE_OK;
+		}
+		store_pool_put(e->pool);
+		return (rc);
+	}
 	tx = store_tx_create();
 	/* A new execution needs no work row: see engine_exec_recover(). */
-	store_tx_exec_insert(tx, &row);
-	told = engine_tell_row(e, tx, &row, STATE_NONE, STATE_RUNNING);
+	store_tx_exec_insert(tx, row);
+	told = engine_tell_row(e, tx, row, STATE_NONE, STATE_RUNNING);
 	rc = exec_commit_retry(st, tx);
 	store_tx_free(tx);
 	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
 		store_pool_put(e->pool);
-		json_decref(input);
-		json_decref(params);
-		json_decref(row.output);
-		json_decref(row.context);
+		store_exec_free(row);
 		return (STORE_OK);
 	}
-	if (rc == STORE_OK && out != NULL)
-		*out = store_exec_dup(&row);
 	if (rc != STORE_OK) {
 		xasprintf(cause, "%s", store_error(st));
 		/*
@@ -245,14 +243,13 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		 */
 		if (rc == STORE_ERROR)
 			rc = STORE_UNAVAILABLE;
-	}
-	else
+	} else
 		store_notify(st, "bora_work");
 	store_pool_put(e->pool);
-	json_decref(input);
-	json_decref(params);
-	json_decref(row.output);
-	json_decref(row.context);
+	if (rc == STORE_OK && out != NULL)
+		*out = row;
+	else
+		store_exec_free(row);
 	if (rc == STORE_OK)
 		engine_poke(e);
 	if (rc == STORE_OK && told > 0)

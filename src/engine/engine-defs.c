@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alarms/alarms.h"
 #include "engine/engine-int.h"
 
 static void	 defs_free_one(struct engine_def *);
@@ -190,6 +191,7 @@ engine_defs_load_all(struct engine *e, char **cause)
 			defs_add(e, d, 1);
 		store_def_free(rows[i]);
 	}
+	engine_alarms_rebuild(e);
 	pthread_mutex_unlock(&e->api_mtx);
 	free(rows);
 	return (0);
@@ -229,6 +231,7 @@ engine_defs_refresh(struct engine *e)
 		store_def_free(rows[i]);
 	}
 	free(rows);
+	engine_alarms_rebuild(e);
 	pthread_mutex_unlock(&e->api_mtx);
 }
 
@@ -269,6 +272,7 @@ engine_resolver(struct engine *e, struct dsl_resolver *r)
 	r->action_exists = defs_action_exists;
 	r->workflow_exists = defs_workflow_exists;
 	r->expr_check = defs_expr_check;
+	r->source_check = alarm_source_check;
 	r->arg = e;
 }
 
@@ -403,6 +407,7 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 	d->text = xstrdup(text);
 	d->wb = wb;
 	defs_add(e, d, 1);
+	engine_alarms_rebuild(e);
 	for (i = 0; i < wb->nworkflows; i++) {
 		struct store_workflow *w = NULL;
 
@@ -449,6 +454,7 @@ engine_def_delete(struct engine *e, const char *kind, const char *name)
 	rc = store_def_save(st, kind, name, "", d->source, 0, 1, NULL);
 	if (rc == STORE_OK) {
 		d->current = 0;
+		engine_alarms_rebuild(e);
 		for (i = 0; i < d->wb->nworkflows; i++) {
 			const struct dsl_workflow *wf;
 

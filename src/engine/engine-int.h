@@ -201,6 +201,9 @@ struct engine {
 	struct engine_done	*inbox_tail;
 	struct engine_done	*async;		/* async actions awaiting */
 	int			 poked;
+	/* Executions other threads inserted leased to this engine. */
+	char			**adopt;
+	size_t			 nadopt;
 
 	pthread_t		 thread;
 	int			 running;
@@ -239,6 +242,7 @@ struct engine {
 
 	struct engine_observer	 obs;
 	void			*watch;		/* engine-watch.c */
+	struct engine_alarms	*alarms;	/* engine-alarms.c */
 	char			 callback_base[256];
 
 	/* What users are told, and what is kept. */
@@ -463,6 +467,30 @@ void		 engine_exec_begin(struct engine *, struct exec_rt *,
 		     struct step *);
 /* Resume an execution loaded after a crash or takeover. */
 void		 engine_exec_recover(struct engine *, struct exec_rt *);
+
+/* engine-alarms.c */
+struct engine_alarms;
+struct alarm_batch;
+struct store_alarm;
+void		 engine_alarms_open(struct engine *, const struct expr_limits *);
+void		 engine_alarms_close(struct engine *);
+/* Rebuild the triggers in force as a new version (e->api_mtx held). */
+void		 engine_alarms_rebuild(struct engine *);
+/* Lost alarms and expired nonces, now and then (the loop). */
+void		 engine_alarms_tick(struct engine *, int64_t mono);
+/* engine_alarm_decide() from the loop (its sandbox) when loop is 1. */
+enum store_rc	 engine_alarm_decide_in(struct engine *, struct store *,
+		     const struct store_alarm *, const struct alarm_batch *,
+		     int dry, int loop, json_t **events, char **cause);
+size_t		 engine_alarm_recover_in(struct engine *, struct store *,
+		     int64_t older_ms, int loop);
+
+/* engine.c */
+/*
+ * Load an execution another thread committed with this engine as its
+ * owner (and a lease): the loop takes it without claiming it.
+ */
+void		 engine_adopt(struct engine *, const char *id);
 
 /* engine-exec.c */
 /* Handle one completion from the inbox. */

@@ -168,6 +168,7 @@ engine_open(const struct engine_config *cfg, char **cause)
 		goto fail;
 	if ((e->io = action_io_start(e->cfg.max_inflight, cause)) == NULL)
 		goto fail;
+	engine_alarms_open(e, &lim);
 	if (cfg->callback_base != NULL)
 		snprintf(e->callback_base, sizeof e->callback_base, "%s",
 		    cfg->callback_base);
@@ -185,6 +186,7 @@ void
 engine_close(struct engine *e)
 {
 	struct engine_done	*d, *next;
+	size_t			 i;
 
 	if (e == NULL)
 		return;
@@ -208,6 +210,10 @@ engine_close(struct engine *e)
 	engine_pending_drop(e);
 	while (e->loaded != NULL)
 		engine_exec_unload(e, e->loaded);
+	engine_alarms_close(e);
+	for (i = 0; i < e->nadopt; i++)
+		free(e->adopt[i]);
+	free(e->adopt);
 	engine_defs_free(e);
 	free(e->pending);
 	json_decref(e->notify_default);
@@ -339,6 +345,38 @@ engine_claim_load(struct engine *e, char **ids, size_t n)
 	free(want);
 }
 
+/* See engine-int.h. */
+void
+engine_adopt(struct engine *e, const char *id)
+{
+	pthread_mutex_lock(&e->inbox_mtx);
+	e->adopt = xreallocarray(e->adopt, e->nadopt + 1, sizeof *e->adopt);
+	e->adopt[e->nadopt++] = xstrdup(id);
+	e->poked = 1;
+	pthread_cond_signal(&e->inbox_cond);
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
+/* Load the executions handed over by engine_adopt(). */
+static void
+engine_adopt_load(struct engine *e)
+{
+	char	**ids;
+	size_t	  n, i;
+
+	pthread_mutex_lock(&e->inbox_mtx);
+	ids = e->adopt;
+	n = e->nadopt;
+	e->adopt = NULL;
+	e->nadopt = 0;
+	pthread_mutex_unlock(&e->inbox_mtx);
+	if (n > 0)
+		engine_claim_load(e, ids, n);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 /* Claim executions with work for this engine and load them. */
 static void
 engine_claim(struct engine *e)
@@ -349,6 +387,7 @@ engine_claim(struct engine *e)
 
 	if (atomic_load(&e->stopping))
 		return;
+	engine_adopt_load(e);
 again:
 	ids = NULL;
 	n = 0;
@@ -458,6 +497,7 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 		if (rt->finished && rt->npending == 0)
 			engine_exec_unload(e, rt);
 	}
+	engine_alarms_tick(e, mono);
 	if (e->nloaded > 0 && mono - e->last_renew >= e->cfg.lease_ms / 3) {
 		e->last_renew = mono;
 		(void)engine_lease_renew(e, 1);

@@ -173,6 +173,16 @@ struct engine_start_opts {
 enum store_rc	 engine_exec_start(struct engine *,
 		     const struct engine_start_opts *, struct store_exec **out,
 		     char **cause);
+/*
+ * The row of a new execution as engine_exec_start() would insert it,
+ * not written: the workflow found (STORE_NOTFOUND), its input checked
+ * and defaulted (STORE_ERROR with *cause), params set.  For callers
+ * that start an execution in a change set of their own.  *out is
+ * freed with store_exec_free().
+ */
+enum store_rc	 engine_exec_prepare(struct engine *, struct store *,
+		     const struct engine_start_opts *, struct store_exec **out,
+		     char **cause);
 /* Pause, resume, cancel, or force an end state (with a message). */
 enum store_rc	 engine_exec_set_state(struct engine *, const char *id,
 		     const char *state, const char *state_info, char **cause);
@@ -197,5 +207,45 @@ enum store_rc	 engine_run_until(struct engine *, const char *id,
 
 /* The execution and its tasks as bora run -f json prints them. */
 json_t		*engine_exec_json(struct engine *, const char *id);
+
+/* ---- alarms (engine-alarms.c) ------------------------------------ */
+
+struct alarm_batch;
+struct store_alarm;
+
+/*
+ * Decide a stored alarm (state "received") on st, a connection the
+ * calling thread holds: match its events (batch; NULL: parsed again
+ * from the stored body) against the triggers in force, in the thread's
+ * own sandbox, and write in one transaction its events, each trigger's
+ * verdict, the executions it starts (params.alarm names the alarm, its
+ * trigger and key), the holds of their keys and their limit counters,
+ * and the alarm marked decided.  A duplicate or a limit is what the
+ * store's unique keys and counters say, so engines sharing a database
+ * agree.  dry: decide, write nothing (a replay's preview).  *events
+ * gets [{key, status, name, verdicts: [{trigger, verdict, workflow,
+ * execution_id, until, reason, input}]}].  STORE_UNAVAILABLE: nothing
+ * was written, the alarm stays received and is decided later;
+ * STORE_CONFLICT: another engine decided it; STORE_ERROR: its body
+ * cannot be read.
+ */
+enum store_rc	 engine_alarm_decide(struct engine *, struct store *,
+		     const struct store_alarm *, const struct alarm_batch *,
+		     int dry, json_t **events, char **cause);
+/*
+ * Decide the alarms received older_ms ago or more and still undecided;
+ * the loop does it every few seconds.  Returns how many it decided.
+ */
+size_t		 engine_alarm_recover(struct engine *, int64_t older_ms);
+/*
+ * Commit a change set of the alarm intake on st, in one transaction
+ * with those of other threads arriving meanwhile (group commit).
+ */
+enum store_rc	 engine_alarm_commit(struct engine *, struct store *,
+		     struct store_tx *);
+/* The triggers in force, as JSON, and their version. */
+json_t		*engine_alarm_triggers(struct engine *, uint64_t *version);
+/* Verdicts reached by this process, by enum alarm_verdict (n of them). */
+void		 engine_alarm_counts(struct engine *, uint64_t *out, size_t n);
 
 #endif /* ENGINE_H */

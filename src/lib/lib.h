@@ -66,6 +66,7 @@ void	 buf_free(struct buf *);
 /* time.c -- milliseconds. */
 int64_t	 time_now_ms(void);		/* wall clock, since the epoch */
 int64_t	 time_mono_ms(void);		/* monotonic */
+int64_t	 time_mono_us(void);		/* monotonic, microseconds */
 /* "YYYY-MM-DD HH:MM:SS" in UTC; out must hold 20 bytes. */
 void	 time_format(int64_t ms, char *out);
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ"; out must hold 25 bytes. */

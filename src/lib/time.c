@@ -31,6 +31,16 @@ time_mono_ms(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* The monotonic clock in microseconds. */
+int64_t
+time_mono_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
 /* Mistral's wire format: "YYYY-MM-DD HH:MM:SS", UTC, second precision. */
 void
 time_format(int64_t ms, char *out)

@@ -270,6 +270,8 @@ extern int		  store_nsqls;
 
 /* The statements of store-ops.c (NULL-terminated). */
 extern struct store_sql *const store_ops_sqls[];
+/* The statements of store-alarms.c (NULL-terminated). */
+extern struct store_sql *const store_alarm_sqls[];
 /*
  * Register the statements of every table and those of store_ops_sqls
  * (once per process; their SQL is made when first needed).

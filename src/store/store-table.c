@@ -112,6 +112,65 @@ static const struct store_col outbox_cols[] = {
 	C(last_error, TEXT, 0, 0), C(sent_at, INT, 0, 0), ROW_TIMES
 };
 #undef ROW
+#define ROW store_alarm
+static const struct store_col alarm_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(source, TEXT, 0, 0), C(route, TEXT, 0, 0),
+	C(headers, JSON, 0, 0), C(body, TEXT, 0, 0),
+	STORE_COL(ROW, encoding, STORE_TEXT, 0, 0, "text"),
+	C(size, INT, 0, 0), C(remote, TEXT, 0, 0), C(request_id, TEXT, 0, 0),
+	STATE(ST_ALARM_RECEIVED), C(status, TEXT, 0, 0),
+	C(error, TEXT, 0, 0), C(events, INT, 0, 0),
+	C(verdicts, TEXT, 0, SF_ALARM_DECIDED), C(replay_of, TEXT, 0, 0),
+	C(triggers_version, INT, 0, SF_ALARM_DECIDED),
+	C(received_at, INT, STORE_NOW, 0),
+	C(decided_at, INT, 0, SF_ALARM_DECIDED)
+};
+#undef ROW
+#define ROW store_alarm_event
+static const struct store_col alarm_event_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(alarm_id, TEXT, 0, 0), C(seq, INT, 0, 0),
+	C(source, TEXT, 0, 0), C(key, TEXT, 0, 0), C(status, TEXT, 0, 0),
+	C(name, TEXT, 0, 0), C(severity, TEXT, 0, 0),
+	C(resource_kind, TEXT, 0, 0), C(resource_id, TEXT, 0, 0),
+	C(resource_host, TEXT, 0, 0), C(labels, JSON, 0, 0),
+	C(annotations, JSON, 0, 0), C(starts_at, TEXT, 0, 0),
+	C(created_at, INT, STORE_NOW, 0)
+};
+#undef ROW
+#define ROW store_alarm_decision
+static const struct store_col alarm_decision_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(alarm_id, TEXT, 0, 0), C(seq, INT, 0, 0),
+	C(ord, INT, 0, 0), C(trigger_name, TEXT, 0, 0),
+	C(verdict, TEXT, 0, 0), C(workflow, TEXT, 0, 0),
+	C(input, JSON, 0, 0), C(key, TEXT, 0, 0),
+	C(execution_id, TEXT, 0, 0), C(until_at, INT, 0, 0),
+	C(until_resolved, BOOL, 0, 0), C(limit_by, TEXT, 0, 0),
+	C(reason, TEXT, 0, 0), C(created_at, INT, STORE_NOW, 0)
+};
+#undef ROW
+#define ROW store_alarm_hold
+static const struct store_col alarm_hold_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(trigger_name, TEXT, 0, 0),
+	C(key, TEXT, 0, 0), C(execution_id, TEXT, 0, 0),
+	C(alarm_id, TEXT, 0, 0), C(until_at, INT, 0, 0),
+	C(until_resolved, BOOL, 0, 0), C(resolved_at, INT, 0, 0), ROW_TIMES
+};
+#undef ROW
+#define ROW store_alarm_limit
+static const struct store_col alarm_limit_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(trigger_name, TEXT, 0, 0),
+	C(by_value, TEXT, 0, 0), C(window_start, INT, 0, 0),
+	C(window_ms, INT, 0, 0), C(n, INT, 0, 0),
+	C(updated_at, INT, STORE_NOW, 0)
+};
+#undef ROW
+#define ROW store_alarm_auth_failure
+static const struct store_col alarm_auth_failure_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0), C(time, INT, STORE_NOW, 0),
+	C(source, TEXT, 0, 0), C(route, TEXT, 0, 0), C(remote, TEXT, 0, 0),
+	C(size, INT, 0, 0), C(reason, TEXT, 0, 0), C(request_id, TEXT, 0, 0)
+};
+#undef ROW
 
 /*
  * Fields lists filter and sort on: Mistral's names, most of them the
@@ -162,6 +221,24 @@ static const struct store_column outbox_list[] = {
 };
 
 /*
+ * The decision log: alarms by when they came ("created_at" too, the
+ * API's default sort), and "verdict" a test on the verdicts reached.
+ */
+static const struct store_column alarm_list[] = {
+	F(id), F(source), F(route), F(state), F(status), F(remote),
+	F(request_id), F(error), F(replay_of),
+	{ "verdict", "verdicts", STORE_COL_TEXT },
+	{ "event_count", "events", STORE_COL_INT },
+	{ "created_at", "received_at", STORE_COL_TIME },
+	FT(received_at), FT(decided_at), FEND
+};
+static const struct store_column alarm_auth_failure_list[] = {
+	{ "id", "id", STORE_COL_INT }, F(source), F(route), F(remote),
+	F(reason), F(request_id),
+	{ "created_at", "time", STORE_COL_TIME }, FT(time), FEND
+};
+
+/*
  * Definitions (workbooks, workflows, actions) as the API shows them: no
  * table of the store, but listed by its rules (store_list_items()).
  */
@@ -179,6 +256,9 @@ const struct store_item_list store_item_lists[] = {
 static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
 static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
 static struct store_table_sql outbox_sql;
+static struct store_table_sql alarm_sql, alarm_event_sql, alarm_decision_sql;
+static struct store_table_sql alarm_hold_sql, alarm_limit_sql;
+static struct store_table_sql alarm_auth_failure_sql;
 
 #define TABLE(var, name, label, st, cols, flags, group, list, sql)	\
 	const struct store_table var = { name, label,			\
@@ -202,11 +282,29 @@ TABLE(store_message_table, "messages", "message", store_message,
     message_cols, 0, NULL, message_list, message_sql);
 TABLE(store_outbox_table, "outbox", "notification", store_outbox,
     outbox_cols, 0, "execution_id", outbox_list, outbox_sql);
+TABLE(store_alarm_table, "alarms", "alarm", store_alarm, alarm_cols, 0,
+    NULL, alarm_list, alarm_sql);
+TABLE(store_alarm_event_table, "alarm_events", "alarm event",
+    store_alarm_event, alarm_event_cols, 0, NULL, NULL, alarm_event_sql);
+TABLE(store_alarm_decision_table, "alarm_decisions", "alarm decision",
+    store_alarm_decision, alarm_decision_cols, 0, NULL, NULL,
+    alarm_decision_sql);
+TABLE(store_alarm_hold_table, "alarm_holds", "alarm hold",
+    store_alarm_hold, alarm_hold_cols, 0, NULL, NULL, alarm_hold_sql);
+TABLE(store_alarm_limit_table, "alarm_limits", "alarm limit",
+    store_alarm_limit, alarm_limit_cols, 0, NULL, NULL, alarm_limit_sql);
+TABLE(store_alarm_auth_failure_table, "alarm_auth_failures",
+    "alarm authentication failure", store_alarm_auth_failure,
+    alarm_auth_failure_cols, 0, NULL, alarm_auth_failure_list,
+    alarm_auth_failure_sql);
 
 const struct store_table *const store_tables[] = {
 	&store_def_table, &store_workflow_table, &store_exec_table,
 	&store_task_table, &store_action_table, &store_work_table,
-	&store_event_table, &store_message_table, &store_outbox_table, NULL
+	&store_event_table, &store_message_table, &store_outbox_table,
+	&store_alarm_table, &store_alarm_event_table,
+	&store_alarm_decision_table, &store_alarm_hold_table,
+	&store_alarm_limit_table, &store_alarm_auth_failure_table, NULL
 };
 
 /* Shapes of results that are not rows of a table. */
@@ -892,6 +990,8 @@ store_init_tables(void)
 		store_register_made(&s->load, t, table_load_clause, 0, NULL);
 	}
 	for (q = store_ops_sqls; *q != NULL; q++)
+		store_register(*q);
+	for (q = store_alarm_sqls; *q != NULL; q++)
 		store_register(*q);
 }
 

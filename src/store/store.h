@@ -373,6 +373,22 @@ enum store_rc	 store_tx_commit(struct store *, struct store_tx *);
 enum store_rc	 store_tx_commit_many(struct store *, struct store_tx **,
 		     size_t n, enum store_rc *rcs);
 
+/*
+ * Group commit (store-group.c), for threads that each commit a small
+ * change set at about the same time: one of them applies every change
+ * set queued in one transaction, each all or nothing, on its own
+ * connection; each thread gets its own outcome, its error text on its
+ * connection.
+ */
+struct store_group;
+struct store_group *store_group_create(void);
+void		 store_group_free(struct store_group *);
+enum store_rc	 store_group_commit(struct store_group *, struct store *,
+		     struct store_tx *);
+/* Transactions made and the change sets they held. */
+void		 store_group_stats(struct store_group *, uint64_t *commits,
+		     uint64_t *sets);
+
 /* ---- definitions ------------------------------------------------- */
 
 /*
@@ -598,5 +614,167 @@ void		 store_idle(struct store *);
 /* Counters for /metrics: rows by state. */
 enum store_rc	 store_count_by_state(struct store *, const char *table,
 		     json_t **out);
+
+/* ---- the alarm intake's decision log (store-alarms.c) ------------ */
+
+/* States of an alarm row. */
+#define ST_ALARM_RECEIVED	"received"	/* stored, not decided yet */
+#define ST_ALARM_DECIDED	"decided"
+#define ST_ALARM_INVALID	"invalid"
+
+/* Update mask of an alarm row (alarm rows only): its decisions. */
+#define SF_ALARM_DECIDED	0x0004
+
+/*
+ * A request received on an alarm route.  body is the text sent when it
+ * is UTF-8 (encoding "text"), else its base64 ("base64"); NULL when
+ * it was not read (too large).  status is "firing" when any event
+ * fires, "resolved" when all are resolved, NULL when invalid.
+ * verdicts lists the verdicts reached, " started duplicate ".
+ */
+struct store_alarm {
+	char	 id[UUID_STRLEN];
+	char	*source;
+	char	*route;
+	json_t	*headers;		/* {name: value}, no secrets */
+	char	*body;
+	char	*encoding;
+	int64_t	 size;
+	char	*remote;
+	char	*request_id;
+	char	*state;
+	char	*status;
+	char	*error;			/* invalid: what is wrong */
+	int64_t	 events;
+	char	*verdicts;
+	char	*replay_of;		/* the alarm replayed, or NULL */
+	int64_t	 triggers_version;
+	int64_t	 received_at;
+	int64_t	 decided_at;
+};
+
+/* A normalized event of an alarm (id "ALARM/SEQ"). */
+struct store_alarm_event {
+	char	*id;
+	char	 alarm_id[UUID_STRLEN];
+	int64_t	 seq;
+	char	*source;
+	char	*key;
+	char	*status;
+	char	*name;
+	char	*severity;
+	char	*resource_kind;
+	char	*resource_id;
+	char	*resource_host;
+	json_t	*labels;
+	json_t	*annotations;
+	char	*starts_at;
+	int64_t	 created_at;
+};
+
+/*
+ * One trigger's verdict on one event (id "ALARM/SEQ/ORD": an alarm is
+ * decided once).  execution_id: the one started, the one a duplicate
+ * is held by, or the one cancelled; until_at (0: none) and
+ * until_resolved say how long a duplicate is held.
+ */
+struct store_alarm_decision {
+	char	*id;
+	char	 alarm_id[UUID_STRLEN];
+	int64_t	 seq;
+	int64_t	 ord;
+	char	*trigger_name;
+	char	*verdict;
+	char	*workflow;
+	json_t	*input;
+	char	*key;
+	char	*execution_id;
+	int64_t	 until_at;
+	int	 until_resolved;
+	char	*limit_by;
+	char	*reason;
+	int64_t	 created_at;
+};
+
+/* The execution a (trigger, key) started, and how long it holds. */
+struct store_alarm_hold {
+	char	*id;			/* store_alarm_hold_id() */
+	char	*trigger_name;
+	char	*key;
+	char	*execution_id;
+	char	*alarm_id;
+	int64_t	 until_at;		/* 0: no time hold */
+	int	 until_resolved;
+	int64_t	 resolved_at;		/* 0: not resolved */
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
+/* Executions a trigger started in the window opened at window_start. */
+struct store_alarm_limit {
+	char	*id;			/* store_alarm_hold_id(trigger, by) */
+	char	*trigger_name;
+	char	*by_value;
+	int64_t	 window_start;
+	int64_t	 window_ms;
+	int64_t	 n;
+	int64_t	 updated_at;
+};
+
+/* A request refused by an alarm source's authentication. */
+struct store_alarm_auth_failure {
+	int64_t	 id;
+	int64_t	 time;
+	char	*source;
+	char	*route;
+	char	*remote;
+	int64_t	 size;
+	char	*reason;
+	char	*request_id;
+};
+
+extern const struct store_table store_alarm_table, store_alarm_event_table;
+extern const struct store_table store_alarm_decision_table;
+extern const struct store_table store_alarm_hold_table;
+extern const struct store_table store_alarm_limit_table;
+extern const struct store_table store_alarm_auth_failure_table;
+
+/* The key of a hold or a limit counter: ["trigger","key"] (malloc'd). */
+char		*store_alarm_hold_id(const char *trigger, const char *key);
+/* The holds and counters of several ids ((trigger, key) pairs). */
+enum store_rc	 store_alarm_holds_load(struct store *, char *const *ids,
+		     size_t n, struct store_alarm_hold ***out, size_t *nout);
+enum store_rc	 store_alarm_limits_load(struct store *, char *const *ids,
+		     size_t n, struct store_alarm_limit ***out, size_t *nout);
+/*
+ * Take a hold for an execution: fails the change set (STORE_CONFLICT)
+ * when another execution still holds it (until_resolved and not
+ * resolved, or until_at not past, by the database's clock).
+ * hold_ms > 0 holds for that long from now.
+ */
+void		 store_tx_alarm_hold(struct store_tx *,
+		     const struct store_alarm_hold *, int64_t hold_ms);
+/* Mark the hold id resolved, if it waits for it. */
+void		 store_tx_alarm_release(struct store_tx *, const char *id);
+/*
+ * Count one more execution in a limit: fails the change set when count
+ * are counted in the current window; a window over starts another.
+ */
+void		 store_tx_alarm_limit(struct store_tx *,
+		     const struct store_alarm_limit *, int64_t count);
+/* Accept a signature once until expires_at; a replay fails the set. */
+void		 store_tx_alarm_nonce(struct store_tx *, const char *id,
+		     int64_t expires_at);
+/* Events and decisions of an alarm, in order. */
+enum store_rc	 store_alarm_events_load(struct store *, const char *alarm_id,
+		     struct store_alarm_event ***out, size_t *n);
+enum store_rc	 store_alarm_decisions_load(struct store *,
+		     const char *alarm_id, struct store_alarm_decision ***out,
+		     size_t *n);
+/* Ids of alarms received before `before` and not decided, oldest first. */
+enum store_rc	 store_alarms_pending(struct store *, int64_t before,
+		     size_t limit, char ***ids, size_t *n);
+/* Delete the nonces that expired. */
+enum store_rc	 store_alarm_nonces_reap(struct store *);
 
 #endif /* STORE_H */

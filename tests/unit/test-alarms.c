@@ -1282,6 +1282,112 @@ test_verdicts(void **state)
 	assert_int_equal(alarm_verdict_find("matched"), -1);
 }
 
+/*
+ * The intake's parts of the module: a source by its route, the default
+ * answer (202, whatever the verdicts; refusals left to the API), a
+ * signature's nonce (bytes, whatever encoding) and its expiry, and a
+ * trigger as JSON.
+ */
+static void
+test_intake_parts(void **state)
+{
+	static const char *const e[] = {
+		"grafana hmac secret=hmac-key "
+		    "header=X-Grafana-Alerting-Signature "
+		    "timestamp-header=X-Grafana-Alerting-Signature-Timestamp "
+		    "tolerance=5m",
+		"zabbix hmac secret=hmac-key"
+	};
+	struct alarm_auth	*a;
+	struct alarm_outcome	 o;
+	struct alarm_triggers	*ts;
+	struct alarm_request	 req;
+	struct alarm_header	 hdr[2];
+	json_t			*body, *j;
+	unsigned		 status = 0;
+	char			*cause, *n1, *n2, sig[65];
+	int64_t			 exp;
+	size_t			 i;
+
+	(void)state;
+	assert_string_equal(alarm_source_at("/v1/alarms/vitrage"), "vitrage");
+	assert_null(alarm_source_at("/v1/alarms/vitrage/x"));
+	assert_null(alarm_source_at("/v1/notifications"));
+	for (i = 0; i < alarm_source_count(); i++)
+		assert_string_equal(alarm_source_at(alarm_source_route(i)),
+		    alarm_source_name(i));
+
+	memset(&o, 0, sizeof o);
+	o.source = "alertmanager";
+	o.alarm_id = "a-1";
+	o.events = json_pack("[{s:s, s:s, s:[]}]", "key", "k", "status",
+	    "firing", "verdicts");
+	body = alarm_answer(&o, &status);
+	assert_int_equal(status, 202);
+	assert_string_equal(json_string_value(json_object_get(body,
+	    "alarm_id")), "a-1");
+	assert_true(json_equal(json_object_get(body, "events"), o.events));
+	assert_null(json_object_get(body, "pending"));
+	json_decref(body);
+	o.pending = 1;
+	body = alarm_answer(&o, &status);
+	assert_true(json_is_true(json_object_get(body, "pending")));
+	json_decref(body);
+	json_decref(o.events);
+	o.events = NULL;
+	o.rc = ALARM_INVALID;
+	o.error = "$: no";
+	assert_null(alarm_answer(&o, &status));
+
+	a = auth_make(e, nitems(e), &cause);
+	assert_non_null(a);
+	memset(&req, 0, sizeof req);
+	req.body = "{}";
+	req.len = 2;
+	req.headers = hdr;
+	req.nheaders = 2;
+	hdr[0].name = "X-Grafana-Alerting-Signature";
+	hdr[1].name = "X-Grafana-Alerting-Signature-Timestamp";
+	hdr[1].value = "1800000000";
+	hmac_hex("hmac-key", "1800000000", "{}", sig);
+	hdr[0].value = sig;
+	n1 = alarm_auth_nonce(a, "grafana", &req, &exp);
+	assert_non_null(n1);
+	assert_int_equal(exp, INT64_C(1800000000000) + 300000);
+	assert_int_equal(strncmp(n1, "grafana:", 8), 0);
+	assert_string_equal(n1 + 8, sig);
+	for (i = 0; sig[i] != '\0'; i++)
+		sig[i] = (char)toupper((unsigned char)sig[i]);
+	n2 = alarm_auth_nonce(a, "grafana", &req, &exp);
+	assert_string_equal(n1, n2);
+	free(n1);
+	free(n2);
+	hdr[1].value = "soon";
+	assert_null(alarm_auth_nonce(a, "grafana", &req, &exp));
+	/* Without a timestamp a resend is the same request: no nonce. */
+	hdr[0].name = "X-Signature";
+	assert_null(alarm_auth_nonce(a, "zabbix", &req, &exp));
+	assert_null(alarm_auth_nonce(a, "generic", &req, &exp));
+	alarm_auth_free(a);
+
+	ts = load_triggers();
+	j = alarm_trigger_json(ts, 1);
+	body = json_loads("{\"name\": \"book.any\", \"source\": "
+	    "[\"alertmanager\"], \"when\": null, \"workflow\": \"other.wf\", "
+	    "\"input\": null, \"key\": \"<% alert.labels.instance .. '/' .. "
+	    "alert.status %>\", \"once_within_ms\": 0, \"until_resolved\": "
+	    "true, \"limit\": {\"count\": 3, \"window_ms\": 60000, \"by\": "
+	    "\"<% alert.resource.host %>\"}, \"on_resolved\": \"ignore\", "
+	    "\"description\": null, \"file\": \"book.yaml\"}", 0, NULL);
+	assert_non_null(body);
+	if (!json_equal(j, body))
+		fail_msg("%s", json_dumps(j, JSON_COMPACT));
+	json_decref(j);
+	json_decref(body);
+	assert_null(alarm_trigger_json(ts, 99));
+	alarm_triggers_free(ts);
+}
+
 int
 main(void)
 {
@@ -1302,6 +1408,7 @@ main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_match_budget),
 		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_intake_parts),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

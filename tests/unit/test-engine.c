@@ -1712,6 +1712,365 @@ test_state_items(void **state)
 	assert_int_equal(done[1], STATE_IDLE);
 }
 
+/* ---- alarms --------------------------------------------------------- */
+
+static const char alarm_book[] =
+    "version: '2.0'\n"
+    "name: al\n"
+    "workflows:\n"
+    "  recover:\n"
+    "    input: [host]\n"
+    "    tasks:\n"
+    "      t: {action: std.noop}\n"
+    "  slow:\n"
+    "    input: [host]\n"
+    "    tasks:\n"
+    "      t: {action: std.sleep seconds=30}\n"
+    "triggers:\n"
+    "  held:\n"
+    "    source: generic\n"
+    "    when: <% alert.name == 'Held' %>\n"
+    "    workflow: recover\n"
+    "    input: {host: <% alert.resource.host %>}\n"
+    "    until-resolved: true\n"
+    "  storm:\n"
+    "    source: generic\n"
+    "    when: <% alert.name == 'Storm' %>\n"
+    "    workflow: recover\n"
+    "    input: {host: <% alert.resource.host %>}\n"
+    "    limit: {count: 2, window: 10m, by: <% alert.resource.host %>}\n"
+    "  broken:\n"
+    "    source: generic\n"
+    "    when: <% alert.name == 'Broken' %>\n"
+    "    workflow: recover\n"
+    "    input: {}\n"
+    "  cancel:\n"
+    "    source: generic\n"
+    "    when: <% alert.name == 'Slow' %>\n"
+    "    workflow: slow\n"
+    "    input: {host: <% alert.resource.host %>}\n"
+    "    on-resolved: cancel\n";
+
+/* Load the alarm workbook. */
+static void
+alarm_load(struct engine *e, const char *text)
+{
+	struct dsl_errors	 errs;
+	char			*msg;
+
+	dsl_errors_init(&errs);
+	if (engine_def_load(e, "workbook", NULL, text, NULL, 0, &errs,
+	    NULL) != STORE_OK) {
+		msg = dsl_errors_format(&errs);
+		fail_msg("workbook refused:\n%s", msg);
+	}
+	dsl_errors_free(&errs);
+}
+
+/* Store a generic alarm with that body, received age_ms ago. */
+static struct store_alarm *
+alarm_store(struct engine *e, const char *body, int64_t age_ms)
+{
+	struct store_alarm	 a, *out = NULL;
+	struct store_tx		*tx;
+
+	memset(&a, 0, sizeof a);
+	uuid_make(a.id);
+	a.source = (char *)"generic";
+	a.route = (char *)"/v1/alarms/generic";
+	a.headers = json_object();
+	a.body = (char *)body;
+	a.encoding = (char *)"text";
+	a.size = (int64_t)strlen(body);
+	a.state = (char *)ST_ALARM_RECEIVED;
+	a.status = (char *)"firing";
+	a.received_at = time_now_ms() - age_ms;
+	tx = store_tx_create();
+	store_tx_insert(tx, &store_alarm_table, &a);
+	assert_int_equal(store_tx_commit(engine_store(e), tx), STORE_OK);
+	store_tx_free(tx);
+	json_decref(a.headers);
+	assert_int_equal(store_row_load(engine_store(e), &store_alarm_table,
+	    a.id, &out), STORE_OK);
+	return (out);
+}
+
+/* Store and decide an alarm; its events, [{key, status, verdicts}]. */
+static json_t *
+alarm_send(struct engine *e, const char *body, int dry)
+{
+	struct store_alarm	*a;
+	json_t			*events = NULL;
+	char			*cause = NULL;
+
+	a = alarm_store(e, body, 0);
+	if (engine_alarm_decide(e, engine_store(e), a, NULL, dry, &events,
+	    &cause) != STORE_OK)
+		fail_msg("alarm not decided: %s", cause);
+	store_row_free(&store_alarm_table, a);
+	return (events);
+}
+
+/* The decision of trigger on event i. */
+static json_t *
+alarm_verdict(json_t *events, size_t i, const char *trigger)
+{
+	json_t	*d;
+	size_t	 k;
+	char	*dump;
+
+	json_array_foreach(json_object_get(json_array_get(events, i),
+	    "verdicts"), k, d) {
+		if (strcmp(jstr(d, "trigger"), trigger) == 0)
+			return (d);
+	}
+	dump = json_dumps(events, JSON_INDENT(1));
+	fail_msg("no verdict of %s on event %zu in\n%s", trigger, i, dump);
+	return (NULL);
+}
+
+/*
+ * until-resolved: one execution per key, its params naming the alarm,
+ * the repeats duplicates of it until a resolution; then a new one.
+ */
+static void
+test_alarm_until_resolved(void **state)
+{
+	struct engine		*e = *state;
+	struct store_exec	*row = NULL;
+	json_t			*ev, *d, *x;
+	char			 first[UUID_STRLEN];
+
+	alarm_load(e, alarm_book);
+	ev = alarm_send(e, "{\"key\": \"h1\", \"name\": \"Held\", "
+	    "\"resource\": {\"host\": \"compute-1\"}}", 0);
+	d = alarm_verdict(ev, 0, "al.held");
+	assert_string_equal(jstr(d, "verdict"), "started");
+	assert_json(json_object_get(d, "input"), "{\"host\": \"compute-1\"}");
+	snprintf(first, sizeof first, "%s", jstr(d, "execution_id"));
+	x = run_json(e, first);
+	assert_string_equal(jstr(x, "state"), "SUCCESS");
+	json_decref(x);
+	assert_int_equal(store_exec_load(engine_store(e), first, &row),
+	    STORE_OK);
+	x = json_object_get(row->params, "alarm");
+	assert_string_equal(jstr(x, "trigger"), "al.held");
+	assert_string_equal(jstr(x, "key"), "h1");
+	assert_string_equal(jstr(x, "source"), "generic");
+	store_exec_free(row);
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.storm"), "verdict"),
+	    "when_false");
+	json_decref(ev);
+
+	ev = alarm_send(e, "{\"key\": \"h1\", \"name\": \"Held\"}", 0);
+	d = alarm_verdict(ev, 0, "al.held");
+	assert_string_equal(jstr(d, "verdict"), "duplicate");
+	assert_string_equal(jstr(d, "execution_id"), first);
+	assert_string_equal(jstr(d, "until"), "resolved");
+	json_decref(ev);
+	/* Two events of one key in one alarm: the second a duplicate. */
+	ev = alarm_send(e, "[{\"key\": \"h2\", \"name\": \"Held\"}, {\"key\": "
+	    "\"h2\", \"name\": \"Held\"}]", 0);
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.held"), "verdict"),
+	    "started");
+	assert_string_equal(jstr(alarm_verdict(ev, 1, "al.held"), "verdict"),
+	    "duplicate");
+	json_decref(ev);
+
+	ev = alarm_send(e, "{\"key\": \"h1\", \"status\": \"resolved\", "
+	    "\"name\": \"Held\"}", 0);
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.held"), "verdict"),
+	    "resolved_ignored");
+	json_decref(ev);
+	ev = alarm_send(e, "{\"key\": \"h1\", \"name\": \"Held\"}", 0);
+	d = alarm_verdict(ev, 0, "al.held");
+	assert_string_equal(jstr(d, "verdict"), "started");
+	assert_string_not_equal(jstr(d, "execution_id"), first);
+	json_decref(ev);
+}
+
+/*
+ * limit: two per host and window, the third limited, within one alarm
+ * and across alarms; another host counts apart.  A trigger whose
+ * workflow refuses its input fails alone, with the reason.
+ */
+static void
+test_alarm_limit_and_failed_start(void **state)
+{
+	struct engine	*e = *state;
+	json_t		*ev;
+	size_t		 i;
+	const char	*want[] = { "started", "started", "limited" };
+
+	alarm_load(e, alarm_book);
+	ev = alarm_send(e, "[{\"key\": \"s1\", \"name\": \"Storm\", "
+	    "\"resource\": {\"host\": \"c1\"}}, {\"key\": \"s2\", \"name\": "
+	    "\"Storm\", \"resource\": {\"host\": \"c1\"}}, {\"key\": \"s3\", "
+	    "\"name\": \"Storm\", \"resource\": {\"host\": \"c1\"}}]", 0);
+	for (i = 0; i < 3; i++)
+		assert_string_equal(jstr(alarm_verdict(ev, i, "al.storm"),
+		    "verdict"), want[i]);
+	assert_contains(jstr(alarm_verdict(ev, 2, "al.storm"), "reason"),
+	    "limit of 2 executions per 600 s for c1 reached");
+	json_decref(ev);
+	ev = alarm_send(e, "{\"key\": \"s4\", \"name\": \"Storm\", "
+	    "\"resource\": {\"host\": \"c1\"}}", 0);
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.storm"), "verdict"),
+	    "limited");
+	json_decref(ev);
+	ev = alarm_send(e, "{\"key\": \"s5\", \"name\": \"Storm\", "
+	    "\"resource\": {\"host\": \"c2\"}}", 0);
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.storm"), "verdict"),
+	    "started");
+	json_decref(ev);
+
+	ev = alarm_send(e, "{\"key\": \"b1\", \"name\": \"Broken\"}", 0);
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.broken"),
+	    "verdict"), "failed");
+	assert_contains(jstr(alarm_verdict(ev, 0, "al.broken"), "reason"),
+	    "cannot start al.recover: Invalid input [name=al.recover, "
+	    "missing=['host']]");
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.held"), "verdict"),
+	    "when_false");
+	json_decref(ev);
+}
+
+/*
+ * A dry run writes nothing; an alarm is decided once; one stored but
+ * never decided is decided by the recovery.
+ */
+static void
+test_alarm_dry_once_recover(void **state)
+{
+	struct engine		*e = *state;
+	struct store_alarm	*a, *b = NULL;
+	json_t			*ev = NULL, *d;
+	char			*cause = NULL;
+
+	alarm_load(e, alarm_book);
+	a = alarm_store(e, "{\"key\": \"d1\", \"name\": \"Held\"}", 0);
+	assert_int_equal(engine_alarm_decide(e, engine_store(e), a, NULL, 1,
+	    &ev, &cause), STORE_OK);
+	d = alarm_verdict(ev, 0, "al.held");
+	assert_string_equal(jstr(d, "verdict"), "started");
+	assert_true(json_is_null(json_object_get(d, "execution_id")));
+	assert_contains(jstr(d, "reason"), "would start");
+	json_decref(ev);
+	assert_int_equal(store_row_load(engine_store(e), &store_alarm_table,
+	    a->id, &b), STORE_OK);
+	assert_string_equal(b->state, ST_ALARM_RECEIVED);
+	store_row_free(&store_alarm_table, b);
+
+	assert_int_equal(engine_alarm_decide(e, engine_store(e), a, NULL, 0,
+	    &ev, &cause), STORE_OK);
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.held"), "verdict"),
+	    "started");
+	json_decref(ev);
+	assert_int_equal(engine_alarm_decide(e, engine_store(e), a, NULL, 0,
+	    &ev, &cause), STORE_CONFLICT);
+	assert_contains(cause, "was decided meanwhile");
+	free(cause);
+	store_row_free(&store_alarm_table, a);
+
+	/* Too fresh to be lost; then old enough. */
+	a = alarm_store(e, "{\"key\": \"lost\", \"name\": \"Held\"}", 0);
+	assert_int_equal(engine_alarm_recover(e, 60000), 0);
+	store_row_free(&store_alarm_table, a);
+	a = alarm_store(e, "{\"key\": \"lost2\", \"name\": \"Held\"}", 120000);
+	assert_int_equal(engine_alarm_recover(e, 60000), 1);
+	assert_int_equal(store_row_load(engine_store(e), &store_alarm_table,
+	    a->id, &b), STORE_OK);
+	assert_string_equal(b->state, ST_ALARM_DECIDED);
+	assert_string_equal(b->verdicts, " started when_false ");
+	store_row_free(&store_alarm_table, b);
+	store_row_free(&store_alarm_table, a);
+}
+
+/* on-resolved cancel: the key's running execution ends CANCELLED. */
+static void
+test_alarm_resolved_cancels(void **state)
+{
+	struct engine	*e = *state;
+	json_t		*ev, *d;
+	char		 id[UUID_STRLEN], st[32];
+
+	alarm_load(e, alarm_book);
+	ev = alarm_send(e, "{\"key\": \"w1\", \"name\": \"Slow\"}", 0);
+	d = alarm_verdict(ev, 0, "al.cancel");
+	assert_string_equal(jstr(d, "verdict"), "started");
+	snprintf(id, sizeof id, "%s", jstr(d, "execution_id"));
+	json_decref(ev);
+	assert_int_equal(run(e, id, 300, st, sizeof st), STORE_UNAVAILABLE);
+	assert_string_equal(st, "RUNNING");
+	ev = alarm_send(e, "{\"key\": \"w1\", \"status\": \"resolved\", "
+	    "\"name\": \"Slow\"}", 0);
+	d = alarm_verdict(ev, 0, "al.cancel");
+	assert_string_equal(jstr(d, "verdict"), "cancelled");
+	assert_string_equal(jstr(d, "execution_id"), id);
+	json_decref(ev);
+	assert_int_equal(run(e, id, RUN_LIMIT_MS, st, sizeof st), STORE_OK);
+	assert_string_equal(st, "CANCELLED");
+	ev = alarm_send(e, "{\"key\": \"w1\", \"status\": \"resolved\", "
+	    "\"name\": \"Slow\"}", 0);
+	d = alarm_verdict(ev, 0, "al.cancel");
+	assert_string_equal(jstr(d, "verdict"), "resolved_ignored");
+	assert_contains(jstr(d, "reason"), "already ended (CANCELLED)");
+	json_decref(ev);
+}
+
+/*
+ * The triggers in force follow the definitions, each change a new
+ * version: a new workbook version changes the next verdicts, a deleted
+ * one takes its triggers away; an unknown source is refused.
+ */
+static void
+test_alarm_triggers_versioned(void **state)
+{
+	struct engine		*e = *state;
+	struct dsl_errors	 errs;
+	json_t			*t, *ev;
+	uint64_t		 v1, v2, v3;
+	char			*text, *at;
+
+	t = engine_alarm_triggers(e, &v1);
+	assert_int_equal(json_array_size(t), 0);
+	json_decref(t);
+	alarm_load(e, alarm_book);
+	t = engine_alarm_triggers(e, &v2);
+	assert_true(v2 > v1);
+	assert_int_equal(json_array_size(t), 4);
+	assert_string_equal(jstr(json_array_get(t, 0), "name"), "al.held");
+	json_decref(t);
+	text = xstrdup(alarm_book);
+	at = strstr(text, "alert.name == 'Held'");
+	memcpy(at + 15, "Gone", 4);
+	alarm_load(e, text);
+	free(text);
+	json_decref(engine_alarm_triggers(e, &v3));
+	assert_true(v3 > v2);
+	ev = alarm_send(e, "{\"key\": \"v1\", \"name\": \"Held\"}", 0);
+	assert_string_equal(jstr(alarm_verdict(ev, 0, "al.held"), "verdict"),
+	    "when_false");
+	json_decref(ev);
+	assert_int_equal(engine_def_delete(e, "workbook", "al"), STORE_OK);
+	t = engine_alarm_triggers(e, &v1);
+	assert_int_equal(json_array_size(t), 0);
+	json_decref(t);
+
+	dsl_errors_init(&errs);
+	text = xstrdup(alarm_book);
+	at = strstr(text, "source: generic");
+	memcpy(at + 8, "genetic", 7);
+	assert_int_not_equal(engine_def_load(e, "workbook", NULL, text, NULL,
+	    0, &errs, NULL), STORE_OK);
+	at = dsl_errors_format(&errs);
+	assert_contains(at, "unknown alarm source 'genetic' (did you mean "
+	    "'generic'?)");
+	free(at);
+	free(text);
+	dsl_errors_free(&errs);
+}
+
 int
 main(void)
 {
@@ -1760,6 +2119,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_notify_rerun, setup,
 		    teardown),
 		cmocka_unit_test(test_notify_parse_default),
+		cmocka_unit_test_setup_teardown(test_alarm_until_resolved,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_alarm_limit_and_failed_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_dry_once_recover,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_resolved_cancels,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alarm_triggers_versioned,
+		    setup, teardown),
 		cmocka_unit_test(test_state_moves_follow_the_tables),
 		cmocka_unit_test(
 		    test_state_illegal_moves_are_refused_not_written),

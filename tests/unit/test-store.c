@@ -2000,6 +2000,361 @@ test_list_items_follow_the_store_rules(void **state)
 	json_decref(items);
 }
 
+/* ---- the alarm intake's decision log ------------------------------- */
+
+/* A received alarm row with a fresh id, received at received_at. */
+static void
+alarm_row(struct store_alarm *a, int64_t received_at)
+{
+	memset(a, 0, sizeof *a);
+	uuid_make(a->id);
+	a->source = (char *)"generic";
+	a->route = (char *)"/v1/alarms/generic";
+	a->headers = json_pack("{s:s}", "User-Agent", "test");
+	a->body = (char *)"{\"key\": \"k\"}";
+	a->encoding = (char *)"text";
+	a->size = 12;
+	a->state = (char *)ST_ALARM_RECEIVED;
+	a->status = (char *)"firing";
+	a->events = 1;
+	a->received_at = received_at;
+}
+
+/* A hold of (trigger, key) for an execution. */
+static void
+hold_row(struct store_alarm_hold *h, char *id, const char *trigger,
+    const char *key, const char *exec, int until_resolved)
+{
+	memset(h, 0, sizeof *h);
+	h->id = id;
+	h->trigger_name = (char *)trigger;
+	h->key = (char *)key;
+	h->execution_id = (char *)exec;
+	h->alarm_id = (char *)"a";
+	h->until_resolved = until_resolved;
+}
+
+/* Take hold h for hold_ms; with an event row in the same change set. */
+static enum store_rc
+take_hold(struct store *s, const struct store_alarm_hold *h, int64_t hold_ms,
+    const char *event_id)
+{
+	struct store_alarm_event	 ev;
+	struct store_tx			*tx = store_tx_create();
+
+	memset(&ev, 0, sizeof ev);
+	ev.id = (char *)event_id;
+	uuid_make(ev.alarm_id);
+	ev.source = (char *)"generic";
+	ev.key = (char *)"k";
+	ev.status = (char *)"firing";
+	store_tx_insert(tx, &store_alarm_event_table, &ev);
+	store_tx_alarm_hold(tx, h, hold_ms);
+	return (commit(s, tx));
+}
+
+/*
+ * Alarms round-trip and are decided once; a hold of (trigger, key) is
+ * taken by one execution until resolved or until its time is over, and
+ * a refused one rolls back its whole change set; limit counters count
+ * per value within a window; a nonce is accepted once; undecided alarms
+ * are found.
+ */
+static void
+test_alarm_log_holds_limits_nonces(void **state)
+{
+	struct store			*s = *state;
+	struct store_alarm		 a, up, *back = NULL, **list = NULL;
+	struct store_alarm_hold		 h, **hs = NULL;
+	struct store_alarm_limit	 l;
+	struct store_alarm_event	*ev = NULL;
+	struct store_tx			*tx;
+	struct store_filter		 f[2];
+	struct store_query		 q;
+	char				 trig[32], ev1[64], ev2[64], *hid, *lid;
+	char				 nonce[64], **ids = NULL;
+	size_t				 n, i, found;
+
+	/* An alarm, stored then decided once. */
+	alarm_row(&a, time_now_ms() - 60000);
+	tx = store_tx_create();
+	store_tx_insert(tx, &store_alarm_table, &a);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_row_load(s, &store_alarm_table, a.id, &back),
+	    STORE_OK);
+	assert_string_equal(back->state, ST_ALARM_RECEIVED);
+	assert_string_equal(back->body, a.body);
+	assert_string_equal(json_string_value(json_object_get(back->headers,
+	    "User-Agent")), "test");
+	assert_int_equal(back->received_at, a.received_at);
+	store_row_free(&store_alarm_table, back);
+	assert_int_equal(store_alarms_pending(s, time_now_ms() - 1000, 1000,
+	    &ids, &n), STORE_OK);
+	for (found = 0, i = 0; i < n; i++) {
+		found += strcmp(ids[i], a.id) == 0;
+		free(ids[i]);
+	}
+	free(ids);
+	assert_int_equal(found, 1);
+	memset(&up, 0, sizeof up);
+	memcpy(up.id, a.id, UUID_STRLEN);
+	up.state = (char *)ST_ALARM_DECIDED;
+	up.verdicts = (char *)" started duplicate ";
+	up.decided_at = time_now_ms();
+	tx = store_tx_create();
+	store_tx_update(tx, &store_alarm_table, &up, SF_STATE |
+	    SF_ALARM_DECIDED, ST_ALARM_RECEIVED);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	tx = store_tx_create();
+	store_tx_update(tx, &store_alarm_table, &up, SF_STATE |
+	    SF_ALARM_DECIDED, ST_ALARM_RECEIVED);
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+	assert_int_equal(store_alarms_pending(s, time_now_ms(), 1000, &ids,
+	    &n), STORE_OK);
+	for (i = 0; i < n; i++) {
+		assert_string_not_equal(ids[i], a.id);
+		free(ids[i]);
+	}
+	free(ids);
+	/* Listed by a verdict it reached, not by one it did not. */
+	memset(f, 0, sizeof f);
+	f[0].field = "id";
+	f[0].value = a.id;
+	f[1].field = "verdict";
+	f[1].op = "has";
+	f[1].value = "duplicate";
+	memset(&q, 0, sizeof q);
+	q.filters = f;
+	q.nfilters = 2;
+	assert_int_equal(store_rows_list(s, &store_alarm_table, &q, &list,
+	    &n), STORE_OK);
+	assert_int_equal(n, 1);
+	store_row_free(&store_alarm_table, list[0]);
+	free(list);
+	f[1].value = "limited";
+	assert_int_equal(store_rows_list(s, &store_alarm_table, &q, &list,
+	    &n), STORE_OK);
+	assert_int_equal(n, 0);
+	free(list);
+	json_decref(a.headers);
+
+	/* A hold until resolved: one execution, whatever comes next. */
+	snprintf(trig, sizeof trig, "t-%08lx", (unsigned long)random());
+	hid = store_alarm_hold_id(trig, "host \"1\"");
+	assert_string_equal(strchr(hid, ','), ",\"host \\\"1\\\"\"]");
+	snprintf(ev1, sizeof ev1, "%s/ev1", trig);
+	snprintf(ev2, sizeof ev2, "%s/ev2", trig);
+	hold_row(&h, hid, trig, "host \"1\"", "exec-1", 1);
+	assert_int_equal(take_hold(s, &h, 0, ev1), STORE_OK);
+	h.execution_id = (char *)"exec-2";
+	assert_int_equal(take_hold(s, &h, 0, ev2), STORE_CONFLICT);
+	/* Nothing of the refused change set was applied. */
+	assert_int_equal(store_row_load(s, &store_alarm_event_table, ev2, &ev),
+	    STORE_NOTFOUND);
+	assert_int_equal(store_alarm_holds_load(s, &hid, 1, &hs, &n),
+	    STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(hs[0]->execution_id, "exec-1");
+	assert_int_equal(hs[0]->resolved_at, 0);
+	store_row_free(&store_alarm_hold_table, hs[0]);
+	free(hs);
+	/* Resolved: free again, taken by the next execution. */
+	tx = store_tx_create();
+	store_tx_alarm_release(tx, hid);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(take_hold(s, &h, 0, ev2), STORE_OK);
+	/* A time hold: taken for 60 s, refused meanwhile. */
+	h.until_resolved = 0;
+	h.execution_id = (char *)"exec-3";
+	tx = store_tx_create();
+	store_tx_alarm_release(tx, hid);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	snprintf(ev1, sizeof ev1, "%s/ev3", trig);
+	assert_int_equal(take_hold(s, &h, 60000, ev1), STORE_OK);
+	snprintf(ev1, sizeof ev1, "%s/ev4", trig);
+	assert_int_equal(take_hold(s, &h, 0, ev1), STORE_CONFLICT);
+	free(hid);
+	/* A hold of neither kind never refuses: it names the latest. */
+	hid = store_alarm_hold_id(trig, "other");
+	hold_row(&h, hid, trig, "other", "exec-5", 0);
+	snprintf(ev1, sizeof ev1, "%s/ev5", trig);
+	assert_int_equal(take_hold(s, &h, 0, ev1), STORE_OK);
+	h.execution_id = (char *)"exec-6";
+	snprintf(ev1, sizeof ev1, "%s/ev6", trig);
+	assert_int_equal(take_hold(s, &h, 0, ev1), STORE_OK);
+	assert_int_equal(store_alarm_holds_load(s, &hid, 1, &hs, &n),
+	    STORE_OK);
+	assert_string_equal(hs[0]->execution_id, "exec-6");
+	store_row_free(&store_alarm_hold_table, hs[0]);
+	free(hs);
+	free(hid);
+
+	/* A limit of 2 per window for each value. */
+	memset(&l, 0, sizeof l);
+	lid = store_alarm_hold_id(trig, "compute-1");
+	l.id = lid;
+	l.trigger_name = trig;
+	l.by_value = (char *)"compute-1";
+	l.window_ms = 600000;
+	for (i = 0; i < 3; i++) {
+		tx = store_tx_create();
+		store_tx_alarm_limit(tx, &l, 2);
+		assert_int_equal(commit(s, tx), i < 2 ? STORE_OK :
+		    STORE_CONFLICT);
+	}
+	free(lid);
+	lid = store_alarm_hold_id(trig, "compute-2");
+	l.id = lid;
+	tx = store_tx_create();
+	store_tx_alarm_limit(tx, &l, 2);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	/* A window that is over opens another. */
+	l.window_ms = 1;
+	tx = store_tx_create();
+	store_tx_alarm_limit(tx, &l, 1);
+	store_tx_alarm_limit(tx, &l, 1);
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+	usleep(20000);
+	tx = store_tx_create();
+	store_tx_alarm_limit(tx, &l, 1);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	free(lid);
+
+	/* A nonce once, until it expires. */
+	snprintf(nonce, sizeof nonce, "grafana:%08lx", (unsigned long)random());
+	tx = store_tx_create();
+	store_tx_alarm_nonce(tx, nonce, time_now_ms() + 60000);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	tx = store_tx_create();
+	store_tx_alarm_nonce(tx, nonce, time_now_ms() + 60000);
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+	snprintf(nonce, sizeof nonce, "grafana:%08lx", (unsigned long)random());
+	tx = store_tx_create();
+	store_tx_alarm_nonce(tx, nonce, time_now_ms() - 1);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	tx = store_tx_create();
+	store_tx_alarm_nonce(tx, nonce, time_now_ms() + 60000);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_alarm_nonces_reap(s), STORE_OK);
+}
+
+/* One thread of the group commit test: n inserts of its own. */
+struct grouper {
+	const char		*url;
+	struct store_group	*g;
+	const char		*source;
+	int			 n;
+	int			 ok;
+};
+
+static void *
+grouper_run(void *arg)
+{
+	struct grouper			*w = arg;
+	struct store_alarm_auth_failure	 f;
+	struct store_tx			*tx;
+	struct store			*st;
+	char				*cause = NULL;
+	int				 i;
+
+	if ((st = store_open(w->url, &cause)) == NULL) {
+		free(cause);
+		return (NULL);
+	}
+	memset(&f, 0, sizeof f);
+	f.source = (char *)w->source;
+	for (i = 0; i < w->n; i++) {
+		tx = store_tx_create();
+		store_tx_insert(tx, &store_alarm_auth_failure_table, &f);
+		if (store_group_commit(w->g, st, tx) == STORE_OK)
+			w->ok++;
+		store_tx_free(tx);
+	}
+	store_close(st);
+	return (NULL);
+}
+
+/*
+ * Group commit: the change sets of threads committing at once all land,
+ * in fewer transactions than change sets under contention; a change set
+ * whose guard fails fails alone.
+ */
+static void
+test_group_commit_batches_each_all_or_nothing(void **state)
+{
+	struct store		*s = *state;
+	struct store_group	*g;
+	struct grouper		 w[8];
+	pthread_t		 th[8];
+	struct store_tx		*tx;
+	struct store_alarm	 up;
+	struct store_filter	 f;
+	struct store_query	 q;
+	struct store_alarm_auth_failure **rows = NULL;
+	char			 path[] = "/tmp/bora-test-group-XXXXXX", *url;
+	char			 source[32], *cause = NULL;
+	uint64_t		 commits, sets;
+	size_t			 i, n;
+	int			 fd;
+
+	url = NULL;
+	if (strstr(test_url(), ":memory:") != NULL) {
+		/* Several connections need one database: a file. */
+		assert_true((fd = mkstemp(path)) >= 0);
+		close(fd);
+		xasprintf(&url, "sqlite:%s", path);
+		s = store_open(url, &cause);
+		assert_non_null(s);
+	} else
+		url = xstrdup(test_url());
+	snprintf(source, sizeof source, "group-%08lx", (unsigned long)random());
+	g = store_group_create();
+	for (i = 0; i < nitems(w); i++) {
+		w[i].url = url;
+		w[i].g = g;
+		w[i].source = source;
+		w[i].n = 40;
+		w[i].ok = 0;
+		pthread_create(&th[i], NULL, grouper_run, &w[i]);
+	}
+	for (i = 0; i < nitems(w); i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].ok, 40);
+	}
+	store_group_stats(g, &commits, &sets);
+	assert_int_equal(sets, 320);
+	assert_true(commits <= sets);
+	memset(&f, 0, sizeof f);
+	f.field = "source";
+	f.value = source;
+	memset(&q, 0, sizeof q);
+	q.filters = &f;
+	q.nfilters = 1;
+	assert_int_equal(store_rows_list(s, &store_alarm_auth_failure_table,
+	    &q, &rows, &n), STORE_OK);
+	assert_int_equal(n, 320);
+	for (i = 0; i < n; i++)
+		store_row_free(&store_alarm_auth_failure_table, rows[i]);
+	free(rows);
+
+	/* A failed guard is that change set's outcome only. */
+	memset(&up, 0, sizeof up);
+	uuid_make(up.id);
+	up.state = (char *)ST_ALARM_DECIDED;
+	tx = store_tx_create();
+	store_tx_update(tx, &store_alarm_table, &up, SF_STATE,
+	    ST_ALARM_RECEIVED);
+	assert_int_equal(store_group_commit(g, s, tx), STORE_CONFLICT);
+	assert_non_null(strstr(store_error(s), up.id));
+	store_tx_free(tx);
+	store_group_free(g);
+	if (strstr(test_url(), ":memory:") != NULL) {
+		store_close(s);
+		unlink(path);
+	}
+	free(url);
+}
+
 int
 main(void)
 {
@@ -2031,6 +2386,8 @@ main(void)
 		T(test_purge_old_finished_roots_and_reap_lock),
 		T(test_purge_counts_rows_by_kind),
 		T(test_pool_wrap_lends_the_callers_connection),
+		T(test_alarm_log_holds_limits_nonces),
+		T(test_group_commit_batches_each_all_or_nothing),
 #undef T
 		cmocka_unit_test(test_pool_one_connection_per_thread_bounded),
 		cmocka_unit_test(test_list_items_follow_the_store_rules),
