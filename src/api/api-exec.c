@@ -23,6 +23,7 @@ static const struct api_field api_exec_fields[] = {
 	{ "id", "id" },
 	{ "workflow_name", "workflow_name" },
 	{ "workflow_id", "workflow_id" },
+	{ "workflow_namespace", "workflow_namespace" },
 	{ "description", "description" },
 	{ "state", "state" },
 	{ "state_info", "state_info" },
@@ -148,7 +149,8 @@ api_exec_json(const struct store_exec *e)
 	    e->workflow_id[0] != '\0' ? e->workflow_id : NULL));
 	json_object_set_new(o, "workflow_name",
 	    api_strornull(e->workflow_name));
-	json_object_set_new(o, "workflow_namespace", json_string(""));
+	json_object_set_new(o, "workflow_namespace", json_string(
+	    e->workflow_namespace != NULL ? e->workflow_namespace : ""));
 	json_object_set_new(o, "description", json_string(
 	    e->description != NULL ? e->description : ""));
 	json_object_set_new(o, "tags", json_array());
@@ -184,7 +186,8 @@ api_task_json(const struct store_task *t, const struct store_exec *e)
 	    t->type : "ACTION"));
 	json_object_set_new(o, "workflow_name", api_strornull(e != NULL ?
 	    e->workflow_name : NULL));
-	json_object_set_new(o, "workflow_namespace", json_string(""));
+	json_object_set_new(o, "workflow_namespace", json_string(e != NULL &&
+	    e->workflow_namespace != NULL ? e->workflow_namespace : ""));
 	json_object_set_new(o, "workflow_id", api_strornull(e != NULL &&
 	    e->workflow_id[0] != '\0' ? e->workflow_id : NULL));
 	json_object_set_new(o, "workflow_execution_id",
@@ -218,7 +221,8 @@ api_action_json(const struct store_action *a, const struct store_task *t,
 	json_object_set_new(o, "name", api_strornull(a->name));
 	json_object_set_new(o, "workflow_name", api_strornull(e != NULL ?
 	    e->workflow_name : NULL));
-	json_object_set_new(o, "workflow_namespace", json_string(""));
+	json_object_set_new(o, "workflow_namespace", json_string(e != NULL &&
+	    e->workflow_namespace != NULL ? e->workflow_namespace : ""));
 	json_object_set_new(o, "task_name", api_strornull(t != NULL ?
 	    t->name : NULL));
 	json_object_set_new(o, "task_execution_id", api_strornull(a->task_id));
@@ -398,14 +402,20 @@ api_exec_create(struct api_req *req)
 	}
 	o.description = json_string_value(json_object_get(b, "description"));
 	o.request_id = req->rid;
+	o.namespace = json_string_value(json_object_get(b,
+	    "workflow_namespace"));
+	if (o.namespace == NULL && params != NULL)
+		o.namespace = json_string_value(json_object_get(params,
+		    "namespace"));
+	if (o.namespace == NULL && src != NULL)
+		o.namespace = src->workflow_namespace;
 	if (params != NULL)
 		o.task_target = json_string_value(json_object_get(params,
 		    "task_name"));
 	rc = engine_exec_start(req->api->engine, &o, &e, &cause);
 	if (rc == STORE_NOTFOUND) {
-		api_error(req, 404, "Workflow not found [workflow_identifier="
-		    "%s]%s%s", wf, cause != NULL ? ": " : "",
-		    cause != NULL ? cause : "");
+		api_error(req, 404, "%s", cause != NULL ? cause :
+		    "Workflow not found");
 		goto out;
 	}
 	if (rc != STORE_OK) {
@@ -1069,8 +1079,9 @@ api_actex_run(struct api_req *req)
 	}
 	save = json_is_true(json_object_get(params, "save_result"));
 	sync = json_is_true(json_object_get(params, "run_sync")) || !save;
-	rc = engine_action_run(req->api->engine, name, input, sync, &a,
-	    &cause);
+	rc = engine_action_run_ns(req->api->engine, name,
+	    json_string_value(json_object_get(b, "workflow_namespace")), input,
+	    sync, &a, &cause);
 	if (rc == STORE_NOTFOUND) {
 		api_error(req, 404, "Action not found [name=%s]", name);
 		goto out;

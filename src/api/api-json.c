@@ -124,6 +124,11 @@ api_store_error(struct api_req *req, enum store_rc rc, int input_checked,
 
 	switch (status) {
 	case 404:
+		/* A cause that says what is not found says it all. */
+		if (cause != NULL && strstr(cause, " not found") != NULL) {
+			api_error(req, status, "%s", cause);
+			break;
+		}
 		/* "WorkflowExecution [id=x]": "... not found [id=x]". */
 		br = strstr(what, " [");
 		api_error(req, status, "%.*s not found%s%s%s",

@@ -91,31 +91,6 @@ exec_existing(struct store *st, const char *id, struct store_exec **out)
 	return (1);
 }
 
-/* A workflow's stable id, cached on its parsed definition. */
-static void
-exec_workflow_id(struct engine *e, struct store *st, struct engine_def *def,
-    const char *name, char *out)
-{
-	struct store_workflow	*w = NULL;
-	json_t			*v;
-
-	out[0] = '\0';
-	pthread_mutex_lock(&e->api_mtx);
-	if (def->wf_ids == NULL)
-		def->wf_ids = json_object();
-	v = json_object_get(def->wf_ids, name);
-	if (v != NULL)
-		snprintf(out, UUID_STRLEN, "%s", json_string_value(v));
-	pthread_mutex_unlock(&e->api_mtx);
-	if (out[0] != '\0' || store_workflow_load(st, name, &w) != STORE_OK)
-		return;
-	memcpy(out, w->id, UUID_STRLEN);
-	pthread_mutex_lock(&e->api_mtx);
-	json_object_set_new(def->wf_ids, name, json_string(w->id));
-	pthread_mutex_unlock(&e->api_mtx);
-	store_workflow_free(w);
-}
-
 /* Create an execution (see engine.h). */
 enum store_rc
 engine_exec_start(struct engine *e, const struct engine_start_opts *o,
@@ -129,25 +104,34 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	struct store			*st;
 	json_t				*input, *params;
 	enum store_rc			 rc;
+	const char			*ns;
 
 	if (out != NULL)
 		*out = NULL;
+	ns = o->namespace != NULL ? o->namespace : "";
 	if ((st = store_pool_get(e->pool, cause)) == NULL)
 		return (STORE_UNAVAILABLE);
+	/* What other engines committed is usable here at once. */
+	engine_defs_sync(e, st);
 	/*
 	 * A client-supplied id that exists returns that execution unchanged
 	 * (idempotent create).  The common case, a new id, costs no read:
 	 * the insert itself finds a duplicate (see below).
 	 */
 	/* Parsed definitions are never freed while the engine lives. */
+	/* A name is looked up in the namespace given, as Mistral does. */
 	pthread_mutex_lock(&e->api_mtx);
-	def = engine_defs_workflow(e, o->workflow, &wf);
+	def = engine_defs_workflow_ns(e, o->workflow, ns, &wf);
+	if (def != NULL && strcmp(def->namespace, ns) != 0)
+		def = NULL;
 	pthread_mutex_unlock(&e->api_mtx);
 	if (def == NULL && uuid_valid(o->workflow) &&
-	    store_workflow_load(st, o->workflow, &wfid) == STORE_OK) {
+	    store_workflow_load_ns(st, o->workflow, ns, &wfid) == STORE_OK) {
 		pthread_mutex_lock(&e->api_mtx);
-		def = engine_defs_workflow(e, wfid->name, &wf);
+		def = engine_defs_workflow_ns(e, wfid->name, wfid->namespace,
+		    &wf);
 		pthread_mutex_unlock(&e->api_mtx);
+		ns = def != NULL ? def->namespace : "";
 		store_workflow_free(wfid);
 		wfid = NULL;
 	}
@@ -157,8 +141,8 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 			return (STORE_OK);
 		}
 		store_pool_put(e->pool);
-		xasprintf(cause, "Workflow not found [workflow_identifier=%s]",
-		    o->workflow);
+		xasprintf(cause, "Workflow not found [workflow_identifier=%s, "
+		    "namespace=%s]", o->workflow, ns);
 		return (STORE_NOTFOUND);
 	}
 	if ((input = exec_input(wf, o->input, cause)) == NULL) {
@@ -173,6 +157,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	}
 	params = o->params != NULL ? json_deep_copy(o->params) :
 	    json_object();
+	json_object_set_new(params, "namespace", json_string(ns));
 	if (o->task_target != NULL)
 		json_object_set_new(params, "task_name",
 		    json_string(o->task_target));
@@ -203,7 +188,8 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	} else
 		uuid_make(row.id);
 	row.workflow_name = wf->name;
-	exec_workflow_id(e, st, def, wf->name, row.workflow_id);
+	row.workflow_namespace = (char *)ns;
+	engine_workflow_id(e, st, def, wf->name, row.workflow_id);
 	memcpy(row.def_id, def->id, UUID_STRLEN);
 	row.state = (char *)store_state_name(STATE_RUNNING);
 	row.input = input;
@@ -517,7 +503,44 @@ struct adhoc_run {
 	int		 detached;	/* async: record and free */
 	struct engine	*e;
 	char		 id[UUID_STRLEN];
+	const struct dsl_action *adhoc;	/* its output applies */
 };
+
+/* An action run alone sees its input as _ and nothing else. */
+static void
+run_fill(void *arg, json_t *data, struct expr_ctx *ctx)
+{
+	(void)arg;
+	memset(ctx, 0, sizeof *ctx);
+	ctx->data = data;
+}
+
+/* Apply an ad-hoc action's output in a sandbox of this thread. */
+static json_t *
+run_output(struct engine *e, struct expr *ex, const struct dsl_action *a,
+    json_t *result, int *ok)
+{
+	struct engine_resolve	 rc;
+	struct expr		*own = NULL;
+	json_t			*v;
+	char			*cause = NULL;
+
+	if (a == NULL || a->output == NULL || !*ok)
+		return (json_incref(result));
+	if (ex == NULL && (ex = own = expr_create(NULL, e->cfg.lua_dir,
+	    &cause)) == NULL) {
+		*ok = 0;
+		v = json_sprintf("action '%s', output: %s", a->name, cause);
+		free(cause);
+		return (v);
+	}
+	memset(&rc, 0, sizeof rc);
+	rc.ex = ex;
+	rc.fill = run_fill;
+	v = engine_adhoc_output_rc(&rc, a, result, ok);
+	expr_free(own);
+	return (v);
+}
 
 static void
 engine_action_run_record(struct engine *e, const char *id, int ok,
@@ -561,6 +584,10 @@ engine_action_run_done(void *arg, int ok, json_t *result)
 	pthread_cond_signal(&r->cond);
 	pthread_mutex_unlock(&r->mtx);
 	if (detached) {
+		json_t	*out = run_output(r->e, NULL, r->adhoc, result, &ok);
+
+		json_decref(result);
+		result = out;
 		engine_action_run_record(r->e, r->id, ok, result);
 		json_decref(result);
 		pthread_mutex_destroy(&r->mtx);
@@ -574,25 +601,62 @@ enum store_rc
 engine_action_run(struct engine *e, const char *name, json_t *input,
     int sync, struct store_action **out, char **cause)
 {
+	return (engine_action_run_ns(e, name, NULL, input, sync, out, cause));
+}
+
+/* See engine.h. */
+enum store_rc
+engine_action_run_ns(struct engine *e, const char *name, const char *ns,
+    json_t *input, int sync, struct store_action **out, char **cause)
+{
 	const struct action_entry	*entry;
+	const struct dsl_action		*adhoc = NULL;
+	struct engine_resolve		 rsv;
 	struct store_action		 a;
 	struct store_tx			*tx;
 	struct action_ctx		 actx;
 	struct adhoc_run		*r;
 	struct expr			*ex;
 	struct store			*st;
-	json_t				*prepared;
+	json_t				*prepared, *base;
 	enum store_rc			 rc;
-	int				 wait;
+	int				 wait, ok;
 
 	if (out != NULL)
 		*out = NULL;
-	if ((entry = action_find(name)) == NULL) {
-		xasprintf(cause, "Action not found [name=%s]", name);
-		return (STORE_NOTFOUND);
-	}
-	if ((prepared = action_input_prepare(entry, input, cause)) == NULL)
+	/* Lua actions and ad-hoc ones need a sandbox of this thread. */
+	if ((ex = expr_create(NULL, e->cfg.lua_dir, cause)) == NULL)
 		return (STORE_ERROR);
+	if ((st = store_pool_get(e->pool, cause)) == NULL) {
+		expr_free(ex);
+		return (STORE_UNAVAILABLE);
+	}
+	engine_defs_sync(e, st);
+	store_pool_put(e->pool);
+	/* Ad-hoc actions resolve as in a workflow (the engine's registry). */
+	memset(&rsv, 0, sizeof rsv);
+	rsv.ex = ex;
+	rsv.ns = ns;
+	rsv.fill = run_fill;
+	base = input != NULL && json_is_object(input) ? json_deep_copy(input) :
+	    json_object();
+	if ((entry = engine_action_resolve(e, &rsv, name, &base, &adhoc,
+	    cause)) == NULL) {
+		json_decref(base);
+		expr_free(ex);
+		if (strstr(*cause, "' not found") != NULL) {
+			free(*cause);
+			xasprintf(cause, "Action not found [name=%s]", name);
+			return (STORE_NOTFOUND);
+		}
+		return (STORE_ERROR);
+	}
+	prepared = action_input_prepare(entry, base, cause);
+	json_decref(base);
+	if (prepared == NULL) {
+		expr_free(ex);
+		return (STORE_ERROR);
+	}
 	memset(&a, 0, sizeof a);
 	uuid_make(a.id);
 	a.name = (char *)name;
@@ -620,6 +684,7 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	pthread_mutex_init(&r->mtx, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	r->e = e;
+	r->adhoc = adhoc;
 	memcpy(r->id, a.id, UUID_STRLEN);
 	wait = sync && entry->kind != ACTION_ASYNC;
 	r->detached = !wait;
@@ -627,8 +692,6 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	actx.action_id = a.id;
 	actx.callback_url = e->callback_base[0] != '\0' ? e->callback_base :
 	    NULL;
-	/* Lua actions need a sandbox of their own on this thread. */
-	ex = expr_create(NULL, e->cfg.lua_dir, cause);
 	actx.expr = ex;
 	if (!wait && entry->kind == ACTION_INLINE) {
 		/* Inline: finishes now; record it as if synchronous. */
@@ -638,11 +701,16 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	entry->run(entry, prepared, &actx, e->io, engine_action_run_done, r);
 	json_decref(prepared);
 	if (wait) {
+		json_t	*res;
+
 		pthread_mutex_lock(&r->mtx);
 		while (!r->done)
 			pthread_cond_wait(&r->cond, &r->mtx);
 		pthread_mutex_unlock(&r->mtx);
-		engine_action_run_record(e, a.id, r->ok, r->result);
+		ok = r->ok;
+		res = run_output(e, ex, adhoc, r->result, &ok);
+		engine_action_run_record(e, a.id, ok, res);
+		json_decref(res);
 		json_decref(r->result);
 		pthread_mutex_destroy(&r->mtx);
 		pthread_cond_destroy(&r->cond);

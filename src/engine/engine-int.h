@@ -20,6 +20,8 @@ struct engine_def {
 	char			 id[UUID_STRLEN];
 	char			*kind;
 	char			*name;
+	char			*namespace;	/* "" by default */
+	char			*scope;		/* "private", "public" */
 	char			*source;
 	int			 version;
 	int64_t			 created_at;
@@ -168,6 +170,8 @@ struct engine {
 
 	struct engine_def	**defs;
 	size_t			 ndefs;
+	int64_t			 defs_gen;	/* store generation seen */
+	const char		*resolve_ns;	/* namespace validated in */
 
 	struct exec_rt		*loaded;	/* executions owned here */
 	size_t			 nloaded;
@@ -236,6 +240,24 @@ struct engine_def *engine_defs_workflow(struct engine *, const char *name,
 /* The current def holding an ad-hoc action of that name. */
 struct engine_def *engine_defs_action(struct engine *, const char *name,
 		     const struct dsl_action **);
+/*
+ * The same in a namespace: the definitions of ns first, then of the
+ * default namespace "" (Mistral's lookup).
+ */
+struct engine_def *engine_defs_workflow_ns(struct engine *, const char *name,
+		     const char *ns, const struct dsl_workflow **);
+struct engine_def *engine_defs_action_ns(struct engine *, const char *name,
+		     const char *ns, const struct dsl_action **);
+/*
+ * Catch up with definitions other engines committed (PostgreSQL): the
+ * store's generation is read through st and the registry reloaded when
+ * it moved.  Called before answering from the registry.
+ */
+void		 engine_defs_sync(struct engine *, struct store *st);
+/* A workflow's stable id (UUID_STRLEN into out; "" when unknown),
+ * cached on its parsed definition. */
+void		 engine_workflow_id(struct engine *, struct store *,
+		     struct engine_def *, const char *name, char *out);
 /* A def version from the store by id (loads and parses when needed). */
 struct engine_def *engine_defs_get(struct engine *, struct store *,
 		     const char *id, char **cause);
@@ -334,6 +356,27 @@ void		 engine_exec_finish(struct engine *, struct exec_rt *,
 		     enum store_state, const char *info, struct step *);
 
 /* engine-task.c */
+/*
+ * How an action name is resolved to a built-in entry through ad-hoc
+ * actions: the sandbox evaluating base-input and output (the caller's
+ * thread's), a workbook whose own actions come first (or NULL), the
+ * namespace, and what the expressions see besides the input (fill sets
+ * ctx->data to data and the rest).
+ */
+struct engine_resolve {
+	struct expr			*ex;
+	const struct dsl_workbook	*wb;
+	const char			*ns;
+	void				(*fill)(void *, json_t *data,
+					    struct expr_ctx *);
+	void				*arg;
+};
+const struct action_entry *engine_action_resolve(struct engine *,
+		     const struct engine_resolve *, const char *name,
+		     json_t **input, const struct dsl_action **adhoc,
+		     char **cause);
+json_t		*engine_adhoc_output_rc(const struct engine_resolve *,
+		     const struct dsl_action *, json_t *result, int *ok);
 struct task_rt	*engine_task_create(struct engine *, struct exec_rt *,
 		     const struct dsl_task *, json_t *in_context,
 		     struct step *);

@@ -487,9 +487,11 @@ inline_done(void *arg, int ok, json_t *result)
  * Resolve an action name through ad-hoc definitions down to a built-in
  * entry, turning the input into the base action's input.  Returns the
  * entry, and *adhoc the outermost ad-hoc action (for its output).
+ * Names are looked up in rc->wb (a workbook's own actions), then in the
+ * registry in rc->ns, then the default namespace.
  */
 static const struct action_entry *
-task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+resolve_level(struct engine *e, const struct engine_resolve *rc,
     const char *name, json_t **input, const struct dsl_action **adhoc,
     char **owned, char **cause)
 {
@@ -498,7 +500,6 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	struct expr_ctx			 ctx;
 	json_t				*data, *base_input, *v;
 	char				*bname, *err = NULL;
-	const char			*lookup;
 	size_t				 depth, i;
 
 	*adhoc = NULL;
@@ -506,18 +507,18 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		if ((entry = action_find(name)) != NULL)
 			return (entry);
 		pthread_mutex_lock(&e->api_mtx);
-		lookup = name;
 		a = NULL;
-		if (rt->def->wb->name != NULL && strchr(name, '.') == NULL) {
+		if (rc->wb != NULL && rc->wb->name != NULL &&
+		    strchr(name, '.') == NULL) {
 			char *full;
-			xasprintf(&full, "%s.%s", rt->def->wb->name, name);
-			a = dsl_action_find(rt->def->wb, full);
+			xasprintf(&full, "%s.%s", rc->wb->name, name);
+			a = dsl_action_find(rc->wb, full);
 			free(full);
 		}
+		if (a == NULL && rc->wb != NULL)
+			a = dsl_action_find(rc->wb, name);
 		if (a == NULL)
-			a = dsl_action_find(rt->def->wb, lookup);
-		if (a == NULL)
-			engine_defs_action(e, lookup, &a);
+			engine_defs_action_ns(e, name, rc->ns, &a);
 		pthread_mutex_unlock(&e->api_mtx);
 		if (a == NULL) {
 			xasprintf(cause, "action '%s' not found", name);
@@ -540,7 +541,7 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			}
 		}
 		data = json_deep_copy(*input);
-		engine_expr_ctx(e, rt, t, data, &ctx);
+		rc->fill(rc->arg, data, &ctx);
 		base_input = NULL;
 		if (dsl_parse_inline(a->base, &bname, &v, &err) != 0) {
 			json_decref(data);
@@ -548,7 +549,7 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			return (NULL);
 		}
 		if (a->base_input != NULL) {
-			json_t *bi = expr_eval(e->ex, a->base_input, &ctx,
+			json_t *bi = expr_eval(rc->ex, a->base_input, &ctx,
 			    &err);
 			if (bi == NULL) {
 				xasprintf(cause, "action '%s', base-input: %s",
@@ -562,7 +563,7 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			json_object_update(v, bi);
 			json_decref(bi);
 		} else if (json_object_size(v) > 0) {
-			json_t *bi = expr_eval(e->ex, v, &ctx, &err);
+			json_t *bi = expr_eval(rc->ex, v, &ctx, &err);
 			if (bi == NULL) {
 				xasprintf(cause, "action '%s', base: %s",
 				    a->name, err);
@@ -589,24 +590,55 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	return (NULL);
 }
 
-/* task_resolve_level, freeing the base names it went through. */
-static const struct action_entry *
-task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+/* See engine-int.h. */
+const struct action_entry *
+engine_action_resolve(struct engine *e, const struct engine_resolve *rc,
     const char *name, json_t **input, const struct dsl_action **adhoc,
     char **cause)
 {
 	const struct action_entry	*entry;
 	char				*owned = NULL;
 
-	entry = task_resolve_level(e, rt, t, name, input, adhoc, &owned,
-	    cause);
+	entry = resolve_level(e, rc, name, input, adhoc, &owned, cause);
 	free(owned);
 	return (entry);
 }
 
-/* Apply an ad-hoc action's output template to its base result. */
+/* What a task's expressions see, for resolve_level(). */
+struct task_resolve {
+	struct engine	*e;
+	struct exec_rt	*rt;
+	struct task_rt	*t;
+};
+
+static void
+task_resolve_ctx(void *arg, json_t *data, struct expr_ctx *ctx)
+{
+	struct task_resolve	*tr = arg;
+
+	engine_expr_ctx(tr->e, tr->rt, tr->t, data, ctx);
+}
+
+/* engine_action_resolve() for a task of a loaded execution. */
+static const struct action_entry *
+task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const char *name, json_t **input, const struct dsl_action **adhoc,
+    char **cause)
+{
+	struct engine_resolve	 rc;
+	struct task_resolve	 tr = { e, rt, t };
+
+	rc.ex = e->ex;
+	rc.wb = rt->def->wb;
+	rc.ns = rt->row->workflow_namespace;
+	rc.fill = task_resolve_ctx;
+	rc.arg = &tr;
+	return (engine_action_resolve(e, &rc, name, input, adhoc, cause));
+}
+
+/* See engine-int.h. */
 json_t *
-engine_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+engine_adhoc_output_rc(const struct engine_resolve *rc,
     const struct dsl_action *a, json_t *result, int *ok)
 {
 	struct expr_ctx	 ctx;
@@ -615,13 +647,29 @@ engine_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 
 	if (a == NULL || a->output == NULL || !*ok)
 		return (json_incref(result));
-	engine_expr_ctx(e, rt, t, result, &ctx);
-	if ((v = expr_eval(e->ex, a->output, &ctx, &err)) == NULL) {
+	rc->fill(rc->arg, result, &ctx);
+	if ((v = expr_eval(rc->ex, a->output, &ctx, &err)) == NULL) {
 		*ok = 0;
 		v = json_sprintf("action '%s', output: %s", a->name, err);
 		free(err);
 	}
 	return (v);
+}
+
+/* Apply an ad-hoc action's output template to its base result. */
+json_t *
+engine_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const struct dsl_action *a, json_t *result, int *ok)
+{
+	struct engine_resolve	 rc;
+	struct task_resolve	 tr = { e, rt, t };
+
+	rc.ex = e->ex;
+	rc.wb = NULL;
+	rc.ns = NULL;
+	rc.fill = task_resolve_ctx;
+	rc.arg = &tr;
+	return (engine_adhoc_output_rc(&rc, a, result, ok));
 }
 
 /* Start the sub-workflow of one item: a child execution. */
@@ -652,8 +700,17 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	if (wf == NULL && (wf = dsl_workflow_find(rt->def->wb, name)) != NULL)
 		def = rt->def;
 	if (wf == NULL)
-		def = engine_defs_workflow(e, name, &wf);
+		def = engine_defs_workflow_ns(e, name,
+		    rt->row->workflow_namespace, &wf);
 	pthread_mutex_unlock(&e->api_mtx);
+	if (def == NULL) {
+		/* Committed by another engine a moment ago? */
+		engine_defs_sync(e, e->st);
+		pthread_mutex_lock(&e->api_mtx);
+		def = engine_defs_workflow_ns(e, name,
+		    rt->row->workflow_namespace, &wf);
+		pthread_mutex_unlock(&e->api_mtx);
+	}
 	free(full);
 	if (def == NULL) {
 		v = json_sprintf("workflow '%s' not found", name);
@@ -679,6 +736,8 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	c = xcalloc(1, sizeof *c);
 	uuid_make(c->id);
 	c->workflow_name = xstrdup(wf->name);
+	c->workflow_namespace = xstrdup(def->namespace);
+	engine_workflow_id(e, e->st, def, wf->name, c->workflow_id);
 	memcpy(c->def_id, def->id, UUID_STRLEN);
 	c->parent_task_id = xstrdup(t->row->id);
 	c->root_id = xstrdup(rt->row->root_id != NULL ? rt->row->root_id :
@@ -691,6 +750,7 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	params = json_object();
 	if ((v = json_object_get(params0, "env")) != NULL)
 		json_object_set(params, "env", v);
+	json_object_set_new(params, "namespace", json_string(def->namespace));
 	json_object_set_new(params, "item", json_integer((json_int_t)item));
 	json_object_set_new(params, "attempt", json_integer(t->attempt));
 	c->params = params;

@@ -15,42 +15,54 @@
 
 /* ---- statements --------------------------------------------------- */
 
-/* The newest version of (kind, name) ($1, $2). */
+/* The newest version of (kind, name, namespace) ($1, $2, $3). */
 #define DEF_LAST "(SELECT max(version) FROM definitions WHERE " \
-	"kind = $1 AND name = $2)"
+	"kind = $1 AND name = $2 AND namespace = $3)"
 
 static struct store_sql def_bump = STORE_SQL("UPDATE def_generation SET "
     "value = value + 1 WHERE id = 1", 0, "definition generation");
 static struct store_sql def_absent = STORE_SQL("SELECT 1 WHERE NOT EXISTS "
     "(SELECT 1 FROM definitions WHERE kind = $1 AND name = $2 AND "
-    "deleted = 0 AND version = " DEF_LAST ")", STORE_GUARD, "definition");
-static struct store_sql def_present = STORE_SQL("SELECT 1 FROM definitions "
-    "WHERE kind = $1 AND name = $2 AND deleted = 0 AND version = " DEF_LAST,
+    "namespace = $3 AND deleted = 0 AND version = " DEF_LAST ")",
     STORE_GUARD, "definition");
+static struct store_sql def_present = STORE_SQL("SELECT 1 FROM definitions "
+    "WHERE kind = $1 AND name = $2 AND namespace = $3 AND deleted = 0 AND "
+    "version = " DEF_LAST, STORE_GUARD, "definition");
 static struct store_sql def_insert = STORE_SQL("INSERT INTO definitions "
-    "(id, kind, name, version, text, source, deleted, created_at, "
-    "updated_at) SELECT $3, $1, $2, COALESCE(max(version), 0) + 1, $4, $5, "
-    "$6::integer, bora_now_ms(), bora_now_ms() FROM definitions "
-    "WHERE kind = $1 AND name = $2", 0, "insert definition");
+    "(id, kind, name, namespace, scope, version, text, source, deleted, "
+    "created_at, updated_at) SELECT $4, $1, $2, $3, $7, "
+    "COALESCE(max(version), 0) + 1, $5, $6, $8::integer, bora_now_ms(), "
+    "bora_now_ms() FROM definitions WHERE kind = $1 AND name = $2 AND "
+    "namespace = $3", 0, "insert definition");
 static struct store_sql def_current = STORE_SELECT(&store_def_table,
-    "kind = $1 AND name = $2 ORDER BY version DESC LIMIT 1", "definition");
+    "kind = $1 AND name = $2 AND namespace = $3 ORDER BY version DESC "
+    "LIMIT 1", "definition");
+/* The first version since the last deletion: the identity's birth. */
+static struct store_sql def_first = STORE_SELECT(&store_def_table,
+    "kind = $1 AND name = $2 AND namespace = $3 AND deleted = 0 AND "
+    "version > COALESCE((SELECT max(version) FROM definitions x WHERE "
+    "x.kind = $1 AND x.name = $2 AND x.namespace = $3 AND x.deleted = 1), "
+    "0) ORDER BY version LIMIT 1", "definition");
 /* Insertion order breaks ties of the creation time. */
 static struct store_sql def_list = STORE_SELECT(&store_def_table,
     "deleted = 0 AND version = (SELECT max(version) FROM definitions x "
-    "WHERE x.kind = definitions.kind AND x.name = definitions.name) "
-    "ORDER BY created_at, @ROWID", "definitions");
+    "WHERE x.kind = definitions.kind AND x.name = definitions.name AND "
+    "x.namespace = definitions.namespace) ORDER BY created_at, @ROWID",
+    "definitions");
 static struct store_sql def_generation = STORE_SQL("SELECT value FROM "
     "def_generation WHERE id = 1", 0, "generation");
 
 static struct store_sql wf_save = STORE_SQL("INSERT INTO workflows (id, "
-    "name, def_id, created_at, updated_at) VALUES ($1, $2, $3, "
-    "bora_now_ms(), bora_now_ms()) ON CONFLICT (name) DO UPDATE SET "
-    "def_id = excluded.def_id, updated_at = excluded.updated_at", 0,
-    "save workflow");
+    "name, namespace, def_id, created_at, updated_at) VALUES ($1, $2, $4, "
+    "$3, bora_now_ms(), bora_now_ms()) ON CONFLICT (name, namespace) DO "
+    "UPDATE SET def_id = excluded.def_id, updated_at = excluded.updated_at",
+    0, "save workflow");
 static struct store_sql wf_load = STORE_SELECT(&store_workflow_table,
-    "id = $1 OR name = $1 ORDER BY id = $1 DESC LIMIT 1", "workflow");
+    "id = $1 OR (name = $1 AND namespace = $2) ORDER BY id = $1 DESC "
+    "LIMIT 1", "workflow");
 static struct store_sql wf_delete = STORE_SQL("DELETE FROM workflows WHERE "
-    "name = $1 OR id = $1", STORE_GUARD, "delete workflow");
+    "(name = $1 AND namespace = $2) OR id = $1", STORE_GUARD,
+    "delete workflow");
 
 static struct store_sql tasks_of_many = STORE_SELECT(&store_task_table,
     "execution_id IN @IDS ORDER BY execution_id, seq, created_at, id",
@@ -216,6 +228,20 @@ tx_sql(struct store_tx *tx, const struct store_sql *q, const char *a,
 	return (op);
 }
 
+/* Record a statement with three text values. */
+static struct store_op *
+tx_sql3(struct store_tx *tx, const struct store_sql *q, const char *a,
+    const char *b, const char *c)
+{
+	struct store_op	*op;
+
+	op = store_tx_add(tx, q, 3);
+	store_value_text(&op->v[0], a);
+	store_value_text(&op->v[1], b);
+	store_value_text(&op->v[2], c);
+	return (op);
+}
+
 /* ---- the typed functions ------------------------------------------ */
 
 /* Mistral's names of the states, by enum store_state. */
@@ -338,13 +364,13 @@ commit_then_load(struct store *s, struct store_tx *tx,
 }
 
 /*
- * Save a new version of (kind, name).  The counter's row lock, taken
- * first, serializes saves: versions cannot race.
+ * Save a new version of (kind, name, namespace).  The counter's row
+ * lock, taken first, serializes saves: versions cannot race.
  */
 enum store_rc
-store_def_save(struct store *s, const char *kind, const char *name,
-    const char *text, const char *source, int create_only, int deleted,
-    struct store_def **out)
+store_def_save_ns(struct store *s, const char *kind, const char *name,
+    const char *ns, const char *scope, const char *text, const char *source,
+    int create_only, int deleted, struct store_def **out)
 {
 	struct store_tx	*tx = store_tx_create();
 	struct store_op	*op;
@@ -352,37 +378,51 @@ store_def_save(struct store *s, const char *kind, const char *name,
 
 	if (out != NULL)
 		*out = NULL;
+	if (ns == NULL)
+		ns = "";
 	store_tx_add(tx, &def_bump, 0);
 	if (create_only) {
-		op = tx_sql(tx, &def_absent, kind, name);
+		op = tx_sql3(tx, &def_absent, kind, name, ns);
 		op->guard = STORE_CONFLICT;
 		xasprintf(&op->gmsg, "%s %s already exists", kind, name);
 	}
 	if (deleted) {
-		op = tx_sql(tx, &def_present, kind, name);
+		op = tx_sql3(tx, &def_present, kind, name, ns);
 		op->guard = STORE_NOTFOUND;
 		xasprintf(&op->gmsg, "%s %s not found", kind, name);
 	}
 	uuid_make(id);
-	op = store_tx_add(tx, &def_insert, 6);
+	op = store_tx_add(tx, &def_insert, 8);
 	store_value_text(&op->v[0], kind);
 	store_value_text(&op->v[1], name);
-	store_value_text(&op->v[2], id);
-	store_value_text(&op->v[3], text != NULL ? text : "");
-	store_value_text(&op->v[4], source);
-	store_value_int(&op->v[5], deleted != 0);
+	store_value_text(&op->v[2], ns);
+	store_value_text(&op->v[3], id);
+	store_value_text(&op->v[4], text != NULL ? text : "");
+	store_value_text(&op->v[5], source);
+	store_value_text(&op->v[6], scope != NULL ? scope : "private");
+	store_value_int(&op->v[7], deleted != 0);
 	return (commit_then_load(s, tx, &store_def_table, NULL, id, out));
 }
 
-/* The current (newest, not deleted) version of (kind, name). */
 enum store_rc
-store_def_load_current(struct store *s, const char *kind, const char *name,
+store_def_save(struct store *s, const char *kind, const char *name,
+    const char *text, const char *source, int create_only, int deleted,
     struct store_def **out)
+{
+	return (store_def_save_ns(s, kind, name, "", NULL, text, source,
+	    create_only, deleted, out));
+}
+
+/* The current (newest, not deleted) version of (kind, name, ns). */
+enum store_rc
+store_def_load_current_ns(struct store *s, const char *kind,
+    const char *name, const char *ns, struct store_def **out)
 {
 	enum store_rc	 rc;
 
 	*out = NULL;
-	rc = store_run_one(s, &def_current, out, name, "ss", kind, name);
+	rc = store_run_one(s, &def_current, out, name, "sss", kind, name,
+	    ns != NULL ? ns : "");
 	if (rc == STORE_OK && (*out)->deleted) {
 		store_def_free(*out);
 		*out = NULL;
@@ -391,6 +431,23 @@ store_def_load_current(struct store *s, const char *kind, const char *name,
 	if (rc == STORE_NOTFOUND)
 		store_set_error(s, "%s %s not found", kind, name);
 	return (rc);
+}
+
+enum store_rc
+store_def_load_current(struct store *s, const char *kind, const char *name,
+    struct store_def **out)
+{
+	return (store_def_load_current_ns(s, kind, name, "", out));
+}
+
+/* The first version of (kind, name, ns) since it was last deleted. */
+enum store_rc
+store_def_load_first(struct store *s, const char *kind, const char *name,
+    const char *ns, struct store_def **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &def_first, out, name, "sss", kind, name,
+	    ns != NULL ? ns : ""));
 }
 
 /* Every current definition, oldest first. */
@@ -416,44 +473,72 @@ store_def_generation(struct store *s)
 
 /* Create or move a workflow identity to def_id. */
 enum store_rc
-store_workflow_save(struct store *s, const char *name, const char *def_id,
-    struct store_workflow **out)
+store_workflow_save_ns(struct store *s, const char *name, const char *ns,
+    const char *def_id, struct store_workflow **out)
 {
 	struct store_tx	*tx = store_tx_create();
 	struct store_op	*op;
 	char		 id[UUID_STRLEN];
+	enum store_rc	 rc;
 
 	if (out != NULL)
 		*out = NULL;
 	uuid_make(id);
-	op = store_tx_add(tx, &wf_save, 3);
+	op = store_tx_add(tx, &wf_save, 4);
 	store_value_text(&op->v[0], id);
 	store_value_text(&op->v[1], name);
 	store_value_text(&op->v[2], def_id);
+	store_value_text(&op->v[3], ns != NULL ? ns : "");
 	store_tx_add(tx, &def_bump, 0);
-	return (commit_then_load(s, tx, NULL, &wf_load, name, out));
+	rc = store_tx_commit(s, tx);
+	store_tx_free(tx);
+	if (rc != STORE_OK || out == NULL)
+		return (rc);
+	return (store_workflow_load_ns(s, name, ns, out));
+}
+
+enum store_rc
+store_workflow_save(struct store *s, const char *name, const char *def_id,
+    struct store_workflow **out)
+{
+	return (store_workflow_save_ns(s, name, "", def_id, out));
+}
+
+/* A workflow identity by id, or by name in a namespace. */
+enum store_rc
+store_workflow_load_ns(struct store *s, const char *name_or_id,
+    const char *ns, struct store_workflow **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &wf_load, out, name_or_id, "ss", name_or_id,
+	    ns != NULL ? ns : ""));
 }
 
 enum store_rc
 store_workflow_load(struct store *s, const char *name_or_id,
     struct store_workflow **out)
 {
-	*out = NULL;
-	return (store_run_one(s, &wf_load, out, name_or_id, "s", name_or_id));
+	return (store_workflow_load_ns(s, name_or_id, "", out));
 }
 
-/* Remove a workflow identity by name (or id). */
+/* Remove a workflow identity by name in a namespace (or id). */
 enum store_rc
-store_workflow_delete(struct store *s, const char *name)
+store_workflow_delete_ns(struct store *s, const char *name, const char *ns)
 {
 	struct store_tx	*tx = store_tx_create();
 	struct store_op	*op;
 
-	op = tx_sql(tx, &wf_delete, name, NULL);
+	op = tx_sql(tx, &wf_delete, name, ns != NULL ? ns : "");
 	op->guard = STORE_NOTFOUND;
 	xasprintf(&op->gmsg, "workflow %s not found", name);
 	store_tx_add(tx, &def_bump, 0);
 	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+enum store_rc
+store_workflow_delete(struct store *s, const char *name)
+{
+	return (store_workflow_delete_ns(s, name, ""));
 }
 
 /* ---- reads ---------------------------------------------------------- */
@@ -539,6 +624,7 @@ load_ids(struct store *s, const struct store_sql *many,
 
 ROW_FREE(def) ROW_FREE(workflow) ROW_FREE(exec) ROW_FREE(task)
 ROW_FREE(action) ROW_FREE(work) ROW_FREE(event) ROW_FREE(message)
+ROW_FREE(env) ROW_FREE(cron)
 ROW_LOAD(def) ROW_LOAD(exec) ROW_LOAD(task) ROW_LOAD(action)
 TX_INSERT(exec) TX_INSERT(task) TX_INSERT(action) TX_INSERT(work)
 TX_INSERT(event) TX_INSERT(message)
@@ -792,7 +878,7 @@ store_exec_release(struct store *s, const char *id, const char *owner)
 /* Every statement of this file, registered: prepared once per connection. */
 struct store_sql *const store_ops_sqls[] = {
 	&def_bump, &def_absent, &def_present, &def_insert, &def_current,
-	&def_list, &def_generation, &wf_save, &wf_load, &wf_delete,
+	&def_first, &def_list, &def_generation, &wf_save, &wf_load, &wf_delete,
 	&tasks_of_many, &execs_many, &work_due, &work_next, &work_delete,
 	&work_delete_task, &lock_acquire, &lock_release, &lock_owner,
 	&msg_delete, &msg_reap, &exec_tree, &exec_deletes[0],

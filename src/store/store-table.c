@@ -31,6 +31,8 @@
 #define ROW store_def
 static const struct store_col def_cols[] = {
 	C(id, TEXT, STORE_KEY, 0), C(kind, TEXT, 0, 0), C(name, TEXT, 0, 0),
+	STORE_COL(ROW, namespace, STORE_TEXT, 0, 0, ""),
+	STORE_COL(ROW, scope, STORE_TEXT, 0, 0, "private"),
 	C(version, INT, 0, 0), C(text, TEXT, 0, 0), C(source, TEXT, 0, 0),
 	C(deleted, BOOL, 0, 0), ROW_TIMES
 };
@@ -38,6 +40,7 @@ static const struct store_col def_cols[] = {
 #define ROW store_workflow
 static const struct store_col workflow_cols[] = {
 	C(id, TEXT, STORE_KEY, 0), C(name, TEXT, 0, 0),
+	STORE_COL(ROW, namespace, STORE_TEXT, 0, 0, ""),
 	C(def_id, TEXT, 0, 0), ROW_TIMES
 };
 #undef ROW
@@ -51,7 +54,8 @@ static const struct store_col exec_cols[] = {
 	C(output, JSON, 0, SF_OUTPUT), C(params, JSON, 0, SF_PARAMS),
 	C(context, JSON, 0, SF_CONTEXT),
 	C(description, TEXT, 0, SF_DESCRIPTION), C(request_id, TEXT, 0, 0),
-	C(owner, TEXT, 0, 0), C(lease_until, INT, 0, 0), ROW_TIMES
+	C(owner, TEXT, 0, 0), C(lease_until, INT, 0, 0), ROW_TIMES,
+	STORE_COL(ROW, workflow_namespace, STORE_TEXT, 0, 0, "")
 };
 #undef ROW
 #define ROW store_task
@@ -102,6 +106,25 @@ static const struct store_col message_cols[] = {
 	C(expires_at, INT, 0, 0)
 };
 #undef ROW
+#define ROW store_env
+static const struct store_col env_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(name, TEXT, 0, 0),
+	C(description, TEXT, 0, SF_DESCRIPTION),
+	C(variables, JSON, 0, SF_VARIABLES),
+	STORE_COL(ROW, scope, STORE_TEXT, 0, SF_SCOPE, "private"), ROW_TIMES
+};
+#undef ROW
+#define ROW store_cron
+static const struct store_col cron_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(name, TEXT, 0, 0), C(pattern, TEXT, 0, 0),
+	C(first_execution_time, INT, 0, 0), C(next_execution_time, INT, 0, 0),
+	C(remaining_executions, INT, 0, 0), C(workflow_name, TEXT, 0, 0),
+	C(workflow_id, TEXT, 0, 0),
+	STORE_COL(ROW, workflow_namespace, STORE_TEXT, 0, 0, ""),
+	C(workflow_input, JSON, 0, 0), C(workflow_params, JSON, 0, 0),
+	STORE_COL(ROW, scope, STORE_TEXT, 0, 0, "private"), ROW_TIMES
+};
+#undef ROW
 
 /*
  * Fields lists filter and sort on: Mistral's names, most of them the
@@ -115,6 +138,7 @@ static const struct store_col message_cols[] = {
 static const struct store_column exec_list[] = {
 	F(id), F(workflow_name), F(workflow_id), F(state), F(state_info),
 	F(description), F(input), F(output), F(params), F(request_id),
+	F(workflow_namespace),
 	{ "task_execution_id", "parent_task_id", STORE_COL_TEXT },
 	{ "root_execution_id", "root_id", STORE_COL_TEXT },
 	FT(created_at), FT(updated_at), FEND
@@ -138,6 +162,17 @@ static const struct store_column action_list[] = {
 	{ "accepted", "is_async", STORE_COL_INT },
 	FT(created_at), FT(updated_at), FEND
 };
+static const struct store_column env_list[] = {
+	F(id), F(name), F(description), F(variables), F(scope),
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column cron_list[] = {
+	F(id), F(name), F(pattern), F(workflow_name), F(workflow_id),
+	F(workflow_namespace), F(workflow_input), F(workflow_params),
+	F(scope), { "remaining_executions", "remaining_executions",
+	STORE_COL_INT }, FT(first_execution_time), FT(next_execution_time),
+	FT(created_at), FT(updated_at), FEND
+};
 static const struct store_column message_list[] = {
 	F(id), F(event_id), F(request_id), F(resource_type), F(resource_uuid),
 	{ "message_level", "level", STORE_COL_TEXT },
@@ -151,7 +186,7 @@ static const struct store_column message_list[] = {
 static const struct store_column definition_list[] = {
 	F(id), F(name), F(namespace), F(input), F(definition), F(scope),
 	F(project_id), { "is_system", "is_system", STORE_COL_INT },
-	F(description), F(source), F(workbook), FT(created_at),
+	F(description), F(source), F(workbook), F(tags), FT(created_at),
 	FT(updated_at), FEND
 };
 const struct store_item_list store_item_lists[] = {
@@ -161,6 +196,7 @@ const struct store_item_list store_item_lists[] = {
 
 static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
 static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
+static struct store_table_sql env_sql, cron_sql;
 
 #define TABLE(var, name, label, st, cols, flags, group, list, sql)	\
 	const struct store_table var = { name, label,			\
@@ -182,11 +218,16 @@ TABLE(store_event_table, "events", "event", store_event, event_cols, 0,
     NULL, NULL, event_sql);
 TABLE(store_message_table, "messages", "message", store_message,
     message_cols, 0, NULL, message_list, message_sql);
+TABLE(store_env_table, "environments", "environment", store_env, env_cols,
+    0, NULL, env_list, env_sql);
+TABLE(store_cron_table, "cron_triggers", "cron trigger", store_cron,
+    cron_cols, 0, NULL, cron_list, cron_sql);
 
 const struct store_table *const store_tables[] = {
 	&store_def_table, &store_workflow_table, &store_exec_table,
 	&store_task_table, &store_action_table, &store_work_table,
-	&store_event_table, &store_message_table, NULL
+	&store_event_table, &store_message_table, &store_env_table,
+	&store_cron_table, NULL
 };
 
 /* Shapes of results that are not rows of a table. */
@@ -650,8 +691,13 @@ table_update_sql(const struct store_table *t)
 		return (NULL);
 	}
 	b.len -= 2;
-	buf_printf(&b, " WHERE %s = $1 AND ($3::text IS NULL OR "
-	    "state = $3)", key->name);
+	/* A table without states is never guarded by one. */
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (strcmp(c->name, "state") == 0)
+			break;
+	}
+	buf_printf(&b, " WHERE %s = $1 AND ($3::text IS NULL%s)", key->name,
+	    c < t->cols + t->ncols ? " OR state = $3" : "");
 	return (buf_take(&b));
 }
 

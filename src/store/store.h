@@ -100,6 +100,8 @@ struct store_def {
 	char	 id[UUID_STRLEN];
 	char	*kind;		/* "workbook", "workflows", "actions" */
 	char	*name;		/* workbook name or source name */
+	char	*namespace;	/* "" by default */
+	char	*scope;		/* "private" or "public" */
 	int	 version;	/* 1, 2, ... per (kind, name) */
 	char	*text;		/* YAML */
 	char	*source;	/* "api" or a file path */
@@ -112,6 +114,7 @@ struct store_def {
 struct store_workflow {
 	char	 id[UUID_STRLEN];
 	char	*name;
+	char	*namespace;
 	char	 def_id[UUID_STRLEN];	/* current definition version */
 	int64_t	 created_at;
 	int64_t	 updated_at;
@@ -136,6 +139,7 @@ struct store_exec {
 	int64_t	 lease_until;
 	int64_t	 created_at;
 	int64_t	 updated_at;
+	char	*workflow_namespace;	/* where the workflow was found */
 };
 
 struct store_task {
@@ -207,12 +211,42 @@ struct store_message {
 	int64_t	 expires_at;
 };
 
+/* A named set of variables (Mistral's environments). */
+struct store_env {
+	char	 id[UUID_STRLEN];
+	char	*name;
+	char	*description;
+	json_t	*variables;		/* object */
+	char	*scope;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
+/* A cron trigger: starts workflow_name at each tick of pattern. */
+struct store_cron {
+	char	 id[UUID_STRLEN];
+	char	*name;
+	char	*pattern;		/* NULL: fires once */
+	int64_t	 first_execution_time;	/* ms; 0: none */
+	int64_t	 next_execution_time;	/* ms, the next tick */
+	int64_t	 remaining_executions;	/* -1: no limit */
+	char	*workflow_name;
+	char	*workflow_id;
+	char	*workflow_namespace;
+	json_t	*workflow_input;
+	json_t	*workflow_params;
+	char	*scope;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
 /* The tables, for the generic row functions below (store-table.c). */
 struct store_table;
 extern const struct store_table store_def_table, store_workflow_table;
 extern const struct store_table store_exec_table, store_task_table;
 extern const struct store_table store_action_table, store_work_table;
 extern const struct store_table store_event_table, store_message_table;
+extern const struct store_table store_env_table, store_cron_table;
 
 /* Free a row of a table (NULL: no-op); a deep copy (json increfed). */
 void	 store_row_free(const struct store_table *, void *);
@@ -229,6 +263,8 @@ void	 store_action_free(struct store_action *);
 void	 store_work_free(struct store_work *);
 void	 store_event_free(struct store_event *);
 void	 store_message_free(struct store_message *);
+void	 store_env_free(struct store_env *);
+void	 store_cron_free(struct store_cron *);
 
 /*
  * Open "sqlite:PATH", "sqlite::memory:" or "postgresql://...".  SQLite
@@ -282,6 +318,8 @@ size_t		 store_pool_size(struct store_pool *);
 #define SF_DESCRIPTION	0x0400
 #define SF_INPUT	0x0800	/* action input */
 #define SF_IN_CONTEXT	0x1000
+#define SF_VARIABLES	0x2000	/* environment variables */
+#define SF_SCOPE	0x4000
 
 /*
  * Record inserting a row of any table; updating the fields of a row in
@@ -357,6 +395,20 @@ enum store_rc	 store_def_load(struct store *, const char *id,
 /* The current (newest, not deleted) version of (kind, name). */
 enum store_rc	 store_def_load_current(struct store *, const char *kind,
 		     const char *name, struct store_def **out);
+/*
+ * The same in a namespace ("" is the default one, where the functions
+ * above work) with a scope ("private" or "public"; NULL: private).
+ */
+enum store_rc	 store_def_save_ns(struct store *, const char *kind,
+		     const char *name, const char *ns, const char *scope,
+		     const char *text, const char *source, int create_only,
+		     int deleted, struct store_def **out);
+enum store_rc	 store_def_load_current_ns(struct store *, const char *kind,
+		     const char *name, const char *ns, struct store_def **out);
+/* The first version since the last deletion: its id and created_at
+ * are the definition's, kept across updates. */
+enum store_rc	 store_def_load_first(struct store *, const char *kind,
+		     const char *name, const char *ns, struct store_def **out);
 /* Every current definition, oldest first. */
 enum store_rc	 store_def_list_current(struct store *,
 		     struct store_def ***out, size_t *n);
@@ -369,6 +421,14 @@ enum store_rc	 store_workflow_save(struct store *, const char *name,
 enum store_rc	 store_workflow_load(struct store *, const char *name_or_id,
 		     struct store_workflow **out);
 enum store_rc	 store_workflow_delete(struct store *, const char *name);
+/* The same in a namespace (by id whatever the namespace). */
+enum store_rc	 store_workflow_save_ns(struct store *, const char *name,
+		     const char *ns, const char *def_id,
+		     struct store_workflow **out);
+enum store_rc	 store_workflow_load_ns(struct store *, const char *name_or_id,
+		     const char *ns, struct store_workflow **out);
+enum store_rc	 store_workflow_delete_ns(struct store *, const char *name,
+		     const char *ns);
 
 /* ---- reads ------------------------------------------------------- */
 
