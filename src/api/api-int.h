@@ -267,6 +267,8 @@ void	 api_task_list(struct api_req *);
 void	 api_task_get(struct api_req *);
 void	 api_task_rerun(struct api_req *);
 void	 api_task_actions(struct api_req *);
+void	 api_task_children(struct api_req *);
+void	 api_actex_delete(struct api_req *);
 void	 api_actex_list(struct api_req *);
 void	 api_actex_get(struct api_req *);
 void	 api_actex_run(struct api_req *);

@@ -107,6 +107,10 @@ const struct api_route api_routes[] = {
 	  "Re-run a failed task" },
 	{ "GET", "/v2/tasks/{id}/action_executions", N, 0, api_task_actions,
 	  "Action executions of a task" },
+	{ "GET", "/v2/tasks/{id}/executions", N, 0, api_task_children,
+	  "Sub-workflow executions of a task (max_depth, errors_only)" },
+	{ "GET", "/v2/tasks/{id}/workflow_executions", N, 0,
+	  api_task_children, "Sub-workflow executions of a task" },
 
 	{ "GET", "/v2/action_executions", N, 0, api_actex_list,
 	  "List action executions" },
@@ -116,5 +120,7 @@ const struct api_route api_routes[] = {
 	  "Get an action execution" },
 	{ "PUT", "/v2/action_executions/{id}", J, 0, api_actex_update,
 	  "Async action callback: state and output" },
+	{ "DELETE", "/v2/action_executions/{id}", N, 0, api_actex_delete,
+	  "Delete a finished action execution run outside a workflow" },
 };
 const size_t api_nroutes = nitems(api_routes);

@@ -36,6 +36,7 @@ static void	 task_arrive(struct engine *, struct exec_rt *,
 		     const struct dsl_task *, struct task_rt *, json_t *,
 		     struct step *);
 static char	*task_error_text(json_t *);
+static char	*task_http_error_text(json_t *);
 static void	 task_reverse_next(struct engine *, struct exec_rt *,
 		     struct step *);
 static int	 task_lock_wait(struct engine *, struct exec_rt *,
@@ -389,6 +390,32 @@ task_count(struct task_rt *t)
 	return (t->spec->nitems == 0 ? 1 : t->nitems);
 }
 
+static void	 task_rebuild_item(struct task_rt *, size_t, enum store_state,
+		     json_t *);
+
+/*
+ * The items a re-run without reset keeps (runtime "kept": {index:
+ * result}, see engine-exec.c): done already, with their results.
+ */
+static void
+task_items_keep(struct task_rt *t)
+{
+	json_t		*kept, *v;
+	const char	*key;
+	char		*end;
+	unsigned long	 idx;
+
+	kept = json_object_get(t->row->runtime, "kept");
+	if (t->spec->nitems == 0 || !json_is_object(kept))
+		return;
+	json_object_foreach(kept, key, v) {
+		idx = strtoul(key, &end, 10);
+		if (*end == '\0' && idx < task_count(t) &&
+		    t->done[idx] == STATE_IDLE)
+			task_rebuild_item(t, idx, STATE_SUCCESS, v);
+	}
+}
+
 /*
  * Run a RUNNING task: on its first attempt evaluate items and arm the
  * timeout; then start items up to the concurrency limit.  Inline
@@ -441,8 +468,16 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 		t->started_mono = time_mono_ms();
 		engine_event(rt, t, &s, "info", 0, "task %s started%s",
 		    t->row->name, t->attempt > 0 ? " (retry)" : "");
+		task_items_keep(t);
 	}
 	n = task_count(t);
+	if (n > 0 && t->ndone == n) {
+		/* A re-run that kept every item: nothing left to run. */
+		json_t *res = json_incref(t->results);
+		engine_task_attempt_decide(e, rt, t, t->nfailed == 0, res, &s);
+		json_decref(res);
+		goto commit;
+	}
 	if (n == 0) {
 		/* with-items over an empty list */
 		json_t *empty = json_array();
@@ -1093,6 +1128,8 @@ engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
 	t->attempt++;
 	json_object_set_new(t->row->runtime, "retry_no",
 	    json_integer(t->attempt));
+	/* A retry runs every item again, kept ones too. */
+	json_object_del(t->row->runtime, "kept");
 	free(t->done);
 	t->done = NULL;		/* items are evaluated again */
 	engine_event(rt, t, s, ok ? "info" : "warning", -1,
@@ -1121,12 +1158,78 @@ task_error_text(json_t *v)
 		return (xstrdup("action failed"));
 	if (json_is_string(v))
 		return (xstrndup(json_string_value(v), INFO_MAX));
+	if (json_is_object(v) && json_is_integer(json_object_get(v, "status")) &&
+	    json_object_get(v, "content") != NULL)
+		return (task_http_error_text(v));
 	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (s == NULL)
 		return (xstrdup("action failed"));
 	if (strlen(s) > INFO_MAX)
 		s[INFO_MAX] = '\0';
 	return (s);
+}
+
+#define HTTP_EXCERPT	200	/* characters of an error page kept */
+
+/*
+ * The state_info of a failed HTTP call ({status, reason, url, content}):
+ * the status and a short excerpt of the body as text, tags of an HTML
+ * page and runs of blanks dropped, never the whole page.  The result
+ * keeps the full body.
+ */
+static char *
+task_http_error_text(json_t *v)
+{
+	const char	*reason, *url, *p;
+	json_t		*content = json_object_get(v, "content");
+	struct buf	 b;
+	char		*body, *out;
+	size_t		 n = 0;
+	int		 tag = 0, blank = 1;
+
+	reason = json_string_value(json_object_get(v, "reason"));
+	url = json_string_value(json_object_get(v, "url"));
+	body = json_is_string(content) ? xstrdup(json_string_value(content)) :
+	    json_dumps(content, JSON_COMPACT | JSON_ENCODE_ANY);
+	buf_init(&b, 0);
+	buf_puts(&b, "");
+	for (p = body != NULL ? body : ""; *p != '\0' && n < HTTP_EXCERPT;
+	    p++) {
+		if (json_is_string(content) && *p == '<') {
+			tag = 1;
+			continue;
+		}
+		if (tag) {
+			if (*p == '>') {
+				tag = 0;
+				if (!blank) {
+					buf_puts(&b, " ");
+					blank = 1;
+				}
+			}
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			if (!blank)
+				buf_puts(&b, " ");
+			blank = 1;
+			continue;
+		}
+		buf_printf(&b, "%c", *p);
+		blank = 0;
+		n++;
+	}
+	while (b.len > 0 && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	xasprintf(&out, "HTTP %lld%s%s%s%s%s%s%s", (long long)
+	    json_integer_value(json_object_get(v, "status")),
+	    reason != NULL && *reason != '\0' ? " " : "",
+	    reason != NULL ? reason : "", url != NULL ? " from " : "",
+	    url != NULL ? url : "", b.len > 0 ? ": " : "",
+	    b.data != NULL ? b.data : "", *p != '\0' ? " ..." : "");
+	buf_free(&b);
+	free(body);
+	return (out);
 }
 
 /* Evaluate a publish template into obj; -1 + *cause on error. */
@@ -1630,7 +1733,7 @@ static void
 task_rebuild_item(struct task_rt *t, size_t idx, enum store_state st,
     json_t *result)
 {
-	if (idx >= task_count(t))
+	if (idx >= task_count(t) || t->done[idx] == STATE_SUCCESS)
 		return;
 	if (st == STATE_SUCCESS || st == STATE_ERROR) {
 		t->done[idx] = (unsigned char)st;
@@ -1661,6 +1764,7 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 
 	if (task_items_prepare(e, rt, t, cause) != 0)
 		return (-1);
+	task_items_keep(t);
 	if (t->spec->workflow != NULL) {
 		children = json_object_get(t->row->runtime, "children");
 		json_array_foreach(children, i, v) {

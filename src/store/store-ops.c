@@ -117,6 +117,11 @@ static struct store_sql exec_deletes[] = {
 	    "state IN " STORE_FINAL ")", STORE_GUARD, "delete execution")
 };
 
+/* An action execution run outside a workflow, once finished. */
+static struct store_sql actex_delete = STORE_SQL("DELETE FROM "
+    "action_executions WHERE id = $1 AND task_id IS NULL AND state IN "
+    STORE_FINAL, STORE_GUARD, "delete action execution");
+
 /* Claims: the dialect's candidates (@CLAIM), leased by db clock. */
 static struct store_sql exec_claim = STORE_SQL("UPDATE executions SET "
     "owner = $1, lease_until = bora_now_ms() + $2::bigint WHERE id IN "
@@ -822,6 +827,25 @@ store_exec_delete(struct store *s, const char *id)
 	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
 }
 
+/*
+ * Delete an action execution run outside a workflow (one of a task
+ * goes with its execution); CONFLICT when it is not finished or belongs
+ * to a task.
+ */
+enum store_rc
+store_action_delete(struct store *s, const char *id)
+{
+	struct store_tx	*tx = store_tx_create();
+	struct store_op	*op;
+
+	op = tx_sql(tx, &actex_delete, id, NULL);
+	op->guard = STORE_CONFLICT;
+	xasprintf(&op->gmsg, "action execution %s belongs to a task or is "
+	    "not finished: only a finished one run outside a workflow can be "
+	    "deleted", id);
+	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
 /* ---- leases --------------------------------------------------------- */
 
 /* See store.h. */
@@ -884,7 +908,7 @@ struct store_sql *const store_ops_sqls[] = {
 	&msg_delete, &msg_reap, &exec_tree, &exec_deletes[0],
 	&exec_deletes[1], &exec_deletes[2], &exec_deletes[3],
 	&exec_deletes[4], &exec_deletes[5], &exec_claim, &exec_renew,
-	&exec_release, &db_now, &store_tasks_load_sql,
+	&exec_release, &db_now, &actex_delete, &store_tasks_load_sql,
 	&store_actions_load_sql, &store_events_load_sql,
 	&store_exec_children_sql, &store_work_load_sql, NULL
 };

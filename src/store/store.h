@@ -512,6 +512,8 @@ enum store_rc	 store_message_delete(struct store *, const char *id);
 /* Delete up to batch messages expired at now; *n gets the count. */
 enum store_rc	 store_message_reap(struct store *, int64_t now,
 		     size_t batch, size_t *n);
+/* Delete a finished action execution run outside a workflow. */
+enum store_rc	 store_action_delete(struct store *, const char *id);
 /* Delete a finished execution and everything under it. */
 enum store_rc	 store_exec_delete(struct store *, const char *id);
 
