@@ -274,6 +274,17 @@ void	 api_actex_get(struct api_req *);
 void	 api_actex_run(struct api_req *);
 void	 api_actex_update(struct api_req *);
 
+/* api-env.c, api-cron.c */
+void	 api_env_list(struct api_req *);
+void	 api_env_get(struct api_req *);
+void	 api_env_create(struct api_req *);
+void	 api_env_update(struct api_req *);
+void	 api_env_delete(struct api_req *);
+void	 api_cron_list(struct api_req *);
+void	 api_cron_get(struct api_req *);
+void	 api_cron_create(struct api_req *);
+void	 api_cron_delete(struct api_req *);
+
 void	 api_workflow_graph(struct api_req *);
 void	 api_exec_graph(struct api_req *);
 void	 api_stream_get(struct api_req *);

@@ -122,5 +122,26 @@ const struct api_route api_routes[] = {
 	  "Async action callback: state and output" },
 	{ "DELETE", "/v2/action_executions/{id}", N, 0, api_actex_delete,
 	  "Delete a finished action execution run outside a workflow" },
+
+	{ "GET", "/v2/environments", N, 0, api_env_list,
+	  "List environments" },
+	{ "POST", "/v2/environments", J, 0, api_env_create,
+	  "Create an environment (name, description, variables, scope)" },
+	{ "PUT", "/v2/environments", J, 0, api_env_update,
+	  "Update the environment the body names" },
+	{ "GET", "/v2/environments/{name}", N, 0, api_env_get,
+	  "Get an environment" },
+	{ "DELETE", "/v2/environments/{name}", N, 0, api_env_delete,
+	  "Delete an environment" },
+
+	{ "GET", "/v2/cron_triggers", N, 0, api_cron_list,
+	  "List cron triggers" },
+	{ "POST", "/v2/cron_triggers", J, 0, api_cron_create,
+	  "Create a cron trigger (pattern, first_execution_time, "
+	  "remaining_executions, workflow, input, params)" },
+	{ "GET", "/v2/cron_triggers/{name}", N, 0, api_cron_get,
+	  "Get a cron trigger by name or id" },
+	{ "DELETE", "/v2/cron_triggers/{name}", N, 0, api_cron_delete,
+	  "Delete a cron trigger" },
 };
 const size_t api_nroutes = nitems(api_routes);

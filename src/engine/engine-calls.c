@@ -91,35 +91,48 @@ exec_existing(struct store *st, const char *id, struct store_exec **out)
 	return (1);
 }
 
-/* Create an execution (see engine.h). */
+/*
+ * params.env given as a name: the variables of that environment, as
+ * Mistral resolves it at start.  -1 + *cause when there is none.
+ */
+static int
+exec_env(struct store *st, json_t *params, char **cause)
+{
+	struct store_env	*env = NULL;
+	const char		*name;
+
+	name = json_string_value(json_object_get(params, "env"));
+	if (name == NULL)
+		return (0);
+	if (store_env_load(st, name, &env) != STORE_OK) {
+		xasprintf(cause, "Environment not found [name=%s]", name);
+		return (-1);
+	}
+	json_object_set_new(params, "env", env->variables != NULL ?
+	    json_deep_copy(env->variables) : json_object());
+	store_env_free(env);
+	return (0);
+}
+
+/* See engine-int.h. */
 enum store_rc
-engine_exec_start(struct engine *e, const struct engine_start_opts *o,
-    struct store_exec **out, char **cause)
+engine_exec_prepare(struct engine *e, struct store *st,
+    const struct engine_start_opts *o, struct store_exec *row, char **cause)
 {
 	struct engine_def		*def;
 	const struct dsl_workflow	*wf = NULL;
-	struct store_exec		 row;
 	struct store_workflow		*wfid = NULL;
-	struct store_tx			*tx;
-	struct store			*st;
 	json_t				*input, *params;
-	enum store_rc			 rc;
-	const char			*ns;
+	const char			*ns, *tn;
 
-	if (out != NULL)
-		*out = NULL;
+	memset(row, 0, sizeof *row);
 	ns = o->namespace != NULL ? o->namespace : "";
-	if ((st = store_pool_get(e->pool, cause)) == NULL)
-		return (STORE_UNAVAILABLE);
 	/* What other engines committed is usable here at once. */
 	engine_defs_sync(e, st);
 	/*
-	 * A client-supplied id that exists returns that execution unchanged
-	 * (idempotent create).  The common case, a new id, costs no read:
-	 * the insert itself finds a duplicate (see below).
+	 * Parsed definitions are never freed while the engine lives.  A
+	 * name is looked up in the namespace given, as Mistral does.
 	 */
-	/* Parsed definitions are never freed while the engine lives. */
-	/* A name is looked up in the namespace given, as Mistral does. */
 	pthread_mutex_lock(&e->api_mtx);
 	def = engine_defs_workflow_ns(e, o->workflow, ns, &wf);
 	if (def != NULL && strcmp(def->namespace, ns) != 0)
@@ -133,73 +146,117 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		pthread_mutex_unlock(&e->api_mtx);
 		ns = def != NULL ? def->namespace : "";
 		store_workflow_free(wfid);
-		wfid = NULL;
 	}
 	if (def == NULL) {
-		if (exec_existing(st, o->id, out)) {
-			store_pool_put(e->pool);
-			return (STORE_OK);
-		}
-		store_pool_put(e->pool);
 		xasprintf(cause, "Workflow not found [workflow_identifier=%s, "
 		    "namespace=%s]", o->workflow, ns);
 		return (STORE_NOTFOUND);
 	}
-	if ((input = exec_input(wf, o->input, cause)) == NULL) {
-		if (exec_existing(st, o->id, out)) {
-			free(*cause);
-			*cause = NULL;
-			store_pool_put(e->pool);
-			return (STORE_OK);
-		}
-		store_pool_put(e->pool);
+	if (o->id != NULL && !uuid_valid(o->id)) {
+		xasprintf(cause, "invalid execution id '%s' (expected a UUID)",
+		    o->id);
 		return (STORE_ERROR);
 	}
+	if ((input = exec_input(wf, o->input, cause)) == NULL)
+		return (STORE_ERROR);
 	params = o->params != NULL ? json_deep_copy(o->params) :
 	    json_object();
 	json_object_set_new(params, "namespace", json_string(ns));
 	if (o->task_target != NULL)
 		json_object_set_new(params, "task_name",
 		    json_string(o->task_target));
-	if (wf->type == DSL_WF_REVERSE) {
-		const char *tn = json_string_value(json_object_get(params,
-		    "task_name"));
-		if (tn == NULL || dsl_task_find(wf, tn) == NULL) {
-			store_pool_put(e->pool);
-			xasprintf(cause, "reverse workflow '%s' needs a target "
-			    "task (params.task_name): %s", wf->name,
-			    tn == NULL ? "none given" : "no such task");
-			json_decref(input);
-			json_decref(params);
-			return (STORE_ERROR);
-		}
+	if (exec_env(st, params, cause) != 0) {
+		json_decref(input);
+		json_decref(params);
+		return (STORE_NOTFOUND);
 	}
-	memset(&row, 0, sizeof row);
-	if (o->id != NULL) {
-		if (!uuid_valid(o->id)) {
-			store_pool_put(e->pool);
-			xasprintf(cause, "invalid execution id '%s' (expected "
-			    "a UUID)", o->id);
-			json_decref(input);
-			json_decref(params);
-			return (STORE_ERROR);
-		}
-		snprintf(row.id, UUID_STRLEN, "%s", o->id);
-	} else
-		uuid_make(row.id);
-	row.workflow_name = wf->name;
-	row.workflow_namespace = (char *)ns;
-	engine_workflow_id(e, st, def, wf->name, row.workflow_id);
-	memcpy(row.def_id, def->id, UUID_STRLEN);
-	row.state = (char *)store_state_name(STATE_RUNNING);
-	row.input = input;
-	row.output = json_object();
-	row.params = params;
-	row.context = json_object();
-	row.description = (char *)(o->description != NULL ?
+	tn = json_string_value(json_object_get(params, "task_name"));
+	if (wf->type == DSL_WF_REVERSE && (tn == NULL ||
+	    dsl_task_find(wf, tn) == NULL)) {
+		xasprintf(cause, "reverse workflow '%s' needs a target task "
+		    "(params.task_name): %s", wf->name, tn == NULL ?
+		    "none given" : "no such task");
+		json_decref(input);
+		json_decref(params);
+		return (STORE_ERROR);
+	}
+	if (o->id != NULL)
+		snprintf(row->id, UUID_STRLEN, "%s", o->id);
+	else
+		uuid_make(row->id);
+	row->workflow_name = wf->name;
+	row->workflow_namespace = def->namespace;
+	engine_workflow_id(e, st, def, wf->name, row->workflow_id);
+	memcpy(row->def_id, def->id, UUID_STRLEN);
+	row->state = (char *)store_state_name(STATE_RUNNING);
+	row->input = input;
+	row->output = json_object();
+	row->params = params;
+	row->context = json_object();
+	row->description = (char *)(o->description != NULL ?
 	    o->description : "");
-	row.request_id = (char *)o->request_id;
-	row.created_at = row.updated_at = time_now_ms();
+	row->request_id = (char *)o->request_id;
+	row->created_at = row->updated_at = time_now_ms();
+	return (STORE_OK);
+}
+
+/* See engine-int.h. */
+void
+engine_exec_prepared_clear(struct store_exec *row)
+{
+	json_decref(row->input);
+	json_decref(row->output);
+	json_decref(row->params);
+	json_decref(row->context);
+	memset(row, 0, sizeof *row);
+}
+
+/* See engine.h. */
+enum store_rc
+engine_exec_check(struct engine *e, const struct engine_start_opts *o,
+    char **cause)
+{
+	struct store_exec	 row;
+	struct store		*st;
+	enum store_rc		 rc;
+
+	if ((st = store_pool_get(e->pool, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	if ((rc = engine_exec_prepare(e, st, o, &row, cause)) == STORE_OK)
+		engine_exec_prepared_clear(&row);
+	store_pool_put(e->pool);
+	return (rc);
+}
+
+/* Create an execution (see engine.h). */
+enum store_rc
+engine_exec_start(struct engine *e, const struct engine_start_opts *o,
+    struct store_exec **out, char **cause)
+{
+	struct store_exec	 row;
+	struct store_tx		*tx;
+	struct store		*st;
+	enum store_rc		 rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((st = store_pool_get(e->pool, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	/*
+	 * A client-supplied id that exists returns that execution unchanged
+	 * (idempotent create), even when its workflow has gone since.  The
+	 * common case, a new id, costs no read: the insert itself finds a
+	 * duplicate (see below).
+	 */
+	if ((rc = engine_exec_prepare(e, st, o, &row, cause)) != STORE_OK) {
+		if (rc != STORE_UNAVAILABLE && exec_existing(st, o->id, out)) {
+			free(*cause);
+			*cause = NULL;
+			rc = STORE_OK;
+		}
+		store_pool_put(e->pool);
+		return (rc);
+	}
 	tx = store_tx_create();
 	/* A new execution needs no work row: see engine_exec_recover(). */
 	store_tx_exec_insert(tx, &row);
@@ -207,10 +264,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	store_tx_free(tx);
 	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
 		store_pool_put(e->pool);
-		json_decref(input);
-		json_decref(params);
-		json_decref(row.output);
-		json_decref(row.context);
+		engine_exec_prepared_clear(&row);
 		return (STORE_OK);
 	}
 	if (rc == STORE_OK && out != NULL)
@@ -227,10 +281,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	else
 		store_notify(st, "bora_work");
 	store_pool_put(e->pool);
-	json_decref(input);
-	json_decref(params);
-	json_decref(row.output);
-	json_decref(row.context);
+	engine_exec_prepared_clear(&row);
 	if (rc == STORE_OK)
 		engine_poke(e);
 	return (rc);

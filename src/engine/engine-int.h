@@ -189,6 +189,7 @@ struct engine {
 	atomic_int		 stopping;	/* set by engine_stop() */
 	int64_t			 last_renew;
 	int64_t			 last_claim;
+	int64_t			 cron_check;	/* next check (mono ms) */
 
 	/*
 	 * Group commit: while the loop runs a turn, committed steps wait
@@ -227,6 +228,7 @@ struct engine {
  *	engine-load.c	executions into memory; beginning and recovery
  *	engine-exec.c	due work and completions of a loaded execution
  *	engine-calls.c	calls from other threads
+ *	engine-cron.c	cron triggers
  *	engine.c	the loop: claims, turns, start and stop
  *	engine-watch.c	watched definition folders
  *	engine-conf.c	borad's engine from its configuration
@@ -440,6 +442,24 @@ void		 engine_exec_done_one(struct engine *, struct engine_done *);
 /* Process due work of a loaded execution. */
 void		 engine_exec_work(struct engine *, struct exec_rt *);
 
+
+/* engine-calls.c */
+/*
+ * The row of a new execution of o's workflow, not saved: the workflow
+ * found (in o's namespace), input checked and defaulted, params with
+ * the namespace and a named environment's variables.  STORE_NOTFOUND or
+ * STORE_ERROR + *cause.  The row's strings borrow from o and the
+ * registry; engine_exec_prepared_clear() frees its JSON values.
+ */
+enum store_rc	 engine_exec_prepare(struct engine *, struct store *,
+		     const struct engine_start_opts *, struct store_exec *,
+		     char **cause);
+void		 engine_exec_prepared_clear(struct store_exec *);
+
+/* engine-cron.c */
+#define CRON_CHECK_MS	250
+/* Fire the cron triggers that are due (the loop, every CRON_CHECK_MS). */
+void		 engine_cron_run(struct engine *);
 
 /* engine.c */
 int		 engine_takeover(struct engine *, const char *id);

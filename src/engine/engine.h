@@ -167,6 +167,13 @@ struct engine_start_opts {
 enum store_rc	 engine_exec_start(struct engine *,
 		     const struct engine_start_opts *, struct store_exec **out,
 		     char **cause);
+/*
+ * Would an execution start with these options (the workflow found,
+ * the input right)?  STORE_OK, or as engine_exec_start() fails; nothing
+ * is saved.
+ */
+enum store_rc	 engine_exec_check(struct engine *,
+		     const struct engine_start_opts *, char **cause);
 /* Pause, resume, cancel, or force an end state (with a message). */
 enum store_rc	 engine_exec_set_state(struct engine *, const char *id,
 		     const char *state, const char *state_info, char **cause);

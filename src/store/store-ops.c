@@ -122,6 +122,29 @@ static struct store_sql actex_delete = STORE_SQL("DELETE FROM "
     "action_executions WHERE id = $1 AND task_id IS NULL AND state IN "
     STORE_FINAL, STORE_GUARD, "delete action execution");
 
+/* Environments and cron triggers by name (or id). */
+static struct store_sql env_by_name = STORE_SELECT(&store_env_table,
+    "name = $1 OR id = $1 ORDER BY name = $1 DESC LIMIT 1", "environment");
+static struct store_sql env_delete = STORE_SQL("DELETE FROM environments "
+    "WHERE name = $1 OR id = $1", STORE_GUARD, "delete environment");
+static struct store_sql cron_by_name = STORE_SELECT(&store_cron_table,
+    "name = $1 OR id = $1 ORDER BY name = $1 DESC LIMIT 1", "cron trigger");
+static struct store_sql cron_delete = STORE_SQL("DELETE FROM cron_triggers "
+    "WHERE name = $1 OR id = $1", STORE_GUARD, "delete cron trigger");
+static struct store_sql cron_due = STORE_SELECT(&store_cron_table,
+    "next_execution_time <= $1::bigint ORDER BY next_execution_time, id "
+    "LIMIT $2::bigint", "cron triggers");
+static struct store_sql cron_next_tick = STORE_SQL("SELECT min("
+    "next_execution_time) FROM cron_triggers", 0, "next cron tick");
+/* A tick is fired once: the trigger moves on from the tick it had. */
+static struct store_sql cron_advance = STORE_SQL("UPDATE cron_triggers SET "
+    "next_execution_time = $3::bigint, remaining_executions = $4::bigint, "
+    "updated_at = bora_now_ms() WHERE id = $1 AND next_execution_time = "
+    "$2::bigint", STORE_GUARD, "fire cron trigger");
+static struct store_sql cron_last = STORE_SQL("DELETE FROM cron_triggers "
+    "WHERE id = $1 AND next_execution_time = $2::bigint", STORE_GUARD,
+    "fire cron trigger");
+
 /* Claims: the dialect's candidates (@CLAIM), leased by db clock. */
 static struct store_sql exec_claim = STORE_SQL("UPDATE executions SET "
     "owner = $1, lease_until = bora_now_ms() + $2::bigint WHERE id IN "
@@ -632,9 +655,10 @@ ROW_FREE(action) ROW_FREE(work) ROW_FREE(event) ROW_FREE(message)
 ROW_FREE(env) ROW_FREE(cron)
 ROW_LOAD(def) ROW_LOAD(exec) ROW_LOAD(task) ROW_LOAD(action)
 TX_INSERT(exec) TX_INSERT(task) TX_INSERT(action) TX_INSERT(work)
+TX_INSERT(env) TX_INSERT(cron) TX_UPDATE(env)
 TX_INSERT(event) TX_INSERT(message)
 TX_UPDATE(exec) TX_UPDATE(task) TX_UPDATE(action)
-LIST(exec) LIST(task) LIST(action) LIST(message)
+LIST(exec) LIST(task) LIST(action) LIST(message) LIST(env) LIST(cron)
 ROWS_BY(store_tasks_load, task, "execution_id = $1 ORDER BY seq, "
     "created_at, id")
 ROWS_BY(store_actions_load, action, "task_id = $1 ORDER BY attempt, item, "
@@ -846,6 +870,97 @@ store_action_delete(struct store *s, const char *id)
 	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
 }
 
+/* ---- environments and cron triggers --------------------------------- */
+
+enum store_rc
+store_env_load(struct store *s, const char *name, struct store_env **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &env_by_name, out, name, "s", name));
+}
+
+/* Delete by name (or id); NOTFOUND when there is none. */
+enum store_rc
+store_env_delete(struct store *s, const char *name)
+{
+	struct store_tx	*tx = store_tx_create();
+	struct store_op	*op;
+
+	op = tx_sql(tx, &env_delete, name, NULL);
+	op->guard = STORE_NOTFOUND;
+	xasprintf(&op->gmsg, "Environment not found [name=%s]", name);
+	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+enum store_rc
+store_cron_load(struct store *s, const char *name, struct store_cron **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &cron_by_name, out, name, "s", name));
+}
+
+enum store_rc
+store_cron_delete(struct store *s, const char *name)
+{
+	struct store_tx	*tx = store_tx_create();
+	struct store_op	*op;
+
+	op = tx_sql(tx, &cron_delete, name, NULL);
+	op->guard = STORE_NOTFOUND;
+	xasprintf(&op->gmsg, "Cron trigger not found [name=%s]", name);
+	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+/* Triggers whose next tick is due by now, at most limit, oldest first. */
+enum store_rc
+store_cron_due(struct store *s, int64_t now, size_t limit,
+    struct store_cron ***out, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_run(s, &cron_due, NULL, &rows, "ii", now,
+	    limit > 0 ? (int64_t)limit : ALL);
+	if (rc == STORE_OK)
+		store_rows_take(&rows, out, n);
+	return (rc);
+}
+
+/* The earliest next tick of any trigger; 0 when there is none. */
+int64_t
+store_cron_next(struct store *s)
+{
+	int64_t	 v;
+
+	v = store_run_int(s, &cron_next_tick, "");
+	return (v > 0 ? v : 0);
+}
+
+/* See store.h. */
+void
+store_tx_cron_fire(struct store_tx *tx, const struct store_cron *c,
+    int64_t next, int64_t remaining)
+{
+	struct store_op	*op;
+
+	if (remaining == 0) {
+		op = store_tx_add(tx, &cron_last, 2);
+		store_value_text(&op->v[0], c->id);
+		store_value_int(&op->v[1], c->next_execution_time);
+	} else {
+		op = store_tx_add(tx, &cron_advance, 4);
+		store_value_text(&op->v[0], c->id);
+		store_value_int(&op->v[1], c->next_execution_time);
+		store_value_int(&op->v[2], next);
+		store_value_int(&op->v[3], remaining);
+	}
+	op->guard = STORE_CONFLICT;
+	xasprintf(&op->gmsg, "cron trigger %s: tick fired by another engine",
+	    c->name);
+}
+
 /* ---- leases --------------------------------------------------------- */
 
 /* See store.h. */
@@ -908,7 +1023,9 @@ struct store_sql *const store_ops_sqls[] = {
 	&msg_delete, &msg_reap, &exec_tree, &exec_deletes[0],
 	&exec_deletes[1], &exec_deletes[2], &exec_deletes[3],
 	&exec_deletes[4], &exec_deletes[5], &exec_claim, &exec_renew,
-	&exec_release, &db_now, &actex_delete, &store_tasks_load_sql,
+	&exec_release, &db_now, &actex_delete, &env_by_name, &env_delete,
+	&cron_by_name, &cron_delete, &cron_due, &cron_next_tick, &cron_advance,
+	&cron_last, &store_tasks_load_sql,
 	&store_actions_load_sql, &store_events_load_sql,
 	&store_exec_children_sql, &store_work_load_sql, NULL
 };

@@ -512,6 +512,44 @@ enum store_rc	 store_message_delete(struct store *, const char *id);
 /* Delete up to batch messages expired at now; *n gets the count. */
 enum store_rc	 store_message_reap(struct store *, int64_t now,
 		     size_t batch, size_t *n);
+/* ---- environments and cron triggers ------------------------------ */
+
+/* By name or id; STORE_NOTFOUND when there is none. */
+enum store_rc	 store_env_load(struct store *, const char *name,
+		     struct store_env **out);
+enum store_rc	 store_env_delete(struct store *, const char *name);
+enum store_rc	 store_env_list(struct store *, const struct store_query *,
+		     struct store_env ***out, size_t *n);
+void		 store_tx_env_insert(struct store_tx *,
+		     const struct store_env *);
+/* Update description, variables, scope (SF_DESCRIPTION, SF_VARIABLES,
+ * SF_SCOPE) of the row of that id. */
+void		 store_tx_env_update(struct store_tx *,
+		     const struct store_env *, unsigned mask,
+		     const char *expect_state);
+enum store_rc	 store_cron_load(struct store *, const char *name,
+		     struct store_cron **out);
+enum store_rc	 store_cron_delete(struct store *, const char *name);
+enum store_rc	 store_cron_list(struct store *, const struct store_query *,
+		     struct store_cron ***out, size_t *n);
+void		 store_tx_cron_insert(struct store_tx *,
+		     const struct store_cron *);
+/* Triggers due by now (ms), at most limit (0: all), oldest tick first. */
+enum store_rc	 store_cron_due(struct store *, int64_t now, size_t limit,
+		     struct store_cron ***out, size_t *n);
+/* The earliest next tick of any trigger (ms); 0 when none. */
+int64_t		 store_cron_next(struct store *);
+/*
+ * Record firing trigger c's tick (c->next_execution_time): it moves on
+ * to next with remaining executions left (-1: no limit; 0: the trigger
+ * is deleted), guarded by the tick it had, so that of several engines
+ * only one fires it (the others' change sets fail with STORE_CONFLICT).
+ * The execution it starts goes in the same change set.
+ */
+void		 store_tx_cron_fire(struct store_tx *,
+		     const struct store_cron *, int64_t next,
+		     int64_t remaining);
+
 /* Delete a finished action execution run outside a workflow. */
 enum store_rc	 store_action_delete(struct store *, const char *id);
 /* Delete a finished execution and everything under it. */
