@@ -122,11 +122,18 @@ api_workflow_wire(json_t *w, int interface_obj)
 	return (o);
 }
 
-/* The namespace of the request (?namespace=), "" by default. */
+/*
+ * The namespace of the request: ?namespace=, or the second segment of
+ * /v2/actions/{name}/{namespace} (how the client asks for an action);
+ * "" by default.
+ */
 static const char *
 api_def_ns(struct api_req *req)
 {
 	const char	*ns = api_query(req, "namespace");
+
+	if (req->nparams > 1 && strncmp(req->path, "/v2/actions/", 12) == 0)
+		ns = req->params[1];
 
 	return (ns != NULL ? ns : "");
 }

@@ -47,6 +47,7 @@ static const struct api_field api_task_fields[] = {
 	{ "workflow_execution_id", "workflow_execution_id" },
 	{ "workflow_name", "workflow_name" },
 	{ "workflow_id", "workflow_id" },
+	{ "workflow_namespace", "workflow_namespace" },
 	{ "result", "result" },
 	{ "published", "published" },
 	{ "created_at", "created_at" },
@@ -65,6 +66,7 @@ static const struct api_field api_actex_fields[] = {
 	{ "workflow_execution_id", "workflow_execution_id" },
 	{ "task_name", "task_name" },
 	{ "workflow_name", "workflow_name" },
+	{ "workflow_namespace", "workflow_namespace" },
 	{ "input", "input" },
 	{ "output", "output" },
 	{ "accepted", "accepted" },
@@ -878,6 +880,16 @@ api_subs_of_task(struct api_req *req, const char *task_id, json_t *items,
 	free(c);
 }
 
+/* A query flag that is on only when it says so ("errors_only=" is off,
+ * as the client sends it). */
+static int
+api_query_on(struct api_req *req, const char *key)
+{
+	const char	*v = api_query(req, key);
+
+	return (v != NULL && *v != '\0' && api_query_bool(req, key));
+}
+
 /* max_depth of the query (-1: no limit). */
 static int
 api_max_depth(struct api_req *req)
@@ -903,7 +915,7 @@ api_exec_children(struct api_req *req)
 		nt = 0;
 	for (i = 0; i < nt; i++) {
 		api_subs_of_task(req, t[i]->id, items,
-		    api_query_bool(req, "errors_only"), 0,
+		    api_query_on(req, "errors_only"), 0,
 		    api_max_depth(req));
 		store_task_free(t[i]);
 	}
@@ -948,7 +960,7 @@ api_task_children(struct api_req *req)
 	if ((t = api_task_param(req)) == NULL)
 		return;
 	items = json_array();
-	api_subs_of_task(req, t->id, items, api_query_bool(req,
+	api_subs_of_task(req, t->id, items, api_query_on(req,
 	    "errors_only"), 0, api_max_depth(req));
 	store_task_free(t);
 	api_reply(req, 200, json_pack("{s:o}", "executions", items));

@@ -16,11 +16,11 @@
 #include "lib/lib.h"
 #include "api/api-int.h"
 
-/* Query keys that are not filters; bora has one project and namespace. */
+/* Query keys that are not filters; bora has one project. */
 static const char *const api_list_ignored[] = {
 	"limit", "marker", "sort_keys", "sort_dirs", "fields", "nulls",
-	"include_output", "all_projects", "project_id", "namespace",
-	"workflow_namespace", "scope", "skip_validation", "force",
+	"include_output", "all_projects", "project_id", "skip_validation",
+	"force",
 	"errors_only", "max_depth", "statistics_only", "tags"
 };
 

@@ -80,6 +80,10 @@ const struct api_route api_routes[] = {
 	  "Update ad-hoc actions (YAML)" },
 	{ "DELETE", "/v2/actions/{name}", N, 0, api_action_delete,
 	  "Delete an ad-hoc action" },
+	{ "GET", "/v2/actions/{name}/{namespace}", N, 0, api_action_get,
+	  "Get an action of a namespace" },
+	{ "DELETE", "/v2/actions/{name}/{namespace}", N, 0, api_action_delete,
+	  "Delete an ad-hoc action of a namespace" },
 
 	{ "GET", "/v2/executions", N, 0, api_exec_list, "List executions" },
 	{ "POST", "/v2/executions", J, 0, api_exec_create,

@@ -555,6 +555,7 @@ struct adhoc_run {
 	struct engine	*e;
 	char		 id[UUID_STRLEN];
 	const struct dsl_action *adhoc;	/* its output applies */
+	char		 ns[256];	/* the namespace it resolved in */
 };
 
 /* An action run alone sees its input as _ and nothing else. */
@@ -569,14 +570,14 @@ run_fill(void *arg, json_t *data, struct expr_ctx *ctx)
 /* Apply an ad-hoc action's output in a sandbox of this thread. */
 static json_t *
 run_output(struct engine *e, struct expr *ex, const struct dsl_action *a,
-    json_t *result, int *ok)
+    const char *ns, json_t *result, int *ok)
 {
 	struct engine_resolve	 rc;
 	struct expr		*own = NULL;
 	json_t			*v;
 	char			*cause = NULL;
 
-	if (a == NULL || a->output == NULL || !*ok)
+	if (a == NULL || !*ok)
 		return (json_incref(result));
 	if (ex == NULL && (ex = own = expr_create(NULL, e->cfg.lua_dir,
 	    &cause)) == NULL) {
@@ -586,7 +587,9 @@ run_output(struct engine *e, struct expr *ex, const struct dsl_action *a,
 		return (v);
 	}
 	memset(&rc, 0, sizeof rc);
+	rc.e = e;
 	rc.ex = ex;
+	rc.ns = ns;
 	rc.fill = run_fill;
 	v = engine_adhoc_output_rc(&rc, a, result, ok);
 	expr_free(own);
@@ -635,7 +638,8 @@ engine_action_run_done(void *arg, int ok, json_t *result)
 	pthread_cond_signal(&r->cond);
 	pthread_mutex_unlock(&r->mtx);
 	if (detached) {
-		json_t	*out = run_output(r->e, NULL, r->adhoc, result, &ok);
+		json_t	*out = run_output(r->e, NULL, r->adhoc, r->ns, result,
+		    &ok);
 
 		json_decref(result);
 		result = out;
@@ -686,6 +690,7 @@ engine_action_run_ns(struct engine *e, const char *name, const char *ns,
 	store_pool_put(e->pool);
 	/* Ad-hoc actions resolve as in a workflow (the engine's registry). */
 	memset(&rsv, 0, sizeof rsv);
+	rsv.e = e;
 	rsv.ex = ex;
 	rsv.ns = ns;
 	rsv.fill = run_fill;
@@ -736,6 +741,7 @@ engine_action_run_ns(struct engine *e, const char *name, const char *ns,
 	pthread_cond_init(&r->cond, NULL);
 	r->e = e;
 	r->adhoc = adhoc;
+	snprintf(r->ns, sizeof r->ns, "%s", ns != NULL ? ns : "");
 	memcpy(r->id, a.id, UUID_STRLEN);
 	wait = sync && entry->kind != ACTION_ASYNC;
 	r->detached = !wait;
@@ -759,7 +765,7 @@ engine_action_run_ns(struct engine *e, const char *name, const char *ns,
 			pthread_cond_wait(&r->cond, &r->mtx);
 		pthread_mutex_unlock(&r->mtx);
 		ok = r->ok;
-		res = run_output(e, ex, adhoc, r->result, &ok);
+		res = run_output(e, ex, adhoc, ns, r->result, &ok);
 		engine_action_run_record(e, a.id, ok, res);
 		json_decref(res);
 		json_decref(r->result);

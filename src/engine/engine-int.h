@@ -366,6 +366,7 @@ void		 engine_exec_finish(struct engine *, struct exec_rt *,
  * ctx->data to data and the rest).
  */
 struct engine_resolve {
+	struct engine			*e;
 	struct expr			*ex;
 	const struct dsl_workbook	*wb;
 	const char			*ns;
@@ -377,6 +378,8 @@ const struct action_entry *engine_action_resolve(struct engine *,
 		     const struct engine_resolve *, const char *name,
 		     json_t **input, const struct dsl_action **adhoc,
 		     char **cause);
+/* Apply the outputs of an ad-hoc action and its ad-hoc bases, the
+ * innermost first. */
 json_t		*engine_adhoc_output_rc(const struct engine_resolve *,
 		     const struct dsl_action *, json_t *result, int *ok);
 struct task_rt	*engine_task_create(struct engine *, struct exec_rt *,

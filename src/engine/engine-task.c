@@ -663,6 +663,7 @@ task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	struct engine_resolve	 rc;
 	struct task_resolve	 tr = { e, rt, t };
 
+	rc.e = e;
 	rc.ex = e->ex;
 	rc.wb = rt->def->wb;
 	rc.ns = rt->row->workflow_namespace;
@@ -671,24 +672,69 @@ task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	return (engine_action_resolve(e, &rc, name, input, adhoc, cause));
 }
 
+/* The ad-hoc action a's base names, if it is ad-hoc too; or NULL. */
+static const struct dsl_action *
+adhoc_base(const struct engine_resolve *rc, const struct dsl_action *a)
+{
+	const struct dsl_action	*b = NULL;
+	json_t			*v = NULL;
+	char			*bname = NULL, *err = NULL, *full;
+
+	if (rc->e == NULL || dsl_parse_inline(a->base, &bname, &v,
+	    &err) != 0) {
+		free(err);
+		return (NULL);
+	}
+	json_decref(v);
+	if (action_find(bname) != NULL) {
+		free(bname);
+		return (NULL);
+	}
+	pthread_mutex_lock(&rc->e->api_mtx);
+	if (rc->wb != NULL && rc->wb->name != NULL &&
+	    strchr(bname, '.') == NULL) {
+		xasprintf(&full, "%s.%s", rc->wb->name, bname);
+		b = dsl_action_find(rc->wb, full);
+		free(full);
+	}
+	if (b == NULL && rc->wb != NULL)
+		b = dsl_action_find(rc->wb, bname);
+	if (b == NULL)
+		engine_defs_action_ns(rc->e, bname, rc->ns, &b);
+	pthread_mutex_unlock(&rc->e->api_mtx);
+	free(bname);
+	return (b);
+}
+
 /* See engine-int.h. */
 json_t *
 engine_adhoc_output_rc(const struct engine_resolve *rc,
     const struct dsl_action *a, json_t *result, int *ok)
 {
-	struct expr_ctx	 ctx;
-	json_t		*v;
-	char		*err = NULL;
+	const struct dsl_action	*chain[8];
+	struct expr_ctx		 ctx;
+	json_t			*v, *cur;
+	char			*err = NULL;
+	size_t			 n = 0;
 
-	if (a == NULL || a->output == NULL || !*ok)
-		return (json_incref(result));
-	rc->fill(rc->arg, result, &ctx);
-	if ((v = expr_eval(rc->ex, a->output, &ctx, &err)) == NULL) {
-		*ok = 0;
-		v = json_sprintf("action '%s', output: %s", a->name, err);
-		free(err);
+	for (; a != NULL && n < nitems(chain); a = adhoc_base(rc, a))
+		chain[n++] = a;
+	cur = json_incref(result);
+	while (n > 0 && *ok) {
+		a = chain[--n];
+		if (a->output == NULL)
+			continue;
+		rc->fill(rc->arg, cur, &ctx);
+		if ((v = expr_eval(rc->ex, a->output, &ctx, &err)) == NULL) {
+			*ok = 0;
+			v = json_sprintf("action '%s', output: %s", a->name,
+			    err);
+			free(err);
+		}
+		json_decref(cur);
+		cur = v;
 	}
-	return (v);
+	return (cur);
 }
 
 /* Apply an ad-hoc action's output template to its base result. */
@@ -699,9 +745,10 @@ engine_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	struct engine_resolve	 rc;
 	struct task_resolve	 tr = { e, rt, t };
 
+	rc.e = e;
 	rc.ex = e->ex;
-	rc.wb = NULL;
-	rc.ns = NULL;
+	rc.wb = rt->def->wb;
+	rc.ns = rt->row->workflow_namespace;
 	rc.fill = task_resolve_ctx;
 	rc.arg = &tr;
 	return (engine_adhoc_output_rc(&rc, a, result, ok));

@@ -149,6 +149,7 @@ static const struct store_column task_list[] = {
 	{ "workflow_execution_id", "execution_id", STORE_COL_TEXT },
 	EXEC_OF("tasks", "workflow_name", "workflow_name"),
 	EXEC_OF("tasks", "workflow_id", "workflow_id"),
+	EXEC_OF("tasks", "workflow_namespace", "workflow_namespace"),
 	FT(created_at), FT(updated_at), FT(started_at), FT(finished_at), FEND
 };
 static const struct store_column action_list[] = {
@@ -159,6 +160,8 @@ static const struct store_column action_list[] = {
 	{ "task_name", "(SELECT t.name FROM tasks t WHERE "
 	    "t.id = action_executions.task_id)", STORE_COL_TEXT },
 	EXEC_OF("action_executions", "workflow_name", "workflow_name"),
+	EXEC_OF("action_executions", "workflow_namespace",
+	    "workflow_namespace"),
 	{ "accepted", "is_async", STORE_COL_INT },
 	FT(created_at), FT(updated_at), FEND
 };
