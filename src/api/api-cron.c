@@ -138,6 +138,17 @@ out:
 	api_list_free(&l);
 }
 
+/* Answer a failed load or delete: Mistral's 404, or the store's error. */
+static void
+api_cron_fail(struct api_req *req, enum store_rc rc, const char *name)
+{
+	if (rc == STORE_NOTFOUND)
+		api_error(req, 404, "Cron trigger not found [name=%s]", name);
+	else
+		api_store_error(req, rc, 0, "Cron trigger",
+		    store_error(req->store));
+}
+
 void
 api_cron_get(struct api_req *req)
 {
@@ -146,12 +157,7 @@ api_cron_get(struct api_req *req)
 
 	if ((rc = store_cron_load(req->store, req->params[0], &c)) !=
 	    STORE_OK) {
-		if (rc == STORE_NOTFOUND)
-			api_error(req, 404, "Cron trigger not found [name=%s]",
-			    req->params[0]);
-		else
-			api_store_error(req, rc, 0, "Cron trigger",
-			    store_error(req->store));
+		api_cron_fail(req, rc, req->params[0]);
 		return;
 	}
 	api_reply(req, 200, api_cron_json(c));
@@ -164,12 +170,7 @@ api_cron_delete(struct api_req *req)
 	enum store_rc	 rc;
 
 	if ((rc = store_cron_delete(req->store, req->params[0])) != STORE_OK) {
-		if (rc == STORE_NOTFOUND)
-			api_error(req, 404, "Cron trigger not found [name=%s]",
-			    req->params[0]);
-		else
-			api_store_error(req, rc, 0, "Cron trigger",
-			    store_error(req->store));
+		api_cron_fail(req, rc, req->params[0]);
 		return;
 	}
 	log_info("api: cron trigger %s deleted [%s]", req->params[0],

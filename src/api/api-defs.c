@@ -696,28 +696,48 @@ api_defs_delete_one(struct api_req *req, const struct store_def *d,
 
 /* ---- workflows --------------------------------------------------- */
 
-void
-api_workflow_list(struct api_req *req)
+/*
+ * Answer a list of the engine's workflows or actions (all, taken), each
+ * put in Mistral's shape by wire, filtered, sorted and paged.
+ */
+static void
+api_defs_list(struct api_req *req, json_t *all, json_t *(*wire)(json_t *),
+    const char *plural, const char *what)
 {
 	struct api_list	 l;
-	json_t		*all, *wire, *w;
+	json_t		*items, *o;
 	size_t		 i;
 	char		*cause;
 
+	if (all == NULL)
+		all = json_array();
 	if (api_list_parse(req, api_def_fields, "asc", &l, &cause) != 0) {
 		api_error(req, 400, "%s", cause);
 		free(cause);
+		json_decref(all);
 		return;
 	}
-	if ((all = engine_workflows(req->api->engine)) == NULL)
-		all = json_array();
-	wire = json_array();
-	json_array_foreach(all, i, w)
-		json_array_append_new(wire, api_workflow_wire(w, 0));
+	items = json_array();
+	json_array_foreach(all, i, o)
+		json_array_append_new(items, wire(o));
 	json_decref(all);
-	api_list_items(req, &l, "workflows", "Workflow list", wire);
-	json_decref(wire);
+	api_list_items(req, &l, plural, what, items);
+	json_decref(items);
 	api_list_free(&l);
+}
+
+/* A workflow in Mistral's list and get shape. */
+static json_t *
+api_workflow_wire_get(json_t *w)
+{
+	return (api_workflow_wire(w, 0));
+}
+
+void
+api_workflow_list(struct api_req *req)
+{
+	api_defs_list(req, engine_workflows(req->api->engine),
+	    api_workflow_wire_get, "workflows", "Workflow list");
 }
 
 /* Answer Mistral's 404 of a workflow. */
@@ -890,25 +910,8 @@ api_action_find(struct api_req *req, const char *name, const char *ns)
 void
 api_action_list(struct api_req *req)
 {
-	struct api_list	 l;
-	json_t		*all, *wire, *a;
-	size_t		 i;
-	char		*cause;
-
-	if (api_list_parse(req, api_def_fields, "asc", &l, &cause) != 0) {
-		api_error(req, 400, "%s", cause);
-		free(cause);
-		return;
-	}
-	if ((all = engine_actions(req->api->engine)) == NULL)
-		all = json_array();
-	wire = json_array();
-	json_array_foreach(all, i, a)
-		json_array_append_new(wire, api_action_wire(a));
-	json_decref(all);
-	api_list_items(req, &l, "actions", "Action list", wire);
-	json_decref(wire);
-	api_list_free(&l);
+	api_defs_list(req, engine_actions(req->api->engine), api_action_wire,
+	    "actions", "Action list");
 }
 
 void

@@ -45,11 +45,15 @@ api_env_json(const struct store_env *v)
 	return (o);
 }
 
-/* Answer Mistral's 404 of an environment. */
+/* Answer a failed load or delete: Mistral's 404, or the store's error. */
 static void
-api_env_404(struct api_req *req, const char *name)
+api_env_fail(struct api_req *req, enum store_rc rc, const char *name)
 {
-	api_error(req, 404, "Environment not found [name=%s]", name);
+	if (rc == STORE_NOTFOUND)
+		api_error(req, 404, "Environment not found [name=%s]", name);
+	else
+		api_store_error(req, rc, 0, "Environment",
+		    store_error(req->store));
 }
 
 /*
@@ -122,11 +126,7 @@ api_env_get(struct api_req *req)
 	enum store_rc		 rc;
 
 	if ((rc = store_env_load(req->store, req->params[0], &v)) != STORE_OK) {
-		if (rc == STORE_NOTFOUND)
-			api_env_404(req, req->params[0]);
-		else
-			api_store_error(req, rc, 0, "Environment",
-			    store_error(req->store));
+		api_env_fail(req, rc, req->params[0]);
 		return;
 	}
 	api_reply(req, 200, api_env_json(v));
@@ -199,11 +199,7 @@ api_env_update(struct api_req *req)
 	if (api_env_body(req, &vars, &scope) != 0)
 		return;
 	if ((rc = store_env_load(req->store, name, &v)) != STORE_OK) {
-		if (rc == STORE_NOTFOUND)
-			api_env_404(req, name);
-		else
-			api_store_error(req, rc, 0, "Environment",
-			    store_error(req->store));
+		api_env_fail(req, rc, name);
 		json_decref(vars);
 		return;
 	}
@@ -248,11 +244,7 @@ api_env_delete(struct api_req *req)
 	enum store_rc	 rc;
 
 	if ((rc = store_env_delete(req->store, req->params[0])) != STORE_OK) {
-		if (rc == STORE_NOTFOUND)
-			api_env_404(req, req->params[0]);
-		else
-			api_store_error(req, rc, 0, "Environment",
-			    store_error(req->store));
+		api_env_fail(req, rc, req->params[0]);
 		return;
 	}
 	log_info("api: environment %s deleted [%s]", req->params[0], req->rid);

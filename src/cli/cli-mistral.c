@@ -136,23 +136,6 @@ cli_env_save(const struct cli_cmd *self, int argc, char **argv)
 	return (rc);
 }
 
-/* Read a JSON object option into *out (a new reference). */
-static int
-cli_json_opt(const char *name, const char *opt, const char *text,
-    json_t **out)
-{
-	json_error_t	 err;
-
-	json_decref(*out);
-	if ((*out = json_loads(text, 0, &err)) == NULL ||
-	    !json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		return (cli_usage(name, "%s: not a JSON object", opt));
-	}
-	return (0);
-}
-
 /* bora cron create NAME WORKFLOW [options] */
 static int
 cli_cron_create(const struct cli_cmd *self, int argc, char **argv)
@@ -168,7 +151,7 @@ cli_cron_create(const struct cli_cmd *self, int argc, char **argv)
 	};
 	const char	*name = self->name, *pattern = NULL, *first = NULL;
 	json_t		*input, *items, *params = NULL, *body = NULL, *v = NULL;
-	char		*end, *text;
+	char		*end, *text, *cause = NULL;
 	long		 count = 0;
 	int		 ch, rc = CLI_EXIT_USAGE;
 
@@ -196,9 +179,13 @@ cli_cron_create(const struct cli_cmd *self, int argc, char **argv)
 			}
 			break;
 		case CLI_OPT_PARAMS:
-			if ((rc = cli_json_opt(name, "--params", optarg,
-			    &params)) != 0)
+			if (params == NULL)
+				params = json_object();
+			if (cli_read_input(optarg, params, &cause) != 0) {
+				rc = cli_usage(name, "--params: %s", cause);
+				free(cause);
 				goto out;
+			}
 			break;
 		case 'i':
 		case CLI_OPT_INPUT:

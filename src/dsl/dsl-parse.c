@@ -1288,9 +1288,12 @@ dsl_workflows_parse(struct dsl_pctx *ctx, struct dsl_node *m, int skipver)
 	}
 }
 
-/* Read the "actions:" section of a workbook. */
+/*
+ * Read the "actions:" section of a workbook, or with skipver the top
+ * level of an action file (its version left out).
+ */
 static void
-dsl_actions_parse(struct dsl_pctx *ctx, struct dsl_node *m)
+dsl_actions_parse(struct dsl_pctx *ctx, struct dsl_node *m, int skipver)
 {
 	struct dsl_workbook	*wb = ctx->wb;
 	struct dsl_node		*k;
@@ -1302,6 +1305,9 @@ dsl_actions_parse(struct dsl_pctx *ctx, struct dsl_node *m)
 	ctx->wi->act_base = xcalloc(m->n / 2 + 1, sizeof *ctx->wi->act_base);
 	for (i = 0; i + 1 < m->n; i += 2) {
 		k = m->v[i];
+		if (skipver && k->type == DSL_NSCALAR && !k->dup &&
+		    strcmp(k->s, "version") == 0)
+			continue;
 		if (k->type != DSL_NSCALAR || k->dup) {
 			dsl_key_find(ctx, k, NULL, 0);
 			continue;
@@ -1350,36 +1356,6 @@ dsl_is_actions_file(const struct dsl_node *root)
 		n++;
 	}
 	return (n > 0);
-}
-
-/* Read the ad-hoc actions at the top level of an action file. */
-static void
-dsl_actions_file_parse(struct dsl_pctx *ctx, struct dsl_node *root)
-{
-	struct dsl_workbook	*wb = ctx->wb;
-	struct dsl_node		*k;
-	size_t			 i, old;
-
-	wb->actions_file = 1;
-	wb->actions = xcalloc(root->n / 2 + 1, sizeof *wb->actions);
-	ctx->wi->act_base = xcalloc(root->n / 2 + 1,
-	    sizeof *ctx->wi->act_base);
-	for (i = 0; i + 1 < root->n; i += 2) {
-		k = root->v[i];
-		if (k->type == DSL_NSCALAR && strcmp(k->s, "version") == 0 &&
-		    !k->dup)
-			continue;
-		if (k->type != DSL_NSCALAR || k->dup) {
-			dsl_key_find(ctx, k, NULL, 0);
-			continue;
-		}
-		old = dsl_path_push(ctx, k->s);
-		dsl_action_parse(ctx, k, root->v[i + 1],
-		    &wb->actions[wb->nactions],
-		    &ctx->wi->act_base[wb->nactions]);
-		wb->nactions++;
-		dsl_path_pop(ctx, old);
-	}
 }
 
 /* Read a workbook's top level. */
@@ -1434,7 +1410,7 @@ dsl_workbook_parse(struct dsl_pctx *ctx, struct dsl_node *root)
 			break;
 		case BK_ACTIONS:
 			old = dsl_path_push(ctx, "actions");
-			dsl_actions_parse(ctx, val);
+			dsl_actions_parse(ctx, val, 0);
 			dsl_path_pop(ctx, old);
 			break;
 		case BK_TRIGGERS:
@@ -1510,7 +1486,8 @@ dsl_parse(const char *file, const char *text, size_t len,
 	} else if (dsl_is_actions_file(root)) {
 		if (ver != NULL)
 			dsl_version_parse(&ctx, ver);
-		dsl_actions_file_parse(&ctx, root);
+		wb->actions_file = 1;
+		dsl_actions_parse(&ctx, root, 1);
 	} else {
 		if (ver != NULL)
 			dsl_version_parse(&ctx, ver);

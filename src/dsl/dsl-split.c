@@ -32,16 +32,22 @@ dsl_parts_free(struct dsl_part *parts, size_t n)
 	free(parts);
 }
 
-/* Add a part: the entry key..end of its value. */
+/*
+ * An entry ends at to: add it as a part, its key..to, unless it is the
+ * version (*key NULL); the key is taken.
+ */
 static void
-dsl_part_add(struct dsl_part **parts, size_t *n, const char *name,
+dsl_part_end(struct dsl_part **parts, size_t *n, char **key,
     const char *text, size_t from, size_t to)
 {
 	struct dsl_part	*p;
 
+	if (*key == NULL)
+		return;
 	*parts = xreallocarray(*parts, *n + 1, sizeof **parts);
 	p = &(*parts)[(*n)++];
-	p->name = xstrdup(name);
+	p->name = *key;
+	*key = NULL;
 	while (to > from && (text[to - 1] == '\n' || text[to - 1] == ' '))
 		to--;
 	xasprintf(&p->text, DSL_SPLIT_HEAD "%.*s\n", (int)(to - from),
@@ -112,11 +118,8 @@ dsl_split(const char *text, size_t len, struct dsl_part **parts, size_t *n)
 			if (depth == 0)
 				done = 1;
 			else if (depth == 1) {
-				if (key != NULL)
-					dsl_part_add(parts, n, key, text,
-					    kstart, ev.end_mark.index);
-				free(key);
-				key = NULL;
+				dsl_part_end(parts, n, &key, text, kstart,
+				    ev.end_mark.index);
 				want_key = 1;
 			}
 			break;
@@ -136,11 +139,8 @@ dsl_split(const char *text, size_t len, struct dsl_part **parts, size_t *n)
 				kstart = ev.start_mark.index;
 				want_key = 0;
 			} else {
-				if (key != NULL)
-					dsl_part_add(parts, n, key, text,
-					    kstart, ev.end_mark.index);
-				free(key);
-				key = NULL;
+				dsl_part_end(parts, n, &key, text, kstart,
+				    ev.end_mark.index);
 				want_key = 1;
 			}
 			break;

@@ -61,33 +61,61 @@ defs_in(const struct engine_def *d, const char *ns)
 	return (d->current && strcmp(d->namespace, ns != NULL ? ns : "") == 0);
 }
 
-/*
- * The current definition holding workflow name (full or short) in
- * namespace ns, else in the default one.
- */
-struct engine_def *
-engine_defs_workflow_ns(struct engine *e, const char *name, const char *ns,
-    const struct dsl_workflow **wf)
+/* A workflow or an ad-hoc action of a workbook, by name. */
+typedef const void *(*defs_lookup)(const struct dsl_workbook *,
+    const char *);
+
+static const void *
+defs_lookup_workflow(const struct dsl_workbook *wb, const char *name)
 {
-	const struct dsl_workflow	*w;
-	size_t				 i;
-	int				 pass;
+	return (dsl_workflow_find(wb, name));
+}
+
+static const void *
+defs_lookup_action(const struct dsl_workbook *wb, const char *name)
+{
+	return (dsl_action_find(wb, name));
+}
+
+/*
+ * The newest current definition holding name (as lookup finds it) in
+ * namespace ns, else in the default one; *out gets what it holds.
+ */
+static struct engine_def *
+defs_find_ns(struct engine *e, const char *name, const char *ns,
+    defs_lookup lookup, const void **out)
+{
+	const void	*x;
+	size_t		 i;
+	int		 pass;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = e->ndefs; i > 0; i--) {
 			if (!defs_in(e->defs[i - 1], pass == 0 ? ns : ""))
 				continue;
-			if ((w = dsl_workflow_find(e->defs[i - 1]->wb,
-			    name)) != NULL) {
-				*wf = w;
+			if ((x = lookup(e->defs[i - 1]->wb, name)) != NULL) {
+				*out = x;
 				return (e->defs[i - 1]);
 			}
 		}
 		if (ns == NULL || *ns == '\0')
 			break;
 	}
-	*wf = NULL;
+	*out = NULL;
 	return (NULL);
+}
+
+/* The current definition holding workflow name (full or short). */
+struct engine_def *
+engine_defs_workflow_ns(struct engine *e, const char *name, const char *ns,
+    const struct dsl_workflow **wf)
+{
+	const void		*x;
+	struct engine_def	*d;
+
+	d = defs_find_ns(e, name, ns, defs_lookup_workflow, &x);
+	*wf = x;
+	return (d);
 }
 
 struct engine_def *
@@ -102,25 +130,12 @@ struct engine_def *
 engine_defs_action_ns(struct engine *e, const char *name, const char *ns,
     const struct dsl_action **a)
 {
-	const struct dsl_action	*x;
-	size_t			 i;
-	int			 pass;
+	const void		*x;
+	struct engine_def	*d;
 
-	for (pass = 0; pass < 2; pass++) {
-		for (i = e->ndefs; i > 0; i--) {
-			if (!defs_in(e->defs[i - 1], pass == 0 ? ns : ""))
-				continue;
-			if ((x = dsl_action_find(e->defs[i - 1]->wb,
-			    name)) != NULL) {
-				*a = x;
-				return (e->defs[i - 1]);
-			}
-		}
-		if (ns == NULL || *ns == '\0')
-			break;
-	}
-	*a = NULL;
-	return (NULL);
+	d = defs_find_ns(e, name, ns, defs_lookup_action, &x);
+	*a = x;
+	return (d);
 }
 
 struct engine_def *
@@ -812,16 +827,9 @@ engine_actions(struct engine *e)
 			a = &d->wb->actions[k];
 			buf_init(&b, 0);
 			buf_puts(&b, "");
-			for (j = 0; j < a->ninputs; j++) {
+			for (j = 0; j < a->ninputs; j++)
 				buf_printf(&b, "%s%s", j ? ", " : "",
 				    a->inputs[j].name);
-				if (a->inputs[j].def != NULL) {
-					input = json_dumps(a->inputs[j].def,
-					    JSON_ENCODE_ANY | JSON_COMPACT);
-					buf_printf(&b, "=%s", input);
-					free(input);
-				}
-			}
 			tags = json_array();
 			for (j = 0; j < a->ntags; j++)
 				json_array_append_new(tags,

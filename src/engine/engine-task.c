@@ -519,6 +519,33 @@ inline_done(void *arg, int ok, json_t *result)
 }
 
 /*
+ * The ad-hoc action of that name for rc: the workbook's own (by its
+ * short name, then as written), else the registry's in rc's namespace,
+ * then the default one.  NULL when there is none.
+ */
+static const struct dsl_action *
+adhoc_find(struct engine *e, const struct engine_resolve *rc,
+    const char *name)
+{
+	const struct dsl_action	*a = NULL;
+	char			*full;
+
+	pthread_mutex_lock(&e->api_mtx);
+	if (rc->wb != NULL && rc->wb->name != NULL &&
+	    strchr(name, '.') == NULL) {
+		xasprintf(&full, "%s.%s", rc->wb->name, name);
+		a = dsl_action_find(rc->wb, full);
+		free(full);
+	}
+	if (a == NULL && rc->wb != NULL)
+		a = dsl_action_find(rc->wb, name);
+	if (a == NULL)
+		engine_defs_action_ns(e, name, rc->ns, &a);
+	pthread_mutex_unlock(&e->api_mtx);
+	return (a);
+}
+
+/*
  * Resolve an action name through ad-hoc definitions down to a built-in
  * entry, turning the input into the base action's input.  Returns the
  * entry, and *adhoc the outermost ad-hoc action (for its output).
@@ -541,21 +568,7 @@ resolve_level(struct engine *e, const struct engine_resolve *rc,
 	for (depth = 0; depth < 8; depth++) {
 		if ((entry = action_find(name)) != NULL)
 			return (entry);
-		pthread_mutex_lock(&e->api_mtx);
-		a = NULL;
-		if (rc->wb != NULL && rc->wb->name != NULL &&
-		    strchr(name, '.') == NULL) {
-			char *full;
-			xasprintf(&full, "%s.%s", rc->wb->name, name);
-			a = dsl_action_find(rc->wb, full);
-			free(full);
-		}
-		if (a == NULL && rc->wb != NULL)
-			a = dsl_action_find(rc->wb, name);
-		if (a == NULL)
-			engine_defs_action_ns(e, name, rc->ns, &a);
-		pthread_mutex_unlock(&e->api_mtx);
-		if (a == NULL) {
+		if ((a = adhoc_find(e, rc, name)) == NULL) {
 			xasprintf(cause, "action '%s' not found", name);
 			return (NULL);
 		}
@@ -678,7 +691,7 @@ adhoc_base(const struct engine_resolve *rc, const struct dsl_action *a)
 {
 	const struct dsl_action	*b = NULL;
 	json_t			*v = NULL;
-	char			*bname = NULL, *err = NULL, *full;
+	char			*bname = NULL, *err = NULL;
 
 	if (rc->e == NULL || dsl_parse_inline(a->base, &bname, &v,
 	    &err) != 0) {
@@ -686,22 +699,8 @@ adhoc_base(const struct engine_resolve *rc, const struct dsl_action *a)
 		return (NULL);
 	}
 	json_decref(v);
-	if (action_find(bname) != NULL) {
-		free(bname);
-		return (NULL);
-	}
-	pthread_mutex_lock(&rc->e->api_mtx);
-	if (rc->wb != NULL && rc->wb->name != NULL &&
-	    strchr(bname, '.') == NULL) {
-		xasprintf(&full, "%s.%s", rc->wb->name, bname);
-		b = dsl_action_find(rc->wb, full);
-		free(full);
-	}
-	if (b == NULL && rc->wb != NULL)
-		b = dsl_action_find(rc->wb, bname);
-	if (b == NULL)
-		engine_defs_action_ns(rc->e, bname, rc->ns, &b);
-	pthread_mutex_unlock(&rc->e->api_mtx);
+	if (action_find(bname) == NULL)
+		b = adhoc_find(rc->e, rc, bname);
 	free(bname);
 	return (b);
 }
@@ -1205,6 +1204,10 @@ task_error_text(json_t *v)
 		return (xstrdup("action failed"));
 	if (json_is_string(v))
 		return (xstrndup(json_string_value(v), INFO_MAX));
+	/* An error that says what went wrong (os.request) is shown so. */
+	if (json_is_object(v) && json_is_string(json_object_get(v, "message")))
+		return (xstrndup(json_string_value(json_object_get(v,
+		    "message")), INFO_MAX));
 	if (json_is_object(v) && json_is_integer(json_object_get(v, "status")) &&
 	    json_object_get(v, "content") != NULL)
 		return (task_http_error_text(v));

@@ -852,6 +852,23 @@ store_exec_delete(struct store *s, const char *id)
 }
 
 /*
+ * Run one guarded delete of key in its own transaction; when it deletes
+ * nothing, guard with the message fmt (%s: the key).
+ */
+static enum store_rc
+delete_one(struct store *s, const struct store_sql *q, const char *key,
+    enum store_rc guard, const char *fmt)
+{
+	struct store_tx	*tx = store_tx_create();
+	struct store_op	*op;
+
+	op = tx_sql(tx, q, key, NULL);
+	op->guard = guard;
+	xasprintf(&op->gmsg, fmt, key);
+	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+/*
  * Delete an action execution run outside a workflow (one of a task
  * goes with its execution); CONFLICT when it is not finished or belongs
  * to a task.
@@ -859,15 +876,9 @@ store_exec_delete(struct store *s, const char *id)
 enum store_rc
 store_action_delete(struct store *s, const char *id)
 {
-	struct store_tx	*tx = store_tx_create();
-	struct store_op	*op;
-
-	op = tx_sql(tx, &actex_delete, id, NULL);
-	op->guard = STORE_CONFLICT;
-	xasprintf(&op->gmsg, "action execution %s belongs to a task or is "
-	    "not finished: only a finished one run outside a workflow can be "
-	    "deleted", id);
-	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+	return (delete_one(s, &actex_delete, id, STORE_CONFLICT,
+	    "action execution %s belongs to a task or is not finished: only "
+	    "a finished one run outside a workflow can be deleted"));
 }
 
 /* ---- environments and cron triggers --------------------------------- */
@@ -883,13 +894,8 @@ store_env_load(struct store *s, const char *name, struct store_env **out)
 enum store_rc
 store_env_delete(struct store *s, const char *name)
 {
-	struct store_tx	*tx = store_tx_create();
-	struct store_op	*op;
-
-	op = tx_sql(tx, &env_delete, name, NULL);
-	op->guard = STORE_NOTFOUND;
-	xasprintf(&op->gmsg, "Environment not found [name=%s]", name);
-	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+	return (delete_one(s, &env_delete, name, STORE_NOTFOUND,
+	    "Environment not found [name=%s]"));
 }
 
 enum store_rc
@@ -902,13 +908,8 @@ store_cron_load(struct store *s, const char *name, struct store_cron **out)
 enum store_rc
 store_cron_delete(struct store *s, const char *name)
 {
-	struct store_tx	*tx = store_tx_create();
-	struct store_op	*op;
-
-	op = tx_sql(tx, &cron_delete, name, NULL);
-	op->guard = STORE_NOTFOUND;
-	xasprintf(&op->gmsg, "Cron trigger not found [name=%s]", name);
-	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+	return (delete_one(s, &cron_delete, name, STORE_NOTFOUND,
+	    "Cron trigger not found [name=%s]"));
 }
 
 /* Triggers whose next tick is due by now, at most limit, oldest first. */

@@ -132,11 +132,6 @@ rc=$?
 check "borad 2 stops on SIGTERM with status 0 ($rc)" test "$rc" -eq 0
 ENGINE_PIDS=
 for f in "$TMP"/borad-*.log; do
-	if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
-		not_ok "no sanitizer report in ${f##*/}" \
-		    "$(grep -E -m 3 'Sanitizer|runtime error:' "$f")"
-	else
-		ok "no sanitizer report in ${f##*/}"
-	fi
+	sanitizer_check "$f"
 done
 finish

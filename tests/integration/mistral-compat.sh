@@ -12,10 +12,8 @@
 # (a tick missed while borad was down fires once).
 
 . "$(dirname "$0")/lib.sh"
+. "$SRCDIR/tests/integration/mistral-lib.sh"
 
-need mistral
-unset OS_AUTH_URL OS_PASSWORD OS_AUTH_TOKEN OS_USERNAME OS_PROJECT_NAME \
-    OS_CLOUD OS_MISTRAL_URL
 : "${BORA:=$BUILDDIR/src/bora}"
 MD=$SRCDIR/tests/data/mistral
 
@@ -33,48 +31,6 @@ trap compat_cleanup EXIT
 cp "$MD/catalog.yaml" "$TMP/actions/"
 borad_start || { not_ok "borad starts"; finish; }
 ok "borad starts"
-
-M()
-{
-	mistral --os-mistral-url "$URL/v2" "$@"
-}
-
-# mcheck NAME ARGS...: the command succeeds; its output is in $TMP/out.
-mcheck()
-{
-	_n=$1
-	shift
-	if M "$@" >"$TMP/out" 2>&1; then
-		ok "$_n"
-	else
-		not_ok "$_n" "$(head -c 400 "$TMP/out")"
-	fi
-}
-
-# mfail NAME PATTERN ARGS...: the command fails and says PATTERN.
-mfail()
-{
-	_n=$1
-	_p=$2
-	shift 2
-	if M "$@" >"$TMP/out" 2>&1; then
-		not_ok "$_n" "it succeeded: $(head -c 300 "$TMP/out")"
-	elif grep -Eq "$_p" "$TMP/out"; then
-		ok "$_n"
-	else
-		not_ok "$_n" "$(head -c 400 "$TMP/out")"
-	fi
-}
-
-# jcheck NAME FILTER: the jq test holds on the last output.
-jcheck()
-{
-	if jq -e "$2" "$TMP/out" >/dev/null 2>&1; then
-		ok "$1"
-	else
-		not_ok "$1" "'$2' fails on: $(head -c 300 "$TMP/out")"
-	fi
-}
 
 # val FIELD: a field of the last "-f json" output.
 val()
