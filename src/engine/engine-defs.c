@@ -505,6 +505,25 @@ defs_save(struct engine *e, struct store *st, const char *kind,
 	return (STORE_OK);
 }
 
+/*
+ * A connection of the pool for saving a checked workbook: NULL when none
+ * can be had (the reason in errs, wb freed).
+ */
+static struct store *
+defs_store(struct engine *e, struct dsl_workbook *wb,
+    struct dsl_errors *errs)
+{
+	struct store	*st;
+	char		*cause = NULL;
+
+	if ((st = store_pool_get(e->pool, &cause)) == NULL) {
+		dsl_errors_add(errs, NULL, "", "%s", cause);
+		free(cause);
+		dsl_workbook_free(wb);
+	}
+	return (st);
+}
+
 /* See engine.h. */
 enum store_rc
 engine_def_load_ns(struct engine *e, const char *kind, const char *name,
@@ -513,7 +532,7 @@ engine_def_load_ns(struct engine *e, const char *kind, const char *name,
 {
 	struct dsl_workbook	*wb;
 	struct store		*st;
-	char			*dname, *cause = NULL;
+	char			*dname;
 	enum store_rc		 rc;
 
 	if (out != NULL)
@@ -523,12 +542,8 @@ engine_def_load_ns(struct engine *e, const char *kind, const char *name,
 	if ((wb = defs_check(e, kind, text, source, ns, errs)) == NULL)
 		return (STORE_ERROR);
 	/* The pool's connection first, then the registry: that order. */
-	if ((st = store_pool_get(e->pool, &cause)) == NULL) {
-		dsl_errors_add(errs, NULL, "", "%s", cause);
-		free(cause);
-		dsl_workbook_free(wb);
+	if ((st = defs_store(e, wb, errs)) == NULL)
 		return (STORE_UNAVAILABLE);
-	}
 	pthread_mutex_lock(&e->api_mtx);
 	dname = defs_name(kind, name, source, wb);
 	rc = defs_save(e, st, kind, dname, ns, scope, text, source,
@@ -559,7 +574,7 @@ engine_def_upload(struct engine *e, const char *kind, const char *ns,
 	struct dsl_part		*parts = NULL;
 	struct store		*st;
 	struct dsl_errors	 perrs;
-	char			*cause = NULL, *joined = NULL;
+	char			*joined = NULL;
 	enum store_rc		 rc = STORE_OK;
 	size_t			 n = 0, i;
 
@@ -567,12 +582,8 @@ engine_def_upload(struct engine *e, const char *kind, const char *ns,
 		ns = "";
 	if ((wb = defs_check(e, kind, text, NULL, ns, errs)) == NULL)
 		return (STORE_ERROR);
-	if ((st = store_pool_get(e->pool, &cause)) == NULL) {
-		dsl_errors_add(errs, NULL, "", "%s", cause);
-		free(cause);
-		dsl_workbook_free(wb);
+	if ((st = defs_store(e, wb, errs)) == NULL)
 		return (STORE_UNAVAILABLE);
-	}
 	pthread_mutex_lock(&e->api_mtx);
 	if (wb->name != NULL ||
 	    dsl_split(text, strlen(text), &parts, &n) != 0) {

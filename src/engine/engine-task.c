@@ -667,6 +667,22 @@ task_resolve_ctx(void *arg, json_t *data, struct expr_ctx *ctx)
 	engine_expr_ctx(tr->e, tr->rt, tr->t, data, ctx);
 }
 
+/* Resolution for a task of a loaded execution (tr is filled too). */
+static void
+task_resolve_init(struct engine_resolve *rc, struct task_resolve *tr,
+    struct engine *e, struct exec_rt *rt, struct task_rt *t)
+{
+	tr->e = e;
+	tr->rt = rt;
+	tr->t = t;
+	rc->e = e;
+	rc->ex = e->ex;
+	rc->wb = rt->def->wb;
+	rc->ns = rt->row->workflow_namespace;
+	rc->fill = task_resolve_ctx;
+	rc->arg = tr;
+}
+
 /* engine_action_resolve() for a task of a loaded execution. */
 static const struct action_entry *
 task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
@@ -674,14 +690,9 @@ task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
     char **cause)
 {
 	struct engine_resolve	 rc;
-	struct task_resolve	 tr = { e, rt, t };
+	struct task_resolve	 tr;
 
-	rc.e = e;
-	rc.ex = e->ex;
-	rc.wb = rt->def->wb;
-	rc.ns = rt->row->workflow_namespace;
-	rc.fill = task_resolve_ctx;
-	rc.arg = &tr;
+	task_resolve_init(&rc, &tr, e, rt, t);
 	return (engine_action_resolve(e, &rc, name, input, adhoc, cause));
 }
 
@@ -742,14 +753,9 @@ engine_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
     const struct dsl_action *a, json_t *result, int *ok)
 {
 	struct engine_resolve	 rc;
-	struct task_resolve	 tr = { e, rt, t };
+	struct task_resolve	 tr;
 
-	rc.e = e;
-	rc.ex = e->ex;
-	rc.wb = rt->def->wb;
-	rc.ns = rt->row->workflow_namespace;
-	rc.fill = task_resolve_ctx;
-	rc.arg = &tr;
+	task_resolve_init(&rc, &tr, e, rt, t);
 	return (engine_adhoc_output_rc(&rc, a, result, ok));
 }
 
