@@ -147,5 +147,17 @@ const struct api_route api_routes[] = {
 	  "Get a cron trigger by name or id" },
 	{ "DELETE", "/v2/cron_triggers/{name}", N, 0, api_cron_delete,
 	  "Delete a cron trigger" },
+
+	{ "GET", "/v2/messages", N, 0, api_msg_list,
+	  "User messages: why executions and tasks failed" },
+	{ "GET", "/v2/messages/{id}", N, 0, api_msg_get, "Get a message" },
+	{ "DELETE", "/v2/messages/{id}", N, 0, api_msg_delete,
+	  "Delete a message" },
+	{ "GET", "/v2/notifications", N, 0, api_outbox_list,
+	  "Notifications of notify's events: pending, sent, given up" },
+	{ "GET", "/v2/notifications/{id}", N, 0, api_outbox_get,
+	  "Get a notification with its body" },
+	{ "PUT", "/v2/notifications/{id}", J, 0, api_outbox_update,
+	  "Send a given-up notification again ({\"state\": \"PENDING\"})" },
 };
 const size_t api_nroutes = nitems(api_routes);

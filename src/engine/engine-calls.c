@@ -161,6 +161,11 @@ engine_exec_prepare(struct engine *e, struct store *st,
 		return (STORE_ERROR);
 	params = o->params != NULL ? json_deep_copy(o->params) :
 	    json_object();
+	if (engine_tell_check(json_object_get(params, "notify"), cause) != 0) {
+		json_decref(input);
+		json_decref(params);
+		return (STORE_ERROR);
+	}
 	json_object_set_new(params, "namespace", json_string(ns));
 	if (o->task_target != NULL)
 		json_object_set_new(params, "task_name",
@@ -237,6 +242,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	struct store_tx		*tx;
 	struct store		*st;
 	enum store_rc		 rc;
+	int			 told;
 
 	if (out != NULL)
 		*out = NULL;
@@ -260,6 +266,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	tx = store_tx_create();
 	/* A new execution needs no work row: see engine_exec_recover(). */
 	store_tx_exec_insert(tx, &row);
+	told = engine_tell_row(e, tx, &row, STATE_NONE, STATE_RUNNING);
 	rc = exec_commit_retry(st, tx);
 	store_tx_free(tx);
 	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
@@ -284,24 +291,27 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	engine_exec_prepared_clear(&row);
 	if (rc == STORE_OK)
 		engine_poke(e);
+	if (rc == STORE_OK && told > 0)
+		engine_outbox_poke(e);
 	return (rc);
 }
 
 /*
  * Insert a work row for an execution from another thread, moving the
  * execution from one state to another as well unless from is
- * STATE_NONE.
+ * STATE_NONE (row, when given, is the execution, for its receivers).
  */
 static enum store_rc
 exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
     const char *kind, json_t *payload, enum store_state from,
-    enum store_state to, char **cause)
+    enum store_state to, const struct store_exec *row, char **cause)
 {
 	struct store_tx		*tx;
 	struct store_work	 w;
 	struct store_exec	 ex;
 	struct store		*st;
 	enum store_rc		 rc;
+	int			 told = 0;
 
 	tx = store_tx_create();
 	if (from != STATE_NONE) {
@@ -313,6 +323,13 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 			    "%s", exec_id, store_state_name(from),
 			    store_state_name(to));
 			return (STORE_CONFLICT);
+		}
+		if (row != NULL) {
+			/* Receivers hear of the execution as it now is. */
+			struct store_exec	 now = *row;
+
+			now.state = (char *)store_state_name(to);
+			told = engine_tell_row(e, tx, &now, from, to);
 		}
 	}
 	memset(&w, 0, sizeof w);
@@ -335,6 +352,8 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 	store_tx_free(tx);
 	if (rc == STORE_OK)
 		engine_poke(e);
+	if (rc == STORE_OK && told > 0)
+		engine_outbox_poke(e);
 	return (rc);
 }
 
@@ -378,7 +397,7 @@ engine_exec_set_state(struct engine *e, const char *id, const char *state,
 	store_exec_free(ex);
 	p = json_pack("{s:s,s:s?}", "state", state, "state_info", state_info);
 	rc = exec_post_work(e, id, NULL, WK_STATE, p, STATE_NONE, STATE_NONE,
-	    cause);
+	    NULL, cause);
 	json_decref(p);
 	return (rc);
 }
@@ -422,7 +441,8 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 	p = json_pack("{s:b,s:O?}", "reset", reset, "env", env);
 	from = store_state_parse(ex->state);
 	rc = exec_post_work(e, t->execution_id, task_id, WK_RERUN, p,
-	    from != STATE_RUNNING ? from : STATE_NONE, STATE_RUNNING, cause);
+	    from != STATE_RUNNING ? from : STATE_NONE, STATE_RUNNING, ex,
+	    cause);
 	json_decref(p);
 	/*
 	 * A finished execution keeps the lease of the engine that ended it;
@@ -492,7 +512,7 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 	p = json_pack("{s:s,s:s,s:O?}", "action_id", id, "state", state,
 	    "output", output);
 	rc = exec_post_work(e, a->execution_id, a->task_id, WK_RESULT, p,
-	    STATE_NONE, STATE_NONE, cause);
+	    STATE_NONE, STATE_NONE, NULL, cause);
 	json_decref(p);
 	store_action_free(a);
 	return (rc);

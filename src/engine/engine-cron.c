@@ -51,7 +51,7 @@ cron_fire(struct engine *e, const struct store_cron *c, int64_t now)
 	char				*cause = NULL, *desc;
 	int64_t				 next = -1, remaining;
 	enum store_rc			 rc;
-	int				 prepared;
+	int				 prepared, told = 0;
 
 	/* The next tick after this one, counted from now when late. */
 	if (c->pattern != NULL && *c->pattern != '\0') {
@@ -87,8 +87,10 @@ cron_fire(struct engine *e, const struct store_cron *c, int64_t now)
 		free(cause);
 	}
 	tx = store_tx_create();
-	if (prepared)
+	if (prepared) {
 		store_tx_exec_insert(tx, &row);
+		told = engine_tell_row(e, tx, &row, STATE_NONE, STATE_RUNNING);
+	}
 	store_tx_cron_fire(tx, c, next, remaining);
 	rc = store_tx_commit(e->st, tx);
 	store_tx_free(tx);
@@ -97,6 +99,8 @@ cron_fire(struct engine *e, const struct store_cron *c, int64_t now)
 		    row.id, c->workflow_name);
 		store_notify(e->st, "bora_work");
 		engine_poke(e);
+		if (told > 0)
+			engine_outbox_poke(e);
 	} else if (rc != STORE_OK && rc != STORE_CONFLICT)
 		log_warnx("cron trigger %s: %s", c->name, store_error(e->st));
 	if (prepared)

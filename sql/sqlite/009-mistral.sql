@@ -1,4 +1,4 @@
--- 002-mistral.sql -- what Mistral's users keep besides workflows:
+-- 009-mistral.sql -- what Mistral's users keep besides workflows:
 -- namespaces and scopes of definitions, environments and cron triggers.
 --
 -- A definition is now one of (kind, name, namespace); the same workflow

@@ -1,6 +1,6 @@
--- 002-mistral.sql -- what Mistral's users keep besides workflows:
+-- 009-mistral.sql -- what Mistral's users keep besides workflows:
 -- namespaces and scopes of definitions, environments and cron triggers.
--- Mirrors sql/sqlite/002-mistral.sql.
+-- Mirrors sql/sqlite/009-mistral.sql.
 
 ALTER TABLE definitions ADD COLUMN namespace text NOT NULL DEFAULT '';
 ALTER TABLE definitions ADD COLUMN scope text NOT NULL DEFAULT 'private';
