@@ -1505,6 +1505,8 @@ test_env_roundtrip_update_unique(void **state)
 	assert_int_equal(store_env_delete(s, name), STORE_OK);
 	assert_int_equal(store_env_load(s, name, &l), STORE_NOTFOUND);
 	json_decref(v.variables);
+}
+
 /* ---- retention and the outbox ------------------------------------ */
 
 /* An outbox row of execution ex for target, due at next_at. */
