@@ -23,6 +23,7 @@ static const struct api_field api_exec_fields[] = {
 	{ "id", "id" },
 	{ "workflow_name", "workflow_name" },
 	{ "workflow_id", "workflow_id" },
+	{ "workflow_namespace", "workflow_namespace" },
 	{ "description", "description" },
 	{ "state", "state" },
 	{ "state_info", "state_info" },
@@ -46,6 +47,7 @@ static const struct api_field api_task_fields[] = {
 	{ "workflow_execution_id", "workflow_execution_id" },
 	{ "workflow_name", "workflow_name" },
 	{ "workflow_id", "workflow_id" },
+	{ "workflow_namespace", "workflow_namespace" },
 	{ "result", "result" },
 	{ "published", "published" },
 	{ "created_at", "created_at" },
@@ -64,6 +66,7 @@ static const struct api_field api_actex_fields[] = {
 	{ "workflow_execution_id", "workflow_execution_id" },
 	{ "task_name", "task_name" },
 	{ "workflow_name", "workflow_name" },
+	{ "workflow_namespace", "workflow_namespace" },
 	{ "input", "input" },
 	{ "output", "output" },
 	{ "accepted", "accepted" },
@@ -148,7 +151,8 @@ api_exec_json(const struct store_exec *e)
 	    e->workflow_id[0] != '\0' ? e->workflow_id : NULL));
 	json_object_set_new(o, "workflow_name",
 	    api_strornull(e->workflow_name));
-	json_object_set_new(o, "workflow_namespace", json_string(""));
+	json_object_set_new(o, "workflow_namespace", json_string(
+	    e->workflow_namespace != NULL ? e->workflow_namespace : ""));
 	json_object_set_new(o, "description", json_string(
 	    e->description != NULL ? e->description : ""));
 	json_object_set_new(o, "tags", json_array());
@@ -189,7 +193,8 @@ api_task_json(const struct store_task *t, const struct store_exec *e)
 	    t->type : "ACTION"));
 	json_object_set_new(o, "workflow_name", api_strornull(e != NULL ?
 	    e->workflow_name : NULL));
-	json_object_set_new(o, "workflow_namespace", json_string(""));
+	json_object_set_new(o, "workflow_namespace", json_string(e != NULL &&
+	    e->workflow_namespace != NULL ? e->workflow_namespace : ""));
 	json_object_set_new(o, "workflow_id", api_strornull(e != NULL &&
 	    e->workflow_id[0] != '\0' ? e->workflow_id : NULL));
 	json_object_set_new(o, "workflow_execution_id",
@@ -223,7 +228,8 @@ api_action_json(const struct store_action *a, const struct store_task *t,
 	json_object_set_new(o, "name", api_strornull(a->name));
 	json_object_set_new(o, "workflow_name", api_strornull(e != NULL ?
 	    e->workflow_name : NULL));
-	json_object_set_new(o, "workflow_namespace", json_string(""));
+	json_object_set_new(o, "workflow_namespace", json_string(e != NULL &&
+	    e->workflow_namespace != NULL ? e->workflow_namespace : ""));
 	json_object_set_new(o, "task_name", api_strornull(t != NULL ?
 	    t->name : NULL));
 	json_object_set_new(o, "task_execution_id", api_strornull(a->task_id));
@@ -403,14 +409,20 @@ api_exec_create(struct api_req *req)
 	}
 	o.description = json_string_value(json_object_get(b, "description"));
 	o.request_id = req->rid;
+	o.namespace = json_string_value(json_object_get(b,
+	    "workflow_namespace"));
+	if (o.namespace == NULL && params != NULL)
+		o.namespace = json_string_value(json_object_get(params,
+		    "namespace"));
+	if (o.namespace == NULL && src != NULL)
+		o.namespace = src->workflow_namespace;
 	if (params != NULL)
 		o.task_target = json_string_value(json_object_get(params,
 		    "task_name"));
 	rc = engine_exec_start(req->api->engine, &o, &e, &cause);
 	if (rc == STORE_NOTFOUND) {
-		api_error(req, 404, "Workflow not found [workflow_identifier="
-		    "%s]%s%s", wf, cause != NULL ? ": " : "",
-		    cause != NULL ? cause : "");
+		api_error(req, 404, "%s", cause != NULL ? cause :
+		    "Workflow not found");
 		goto out;
 	}
 	if (rc != STORE_OK) {
@@ -576,11 +588,15 @@ out:
 	store_exec_free(e);
 }
 
-/* DELETE /v2/executions/{id}[?force=true]. */
+/*
+ * DELETE /v2/executions/{id}[?force=true].  Force on an unfinished
+ * execution cancels it (its actions and sub-workflows with it), waits
+ * for the engine to apply that, then deletes: one call.
+ */
 void
 api_exec_delete(struct api_req *req)
 {
-	struct store_exec	*e;
+	struct store_exec	*e, *now = NULL;
 	enum store_rc		 rc;
 	char			*cause = NULL;
 
@@ -599,6 +615,12 @@ api_exec_delete(struct api_req *req)
 			api_store_error(req, rc, 1, "Execution cancel", cause);
 			goto out;
 		}
+		now = api_exec_wait(req, e->id, ST_CANCELLED);
+		if (now != NULL && !store_state_final(now->state)) {
+			api_error(req, 503, "Execution %s is being cancelled; "
+			    "delete it again in a moment", e->id);
+			goto out;
+		}
 	}
 	rc = store_exec_delete(req->store, e->id);
 	if (rc != STORE_OK) {
@@ -606,9 +628,11 @@ api_exec_delete(struct api_req *req)
 		    store_error(req->store));
 		goto out;
 	}
+	log_info("api: execution %s deleted [%s]", e->id, req->rid);
 	api_reply(req, 204, NULL);
 out:
 	free(cause);
+	store_exec_free(now);
 	store_exec_free(e);
 }
 
@@ -826,13 +850,67 @@ api_exec_events(struct api_req *req)
 	api_reply(req, 200, json_pack("{s:o}", "events", items));
 }
 
+/*
+ * The sub-workflow executions under a task, depth first, down to
+ * max_depth levels below the first (-1: all); only those in ERROR with
+ * errors_only.
+ */
+static void
+api_subs_of_task(struct api_req *req, const char *task_id, json_t *items,
+    int errors_only, int depth, int max_depth)
+{
+	struct store_exec	**c = NULL;
+	struct store_task	**t = NULL;
+	size_t			  nc = 0, nt, i, j;
+
+	if (store_exec_children(req->store, task_id, &c, &nc) != STORE_OK)
+		return;
+	for (i = 0; i < nc; i++) {
+		if (!errors_only || strcmp(c[i]->state, ST_ERROR) == 0)
+			json_array_append_new(items, api_exec_json(c[i]));
+		nt = 0;
+		if ((max_depth < 0 || depth < max_depth) &&
+		    store_tasks_load(req->store, c[i]->id, &t, &nt) ==
+		    STORE_OK) {
+			for (j = 0; j < nt; j++) {
+				api_subs_of_task(req, t[j]->id, items,
+				    errors_only, depth + 1, max_depth);
+				store_task_free(t[j]);
+			}
+			free(t);
+			t = NULL;
+		}
+		store_exec_free(c[i]);
+	}
+	free(c);
+}
+
+/* A query flag that is on only when it says so ("errors_only=" is off,
+ * as the client sends it). */
+static int
+api_query_on(struct api_req *req, const char *key)
+{
+	const char	*v = api_query(req, key);
+
+	return (v != NULL && *v != '\0' && api_query_bool(req, key));
+}
+
+/* max_depth of the query (-1: no limit). */
+static int
+api_max_depth(struct api_req *req)
+{
+	const char	*s = api_query(req, "max_depth");
+
+	return (s != NULL && *s != '\0' ? atoi(s) : -1);
+}
+
 /* GET /v2/executions/{id}/executions: sub-workflow executions. */
 void
 api_exec_children(struct api_req *req)
 {
-	struct store_exec	 *e, **c = NULL;
+	struct store_exec	 *e;
 	struct store_task	**t = NULL;
-	size_t			  nt = 0, nc, i, j;
+	size_t			  nt = 0, i;
 	json_t			 *items;
 
 	if ((e = api_exec_param(req)) == NULL)
@@ -841,17 +919,9 @@ api_exec_children(struct api_req *req)
 	if (store_tasks_load(req->store, e->id, &t, &nt) != STORE_OK)
 		nt = 0;
 	for (i = 0; i < nt; i++) {
-		nc = 0;
-		if (store_exec_children(req->store, t[i]->id, &c, &nc) ==
-		    STORE_OK) {
-			for (j = 0; j < nc; j++) {
-				json_array_append_new(items,
-				    api_exec_json(c[j]));
-				store_exec_free(c[j]);
-			}
-			free(c);
-			c = NULL;
-		}
+		api_subs_of_task(req, t[i]->id, items,
+		    api_query_on(req, "errors_only"), 0,
+		    api_max_depth(req));
 		store_task_free(t[i]);
 	}
 	free(t);
@@ -885,6 +955,22 @@ api_task_param(struct api_req *req)
 	return (NULL);
 }
 
+/* GET /v2/tasks/{id}/executions: the task's sub-workflow executions. */
+void
+api_task_children(struct api_req *req)
+{
+	struct store_task	*t;
+	json_t			*items;
+
+	if ((t = api_task_param(req)) == NULL)
+		return;
+	items = json_array();
+	api_subs_of_task(req, t->id, items, api_query_on(req,
+	    "errors_only"), 0, api_max_depth(req));
+	store_task_free(t);
+	api_reply(req, 200, json_pack("{s:o}", "executions", items));
+}
+
 void
 api_task_get(struct api_req *req)
 {
@@ -900,6 +986,35 @@ api_task_get(struct api_req *req)
 	store_task_free(t);
 }
 
+/* A task's attempt number (runtime retry_no). */
+static json_int_t
+api_task_attempt(const struct store_task *t)
+{
+	return (json_integer_value(json_object_get(t->runtime, "retry_no")));
+}
+
+/*
+ * Wait a little (API_STATE_WAIT_MS) for the engine to begin a new
+ * attempt of the task of the path (a re-run applied); the task as it
+ * is then (answered 404 when it is gone).
+ */
+static struct store_task *
+api_task_wait(struct api_req *req, json_int_t attempt)
+{
+	struct store_task	*t;
+	int64_t			 until = time_mono_ms() + API_STATE_WAIT_MS;
+	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
+
+	for (;;) {
+		if ((t = api_task_param(req)) == NULL)
+			return (NULL);
+		if (api_task_attempt(t) > attempt || time_mono_ms() >= until)
+			return (t);
+		store_task_free(t);
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* PUT /v2/tasks/{id}: re-run a failed task. */
 void
 api_task_rerun(struct api_req *req)
@@ -910,6 +1025,7 @@ api_task_rerun(struct api_req *req)
 	const char		*state;
 	char			*cause = NULL;
 	enum store_rc		 rc;
+	json_int_t		 attempt;
 
 	if (b == NULL || !json_is_object(b)) {
 		api_error(req, 400, "The body must be a JSON object: "
@@ -932,6 +1048,7 @@ api_task_rerun(struct api_req *req)
 		return;
 	}
 	reset = json_object_get(b, "reset");
+	attempt = api_task_attempt(t);
 	rc = engine_task_rerun(req->api->engine, t->id,
 	    reset == NULL || json_is_true(reset), env, &cause);
 	if (rc != STORE_OK) {
@@ -939,7 +1056,8 @@ api_task_rerun(struct api_req *req)
 		goto out;
 	}
 	store_task_free(t);
-	if ((t = api_task_param(req)) == NULL)
+	/* The answer shows the task re-run, as Mistral's does. */
+	if ((t = api_task_wait(req, attempt)) == NULL)
 		goto out;
 	if (store_exec_load(req->store, t->execution_id, &e) != STORE_OK)
 		e = NULL;
@@ -1036,6 +1154,26 @@ api_actex_show(struct api_req *req, const char *id, unsigned status)
 	api_cache_free(&c);
 }
 
+/* Wait a little for an action execution to leave state from. */
+static void
+api_actex_wait(struct api_req *req, const char *id, const char *from)
+{
+	struct store_action	*a;
+	int64_t			 until = time_mono_ms() + API_STATE_WAIT_MS;
+	struct timespec		 ts = { 0, 20 * 1000 * 1000 };
+	int			 moved;
+
+	for (;;) {
+		if (store_action_load(req->store, id, &a) != STORE_OK)
+			return;
+		moved = strcmp(a->state, from) != 0;
+		store_action_free(a);
+		if (moved || time_mono_ms() >= until)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
 void
 api_actex_get(struct api_req *req)
 {
@@ -1074,8 +1212,9 @@ api_actex_run(struct api_req *req)
 	}
 	save = json_is_true(json_object_get(params, "save_result"));
 	sync = json_is_true(json_object_get(params, "run_sync")) || !save;
-	rc = engine_action_run(req->api->engine, name, input, sync, &a,
-	    &cause);
+	rc = engine_action_run_ns(req->api->engine, name,
+	    json_string_value(json_object_get(b, "workflow_namespace")), input,
+	    sync, &a, &cause);
 	if (rc == STORE_NOTFOUND) {
 		api_error(req, 404, "Action not found [name=%s]", name);
 		goto out;
@@ -1094,6 +1233,40 @@ out:
 	free(cause);
 	json_decref(input);
 	json_decref(params);
+	store_action_free(a);
+}
+
+/* DELETE /v2/action_executions/{id}: one run outside a workflow. */
+void
+api_actex_delete(struct api_req *req)
+{
+	struct store_action	*a;
+	enum store_rc		 rc;
+	char			*what;
+
+	rc = store_action_load(req->store, req->params[0], &a);
+	if (rc != STORE_OK) {
+		xasprintf(&what, "ActionExecution [id=%s]", req->params[0]);
+		api_store_error(req, rc, 0, what, rc == STORE_NOTFOUND ? NULL :
+		    store_error(req->store));
+		free(what);
+		return;
+	}
+	if (a->task_id != NULL)
+		api_error(req, 400, "Only ad-hoc action execution can be "
+		    "deleted: %s belongs to task %s (delete its execution)",
+		    a->id, a->task_id);
+	else if (!store_state_final(a->state))
+		api_error(req, 400, "Only completed action execution can be "
+		    "deleted: %s is %s", a->id, a->state);
+	else if ((rc = store_action_delete(req->store, a->id)) != STORE_OK)
+		api_store_error(req, rc, 0, "Action execution",
+		    store_error(req->store));
+	else {
+		log_info("api: action execution %s deleted [%s]", a->id,
+		    req->rid);
+		api_reply(req, 204, NULL);
+	}
 	store_action_free(a);
 }
 
@@ -1138,5 +1311,7 @@ api_actex_update(struct api_req *req)
 	}
 	log_info("api: action execution %s -> %s [%s]", req->params[0], state,
 	    req->rid);
+	/* The engine records the result in its turn: show it recorded. */
+	api_actex_wait(req, req->params[0], ST_RUNNING);
 	api_actex_show(req, req->params[0], 200);
 }

@@ -283,11 +283,23 @@ void	 api_task_list(struct api_req *);
 void	 api_task_get(struct api_req *);
 void	 api_task_rerun(struct api_req *);
 void	 api_task_actions(struct api_req *);
+void	 api_task_children(struct api_req *);
+void	 api_actex_delete(struct api_req *);
 void	 api_actex_list(struct api_req *);
 void	 api_actex_get(struct api_req *);
 void	 api_actex_run(struct api_req *);
 void	 api_actex_update(struct api_req *);
 
+/* api-env.c, api-cron.c */
+void	 api_env_list(struct api_req *);
+void	 api_env_get(struct api_req *);
+void	 api_env_create(struct api_req *);
+void	 api_env_update(struct api_req *);
+void	 api_env_delete(struct api_req *);
+void	 api_cron_list(struct api_req *);
+void	 api_cron_get(struct api_req *);
+void	 api_cron_create(struct api_req *);
+void	 api_cron_delete(struct api_req *);
 /* api-msgs.c: user messages and notifications. */
 void	 api_msg_list(struct api_req *);
 void	 api_msg_get(struct api_req *);

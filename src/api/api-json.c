@@ -16,11 +16,11 @@
 #include "lib/lib.h"
 #include "api/api-int.h"
 
-/* Query keys that are not filters; bora has one project and namespace. */
+/* Query keys that are not filters; bora has one project. */
 static const char *const api_list_ignored[] = {
 	"limit", "marker", "sort_keys", "sort_dirs", "fields", "nulls",
-	"include_output", "all_projects", "project_id", "namespace",
-	"workflow_namespace", "scope", "skip_validation", "force",
+	"include_output", "all_projects", "project_id", "skip_validation",
+	"force",
 	"errors_only", "max_depth", "statistics_only", "tags"
 };
 
@@ -125,6 +125,11 @@ api_store_error(struct api_req *req, enum store_rc rc, int input_checked,
 
 	switch (status) {
 	case 404:
+		/* A cause that says what is not found says it all. */
+		if (cause != NULL && strstr(cause, " not found") != NULL) {
+			api_error(req, status, "%s", cause);
+			break;
+		}
 		/* "WorkflowExecution [id=x]": "... not found [id=x]". */
 		br = strstr(what, " [");
 		api_error(req, status, "%.*s not found%s%s%s",

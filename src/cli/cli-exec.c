@@ -392,7 +392,7 @@ cli_execution_rerun(const struct cli_cmd *self, int argc, char **argv)
 		{ "no-reset", no_argument, NULL, CLI_OPT_NO_RESET },
 		CLI_API_LONGOPTS
 	};
-	const char	*name = self->name, *tname, *xid;
+	const char	*name = self->name, *tname, *xid, *st;
 	json_t		*body, *v;
 	char		*path;
 	int		 ch, rc, reset = 1;
@@ -416,9 +416,10 @@ cli_execution_rerun(const struct cli_cmd *self, int argc, char **argv)
 		tname = json_string_value(json_object_get(v, "name"));
 		xid = json_string_value(json_object_get(v,
 		    "workflow_execution_id"));
+		st = json_string_value(json_object_get(v, "state"));
 		rc = cli_show_change(v, "Re-running task %s (%s) of execution "
-		    "%s.", tname != NULL ? tname : "?", argv[optind],
-		    xid != NULL ? xid : "?");
+		    "%s: %s.", tname != NULL ? tname : "?", argv[optind],
+		    xid != NULL ? xid : "?", st != NULL ? st : "?");
 	}
 	json_decref(v);
 	json_decref(body);

@@ -144,6 +144,11 @@ static const char *const cli_options_help =
 	CLI_DEFAULT_URL ")\n"
 	"  --token TOKEN        bearer token sent to the API (BORA_TOKEN)\n";
 
+/* The tables of commands through the API. */
+static const struct cli_cmd *const cli_api_tables[] = {
+	cli_client_cmds, cli_mistral_cmds, NULL
+};
+
 static const struct cli_cmd	*cli_find(const char *, int *);
 static int	 cli_is_group(const char *);
 static void	 cli_help_all(FILE *);
@@ -156,7 +161,7 @@ static int	 cli_unknown(int, char **);
 static const struct cli_cmd *
 cli_find(const char *name, int *api)
 {
-	const struct cli_cmd	*c;
+	const struct cli_cmd	*c, *const *t;
 
 	for (c = cli_local_cmds; c->name != NULL; c++) {
 		if (strcmp(c->name, name) == 0) {
@@ -164,10 +169,12 @@ cli_find(const char *name, int *api)
 			return (c);
 		}
 	}
-	for (c = cli_client_cmds; c->name != NULL; c++) {
-		if (strcmp(c->name, name) == 0) {
-			*api = 1;
-			return (c);
+	for (t = cli_api_tables; *t != NULL; t++) {
+		for (c = *t; c->name != NULL; c++) {
+			if (strcmp(c->name, name) == 0) {
+				*api = 1;
+				return (c);
+			}
 		}
 	}
 	return (NULL);
@@ -177,16 +184,19 @@ cli_find(const char *name, int *api)
 static int
 cli_is_group(const char *word)
 {
-	const struct cli_cmd	*c;
+	const struct cli_cmd	*c, *const *t;
 	size_t			 len = strlen(word);
 
 	for (c = cli_local_cmds; c->name != NULL; c++) {
 		if (strncmp(c->name, word, len) == 0 && c->name[len] == ' ')
 			return (1);
 	}
-	for (c = cli_client_cmds; c->name != NULL; c++) {
-		if (strncmp(c->name, word, len) == 0 && c->name[len] == ' ')
-			return (1);
+	for (t = cli_api_tables; *t != NULL; t++) {
+		for (c = *t; c->name != NULL; c++) {
+			if (strncmp(c->name, word, len) == 0 &&
+			    c->name[len] == ' ')
+				return (1);
+		}
 	}
 	return (0);
 }
@@ -218,6 +228,8 @@ cli_help_list(FILE *f, const struct cli_cmd *cmds, const char *group,
 static void
 cli_help_all(FILE *f)
 {
+	const struct cli_cmd *const	*t;
+
 	fprintf(f,
 	    "usage: bora [--url URL] [--token TOKEN] [-f table|json|yaml] [-q] "
 	    "COMMAND [ARGS]...\n"
@@ -227,7 +239,8 @@ cli_help_all(FILE *f)
 	    "Commands that run here, without borad:\n");
 	cli_help_list(f, cli_local_cmds, NULL, 0);
 	fprintf(f, "\nCommands through borad's API:\n");
-	cli_help_list(f, cli_client_cmds, NULL, 0);
+	for (t = cli_api_tables; *t != NULL; t++)
+		cli_help_list(f, *t, NULL, 0);
 	fprintf(f, "\nOptions:\n%s", cli_options_help);
 	fprintf(f,
 	    "  -V, --version        print the version and exit\n"
@@ -241,9 +254,12 @@ cli_help_all(FILE *f)
 static void
 cli_help_group(FILE *f, const char *group)
 {
+	const struct cli_cmd *const	*t;
+
 	fprintf(f, "usage: bora %s COMMAND [ARGS]...\n\nCommands:\n", group);
 	cli_help_list(f, cli_local_cmds, group, 1);
-	cli_help_list(f, cli_client_cmds, group, 1);
+	for (t = cli_api_tables; *t != NULL; t++)
+		cli_help_list(f, *t, group, 1);
 	fprintf(f, "\nRun 'bora %s COMMAND --help' for the options of a "
 	    "command.\n", group);
 }
@@ -327,7 +343,7 @@ cli_help(int argc, char **argv)
 static int
 cli_unknown(int argc, char **argv)
 {
-	const struct cli_cmd	*c;
+	const struct cli_cmd	*c, *const *t;
 	const char		**cands, *best;
 	size_t			 n = 0, i, len;
 	char			*word, *sp;
@@ -340,10 +356,12 @@ cli_unknown(int argc, char **argv)
 			    c->name[len] == ' ')
 				cands[n++] = c->name + len + 1;
 		}
-		for (c = cli_client_cmds; c->name != NULL && n < 64; c++) {
-			if (strncmp(c->name, argv[0], len) == 0 &&
-			    c->name[len] == ' ')
-				cands[n++] = c->name + len + 1;
+		for (t = cli_api_tables; *t != NULL; t++) {
+			for (c = *t; c->name != NULL && n < 64; c++) {
+				if (strncmp(c->name, argv[0], len) == 0 &&
+				    c->name[len] == ' ')
+					cands[n++] = c->name + len + 1;
+			}
 		}
 		best = lib_closest(argv[1], cands, n);
 		fprintf(stderr, "bora: unknown command '%s %s'", argv[0],
@@ -365,18 +383,20 @@ cli_unknown(int argc, char **argv)
 		n++;
 	}
 	cands[n++] = xstrdup("help");
-	for (c = cli_client_cmds; c->name != NULL && n < 64; c++) {
-		word = xstrdup(c->name);
-		if ((sp = strchr(word, ' ')) != NULL)
-			*sp = '\0';
-		for (i = 0; i < n; i++) {
-			if (strcmp(cands[i], word) == 0)
-				break;
+	for (t = cli_api_tables; *t != NULL; t++) {
+		for (c = *t; c->name != NULL && n < 64; c++) {
+			word = xstrdup(c->name);
+			if ((sp = strchr(word, ' ')) != NULL)
+				*sp = '\0';
+			for (i = 0; i < n; i++) {
+				if (strcmp(cands[i], word) == 0)
+					break;
+			}
+			if (i == n)
+				cands[n++] = word;
+			else
+				free(word);
 		}
-		if (i == n)
-			cands[n++] = word;
-		else
-			free(word);
 	}
 	best = lib_closest(argv[0], cands, n);
 	fprintf(stderr, "bora: unknown command '%s'", argv[0]);

@@ -63,6 +63,8 @@ int	 cli_cmd_sim(const struct cli_cmd *, int, char **);	/* cli-sim.c */
 
 /* Commands through the API (cli-client.c). */
 extern const struct cli_cmd cli_client_cmds[];	/* NULL-name terminated */
+/* Environments and cron triggers (cli-mistral.c). */
+extern const struct cli_cmd cli_mistral_cmds[];
 
 /* ---- output formats (cli-format.c) ------------------------------ */
 enum cli_format { CLI_FMT_TABLE = 0, CLI_FMT_JSON, CLI_FMT_YAML };

@@ -1211,7 +1211,9 @@ dsl_action_parse(struct dsl_pctx *ctx, struct dsl_node *k,
 		case AK_TAGS:
 			old = dsl_path_push(ctx, "tags");
 			tags = dsl_node_strlist(ctx, val, &ntags);
-			dsl_strv_free(tags, ntags);
+			dsl_strv_free(a->tags, a->ntags);
+			a->tags = tags;
+			a->ntags = tags != NULL ? ntags : 0;
 			dsl_path_pop(ctx, old);
 			break;
 		}
@@ -1286,9 +1288,12 @@ dsl_workflows_parse(struct dsl_pctx *ctx, struct dsl_node *m, int skipver)
 	}
 }
 
-/* Read the "actions:" section of a workbook. */
+/*
+ * Read the "actions:" section of a workbook, or with skipver the top
+ * level of an action file (its version left out).
+ */
 static void
-dsl_actions_parse(struct dsl_pctx *ctx, struct dsl_node *m)
+dsl_actions_parse(struct dsl_pctx *ctx, struct dsl_node *m, int skipver)
 {
 	struct dsl_workbook	*wb = ctx->wb;
 	struct dsl_node		*k;
@@ -1300,6 +1305,9 @@ dsl_actions_parse(struct dsl_pctx *ctx, struct dsl_node *m)
 	ctx->wi->act_base = xcalloc(m->n / 2 + 1, sizeof *ctx->wi->act_base);
 	for (i = 0; i + 1 < m->n; i += 2) {
 		k = m->v[i];
+		if (skipver && k->type == DSL_NSCALAR && !k->dup &&
+		    strcmp(k->s, "version") == 0)
+			continue;
 		if (k->type != DSL_NSCALAR || k->dup) {
 			dsl_key_find(ctx, k, NULL, 0);
 			continue;
@@ -1325,6 +1333,29 @@ dsl_is_workbook(const struct dsl_node *root)
 		return (1);
 	n = dsl_map_get(root, "name");
 	return (n != NULL && n->type == DSL_NSCALAR);
+}
+
+/*
+ * 1 if the top-level mapping is Mistral's ad-hoc action file: besides
+ * version, mappings that have base and no tasks.
+ */
+static int
+dsl_is_actions_file(const struct dsl_node *root)
+{
+	struct dsl_node	*k, *v;
+	size_t		 i, n = 0;
+
+	for (i = 0; i + 1 < root->n; i += 2) {
+		k = root->v[i];
+		v = root->v[i + 1];
+		if (k->type == DSL_NSCALAR && strcmp(k->s, "version") == 0)
+			continue;
+		if (v->type != DSL_NMAP || dsl_map_get(v, "base") == NULL ||
+		    dsl_map_get(v, "tasks") != NULL)
+			return (0);
+		n++;
+	}
+	return (n > 0);
 }
 
 /* Read a workbook's top level. */
@@ -1366,7 +1397,9 @@ dsl_workbook_parse(struct dsl_pctx *ctx, struct dsl_node *root)
 		case BK_TAGS:
 			old = dsl_path_push(ctx, "tags");
 			tags = dsl_node_strlist(ctx, val, &ntags);
-			dsl_strv_free(tags, ntags);
+			dsl_strv_free(wb->tags, wb->ntags);
+			wb->tags = tags;
+			wb->ntags = tags != NULL ? ntags : 0;
 			dsl_path_pop(ctx, old);
 			break;
 		case BK_WORKFLOWS:
@@ -1377,7 +1410,7 @@ dsl_workbook_parse(struct dsl_pctx *ctx, struct dsl_node *root)
 			break;
 		case BK_ACTIONS:
 			old = dsl_path_push(ctx, "actions");
-			dsl_actions_parse(ctx, val);
+			dsl_actions_parse(ctx, val, 0);
 			dsl_path_pop(ctx, old);
 			break;
 		case BK_TRIGGERS:
@@ -1450,6 +1483,11 @@ dsl_parse(const char *file, const char *text, size_t len,
 	if (dsl_is_workbook(root)) {
 		ctx.is_workbook = 1;
 		dsl_workbook_parse(&ctx, root);
+	} else if (dsl_is_actions_file(root)) {
+		if (ver != NULL)
+			dsl_version_parse(&ctx, ver);
+		wb->actions_file = 1;
+		dsl_actions_parse(&ctx, root, 1);
 	} else {
 		if (ver != NULL)
 			dsl_version_parse(&ctx, ver);
@@ -1549,6 +1587,7 @@ dsl_workbook_free(struct dsl_workbook *wb)
 		free(a->name);
 		free(a->path);
 		free(a->description);
+		dsl_strv_free(a->tags, a->ntags);
 		free(a->base);
 		if (a->base_input != NULL)
 			json_decref(a->base_input);
@@ -1557,6 +1596,7 @@ dsl_workbook_free(struct dsl_workbook *wb)
 			json_decref(a->output);
 	}
 	free(wb->actions);
+	dsl_strv_free(wb->tags, wb->ntags);
 	dsl_triggers_free(wb);
 	if ((wi = wb->priv) != NULL) {
 		for (i = 0; i < wi->nex; i++) {

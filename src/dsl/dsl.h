@@ -169,6 +169,8 @@ struct dsl_action {
 	struct dsl_pos		 pos;
 	char			*path;
 	char			*description;
+	char			**tags;
+	size_t			 ntags;
 	char			*base;		/* base action name */
 	json_t			*base_input;	/* object of templates over _ */
 	struct dsl_input	*inputs;
@@ -216,6 +218,11 @@ struct dsl_workbook {
 	char			*name;		/* NULL for a workflow file */
 	char			*description;
 	char			*version;	/* "2.0" */
+	char			**tags;
+	size_t			 ntags;
+	int			 actions_file;	/* ad-hoc actions at the top
+						   level (Mistral's action
+						   file) */
 	struct dsl_workflow	*workflows;
 	size_t			 nworkflows;
 	struct dsl_action	*actions;
@@ -244,6 +251,20 @@ struct dsl_workbook *dsl_parse(const char *file, const char *text,
 struct dsl_workbook *dsl_parse_file(const char *path,
 	     const struct dsl_limits *, struct dsl_errors *errs);
 void	 dsl_workbook_free(struct dsl_workbook *);
+
+/*
+ * A workflow file or an ad-hoc actions file cut into one text per
+ * top-level entry (dsl-split.c), each "version: '2.0'" and the entry as
+ * written.  -1 when it cannot be cut (a workbook, an entry that needs
+ * another's anchor).
+ */
+struct dsl_part {
+	char	*name;
+	char	*text;
+};
+int	 dsl_split(const char *text, size_t len, struct dsl_part **parts,
+	     size_t *n);
+void	 dsl_parts_free(struct dsl_part *, size_t);
 
 /*
  * What validation needs from outside the dsl module.  Any callback may

@@ -91,29 +91,27 @@ exec_existing(struct store *st, const char *id, struct store_exec **out)
 	return (1);
 }
 
-/* A workflow's stable id, cached on its parsed definition. */
-static void
-exec_workflow_id(struct engine *e, struct store *st, struct engine_def *def,
-    const char *name, char *out)
+/*
+ * params.env given as a name: the variables of that environment, as
+ * Mistral resolves it at start.  -1 + *cause when there is none.
+ */
+static int
+exec_env(struct store *st, json_t *params, char **cause)
 {
-	struct store_workflow	*w = NULL;
-	json_t			*v;
+	struct store_env	*env = NULL;
+	const char		*name;
 
-	out[0] = '\0';
-	pthread_mutex_lock(&e->api_mtx);
-	if (def->wf_ids == NULL)
-		def->wf_ids = json_object();
-	v = json_object_get(def->wf_ids, name);
-	if (v != NULL)
-		snprintf(out, UUID_STRLEN, "%s", json_string_value(v));
-	pthread_mutex_unlock(&e->api_mtx);
-	if (out[0] != '\0' || store_workflow_load(st, name, &w) != STORE_OK)
-		return;
-	memcpy(out, w->id, UUID_STRLEN);
-	pthread_mutex_lock(&e->api_mtx);
-	json_object_set_new(def->wf_ids, name, json_string(w->id));
-	pthread_mutex_unlock(&e->api_mtx);
-	store_workflow_free(w);
+	name = json_string_value(json_object_get(params, "env"));
+	if (name == NULL)
+		return (0);
+	if (store_env_load(st, name, &env) != STORE_OK) {
+		xasprintf(cause, "Environment not found [name=%s]", name);
+		return (-1);
+	}
+	json_object_set_new(params, "env", env->variables != NULL ?
+	    json_deep_copy(env->variables) : json_object());
+	store_env_free(env);
+	return (0);
 }
 
 /* Build the row of a new execution (see engine.h). */
@@ -126,23 +124,33 @@ engine_exec_prepare(struct engine *e, struct store *st,
 	struct store_exec		*row;
 	struct store_workflow		*wfid = NULL;
 	json_t				*input, *params;
-	const char			*tn;
+	const char			*ns, *tn;
 
 	*out = NULL;
-	/* Parsed definitions are never freed while the engine lives. */
+	ns = o->namespace != NULL ? o->namespace : "";
+	/* What other engines committed is usable here at once. */
+	engine_defs_sync(e, st);
+	/*
+	 * Parsed definitions are never freed while the engine lives.  A
+	 * name is looked up in the namespace given, as Mistral does.
+	 */
 	pthread_mutex_lock(&e->api_mtx);
-	def = engine_defs_workflow(e, o->workflow, &wf);
+	def = engine_defs_workflow_ns(e, o->workflow, ns, &wf);
+	if (def != NULL && strcmp(def->namespace, ns) != 0)
+		def = NULL;
 	pthread_mutex_unlock(&e->api_mtx);
 	if (def == NULL && uuid_valid(o->workflow) &&
-	    store_workflow_load(st, o->workflow, &wfid) == STORE_OK) {
+	    store_workflow_load_ns(st, o->workflow, ns, &wfid) == STORE_OK) {
 		pthread_mutex_lock(&e->api_mtx);
-		def = engine_defs_workflow(e, wfid->name, &wf);
+		def = engine_defs_workflow_ns(e, wfid->name, wfid->namespace,
+		    &wf);
 		pthread_mutex_unlock(&e->api_mtx);
+		ns = def != NULL ? def->namespace : "";
 		store_workflow_free(wfid);
 	}
 	if (def == NULL) {
-		xasprintf(cause, "Workflow not found [workflow_identifier=%s]",
-		    o->workflow);
+		xasprintf(cause, "Workflow not found [workflow_identifier=%s, "
+		    "namespace=%s]", o->workflow, ns);
 		return (STORE_NOTFOUND);
 	}
 	if (o->id != NULL && !uuid_valid(o->id)) {
@@ -159,19 +167,24 @@ engine_exec_prepare(struct engine *e, struct store *st,
 		json_decref(params);
 		return (STORE_ERROR);
 	}
+	json_object_set_new(params, "namespace", json_string(ns));
 	if (o->task_target != NULL)
 		json_object_set_new(params, "task_name",
 		    json_string(o->task_target));
-	if (wf->type == DSL_WF_REVERSE) {
-		tn = json_string_value(json_object_get(params, "task_name"));
-		if (tn == NULL || dsl_task_find(wf, tn) == NULL) {
-			xasprintf(cause, "reverse workflow '%s' needs a target "
-			    "task (params.task_name): %s", wf->name,
-			    tn == NULL ? "none given" : "no such task");
-			json_decref(input);
-			json_decref(params);
-			return (STORE_ERROR);
-		}
+	if (exec_env(st, params, cause) != 0) {
+		json_decref(input);
+		json_decref(params);
+		return (STORE_NOTFOUND);
+	}
+	tn = json_string_value(json_object_get(params, "task_name"));
+	if (wf->type == DSL_WF_REVERSE && (tn == NULL ||
+	    dsl_task_find(wf, tn) == NULL)) {
+		xasprintf(cause, "reverse workflow '%s' needs a target task "
+		    "(params.task_name): %s", wf->name, tn == NULL ?
+		    "none given" : "no such task");
+		json_decref(input);
+		json_decref(params);
+		return (STORE_ERROR);
 	}
 	row = xcalloc(1, sizeof *row);
 	if (o->id != NULL)
@@ -179,7 +192,8 @@ engine_exec_prepare(struct engine *e, struct store *st,
 	else
 		uuid_make(row->id);
 	row->workflow_name = xstrdup(wf->name);
-	exec_workflow_id(e, st, def, wf->name, row->workflow_id);
+	row->workflow_namespace = xstrdup(def->namespace);
+	engine_workflow_id(e, st, def, wf->name, row->workflow_id);
 	memcpy(row->def_id, def->id, UUID_STRLEN);
 	row->state = xstrdup(store_state_name(STATE_RUNNING));
 	row->input = input;
@@ -193,6 +207,23 @@ engine_exec_prepare(struct engine *e, struct store *st,
 	row->created_at = row->updated_at = time_now_ms();
 	*out = row;
 	return (STORE_OK);
+}
+
+/* See engine.h. */
+enum store_rc
+engine_exec_check(struct engine *e, const struct engine_start_opts *o,
+    char **cause)
+{
+	struct store_exec	*row = NULL;
+	struct store		*st;
+	enum store_rc		 rc;
+
+	if ((st = store_pool_get(e->pool, cause)) == NULL)
+		return (STORE_UNAVAILABLE);
+	if ((rc = engine_exec_prepare(e, st, o, &row, cause)) == STORE_OK)
+		store_exec_free(row);
+	store_pool_put(e->pool);
+	return (rc);
 }
 
 /* Create an execution (see engine.h). */
@@ -212,11 +243,12 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		return (STORE_UNAVAILABLE);
 	/*
 	 * A client-supplied id that exists returns that execution unchanged
-	 * (idempotent create).  The common case, a new id, costs no read:
-	 * the insert itself finds a duplicate (see below).
+	 * (idempotent create), even when its workflow has gone since.  The
+	 * common case, a new id, costs no read: the insert itself finds a
+	 * duplicate (see below).
 	 */
 	if ((rc = engine_exec_prepare(e, st, o, &row, cause)) != STORE_OK) {
-		if (exec_existing(st, o->id, out)) {
+		if (rc != STORE_UNAVAILABLE && exec_existing(st, o->id, out)) {
 			free(*cause);
 			*cause = NULL;
 			rc = STORE_OK;
@@ -535,7 +567,47 @@ struct adhoc_run {
 	int		 detached;	/* async: record and free */
 	struct engine	*e;
 	char		 id[UUID_STRLEN];
+	const struct dsl_action *adhoc;	/* its output applies */
+	char		 ns[256];	/* the namespace it resolved in */
 };
+
+/* An action run alone sees its input as _ and nothing else. */
+static void
+run_fill(void *arg, json_t *data, struct expr_ctx *ctx)
+{
+	(void)arg;
+	memset(ctx, 0, sizeof *ctx);
+	ctx->data = data;
+}
+
+/* Apply an ad-hoc action's output in a sandbox of this thread. */
+static json_t *
+run_output(struct engine *e, struct expr *ex, const struct dsl_action *a,
+    const char *ns, json_t *result, int *ok)
+{
+	struct engine_resolve	 rc;
+	struct expr		*own = NULL;
+	json_t			*v;
+	char			*cause = NULL;
+
+	if (a == NULL || !*ok)
+		return (json_incref(result));
+	if (ex == NULL && (ex = own = expr_create(NULL, e->cfg.lua_dir,
+	    &cause)) == NULL) {
+		*ok = 0;
+		v = json_sprintf("action '%s', output: %s", a->name, cause);
+		free(cause);
+		return (v);
+	}
+	memset(&rc, 0, sizeof rc);
+	rc.e = e;
+	rc.ex = ex;
+	rc.ns = ns;
+	rc.fill = run_fill;
+	v = engine_adhoc_output_rc(&rc, a, result, ok);
+	expr_free(own);
+	return (v);
+}
 
 static void
 engine_action_run_record(struct engine *e, const char *id, int ok,
@@ -579,6 +651,11 @@ engine_action_run_done(void *arg, int ok, json_t *result)
 	pthread_cond_signal(&r->cond);
 	pthread_mutex_unlock(&r->mtx);
 	if (detached) {
+		json_t	*out = run_output(r->e, NULL, r->adhoc, r->ns, result,
+		    &ok);
+
+		json_decref(result);
+		result = out;
 		engine_action_run_record(r->e, r->id, ok, result);
 		json_decref(result);
 		pthread_mutex_destroy(&r->mtx);
@@ -592,25 +669,63 @@ enum store_rc
 engine_action_run(struct engine *e, const char *name, json_t *input,
     int sync, struct store_action **out, char **cause)
 {
+	return (engine_action_run_ns(e, name, NULL, input, sync, out, cause));
+}
+
+/* See engine.h. */
+enum store_rc
+engine_action_run_ns(struct engine *e, const char *name, const char *ns,
+    json_t *input, int sync, struct store_action **out, char **cause)
+{
 	const struct action_entry	*entry;
+	const struct dsl_action		*adhoc = NULL;
+	struct engine_resolve		 rsv;
 	struct store_action		 a;
 	struct store_tx			*tx;
 	struct action_ctx		 actx;
 	struct adhoc_run		*r;
 	struct expr			*ex;
 	struct store			*st;
-	json_t				*prepared;
+	json_t				*prepared, *base;
 	enum store_rc			 rc;
-	int				 wait;
+	int				 wait, ok;
 
 	if (out != NULL)
 		*out = NULL;
-	if ((entry = action_find(name)) == NULL) {
-		xasprintf(cause, "Action not found [name=%s]", name);
-		return (STORE_NOTFOUND);
-	}
-	if ((prepared = action_input_prepare(entry, input, cause)) == NULL)
+	/* Lua actions and ad-hoc ones need a sandbox of this thread. */
+	if ((ex = expr_create(NULL, e->cfg.lua_dir, cause)) == NULL)
 		return (STORE_ERROR);
+	if ((st = store_pool_get(e->pool, cause)) == NULL) {
+		expr_free(ex);
+		return (STORE_UNAVAILABLE);
+	}
+	engine_defs_sync(e, st);
+	store_pool_put(e->pool);
+	/* Ad-hoc actions resolve as in a workflow (the engine's registry). */
+	memset(&rsv, 0, sizeof rsv);
+	rsv.e = e;
+	rsv.ex = ex;
+	rsv.ns = ns;
+	rsv.fill = run_fill;
+	base = input != NULL && json_is_object(input) ? json_deep_copy(input) :
+	    json_object();
+	if ((entry = engine_action_resolve(e, &rsv, name, &base, &adhoc,
+	    cause)) == NULL) {
+		json_decref(base);
+		expr_free(ex);
+		if (strstr(*cause, "' not found") != NULL) {
+			free(*cause);
+			xasprintf(cause, "Action not found [name=%s]", name);
+			return (STORE_NOTFOUND);
+		}
+		return (STORE_ERROR);
+	}
+	prepared = action_input_prepare(entry, base, cause);
+	json_decref(base);
+	if (prepared == NULL) {
+		expr_free(ex);
+		return (STORE_ERROR);
+	}
 	memset(&a, 0, sizeof a);
 	uuid_make(a.id);
 	a.name = (char *)name;
@@ -638,6 +753,8 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	pthread_mutex_init(&r->mtx, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	r->e = e;
+	r->adhoc = adhoc;
+	snprintf(r->ns, sizeof r->ns, "%s", ns != NULL ? ns : "");
 	memcpy(r->id, a.id, UUID_STRLEN);
 	wait = sync && entry->kind != ACTION_ASYNC;
 	r->detached = !wait;
@@ -645,8 +762,6 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	actx.action_id = a.id;
 	actx.callback_url = e->callback_base[0] != '\0' ? e->callback_base :
 	    NULL;
-	/* Lua actions need a sandbox of their own on this thread. */
-	ex = expr_create(NULL, e->cfg.lua_dir, cause);
 	actx.expr = ex;
 	if (!wait && entry->kind == ACTION_INLINE) {
 		/* Inline: finishes now; record it as if synchronous. */
@@ -656,11 +771,16 @@ engine_action_run(struct engine *e, const char *name, json_t *input,
 	entry->run(entry, prepared, &actx, e->io, engine_action_run_done, r);
 	json_decref(prepared);
 	if (wait) {
+		json_t	*res;
+
 		pthread_mutex_lock(&r->mtx);
 		while (!r->done)
 			pthread_cond_wait(&r->cond, &r->mtx);
 		pthread_mutex_unlock(&r->mtx);
-		engine_action_run_record(e, a.id, r->ok, r->result);
+		ok = r->ok;
+		res = run_output(e, ex, adhoc, ns, r->result, &ok);
+		engine_action_run_record(e, a.id, ok, res);
+		json_decref(res);
 		json_decref(r->result);
 		pthread_mutex_destroy(&r->mtx);
 		pthread_cond_destroy(&r->cond);

@@ -22,6 +22,8 @@ defs_free_one(struct engine_def *d)
 		return;
 	free(d->kind);
 	free(d->name);
+	free(d->namespace);
+	free(d->scope);
 	free(d->source);
 	free(d->text);
 	json_decref(d->wf_ids);
@@ -53,44 +55,95 @@ engine_defs_find_id(struct engine *e, const char *id)
 	return (NULL);
 }
 
+/* Is d current and in namespace ns? */
+static int
+defs_in(const struct engine_def *d, const char *ns)
+{
+	return (d->current && strcmp(d->namespace, ns != NULL ? ns : "") == 0);
+}
+
+/* A workflow or an ad-hoc action of a workbook, by name. */
+typedef const void *(*defs_lookup)(const struct dsl_workbook *,
+    const char *);
+
+static const void *
+defs_lookup_workflow(const struct dsl_workbook *wb, const char *name)
+{
+	return (dsl_workflow_find(wb, name));
+}
+
+static const void *
+defs_lookup_action(const struct dsl_workbook *wb, const char *name)
+{
+	return (dsl_action_find(wb, name));
+}
+
+/*
+ * The newest current definition holding name (as lookup finds it) in
+ * namespace ns, else in the default one; *out gets what it holds.
+ */
+static struct engine_def *
+defs_find_ns(struct engine *e, const char *name, const char *ns,
+    defs_lookup lookup, const void **out)
+{
+	const void	*x;
+	size_t		 i;
+	int		 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = e->ndefs; i > 0; i--) {
+			if (!defs_in(e->defs[i - 1], pass == 0 ? ns : ""))
+				continue;
+			if ((x = lookup(e->defs[i - 1]->wb, name)) != NULL) {
+				*out = x;
+				return (e->defs[i - 1]);
+			}
+		}
+		if (ns == NULL || *ns == '\0')
+			break;
+	}
+	*out = NULL;
+	return (NULL);
+}
+
 /* The current definition holding workflow name (full or short). */
+struct engine_def *
+engine_defs_workflow_ns(struct engine *e, const char *name, const char *ns,
+    const struct dsl_workflow **wf)
+{
+	const void		*x;
+	struct engine_def	*d;
+
+	d = defs_find_ns(e, name, ns, defs_lookup_workflow, &x);
+	*wf = x;
+	return (d);
+}
+
 struct engine_def *
 engine_defs_workflow(struct engine *e, const char *name,
     const struct dsl_workflow **wf)
 {
-	size_t				 i;
-	const struct dsl_workflow	*w;
-
-	for (i = e->ndefs; i > 0; i--) {
-		if (!e->defs[i - 1]->current)
-			continue;
-		if ((w = dsl_workflow_find(e->defs[i - 1]->wb, name)) != NULL) {
-			*wf = w;
-			return (e->defs[i - 1]);
-		}
-	}
-	*wf = NULL;
-	return (NULL);
+	return (engine_defs_workflow_ns(e, name, "", wf));
 }
 
-/* The current definition holding ad-hoc action name. */
+/* The current definition holding ad-hoc action name, as above. */
+struct engine_def *
+engine_defs_action_ns(struct engine *e, const char *name, const char *ns,
+    const struct dsl_action **a)
+{
+	const void		*x;
+	struct engine_def	*d;
+
+	d = defs_find_ns(e, name, ns, defs_lookup_action, &x);
+	*a = x;
+	return (d);
+}
+
 struct engine_def *
 engine_defs_action(struct engine *e, const char *name,
     const struct dsl_action **a)
 {
-	size_t			 i;
-	const struct dsl_action	*x;
-
-	for (i = e->ndefs; i > 0; i--) {
-		if (!e->defs[i - 1]->current)
-			continue;
-		if ((x = dsl_action_find(e->defs[i - 1]->wb, name)) != NULL) {
-			*a = x;
-			return (e->defs[i - 1]);
-		}
-	}
-	*a = NULL;
-	return (NULL);
+	return (engine_defs_action_ns(e, name, "", a));
 }
 
 /* Parse a stored row into a registry entry; NULL + *cause. */
@@ -114,6 +167,8 @@ defs_make(const struct store_def *row, char **cause)
 	memcpy(d->id, row->id, UUID_STRLEN);
 	d->kind = xstrdup(row->kind);
 	d->name = xstrdup(row->name);
+	d->namespace = xstrdup(row->namespace != NULL ? row->namespace : "");
+	d->scope = xstrdup(row->scope != NULL ? row->scope : "private");
 	d->source = xstrdup(row->source != NULL ? row->source : "api");
 	d->version = row->version;
 	d->created_at = row->created_at;
@@ -123,7 +178,10 @@ defs_make(const struct store_def *row, char **cause)
 	return (d);
 }
 
-/* Add to the registry, making it the current one of its (kind, name). */
+/*
+ * Add to the registry, making it the current one of its (kind, name,
+ * namespace).
+ */
 static void
 defs_add(struct engine *e, struct engine_def *d, int current)
 {
@@ -132,7 +190,8 @@ defs_add(struct engine *e, struct engine_def *d, int current)
 	if (current) {
 		for (i = 0; i < e->ndefs; i++) {
 			if (strcmp(e->defs[i]->kind, d->kind) == 0 &&
-			    strcmp(e->defs[i]->name, d->name) == 0)
+			    strcmp(e->defs[i]->name, d->name) == 0 &&
+			    strcmp(e->defs[i]->namespace, d->namespace) == 0)
 				e->defs[i]->current = 0;
 		}
 	}
@@ -175,6 +234,7 @@ engine_defs_load_all(struct engine *e, char **cause)
 	size_t			 n = 0, i;
 	char			*err = NULL;
 
+	e->defs_gen = store_def_generation(e->st);
 	if (store_def_list_current(e->st, &rows, &n) != STORE_OK) {
 		xasprintf(cause, "loading definitions: %s",
 		    store_error(e->st));
@@ -197,6 +257,24 @@ engine_defs_load_all(struct engine *e, char **cause)
 	return (0);
 }
 
+/* See engine-int.h. */
+void
+engine_defs_sync(struct engine *e, struct store *st)
+{
+	int64_t	 g;
+
+	if (st == NULL || strcmp(store_backend(st), "postgresql") != 0)
+		return;
+	g = store_def_generation(st);
+	pthread_mutex_lock(&e->api_mtx);
+	if (g <= e->defs_gen) {
+		pthread_mutex_unlock(&e->api_mtx);
+		return;
+	}
+	pthread_mutex_unlock(&e->api_mtx);
+	engine_defs_refresh(e);
+}
+
 /* Re-read the current definitions when another engine changed them. */
 void
 engine_defs_refresh(struct engine *e)
@@ -208,15 +286,21 @@ engine_defs_refresh(struct engine *e)
 	char			*err = NULL;
 	enum store_rc		 rc;
 
+	int64_t			 g;
+
 	if ((st = store_pool_get(e->pool, &err)) == NULL) {
 		free(err);
 		return;
 	}
+	/* The generation first: a change after it is seen next time. */
+	g = store_def_generation(st);
 	rc = store_def_list_current(st, &rows, &n);
 	store_pool_put(e->pool);
 	if (rc != STORE_OK)
 		return;
 	pthread_mutex_lock(&e->api_mtx);
+	if (g > e->defs_gen)
+		e->defs_gen = g;
 	for (k = 0; k < e->ndefs; k++)
 		e->defs[k]->current = 0;
 	for (i = 0; i < n; i++) {
@@ -244,7 +328,7 @@ defs_action_exists(void *arg, const char *name)
 
 	if (action_find(name) != NULL)
 		return (1);
-	return (engine_defs_action(e, name, &a) != NULL);
+	return (engine_defs_action_ns(e, name, e->resolve_ns, &a) != NULL);
 }
 
 static int
@@ -253,7 +337,7 @@ defs_workflow_exists(void *arg, const char *name)
 	struct engine			*e = arg;
 	const struct dsl_workflow	*wf;
 
-	return (engine_defs_workflow(e, name, &wf) != NULL);
+	return (engine_defs_workflow_ns(e, name, e->resolve_ns, &wf) != NULL);
 }
 
 static int
@@ -318,69 +402,76 @@ defs_name(const char *kind, const char *name, const char *source,
 	return (xstrdup(source != NULL ? source : "unnamed"));
 }
 
-/* See engine.h. */
-enum store_rc
-engine_def_load(struct engine *e, const char *kind, const char *name,
-    const char *text, const char *source, int create_only,
-    struct dsl_errors *errs, struct store_def **out)
+/*
+ * Parse and validate a text in namespace ns (workflows and actions it
+ * names are looked up there, then in the default one).  NULL with errs
+ * filled when it is not valid.  Takes and gives back e->api_mtx.
+ */
+static struct dsl_workbook *
+defs_check(struct engine *e, const char *kind, const char *text,
+    const char *source, const char *ns, struct dsl_errors *errs)
 {
-	struct dsl_workbook		*wb;
-	struct dsl_resolver		 r;
-	struct store_def		*row = NULL;
-	struct engine_def		*d, *other;
-	const struct dsl_workflow	*wf;
-	struct store			*st;
-	char				*dname, *cause = NULL;
-	enum store_rc			 rc;
-	size_t				 i;
+	struct dsl_workbook	*wb;
+	struct dsl_resolver	 r;
+	size_t			 n;
 
-	if (out != NULL)
-		*out = NULL;
 	wb = dsl_parse(source != NULL ? source : kind, text, strlen(text),
 	    NULL, errs);
 	if (wb == NULL || errs->n > 0) {
 		dsl_workbook_free(wb);
-		return (STORE_ERROR);
+		return (NULL);
 	}
 	if (strcmp(kind, "workbook") == 0 && wb->name == NULL) {
 		dsl_errors_add(errs, NULL, "name", "a workbook needs a name");
 		dsl_workbook_free(wb);
-		return (STORE_ERROR);
-	}
-	/* The pool's connection first, then the registry: that order. */
-	if ((st = store_pool_get(e->pool, &cause)) == NULL) {
-		dsl_errors_add(errs, NULL, "", "%s", cause);
-		free(cause);
-		dsl_workbook_free(wb);
-		return (STORE_UNAVAILABLE);
+		return (NULL);
 	}
 	pthread_mutex_lock(&e->api_mtx);
+	e->resolve_ns = ns;
 	engine_resolver(e, &r);
-	if (dsl_validate(wb, &r, errs) > 0) {
-		pthread_mutex_unlock(&e->api_mtx);
-		store_pool_put(e->pool);
+	n = dsl_validate(wb, &r, errs);
+	e->resolve_ns = NULL;
+	pthread_mutex_unlock(&e->api_mtx);
+	if (n > 0) {
 		dsl_workbook_free(wb);
-		return (STORE_ERROR);
+		return (NULL);
 	}
-	dname = defs_name(kind, name, source, wb);
+	return (wb);
+}
+
+/*
+ * Save a checked text as the new version of (kind, dname, ns) and make
+ * it current; wb is taken.  The caller holds st (from the pool) and
+ * e->api_mtx.
+ */
+static enum store_rc
+defs_save(struct engine *e, struct store *st, const char *kind,
+    const char *dname, const char *ns, const char *scope, const char *text,
+    const char *source, int create_only, struct dsl_workbook *wb,
+    struct dsl_errors *errs, struct store_def **out)
+{
+	struct store_def		*row = NULL;
+	struct engine_def		*d, *other;
+	const struct dsl_workflow	*wf;
+	struct store_workflow		*w;
+	enum store_rc			 rc;
+	size_t				 i;
+
 	/* A workflow name belongs to one current definition. */
-	for (i = 0; i < wb->nworkflows; i++) {
-		other = engine_defs_workflow(e, wb->workflows[i].name, &wf);
-		if (other != NULL && (strcmp(other->kind, kind) != 0 ||
+	for (i = 0; create_only && i < wb->nworkflows; i++) {
+		other = engine_defs_workflow_ns(e, wb->workflows[i].name, ns,
+		    &wf);
+		if (other != NULL && strcmp(other->namespace, ns) == 0 &&
+		    (strcmp(other->kind, kind) != 0 ||
 		    strcmp(other->name, dname) != 0)) {
-			if (create_only) {
-				dsl_errors_add(errs, NULL, wb->workflows[i].path,
-				    "Duplicate entry for WorkflowDefinition: "
-				    "%s", wb->workflows[i].name);
-				pthread_mutex_unlock(&e->api_mtx);
-				store_pool_put(e->pool);
-				free(dname);
-				dsl_workbook_free(wb);
-				return (STORE_CONFLICT);
-			}
+			dsl_errors_add(errs, NULL, wb->workflows[i].path,
+			    "Duplicate entry for WorkflowDefinition: %s",
+			    wb->workflows[i].name);
+			dsl_workbook_free(wb);
+			return (STORE_CONFLICT);
 		}
 	}
-	rc = store_def_save(st, kind, dname, text,
+	rc = store_def_save_ns(st, kind, dname, ns, scope, text,
 	    source != NULL ? source : "api", create_only, 0, &row);
 	if (rc != STORE_OK) {
 		if (rc == STORE_CONFLICT)
@@ -389,17 +480,15 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 		else
 			dsl_errors_add(errs, NULL, "", "%s",
 			    store_error(st));
-		pthread_mutex_unlock(&e->api_mtx);
-		store_pool_put(e->pool);
-		free(dname);
 		dsl_workbook_free(wb);
 		return (rc);
 	}
-	free(dname);
 	d = xcalloc(1, sizeof *d);
 	memcpy(d->id, row->id, UUID_STRLEN);
 	d->kind = xstrdup(row->kind);
 	d->name = xstrdup(row->name);
+	d->namespace = xstrdup(ns);
+	d->scope = xstrdup(scope != NULL ? scope : "private");
 	d->source = xstrdup(row->source);
 	d->version = row->version;
 	d->created_at = row->created_at;
@@ -409,15 +498,11 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 	defs_add(e, d, 1);
 	engine_alarms_rebuild(e);
 	for (i = 0; i < wb->nworkflows; i++) {
-		struct store_workflow *w = NULL;
-
-		if (store_workflow_save(st, wb->workflows[i].name,
+		w = NULL;
+		if (store_workflow_save_ns(st, wb->workflows[i].name, ns,
 		    d->id, &w) == STORE_OK)
 			store_workflow_free(w);
 	}
-	pthread_mutex_unlock(&e->api_mtx);
-	store_pool_put(e->pool);
-	(void)cause;
 	if (out != NULL)
 		*out = row;
 	else
@@ -425,23 +510,141 @@ engine_def_load(struct engine *e, const char *kind, const char *name,
 	return (STORE_OK);
 }
 
-/* Delete (kind, name): its workflows and actions are no longer found. */
-enum store_rc
-engine_def_delete(struct engine *e, const char *kind, const char *name)
+/*
+ * A connection of the pool for saving a checked workbook: NULL when none
+ * can be had (the reason in errs, wb freed).
+ */
+static struct store *
+defs_store(struct engine *e, struct dsl_workbook *wb,
+    struct dsl_errors *errs)
 {
-	struct engine_def	*d = NULL;
-	struct store		*st;
-	enum store_rc		 rc;
-	size_t			 i;
-	char			*cause = NULL;
+	struct store	*st;
+	char		*cause = NULL;
 
+	if ((st = store_pool_get(e->pool, &cause)) == NULL) {
+		dsl_errors_add(errs, NULL, "", "%s", cause);
+		free(cause);
+		dsl_workbook_free(wb);
+	}
+	return (st);
+}
+
+/* See engine.h. */
+enum store_rc
+engine_def_load_ns(struct engine *e, const char *kind, const char *name,
+    const char *ns, const char *scope, const char *text, const char *source,
+    int create_only, struct dsl_errors *errs, struct store_def **out)
+{
+	struct dsl_workbook	*wb;
+	struct store		*st;
+	char			*dname;
+	enum store_rc		 rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (ns == NULL)
+		ns = "";
+	if ((wb = defs_check(e, kind, text, source, ns, errs)) == NULL)
+		return (STORE_ERROR);
+	/* The pool's connection first, then the registry: that order. */
+	if ((st = defs_store(e, wb, errs)) == NULL)
+		return (STORE_UNAVAILABLE);
+	pthread_mutex_lock(&e->api_mtx);
+	dname = defs_name(kind, name, source, wb);
+	rc = defs_save(e, st, kind, dname, ns, scope, text, source,
+	    create_only, wb, errs, out);
+	pthread_mutex_unlock(&e->api_mtx);
+	store_pool_put(e->pool);
+	free(dname);
+	return (rc);
+}
+
+/* See engine.h. */
+enum store_rc
+engine_def_load(struct engine *e, const char *kind, const char *name,
+    const char *text, const char *source, int create_only,
+    struct dsl_errors *errs, struct store_def **out)
+{
+	return (engine_def_load_ns(e, kind, name, "", NULL, text, source,
+	    create_only, errs, out));
+}
+
+/* See engine.h. */
+enum store_rc
+engine_def_upload(struct engine *e, const char *kind, const char *ns,
+    const char *scope, const char *text, int create_only,
+    struct dsl_errors *errs)
+{
+	struct dsl_workbook	*wb, *pw;
+	struct dsl_part		*parts = NULL;
+	struct store		*st;
+	struct dsl_errors	 perrs;
+	char			*joined = NULL;
+	enum store_rc		 rc = STORE_OK;
+	size_t			 n = 0, i;
+
+	if (ns == NULL)
+		ns = "";
+	if ((wb = defs_check(e, kind, text, NULL, ns, errs)) == NULL)
+		return (STORE_ERROR);
+	if ((st = defs_store(e, wb, errs)) == NULL)
+		return (STORE_UNAVAILABLE);
+	pthread_mutex_lock(&e->api_mtx);
+	if (wb->name != NULL ||
+	    dsl_split(text, strlen(text), &parts, &n) != 0) {
+		/* One definition: a workbook, or entries sharing anchors. */
+		joined = wb->name != NULL ? xstrdup(wb->name) :
+		    defs_name(kind, NULL, NULL, wb);
+		rc = defs_save(e, st, kind, joined, ns, scope, text, "api",
+		    create_only, wb, errs, NULL);
+		free(joined);
+		goto out;
+	}
+	dsl_workbook_free(wb);
+	/* Each entry its own definition, named after it (as Mistral). */
+	for (i = 0; i < n && rc == STORE_OK; i++) {
+		dsl_errors_init(&perrs);
+		pw = dsl_parse(parts[i].name, parts[i].text,
+		    strlen(parts[i].text), NULL, &perrs);
+		dsl_errors_free(&perrs);
+		if (pw == NULL) {
+			dsl_errors_add(errs, NULL, parts[i].name,
+			    "cannot be stored alone");
+			rc = STORE_ERROR;
+			break;
+		}
+		rc = defs_save(e, st, kind, parts[i].name, ns, scope,
+		    parts[i].text, "api", create_only, pw, errs, NULL);
+	}
+	dsl_parts_free(parts, n);
+out:
+	pthread_mutex_unlock(&e->api_mtx);
+	store_pool_put(e->pool);
+	return (rc);
+}
+
+/* See engine.h. */
+enum store_rc
+engine_def_delete_ns(struct engine *e, const char *kind, const char *name,
+    const char *ns)
+{
+	struct engine_def		*d = NULL;
+	const struct dsl_workflow	*wf;
+	struct store			*st;
+	enum store_rc			 rc;
+	size_t				 i;
+	char				*cause = NULL;
+
+	if (ns == NULL)
+		ns = "";
 	if ((st = store_pool_get(e->pool, &cause)) == NULL) {
 		free(cause);
 		return (STORE_UNAVAILABLE);
 	}
+	engine_defs_sync(e, st);
 	pthread_mutex_lock(&e->api_mtx);
 	for (i = 0; i < e->ndefs; i++) {
-		if (e->defs[i]->current &&
+		if (defs_in(e->defs[i], ns) &&
 		    strcmp(e->defs[i]->kind, kind) == 0 &&
 		    strcmp(e->defs[i]->name, name) == 0)
 			d = e->defs[i];
@@ -451,22 +654,57 @@ engine_def_delete(struct engine *e, const char *kind, const char *name)
 		store_pool_put(e->pool);
 		return (STORE_NOTFOUND);
 	}
-	rc = store_def_save(st, kind, name, "", d->source, 0, 1, NULL);
+	rc = store_def_save_ns(st, kind, name, ns, d->scope, "", d->source, 0,
+	    1, NULL);
 	if (rc == STORE_OK) {
 		d->current = 0;
 		engine_alarms_rebuild(e);
 		for (i = 0; i < d->wb->nworkflows; i++) {
-			const struct dsl_workflow *wf;
-
-			if (engine_defs_workflow(e, d->wb->workflows[i].name,
-			    &wf) == NULL)
-				(void)store_workflow_delete(st,
-				    d->wb->workflows[i].name);
+			if (engine_defs_workflow_ns(e, d->wb->workflows[i].name,
+			    ns, &wf) == NULL ||
+			    strcmp(engine_defs_workflow_ns(e,
+			    d->wb->workflows[i].name, ns, &wf)->namespace,
+			    ns) != 0)
+				(void)store_workflow_delete_ns(st,
+				    d->wb->workflows[i].name, ns);
 		}
 	}
 	pthread_mutex_unlock(&e->api_mtx);
 	store_pool_put(e->pool);
 	return (rc);
+}
+
+/* Delete (kind, name): its workflows and actions are no longer found. */
+enum store_rc
+engine_def_delete(struct engine *e, const char *kind, const char *name)
+{
+	return (engine_def_delete_ns(e, kind, name, ""));
+}
+
+/* A workflow's stable id, cached on its parsed definition. */
+void
+engine_workflow_id(struct engine *e, struct store *st, struct engine_def *def,
+    const char *name, char *out)
+{
+	struct store_workflow	*w = NULL;
+	json_t			*v;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&e->api_mtx);
+	if (def->wf_ids == NULL)
+		def->wf_ids = json_object();
+	v = json_object_get(def->wf_ids, name);
+	if (v != NULL)
+		snprintf(out, UUID_STRLEN, "%s", json_string_value(v));
+	pthread_mutex_unlock(&e->api_mtx);
+	if (out[0] != '\0' || store_workflow_load_ns(st, name, def->namespace,
+	    &w) != STORE_OK)
+		return;
+	memcpy(out, w->id, UUID_STRLEN);
+	pthread_mutex_lock(&e->api_mtx);
+	json_object_set_new(def->wf_ids, name, json_string(w->id));
+	pthread_mutex_unlock(&e->api_mtx);
+	store_workflow_free(w);
 }
 
 /* Mistral's "input" string: "a, b=\"x\"". */
@@ -509,6 +747,7 @@ engine_workflows(struct engine *e)
 	/* Without a connection the ids are the definitions'. */
 	if ((st = store_pool_get(e->pool, &cause)) == NULL)
 		free(cause);
+	engine_defs_sync(e, st);
 	pthread_mutex_lock(&e->api_mtx);
 	for (i = 0; i < e->ndefs; i++) {
 		d = e->defs[i];
@@ -518,7 +757,8 @@ engine_workflows(struct engine *e)
 			wf = &d->wb->workflows[k];
 			w = NULL;
 			if (st != NULL)
-				(void)store_workflow_load(st, wf->name, &w);
+				(void)store_workflow_load_ns(st, wf->name,
+				    d->namespace, &w);
 			time_format(w != NULL ? w->created_at : d->created_at,
 			    c);
 			time_format(d->created_at, u);
@@ -549,6 +789,9 @@ engine_workflows(struct engine *e)
 			    "created_at", c, "updated_at", u, "source",
 			    d->source, "workbook", d->wb->name, "definition_id",
 			    d->id, "version", d->version);
+			json_object_set_new(o, "namespace",
+			    json_string(d->namespace));
+			json_object_set_new(o, "scope", json_string(d->scope));
 			for (j = 0; j < wf->ntags; j++)
 				json_array_append_new(json_object_get(o,
 				    "tags"), json_string(wf->tags[j]));
@@ -571,10 +814,18 @@ engine_actions(struct engine *e)
 	json_t			*arr, *o;
 	struct engine_def	*d;
 	size_t			 i, k, j;
-	char			*input;
+	char			*input, c[20], u[20], *cause = NULL;
 	struct buf		 b;
+	struct store		*st;
+	json_t			*tags;
+	const struct dsl_action	*a;
 
 	arr = json_array();
+	if ((st = store_pool_get(e->pool, &cause)) != NULL) {
+		engine_defs_sync(e, st);
+		store_pool_put(e->pool);
+	} else
+		free(cause);
 	for (i = 0; all[i] != NULL; i++) {
 		input = action_params_string(all[i]);
 		o = json_pack("{s:s,s:s,s:b,s:s,s:s?}", "name", all[i]->name,
@@ -590,17 +841,28 @@ engine_actions(struct engine *e)
 		if (!d->current)
 			continue;
 		for (k = 0; k < d->wb->nactions; k++) {
+			a = &d->wb->actions[k];
 			buf_init(&b, 0);
 			buf_puts(&b, "");
-			for (j = 0; j < d->wb->actions[k].ninputs; j++)
+			for (j = 0; j < a->ninputs; j++)
 				buf_printf(&b, "%s%s", j ? ", " : "",
-				    d->wb->actions[k].inputs[j].name);
-			o = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s}", "name",
-			    d->wb->actions[k].name, "input", b.data != NULL ?
-			    b.data : "", "is_system", 0, "description",
-			    d->wb->actions[k].description != NULL ?
-			    d->wb->actions[k].description : "", "definition",
-			    d->text, "base", d->wb->actions[k].base);
+				    a->inputs[j].name);
+			tags = json_array();
+			for (j = 0; j < a->ntags; j++)
+				json_array_append_new(tags,
+				    json_string(a->tags[j]));
+			time_format(d->created_at, c);
+			time_format(d->updated_at, u);
+			o = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,"
+			    "s:s,s:s,s:s}", "name", a->name, "input",
+			    b.data != NULL ? b.data : "", "is_system", 0,
+			    "description", a->description != NULL ?
+			    a->description : "", "definition", d->text,
+			    "base", a->base, "namespace", d->namespace,
+			    "scope", d->scope, "tags", tags, "created_at", c,
+			    "updated_at", u, "id", d->id);
+			json_object_set_new(o, "definition_id",
+			    json_string(d->id));
 			buf_free(&b);
 			json_array_append_new(arr, o);
 		}

@@ -64,15 +64,84 @@ exec_resume(struct engine *e, struct exec_rt *rt, struct step *s)
 	engine_exec_check_done(e, rt, s);
 }
 
+/*
+ * The items of a failed with-items task that succeeded, into runtime
+ * "kept" ({index: result}): a re-run without reset runs the others
+ * only.  From memory when the items are there, else from the attempt's
+ * action rows (or child executions) and the task's result.
+ */
+static void
+rerun_keep(struct engine *e, struct task_rt *t)
+{
+	struct store_action	**a = NULL;
+	struct store_exec	*c;
+	json_t			*kept, *res = t->row->result, *v;
+	size_t			 n = 0, i;
+	char			 key[32];
+	int			 idx;
+
+	if (t->spec->nitems == 0)
+		return;
+	if ((kept = json_object_get(t->row->runtime, "kept")) == NULL) {
+		kept = json_object();
+		json_object_set_new(t->row->runtime, "kept", kept);
+	}
+	if (t->done != NULL) {
+		for (i = 0; i < engine_task_count(t); i++) {
+			if (t->done[i] != STATE_SUCCESS)
+				continue;
+			snprintf(key, sizeof key, "%zu", i);
+			json_object_set(kept, key, json_array_get(t->results,
+			    i));
+		}
+		return;
+	}
+	if (t->spec->workflow != NULL) {
+		json_array_foreach(json_object_get(t->row->runtime,
+		    "children"), i, v) {
+			c = NULL;
+			if (store_exec_load(e->st, json_string_value(v),
+			    &c) != STORE_OK)
+				continue;
+			idx = (int)json_integer_value(json_object_get(
+			    c->params, "item"));
+			if ((int)json_integer_value(json_object_get(c->params,
+			    "attempt")) == t->attempt &&
+			    strcmp(c->state, ST_SUCCESS) == 0) {
+				snprintf(key, sizeof key, "%d", idx);
+				json_object_set(kept, key, c->output);
+			}
+			store_exec_free(c);
+		}
+		return;
+	}
+	if (store_actions_load(e->st, t->row->id, &a, &n) != STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (a[i]->attempt == t->attempt && a[i]->item >= 0 &&
+		    strcmp(a[i]->state, ST_SUCCESS) == 0) {
+			snprintf(key, sizeof key, "%d", a[i]->item);
+			v = json_is_array(res) ? json_array_get(res,
+			    (size_t)a[i]->item) : NULL;
+			json_object_set(kept, key, v != NULL ? v :
+			    a[i]->output);
+		}
+		store_action_free(a[i]);
+	}
+	free(a);
+}
+
 /* Re-run a failed task (reset: every item; else failed items only). */
 static void
 exec_rerun(struct engine *e, struct exec_rt *rt, struct task_rt *t,
     int reset, struct step *s)
 {
-	(void)e;
-	(void)reset;
 	if (t->state != STATE_ERROR)
 		return;
+	if (reset)
+		json_object_del(t->row->runtime, "kept");
+	else
+		rerun_keep(e, t);
 	t->attempt++;
 	json_object_set_new(t->row->runtime, "retry_no",
 	    json_integer(t->attempt));
@@ -268,6 +337,19 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 		} else
 			engine_exec_finish(e, rt, want, info, s);
 	} else if (strcmp(w->kind, WK_RERUN) == 0) {
+		json_t	*env = json_object_get(p, "env");
+
+		/* task-rerun -e: the execution's env gets these keys. */
+		if (t != NULL && json_is_object(env) &&
+		    json_object_size(env) > 0) {
+			if (!json_is_object(json_object_get(rt->row->params,
+			    "env")))
+				json_object_set_new(rt->row->params, "env",
+				    json_object());
+			json_object_update(json_object_get(rt->row->params,
+			    "env"), env);
+			store_tx_exec_update(s->tx, rt->row, SF_PARAMS, NULL);
+		}
 		if (t != NULL)
 			exec_rerun(e, rt, t, json_is_true(json_object_get(p,
 			    "reset")), s);

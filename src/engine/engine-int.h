@@ -20,6 +20,8 @@ struct engine_def {
 	char			 id[UUID_STRLEN];
 	char			*kind;
 	char			*name;
+	char			*namespace;	/* "" by default */
+	char			*scope;		/* "private", "public" */
 	char			*source;
 	int			 version;
 	int64_t			 created_at;
@@ -190,6 +192,8 @@ struct engine {
 
 	struct engine_def	**defs;
 	size_t			 ndefs;
+	int64_t			 defs_gen;	/* store generation seen */
+	const char		*resolve_ns;	/* namespace validated in */
 
 	struct exec_rt		*loaded;	/* executions owned here */
 	size_t			 nloaded;
@@ -219,6 +223,7 @@ struct engine {
 	int64_t			 lease_ok_until;
 	int64_t			 busy_at;	/* last turn that did work */
 	int			 tidied;	/* store_idle() this idle spell */
+	int64_t			 cron_check;	/* next check (mono ms) */
 
 	/*
 	 * Group commit: while the loop runs a turn, committed steps wait
@@ -268,6 +273,7 @@ struct engine {
  *	engine-load.c	executions into memory; beginning and recovery
  *	engine-exec.c	due work and completions of a loaded execution
  *	engine-calls.c	calls from other threads
+ *	engine-cron.c	cron triggers
  *	engine.c	the loop: claims, turns, start and stop
  *	engine-watch.c	watched definition folders
  *	engine-conf.c	borad's engine from its configuration
@@ -288,6 +294,24 @@ struct engine_def *engine_defs_workflow(struct engine *, const char *name,
 /* The current def holding an ad-hoc action of that name. */
 struct engine_def *engine_defs_action(struct engine *, const char *name,
 		     const struct dsl_action **);
+/*
+ * The same in a namespace: the definitions of ns first, then of the
+ * default namespace "" (Mistral's lookup).
+ */
+struct engine_def *engine_defs_workflow_ns(struct engine *, const char *name,
+		     const char *ns, const struct dsl_workflow **);
+struct engine_def *engine_defs_action_ns(struct engine *, const char *name,
+		     const char *ns, const struct dsl_action **);
+/*
+ * Catch up with definitions other engines committed (PostgreSQL): the
+ * store's generation is read through st and the registry reloaded when
+ * it moved.  Called before answering from the registry.
+ */
+void		 engine_defs_sync(struct engine *, struct store *st);
+/* A workflow's stable id (UUID_STRLEN into out; "" when unknown),
+ * cached on its parsed definition. */
+void		 engine_workflow_id(struct engine *, struct store *,
+		     struct engine_def *, const char *name, char *out);
 /* A def version from the store by id (loads and parses when needed). */
 struct engine_def *engine_defs_get(struct engine *, struct store *,
 		     const char *id, char **cause);
@@ -408,6 +432,30 @@ void		 engine_exec_finish(struct engine *, struct exec_rt *,
 		     enum store_state, const char *info, struct step *);
 
 /* engine-task.c */
+/*
+ * How an action name is resolved to a built-in entry through ad-hoc
+ * actions: the sandbox evaluating base-input and output (the caller's
+ * thread's), a workbook whose own actions come first (or NULL), the
+ * namespace, and what the expressions see besides the input (fill sets
+ * ctx->data to data and the rest).
+ */
+struct engine_resolve {
+	struct engine			*e;
+	struct expr			*ex;
+	const struct dsl_workbook	*wb;
+	const char			*ns;
+	void				(*fill)(void *, json_t *data,
+					    struct expr_ctx *);
+	void				*arg;
+};
+const struct action_entry *engine_action_resolve(struct engine *,
+		     const struct engine_resolve *, const char *name,
+		     json_t **input, const struct dsl_action **adhoc,
+		     char **cause);
+/* Apply the outputs of an ad-hoc action and its ad-hoc bases, the
+ * innermost first. */
+json_t		*engine_adhoc_output_rc(const struct engine_resolve *,
+		     const struct dsl_action *, json_t *result, int *ok);
 struct task_rt	*engine_task_create(struct engine *, struct exec_rt *,
 		     const struct dsl_task *, json_t *in_context,
 		     struct step *);
@@ -499,6 +547,10 @@ void		 engine_exec_done_one(struct engine *, struct engine_done *);
 void		 engine_exec_work(struct engine *, struct exec_rt *);
 
 
+/* engine-cron.c */
+#define CRON_CHECK_MS	250
+/* Fire the cron triggers that are due (the loop, every CRON_CHECK_MS). */
+void		 engine_cron_run(struct engine *);
 /* engine-tell.c */
 /* Check params.notify; -1 + *cause naming what is wrong. */
 int		 engine_tell_check(json_t *notify, char **cause);

@@ -37,6 +37,7 @@ static void	 task_arrive(struct engine *, struct exec_rt *,
 		     const struct dsl_task *, struct task_rt *, json_t *,
 		     struct step *);
 static char	*task_error_text(json_t *);
+static char	*task_http_error_text(json_t *);
 static void	 task_reverse_next(struct engine *, struct exec_rt *,
 		     struct step *);
 static int	 task_lock_wait(struct engine *, struct exec_rt *,
@@ -439,6 +440,32 @@ task_count(struct task_rt *t)
 	return (t->spec->nitems == 0 ? 1 : t->nitems);
 }
 
+static void	 task_rebuild_item(struct task_rt *, size_t, enum store_state,
+		     json_t *);
+
+/*
+ * The items a re-run without reset keeps (runtime "kept": {index:
+ * result}, see engine-exec.c): done already, with their results.
+ */
+static void
+task_items_keep(struct task_rt *t)
+{
+	json_t		*kept, *v;
+	const char	*key;
+	char		*end;
+	unsigned long	 idx;
+
+	kept = json_object_get(t->row->runtime, "kept");
+	if (t->spec->nitems == 0 || !json_is_object(kept))
+		return;
+	json_object_foreach(kept, key, v) {
+		idx = strtoul(key, &end, 10);
+		if (*end == '\0' && idx < task_count(t) &&
+		    t->done[idx] == STATE_IDLE)
+			task_rebuild_item(t, idx, STATE_SUCCESS, v);
+	}
+}
+
 /*
  * Run a RUNNING task: on its first attempt evaluate items and arm the
  * timeout; then start items up to the concurrency limit.  Inline
@@ -477,8 +504,16 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 		t->started_mono = time_mono_ms();
 		engine_event(rt, t, &s, "info", 0, "task %s started%s",
 		    t->row->name, t->attempt > 0 ? " (retry)" : "");
+		task_items_keep(t);
 	}
 	n = task_count(t);
+	if (n > 0 && t->ndone == n) {
+		/* A re-run that kept every item: nothing left to run. */
+		json_t *res = json_incref(t->results);
+		engine_task_attempt_decide(e, rt, t, t->nfailed == 0, res, &s);
+		json_decref(res);
+		goto commit;
+	}
 	if (n == 0) {
 		/* with-items over an empty list */
 		json_t *empty = json_array();
@@ -520,12 +555,41 @@ inline_done(void *arg, int ok, json_t *result)
 }
 
 /*
+ * The ad-hoc action of that name for rc: the workbook's own (by its
+ * short name, then as written), else the registry's in rc's namespace,
+ * then the default one.  NULL when there is none.
+ */
+static const struct dsl_action *
+adhoc_find(struct engine *e, const struct engine_resolve *rc,
+    const char *name)
+{
+	const struct dsl_action	*a = NULL;
+	char			*full;
+
+	pthread_mutex_lock(&e->api_mtx);
+	if (rc->wb != NULL && rc->wb->name != NULL &&
+	    strchr(name, '.') == NULL) {
+		xasprintf(&full, "%s.%s", rc->wb->name, name);
+		a = dsl_action_find(rc->wb, full);
+		free(full);
+	}
+	if (a == NULL && rc->wb != NULL)
+		a = dsl_action_find(rc->wb, name);
+	if (a == NULL)
+		engine_defs_action_ns(e, name, rc->ns, &a);
+	pthread_mutex_unlock(&e->api_mtx);
+	return (a);
+}
+
+/*
  * Resolve an action name through ad-hoc definitions down to a built-in
  * entry, turning the input into the base action's input.  Returns the
  * entry, and *adhoc the outermost ad-hoc action (for its output).
+ * Names are looked up in rc->wb (a workbook's own actions), then in the
+ * registry in rc->ns, then the default namespace.
  */
 static const struct action_entry *
-task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+resolve_level(struct engine *e, const struct engine_resolve *rc,
     const char *name, json_t **input, const struct dsl_action **adhoc,
     char **owned, char **cause)
 {
@@ -534,28 +598,13 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	struct expr_ctx			 ctx;
 	json_t				*data, *base_input, *v;
 	char				*bname, *err = NULL;
-	const char			*lookup;
 	size_t				 depth, i;
 
 	*adhoc = NULL;
 	for (depth = 0; depth < 8; depth++) {
 		if ((entry = action_find(name)) != NULL)
 			return (entry);
-		pthread_mutex_lock(&e->api_mtx);
-		lookup = name;
-		a = NULL;
-		if (rt->def->wb->name != NULL && strchr(name, '.') == NULL) {
-			char *full;
-			xasprintf(&full, "%s.%s", rt->def->wb->name, name);
-			a = dsl_action_find(rt->def->wb, full);
-			free(full);
-		}
-		if (a == NULL)
-			a = dsl_action_find(rt->def->wb, lookup);
-		if (a == NULL)
-			engine_defs_action(e, lookup, &a);
-		pthread_mutex_unlock(&e->api_mtx);
-		if (a == NULL) {
+		if ((a = adhoc_find(e, rc, name)) == NULL) {
 			xasprintf(cause, "action '%s' not found", name);
 			return (NULL);
 		}
@@ -576,7 +625,7 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			}
 		}
 		data = json_deep_copy(*input);
-		engine_expr_ctx(e, rt, t, data, &ctx);
+		rc->fill(rc->arg, data, &ctx);
 		base_input = NULL;
 		if (dsl_parse_inline(a->base, &bname, &v, &err) != 0) {
 			json_decref(data);
@@ -584,7 +633,7 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			return (NULL);
 		}
 		if (a->base_input != NULL) {
-			json_t *bi = expr_eval(e->ex, a->base_input, &ctx,
+			json_t *bi = expr_eval(rc->ex, a->base_input, &ctx,
 			    &err);
 			if (bi == NULL) {
 				xasprintf(cause, "action '%s', base-input: %s",
@@ -598,7 +647,7 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 			json_object_update(v, bi);
 			json_decref(bi);
 		} else if (json_object_size(v) > 0) {
-			json_t *bi = expr_eval(e->ex, v, &ctx, &err);
+			json_t *bi = expr_eval(rc->ex, v, &ctx, &err);
 			if (bi == NULL) {
 				xasprintf(cause, "action '%s', base: %s",
 				    a->name, err);
@@ -625,19 +674,113 @@ task_resolve_level(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	return (NULL);
 }
 
-/* task_resolve_level, freeing the base names it went through. */
-static const struct action_entry *
-task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+/* See engine-int.h. */
+const struct action_entry *
+engine_action_resolve(struct engine *e, const struct engine_resolve *rc,
     const char *name, json_t **input, const struct dsl_action **adhoc,
     char **cause)
 {
 	const struct action_entry	*entry;
 	char				*owned = NULL;
 
-	entry = task_resolve_level(e, rt, t, name, input, adhoc, &owned,
-	    cause);
+	entry = resolve_level(e, rc, name, input, adhoc, &owned, cause);
 	free(owned);
 	return (entry);
+}
+
+/* What a task's expressions see, for resolve_level(). */
+struct task_resolve {
+	struct engine	*e;
+	struct exec_rt	*rt;
+	struct task_rt	*t;
+};
+
+static void
+task_resolve_ctx(void *arg, json_t *data, struct expr_ctx *ctx)
+{
+	struct task_resolve	*tr = arg;
+
+	engine_expr_ctx(tr->e, tr->rt, tr->t, data, ctx);
+}
+
+/* Resolution for a task of a loaded execution (tr is filled too). */
+static void
+task_resolve_init(struct engine_resolve *rc, struct task_resolve *tr,
+    struct engine *e, struct exec_rt *rt, struct task_rt *t)
+{
+	tr->e = e;
+	tr->rt = rt;
+	tr->t = t;
+	rc->e = e;
+	rc->ex = e->ex;
+	rc->wb = rt->def->wb;
+	rc->ns = rt->row->workflow_namespace;
+	rc->fill = task_resolve_ctx;
+	rc->arg = tr;
+}
+
+/* engine_action_resolve() for a task of a loaded execution. */
+static const struct action_entry *
+task_resolve_action(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const char *name, json_t **input, const struct dsl_action **adhoc,
+    char **cause)
+{
+	struct engine_resolve	 rc;
+	struct task_resolve	 tr;
+
+	task_resolve_init(&rc, &tr, e, rt, t);
+	return (engine_action_resolve(e, &rc, name, input, adhoc, cause));
+}
+
+/* The ad-hoc action a's base names, if it is ad-hoc too; or NULL. */
+static const struct dsl_action *
+adhoc_base(const struct engine_resolve *rc, const struct dsl_action *a)
+{
+	const struct dsl_action	*b = NULL;
+	json_t			*v = NULL;
+	char			*bname = NULL, *err = NULL;
+
+	if (rc->e == NULL || dsl_parse_inline(a->base, &bname, &v,
+	    &err) != 0) {
+		free(err);
+		return (NULL);
+	}
+	json_decref(v);
+	if (action_find(bname) == NULL)
+		b = adhoc_find(rc->e, rc, bname);
+	free(bname);
+	return (b);
+}
+
+/* See engine-int.h. */
+json_t *
+engine_adhoc_output_rc(const struct engine_resolve *rc,
+    const struct dsl_action *a, json_t *result, int *ok)
+{
+	const struct dsl_action	*chain[8];
+	struct expr_ctx		 ctx;
+	json_t			*v, *cur;
+	char			*err = NULL;
+	size_t			 n = 0;
+
+	for (; a != NULL && n < nitems(chain); a = adhoc_base(rc, a))
+		chain[n++] = a;
+	cur = json_incref(result);
+	while (n > 0 && *ok) {
+		a = chain[--n];
+		if (a->output == NULL)
+			continue;
+		rc->fill(rc->arg, cur, &ctx);
+		if ((v = expr_eval(rc->ex, a->output, &ctx, &err)) == NULL) {
+			*ok = 0;
+			v = json_sprintf("action '%s', output: %s", a->name,
+			    err);
+			free(err);
+		}
+		json_decref(cur);
+		cur = v;
+	}
+	return (cur);
 }
 
 /* Apply an ad-hoc action's output template to its base result. */
@@ -645,19 +788,11 @@ json_t *
 engine_adhoc_output(struct engine *e, struct exec_rt *rt, struct task_rt *t,
     const struct dsl_action *a, json_t *result, int *ok)
 {
-	struct expr_ctx	 ctx;
-	json_t		*v;
-	char		*err = NULL;
+	struct engine_resolve	 rc;
+	struct task_resolve	 tr;
 
-	if (a == NULL || a->output == NULL || !*ok)
-		return (json_incref(result));
-	engine_expr_ctx(e, rt, t, result, &ctx);
-	if ((v = expr_eval(e->ex, a->output, &ctx, &err)) == NULL) {
-		*ok = 0;
-		v = json_sprintf("action '%s', output: %s", a->name, err);
-		free(err);
-	}
-	return (v);
+	task_resolve_init(&rc, &tr, e, rt, t);
+	return (engine_adhoc_output_rc(&rc, a, result, ok));
 }
 
 /* Start the sub-workflow of one item: a child execution. */
@@ -688,8 +823,17 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	if (wf == NULL && (wf = dsl_workflow_find(rt->def->wb, name)) != NULL)
 		def = rt->def;
 	if (wf == NULL)
-		def = engine_defs_workflow(e, name, &wf);
+		def = engine_defs_workflow_ns(e, name,
+		    rt->row->workflow_namespace, &wf);
 	pthread_mutex_unlock(&e->api_mtx);
+	if (def == NULL) {
+		/* Committed by another engine a moment ago? */
+		engine_defs_sync(e, e->st);
+		pthread_mutex_lock(&e->api_mtx);
+		def = engine_defs_workflow_ns(e, name,
+		    rt->row->workflow_namespace, &wf);
+		pthread_mutex_unlock(&e->api_mtx);
+	}
 	free(full);
 	if (def == NULL) {
 		v = json_sprintf("workflow '%s' not found", name);
@@ -715,6 +859,8 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	c = xcalloc(1, sizeof *c);
 	uuid_make(c->id);
 	c->workflow_name = xstrdup(wf->name);
+	c->workflow_namespace = xstrdup(def->namespace);
+	engine_workflow_id(e, e->st, def, wf->name, c->workflow_id);
 	memcpy(c->def_id, def->id, UUID_STRLEN);
 	c->parent_task_id = xstrdup(t->row->id);
 	c->root_id = xstrdup(rt->row->root_id != NULL ? rt->row->root_id :
@@ -727,6 +873,7 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	params = json_object();
 	if ((v = json_object_get(params0, "env")) != NULL)
 		json_object_set(params, "env", v);
+	json_object_set_new(params, "namespace", json_string(def->namespace));
 	/* Sub-workflows tell the same receivers, as in Mistral. */
 	if ((v = json_object_get(params0, "notify")) != NULL)
 		json_object_set(params, "notify", v);
@@ -1074,6 +1221,8 @@ engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
 	t->attempt++;
 	json_object_set_new(t->row->runtime, "retry_no",
 	    json_integer(t->attempt));
+	/* A retry runs every item again, kept ones too. */
+	json_object_del(t->row->runtime, "kept");
 	free(t->done);
 	t->done = NULL;		/* items are evaluated again */
 	engine_event(rt, t, s, ok ? "info" : "warning", -1,
@@ -1102,12 +1251,82 @@ task_error_text(json_t *v)
 		return (xstrdup("action failed"));
 	if (json_is_string(v))
 		return (xstrndup(json_string_value(v), INFO_MAX));
+	/* An error that says what went wrong (os.request) is shown so. */
+	if (json_is_object(v) && json_is_string(json_object_get(v, "message")))
+		return (xstrndup(json_string_value(json_object_get(v,
+		    "message")), INFO_MAX));
+	if (json_is_object(v) && json_is_integer(json_object_get(v, "status")) &&
+	    json_object_get(v, "content") != NULL)
+		return (task_http_error_text(v));
 	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (s == NULL)
 		return (xstrdup("action failed"));
 	if (strlen(s) > INFO_MAX)
 		s[INFO_MAX] = '\0';
 	return (s);
+}
+
+#define HTTP_EXCERPT	200	/* characters of an error page kept */
+
+/*
+ * The state_info of a failed HTTP call ({status, reason, url, content}):
+ * the status and a short excerpt of the body as text, tags of an HTML
+ * page and runs of blanks dropped, never the whole page.  The result
+ * keeps the full body.
+ */
+static char *
+task_http_error_text(json_t *v)
+{
+	const char	*reason, *url, *p;
+	json_t		*content = json_object_get(v, "content");
+	struct buf	 b;
+	char		*body, *out;
+	size_t		 n = 0;
+	int		 tag = 0, blank = 1;
+
+	reason = json_string_value(json_object_get(v, "reason"));
+	url = json_string_value(json_object_get(v, "url"));
+	body = json_is_string(content) ? xstrdup(json_string_value(content)) :
+	    json_dumps(content, JSON_COMPACT | JSON_ENCODE_ANY);
+	buf_init(&b, 0);
+	buf_puts(&b, "");
+	for (p = body != NULL ? body : ""; *p != '\0' && n < HTTP_EXCERPT;
+	    p++) {
+		if (json_is_string(content) && *p == '<') {
+			tag = 1;
+			continue;
+		}
+		if (tag) {
+			if (*p == '>') {
+				tag = 0;
+				if (!blank) {
+					buf_puts(&b, " ");
+					blank = 1;
+				}
+			}
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			if (!blank)
+				buf_puts(&b, " ");
+			blank = 1;
+			continue;
+		}
+		buf_printf(&b, "%c", *p);
+		blank = 0;
+		n++;
+	}
+	while (b.len > 0 && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	xasprintf(&out, "HTTP %lld%s%s%s%s%s%s%s", (long long)
+	    json_integer_value(json_object_get(v, "status")),
+	    reason != NULL && *reason != '\0' ? " " : "",
+	    reason != NULL ? reason : "", url != NULL ? " from " : "",
+	    url != NULL ? url : "", b.len > 0 ? ": " : "",
+	    b.data != NULL ? b.data : "", *p != '\0' ? " ..." : "");
+	buf_free(&b);
+	free(body);
+	return (out);
 }
 
 /* Evaluate a publish template into obj; -1 + *cause on error. */
@@ -1619,7 +1838,7 @@ static void
 task_rebuild_item(struct task_rt *t, size_t idx, enum store_state st,
     json_t *result)
 {
-	if (idx >= task_count(t))
+	if (idx >= task_count(t) || t->done[idx] == STATE_SUCCESS)
 		return;
 	if (st == STATE_SUCCESS || st == STATE_ERROR) {
 		t->done[idx] = (unsigned char)st;
@@ -1652,6 +1871,7 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 
 	if (task_items_prepare(e, rt, t, cause) != 0)
 		return (-1);
+	task_items_keep(t);
 	if (t->spec->workflow != NULL) {
 		children = json_object_get(t->row->runtime, "children");
 		json_array_foreach(children, i, v) {

@@ -458,6 +458,11 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 
 	if (store_wait(e->st, 0) > 0)
 		poked = 1;
+	/* A daemon fires cron triggers (bora run does not). */
+	if (!e->cfg.in_process && mono >= e->cron_check) {
+		e->cron_check = mono + CRON_CHECK_MS;
+		engine_cron_run(e);
+	}
 	/* Steps of this turn commit together (engine_flush). */
 	e->batching = 1;
 	if (poked || mono - e->last_claim >= e->cfg.poll_ms) {
@@ -522,6 +527,8 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 
 	/* Sleep until the next due work, a poke or a completion. */
 	wait = max_wait_ms;
+	if (!e->cfg.in_process && e->cron_check - time_mono_ms() < wait)
+		wait = e->cron_check - time_mono_ms();
 	now = time_now_ms();
 	for (rt = e->loaded; rt != NULL; rt = rt->next_loaded) {
 		if (rt->next_due != 0) {

@@ -120,6 +120,26 @@ enum store_rc	 engine_def_load(struct engine *, const char *kind,
 		     struct store_def **out);
 enum store_rc	 engine_def_delete(struct engine *, const char *kind,
 		     const char *name);
+/*
+ * The same in namespace ns ("": the default) with a scope ("private",
+ * "public"; NULL: private).
+ */
+enum store_rc	 engine_def_load_ns(struct engine *, const char *kind,
+		     const char *name, const char *ns, const char *scope,
+		     const char *text, const char *source, int create_only,
+		     struct dsl_errors *errs, struct store_def **out);
+enum store_rc	 engine_def_delete_ns(struct engine *, const char *kind,
+		     const char *name, const char *ns);
+/*
+ * An upload through the API of a workflow file ("workflows") or an
+ * ad-hoc actions file ("actions"): validated whole, then each workflow
+ * or action saved as its own definition, named after it, as Mistral
+ * stores them (so one can be updated or deleted alone).  A workbook is
+ * saved whole, under its name.
+ */
+enum store_rc	 engine_def_upload(struct engine *, const char *kind,
+		     const char *ns, const char *scope, const char *text,
+		     int create_only, struct dsl_errors *errs);
 /* Re-read definitions changed in the store by other engines. */
 void		 engine_defs_refresh(struct engine *);
 /*
@@ -162,6 +182,7 @@ struct engine_start_opts {
 	const char	*description;
 	const char	*request_id;
 	const char	*task_target;	/* reverse workflows */
+	const char	*namespace;	/* the workflow's; NULL: "" */
 };
 
 /*
@@ -183,6 +204,13 @@ enum store_rc	 engine_exec_start(struct engine *,
 enum store_rc	 engine_exec_prepare(struct engine *, struct store *,
 		     const struct engine_start_opts *, struct store_exec **out,
 		     char **cause);
+/*
+ * Would an execution start with these options (the workflow found,
+ * the input right)?  STORE_OK, or as engine_exec_start() fails; nothing
+ * is saved.
+ */
+enum store_rc	 engine_exec_check(struct engine *,
+		     const struct engine_start_opts *, char **cause);
 /* Pause, resume, cancel, or force an end state (with a message). */
 enum store_rc	 engine_exec_set_state(struct engine *, const char *id,
 		     const char *state, const char *state_info, char **cause);
@@ -196,6 +224,14 @@ enum store_rc	 engine_action_complete(struct engine *, const char *id,
 enum store_rc	 engine_action_run(struct engine *, const char *name,
 		     json_t *input, int sync, struct store_action **out,
 		     char **cause);
+/*
+ * The same for an action of any kind: a built-in one, or an ad-hoc one
+ * (a catalog's, an upload's, a workbook's by its full name) resolved in
+ * namespace ns (then the default one) as a workflow's task would.
+ */
+enum store_rc	 engine_action_run_ns(struct engine *, const char *name,
+		     const char *ns, json_t *input, int sync,
+		     struct store_action **out, char **cause);
 
 /*
  * In-process use (bora run, tests): process work on the calling thread

@@ -76,6 +76,18 @@ int	 time_parse_duration(const char *, int64_t *ms, char **cause);
 /* "2024-05-14T10:21:07.000000Z" (UTC) into ms; 0, or -1. */
 int	 time_parse_iso(const char *, int64_t *ms);
 
+/*
+ * cron.c -- cron expressions (5 fields, or 6 with seconds last, as
+ * croniter reads them; names, ranges, steps, lists, @hourly...),
+ * evaluated in UTC.
+ */
+struct cron;
+/* NULL + *cause ("minute: 61 is out of range 0-59") when not valid. */
+struct cron	*cron_parse(const char *expr, char **cause);
+void		 cron_free(struct cron *);
+/* The first tick strictly after after_ms, in ms; -1 if none. */
+int64_t		 cron_next(const struct cron *, int64_t after_ms);
+
 /* uuid.c -- random (v4) identifiers, 36 chars + NUL. */
 #define UUID_STRLEN 37
 void	 uuid_make(char *out);

@@ -15,42 +15,54 @@
 
 /* ---- statements --------------------------------------------------- */
 
-/* The newest version of (kind, name) ($1, $2). */
+/* The newest version of (kind, name, namespace) ($1, $2, $3). */
 #define DEF_LAST "(SELECT max(version) FROM definitions WHERE " \
-	"kind = $1 AND name = $2)"
+	"kind = $1 AND name = $2 AND namespace = $3)"
 
 static struct store_sql def_bump = STORE_SQL("UPDATE def_generation SET "
     "value = value + 1 WHERE id = 1", 0, "definition generation");
 static struct store_sql def_absent = STORE_SQL("SELECT 1 WHERE NOT EXISTS "
     "(SELECT 1 FROM definitions WHERE kind = $1 AND name = $2 AND "
-    "deleted = 0 AND version = " DEF_LAST ")", STORE_GUARD, "definition");
-static struct store_sql def_present = STORE_SQL("SELECT 1 FROM definitions "
-    "WHERE kind = $1 AND name = $2 AND deleted = 0 AND version = " DEF_LAST,
+    "namespace = $3 AND deleted = 0 AND version = " DEF_LAST ")",
     STORE_GUARD, "definition");
+static struct store_sql def_present = STORE_SQL("SELECT 1 FROM definitions "
+    "WHERE kind = $1 AND name = $2 AND namespace = $3 AND deleted = 0 AND "
+    "version = " DEF_LAST, STORE_GUARD, "definition");
 static struct store_sql def_insert = STORE_SQL("INSERT INTO definitions "
-    "(id, kind, name, version, text, source, deleted, created_at, "
-    "updated_at) VALUES ($3, $1, $2, (SELECT COALESCE(max(version), 0) + 1 "
-    "FROM definitions WHERE kind = $1 AND name = $2), $4, $5, "
-    "$6::integer, bora_now_ms(), bora_now_ms())", 0, "insert definition");
+    "(id, kind, name, namespace, scope, version, text, source, deleted, "
+    "created_at, updated_at) VALUES ($4, $1, $2, $3, $7, (SELECT "
+    "COALESCE(max(version), 0) + 1 FROM definitions WHERE kind = $1 AND "
+    "name = $2 AND namespace = $3), $5, $6, $8::integer, bora_now_ms(), "
+    "bora_now_ms())", 0, "insert definition");
 static struct store_sql def_current = STORE_SELECT(&store_def_table,
-    "kind = $1 AND name = $2 ORDER BY version DESC LIMIT 1", "definition");
+    "kind = $1 AND name = $2 AND namespace = $3 ORDER BY version DESC "
+    "LIMIT 1", "definition");
+/* The first version since the last deletion: the identity's birth. */
+static struct store_sql def_first = STORE_SELECT(&store_def_table,
+    "kind = $1 AND name = $2 AND namespace = $3 AND deleted = 0 AND "
+    "version > COALESCE((SELECT max(version) FROM definitions x WHERE "
+    "x.kind = $1 AND x.name = $2 AND x.namespace = $3 AND x.deleted = 1), "
+    "0) ORDER BY version LIMIT 1", "definition");
 /* Insertion order breaks ties of the creation time. */
 static struct store_sql def_list = STORE_SELECT(&store_def_table,
     "deleted = 0 AND version = (SELECT max(version) FROM definitions x "
-    "WHERE x.kind = definitions.kind AND x.name = definitions.name) "
-    "ORDER BY created_at, @ROWID", "definitions");
+    "WHERE x.kind = definitions.kind AND x.name = definitions.name AND "
+    "x.namespace = definitions.namespace) ORDER BY created_at, @ROWID",
+    "definitions");
 static struct store_sql def_generation = STORE_SQL("SELECT value FROM "
     "def_generation WHERE id = 1", 0, "generation");
 
 static struct store_sql wf_save = STORE_SQL("INSERT INTO workflows (id, "
-    "name, def_id, created_at, updated_at) VALUES ($1, $2, $3, "
-    "bora_now_ms(), bora_now_ms()) ON CONFLICT (name) DO UPDATE SET "
-    "def_id = excluded.def_id, updated_at = excluded.updated_at", 0,
-    "save workflow");
+    "name, namespace, def_id, created_at, updated_at) VALUES ($1, $2, $4, "
+    "$3, bora_now_ms(), bora_now_ms()) ON CONFLICT (name, namespace) DO "
+    "UPDATE SET def_id = excluded.def_id, updated_at = excluded.updated_at",
+    0, "save workflow");
 static struct store_sql wf_load = STORE_SELECT(&store_workflow_table,
-    "id = $1 OR name = $1 ORDER BY id = $1 DESC LIMIT 1", "workflow");
+    "id = $1 OR (name = $1 AND namespace = $2) ORDER BY id = $1 DESC "
+    "LIMIT 1", "workflow");
 static struct store_sql wf_delete = STORE_SQL("DELETE FROM workflows WHERE "
-    "name = $1 OR id = $1", STORE_GUARD, "delete workflow");
+    "(name = $1 AND namespace = $2) OR id = $1", STORE_GUARD,
+    "delete workflow");
 
 static struct store_sql tasks_of_many = STORE_SELECT(&store_task_table,
     "execution_id IN @IDS ORDER BY execution_id, seq, created_at, id",
@@ -167,6 +179,34 @@ static struct store_sql exec_deletes[] = {
 	STORE_SQL("DELETE FROM executions WHERE id = $1 AND (id <> $2 OR "
 	    "state IN " STORE_FINAL ")", STORE_GUARD, "delete execution")
 };
+
+/* An action execution run outside a workflow, once finished. */
+static struct store_sql actex_delete = STORE_SQL("DELETE FROM "
+    "action_executions WHERE id = $1 AND task_id IS NULL AND state IN "
+    STORE_FINAL, STORE_GUARD, "delete action execution");
+
+/* Environments and cron triggers by name (or id). */
+static struct store_sql env_by_name = STORE_SELECT(&store_env_table,
+    "name = $1 OR id = $1 ORDER BY name = $1 DESC LIMIT 1", "environment");
+static struct store_sql env_delete = STORE_SQL("DELETE FROM environments "
+    "WHERE name = $1 OR id = $1", STORE_GUARD, "delete environment");
+static struct store_sql cron_by_name = STORE_SELECT(&store_cron_table,
+    "name = $1 OR id = $1 ORDER BY name = $1 DESC LIMIT 1", "cron trigger");
+static struct store_sql cron_delete = STORE_SQL("DELETE FROM cron_triggers "
+    "WHERE name = $1 OR id = $1", STORE_GUARD, "delete cron trigger");
+static struct store_sql cron_due = STORE_SELECT(&store_cron_table,
+    "next_execution_time <= $1::bigint ORDER BY next_execution_time, id "
+    "LIMIT $2::bigint", "cron triggers");
+static struct store_sql cron_next_tick = STORE_SQL("SELECT min("
+    "next_execution_time) FROM cron_triggers", 0, "next cron tick");
+/* A tick is fired once: the trigger moves on from the tick it had. */
+static struct store_sql cron_advance = STORE_SQL("UPDATE cron_triggers SET "
+    "next_execution_time = $3::bigint, remaining_executions = $4::bigint, "
+    "updated_at = bora_now_ms() WHERE id = $1 AND next_execution_time = "
+    "$2::bigint", STORE_GUARD, "fire cron trigger");
+static struct store_sql cron_last = STORE_SQL("DELETE FROM cron_triggers "
+    "WHERE id = $1 AND next_execution_time = $2::bigint", STORE_GUARD,
+    "fire cron trigger");
 
 /* Claims: the dialect's candidates (@CLAIM), leased by db clock. */
 static struct store_sql exec_claim = STORE_SQL("UPDATE executions SET "
@@ -317,6 +357,20 @@ tx_sql(struct store_tx *tx, const struct store_sql *q, const char *a,
 	return (op);
 }
 
+/* Record a statement with three text values. */
+static struct store_op *
+tx_sql3(struct store_tx *tx, const struct store_sql *q, const char *a,
+    const char *b, const char *c)
+{
+	struct store_op	*op;
+
+	op = store_tx_add(tx, q, 3);
+	store_value_text(&op->v[0], a);
+	store_value_text(&op->v[1], b);
+	store_value_text(&op->v[2], c);
+	return (op);
+}
+
 /* ---- the typed functions ------------------------------------------ */
 
 /* Mistral's names of the states, by enum store_state. */
@@ -439,13 +493,13 @@ commit_then_load(struct store *s, struct store_tx *tx,
 }
 
 /*
- * Save a new version of (kind, name).  The counter's row lock, taken
- * first, serializes saves: versions cannot race.
+ * Save a new version of (kind, name, namespace).  The counter's row
+ * lock, taken first, serializes saves: versions cannot race.
  */
 enum store_rc
-store_def_save(struct store *s, const char *kind, const char *name,
-    const char *text, const char *source, int create_only, int deleted,
-    struct store_def **out)
+store_def_save_ns(struct store *s, const char *kind, const char *name,
+    const char *ns, const char *scope, const char *text, const char *source,
+    int create_only, int deleted, struct store_def **out)
 {
 	struct store_tx	*tx = store_tx_create();
 	struct store_op	*op;
@@ -453,37 +507,51 @@ store_def_save(struct store *s, const char *kind, const char *name,
 
 	if (out != NULL)
 		*out = NULL;
+	if (ns == NULL)
+		ns = "";
 	store_tx_add(tx, &def_bump, 0);
 	if (create_only) {
-		op = tx_sql(tx, &def_absent, kind, name);
+		op = tx_sql3(tx, &def_absent, kind, name, ns);
 		op->guard = STORE_CONFLICT;
 		xasprintf(&op->gmsg, "%s %s already exists", kind, name);
 	}
 	if (deleted) {
-		op = tx_sql(tx, &def_present, kind, name);
+		op = tx_sql3(tx, &def_present, kind, name, ns);
 		op->guard = STORE_NOTFOUND;
 		xasprintf(&op->gmsg, "%s %s not found", kind, name);
 	}
 	uuid_make(id);
-	op = store_tx_add(tx, &def_insert, 6);
+	op = store_tx_add(tx, &def_insert, 8);
 	store_value_text(&op->v[0], kind);
 	store_value_text(&op->v[1], name);
-	store_value_text(&op->v[2], id);
-	store_value_text(&op->v[3], text != NULL ? text : "");
-	store_value_text(&op->v[4], source);
-	store_value_int(&op->v[5], deleted != 0);
+	store_value_text(&op->v[2], ns);
+	store_value_text(&op->v[3], id);
+	store_value_text(&op->v[4], text != NULL ? text : "");
+	store_value_text(&op->v[5], source);
+	store_value_text(&op->v[6], scope != NULL ? scope : "private");
+	store_value_int(&op->v[7], deleted != 0);
 	return (commit_then_load(s, tx, &store_def_table, NULL, id, out));
 }
 
-/* The current (newest, not deleted) version of (kind, name). */
 enum store_rc
-store_def_load_current(struct store *s, const char *kind, const char *name,
+store_def_save(struct store *s, const char *kind, const char *name,
+    const char *text, const char *source, int create_only, int deleted,
     struct store_def **out)
+{
+	return (store_def_save_ns(s, kind, name, "", NULL, text, source,
+	    create_only, deleted, out));
+}
+
+/* The current (newest, not deleted) version of (kind, name, ns). */
+enum store_rc
+store_def_load_current_ns(struct store *s, const char *kind,
+    const char *name, const char *ns, struct store_def **out)
 {
 	enum store_rc	 rc;
 
 	*out = NULL;
-	rc = store_run_one(s, &def_current, out, name, "ss", kind, name);
+	rc = store_run_one(s, &def_current, out, name, "sss", kind, name,
+	    ns != NULL ? ns : "");
 	if (rc == STORE_OK && (*out)->deleted) {
 		store_def_free(*out);
 		*out = NULL;
@@ -492,6 +560,23 @@ store_def_load_current(struct store *s, const char *kind, const char *name,
 	if (rc == STORE_NOTFOUND)
 		store_set_error(s, "%s %s not found", kind, name);
 	return (rc);
+}
+
+enum store_rc
+store_def_load_current(struct store *s, const char *kind, const char *name,
+    struct store_def **out)
+{
+	return (store_def_load_current_ns(s, kind, name, "", out));
+}
+
+/* The first version of (kind, name, ns) since it was last deleted. */
+enum store_rc
+store_def_load_first(struct store *s, const char *kind, const char *name,
+    const char *ns, struct store_def **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &def_first, out, name, "sss", kind, name,
+	    ns != NULL ? ns : ""));
 }
 
 /* Every current definition, oldest first. */
@@ -517,44 +602,72 @@ store_def_generation(struct store *s)
 
 /* Create or move a workflow identity to def_id. */
 enum store_rc
-store_workflow_save(struct store *s, const char *name, const char *def_id,
-    struct store_workflow **out)
+store_workflow_save_ns(struct store *s, const char *name, const char *ns,
+    const char *def_id, struct store_workflow **out)
 {
 	struct store_tx	*tx = store_tx_create();
 	struct store_op	*op;
 	char		 id[UUID_STRLEN];
+	enum store_rc	 rc;
 
 	if (out != NULL)
 		*out = NULL;
 	uuid_make(id);
-	op = store_tx_add(tx, &wf_save, 3);
+	op = store_tx_add(tx, &wf_save, 4);
 	store_value_text(&op->v[0], id);
 	store_value_text(&op->v[1], name);
 	store_value_text(&op->v[2], def_id);
+	store_value_text(&op->v[3], ns != NULL ? ns : "");
 	store_tx_add(tx, &def_bump, 0);
-	return (commit_then_load(s, tx, NULL, &wf_load, name, out));
+	rc = store_tx_commit(s, tx);
+	store_tx_free(tx);
+	if (rc != STORE_OK || out == NULL)
+		return (rc);
+	return (store_workflow_load_ns(s, name, ns, out));
+}
+
+enum store_rc
+store_workflow_save(struct store *s, const char *name, const char *def_id,
+    struct store_workflow **out)
+{
+	return (store_workflow_save_ns(s, name, "", def_id, out));
+}
+
+/* A workflow identity by id, or by name in a namespace. */
+enum store_rc
+store_workflow_load_ns(struct store *s, const char *name_or_id,
+    const char *ns, struct store_workflow **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &wf_load, out, name_or_id, "ss", name_or_id,
+	    ns != NULL ? ns : ""));
 }
 
 enum store_rc
 store_workflow_load(struct store *s, const char *name_or_id,
     struct store_workflow **out)
 {
-	*out = NULL;
-	return (store_run_one(s, &wf_load, out, name_or_id, "s", name_or_id));
+	return (store_workflow_load_ns(s, name_or_id, "", out));
 }
 
-/* Remove a workflow identity by name (or id). */
+/* Remove a workflow identity by name in a namespace (or id). */
 enum store_rc
-store_workflow_delete(struct store *s, const char *name)
+store_workflow_delete_ns(struct store *s, const char *name, const char *ns)
 {
 	struct store_tx	*tx = store_tx_create();
 	struct store_op	*op;
 
-	op = tx_sql(tx, &wf_delete, name, NULL);
+	op = tx_sql(tx, &wf_delete, name, ns != NULL ? ns : "");
 	op->guard = STORE_NOTFOUND;
 	xasprintf(&op->gmsg, "workflow %s not found", name);
 	store_tx_add(tx, &def_bump, 0);
 	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+enum store_rc
+store_workflow_delete(struct store *s, const char *name)
+{
+	return (store_workflow_delete_ns(s, name, ""));
 }
 
 /* ---- reads ---------------------------------------------------------- */
@@ -635,12 +748,15 @@ load_ids(struct store *s, const struct store_sql *many,
 
 ROW_FREE(def) ROW_FREE(workflow) ROW_FREE(exec) ROW_FREE(task)
 ROW_FREE(action) ROW_FREE(work) ROW_FREE(event) ROW_FREE(message)
+ROW_FREE(env) ROW_FREE(cron)
 ROW_FREE(outbox)
 ROW_LOAD(def) ROW_LOAD(exec) ROW_LOAD(task) ROW_LOAD(action)
 TX_INSERT(exec) TX_INSERT(task) TX_INSERT(action) TX_INSERT(work)
+TX_INSERT(env) TX_INSERT(cron) TX_UPDATE(env)
 TX_INSERT(event) TX_INSERT(message)
 TX_UPDATE(exec) TX_UPDATE(task) TX_UPDATE(action)
-LIST(exec) LIST(task) LIST(action) LIST(message) LIST(outbox)
+LIST(exec) LIST(task) LIST(action) LIST(message) LIST(env) LIST(cron)
+LIST(outbox)
 ROWS_BY(store_tasks_load, task, "execution_id = $1 ORDER BY seq, "
     "created_at, id")
 ROWS_BY(store_actions_load, action, "task_id = $1 ORDER BY attempt, item, "
@@ -843,6 +959,117 @@ store_exec_delete(struct store *s, const char *id)
 	tx_exec_delete(tx, id, &tree);
 	store_rows_free(&tree, &store_text_shape);
 	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+/*
+ * Run one guarded delete of key in its own transaction; when it deletes
+ * nothing, guard with the message fmt (%s: the key).
+ */
+static enum store_rc
+delete_one(struct store *s, const struct store_sql *q, const char *key,
+    enum store_rc guard, const char *fmt)
+{
+	struct store_tx	*tx = store_tx_create();
+	struct store_op	*op;
+
+	op = tx_sql(tx, q, key, NULL);
+	op->guard = guard;
+	xasprintf(&op->gmsg, fmt, key);
+	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+/*
+ * Delete an action execution run outside a workflow (one of a task
+ * goes with its execution); CONFLICT when it is not finished or belongs
+ * to a task.
+ */
+enum store_rc
+store_action_delete(struct store *s, const char *id)
+{
+	return (delete_one(s, &actex_delete, id, STORE_CONFLICT,
+	    "action execution %s belongs to a task or is not finished: only "
+	    "a finished one run outside a workflow can be deleted"));
+}
+
+/* ---- environments and cron triggers --------------------------------- */
+
+enum store_rc
+store_env_load(struct store *s, const char *name, struct store_env **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &env_by_name, out, name, "s", name));
+}
+
+/* Delete by name (or id); NOTFOUND when there is none. */
+enum store_rc
+store_env_delete(struct store *s, const char *name)
+{
+	return (delete_one(s, &env_delete, name, STORE_NOTFOUND,
+	    "Environment not found [name=%s]"));
+}
+
+enum store_rc
+store_cron_load(struct store *s, const char *name, struct store_cron **out)
+{
+	*out = NULL;
+	return (store_run_one(s, &cron_by_name, out, name, "s", name));
+}
+
+enum store_rc
+store_cron_delete(struct store *s, const char *name)
+{
+	return (delete_one(s, &cron_delete, name, STORE_NOTFOUND,
+	    "Cron trigger not found [name=%s]"));
+}
+
+/* Triggers whose next tick is due by now, at most limit, oldest first. */
+enum store_rc
+store_cron_due(struct store *s, int64_t now, size_t limit,
+    struct store_cron ***out, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_run(s, &cron_due, NULL, &rows, "ii", now,
+	    limit > 0 ? (int64_t)limit : ALL);
+	if (rc == STORE_OK)
+		store_rows_take(&rows, out, n);
+	return (rc);
+}
+
+/* The earliest next tick of any trigger; 0 when there is none. */
+int64_t
+store_cron_next(struct store *s)
+{
+	int64_t	 v;
+
+	v = store_run_int(s, &cron_next_tick, "");
+	return (v > 0 ? v : 0);
+}
+
+/* See store.h. */
+void
+store_tx_cron_fire(struct store_tx *tx, const struct store_cron *c,
+    int64_t next, int64_t remaining)
+{
+	struct store_op	*op;
+
+	if (remaining == 0) {
+		op = store_tx_add(tx, &cron_last, 2);
+		store_value_text(&op->v[0], c->id);
+		store_value_int(&op->v[1], c->next_execution_time);
+	} else {
+		op = store_tx_add(tx, &cron_advance, 4);
+		store_value_text(&op->v[0], c->id);
+		store_value_int(&op->v[1], c->next_execution_time);
+		store_value_int(&op->v[2], next);
+		store_value_int(&op->v[3], remaining);
+	}
+	op->guard = STORE_CONFLICT;
+	xasprintf(&op->gmsg, "cron trigger %s: tick fired by another engine",
+	    c->name);
 }
 
 /* ---- retention ------------------------------------------------------ */
@@ -1129,13 +1356,15 @@ store_exec_release(struct store *s, const char *id, const char *owner)
 /* Every statement of this file, registered: prepared once per connection. */
 struct store_sql *const store_ops_sqls[] = {
 	&def_bump, &def_absent, &def_present, &def_insert, &def_current,
-	&def_list, &def_generation, &wf_save, &wf_load, &wf_delete,
+	&def_first, &def_list, &def_generation, &wf_save, &wf_load, &wf_delete,
 	&tasks_of_many, &execs_many, &work_due, &work_next, &work_delete,
 	&work_delete_task, &lock_acquire, &lock_release, &lock_owner,
 	&msg_delete, &msg_reap, &exec_tree, &exec_deletes[0],
 	&exec_deletes[1], &exec_deletes[2], &exec_deletes[3],
 	&exec_deletes[4], &exec_deletes[5], &exec_claim, &exec_renew,
-	&exec_release, &db_now, &store_tasks_load_sql,
+	&exec_release, &db_now, &actex_delete, &env_by_name, &env_delete,
+	&cron_by_name, &cron_delete, &cron_due, &cron_next_tick, &cron_advance,
+	&cron_last, &store_tasks_load_sql,
 	&store_actions_load_sql, &store_events_load_sql,
 	&store_exec_children_sql, &store_work_load_sql, &reap_lock,
 	&reap_unlock, &purge_roots, &purge_counts[0], &purge_counts[1],

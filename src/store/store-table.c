@@ -31,6 +31,8 @@
 #define ROW store_def
 static const struct store_col def_cols[] = {
 	C(id, TEXT, STORE_KEY, 0), C(kind, TEXT, 0, 0), C(name, TEXT, 0, 0),
+	STORE_COL(ROW, namespace, STORE_TEXT, 0, 0, ""),
+	STORE_COL(ROW, scope, STORE_TEXT, 0, 0, "private"),
 	C(version, INT, 0, 0), C(text, TEXT, 0, 0), C(source, TEXT, 0, 0),
 	C(deleted, BOOL, 0, 0), ROW_TIMES
 };
@@ -38,6 +40,7 @@ static const struct store_col def_cols[] = {
 #define ROW store_workflow
 static const struct store_col workflow_cols[] = {
 	C(id, TEXT, STORE_KEY, 0), C(name, TEXT, 0, 0),
+	STORE_COL(ROW, namespace, STORE_TEXT, 0, 0, ""),
 	C(def_id, TEXT, 0, 0), ROW_TIMES
 };
 #undef ROW
@@ -51,7 +54,8 @@ static const struct store_col exec_cols[] = {
 	C(output, JSON, 0, SF_OUTPUT), C(params, JSON, 0, SF_PARAMS),
 	C(context, JSON, 0, SF_CONTEXT),
 	C(description, TEXT, 0, SF_DESCRIPTION), C(request_id, TEXT, 0, 0),
-	C(owner, TEXT, 0, 0), C(lease_until, INT, 0, 0), ROW_TIMES
+	C(owner, TEXT, 0, 0), C(lease_until, INT, 0, 0), ROW_TIMES,
+	STORE_COL(ROW, workflow_namespace, STORE_TEXT, 0, 0, "")
 };
 #undef ROW
 #define ROW store_task
@@ -171,6 +175,25 @@ static const struct store_col alarm_auth_failure_cols[] = {
 	C(size, INT, 0, 0), C(reason, TEXT, 0, 0), C(request_id, TEXT, 0, 0)
 };
 #undef ROW
+#define ROW store_env
+static const struct store_col env_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(name, TEXT, 0, 0),
+	C(description, TEXT, 0, SF_DESCRIPTION),
+	C(variables, JSON, 0, SF_VARIABLES),
+	STORE_COL(ROW, scope, STORE_TEXT, 0, SF_SCOPE, "private"), ROW_TIMES
+};
+#undef ROW
+#define ROW store_cron
+static const struct store_col cron_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(name, TEXT, 0, 0), C(pattern, TEXT, 0, 0),
+	C(first_execution_time, INT, 0, 0), C(next_execution_time, INT, 0, 0),
+	C(remaining_executions, INT, 0, 0), C(workflow_name, TEXT, 0, 0),
+	C(workflow_id, TEXT, 0, 0),
+	STORE_COL(ROW, workflow_namespace, STORE_TEXT, 0, 0, ""),
+	C(workflow_input, JSON, 0, 0), C(workflow_params, JSON, 0, 0),
+	STORE_COL(ROW, scope, STORE_TEXT, 0, 0, "private"), ROW_TIMES
+};
+#undef ROW
 
 /*
  * Fields lists filter and sort on: Mistral's names, most of them the
@@ -184,6 +207,7 @@ static const struct store_col alarm_auth_failure_cols[] = {
 static const struct store_column exec_list[] = {
 	F(id), F(workflow_name), F(workflow_id), F(state), F(state_info),
 	F(description), F(input), F(output), F(params), F(request_id),
+	F(workflow_namespace),
 	{ "task_execution_id", "parent_task_id", STORE_COL_TEXT },
 	{ "root_execution_id", "root_id", STORE_COL_TEXT },
 	FT(created_at), FT(updated_at), FEND
@@ -194,6 +218,7 @@ static const struct store_column task_list[] = {
 	{ "workflow_execution_id", "execution_id", STORE_COL_TEXT },
 	EXEC_OF("tasks", "workflow_name", "workflow_name"),
 	EXEC_OF("tasks", "workflow_id", "workflow_id"),
+	EXEC_OF("tasks", "workflow_namespace", "workflow_namespace"),
 	FT(created_at), FT(updated_at), FT(started_at), FT(finished_at), FEND
 };
 static const struct store_column action_list[] = {
@@ -204,7 +229,20 @@ static const struct store_column action_list[] = {
 	{ "task_name", "(SELECT t.name FROM tasks t WHERE "
 	    "t.id = action_executions.task_id)", STORE_COL_TEXT },
 	EXEC_OF("action_executions", "workflow_name", "workflow_name"),
+	EXEC_OF("action_executions", "workflow_namespace",
+	    "workflow_namespace"),
 	{ "accepted", "is_async", STORE_COL_INT },
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column env_list[] = {
+	F(id), F(name), F(description), F(variables), F(scope),
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column cron_list[] = {
+	F(id), F(name), F(pattern), F(workflow_name), F(workflow_id),
+	F(workflow_namespace), F(workflow_input), F(workflow_params),
+	F(scope), { "remaining_executions", "remaining_executions",
+	STORE_COL_INT }, FT(first_execution_time), FT(next_execution_time),
 	FT(created_at), FT(updated_at), FEND
 };
 static const struct store_column message_list[] = {
@@ -245,7 +283,7 @@ static const struct store_column alarm_auth_failure_list[] = {
 static const struct store_column definition_list[] = {
 	F(id), F(name), F(namespace), F(input), F(definition), F(scope),
 	F(project_id), { "is_system", "is_system", STORE_COL_INT },
-	F(description), F(source), F(workbook), FT(created_at),
+	F(description), F(source), F(workbook), F(tags), FT(created_at),
 	FT(updated_at), FEND
 };
 const struct store_item_list store_item_lists[] = {
@@ -255,6 +293,7 @@ const struct store_item_list store_item_lists[] = {
 
 static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
 static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
+static struct store_table_sql env_sql, cron_sql;
 static struct store_table_sql outbox_sql;
 static struct store_table_sql alarm_sql, alarm_event_sql, alarm_decision_sql;
 static struct store_table_sql alarm_hold_sql, alarm_limit_sql;
@@ -280,6 +319,10 @@ TABLE(store_event_table, "events", "event", store_event, event_cols, 0,
     NULL, NULL, event_sql);
 TABLE(store_message_table, "messages", "message", store_message,
     message_cols, 0, NULL, message_list, message_sql);
+TABLE(store_env_table, "environments", "environment", store_env, env_cols,
+    0, NULL, env_list, env_sql);
+TABLE(store_cron_table, "cron_triggers", "cron trigger", store_cron,
+    cron_cols, 0, NULL, cron_list, cron_sql);
 TABLE(store_outbox_table, "outbox", "notification", store_outbox,
     outbox_cols, 0, "execution_id", outbox_list, outbox_sql);
 TABLE(store_alarm_table, "alarms", "alarm", store_alarm, alarm_cols, 0,
@@ -301,7 +344,8 @@ TABLE(store_alarm_auth_failure_table, "alarm_auth_failures",
 const struct store_table *const store_tables[] = {
 	&store_def_table, &store_workflow_table, &store_exec_table,
 	&store_task_table, &store_action_table, &store_work_table,
-	&store_event_table, &store_message_table, &store_outbox_table,
+	&store_event_table, &store_message_table, &store_env_table,
+	&store_cron_table, &store_outbox_table,
 	&store_alarm_table, &store_alarm_event_table,
 	&store_alarm_decision_table, &store_alarm_hold_table,
 	&store_alarm_limit_table, &store_alarm_auth_failure_table, NULL
@@ -749,7 +793,7 @@ table_update_sql(const struct store_table *t, unsigned mask, int guard)
 	const struct store_col	*c, *key = NULL;
 	struct buf		 b;
 	size_t			 head;
-	int			 n = 3;
+	int			 n = 3, has_state;
 
 	buf_init(&b, 0);
 	sql_cat(&b, "UPDATE ", t->name, " SET ", (char *)NULL);
@@ -779,9 +823,15 @@ table_update_sql(const struct store_table *t, unsigned mask, int guard)
 		return (NULL);
 	}
 	b.len -= 2;
-	sql_cat(&b, " WHERE ", key->name, " = $1", mask == 0 ?
-	    " AND ($3::text IS NULL OR state = $3)" : guard ?
-	    " AND state = $3" : "", (char *)NULL);
+	/* A table without states is never guarded by one. */
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (strcmp(c->name, "state") == 0)
+			break;
+	}
+	has_state = c < t->cols + t->ncols;
+	sql_cat(&b, " WHERE ", key->name, " = $1", mask == 0 ? (has_state ?
+	    " AND ($3::text IS NULL OR state = $3)" : " AND $3::text IS NULL") :
+	    guard && has_state ? " AND state = $3" : "", (char *)NULL);
 	return (buf_take(&b));
 }
 

@@ -115,13 +115,15 @@ store_migrate_step(struct store *s, const char *sql, int64_t *value,
  * Apply the migrations the database lacks, in one transaction that begin
  * opens (and locks, so that engines starting together do not race).  A
  * database whose schema is newer than this binary knows is refused.
+ * Each migration is applied unless its version is recorded, so one
+ * numbered below the newest applied (merged later) is applied too.
  */
 int
 store_migrate(struct store *s, const struct store_migration *mg,
     const char *begin, char **cause)
 {
 	const struct store_migration	*m;
-	int64_t				 cur = 0;
+	int64_t				 cur = 0, done;
 	char				*sql, *what;
 	int				 known = 0, rc;
 
@@ -142,7 +144,13 @@ store_migrate(struct store *s, const struct store_migration *mg,
 		goto fail;
 	}
 	for (m = mg; m->sql != NULL; m++) {
-		if (m->version <= cur)
+		xasprintf(&sql, "SELECT count(*) FROM schema_version WHERE "
+		    "version = %d", m->version);
+		rc = store_migrate_step(s, sql, &done, "schema", cause);
+		free(sql);
+		if (rc != 0)
+			goto fail;
+		if (done > 0)
 			continue;
 		/* The names come from our own files: no quotes in them. */
 		xasprintf(&sql, "%s;\nINSERT INTO schema_version (version, "

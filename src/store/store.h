@@ -100,6 +100,8 @@ struct store_def {
 	char	 id[UUID_STRLEN];
 	char	*kind;		/* "workbook", "workflows", "actions" */
 	char	*name;		/* workbook name or source name */
+	char	*namespace;	/* "" by default */
+	char	*scope;		/* "private" or "public" */
 	int	 version;	/* 1, 2, ... per (kind, name) */
 	char	*text;		/* YAML */
 	char	*source;	/* "api" or a file path */
@@ -112,6 +114,7 @@ struct store_def {
 struct store_workflow {
 	char	 id[UUID_STRLEN];
 	char	*name;
+	char	*namespace;
 	char	 def_id[UUID_STRLEN];	/* current definition version */
 	int64_t	 created_at;
 	int64_t	 updated_at;
@@ -136,6 +139,7 @@ struct store_exec {
 	int64_t	 lease_until;
 	int64_t	 created_at;
 	int64_t	 updated_at;
+	char	*workflow_namespace;	/* where the workflow was found */
 };
 
 struct store_task {
@@ -236,12 +240,42 @@ struct store_outbox {
 	int64_t	 updated_at;
 };
 
+/* A named set of variables (Mistral's environments). */
+struct store_env {
+	char	 id[UUID_STRLEN];
+	char	*name;
+	char	*description;
+	json_t	*variables;		/* object */
+	char	*scope;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
+/* A cron trigger: starts workflow_name at each tick of pattern. */
+struct store_cron {
+	char	 id[UUID_STRLEN];
+	char	*name;
+	char	*pattern;		/* NULL: fires once */
+	int64_t	 first_execution_time;	/* ms; 0: none */
+	int64_t	 next_execution_time;	/* ms, the next tick */
+	int64_t	 remaining_executions;	/* -1: no limit */
+	char	*workflow_name;
+	char	*workflow_id;
+	char	*workflow_namespace;
+	json_t	*workflow_input;
+	json_t	*workflow_params;
+	char	*scope;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
 /* The tables, for the generic row functions below (store-table.c). */
 struct store_table;
 extern const struct store_table store_def_table, store_workflow_table;
 extern const struct store_table store_exec_table, store_task_table;
 extern const struct store_table store_action_table, store_work_table;
 extern const struct store_table store_event_table, store_message_table;
+extern const struct store_table store_env_table, store_cron_table;
 extern const struct store_table store_outbox_table;
 
 /* Free a row of a table (NULL: no-op); a deep copy (json increfed). */
@@ -259,6 +293,8 @@ void	 store_action_free(struct store_action *);
 void	 store_work_free(struct store_work *);
 void	 store_event_free(struct store_event *);
 void	 store_message_free(struct store_message *);
+void	 store_env_free(struct store_env *);
+void	 store_cron_free(struct store_cron *);
 void	 store_outbox_free(struct store_outbox *);
 
 /*
@@ -313,6 +349,8 @@ size_t		 store_pool_size(struct store_pool *);
 #define SF_DESCRIPTION	0x0400
 #define SF_INPUT	0x0800	/* action input */
 #define SF_IN_CONTEXT	0x1000
+#define SF_VARIABLES	0x2000	/* environment variables */
+#define SF_SCOPE	0x4000
 
 /*
  * Record inserting a row of any table; updating the fields of a row in
@@ -404,6 +442,20 @@ enum store_rc	 store_def_load(struct store *, const char *id,
 /* The current (newest, not deleted) version of (kind, name). */
 enum store_rc	 store_def_load_current(struct store *, const char *kind,
 		     const char *name, struct store_def **out);
+/*
+ * The same in a namespace ("" is the default one, where the functions
+ * above work) with a scope ("private" or "public"; NULL: private).
+ */
+enum store_rc	 store_def_save_ns(struct store *, const char *kind,
+		     const char *name, const char *ns, const char *scope,
+		     const char *text, const char *source, int create_only,
+		     int deleted, struct store_def **out);
+enum store_rc	 store_def_load_current_ns(struct store *, const char *kind,
+		     const char *name, const char *ns, struct store_def **out);
+/* The first version since the last deletion: its id and created_at
+ * are the definition's, kept across updates. */
+enum store_rc	 store_def_load_first(struct store *, const char *kind,
+		     const char *name, const char *ns, struct store_def **out);
 /* Every current definition, oldest first. */
 enum store_rc	 store_def_list_current(struct store *,
 		     struct store_def ***out, size_t *n);
@@ -416,6 +468,14 @@ enum store_rc	 store_workflow_save(struct store *, const char *name,
 enum store_rc	 store_workflow_load(struct store *, const char *name_or_id,
 		     struct store_workflow **out);
 enum store_rc	 store_workflow_delete(struct store *, const char *name);
+/* The same in a namespace (by id whatever the namespace). */
+enum store_rc	 store_workflow_save_ns(struct store *, const char *name,
+		     const char *ns, const char *def_id,
+		     struct store_workflow **out);
+enum store_rc	 store_workflow_load_ns(struct store *, const char *name_or_id,
+		     const char *ns, struct store_workflow **out);
+enum store_rc	 store_workflow_delete_ns(struct store *, const char *name,
+		     const char *ns);
 
 /* ---- reads ------------------------------------------------------- */
 
@@ -499,6 +559,46 @@ enum store_rc	 store_message_delete(struct store *, const char *id);
 /* Delete up to batch messages expired at now; *n gets the count. */
 enum store_rc	 store_message_reap(struct store *, int64_t now,
 		     size_t batch, size_t *n);
+/* ---- environments and cron triggers ------------------------------ */
+
+/* By name or id; STORE_NOTFOUND when there is none. */
+enum store_rc	 store_env_load(struct store *, const char *name,
+		     struct store_env **out);
+enum store_rc	 store_env_delete(struct store *, const char *name);
+enum store_rc	 store_env_list(struct store *, const struct store_query *,
+		     struct store_env ***out, size_t *n);
+void		 store_tx_env_insert(struct store_tx *,
+		     const struct store_env *);
+/* Update description, variables, scope (SF_DESCRIPTION, SF_VARIABLES,
+ * SF_SCOPE) of the row of that id. */
+void		 store_tx_env_update(struct store_tx *,
+		     const struct store_env *, unsigned mask,
+		     const char *expect_state);
+enum store_rc	 store_cron_load(struct store *, const char *name,
+		     struct store_cron **out);
+enum store_rc	 store_cron_delete(struct store *, const char *name);
+enum store_rc	 store_cron_list(struct store *, const struct store_query *,
+		     struct store_cron ***out, size_t *n);
+void		 store_tx_cron_insert(struct store_tx *,
+		     const struct store_cron *);
+/* Triggers due by now (ms), at most limit (0: all), oldest tick first. */
+enum store_rc	 store_cron_due(struct store *, int64_t now, size_t limit,
+		     struct store_cron ***out, size_t *n);
+/* The earliest next tick of any trigger (ms); 0 when none. */
+int64_t		 store_cron_next(struct store *);
+/*
+ * Record firing trigger c's tick (c->next_execution_time): it moves on
+ * to next with remaining executions left (-1: no limit; 0: the trigger
+ * is deleted), guarded by the tick it had, so that of several engines
+ * only one fires it (the others' change sets fail with STORE_CONFLICT).
+ * The execution it starts goes in the same change set.
+ */
+void		 store_tx_cron_fire(struct store_tx *,
+		     const struct store_cron *, int64_t next,
+		     int64_t remaining);
+
+/* Delete a finished action execution run outside a workflow. */
+enum store_rc	 store_action_delete(struct store *, const char *id);
 /* Delete a finished execution and everything under it. */
 enum store_rc	 store_exec_delete(struct store *, const char *id);
 

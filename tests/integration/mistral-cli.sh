@@ -5,31 +5,10 @@
 # executions, pause/resume/cancel and validation work unchanged.
 
 . "$(dirname "$0")/lib.sh"
-
-need mistral
-# Without these the client talks to the endpoint with no Keystone.
-unset OS_AUTH_URL OS_PASSWORD OS_AUTH_TOKEN OS_USERNAME OS_PROJECT_NAME \
-    OS_CLOUD OS_MISTRAL_URL
+. "$SRCDIR/tests/integration/mistral-lib.sh"
 
 borad_start || { not_ok "borad starts"; finish; }
 ok "borad starts"
-
-M()
-{
-	mistral --os-mistral-url "$URL/v2" "$@"
-}
-
-# mcheck NAME ARGS...: the command succeeds; its output is in $TMP/out.
-mcheck()
-{
-	_n=$1
-	shift
-	if M "$@" >"$TMP/out" 2>&1; then
-		ok "$_n"
-	else
-		not_ok "$_n" "$(head -c 400 "$TMP/out")"
-	fi
-}
 
 # val FIELD: a field of the last "-f json" output.
 val()

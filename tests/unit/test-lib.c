@@ -451,6 +451,135 @@ test_yaml_json(void **state)
 	free(cause);
 }
 
+/* ms of a UTC time "YYYY-MM-DD HH:MM:SS". */
+static int64_t
+utc(const char *s)
+{
+	int64_t	 ms;
+	char	 iso[32];
+
+	snprintf(iso, sizeof iso, "%.10sT%sZ", s, s + 11);
+	assert_int_equal(time_parse_iso(iso, &ms), 0);
+	return (ms);
+}
+
+/* The tick after from, formatted. */
+static const char *
+next_of(const char *expr, const char *from)
+{
+	static char	 out[20];
+	struct cron	*c;
+	char		*cause = NULL;
+	int64_t		 t;
+
+	c = cron_parse(expr, &cause);
+	if (c == NULL)
+		fail_msg("%s: %s", expr, cause);
+	t = cron_next(c, utc(from));
+	cron_free(c);
+	if (t < 0)
+		return ("none");
+	time_format(t, out);
+	return (out);
+}
+
+static void
+test_cron_next_ticks(void **state)
+{
+	(void)state;
+	/* Five fields: minutes; the tick is strictly after. */
+	assert_string_equal(next_of("* * * * *", "2026-01-01 10:00:00"),
+	    "2026-01-01 10:01:00");
+	assert_string_equal(next_of("*/15 * * * *", "2026-01-01 10:00:00"),
+	    "2026-01-01 10:15:00");
+	assert_string_equal(next_of("5-10/2 * * * *", "2026-01-01 10:06:00"),
+	    "2026-01-01 10:07:00");
+	assert_string_equal(next_of("0 9,17 * * *", "2026-01-01 10:00:00"),
+	    "2026-01-01 17:00:00");
+	assert_string_equal(next_of("30 2 * * *", "2026-12-31 03:00:00"),
+	    "2027-01-01 02:30:00");
+	/* Names, Sunday as 0 and as 7, ranges of days. */
+	assert_string_equal(next_of("0 0 * * sun", "2026-01-01 00:00:00"),
+	    "2026-01-04 00:00:00");
+	assert_string_equal(next_of("0 0 * * 7", "2026-01-01 00:00:00"),
+	    "2026-01-04 00:00:00");
+	assert_string_equal(next_of("0 12 * * mon-fri", "2026-01-03 00:00:00"),
+	    "2026-01-05 12:00:00");
+	assert_string_equal(next_of("0 0 1 feb,JUN *", "2026-03-01 00:00:00"),
+	    "2026-06-01 00:00:00");
+	/* Both days restricted: either matches (Vixie cron). */
+	assert_string_equal(next_of("0 0 13 * 5", "2026-02-01 00:00:00"),
+	    "2026-02-06 00:00:00");
+	/* A step from a start: "a/n" runs a, a+n, ... to the end. */
+	assert_string_equal(next_of("10/20 * * * *", "2026-01-01 10:31:00"),
+	    "2026-01-01 10:50:00");
+	/* Shorthands. */
+	assert_string_equal(next_of("@hourly", "2026-01-01 10:00:00"),
+	    "2026-01-01 11:00:00");
+	assert_string_equal(next_of("@daily", "2026-01-01 10:00:00"),
+	    "2026-01-02 00:00:00");
+	assert_string_equal(next_of("@weekly", "2026-01-01 10:00:00"),
+	    "2026-01-04 00:00:00");
+	assert_string_equal(next_of("@monthly", "2026-01-31 10:00:00"),
+	    "2026-02-01 00:00:00");
+	assert_string_equal(next_of("@yearly", "2026-01-31 10:00:00"),
+	    "2027-01-01 00:00:00");
+	/* Leap days, and a day that never comes. */
+	assert_string_equal(next_of("0 0 29 2 *", "2026-03-01 00:00:00"),
+	    "2028-02-29 00:00:00");
+	assert_string_equal(next_of("0 0 30 2 *", "2026-03-01 00:00:00"),
+	    "none");
+	/* Six fields: the last is seconds (croniter). */
+	assert_string_equal(next_of("* * * * * *", "2026-01-01 10:00:00"),
+	    "2026-01-01 10:00:01");
+	assert_string_equal(next_of("* * * * * */10", "2026-01-01 10:00:05"),
+	    "2026-01-01 10:00:10");
+	assert_string_equal(next_of("0 * * * * 30", "2026-01-01 10:00:31"),
+	    "2026-01-01 11:00:30");
+}
+
+static void
+test_cron_errors(void **state)
+{
+	static const struct {
+		const char	*expr;
+		const char	*err;
+	} bad[] = {
+		{ "* * * *", "expected 5 fields" },
+		{ "* * * * * * *", "expected 5 fields" },
+		{ "61 * * * *", "minute: 61 is out of range 0-59" },
+		{ "* 24 * * *", "hour: 24 is out of range 0-23" },
+		{ "* * 0 * *", "day of month: 0 is out of range 1-31" },
+		{ "* * * 13 *", "month: 13 is out of range 1-12" },
+		{ "* * * * 8", "day of week: 8 is out of range 0-7" },
+		{ "5-2 * * * *", "minute: range 5-2 goes backwards" },
+		{ "*/0 * * * *", "minute: bad step" },
+		{ "x * * * *", "minute: unexpected 'x" },
+		{ "1;2 * * * *", "minute: unexpected ';2" },
+		{ "* * * foo *", "month: unexpected 'foo" },
+		{ "@often", "expected 5 fields" },
+		{ "", "expected 5 fields" }
+	};
+	struct cron	*c;
+	char		*cause;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < nitems(bad); i++) {
+		cause = NULL;
+		c = cron_parse(bad[i].expr, &cause);
+		assert_null(c);
+		assert_non_null(cause);
+		if (strstr(cause, bad[i].err) == NULL)
+			fail_msg("'%s': got '%s', want '%s'", bad[i].expr,
+			    cause, bad[i].err);
+		free(cause);
+	}
+	cause = NULL;
+	assert_null(cron_parse(NULL, &cause));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -467,6 +596,8 @@ main(void)
 		cmocka_unit_test(test_file_read),
 		cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_xalloc),
+		cmocka_unit_test(test_cron_next_ticks),
+		cmocka_unit_test(test_cron_errors),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

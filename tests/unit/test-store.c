@@ -1410,6 +1410,128 @@ test_exec_delete_cascades_to_everything_under_it(void **state)
 	store_exec_free(p);
 }
 
+/* A cron tick fires once: a second change set firing it conflicts. */
+static void
+test_cron_tick_fires_once_then_last_deletes(void **state)
+{
+	struct store		*s = *state;
+	struct store_cron	 c, *l = NULL, **due = NULL;
+	struct store_exec	 e, *x = NULL;
+	struct store_tx		*t1, *t2;
+	size_t			 n = 0, i;
+	int			 mine;
+
+	memset(&c, 0, sizeof c);
+	uuid_make(c.id);
+	c.name = c.id;
+	c.pattern = (char *)"* * * * * *";
+	c.next_execution_time = 1000;
+	c.remaining_executions = 2;
+	c.workflow_name = (char *)"wf";
+	c.workflow_input = json_pack("{s:i}", "a", 1);
+	c.workflow_params = json_object();
+	t1 = store_tx_create();
+	store_tx_cron_insert(t1, &c);
+	assert_int_equal(store_tx_commit(s, t1), STORE_OK);
+	store_tx_free(t1);
+	assert_int_equal(store_cron_load(s, c.name, &l), STORE_OK);
+	assert_int_equal(l->next_execution_time, 1000);
+	assert_int_equal(json_integer_value(json_object_get(
+	    l->workflow_input, "a")), 1);
+	assert_string_equal(l->scope, "private");
+	store_cron_free(l);
+	assert_int_equal(store_cron_due(s, 1000, 0, &due, &n), STORE_OK);
+	for (i = 0, mine = 0; i < n; i++) {
+		mine += strcmp(due[i]->id, c.id) == 0;
+		store_cron_free(due[i]);
+	}
+	free(due);
+	assert_int_equal(mine, 1);
+
+	/* Two engines fire the tick 1000 with an execution each. */
+	memset(&e, 0, sizeof e);
+	uuid_make(e.id);
+	e.workflow_name = (char *)"wf";
+	e.state = (char *)ST_RUNNING;
+	t1 = store_tx_create();
+	store_tx_exec_insert(t1, &e);
+	store_tx_cron_fire(t1, &c, 2000, 1);
+	uuid_make(e.id);
+	t2 = store_tx_create();
+	store_tx_exec_insert(t2, &e);
+	store_tx_cron_fire(t2, &c, 2000, 1);
+	assert_int_equal(store_tx_commit(s, t1), STORE_OK);
+	assert_int_equal(store_tx_commit(s, t2), STORE_CONFLICT);
+	store_tx_free(t1);
+	store_tx_free(t2);
+	/* The loser's execution was not kept. */
+	assert_int_equal(store_exec_load(s, e.id, &x), STORE_NOTFOUND);
+	assert_int_equal(store_cron_load(s, c.id, &l), STORE_OK);
+	assert_int_equal(l->next_execution_time, 2000);
+	assert_int_equal(l->remaining_executions, 1);
+	store_cron_free(l);
+	assert_int_equal(store_cron_due(s, 1500, 0, &due, &n), STORE_OK);
+	for (i = 0, mine = 0; i < n; i++) {
+		mine += strcmp(due[i]->id, c.id) == 0;
+		store_cron_free(due[i]);
+	}
+	free(due);
+	assert_int_equal(mine, 0);
+
+	/* The last firing deletes the trigger. */
+	c.next_execution_time = 2000;
+	t1 = store_tx_create();
+	store_tx_cron_fire(t1, &c, -1, 0);
+	assert_int_equal(store_tx_commit(s, t1), STORE_OK);
+	store_tx_free(t1);
+	assert_int_equal(store_cron_load(s, c.id, &l), STORE_NOTFOUND);
+	assert_int_equal(store_cron_delete(s, c.id), STORE_NOTFOUND);
+	json_decref(c.workflow_input);
+	json_decref(c.workflow_params);
+}
+
+/* Environments: by name, updated by mask, deleted, names unique. */
+static void
+test_env_roundtrip_update_unique(void **state)
+{
+	struct store		*s = *state;
+	struct store_env	 v, *l = NULL;
+	struct store_tx		*tx;
+	char			 name[64];
+
+	snprintf(name, sizeof name, "env-%ld", (long)random());
+	memset(&v, 0, sizeof v);
+	uuid_make(v.id);
+	v.name = name;
+	v.description = (char *)"d1";
+	v.variables = json_pack("{s:s}", "region", "north");
+	tx = store_tx_create();
+	store_tx_env_insert(tx, &v);
+	assert_int_equal(store_tx_commit(s, tx), STORE_OK);
+	assert_int_equal(store_tx_commit(s, tx), STORE_CONFLICT);
+	store_tx_free(tx);
+	assert_int_equal(store_env_load(s, name, &l), STORE_OK);
+	assert_string_equal(l->description, "d1");
+	assert_string_equal(json_string_value(json_object_get(l->variables,
+	    "region")), "north");
+	json_object_set_new(l->variables, "region", json_string("south"));
+	free(l->description);
+	l->description = xstrdup("d2");
+	tx = store_tx_create();
+	store_tx_env_update(tx, l, SF_VARIABLES, NULL);
+	assert_int_equal(store_tx_commit(s, tx), STORE_OK);
+	store_tx_free(tx);
+	store_env_free(l);
+	assert_int_equal(store_env_load(s, v.id, &l), STORE_OK);
+	assert_string_equal(json_string_value(json_object_get(l->variables,
+	    "region")), "south");
+	assert_string_equal(l->description, "d1");	/* not masked */
+	store_env_free(l);
+	assert_int_equal(store_env_delete(s, name), STORE_OK);
+	assert_int_equal(store_env_load(s, name, &l), STORE_NOTFOUND);
+	json_decref(v.variables);
+}
+
 /* ---- retention and the outbox ------------------------------------ */
 
 /* An outbox row of execution ex for target, due at next_at. */
@@ -2382,6 +2504,8 @@ main(void)
 		T(test_message_reap_and_delete),
 		T(test_exec_delete_cascades_to_everything_under_it),
 		T(test_exec_children_and_counts),
+		T(test_cron_tick_fires_once_then_last_deletes),
+		T(test_env_roundtrip_update_unique),
 		T(test_outbox_in_order_per_stream_claims_and_dead_letters),
 		T(test_purge_old_finished_roots_and_reap_lock),
 		T(test_purge_counts_rows_by_kind),
