@@ -140,6 +140,7 @@ engine_exec_unload(struct engine *e, struct exec_rt *rt)
 	if (rt->def != NULL)
 		rt->def->refs--;
 	json_decref(rt->data_base);
+	store_tx_free(rt->progress);
 	store_exec_free(rt->row);
 	free(rt);
 }

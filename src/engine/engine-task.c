@@ -40,6 +40,8 @@ static void	 task_reverse_next(struct engine *, struct exec_rt *,
 		     struct step *);
 static int	 task_lock_wait(struct engine *, struct exec_rt *,
 		     struct task_rt *, struct step *);
+static void	 task_progress(struct engine *, struct exec_rt *,
+		     struct task_rt *, const char *, struct step *);
 
 /* Free a task's runtime (the row too). */
 void
@@ -382,6 +384,47 @@ task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	return (0);
 }
 
+/*
+ * A message the task declares in its progress map for which ("start",
+ * "success" or "error"): evaluated over the task's data and what it
+ * published, recorded with progress 0 at the start and 1 at the end.
+ * A message that cannot be evaluated is recorded as a warning; it
+ * never fails the task.
+ */
+static void
+task_progress(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const char *which, struct step *s)
+{
+	struct expr_ctx	 ctx;
+	json_t		*tmpl, *data, *v;
+	char		*err = NULL, *msg;
+	int		 start = strcmp(which, "start") == 0;
+
+	if (t->spec->progress == NULL ||
+	    (tmpl = json_object_get(t->spec->progress, which)) == NULL ||
+	    json_is_null(tmpl))
+		return;
+	data = engine_task_data(rt, t, 0);
+	if (!start)
+		json_object_update(data, t->row->published);
+	engine_expr_ctx(e, rt, t, data, &ctx);
+	v = expr_eval(e->ex, tmpl, &ctx, &err);
+	json_decref(data);
+	if (v == NULL) {
+		xasprintf(&msg, "task '%s', progress.%s: %s", t->row->name,
+		    which, err);
+		free(err);
+		engine_progress(rt, t, s, "warning", -1, msg);
+	} else {
+		msg = json_is_string(v) ? xstrdup(json_string_value(v)) :
+		    json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		engine_progress(rt, t, s, strcmp(which, "error") == 0 ?
+		    "error" : "info", start ? 0 : 1, msg != NULL ? msg : "");
+		json_decref(v);
+	}
+	free(msg);
+}
+
 /* Number of items of the current attempt (1 for a plain task). */
 static size_t
 task_count(struct task_rt *t)
@@ -441,6 +484,8 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 		t->started_mono = time_mono_ms();
 		engine_event(rt, t, &s, "info", 0, "task %s started%s",
 		    t->row->name, t->attempt > 0 ? " (retry)" : "");
+		if (t->attempt == 0)
+			task_progress(e, rt, t, "start", &s);
 	}
 	n = task_count(t);
 	if (n == 0) {
@@ -794,6 +839,10 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		actx.task_name = t->row->name;
 		actx.action_id = a.id;
 		actx.expr = e->ex;
+		/* progress() of a Lua action: a message of this task. */
+		actx.progress = engine_progress_emit;
+		actx.progress_arg = rt;
+		rt->ctx_task = t;
 		d = xcalloc(1, sizeof *d);
 		memcpy(d->exec_id, rt->row->id, UUID_STRLEN);
 		memcpy(d->task_id, t->row->id, UUID_STRLEN);
@@ -1035,7 +1084,9 @@ engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
 	    json_integer(t->attempt));
 	free(t->done);
 	t->done = NULL;		/* items are evaluated again */
-	engine_event(rt, t, s, ok ? "info" : "warning", -1,
+	/* The attempts made of those the policy allows, short of the end. */
+	engine_event(rt, t, s, ok ? "info" : "warning",
+	    (double)t->attempt / (count + 1),
 	    "task %s: attempt %d %s, retrying (%d of %d)", t->row->name,
 	    t->attempt, ok ? "succeeded" : "failed", t->attempt, (int)count);
 	if (delay > 0) {
@@ -1233,6 +1284,7 @@ task_complete(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	store_tx_work_delete_task(s->tx, t->row->id);
 	free(t->done);
 	t->done = NULL;
+	task_progress(e, rt, t, ok ? "success" : "error", s);
 	if (ok)
 		engine_event(rt, t, s, "info", 1, "task %s succeeded",
 		    t->row->name);

@@ -265,6 +265,8 @@ extern int		  store_nsqls;
 
 /* The statements of store-ops.c (NULL-terminated). */
 extern struct store_sql *const store_ops_sqls[];
+/* Those of store-recovery.c (NULL-terminated). */
+extern struct store_sql *const store_recovery_sqls[];
 /*
  * Build the statements of every table and register them with
  * store_ops_sqls (once), then make their texts for a dialect (once per

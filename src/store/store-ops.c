@@ -188,17 +188,22 @@ store_op_gmsg(struct store_op *op)
 {
 	struct store_value	 v[STORE_MAXVALUES];
 	size_t			 n;
+	char			*key;
 
 	if (op->gmsg != NULL || op->table == NULL)
 		return (op->gmsg != NULL ? op->gmsg : "guard failed");
 	/* The key is the first value of an update. */
 	(void)store_op_values(op, v, &n);
+	if (v[0].type == STORE_INT)
+		xasprintf(&key, "%lld", (long long)v[0].u.i);
+	else
+		key = xstrdup(v[0].u.s != NULL ? v[0].u.s : "");
 	if (op->expect != NULL)
 		xasprintf(&op->gmsg, "%s %s is not in state %s",
-		    op->table->label, v[0].u.s, op->expect);
+		    op->table->label, key, op->expect);
 	else
-		xasprintf(&op->gmsg, "%s %s not found", op->table->label,
-		    v[0].u.s);
+		xasprintf(&op->gmsg, "%s %s not found", op->table->label, key);
+	free(key);
 	return (op->gmsg);
 }
 

@@ -90,7 +90,7 @@ static const struct store_col event_cols[] = {
 	C(task_id, TEXT, 0, 0), C(task_name, TEXT, 0, 0),
 	C(time, INT, STORE_NOW, 0), C(progress, REAL, 0, 0),
 	C(message, TEXT, 0, 0), C(level, TEXT, 0, 0),
-	C(request_id, TEXT, 0, 0)
+	C(request_id, TEXT, 0, 0), C(kind, TEXT, 0, 0), C(action, TEXT, 0, 0)
 };
 #undef ROW
 #define ROW store_message
@@ -100,6 +100,36 @@ static const struct store_col message_cols[] = {
 	C(resource_type, TEXT, 0, 0), C(resource_uuid, TEXT, 0, 0),
 	C(level, TEXT, 0, 0), C(created_at, INT, STORE_NOW, 0),
 	C(expires_at, INT, 0, 0)
+};
+#undef ROW
+#define ROW store_segment
+static const struct store_col segment_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0), C(uuid, TEXT, 0, 0),
+	C(name, TEXT, 0, SF_ROW), C(description, TEXT, 0, SF_ROW),
+	C(recovery_method, TEXT, 0, SF_ROW), C(service_type, TEXT, 0, SF_ROW),
+	C(enabled, BOOL, 0, SF_ROW), C(cloud, TEXT, 0, SF_ROW),
+	C(options, JSON, 0, SF_ROW), C(source, TEXT, 0, SF_ROW), ROW_TIMES
+};
+#undef ROW
+#define ROW store_host
+static const struct store_col host_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0), C(uuid, TEXT, 0, 0),
+	C(name, TEXT, 0, SF_ROW), C(segment_uuid, TEXT, 0, 0),
+	C(type, TEXT, 0, SF_ROW), C(control_attributes, TEXT, 0, SF_ROW),
+	C(reserved, BOOL, 0, SF_ROW), C(on_maintenance, BOOL, 0, SF_ROW),
+	C(source, TEXT, 0, SF_ROW), ROW_TIMES
+};
+#undef ROW
+#define ROW store_notification
+static const struct store_col notification_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0),
+	C(notification_uuid, TEXT, 0, 0), C(type, TEXT, 0, 0),
+	C(hostname, TEXT, 0, 0), C(source_host_uuid, TEXT, 0, 0),
+	C(generated_time, INT, 0, 0), C(payload, JSON, 0, 0),
+	C(dedup, TEXT, 0, 0), STATE("new"),
+	C(state_info, TEXT, 0, SF_STATE_INFO), C(workflow, TEXT, 0, SF_EXEC),
+	C(execution_id, TEXT, 0, SF_EXEC), C(retries, INT, 0, SF_EXEC),
+	C(request_id, TEXT, 0, 0), ROW_TIMES
 };
 #undef ROW
 
@@ -144,6 +174,25 @@ static const struct store_column message_list[] = {
 	FT(created_at), FT(expires_at), FEND
 };
 
+/* Masakari's lists: its filters and sort keys. */
+static const struct store_column segment_list[] = {
+	F(id), F(uuid), F(name), F(description), F(recovery_method),
+	F(service_type), { "enabled", "enabled", STORE_COL_INT },
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column host_list[] = {
+	F(id), F(uuid), F(name), F(type), F(control_attributes),
+	{ "failover_segment_id", "segment_uuid", STORE_COL_TEXT },
+	{ "reserved", "reserved", STORE_COL_INT },
+	{ "on_maintenance", "on_maintenance", STORE_COL_INT },
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column notification_list[] = {
+	F(id), F(notification_uuid), F(type), F(source_host_uuid),
+	{ "status", "state", STORE_COL_TEXT }, F(hostname),
+	FT(generated_time), FT(created_at), FT(updated_at), FEND
+};
+
 /*
  * Definitions (workbooks, workflows, actions) as the API shows them: no
  * table of the store, but listed by its rules (store_list_items()).
@@ -161,6 +210,7 @@ const struct store_item_list store_item_lists[] = {
 
 static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
 static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
+static struct store_table_sql segment_sql, host_sql, notification_sql;
 
 #define TABLE(var, name, label, st, cols, flags, group, list, sql)	\
 	const struct store_table var = { name, label,			\
@@ -182,11 +232,19 @@ TABLE(store_event_table, "events", "event", store_event, event_cols, 0,
     NULL, NULL, event_sql);
 TABLE(store_message_table, "messages", "message", store_message,
     message_cols, 0, NULL, message_list, message_sql);
+TABLE(store_segment_table, "segments", "segment", store_segment,
+    segment_cols, 0, NULL, segment_list, segment_sql);
+TABLE(store_host_table, "segment_hosts", "host", store_host, host_cols, 0,
+    NULL, host_list, host_sql);
+TABLE(store_notification_table, "ha_notifications", "notification",
+    store_notification, notification_cols, 0, NULL, notification_list,
+    notification_sql);
 
 const struct store_table *const store_tables[] = {
 	&store_def_table, &store_workflow_table, &store_exec_table,
 	&store_task_table, &store_action_table, &store_work_table,
-	&store_event_table, &store_message_table, NULL
+	&store_event_table, &store_message_table, &store_segment_table,
+	&store_host_table, &store_notification_table, NULL
 };
 
 /* Shapes of results that are not rows of a table. */
@@ -628,8 +686,11 @@ table_update_sql(const struct store_table *t)
 {
 	const struct store_col	*c, *key = NULL;
 	struct buf		 b;
-	int			 n = 3;
+	int			 n = 3, state = 0;
 
+	for (c = t->cols; c < t->cols + t->ncols; c++)
+		if (strcmp(c->name, "state") == 0)
+			state = 1;
 	buf_init(&b, 0);
 	sql_cat(&b, "UPDATE ", t->name, " SET ", (char *)NULL);
 	for (c = t->cols; c < t->cols + t->ncols; c++) {
@@ -650,8 +711,10 @@ table_update_sql(const struct store_table *t)
 		return (NULL);
 	}
 	b.len -= 2;
-	buf_printf(&b, " WHERE %s = $1 AND ($3::text IS NULL OR "
-	    "state = $3)", key->name);
+	/* Without a state column, no guard: $3 is always NULL. */
+	buf_printf(&b, " WHERE %s = $1%s AND ($3::text IS NULL%s)", key->name,
+	    col_sqltype(key)[0] == 'b' ? "::bigint" : "",
+	    state ? " OR state = $3" : "");
 	return (buf_take(&b));
 }
 
@@ -799,6 +862,8 @@ store_init_tables(void)
 		store_register(&s->load);
 	}
 	for (q = store_ops_sqls; *q != NULL; q++)
+		store_register(*q);
+	for (q = store_recovery_sqls; *q != NULL; q++)
 		store_register(*q);
 }
 
