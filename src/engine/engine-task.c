@@ -385,19 +385,61 @@ task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 }
 
 /*
+ * A named lock tried for an inline action, without waiting: free or
+ * already the execution's, it is taken in the step (and noted in
+ * e->locks so that steps of this turn not yet committed see it); held
+ * by another execution, 0.  See struct action_ctx.
+ */
+struct lock_try {
+	struct engine	*e;
+	struct exec_rt	*rt;
+	struct task_rt	*t;
+	struct step	*s;
+};
+
+static int
+task_lock_try(void *arg, const char *name)
+{
+	struct lock_try	*lt = arg;
+	struct engine	*e = lt->e;
+	struct exec_rt	*rt = lt->rt;
+	json_t		*held;
+	char		*owner = NULL;
+	int		 free_now;
+
+	if ((held = json_object_get(e->locks, name)) != NULL)
+		owner = xstrdup(json_string_value(held));
+	else if (store_lock_owner(e->st, name, &owner) != STORE_OK)
+		owner = NULL;
+	free_now = owner == NULL || strcmp(owner, rt->row->id) == 0;
+	if (free_now) {
+		store_tx_lock_acquire(lt->s->tx, name, rt->row->id);
+		json_object_set_new(e->locks, name, json_string(rt->row->id));
+		engine_event(rt, lt->t, lt->s, "info", -1, "task %s holds lock "
+		    "'%s'", lt->t->row->name, name);
+	} else
+		engine_event(rt, lt->t, lt->s, "info", -1, "task %s: lock '%s' "
+		    "is held by execution %s", lt->t->row->name, name, owner);
+	free(owner);
+	return (free_now);
+}
+
+/*
  * A message the task declares in its progress map for which ("start",
  * "success" or "error"): evaluated over the task's data and what it
- * published, recorded with progress 0 at the start and 1 at the end.
- * A message that cannot be evaluated is recorded as a warning; it
- * never fails the task.
+ * published, recorded with progress 0 at the start and 1 at the end,
+ * or the value of its own when it is a map {message, progress}; null
+ * or empty says nothing.  A message that cannot be evaluated is
+ * recorded as a warning; it never fails the task.
  */
 static void
 task_progress(struct engine *e, struct exec_rt *rt, struct task_rt *t,
     const char *which, struct step *s)
 {
 	struct expr_ctx	 ctx;
-	json_t		*tmpl, *data, *v;
+	json_t		*tmpl, *data, *v, *p, *m;
 	char		*err = NULL, *msg;
+	double		 value;
 	int		 start = strcmp(which, "start") == 0;
 
 	if (t->spec->progress == NULL ||
@@ -415,11 +457,24 @@ task_progress(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		    which, err);
 		free(err);
 		engine_progress(rt, t, s, "warning", -1, msg);
+	} else if (json_is_null(v) || (json_is_string(v) &&
+	    json_string_length(v) == 0)) {
+		/* Nothing to say this time. */
+		json_decref(v);
+		return;
 	} else {
-		msg = json_is_string(v) ? xstrdup(json_string_value(v)) :
-		    json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		/* A text, or {message, progress} with a value of its own. */
+		value = start ? 0 : 1;
+		p = json_object_get(v, "progress");
+		if (json_is_object(v) && json_is_number(p) &&
+		    json_number_value(p) >= 0 && json_number_value(p) <= 1)
+			value = json_number_value(p);
+		m = json_is_object(v) ? json_object_get(v, "message") : v;
+		msg = json_is_string(m) ? xstrdup(json_string_value(m)) :
+		    json_dumps(m != NULL ? m : v, JSON_ENCODE_ANY |
+		    JSON_COMPACT);
 		engine_progress(rt, t, s, strcmp(which, "error") == 0 ?
-		    "error" : "info", start ? 0 : 1, msg != NULL ? msg : "");
+		    "error" : "info", value, msg != NULL ? msg : "");
 		json_decref(v);
 	}
 	free(msg);
@@ -736,6 +791,9 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	params = json_object();
 	if ((v = json_object_get(params0, "env")) != NULL)
 		json_object_set(params, "env", v);
+	/* A sub-workflow acts with its parent's credentials. */
+	if ((v = json_object_get(params0, "cloud")) != NULL)
+		json_object_set(params, "cloud", v);
 	json_object_set_new(params, "item", json_integer((json_int_t)item));
 	json_object_set_new(params, "attempt", json_integer(t->attempt));
 	c->params = params;
@@ -764,6 +822,7 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	const struct dsl_action		*adhoc = NULL;
 	struct store_action		 a;
 	struct action_ctx		 actx;
+	struct lock_try			 lt;
 	struct engine_done		*d;
 	struct expr_ctx			 ctx;
 	json_t				*data, *input, *prepared, *out, *result;
@@ -843,6 +902,17 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		actx.progress = engine_progress_emit;
 		actx.progress_arg = rt;
 		rt->ctx_task = t;
+		/* What it writes goes with this step. */
+		actx.cloud = json_string_value(json_object_get(
+		    rt->row->params, "cloud"));
+		actx.store = e->st;
+		actx.tx = s->tx;
+		lt.e = e;
+		lt.rt = rt;
+		lt.t = t;
+		lt.s = s;
+		actx.lock_try = task_lock_try;
+		actx.lock_arg = &lt;
 		d = xcalloc(1, sizeof *d);
 		memcpy(d->exec_id, rt->row->id, UUID_STRLEN);
 		memcpy(d->task_id, t->row->id, UUID_STRLEN);
