@@ -309,6 +309,7 @@ serve(const struct conf *conf, int debug)
 	ac.request_timeout_ms = conf->http_request_timeout_ms;
 	ac.max_client_connections = (size_t)conf->http_max_client_connections;
 	ac.reserve_connections = (size_t)conf->http_reserve_connections;
+	ac.masakari_dup_ms = conf->masakari_dup_ms;
 	if ((api = api_open(e, &ac, &cause)) == NULL)
 		startup_failed(&report, "api", cause);
 	api_set_ready(api, 1);

@@ -187,6 +187,8 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 		api->cfg.max_header = 64 * 1024;
 	if (api->cfg.request_timeout_ms <= 0)
 		api->cfg.request_timeout_ms = 30000;
+	if (api->cfg.masakari_dup_ms <= 0)
+		api->cfg.masakari_dup_ms = 180 * 1000;
 	/*
 	 * libmicrohttpd keeps a request's line, headers and one record per
 	 * query parameter and header field (about 50 bytes each) in one
@@ -834,6 +836,7 @@ api_req_free(struct api_req *req)
 	json_decref(req->out);
 	free(req->text);
 	free(req->allow);
+	json_decref(req->headers);
 	if (req->resp != NULL)
 		MHD_destroy_response(req->resp);
 	free(req);

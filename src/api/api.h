@@ -27,6 +27,8 @@ struct api_config {
 	int64_t		 request_timeout_ms; /* to receive one request */
 	size_t		 max_client_connections; /* per address; 0: any */
 	size_t		 reserve_connections; /* for /healthz, /readyz */
+	/* Masakari: a repeated notification within this is a duplicate. */
+	int64_t		 masakari_dup_ms;	/* default 180 s */
 };
 
 /* Bind and start serving; NULL + *cause on failure. */

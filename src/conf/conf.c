@@ -157,6 +157,17 @@ const struct conf_option conf_options[] = {
 	  "CA bundle to verify Keystone and the services with." },
 	{ "os-insecure", CONF_BOOL, CONF_OFF(os_insecure), "false", 0, 1,
 	  "BOOL", "Do not verify TLS certificates (tests only)." },
+	{ "masakari-duplicate-interval", CONF_DURATION,
+	  CONF_OFF(masakari_dup_ms), "180s", 1000, INT64_C(86400000),
+	  "SECONDS", "A Masakari notification like one generated this long"
+	  " before (same type, host and payload) is a duplicate (409)." },
+	{ "keystone-auth", CONF_BOOL, CONF_OFF(keystone_auth), "false", 0, 1,
+	  "BOOL", "Accept an X-Auth-Token that Keystone says is valid"
+	  " (GET /v3/auth/tokens with borad's own credentials, the os-*"
+	  " ones), cached until it expires; a token Keystone refuses, or"
+	  " whose roles lack keystone-roles, is answered 401." },
+	{ "keystone-roles", CONF_LIST, CONF_OFF(keystone_roles), "admin", 0,
+	  0, "ROLE", "Roles a validated token must all have (repeatable)." },
 };
 const size_t conf_noptions = nitems(conf_options);
 

@@ -88,6 +88,10 @@ struct conf {
 	char			*os_interface;
 	char			*os_cacert;
 	int64_t			 os_insecure;
+	/* Masakari's API and Keystone tokens (src/api). */
+	int64_t			 masakari_dup_ms;
+	int64_t			 keystone_auth;
+	struct conf_list	 keystone_roles;
 
 	unsigned char		 src[64];	/* per option: conf_source */
 };

@@ -215,6 +215,8 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	row.request_id = (char *)o->request_id;
 	row.created_at = row.updated_at = time_now_ms();
 	tx = store_tx_create();
+	if (o->also != NULL)
+		store_tx_append(tx, o->also);
 	/* A new execution needs no work row: see engine_exec_recover(). */
 	store_tx_exec_insert(tx, &row);
 	rc = exec_commit_retry(st, tx);

@@ -135,6 +135,12 @@ struct engine_start_opts {
 	const char	*description;
 	const char	*request_id;
 	const char	*task_target;	/* reverse workflows */
+	/*
+	 * More writes committed with the new execution, all or nothing
+	 * (a guard of theirs failing is the result), or NULL.  Moved
+	 * out of the change set.
+	 */
+	struct store_tx	*also;
 };
 
 /*

@@ -51,6 +51,15 @@ static struct store_sql host_maintain = STORE_SQL("UPDATE segment_hosts SET "
 /* A write that changes nothing but locks the row to the end. */
 static struct store_sql host_lock = STORE_SQL("UPDATE segment_hosts SET "
     "updated_at = updated_at WHERE name = $1", 0, "lock host");
+static struct store_sql notif_run = STORE_SQL("UPDATE ha_notifications SET "
+    "state = 'running', updated_at = bora_now_ms() WHERE notification_uuid = "
+    "$1 AND state = 'new'", 0, "notification");
+/* An error after a retry is Masakari's "failed". */
+static struct store_sql notif_end = STORE_SQL("UPDATE ha_notifications SET "
+    "state = CASE WHEN $2 = 'error' AND retries > 0 THEN 'failed' ELSE $2 "
+    "END, state_info = $3, updated_at = bora_now_ms() WHERE "
+    "notification_uuid = $1 AND state IN ('new', 'running')", 0,
+    "notification");
 static struct store_sql notif_absent = STORE_SQL("SELECT 1 WHERE NOT EXISTS "
     "(SELECT 1 FROM ha_notifications WHERE dedup = $1 AND generated_time >= "
     "$2::bigint)", STORE_GUARD, "notification");
@@ -216,9 +225,30 @@ store_tx_notification_unique(struct store_tx *tx, const char *hostname,
 	xasprintf(&op->gmsg, "duplicate notification of host %s", hostname);
 }
 
+/* See store.h. */
+void
+store_tx_notification_run(struct store_tx *tx, const char *uuid)
+{
+	tx_text(tx, &notif_run, uuid, NULL);
+}
+
+/* See store.h. */
+void
+store_tx_notification_end(struct store_tx *tx, const char *uuid,
+    const char *status, const char *info)
+{
+	struct store_op	*op;
+
+	op = store_tx_add(tx, &notif_end, 3);
+	store_value_text(&op->v[0], uuid);
+	store_value_text(&op->v[1], status);
+	store_value_text(&op->v[2], info);
+}
+
 /* The statements of this file, registered with the store's. */
 struct store_sql *const store_recovery_sqls[] = {
 	&seg_find, &seg_all, &host_find, &hosts_of, &notif_find, &events_tree,
 	&seg_delete_hosts, &seg_delete, &host_delete, &host_take,
-	&host_maintain, &host_lock, &notif_absent, NULL
+	&host_maintain, &host_lock, &notif_absent, &notif_run, &notif_end,
+	NULL
 };

@@ -114,7 +114,7 @@ static const struct store_col segment_cols[] = {
 #define ROW store_host
 static const struct store_col host_cols[] = {
 	C(id, INT, STORE_KEY | STORE_SERIAL, 0), C(uuid, TEXT, 0, 0),
-	C(name, TEXT, 0, SF_ROW), C(segment_uuid, TEXT, 0, 0),
+	C(name, TEXT, 0, SF_ROW), C(segment_uuid, TEXT, 0, SF_ROW),
 	C(type, TEXT, 0, SF_ROW), C(control_attributes, TEXT, 0, SF_ROW),
 	C(reserved, BOOL, 0, SF_ROW), C(on_maintenance, BOOL, 0, SF_ROW),
 	C(source, TEXT, 0, SF_ROW), ROW_TIMES

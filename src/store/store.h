@@ -601,5 +601,13 @@ void		 store_tx_host_maintain(struct store_tx *, const char *name,
 void		 store_tx_notification_unique(struct store_tx *,
 		     const char *hostname, const char *dedup,
 		     int64_t since_ms);
+/*
+ * The recovery of a notification began (new -> running), ended (status
+ * finished, ignored or error, with why; an error after a retry is
+ * "failed").  Notifications already past them are left as they are.
+ */
+void		 store_tx_notification_run(struct store_tx *, const char *uuid);
+void		 store_tx_notification_end(struct store_tx *, const char *uuid,
+		     const char *status, const char *info);
 
 #endif /* STORE_H */
