@@ -310,6 +310,9 @@ serve(const struct conf *conf, int debug)
 	ac.max_client_connections = (size_t)conf->http_max_client_connections;
 	ac.reserve_connections = (size_t)conf->http_reserve_connections;
 	ac.masakari_dup_ms = conf->masakari_dup_ms;
+	ac.keystone_auth = (int)conf->keystone_auth;
+	ac.keystone_roles = conf->keystone_roles.v;
+	ac.nkeystone_roles = conf->keystone_roles.n;
 	if ((api = api_open(e, &ac, &cause)) == NULL)
 		startup_failed(&report, "api", cause);
 	api_set_ready(api, 1);

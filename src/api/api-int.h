@@ -281,6 +281,9 @@ void	 api_stream_get(struct api_req *);
 void	 api_console_root(struct api_req *);
 void	 api_console_file(struct api_req *);
 
+/* api-keystone.c: 1 if Keystone vouches for the token, else 0, *why. */
+int	 api_keystone_check(struct api *, const char *token, char **why);
+
 /* api-masakari.c: Masakari's API. */
 void	 api_masakari_version(struct api_req *);
 void	 api_masakari_segment_list(struct api_req *);

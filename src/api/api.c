@@ -173,6 +173,16 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	api->cfg.listen = api->listen;
 	api->cfg.db_url = api->db_url;
 	api->cfg.token = api->token;
+	api->cfg.keystone_roles = NULL;
+	if (cfg->nkeystone_roles > 0) {
+		char	**roles;
+		size_t	  i;
+
+		roles = xcalloc(cfg->nkeystone_roles, sizeof *roles);
+		for (i = 0; i < cfg->nkeystone_roles; i++)
+			roles[i] = xstrdup(cfg->keystone_roles[i]);
+		api->cfg.keystone_roles = roles;
+	}
 	if (api->cfg.threads == 0)
 		api->cfg.threads = 4;
 	if (api->cfg.max_connections == 0)
@@ -307,6 +317,8 @@ api_quiesce(struct api *api)
 void
 api_close(struct api *api)
 {
+	size_t	 i;
+
 	if (api == NULL)
 		return;
 	/* libmicrohttpd must not stop with suspended connections. */
@@ -327,6 +339,9 @@ api_close(struct api *api)
 	free(api->listen);
 	free(api->db_url);
 	free(api->token);
+	for (i = 0; i < api->cfg.nkeystone_roles; i++)
+		free(api->cfg.keystone_roles[i]);
+	free((char **)api->cfg.keystone_roles);
 	free(api);
 }
 
@@ -471,13 +486,32 @@ api_token_ok(struct api_req *req)
 	return (0);
 }
 
-/* Public routes need no token; the others need the right one. */
+/*
+ * Public routes need no token; the others need the right one: the API
+ * token, or with keystone-auth an X-Auth-Token Keystone vouches for.
+ */
 static int
 api_authorized(struct api_req *req)
 {
+	const char	*h;
+	char		*why = NULL;
+	int		 ok;
+
 	if (req->route != NULL && (req->route->flags & API_PUBLIC))
 		return (1);
-	return (api_token_ok(req));
+	if (!req->api->cfg.keystone_auth)
+		return (api_token_ok(req));
+	if (req->api->token != NULL && api_token_ok(req))
+		return (1);
+	h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	    "X-Auth-Token");
+	if (h == NULL || *h == '\0')
+		return (0);
+	if (!(ok = api_keystone_check(req->api, h, &why)))
+		log_warnx("%s %s: %s: Keystone token refused: %s", req->method,
+		    req->path, req->rid, why != NULL ? why : "?");
+	free(why);
+	return (ok);
 }
 
 /* Body limit for the route. */

@@ -29,6 +29,13 @@ struct api_config {
 	size_t		 reserve_connections; /* for /healthz, /readyz */
 	/* Masakari: a repeated notification within this is a duplicate. */
 	int64_t		 masakari_dup_ms;	/* default 180 s */
+	/*
+	 * Accept X-Auth-Tokens Keystone says are valid and carry every
+	 * role of keystone_roles (copied), besides the token above.
+	 */
+	int		 keystone_auth;
+	char *const	*keystone_roles;
+	size_t		 nkeystone_roles;
 };
 
 /* Bind and start serving; NULL + *cause on failure. */

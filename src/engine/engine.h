@@ -23,6 +23,7 @@
 
 struct engine;
 struct conf;
+struct action_io;
 
 struct engine_config {
 	const char	*db_url;		/* store URL */
@@ -67,6 +68,12 @@ struct store_pool *engine_pool(struct engine *);
  * for its one thread between turns of the loop; NULL for a daemon's.
  */
 struct store	*engine_store(struct engine *);
+/*
+ * The I/O loop the engine's actions wait on, for other threads that run
+ * an action and wait for it (Keystone checks of the API); NULL before
+ * engine_start().
+ */
+struct action_io *engine_io(struct engine *);
 void		 engine_set_observer(struct engine *,
 		     const struct engine_observer *);
 /*
