@@ -208,6 +208,9 @@ struct alarm_decision {
 	int64_t			 limit_window_ms;
 	char			*limit_by;
 	char			*reason;
+	/* The credentials the execution acts with (params.cloud), or NULL:
+	 * borad's.  A sender's own token is never passed on. */
+	char			*cloud;
 };
 
 /*

@@ -207,6 +207,8 @@ struct dsl_trigger {
 	int64_t			 limit_window_ms;
 	json_t			*limit_by;	/* NULL: one count per trigger */
 	enum dsl_on_resolved	 on_resolved;
+	char			*cloud;		/* clouds.yaml entry its
+						   executions act with */
 };
 
 struct dsl_wb_int;
