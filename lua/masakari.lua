@@ -164,7 +164,10 @@ end
 -- and ignores the task state: with an FQDN hypervisor name it never
 -- sees the end, and it takes a rebuild still running on the target
 -- (task_state rebuilding) for the end.  This compares the compute host
--- and waits for the task state to clear.
+-- and waits for the task state to clear.  And a server in error before
+-- whose rebuild failed (error again, no task, still on the failed host:
+-- Nova sets the task before it answers the evacuation) is a failure at
+-- once, where Masakari waits wait_period_after_evacuation.
 function masakari.evacuation_state(before, now, failed_host)
 	local old, new = vm_state(before), vm_state(now)
 	local host = now['OS-EXT-SRV-ATTR:host']
@@ -173,6 +176,10 @@ function masakari.evacuation_state(before, now, failed_host)
 		host = now['OS-EXT-SRV-ATTR:hypervisor_hostname']
 	end
 	if new == 'error' and new ~= old then
+		return 'failed'
+	end
+	if new == 'error' and host == failed_host and
+	    task_state(now) == null then
 		return 'failed'
 	end
 	if host ~= failed_host and task_state(now) == null and
