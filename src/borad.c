@@ -28,6 +28,7 @@
 #include "actions/actions.h"
 #include "alarms/alarms.h"
 #include "engine/engine.h"
+#include "msg/msg.h"
 #include "store/store.h"
 #include "api/api.h"
 
@@ -405,6 +406,13 @@ main(int argc, char **argv)
 	alarm_auth_free(auth);
 	/* OpenStack credentials: borad.conf, OS_CLOUD or OS_*. */
 	if (action_os_configure(&conf, &cause) != 0) {
+		print_lines(cause);
+		free(cause);
+		bad = 1;
+	}
+	/* What users are told: the catalog's texts, checked now. */
+	msg_set_ttl(conf.message_ttl_ms);
+	if (msg_catalog_load(conf.messages_file, &cause) != 0) {
 		print_lines(cause);
 		free(cause);
 		bad = 1;

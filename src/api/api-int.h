@@ -275,6 +275,14 @@ void	 api_actex_get(struct api_req *);
 void	 api_actex_run(struct api_req *);
 void	 api_actex_update(struct api_req *);
 
+/* api-msgs.c: user messages and notifications. */
+void	 api_msg_list(struct api_req *);
+void	 api_msg_get(struct api_req *);
+void	 api_msg_delete(struct api_req *);
+void	 api_outbox_list(struct api_req *);
+void	 api_outbox_get(struct api_req *);
+void	 api_outbox_update(struct api_req *);
+
 void	 api_workflow_graph(struct api_req *);
 void	 api_exec_graph(struct api_req *);
 void	 api_stream_get(struct api_req *);

@@ -566,6 +566,25 @@ api_urlenc(const char *s)
 	return (buf_take(&b));
 }
 
+/* Add a query argument but limit and marker to a next page's URL. */
+static enum MHD_Result
+api_next_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct buf	*b = cls;
+	char		*k, *v;
+
+	(void)kind;
+	if (strcmp(key, "limit") == 0 || strcmp(key, "marker") == 0)
+		return (MHD_YES);
+	k = api_urlenc(key);
+	v = api_urlenc(value != NULL ? value : "");
+	buf_printf(b, "&%s=%s", k, v);
+	free(k);
+	free(v);
+	return (MHD_YES);
+}
+
 /* Answer {"plural": items, "next": url when the page is full}. */
 void
 api_list_reply(struct api_req *req, struct api_list *l, const char *plural,
@@ -573,9 +592,9 @@ api_list_reply(struct api_req *req, struct api_list *l, const char *plural,
 {
 	json_t		*out, *v, *last;
 	size_t		 i;
-	const char	*id, *s;
+	const char	*id;
 	struct buf	 b;
-	char		*base, *enc;
+	char		*base;
 
 	last = json_array_size(items) > 0 ?
 	    json_array_get(items, json_array_size(items) - 1) : NULL;
@@ -590,21 +609,9 @@ api_list_reply(struct api_req *req, struct api_list *l, const char *plural,
 		buf_init(&b, 0);
 		buf_printf(&b, "%s%s?limit=%zu&marker=%s", base, req->path,
 		    l->limit, id);
-		if ((s = api_query(req, "sort_keys")) != NULL) {
-			enc = api_urlenc(s);
-			buf_printf(&b, "&sort_keys=%s", enc);
-			free(enc);
-		}
-		if ((s = api_query(req, "sort_dirs")) != NULL) {
-			enc = api_urlenc(s);
-			buf_printf(&b, "&sort_dirs=%s", enc);
-			free(enc);
-		}
-		if ((s = api_query(req, "fields")) != NULL) {
-			enc = api_urlenc(s);
-			buf_printf(&b, "&fields=%s", enc);
-			free(enc);
-		}
+		/* The next page has the same filters, sort and fields. */
+		MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND,
+		    api_next_arg, &b);
 		buf_add(&b, "", 0);
 		json_object_set_new(out, "next", json_string(b.data));
 		buf_free(&b);

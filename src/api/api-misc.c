@@ -165,6 +165,32 @@ api_metrics_states(struct api_req *req, struct buf *b, const char *table,
 	json_decref(counts);
 }
 
+/* What this engine's reapers deleted and its sender did (counters). */
+static void
+api_metrics_told(struct api *api, struct buf *b)
+{
+	json_t		*st, *v;
+	const char	*k;
+
+	if (api->engine == NULL)
+		return;
+	st = engine_stats(api->engine);
+	buf_printf(b, "# HELP bora_reaped_rows_total Rows deleted by this "
+	    "engine's reapers, by kind.\n# TYPE bora_reaped_rows_total "
+	    "counter\n");
+	json_object_foreach(json_object_get(st, "reaped"), k, v)
+		buf_printf(b, "bora_reaped_rows_total{kind=\"%s\"} %lld\n", k,
+		    (long long)json_integer_value(v));
+	buf_printf(b, "# HELP bora_notification_attempts_total Deliveries "
+	    "this engine made, by outcome: sent, retried (to be tried "
+	    "again), dead (given up).\n# TYPE "
+	    "bora_notification_attempts_total counter\n");
+	json_object_foreach(json_object_get(st, "notifications"), k, v)
+		buf_printf(b, "bora_notification_attempts_total{outcome="
+		    "\"%s\"} %lld\n", k, (long long)json_integer_value(v));
+	json_decref(st);
+}
+
 /* GET /metrics: Prometheus text format 0.0.4. */
 void
 api_metrics(struct api_req *req)
@@ -202,6 +228,10 @@ api_metrics(struct api_req *req)
 	    "Task executions by state.");
 	api_metrics_states(req, &b, "action_executions",
 	    "bora_action_executions", "Action executions by state.");
+
+	api_metrics_states(req, &b, "outbox", "bora_notifications",
+	    "Notifications by state: PENDING, SENT, DEAD (given up).");
+	api_metrics_told(api, &b);
 
 	errs = api->engine != NULL ? engine_watch_errors(api->engine) : NULL;
 	buf_printf(&b, "# HELP bora_definition_errors Watched files that "

@@ -117,6 +117,17 @@ const struct api_route api_routes[] = {
 	{ "PUT", "/v2/action_executions/{id}", J, 0, api_actex_update,
 	  "Async action callback: state and output" },
 
+	{ "GET", "/v2/messages", N, 0, api_msg_list,
+	  "User messages: why executions and tasks failed" },
+	{ "GET", "/v2/messages/{id}", N, 0, api_msg_get, "Get a message" },
+	{ "DELETE", "/v2/messages/{id}", N, 0, api_msg_delete,
+	  "Delete a message" },
+	{ "GET", "/v2/notifications", N, 0, api_outbox_list,
+	  "Notifications of notify's events: pending, sent, given up" },
+	{ "GET", "/v2/notifications/{id}", N, 0, api_outbox_get,
+	  "Get a notification with its body" },
+	{ "PUT", "/v2/notifications/{id}", J, 0, api_outbox_update,
+	  "Send a given-up notification again ({\"state\": \"PENDING\"})" },
 	/* Masakari's API (api-masakari.c), also under /v1/{project}. */
 	{ "GET", "/v1", N, PUB, api_masakari_version,
 	  "Masakari: version document (microversions 1.0 to 1.2)" },

@@ -55,25 +55,52 @@ static const char *const cli_actex_cols[] = {
 	"id", "name", "task_name", "state", "updated_at", "state_info"
 };
 
+static const char *const cli_message_cols[] = {
+	"id", "event_id", "resource_type", "resource_uuid", "created_at",
+	"user_message"
+};
+static const char *const cli_notification_cols[] = {
+	"id", "event", "execution_id", "state", "attempts", "target",
+	"last_error"
+};
+
+static const struct cli_filter cli_message_filters[] = {
+	{ "event", "event_id", NULL },
+	{ "level", "message_level", NULL },
+	{ "type", "resource_type", NULL },
+	{ "resource", "resource_uuid", NULL },
+	{ "request", "request_id", NULL },
+	{ "project", "project_id", NULL },
+	{ "since", "created_at", "gte:" },
+	{ "until", "created_at", "lte:" },
+	{ NULL, NULL, NULL }
+};
+static const struct cli_filter cli_notification_filters[] = {
+	{ "execution", "execution_id", NULL },
+	{ "state", "state", NULL },
+	{ "event", "event", NULL },
+	{ NULL, NULL, NULL }
+};
+
 static const struct cli_filter cli_execution_filters[] = {
-	{ "state", "state" },
-	{ "workflow", "workflow_name" },
-	{ "task", "task_execution_id" },
-	{ NULL, NULL }
+	{ "state", "state", NULL },
+	{ "workflow", "workflow_name", NULL },
+	{ "task", "task_execution_id", NULL },
+	{ NULL, NULL, NULL }
 };
 static const struct cli_filter cli_task_filters[] = {
-	{ "execution", "workflow_execution_id" },
-	{ "state", "state" },
-	{ "workflow", "workflow_name" },
-	{ "name", "name" },
-	{ NULL, NULL }
+	{ "execution", "workflow_execution_id", NULL },
+	{ "state", "state", NULL },
+	{ "workflow", "workflow_name", NULL },
+	{ "name", "name", NULL },
+	{ NULL, NULL, NULL }
 };
 static const struct cli_filter cli_actex_filters[] = {
-	{ "task", "task_execution_id" },
-	{ "execution", "workflow_execution_id" },
-	{ "state", "state" },
-	{ "name", "name" },
-	{ NULL, NULL }
+	{ "task", "task_execution_id", NULL },
+	{ "execution", "workflow_execution_id", NULL },
+	{ "state", "state", NULL },
+	{ "name", "name", NULL },
+	{ NULL, NULL, NULL }
 };
 
 static const struct cli_res cli_res_workbook = {
@@ -144,6 +171,31 @@ static const struct cli_res cli_res_actex = {
 	.filters = cli_actex_filters,
 	.cols = cli_actex_cols,
 	.ncols = nitems(cli_actex_cols),
+	.limit = 100,
+	.many = 0,
+	.force = 0
+};
+
+static const struct cli_res cli_res_message = {
+	.what = "message",
+	.coll = "messages",
+	.idkey = "id",
+	.query = "sort_keys=created_at&sort_dirs=desc",
+	.filters = cli_message_filters,
+	.cols = cli_message_cols,
+	.ncols = nitems(cli_message_cols),
+	.limit = 100,
+	.many = 0,
+	.force = 0
+};
+static const struct cli_res cli_res_notification = {
+	.what = "notification",
+	.coll = "notifications",
+	.idkey = "id",
+	.query = "sort_keys=created_at&sort_dirs=desc",
+	.filters = cli_notification_filters,
+	.cols = cli_notification_cols,
+	.ncols = nitems(cli_notification_cols),
 	.limit = 100,
 	.many = 0,
 	.force = 0
@@ -336,6 +388,57 @@ const struct cli_cmd cli_client_cmds[] = {
 	  cli_res_get,
 	  "Show action execution ID with its input and output.\n",
 	  &cli_res_actex },
+
+	{ "message list",
+	  "[--event ID] [--level L] [--type T] [--resource UUID]"
+	  " [--request ID] [--project ID] [--since TIME] [--until TIME]"
+	  " [--limit N]",
+	  "List what users are told, newest first", cli_res_list,
+	  "List user messages: why an execution or a task failed, a lock or\n"
+	  "a callback that never came, a notification given up; newest\n"
+	  "first.  Each has an event id of the catalog (BORA-EXE-001, ...),\n"
+	  "the resource it is about and the request that started the work.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --event ID      only messages of event id ID\n"
+	  "  --level L       only ERROR or WARNING ones\n"
+	  "  --type T        only those about a resource type (execution,\n"
+	  "                  task, notification, ...)\n"
+	  "  --resource UUID only those about that resource\n"
+	  "  --request ID    only those of the work request ID started\n"
+	  "  --project ID    only those of project ID\n"
+	  "  --since TIME    made at or after TIME (YYYY-MM-DD HH:MM:SS,\n"
+	  "                  UTC, or ISO 8601)\n"
+	  "  --until TIME    made at or before TIME\n"
+	  "  --limit N       at most N messages (default 100)\n",
+	  &cli_res_message },
+	{ "message get", "ID", "Show a message", cli_res_get,
+	  "Show message ID.\n", &cli_res_message },
+	{ "message delete", "ID", "Delete a message", cli_res_delete,
+	  "Delete message ID (messages also go when they expire).\n",
+	  &cli_res_message },
+
+	{ "notification list",
+	  "[--execution ID] [--state S] [--event E] [--limit N]",
+	  "List notifications of executions' events, newest first",
+	  cli_res_list,
+	  "List the notifications of executions' events (notify): PENDING\n"
+	  "until their receiver takes them, SENT, or DEAD when given up.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --execution ID  only those of execution ID\n"
+	  "  --state S       only PENDING, SENT or DEAD ones\n"
+	  "  --event E       only event E (WORKFLOW_FAILED, ...)\n"
+	  "  --limit N       at most N (default 100)\n",
+	  &cli_res_notification },
+	{ "notification get", "ID", "Show a notification with its body",
+	  cli_res_get, "Show notification ID with the body it sends.\n",
+	  &cli_res_notification },
+	{ "notification retry", "ID", "Send a given-up notification again",
+	  cli_notification_retry,
+	  "Send notification ID, given up (DEAD), again: it is PENDING with\n"
+	  "its attempts counted from zero.  Prints one line (-q: its id).\n",
+	  NULL },
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -716,7 +819,9 @@ cli_res_list(const struct cli_cmd *self, int argc, char **argv)
 		if (values[i] == NULL)
 			continue;
 		e = cli_http_escape(values[i]);
-		buf_printf(&path, "&%s=%s", r->filters[i].param, e);
+		buf_printf(&path, "&%s=%s%s", r->filters[i].param,
+		    r->filters[i].prefix != NULL ? r->filters[i].prefix : "",
+		    e);
 		free(e);
 	}
 	rc = cli_http("GET", path.data, NULL, NULL, &v);

@@ -42,10 +42,14 @@ enum cli_opt {
 	{ "token", required_argument, NULL, CLI_OPT_TOKEN },		\
 	{ NULL, 0, NULL, 0 }
 
-/* A filter of a list command: "--opt VALUE" adds "&param=VALUE". */
+/*
+ * A filter of a list command: "--opt VALUE" adds "&param=VALUE", or
+ * "&param=PREFIXVALUE" with a prefix (an operator: "gte:").
+ */
 struct cli_filter {
 	const char	*opt;
 	const char	*param;
+	const char	*prefix;
 };
 
 /*
@@ -150,6 +154,9 @@ int	 cli_execution_rerun(const struct cli_cmd *, int, char **);
 
 /* cli-actions.c */
 int	 cli_action_run(const struct cli_cmd *, int, char **);
+
+/* cli-msgs.c: what users are told. */
+int	 cli_notification_retry(const struct cli_cmd *, int, char **);
 
 /* cli-watch.c: follow an execution until it ends; exit like --wait. */
 int	 cli_watch(const char *id, double interval);

@@ -157,6 +157,59 @@ const struct conf_option conf_options[] = {
 	  "CA bundle to verify Keystone and the services with." },
 	{ "os-insecure", CONF_BOOL, CONF_OFF(os_insecure), "false", 0, 1,
 	  "BOOL", "Do not verify TLS certificates (tests only)." },
+	{ "messages-file", CONF_STRING, CONF_OFF(messages_file), NULL, 0, 0,
+	  "FILE", "Texts of user messages in place of the built-in ones: a"
+	  " YAML mapping of event ids (BORA-EXE-001, ...) to a message and a"
+	  " suggested action, checked at start; see MESSAGES." },
+	{ "message-ttl", CONF_DURATION, CONF_OFF(message_ttl_ms), "30d", 0,
+	  INT64_C(315360000000), "DURATION",
+	  "How long a user message is kept: it expires this long after it is"
+	  " made; 0: it never expires." },
+	{ "message-reap-interval", CONF_DURATION,
+	  CONF_OFF(message_reap_interval_ms), "1h", -1, INT64_C(31536000000),
+	  "DURATION", "How often expired messages are deleted; -1: never."
+	  "  Safe on every engine: one reaps at a time." },
+	{ "message-reap-batch-size", CONF_INT,
+	  CONF_OFF(message_reap_batch_size), "1000", 1, 1000000, "N",
+	  "Expired messages deleted per transaction; a round goes on until"
+	  " none is left." },
+	{ "execution-retention", CONF_DURATION,
+	  CONF_OFF(execution_retention_ms), "30d", 0, INT64_C(315360000000),
+	  "DURATION", "Finished executions are deleted, with their tasks,"
+	  " action executions, events and sub-workflows, this long after"
+	  " they last changed; 0: kept forever." },
+	{ "execution-reap-interval", CONF_DURATION,
+	  CONF_OFF(execution_reap_interval_ms), "1h", -1,
+	  INT64_C(31536000000), "DURATION",
+	  "How often old finished executions (and notifications sent or"
+	  " given up as long ago) are deleted; -1: never." },
+	{ "execution-reap-batch-size", CONF_INT,
+	  CONF_OFF(execution_reap_batch_size), "100", 1, 100000, "N",
+	  "Executions deleted per round of their reaper, each with its tree"
+	  " in a transaction of its own; rounds go on until none is left." },
+	{ "notify", CONF_LIST, CONF_OFF(notify), NULL, 0, 0,
+	  "SPEC", "A receiver of every execution's events, as Mistral's"
+	  " [notifier] notify (repeatable): \"URL [events=EVENT,...]"
+	  " [header=NAME:VALUE]...\"; all events by default.  See"
+	  " NOTIFICATIONS." },
+	{ "notify-secret", CONF_STRING, CONF_OFF(notify_secret), NULL, 0, 0,
+	  "SECRET", "Sign every notification: X-Bora-Signature is sha256="
+	  "HMAC-SHA256(SECRET, \"TIMESTAMP:BODY\") in hex, TIMESTAMP the"
+	  " X-Bora-Timestamp header (never logged nor shown)." },
+	{ "notify-max-attempts", CONF_INT, CONF_OFF(notify_max_attempts),
+	  "12", 1, 1000, "N", "Attempts to deliver a notification before it"
+	  " is given up (DEAD, kept for GET /v2/notifications)." },
+	{ "notify-backoff", CONF_DURATION, CONF_OFF(notify_backoff_ms), "1s",
+	  10, INT64_C(3600000), "DURATION",
+	  "Wait before the second attempt; it doubles with each one." },
+	{ "notify-backoff-max", CONF_DURATION,
+	  CONF_OFF(notify_backoff_max_ms), "10m", 10, INT64_C(86400000),
+	  "DURATION", "Longest wait between two attempts." },
+	{ "notify-timeout", CONF_DURATION, CONF_OFF(notify_timeout_ms), "10s",
+	  100, INT64_C(600000), "DURATION",
+	  "A receiver must answer within this long." },
+	{ "notify-concurrency", CONF_INT, CONF_OFF(notify_concurrency), "16",
+	  1, 1024, "N", "Notifications in flight at once, per engine." },
 	{ "masakari-duplicate-interval", CONF_DURATION,
 	  CONF_OFF(masakari_dup_ms), "180s", 1000, INT64_C(86400000),
 	  "SECONDS", "A Masakari notification like one generated this long"
@@ -182,7 +235,7 @@ static const char *const conf_data_options[] = {
 /* Options whose values are never printed (lists: see conf_print_masked). */
 static const char *const conf_secrets[] = {
 	"api-token", "alarm-auth", "os-password",
-	"os-application-credential-secret"
+	"os-application-credential-secret", "notify-secret", "notify"
 };
 
 static int	conf_parse_int(const char *, int64_t *);
@@ -444,9 +497,13 @@ conf_set(struct conf *conf, const char *name, const char *value,
 			    " '%s'", o->name, value);
 			return (-1);
 		}
-		if (o->type == CONF_DURATION &&
+		if (o->type == CONF_DURATION && o->minimum < 0 &&
+		    strcmp(value, "-1") == 0)
+			v = -1;		/* never */
+		else if (o->type == CONF_DURATION &&
 		    time_parse_duration(value, &v, &tmp) != 0) {
-			xasprintf(cause, "%s: %s", o->name, tmp);
+			xasprintf(cause, "%s: %s%s", o->name, tmp,
+			    o->minimum < 0 ? "; or -1 for never" : "");
 			free(tmp);
 			return (-1);
 		}
@@ -661,16 +718,25 @@ conf_print_masked(const char *s, FILE *f)
 {
 	static const char *const keys[] = { "token=", "password=",
 	    "secret=" };
-	size_t	i, n;
+	const char	*colon, *q;
+	size_t		 i, n;
 
 	while (*s != '\0') {
 		n = strcspn(s, " \t");
+		/* A quoted value ('Bearer x') goes on to its closing quote. */
+		if ((q = memchr(s, '\'', n)) != NULL &&
+		    (q = strchr(q + 1, '\'')) != NULL && (size_t)(q - s) >= n)
+			n = (size_t)(q - s) + 1;
 		for (i = 0; i < nitems(keys); i++) {
 			if (strncmp(s, keys[i], strlen(keys[i])) == 0)
 				break;
 		}
+		colon = memchr(s, ':', n);
 		if (i < nitems(keys))
 			fprintf(f, "%s********", keys[i]);
+		else if (strncmp(s, "header=", 7) == 0 && colon != NULL)
+			/* A header's value may be a credential. */
+			fprintf(f, "%.*s********", (int)(colon + 1 - s), s);
 		else
 			fwrite(s, 1, n, f);
 		s += n;
@@ -722,7 +788,7 @@ conf_print_value(const struct conf *conf, const struct conf_option *o,
 		break;
 	case CONF_DURATION:
 		v = *(const int64_t *)(base + o->offset);
-		fprintf(f, "%lldms\n", (long long)v);
+		fprintf(f, v < 0 ? "%lld\n" : "%lldms\n", (long long)v);
 		break;
 	default:
 		v = *(const int64_t *)(base + o->offset);

@@ -19,7 +19,8 @@ enum conf_type {
 	CONF_LIST,		/* repeatable text (flags repeat, YAML list) */
 	CONF_INT,		/* integer within [min, max] */
 	CONF_BOOL,		/* true/false, yes/no, on/off, 1/0 */
-	CONF_DURATION,		/* "250ms", "10s", "5m"; a number is seconds */
+	CONF_DURATION,		/* "250ms", "10s", "5m"; a number is seconds;
+				   "-1" (never) when the minimum is -1 */
 	CONF_SIZE		/* bytes: "512", "64k", "4m", "1g" */
 };
 
@@ -92,8 +93,24 @@ struct conf {
 	int64_t			 masakari_dup_ms;
 	int64_t			 keystone_auth;
 	struct conf_list	 keystone_roles;
+	/* What users are told, and what is kept (src/msg, src/engine). */
+	char			*messages_file;
+	int64_t			 message_ttl_ms;
+	int64_t			 message_reap_interval_ms;	/* -1: never */
+	int64_t			 message_reap_batch_size;
+	int64_t			 execution_retention_ms;	/* 0: forever */
+	int64_t			 execution_reap_interval_ms;	/* -1: never */
+	int64_t			 execution_reap_batch_size;
+	/* Outbound notifications. */
+	struct conf_list	 notify;
+	char			*notify_secret;
+	int64_t			 notify_max_attempts;
+	int64_t			 notify_backoff_ms;
+	int64_t			 notify_backoff_max_ms;
+	int64_t			 notify_timeout_ms;
+	int64_t			 notify_concurrency;
 
-	unsigned char		 src[64];	/* per option: conf_source */
+	unsigned char		 src[128];	/* per option: conf_source */
 };
 
 struct conf_option {

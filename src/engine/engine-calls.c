@@ -129,6 +129,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	struct store			*st;
 	json_t				*input, *params;
 	enum store_rc			 rc;
+	int				 told;
 
 	if (out != NULL)
 		*out = NULL;
@@ -173,6 +174,12 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	}
 	params = o->params != NULL ? json_deep_copy(o->params) :
 	    json_object();
+	if (engine_tell_check(json_object_get(params, "notify"), cause) != 0) {
+		store_pool_put(e->pool);
+		json_decref(input);
+		json_decref(params);
+		return (STORE_ERROR);
+	}
 	if (o->task_target != NULL)
 		json_object_set_new(params, "task_name",
 		    json_string(o->task_target));
@@ -219,6 +226,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		store_tx_append(tx, o->also);
 	/* A new execution needs no work row: see engine_exec_recover(). */
 	store_tx_exec_insert(tx, &row);
+	told = engine_tell_row(e, tx, &row, STATE_NONE, STATE_RUNNING);
 	rc = exec_commit_retry(st, tx);
 	store_tx_free(tx);
 	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
@@ -249,24 +257,27 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	json_decref(row.context);
 	if (rc == STORE_OK)
 		engine_poke(e);
+	if (rc == STORE_OK && told > 0)
+		engine_outbox_poke(e);
 	return (rc);
 }
 
 /*
  * Insert a work row for an execution from another thread, moving the
  * execution from one state to another as well unless from is
- * STATE_NONE.
+ * STATE_NONE (row, when given, is the execution, for its receivers).
  */
 static enum store_rc
 exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
     const char *kind, json_t *payload, enum store_state from,
-    enum store_state to, char **cause)
+    enum store_state to, const struct store_exec *row, char **cause)
 {
 	struct store_tx		*tx;
 	struct store_work	 w;
 	struct store_exec	 ex;
 	struct store		*st;
 	enum store_rc		 rc;
+	int			 told = 0;
 
 	tx = store_tx_create();
 	if (from != STATE_NONE) {
@@ -278,6 +289,13 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 			    "%s", exec_id, store_state_name(from),
 			    store_state_name(to));
 			return (STORE_CONFLICT);
+		}
+		if (row != NULL) {
+			/* Receivers hear of the execution as it now is. */
+			struct store_exec	 now = *row;
+
+			now.state = (char *)store_state_name(to);
+			told = engine_tell_row(e, tx, &now, from, to);
 		}
 	}
 	memset(&w, 0, sizeof w);
@@ -300,6 +318,8 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 	store_tx_free(tx);
 	if (rc == STORE_OK)
 		engine_poke(e);
+	if (rc == STORE_OK && told > 0)
+		engine_outbox_poke(e);
 	return (rc);
 }
 
@@ -343,7 +363,7 @@ engine_exec_set_state(struct engine *e, const char *id, const char *state,
 	store_exec_free(ex);
 	p = json_pack("{s:s,s:s?}", "state", state, "state_info", state_info);
 	rc = exec_post_work(e, id, NULL, WK_STATE, p, STATE_NONE, STATE_NONE,
-	    cause);
+	    NULL, cause);
 	json_decref(p);
 	return (rc);
 }
@@ -387,7 +407,8 @@ engine_task_rerun(struct engine *e, const char *task_id, int reset,
 	p = json_pack("{s:b,s:O?}", "reset", reset, "env", env);
 	from = store_state_parse(ex->state);
 	rc = exec_post_work(e, t->execution_id, task_id, WK_RERUN, p,
-	    from != STATE_RUNNING ? from : STATE_NONE, STATE_RUNNING, cause);
+	    from != STATE_RUNNING ? from : STATE_NONE, STATE_RUNNING, ex,
+	    cause);
 	json_decref(p);
 	/*
 	 * A finished execution keeps the lease of the engine that ended it;
@@ -457,7 +478,7 @@ engine_action_complete(struct engine *e, const char *id, const char *state,
 	p = json_pack("{s:s,s:s,s:O?}", "action_id", id, "state", state,
 	    "output", output);
 	rc = exec_post_work(e, a->execution_id, a->task_id, WK_RESULT, p,
-	    STATE_NONE, STATE_NONE, cause);
+	    STATE_NONE, STATE_NONE, NULL, cause);
 	json_decref(p);
 	store_action_free(a);
 	return (rc);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg/msg.h"
 #include "engine/engine-int.h"
 
 /* Note that a task changed in the step (once): observers are told. */
@@ -69,6 +70,36 @@ engine_event(struct exec_rt *rt, struct task_rt *t, struct step *s,
 	engine_event_record(s->tx, rt, t, t != NULL ? "task" : "execution", level,
 	    progress, msg);
 	free(msg);
+}
+
+/* See engine-int.h. */
+void
+engine_message(struct exec_rt *rt, struct task_rt *t, struct step *s,
+    const char *event_id, ...)
+{
+	struct msg_about	 about;
+	const char		*type;
+	va_list			 ap;
+
+	type = msg_resource_type(event_id);
+	about.resource_uuid = t != NULL && type != NULL &&
+	    strcmp(type, "task") == 0 ? t->row->id : rt->row->id;
+	about.request_id = rt->row->request_id;
+	about.project_id = json_string_value(json_object_get(rt->row->params,
+	    "project_id"));
+	va_start(ap, event_id);
+	msg_tx_addv(s->tx, event_id, &about, ap);
+	va_end(ap);
+}
+
+/* See engine-int.h. */
+void
+engine_reserved_host_failed(struct exec_rt *rt, struct step *s,
+    const char *host, const char *segment, const char *reason)
+{
+	engine_message(rt, NULL, s, MSG_RESERVED_HOST, "host", host,
+	    "segment", segment, "reason", reason, "workflow",
+	    rt->row->workflow_name, (char *)NULL);
 }
 
 /* Release a step's memory (not the rows it points to). */
@@ -131,6 +162,8 @@ step_after_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 		engine_notify_exec(e, rt);
 	if (s->poke)
 		engine_poke(e);
+	if (s->notified)
+		engine_outbox_poke(e);
 }
 
 /* Forget the locks this engine took for an execution. */

@@ -28,6 +28,31 @@ engine_conf_dirs(const struct conf *conf, size_t *n)
 	return (v);
 }
 
+/*
+ * The default receivers of notify, from their specs; NULL + *cause
+ * ("notify: ...") when one is wrong.
+ */
+static json_t *
+engine_conf_notify(const struct conf *conf, char **cause)
+{
+	json_t	*a, *t;
+	char	*why = NULL;
+	size_t	 i;
+
+	a = json_array();
+	for (i = 0; i < conf->notify.n; i++) {
+		if ((t = engine_tell_parse(conf->notify.v[i], &why)) == NULL) {
+			xasprintf(cause, "notify, receiver %zu: %s", i + 1,
+			    why);
+			free(why);
+			json_decref(a);
+			return (NULL);
+		}
+		json_array_append_new(a, t);
+	}
+	return (a);
+}
+
 /* Open borad's engine (see engine.h). */
 struct engine *
 engine_open_conf(const struct conf *conf, int check, char **cause)
@@ -49,8 +74,24 @@ engine_open_conf(const struct conf *conf, int check, char **cause)
 	ec.expr_max_memory = (size_t)conf->expr_max_memory;
 	ec.expr_max_time_ms = conf->expr_max_time_ms;
 	ec.resume = (int)conf->resume;
-	/* HTTP threads, the stream ticker, watcher, I/O thread and main. */
-	ec.pool_max = (size_t)conf->http_threads + 4;
+	/*
+	 * HTTP threads, the stream ticker, watcher, I/O thread, main, the
+	 * outbox's sender and the reapers.
+	 */
+	ec.pool_max = (size_t)conf->http_threads + 6;
+	ec.message_reap_interval_ms = conf->message_reap_interval_ms;
+	ec.message_reap_batch = (size_t)conf->message_reap_batch_size;
+	ec.exec_retention_ms = conf->execution_retention_ms;
+	ec.exec_reap_interval_ms = conf->execution_reap_interval_ms;
+	ec.exec_reap_batch = (size_t)conf->execution_reap_batch_size;
+	ec.notify_secret = conf->notify_secret;
+	ec.notify_max_attempts = (int)conf->notify_max_attempts;
+	ec.notify_backoff_ms = conf->notify_backoff_ms;
+	ec.notify_backoff_max_ms = conf->notify_backoff_max_ms;
+	ec.notify_timeout_ms = conf->notify_timeout_ms;
+	ec.notify_concurrency = (size_t)conf->notify_concurrency;
+	if ((ec.notify = engine_conf_notify(conf, cause)) == NULL)
+		return (NULL);
 	if (check) {
 		/* Definitions are checked even when conf_check() failed. */
 		ec.db_url = "sqlite::memory:";
@@ -80,5 +121,6 @@ engine_open_conf(const struct conf *conf, int check, char **cause)
 		free(dirs[i]);
 	free(dirs);
 	free(cb);
+	json_decref(ec.notify);
 	return (e);
 }

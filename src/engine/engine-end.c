@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg/msg.h"
 #include "engine/engine-int.h"
 
 /*
@@ -67,6 +68,49 @@ exec_output(struct engine *e, struct exec_rt *rt, enum store_state state,
 		free(err);
 	}
 	return (out);
+}
+
+#define EXEC_MSG_TASKS	5	/* failed tasks named in a message */
+
+/*
+ * Tell the user why a root execution ended in ERROR: the failed tasks
+ * nothing handled (the last run of each name) and the first one's
+ * reason; or, with none (a fail command, a forced end, an output that
+ * cannot be evaluated), the execution's reason.
+ */
+static void
+exec_message(struct exec_rt *rt, const char *info, struct step *s)
+{
+	struct task_rt	*t, *first = NULL;
+	struct buf	 b;
+	size_t		 i, n = 0;
+
+	if (rt->row->parent_task_id != NULL)
+		return;		/* its parent's task tells */
+	buf_init(&b, 0);
+	for (i = 0; i < rt->ntasks; i++) {
+		t = rt->tasks[i];
+		if (t->state != STATE_ERROR || engine_task_find_name(rt,
+		    t->row->name) != t || engine_task_handled(t))
+			continue;
+		if (first == NULL)
+			first = t;
+		if (n < EXEC_MSG_TASKS)
+			buf_printf(&b, "%s%s", n > 0 ? ", " : "", t->row->name);
+		n++;
+	}
+	if (n > EXEC_MSG_TASKS)
+		buf_printf(&b, " and %zu more", n - EXEC_MSG_TASKS);
+	if (first != NULL)
+		engine_message(rt, NULL, s, MSG_EXE_FAILED, "workflow",
+		    rt->row->workflow_name, "tasks", b.data, "reason",
+		    first->row->state_info, "execution", rt->row->id,
+		    (char *)NULL);
+	else
+		engine_message(rt, NULL, s, MSG_EXE_ENDED, "workflow",
+		    rt->row->workflow_name, "reason", info, "execution",
+		    rt->row->id, (char *)NULL);
+	buf_free(&b);
 }
 
 /*
@@ -151,7 +195,9 @@ engine_exec_finish(struct engine *e, struct exec_rt *rt,
 	}
 	json_decref(rt->row->output);
 	rt->row->output = out;
-	(void)engine_exec_move(rt, state, info, SF_STATE_INFO | SF_OUTPUT, s);
+	if (engine_exec_move(rt, state, info, SF_STATE_INFO | SF_OUTPUT,
+	    s) == 0 && state == STATE_ERROR)
+		exec_message(rt, info, s);
 	exec_notification_end(rt, state, info, s);
 	store_tx_lock_release_all(s->tx, rt->row->id);
 	engine_locks_forget(e, rt->row->id);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg/msg.h"
 #include "engine/engine-int.h"
 
 /* Handle one completion from the inbox on the loop thread. */
@@ -85,6 +86,58 @@ exec_rerun(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	engine_step_ready(s, t);
 }
 
+/*
+ * A task timed out: when it was waiting for a lock, or for the callback
+ * of an async action, the user is told that (and *info says it), rather
+ * than that a task failed.
+ */
+static void
+exec_timeout_message(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    double tmo, char **info, struct step *s)
+{
+	struct store_action	**acts = NULL, *a = NULL;
+	const char		*lock, *holder;
+	char			 secs[32];
+	size_t			 n = 0, i;
+
+	snprintf(secs, sizeof secs, "%g", tmo);
+	lock = json_string_value(json_object_get(t->row->runtime,
+	    "lock_name"));
+	holder = json_string_value(json_object_get(t->row->runtime,
+	    "lock_holder"));
+	if (t->state == STATE_DELAYED && lock != NULL && json_is_true(
+	    json_object_get(t->row->runtime, "lock_wait"))) {
+		free(*info);
+		xasprintf(info, "Task timed out [timeout(s)=%g] waiting for "
+		    "lock '%s' held by execution %s.", tmo, lock,
+		    holder != NULL ? holder : "?");
+		engine_message(rt, t, s, MSG_LOCK_TIMEOUT, "task", t->row->name,
+		    "workflow", rt->row->workflow_name, "lock", lock, "holder",
+		    holder, "timeout", secs, "task_id", t->row->id,
+		    (char *)NULL);
+		t->told = 1;
+		return;
+	}
+	if (t->state != STATE_RUNNING ||
+	    store_actions_load(e->st, t->row->id, &acts, &n) != STORE_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		if (a == NULL && acts[i]->is_async &&
+		    store_state_parse(acts[i]->state) == STATE_RUNNING)
+			a = acts[i];
+	}
+	if (a != NULL) {
+		engine_message(rt, t, s, MSG_ASYNC_TIMEOUT, "task",
+		    t->row->name, "workflow", rt->row->workflow_name, "action",
+		    a->name, "action_id", a->id, "timeout", secs, "task_id",
+		    t->row->id, (char *)NULL);
+		t->told = 1;
+	}
+	for (i = 0; i < n; i++)
+		store_action_free(acts[i]);
+	free(acts);
+}
+
 /* Handle one due work row (the step deletes it). */
 static void
 exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
@@ -130,6 +183,7 @@ exec_work_one(struct engine *e, struct exec_rt *rt, struct store_work *w,
 			return;
 		tmo = json_number_value(json_object_get(p, "timeout"));
 		xasprintf(&msg, "Task timed out [timeout(s)=%g].", tmo);
+		exec_timeout_message(e, rt, t, tmo, &msg, s);
 		t->cancelled = 1;
 		engine_task_close_actions(e, t, STATE_ERROR, msg, s);
 		engine_task_fail(e, rt, t, msg, s);

@@ -74,7 +74,26 @@ struct task_rt {
 	int			 fired;		/* transitions evaluated */
 	json_t			*fired_to;	/* names its transitions fired to */
 	int64_t			 started_mono;
+	struct exec_rt		*exec;		/* its execution */
+	int			 told;		/* a user message says why it
+						   failed (no BORA-TSK-001) */
 };
+
+/* Counters of what the reapers and the outbox did, for /metrics. */
+enum engine_stat {
+	ENGINE_REAPED_MESSAGES,
+	ENGINE_REAPED_EXECUTIONS,
+	ENGINE_REAPED_TASKS,
+	ENGINE_REAPED_ACTIONS,
+	ENGINE_REAPED_EVENTS,
+	ENGINE_REAPED_NOTIFICATIONS,
+	ENGINE_NOTIFY_SENT,
+	ENGINE_NOTIFY_RETRIED,
+	ENGINE_NOTIFY_DEAD,
+	ENGINE_NSTATS
+};
+struct engine_outbox;
+struct engine_reaper;
 
 /* An execution in memory; state is row->state (engine_exec_move()). */
 struct exec_rt {
@@ -94,6 +113,8 @@ struct exec_rt {
 	/* progress() messages of evaluations, for the next commit. */
 	struct store_tx		*progress;
 	struct task_rt		*ctx_task;	/* task of the last evaluation */
+	json_t			*notify;	/* receivers of its events
+						   (engine_tell_targets) */
 };
 
 /* An action to start once the step that recorded it has committed. */
@@ -124,6 +145,7 @@ struct step {
 	int			 exec_changed;
 	int			 poke;		/* new executions to claim */
 	int			 ready_pushed;	/* ready queued at record time */
+	int			 notified;	/* outbox rows recorded */
 };
 
 /* A task to run in this turn of the loop. */
@@ -211,6 +233,15 @@ struct engine {
 	struct engine_observer	 obs;
 	void			*watch;		/* engine-watch.c */
 	char			 callback_base[256];
+
+	/* What users are told, and what is kept. */
+	json_t			*notify_default; /* borad's receivers */
+	char			*notify_secret;
+	struct engine_outbox	*outbox;	/* engine-outbox.c; set and
+						   cleared by its owner */
+	int			 outbox_wake[2]; /* pokes it, engine-long */
+	struct engine_reaper	*reaper;	/* engine-reap.c */
+	_Atomic uint64_t	 stats[ENGINE_NSTATS];
 };
 
 /*
@@ -229,6 +260,13 @@ struct engine {
  *	engine.c	the loop: claims, turns, start and stop
  *	engine-watch.c	watched definition folders
  *	engine-conf.c	borad's engine from its configuration
+ *	engine-tell.c	Mistral's notify: events as outbox rows of moves
+ *	engine-outbox.c	the sender of the outbox (its own thread)
+ *	engine-reap.c	the reapers: messages, old executions (a thread)
+ *
+ * User messages (src/msg) are recorded by engine_message() in the steps
+ * that fail an execution or a task (engine-end.c, engine-task.c,
+ * engine-exec.c).
  */
 
 /* engine-defs.c */
@@ -296,6 +334,20 @@ void		 engine_notify_task(struct engine *, struct exec_rt *,
 		     struct task_rt *);
 void		 engine_notify_exec(struct engine *, struct exec_rt *);
 void		 engine_locks_forget(struct engine *, const char *exec_id);
+/*
+ * Record a user message of the catalog (msg.h) in step s, about the
+ * execution, or its task t when the entry is about a task: the pairs
+ * name, value, ..., NULL fill its placeholders.
+ */
+void		 engine_message(struct exec_rt *, struct task_rt *,
+		     struct step *, const char *event_id, ...);
+/*
+ * No reserved host could be taken to recover host of segment (the
+ * recovery flows of reserved hosts call it in the step that fails).
+ */
+void		 engine_reserved_host_failed(struct exec_rt *, struct step *,
+		     const char *host, const char *segment,
+		     const char *reason);
 /* Commit a step (or queue it while batching); on conflict the
  * execution is dropped and reloaded from the store. */
 int		 engine_commit(struct engine *, struct exec_rt *,
@@ -388,6 +440,8 @@ int		 engine_policy_num(struct engine *, struct exec_rt *,
 int		 engine_policy_bool(struct engine *, struct exec_rt *,
 		     struct task_rt *, json_t *tmpl, int def, int *out,
 		     char **cause);
+/* Did a failed task have a handler (on-error or on-complete)? */
+int		 engine_task_handled(struct task_rt *);
 /* Decide whether the execution is complete; adds to the step. */
 void		 engine_exec_check_done(struct engine *, struct exec_rt *,
 		     struct step *);
@@ -412,8 +466,41 @@ void		 engine_exec_done_one(struct engine *, struct engine_done *);
 void		 engine_exec_work(struct engine *, struct exec_rt *);
 
 
+/* engine-tell.c */
+/* Check params.notify; -1 + *cause naming what is wrong. */
+int		 engine_tell_check(json_t *notify, char **cause);
+/* A receiver from borad.conf's "URL [events=..] [header=N:V]..". */
+json_t		*engine_tell_parse(const char *spec, char **cause);
+/* The receivers of an execution's events; NULL when none. */
+json_t		*engine_tell_targets(struct engine *,
+		     const struct store_exec *);
+/* Record event for each receiver that wants it; how many. */
+int		 engine_tell_add(struct store_tx *, json_t *targets,
+		     const struct store_exec *, const struct store_task *,
+		     const char *event);
+/* The events of moves (called by engine-state.c's moves). */
+void		 engine_tell_exec(struct exec_rt *, enum store_state from,
+		     enum store_state to, struct step *);
+void		 engine_tell_task(struct task_rt *, enum store_state from,
+		     enum store_state to, int started, struct step *);
+/* The event of an execution row's move outside the loop (a start, a
+ * re-run from another thread); how many rows were recorded. */
+int		 engine_tell_row(struct engine *, struct store_tx *,
+		     const struct store_exec *, enum store_state from,
+		     enum store_state to);
+
+/* engine-outbox.c */
+int		 engine_outbox_start(struct engine *, char **cause);
+void		 engine_outbox_stop(struct engine *);
+
+/* engine-reap.c */
+int		 engine_reap_start(struct engine *, char **cause);
+void		 engine_reap_stop(struct engine *);
+
 /* engine.c */
 int		 engine_takeover(struct engine *, const char *id);
+/* Is owner an engine of this host whose process is gone? */
+int		 engine_owner_dead(const char *owner);
 void		 engine_loop_once(struct engine *, int64_t max_wait_ms);
 
 #endif /* ENGINE_INT_H */

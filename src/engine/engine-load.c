@@ -63,10 +63,12 @@ engine_exec_build(struct engine *e, struct store_exec *ex,
 	rt->def = def;
 	def->refs++;
 	rt->wf = wf;
+	rt->notify = engine_tell_targets(e, ex);
 	rt->tasks = xcalloc(n == 0 ? 1 : n, sizeof *rt->tasks);
 	rt->next_seq = 1;	/* seq 0 means "next" to the store */
 	for (i = 0; i < n; i++) {
 		t = xcalloc(1, sizeof *t);
+		t->exec = rt;
 		t->row = rows[i];
 		t->state = store_state_parse(rows[i]->state);
 		t->spec = dsl_task_find(wf, rows[i]->name);
@@ -141,6 +143,7 @@ engine_exec_unload(struct engine *e, struct exec_rt *rt)
 		rt->def->refs--;
 	json_decref(rt->data_base);
 	store_tx_free(rt->progress);
+	json_decref(rt->notify);
 	store_exec_free(rt->row);
 	free(rt);
 }

@@ -29,7 +29,9 @@
  *
  * A task's row moves in the change set of the step that decides it,
  * guarded by the state it had; nothing outside the process (an HTTP
- * call, a sub-workflow) starts before that step commits.
+ * call, a sub-workflow) starts before that step commits.  The moves
+ * that are Mistral's events are told to the execution's receivers in
+ * the same change set (engine-tell.c).
  */
 #include "config.h"
 
@@ -133,6 +135,7 @@ engine_task_move(struct task_rt *t, enum store_state to, const char *info,
 	struct store_task	*row = t->row;
 	enum store_state	 from = t->state;
 	int64_t			 now = time_now_ms();
+	int			 started = row->started_at != 0;
 
 	if (engine_state_move(ENGINE_TASK, row->id, &t->state, to) != 0)
 		return (-1);
@@ -147,6 +150,7 @@ engine_task_move(struct task_rt *t, enum store_state to, const char *info,
 	store_tx_task_update(s->tx, row, SF_STATE | mask,
 	    store_state_name(from));
 	engine_step_changed(s, t);
+	engine_tell_task(t, from, to, started, s);
 	return (0);
 }
 
@@ -164,6 +168,7 @@ engine_exec_move(struct exec_rt *rt, enum store_state to, const char *info,
 	store_tx_exec_update(s->tx, rt->row, SF_STATE | mask,
 	    store_state_name(from));
 	s->exec_changed = 1;
+	engine_tell_exec(rt, from, to, s);
 	return (0);
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg/msg.h"
 #include "engine/engine-int.h"
 
 #define INFO_MAX	2048
@@ -42,6 +43,8 @@ static int	 task_lock_wait(struct engine *, struct exec_rt *,
 		     struct task_rt *, struct step *);
 static void	 task_progress(struct engine *, struct exec_rt *,
 		     struct task_rt *, const char *, struct step *);
+static int	 task_arm_timeout(struct engine *, struct exec_rt *,
+		     struct task_rt *, struct step *);
 
 /* Free a task's runtime (the row too). */
 void
@@ -166,6 +169,7 @@ engine_task_create(struct engine *e, struct exec_rt *rt,
 	char		*cause = NULL, *info;
 
 	t = xcalloc(1, sizeof *t);
+	t->exec = rt;
 	row = xcalloc(1, sizeof *row);
 	uuid_make(row->id);
 	memcpy(row->execution_id, rt->row->id, UUID_STRLEN);
@@ -200,6 +204,7 @@ engine_task_create(struct engine *e, struct exec_rt *rt,
 			row->state = xstrdup(store_state_name(t->state));
 			store_tx_task_insert(s->tx, row);
 			engine_step_changed(s, t);
+			engine_tell_task(t, STATE_NONE, t->state, 0, s);
 			engine_task_fail(e, rt, t, info, s);
 			free(info);
 			return (t);
@@ -226,6 +231,7 @@ engine_task_create(struct engine *e, struct exec_rt *rt,
 	row->state = xstrdup(store_state_name(t->state));
 	store_tx_task_insert(s->tx, row);
 	engine_step_changed(s, t);
+	engine_tell_task(t, STATE_NONE, t->state, 0, s);
 	engine_event(rt, t, s, "info", 0, "task %s created (%s)",
 	    spec->name, row->state);
 	return (t);
@@ -358,12 +364,20 @@ task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		owner = NULL;
 	if (owner != NULL && strcmp(owner, rt->row->id) != 0) {
 		if (!json_is_true(json_object_get(t->row->runtime,
-		    "lock_wait")))
+		    "lock_wait"))) {
 			engine_event(rt, t, s, "info", 0, "task %s waits for "
 			    "lock '%s' held by execution %s", t->row->name,
 			    name, owner);
+			engine_message(rt, t, s, MSG_LOCK_WAIT, "task",
+			    t->row->name, "workflow", rt->row->workflow_name,
+			    "lock", name, "holder", owner, (char *)NULL);
+		}
 		json_object_set_new(t->row->runtime, "lock_wait",
 		    json_true());
+		json_object_set_new(t->row->runtime, "lock_name",
+		    json_string(name));
+		json_object_set_new(t->row->runtime, "lock_holder",
+		    json_string(owner));
 		task_set_state(t, STATE_DELAYED, NULL, s);
 		store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
 		engine_add_work(e, rt, s, WK_RUN, t->row->id, LOCK_POLL_MS,
@@ -377,6 +391,8 @@ task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	json_object_set_new(e->locks, name, json_string(rt->row->id));
 	json_object_set_new(t->row->runtime, "lock", json_string(name));
 	json_object_del(t->row->runtime, "lock_wait");
+	json_object_del(t->row->runtime, "lock_name");
+	json_object_del(t->row->runtime, "lock_holder");
 	store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
 	engine_event(rt, t, s, "info", 0, "task %s holds lock '%s'",
 	    t->row->name, name);
@@ -480,6 +496,40 @@ task_progress(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	free(msg);
 }
 
+/*
+ * Arm the timeout of a task's first attempt, once (runtime.timeout_armed
+ * says it is): -1 when the task failed because its timeout cannot be
+ * evaluated.
+ */
+static int
+task_arm_timeout(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    struct step *s)
+{
+	double	 timeout = 0;
+	char	*cause = NULL, *info;
+
+	if (t->attempt != 0 || t->spec->timeout == NULL ||
+	    json_is_true(json_object_get(t->row->runtime, "timeout_armed")))
+		return (0);
+	if (engine_policy_num(e, rt, t, t->spec->timeout, 0, &timeout,
+	    &cause) != 0) {
+		info = task_expr_error(t, "timeout", cause);
+		engine_task_fail(e, rt, t, info, s);
+		free(info);
+		free(cause);
+		return (-1);
+	}
+	if (timeout > 0) {
+		engine_add_work(e, rt, s, WK_TIMEOUT, t->row->id,
+		    (int64_t)(timeout * 1000), json_pack("{s:f}", "timeout",
+		    timeout));
+		json_object_set_new(t->row->runtime, "timeout_armed",
+		    json_true());
+		store_tx_task_update(s->tx, t->row, SF_RUNTIME, NULL);
+	}
+	return (0);
+}
+
 /* Number of items of the current attempt (1 for a plain task). */
 static size_t
 task_count(struct task_rt *t)
@@ -497,13 +547,15 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 {
 	struct step	 s;
 	char		*cause = NULL;
-	double		 timeout = 0;
 	size_t		 n;
 
 	if (t->state != STATE_RUNNING || rt->finished)
 		return;
 	memset(&s, 0, sizeof s);
 	s.tx = store_tx_create();
+	/* The timeout counts from the first run, a wait for a lock too. */
+	if (t->done == NULL && task_arm_timeout(e, rt, t, &s) != 0)
+		goto commit;
 	if (t->done == NULL && t->attempt == 0 && t->spec->lock != NULL &&
 	    task_lock_wait(e, rt, t, &s) != 0)
 		goto commit;
@@ -519,22 +571,6 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 			    json_integer((json_int_t)t->nitems));
 			store_tx_task_update(s.tx, t->row, SF_RUNTIME, NULL);
 			engine_step_changed(&s, t);
-		}
-		if (t->attempt == 0 && t->spec->timeout != NULL) {
-			if (engine_policy_num(e, rt, t, t->spec->timeout, 0,
-			    &timeout, &cause) != 0) {
-				char *info = task_expr_error(t, "timeout",
-				    cause);
-				engine_task_fail(e, rt, t, info, &s);
-				free(info);
-				free(cause);
-				goto commit;
-			}
-			if (timeout > 0) {
-				engine_add_work(e, rt, &s, WK_TIMEOUT,
-				    t->row->id, (int64_t)(timeout * 1000),
-				    json_pack("{s:f}", "timeout", timeout));
-			}
 		}
 		t->started_mono = time_mono_ms();
 		engine_event(rt, t, &s, "info", 0, "task %s started%s",
@@ -794,6 +830,9 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	/* A sub-workflow acts with its parent's credentials. */
 	if ((v = json_object_get(params0, "cloud")) != NULL)
 		json_object_set(params, "cloud", v);
+	/* Sub-workflows tell the same receivers, as in Mistral. */
+	if ((v = json_object_get(params0, "notify")) != NULL)
+		json_object_set(params, "notify", v);
 	json_object_set_new(params, "item", json_integer((json_int_t)item));
 	json_object_set_new(params, "attempt", json_integer(t->attempt));
 	c->params = params;
@@ -802,6 +841,8 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	c->created_at = c->updated_at = time_now_ms();
 	/* Claimed and begun like any new execution (engine_exec_recover). */
 	store_tx_exec_insert(s->tx, c);
+	if (engine_tell_row(e, s->tx, c, STATE_NONE, STATE_RUNNING) > 0)
+		s->notified = 1;
 	v = json_object_get(t->row->runtime, "children");
 	if (v == NULL) {
 		v = json_array();
@@ -1362,6 +1403,13 @@ task_complete(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		engine_event(rt, t, s, "error", 1, "task %s failed: %s",
 		    t->row->name, t->row->state_info != NULL ?
 		    t->row->state_info : "error");
+	/* What the user is told, unless a message said why already. */
+	if (!ok && !engine_task_handled(t) && !t->told)
+		engine_message(rt, t, s, MSG_TASK_UNHANDLED, "task",
+		    t->row->name, "workflow", rt->row->workflow_name,
+		    "reason", t->row->state_info, "task_id", t->row->id,
+		    "execution", rt->row->id, (char *)NULL);
+	t->told = 0;
 	task_transitions(e, rt, t, ok, s);
 	if (rt->def->wb != NULL && rt->wf->type == DSL_WF_REVERSE)
 		task_reverse_next(e, rt, s);
@@ -1757,8 +1805,8 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 }
 
 /* 1 when a failed task had a handler (on-error or on-complete). */
-static int
-task_handled(struct task_rt *t)
+int
+engine_task_handled(struct task_rt *t)
 {
 	return (t->spec != NULL && (t->spec->on_error.set ||
 	    t->spec->on_complete.set));
@@ -1804,7 +1852,7 @@ engine_exec_check_done(struct engine *e, struct exec_rt *rt, struct step *s)
 	buf_init(&b, 4096);
 	for (i = 0; i < rt->ntasks; i++) {
 		t = rt->tasks[i];
-		if (t->state != STATE_ERROR || task_handled(t))
+		if (t->state != STATE_ERROR || engine_task_handled(t))
 			continue;
 		/* A later successful run of the same task clears it. */
 		if (engine_task_find_name(rt, t->row->name) != t)

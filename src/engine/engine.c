@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,54 @@ engine_url_memory(const char *url)
 	return (strstr(url, ":memory:") != NULL);
 }
 
+/*
+ * The settings of the reapers and the outbox, defaults filled; the
+ * default receivers and the secret are the engine's own copies.
+ */
+static void
+engine_open_notify(struct engine *e, const struct engine_config *cfg)
+{
+	struct engine_config	*c = &e->cfg;
+
+	if (c->message_reap_batch == 0)
+		c->message_reap_batch = 1000;
+	if (c->exec_reap_batch == 0)
+		c->exec_reap_batch = 100;
+	if (c->notify_max_attempts <= 0)
+		c->notify_max_attempts = 12;
+	if (c->notify_backoff_ms <= 0)
+		c->notify_backoff_ms = 1000;
+	if (c->notify_backoff_max_ms <= 0)
+		c->notify_backoff_max_ms = 600000;
+	if (c->notify_timeout_ms <= 0)
+		c->notify_timeout_ms = 10000;
+	if (c->notify_concurrency == 0)
+		c->notify_concurrency = 16;
+	if (cfg->notify != NULL && json_array_size(cfg->notify) > 0)
+		e->notify_default = json_deep_copy(cfg->notify);
+	if (cfg->notify_secret != NULL)
+		e->notify_secret = xstrdup(cfg->notify_secret);
+	c->notify = NULL;
+	c->notify_secret = NULL;
+}
+
+/* What the reapers and the sender did (see engine.h). */
+json_t *
+engine_stats(struct engine *e)
+{
+#define S(k)	json_integer((json_int_t)atomic_load(&e->stats[k]))
+	return (json_pack("{s:{s:o, s:o, s:o, s:o, s:o, s:o}, "
+	    "s:{s:o, s:o, s:o}}", "reaped", "messages",
+	    S(ENGINE_REAPED_MESSAGES), "executions",
+	    S(ENGINE_REAPED_EXECUTIONS), "tasks", S(ENGINE_REAPED_TASKS),
+	    "action_executions", S(ENGINE_REAPED_ACTIONS), "events",
+	    S(ENGINE_REAPED_EVENTS), "notifications",
+	    S(ENGINE_REAPED_NOTIFICATIONS), "notifications", "sent",
+	    S(ENGINE_NOTIFY_SENT), "retried", S(ENGINE_NOTIFY_RETRIED),
+	    "dead", S(ENGINE_NOTIFY_DEAD)));
+#undef S
+}
+
 /* Open an engine: store, sandbox, I/O loop, definitions. */
 struct engine *
 engine_open(const struct engine_config *cfg, char **cause)
@@ -91,6 +140,8 @@ engine_open(const struct engine_config *cfg, char **cause)
 		    (long)getpid(), (unsigned)(time_mono_ms() & 0xffff));
 	}
 	e->locks = json_object();
+	if (pipe2(e->outbox_wake, O_NONBLOCK | O_CLOEXEC) == -1)
+		e->outbox_wake[0] = e->outbox_wake[1] = -1;
 	pthread_mutex_lock(&engine_gen_mtx);
 	e->gen = engine_gen_next++;
 	pthread_mutex_unlock(&engine_gen_mtx);
@@ -126,6 +177,7 @@ engine_open(const struct engine_config *cfg, char **cause)
 	if (cfg->callback_base != NULL)
 		snprintf(e->callback_base, sizeof e->callback_base, "%s",
 		    cfg->callback_base);
+	engine_open_notify(e, cfg);
 	if (engine_defs_load_all(e, cause) != 0)
 		goto fail;
 	return (e);
@@ -164,6 +216,14 @@ engine_close(struct engine *e)
 		engine_exec_unload(e, e->loaded);
 	engine_defs_free(e);
 	free(e->pending);
+	json_decref(e->notify_default);
+	if (e->outbox_wake[0] != -1) {
+		close(e->outbox_wake[0]);
+		close(e->outbox_wake[1]);
+	}
+	if (e->notify_secret != NULL)
+		explicit_bzero(e->notify_secret, strlen(e->notify_secret));
+	free(e->notify_secret);
 	json_decref(e->locks);
 	json_decref(e->ctx_exec);
 	json_decref(e->ctx_task);
@@ -184,7 +244,7 @@ engine_close(struct engine *e)
  * An owner "host:pid:x" on this host whose process is gone: its leases
  * can be taken at once instead of waiting for them to expire.
  */
-static int
+int
 engine_owner_dead(const char *owner)
 {
 	char	 host[128], *colon;
@@ -505,6 +565,12 @@ engine_start(struct engine *e, char **cause)
 		return (-1);
 	}
 	e->running = 1;
+	/* The outbox's sender and the reapers, each a thread. */
+	if (engine_outbox_start(e, cause) != 0 ||
+	    engine_reap_start(e, cause) != 0) {
+		engine_stop(e, 0);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -521,6 +587,7 @@ engine_stop(struct engine *e, int64_t grace_ms)
 	if (!e->running)
 		return;
 	atomic_store(&e->stopping, 1);
+	engine_reap_stop(e);
 	engine_poke(e);
 	pthread_join(e->thread, NULL);
 	e->running = 0;
@@ -530,6 +597,8 @@ engine_stop(struct engine *e, int64_t grace_ms)
 	/* A last pass over completions already queued. */
 	engine_loop_once(e, 0);
 	engine_pending_drop(e);
+	/* Then the sender, which may have been told of those. */
+	engine_outbox_stop(e);
 	while (e->loaded != NULL)
 		engine_exec_unload(e, e->loaded);
 }

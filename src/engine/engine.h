@@ -41,6 +41,25 @@ struct engine_config {
 						   (bora run, tests) */
 	size_t		 pool_max;		/* other threads' connections
 						   at most, default 16 */
+	/*
+	 * What is kept (engine-reap.c): an interval <= 0 stops that
+	 * reaper; retention 0 keeps finished executions forever.
+	 */
+	int64_t		 message_reap_interval_ms;
+	size_t		 message_reap_batch;	/* default 1000 */
+	int64_t		 exec_retention_ms;
+	int64_t		 exec_reap_interval_ms;
+	size_t		 exec_reap_batch;	/* default 100 */
+	/* Notifications (engine-tell.c, engine-outbox.c). */
+	json_t		*notify;		/* default receivers, copied:
+						   [{url, headers,
+						   event_types}] */
+	const char	*notify_secret;		/* HMAC key, or NULL */
+	int		 notify_max_attempts;	/* default 12 */
+	int64_t		 notify_backoff_ms;	/* default 1000, doubling */
+	int64_t		 notify_backoff_max_ms;	/* default 600000 */
+	int64_t		 notify_timeout_ms;	/* default 10000 */
+	size_t		 notify_concurrency;	/* default 16 */
 };
 
 /* Called on every task and execution transition (may be NULL). */
@@ -76,6 +95,14 @@ struct store	*engine_store(struct engine *);
 struct action_io *engine_io(struct engine *);
 void		 engine_set_observer(struct engine *,
 		     const struct engine_observer *);
+/*
+ * What this engine's reapers and sender did since it opened, for
+ * /metrics: {"reaped": {messages, executions, tasks, action_executions,
+ * events, notifications}, "notifications": {sent, retried, dead}}.
+ */
+json_t		*engine_stats(struct engine *);
+/* New rows are in the outbox (a notification sent again): send now. */
+void		 engine_outbox_poke(struct engine *);
 /*
  * borad's engine (engine-conf.c): opened with conf's settings, then its
  * watched folders loaded.  check (borad -n): on an in-memory store, to

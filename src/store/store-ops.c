@@ -84,6 +84,69 @@ static struct store_sql msg_reap = STORE_SQL("DELETE FROM messages WHERE "
     "$1::bigint ORDER BY expires_at LIMIT $2::bigint@LOCK) "
     "RETURNING id", 0, "reap messages");
 
+/* Retention: the reapers' lock, and what a purge takes. */
+static struct store_sql reap_lock = STORE_SQL("SELECT CASE WHEN "
+    "bora_try_lock($1) THEN 1 ELSE 0 END", 0, "reaper lock");
+static struct store_sql reap_unlock = STORE_SQL("SELECT CASE WHEN "
+    "bora_unlock($1) THEN 1 ELSE 0 END", 0, "reaper unlock");
+static struct store_sql purge_roots = STORE_SQL("SELECT id FROM executions "
+    "WHERE root_id IS NULL AND parent_task_id IS NULL AND state IN "
+    STORE_FINAL " AND updated_at < $1::bigint ORDER BY updated_at, id "
+    "LIMIT $2::bigint", 0, "executions to purge");
+static struct store_sql purge_counts[] = {
+	STORE_SQL("SELECT count(*) FROM tasks WHERE execution_id IN @IDS",
+	    0, "count tasks"),
+	STORE_SQL("SELECT count(*) FROM action_executions WHERE "
+	    "execution_id IN @IDS OR task_id IN (SELECT t.id FROM tasks t "
+	    "WHERE t.execution_id IN @IDS)", 0, "count action executions"),
+	STORE_SQL("SELECT count(*) FROM events WHERE execution_id IN @IDS",
+	    0, "count events")
+};
+static struct store_sql outbox_purge = STORE_SQL("DELETE FROM outbox WHERE "
+    "id IN (SELECT id FROM outbox WHERE state IN ('SENT', 'DEAD') AND "
+    "updated_at < $1::bigint ORDER BY updated_at LIMIT $2::bigint@LOCK) "
+    "RETURNING id", 0, "purge notifications");
+
+/*
+ * The outbox.  A claim takes the first pending row of each execution
+ * and target, so that they go out in order.
+ */
+static struct store_sql outbox_claim = STORE_SQL("UPDATE outbox SET "
+    "owner = $1, lease_until = bora_now_ms() + $2::bigint WHERE id IN "
+    "(SELECT o.id FROM outbox o WHERE o.state = 'PENDING' AND o.next_at "
+    "<= bora_now_ms() AND (o.owner IS NULL OR o.lease_until <= "
+    "bora_now_ms()) AND NOT EXISTS (SELECT 1 FROM outbox p WHERE "
+    "p.execution_id = o.execution_id AND p.target = o.target AND "
+    "p.state = 'PENDING' AND p.seq < o.seq) ORDER BY o.next_at, "
+    "o.created_at LIMIT $3::bigint@LOCK) RETURNING id", 0,
+    "claim notifications");
+static struct store_sql outbox_many = STORE_SELECT(&store_outbox_table,
+    "id IN @IDS ORDER BY execution_id, seq", "notifications");
+static struct store_sql outbox_sent = STORE_SQL("UPDATE outbox SET state = "
+    "'SENT', attempts = attempts + 1, owner = NULL, lease_until = 0, "
+    "last_error = NULL, sent_at = bora_now_ms(), updated_at = "
+    "bora_now_ms() WHERE id = $1 AND owner = $2 AND state = 'PENDING'",
+    STORE_GUARD, "notification sent");
+static struct store_sql outbox_retry = STORE_SQL("UPDATE outbox SET "
+    "attempts = attempts + 1, owner = NULL, lease_until = 0, next_at = "
+    "$3::bigint, last_error = $4, updated_at = bora_now_ms() WHERE id = $1 "
+    "AND owner = $2 AND state = 'PENDING'", STORE_GUARD,
+    "notification retry");
+static struct store_sql outbox_dead = STORE_SQL("UPDATE outbox SET state = "
+    "'DEAD', attempts = attempts + 1, owner = NULL, lease_until = 0, "
+    "last_error = $3, updated_at = bora_now_ms() WHERE id = $1 AND "
+    "owner = $2 AND state = 'PENDING'", STORE_GUARD, "notification dead");
+static struct store_sql outbox_requeue = STORE_SQL("UPDATE outbox SET "
+    "state = 'PENDING', attempts = 0, next_at = 0, owner = NULL, "
+    "lease_until = 0, updated_at = bora_now_ms() WHERE id = $1 AND "
+    "state = 'DEAD' RETURNING id", 0, "requeue notification");
+static struct store_sql outbox_release = STORE_SQL("UPDATE outbox SET "
+    "owner = NULL, lease_until = 0 WHERE owner = $1 AND state = 'PENDING' "
+    "RETURNING id", 0, "release notifications");
+static struct store_sql outbox_owners = STORE_SQL("SELECT DISTINCT owner "
+    "FROM outbox WHERE owner IS NOT NULL AND state = 'PENDING'", 0,
+    "notification owners");
+
 /* An execution and every one under it, through their parent tasks. */
 static struct store_sql exec_tree = STORE_SQL("WITH RECURSIVE tree(id) AS "
     "(SELECT $1::text UNION SELECT e.id FROM executions e, tasks t, "
@@ -121,6 +184,27 @@ static struct store_sql db_now = STORE_SQL("SELECT bora_now_ms()", 0, "now");
 
 
 /* ---- rows of any table ------------------------------------------- */
+
+/*
+ * Move the texts of one-column rows (store_text_shape) into *out, an
+ * array the caller frees, with its strings.
+ */
+static void
+rows_texts(struct store_rows *rows, char ***out, size_t *n)
+{
+	size_t	 i;
+
+	*out = NULL;
+	*n = 0;
+	if (rows->n == 0)
+		return;
+	*out = xreallocarray(NULL, rows->n, sizeof **out);
+	for (i = 0; i < rows->n; i++) {
+		(*out)[i] = ((struct store_text *)rows->v[i])->v;
+		((struct store_text *)rows->v[i])->v = NULL;
+	}
+	*n = rows->n;
+}
 
 /* Load one row of t by its key into *out (T **). */
 enum store_rc
@@ -544,11 +628,12 @@ load_ids(struct store *s, const struct store_sql *many,
 
 ROW_FREE(def) ROW_FREE(workflow) ROW_FREE(exec) ROW_FREE(task)
 ROW_FREE(action) ROW_FREE(work) ROW_FREE(event) ROW_FREE(message)
+ROW_FREE(outbox)
 ROW_LOAD(def) ROW_LOAD(exec) ROW_LOAD(task) ROW_LOAD(action)
 TX_INSERT(exec) TX_INSERT(task) TX_INSERT(action) TX_INSERT(work)
 TX_INSERT(event) TX_INSERT(message)
 TX_UPDATE(exec) TX_UPDATE(task) TX_UPDATE(action)
-LIST(exec) LIST(task) LIST(action) LIST(message)
+LIST(exec) LIST(task) LIST(action) LIST(message) LIST(outbox)
 ROWS_BY(store_tasks_load, task, "execution_id = $1 ORDER BY seq, "
     "created_at, id")
 ROWS_BY(store_actions_load, action, "task_id = $1 ORDER BY attempt, item, "
@@ -701,6 +786,28 @@ store_message_reap(struct store *s, int64_t now, size_t batch, size_t *n)
 }
 
 /*
+ * Record deleting root execution id and the executions of its tree (the
+ * rows of exec_tree), with every row under them.  The root's own delete
+ * is guarded by its state: it must still be finished.
+ */
+static void
+tx_exec_delete(struct store_tx *tx, const char *id, struct store_rows *tree)
+{
+	struct store_op	*op = NULL;
+	const char	*x;
+	size_t		 i, j;
+
+	for (i = 0; i < tree->n; i++) {
+		x = ((struct store_text *)tree->v[i])->v;
+		for (j = 0; j < nitems(exec_deletes); j++)
+			op = tx_sql(tx, &exec_deletes[j], x,
+			    j + 1 == nitems(exec_deletes) ? id : NULL);
+		op->guard = STORE_CONFLICT;
+		xasprintf(&op->gmsg, "execution %s is not finished", id);
+	}
+}
+
+/*
  * Delete a finished execution with its sub-executions (found through
  * their parent tasks, recursively) and every row under them, in one
  * transaction.  The execution's own delete is guarded by its state.
@@ -711,10 +818,7 @@ store_exec_delete(struct store *s, const char *id)
 	struct store_exec	*e = NULL;
 	struct store_rows	 tree = { NULL, 0, 0 };
 	struct store_tx		*tx;
-	struct store_op		*op;
 	enum store_rc		 rc;
-	const char		*x;
-	size_t			 i, j;
 
 	if ((rc = store_exec_load(s, id, &e)) != STORE_OK)
 		return (rc);
@@ -729,16 +833,231 @@ store_exec_delete(struct store *s, const char *id)
 	if (rc != STORE_OK)
 		return (rc);
 	tx = store_tx_create();
-	for (i = 0; i < tree.n; i++) {
-		x = ((struct store_text *)tree.v[i])->v;
-		for (j = 0; j < nitems(exec_deletes); j++)
-			op = tx_sql(tx, &exec_deletes[j], x,
-			    j + 1 == nitems(exec_deletes) ? id : NULL);
-		op->guard = STORE_CONFLICT;
-		xasprintf(&op->gmsg, "execution %s is not finished", id);
-	}
+	tx_exec_delete(tx, id, &tree);
 	store_rows_free(&tree, &store_text_shape);
 	return (commit_then_load(s, tx, NULL, NULL, NULL, NULL));
+}
+
+/* ---- retention ------------------------------------------------------ */
+
+/* Try to take the reapers' lock name; *got says whether it was had. */
+enum store_rc
+store_reap_lock(struct store *s, const char *name, int *got)
+{
+	int64_t	 v;
+
+	*got = 0;
+	if ((v = store_run_int(s, &reap_lock, "s", name)) < 0)
+		return (STORE_UNAVAILABLE);
+	*got = v == 1;
+	return (STORE_OK);
+}
+
+/* Let go of the reapers' lock name (a lost connection let go already). */
+void
+store_reap_unlock(struct store *s, const char *name)
+{
+	(void)store_run_int(s, &reap_unlock, "s", name);
+}
+
+/* The rows of a statement counting in a tree (a JSON array of ids). */
+static size_t
+purge_count(struct store *s, const struct store_sql *q, const char *ids)
+{
+	int64_t	 v;
+
+	v = store_run_int(s, q, "s", ids);
+	return (v > 0 ? (size_t)v : 0);
+}
+
+/*
+ * Purge one finished root execution and its tree in one transaction,
+ * adding what went to *out.  Counted first: whoever runs this holds the
+ * reapers' lock, and the root's guard fails the whole change set if it
+ * ran again meanwhile, so the counts are what is deleted.
+ */
+static enum store_rc
+purge_one(struct store *s, const char *id, struct store_purged *out)
+{
+	struct store_rows	 tree = { NULL, 0, 0 };
+	struct store_purged	 n;
+	struct store_tx		*tx;
+	json_t			*a;
+	char			*ids;
+	enum store_rc		 rc;
+	size_t			 i;
+
+	rc = store_run(s, &exec_tree, &store_text_shape, &tree, "s", id);
+	if (rc != STORE_OK)
+		return (rc);
+	a = json_array();
+	for (i = 0; i < tree.n; i++)
+		json_array_append_new(a, json_string(
+		    ((struct store_text *)tree.v[i])->v));
+	ids = store_json_text(a);
+	json_decref(a);
+	n.executions = tree.n;
+	n.tasks = purge_count(s, &purge_counts[0], ids);
+	n.actions = purge_count(s, &purge_counts[1], ids);
+	n.events = purge_count(s, &purge_counts[2], ids);
+	free(ids);
+	tx = store_tx_create();
+	tx_exec_delete(tx, id, &tree);
+	store_rows_free(&tree, &store_text_shape);
+	rc = store_tx_commit(s, tx);
+	store_tx_free(tx);
+	if (rc == STORE_OK) {
+		out->executions += n.executions;
+		out->tasks += n.tasks;
+		out->actions += n.actions;
+		out->events += n.events;
+	}
+	return (rc);
+}
+
+/* See store.h.  A root that changed meanwhile (re-run) is left alone. */
+enum store_rc
+store_exec_purge(struct store *s, int64_t before, size_t batch,
+    struct store_purged *out)
+{
+	struct store_rows	 roots = { NULL, 0, 0 };
+	enum store_rc		 rc;
+	size_t			 i;
+
+	memset(out, 0, sizeof *out);
+	rc = store_run(s, &purge_roots, &store_text_shape, &roots, "ii",
+	    before, batch > 0 ? (int64_t)batch : ALL);
+	for (i = 0; rc == STORE_OK && i < roots.n; i++) {
+		rc = purge_one(s, ((struct store_text *)roots.v[i])->v, out);
+		if (rc == STORE_CONFLICT || rc == STORE_NOTFOUND)
+			rc = STORE_OK;
+	}
+	store_rows_free(&roots, &store_text_shape);
+	return (rc);
+}
+
+/* Delete up to batch notifications sent or given up before before. */
+enum store_rc
+store_outbox_purge(struct store *s, int64_t before, size_t batch, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	rc = store_run(s, &outbox_purge, &store_text_shape, &rows, "ii",
+	    before, batch > 0 ? (int64_t)batch : ALL);
+	*n = rows.n;
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
+}
+
+/* ---- the outbox ----------------------------------------------------- */
+
+/* See store.h. */
+enum store_rc
+store_outbox_claim(struct store *s, const char *owner, int64_t lease_ms,
+    size_t limit, struct store_outbox ***out, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+	char			**ids = NULL;
+	size_t			 nids = 0, i;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_run(s, &outbox_claim, &store_text_shape, &rows, "sii",
+	    owner, lease_ms, limit > 0 ? (int64_t)limit : ALL);
+	if (rc == STORE_OK)
+		rows_texts(&rows, &ids, &nids);
+	store_rows_free(&rows, &store_text_shape);
+	if (nids > 0)
+		rc = load_ids(s, &outbox_many, &store_outbox_table.sql->load,
+		    ids, nids, out, n);
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	return (rc);
+}
+
+/* Record an outbox statement guarded by the claim of owner. */
+static struct store_op *
+tx_outbox(struct store_tx *tx, const struct store_sql *q, const char *id,
+    const char *owner, size_t nv)
+{
+	struct store_op	*op;
+
+	op = store_tx_add(tx, q, nv);
+	store_value_text(&op->v[0], id);
+	store_value_text(&op->v[1], owner);
+	op->guard = STORE_CONFLICT;
+	xasprintf(&op->gmsg, "notification %s is no longer claimed by %s",
+	    id, owner);
+	return (op);
+}
+
+void
+store_tx_outbox_sent(struct store_tx *tx, const char *id, const char *owner)
+{
+	(void)tx_outbox(tx, &outbox_sent, id, owner, 2);
+}
+
+void
+store_tx_outbox_retry(struct store_tx *tx, const char *id, const char *owner,
+    int64_t next_at, const char *error)
+{
+	struct store_op	*op;
+
+	op = tx_outbox(tx, &outbox_retry, id, owner, 4);
+	store_value_int(&op->v[2], next_at);
+	store_value_text(&op->v[3], error);
+}
+
+void
+store_tx_outbox_dead(struct store_tx *tx, const char *id, const char *owner,
+    const char *error)
+{
+	struct store_op	*op;
+
+	op = tx_outbox(tx, &outbox_dead, id, owner, 3);
+	store_value_text(&op->v[2], error);
+}
+
+/* A DEAD notification goes again; NOTFOUND when there is no DEAD one. */
+enum store_rc
+store_outbox_requeue(struct store *s, const char *id)
+{
+	enum store_rc	 rc;
+	size_t		 n;
+
+	if ((rc = run_count(s, &outbox_requeue, &n, id, NULL)) == STORE_OK &&
+	    n == 0) {
+		store_set_error(s, "notification %s not found, or not DEAD",
+		    id);
+		rc = STORE_NOTFOUND;
+	}
+	return (rc);
+}
+
+/* Give back the claims of owner. */
+enum store_rc
+store_outbox_release(struct store *s, const char *owner, size_t *n)
+{
+	return (run_count(s, &outbox_release, n, owner, NULL));
+}
+
+/* Who holds claims on pending notifications. */
+enum store_rc
+store_outbox_owners(struct store *s, char ***owners, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*owners = NULL;
+	*n = 0;
+	rc = store_run(s, &outbox_owners, &store_text_shape, &rows, "");
+	if (rc == STORE_OK)
+		rows_texts(&rows, owners, n);
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
 }
 
 /* ---- leases --------------------------------------------------------- */
@@ -750,20 +1069,13 @@ store_exec_claim(struct store *s, const char *owner, int64_t lease_ms,
 {
 	struct store_rows	 rows = { NULL, 0, 0 };
 	enum store_rc		 rc;
-	size_t			 i;
 
 	*ids = NULL;
 	*n = 0;
 	rc = store_run(s, &exec_claim, &store_text_shape, &rows, "sii", owner,
 	    lease_ms, limit > 0 ? (int64_t)limit : ALL);
-	if (rc == STORE_OK && rows.n > 0) {
-		*ids = xreallocarray(NULL, rows.n, sizeof **ids);
-		for (i = 0; i < rows.n; i++) {
-			(*ids)[i] = ((struct store_text *)rows.v[i])->v;
-			((struct store_text *)rows.v[i])->v = NULL;
-		}
-		*n = rows.n;
-	}
+	if (rc == STORE_OK)
+		rows_texts(&rows, ids, n);
 	store_rows_free(&rows, &store_text_shape);
 	return (rc);
 }
@@ -805,5 +1117,9 @@ struct store_sql *const store_ops_sqls[] = {
 	&exec_deletes[4], &exec_deletes[5], &exec_claim, &exec_renew,
 	&exec_release, &db_now, &store_tasks_load_sql,
 	&store_actions_load_sql, &store_events_load_sql,
-	&store_exec_children_sql, &store_work_load_sql, NULL
+	&store_exec_children_sql, &store_work_load_sql, &reap_lock,
+	&reap_unlock, &purge_roots, &purge_counts[0], &purge_counts[1],
+	&purge_counts[2], &outbox_purge, &outbox_claim, &outbox_many,
+	&outbox_sent, &outbox_retry, &outbox_dead, &outbox_requeue,
+	&outbox_release, &outbox_owners, NULL
 };

@@ -410,6 +410,16 @@ sl_now_ms(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /*
+ * bora_try_lock(name), bora_unlock(name): the reapers' lock.  One
+ * process writes an SQLite database at a time, so it is always had.
+ */
+static void
+sl_lock(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	sqlite3_result_int(ctx, 1);
+}
+
+/*
  * Process-wide SQLite settings, before its first use: no memory
  * statistics (they take a global mutex on every allocation), and page
  * caches that take pages as they need them rather than 20 at once:
@@ -510,7 +520,11 @@ sl_open(const char *url, char **cause)
 	    sqlite3_exec(sl->db, "PRAGMA foreign_keys = OFF", NULL, NULL,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_create_function(sl->db, "bora_now_ms", 0, SQLITE_UTF8,
-	    NULL, sl_now_ms, NULL, NULL) != SQLITE_OK) {
+	    NULL, sl_now_ms, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(sl->db, "bora_try_lock", 1, SQLITE_UTF8,
+	    NULL, sl_lock, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(sl->db, "bora_unlock", 1, SQLITE_UTF8,
+	    NULL, sl_lock, NULL, NULL) != SQLITE_OK) {
 		xasprintf(cause, "%s: %s", path, sqlite3_errmsg(sl->db));
 		goto fail;
 	}

@@ -99,7 +99,17 @@ static const struct store_col message_cols[] = {
 	C(message, TEXT, 0, 0), C(request_id, TEXT, 0, 0),
 	C(resource_type, TEXT, 0, 0), C(resource_uuid, TEXT, 0, 0),
 	C(level, TEXT, 0, 0), C(created_at, INT, STORE_NOW, 0),
-	C(expires_at, INT, 0, 0)
+	C(expires_at, INT, 0, 0), C(project_id, TEXT, 0, 0)
+};
+#undef ROW
+#define ROW store_outbox
+static const struct store_col outbox_cols[] = {
+	C(id, TEXT, STORE_KEY, 0), C(execution_id, TEXT, 0, 0),
+	C(seq, INT, STORE_SEQ, 0), C(event, TEXT, 0, 0),
+	C(target, TEXT, 0, 0), C(headers, JSON, 0, 0), C(body, JSON, 0, 0),
+	STATE(ST_PENDING), C(attempts, INT, 0, 0), C(next_at, INT, 0, 0),
+	C(owner, TEXT, 0, 0), C(lease_until, INT, 0, 0),
+	C(last_error, TEXT, 0, 0), C(sent_at, INT, 0, 0), ROW_TIMES
 };
 #undef ROW
 #define ROW store_segment
@@ -169,9 +179,16 @@ static const struct store_column action_list[] = {
 	FT(created_at), FT(updated_at), FEND
 };
 static const struct store_column message_list[] = {
-	F(id), F(event_id), F(request_id), F(resource_type), F(resource_uuid),
-	{ "message_level", "level", STORE_COL_TEXT },
+	F(id), F(project_id), F(event_id), F(request_id), F(resource_type),
+	F(resource_uuid), { "message_level", "level", STORE_COL_TEXT },
+	{ "user_message", "message", STORE_COL_TEXT },
 	FT(created_at), FT(expires_at), FEND
+};
+static const struct store_column outbox_list[] = {
+	F(id), F(execution_id), F(event), F(target), F(state), F(last_error),
+	{ "seq", "seq", STORE_COL_INT },
+	{ "attempts", "attempts", STORE_COL_INT }, FT(next_at), FT(sent_at),
+	FT(created_at), FT(updated_at), FEND
 };
 
 /* Masakari's lists: its filters and sort keys. */
@@ -211,6 +228,7 @@ const struct store_item_list store_item_lists[] = {
 static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
 static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
 static struct store_table_sql segment_sql, host_sql, notification_sql;
+static struct store_table_sql outbox_sql;
 
 #define TABLE(var, name, label, st, cols, flags, group, list, sql)	\
 	const struct store_table var = { name, label,			\
@@ -239,12 +257,15 @@ TABLE(store_host_table, "segment_hosts", "host", store_host, host_cols, 0,
 TABLE(store_notification_table, "ha_notifications", "notification",
     store_notification, notification_cols, 0, NULL, notification_list,
     notification_sql);
+TABLE(store_outbox_table, "outbox", "notification", store_outbox,
+    outbox_cols, 0, "execution_id", outbox_list, outbox_sql);
 
 const struct store_table *const store_tables[] = {
 	&store_def_table, &store_workflow_table, &store_exec_table,
 	&store_task_table, &store_action_table, &store_work_table,
-	&store_event_table, &store_message_table, &store_segment_table,
-	&store_host_table, &store_notification_table, NULL
+	&store_event_table, &store_message_table, &store_outbox_table,
+	&store_segment_table, &store_host_table, &store_notification_table,
+	NULL
 };
 
 /* Shapes of results that are not rows of a table. */

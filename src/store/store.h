@@ -200,13 +200,42 @@ struct store_event {
 struct store_message {
 	char	 id[UUID_STRLEN];
 	char	*event_id;
-	char	*message;
+	char	*message;		/* the user_message */
 	char	*request_id;
 	char	*resource_type;
 	char	*resource_uuid;
 	char	*level;
 	int64_t	 created_at;
-	int64_t	 expires_at;
+	int64_t	 expires_at;		/* 0: never */
+	char	*project_id;
+};
+
+/*
+ * An event to deliver to one receiver (a notification): its state is
+ * PENDING until sent (SENT) or given up (DEAD).  Rows of one execution
+ * and target go out in seq order; owner and lease_until are a sender's
+ * claim, next_at when the next attempt is due.
+ */
+#define ST_PENDING	"PENDING"
+#define ST_SENT		"SENT"
+#define ST_DEAD		"DEAD"
+struct store_outbox {
+	char	 id[UUID_STRLEN];	/* also the idempotency key */
+	char	 execution_id[UUID_STRLEN];
+	int64_t	 seq;			/* 0 on insert: next of its execution */
+	char	*event;			/* "TASK_SUCCEEDED", ... */
+	char	*target;		/* the receiver's URL */
+	json_t	*headers;		/* {name: value} sent with it */
+	json_t	*body;
+	char	*state;
+	int	 attempts;
+	int64_t	 next_at;
+	char	*owner;
+	int64_t	 lease_until;
+	char	*last_error;
+	int64_t	 sent_at;
+	int64_t	 created_at;
+	int64_t	 updated_at;
 };
 
 /*
@@ -271,6 +300,7 @@ extern const struct store_table store_action_table, store_work_table;
 extern const struct store_table store_event_table, store_message_table;
 extern const struct store_table store_segment_table, store_host_table;
 extern const struct store_table store_notification_table;
+extern const struct store_table store_outbox_table;
 
 /* Free a row of a table (NULL: no-op); a deep copy (json increfed). */
 void	 store_row_free(const struct store_table *, void *);
@@ -287,6 +317,7 @@ void	 store_action_free(struct store_action *);
 void	 store_work_free(struct store_work *);
 void	 store_event_free(struct store_event *);
 void	 store_message_free(struct store_message *);
+void	 store_outbox_free(struct store_outbox *);
 
 /*
  * Open "sqlite:PATH", "sqlite::memory:" or "postgresql://...".  SQLite
@@ -520,6 +551,67 @@ enum store_rc	 store_message_reap(struct store *, int64_t now,
 		     size_t batch, size_t *n);
 /* Delete a finished execution and everything under it. */
 enum store_rc	 store_exec_delete(struct store *, const char *id);
+
+/* ---- retention ---------------------------------------------------- */
+
+/*
+ * The reapers' lock: *got is 1 when this connection now holds the lock
+ * name, cluster-wide (PostgreSQL: a session advisory lock, let go when
+ * the connection ends), 0 when another holds it.  Unlock what was got.
+ */
+enum store_rc	 store_reap_lock(struct store *, const char *name, int *got);
+void		 store_reap_unlock(struct store *, const char *name);
+/* Rows a purge deleted, by kind. */
+struct store_purged {
+	size_t	 executions;
+	size_t	 tasks;
+	size_t	 actions;
+	size_t	 events;
+};
+/*
+ * Delete up to batch finished root executions last changed before
+ * before (ms), each with its sub-executions, tasks, action executions,
+ * events, due work and locks, each in a transaction of its own; *out
+ * gets what went.  Running executions and those changed since stay.
+ */
+enum store_rc	 store_exec_purge(struct store *, int64_t before,
+		     size_t batch, struct store_purged *out);
+/* Delete up to batch SENT or DEAD notifications changed before before. */
+enum store_rc	 store_outbox_purge(struct store *, int64_t before,
+		     size_t batch, size_t *n);
+
+/* ---- the outbox -------------------------------------------------- */
+
+/*
+ * Claim up to limit notifications due now for owner, for lease_ms: the
+ * first pending one of each execution and target only (they go out in
+ * order), unclaimed or under an expired claim.  *out gets them by
+ * execution and seq.
+ */
+enum store_rc	 store_outbox_claim(struct store *, const char *owner,
+		     int64_t lease_ms, size_t limit,
+		     struct store_outbox ***out, size_t *n);
+/*
+ * The end of an attempt by owner, guarded by its claim (a claim lost
+ * fails the change set with STORE_CONFLICT): sent; to be tried again at
+ * next_at; given up (DEAD).  error is kept as last_error.
+ */
+void		 store_tx_outbox_sent(struct store_tx *, const char *id,
+		     const char *owner);
+void		 store_tx_outbox_retry(struct store_tx *, const char *id,
+		     const char *owner, int64_t next_at, const char *error);
+void		 store_tx_outbox_dead(struct store_tx *, const char *id,
+		     const char *owner, const char *error);
+/* A DEAD notification is PENDING again, its attempts reset. */
+enum store_rc	 store_outbox_requeue(struct store *, const char *id);
+/* Give back the claims owner holds; *n gets how many. */
+enum store_rc	 store_outbox_release(struct store *, const char *owner,
+		     size_t *n);
+/* The owners holding claims on pending notifications (malloc'd). */
+enum store_rc	 store_outbox_owners(struct store *, char ***owners,
+		     size_t *n);
+enum store_rc	 store_outbox_list(struct store *, const struct store_query *,
+		     struct store_outbox ***out, size_t *n);
 
 /* ---- leases and due work ---------------------------------------- */
 

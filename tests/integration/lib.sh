@@ -225,3 +225,32 @@ finish()
 	[ "$FAILED" -eq 0 ]
 	exit $?
 }
+
+# wait_until SECONDS COMMAND...: run COMMAND every tenth of a second
+# until it succeeds; 1 when SECONDS pass first.
+wait_until()
+{
+	_wu_end=$(( $(date +%s) + $1 ))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$_wu_end" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# yields SECONDS VALUE COMMAND...: wait until COMMAND prints VALUE.
+yields()
+{
+	_y_secs=$1
+	shift
+	wait_until "$_y_secs" prints "$@"
+}
+
+# prints VALUE COMMAND...: COMMAND prints VALUE.
+prints()
+{
+	_p_want=$1
+	shift
+	[ "$("$@" 2>/dev/null)" = "$_p_want" ]
+}

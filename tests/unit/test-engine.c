@@ -1002,6 +1002,373 @@ test_async_complete(void **state)
 	json_decref(out);
 }
 
+/* ---- what users are told ---------------------------------------- */
+
+/* A query of field a = va and, when vb is not NULL, field b = vb. */
+static void
+query2(struct store_query *q, struct store_filter *f, const char *a,
+    const char *va, const char *b, const char *vb)
+{
+	memset(q, 0, sizeof *q);
+	memset(f, 0, 2 * sizeof *f);
+	f[0].field = a;
+	f[0].value = va;
+	f[1].field = b;
+	f[1].value = vb;
+	q->filters = f;
+	q->nfilters = vb != NULL ? 2 : 1;
+}
+
+/* The messages of event id about resource (NULL: any), how many. */
+static size_t
+messages_of(struct engine *e, const char *event, const char *resource,
+    char **text)
+{
+	struct store_message	**v = NULL;
+	struct store_filter	 f[2];
+	struct store_query	 q;
+	size_t			 n = 0, i;
+
+	query2(&q, f, "event_id", event, "resource_uuid", resource);
+	assert_int_equal(store_message_list(engine_store(e), &q, &v, &n),
+	    STORE_OK);
+	for (i = 0; i < n; i++) {
+		if (i == 0 && text != NULL)
+			*text = xstrdup(v[i]->message);
+		store_message_free(v[i]);
+	}
+	free(v);
+	return (n);
+}
+
+/* The id of a task of a run's JSON. */
+static const char *
+task_id_of(json_t *o, const char *name)
+{
+	return (jstr(task_must(o, name), "id"));
+}
+
+/*
+ * A failing workflow: one message for the execution naming the failed
+ * task, one for the task nothing handles; none for a handled failure.
+ */
+static void
+test_messages_failing_workflow(void **state)
+{
+	struct engine	*e = *state;
+	char		 id[UUID_STRLEN], *text = NULL;
+	json_t		*o;
+
+	load(e, "version: '2.0'\n"
+	    "failing:\n"
+	    "  tasks:\n"
+	    "    ok1:\n"
+	    "      action: std.noop\n"
+	    "      on-success: [boom]\n"
+	    "    boom:\n"
+	    "      action: std.fail\n"
+	    "      input:\n"
+	    "        error_data: 'disk full; password=hunter2'\n"
+	    "    handled:\n"
+	    "      action: std.fail\n"
+	    "      on-error: [cleanup]\n"
+	    "    cleanup:\n"
+	    "      action: std.noop\n");
+	start(e, "failing", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	assert_int_equal(messages_of(e, "BORA-EXE-001", id, &text), 1);
+	assert_contains(text, "Workflow failing failed in task boom: ");
+	assert_contains(text, "disk full");
+	assert_null(strstr(text, "hunter2"));
+	assert_contains(text, "bora execution tasks ");
+	free(text);
+	assert_int_equal(messages_of(e, "BORA-TSK-001", task_id_of(o, "boom"),
+	    &text), 1);
+	assert_contains(text, "Task boom of workflow failing failed and "
+	    "nothing handles it");
+	assert_contains(text, task_id_of(o, "boom"));
+	free(text);
+	/* The handled failure and the others tell nothing. */
+	assert_int_equal(messages_of(e, "BORA-TSK-001", NULL, NULL), 1);
+	assert_int_equal(messages_of(e, "BORA-EXE-002", NULL, NULL), 0);
+	json_decref(o);
+}
+
+/* A forced end in ERROR says why, without tasks. */
+static void
+test_messages_forced_end(void **state)
+{
+	struct engine	*e = *state;
+	char		 id[UUID_STRLEN], st[32], *text = NULL, *cause = NULL;
+
+	load(e, "version: '2.0'\n"
+	    "slow:\n"
+	    "  tasks:\n"
+	    "    wait_ext:\n"
+	    "      action: std.async_noop\n");
+	start(e, "slow", NULL, id);
+	assert_int_equal(run(e, id, 200, st, sizeof st), STORE_UNAVAILABLE);
+	assert_int_equal(engine_exec_set_state(e, id, "ERROR", "stopped by "
+	    "the operator", &cause), STORE_OK);
+	assert_int_equal(run(e, id, RUN_LIMIT_MS, st, sizeof st), STORE_OK);
+	assert_string_equal(st, "ERROR");
+	assert_int_equal(messages_of(e, "BORA-EXE-002", id, &text), 1);
+	assert_contains(text, "Workflow slow ended in ERROR: stopped by the "
+	    "operator.");
+	free(text);
+	assert_int_equal(messages_of(e, "BORA-EXE-001", NULL, NULL), 0);
+}
+
+/*
+ * A task waiting for a lock says so once; past its timeout it fails
+ * saying which lock and who holds it, not that "a task failed".
+ */
+static void
+test_messages_lock(void **state)
+{
+	struct engine	*e = *state;
+	char		 a[UUID_STRLEN], b[UUID_STRLEN], st[32], *text = NULL;
+	json_t		*o;
+
+	load(e, "version: '2.0'\n"
+	    "holder:\n"
+	    "  tasks:\n"
+	    "    hold:\n"
+	    "      action: std.async_noop\n"
+	    "      lock: host-7\n"
+	    "waiter:\n"
+	    "  tasks:\n"
+	    "    take:\n"
+	    "      action: std.noop\n"
+	    "      lock: host-7\n"
+	    "      timeout: 1\n");
+	start(e, "holder", NULL, a);
+	assert_int_equal(run(e, a, 300, st, sizeof st), STORE_UNAVAILABLE);
+	start(e, "waiter", NULL, b);
+	o = run_json(e, b);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	assert_int_equal(messages_of(e, "BORA-LCK-001", task_id_of(o, "take"),
+	    &text), 1);
+	assert_contains(text, "waits for lock 'host-7', held by execution ");
+	assert_contains(text, a);
+	free(text);
+	assert_int_equal(messages_of(e, "BORA-LCK-002", task_id_of(o, "take"),
+	    &text), 1);
+	assert_contains(text, "could not take lock 'host-7' within 1 s");
+	free(text);
+	assert_int_equal(messages_of(e, "BORA-TSK-001", NULL, NULL), 0);
+	assert_int_equal(messages_of(e, "BORA-EXE-001", b, &text), 1);
+	assert_contains(text, "waiting for lock 'host-7'");
+	free(text);
+	json_decref(o);
+}
+
+/* An async action whose callback never comes. */
+static void
+test_messages_async_timeout(void **state)
+{
+	struct engine	*e = *state;
+	char		 id[UUID_STRLEN], *text = NULL;
+	json_t		*o;
+
+	load(e, "version: '2.0'\n"
+	    "callback:\n"
+	    "  tasks:\n"
+	    "    wait_ext:\n"
+	    "      action: std.async_noop\n"
+	    "      timeout: 1\n");
+	start(e, "callback", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	assert_int_equal(messages_of(e, "BORA-ASY-001",
+	    task_id_of(o, "wait_ext"), &text), 1);
+	assert_contains(text, "waited 1 s for the result of async action "
+	    "std.async_noop and none came");
+	assert_contains(text, "PUT /v2/action_executions/");
+	free(text);
+	assert_int_equal(messages_of(e, "BORA-TSK-001", NULL, NULL), 0);
+	json_decref(o);
+}
+
+/* The outbox rows of an execution, their events in order. */
+static char *
+outbox_events(struct engine *e, const char *exec_id, const char *target)
+{
+	struct store_outbox	**v = NULL;
+	struct store_filter	 f[2];
+	struct store_query	 q;
+	const char		*keys[] = { "seq" };
+	int			 desc[] = { 0 };
+	struct buf		 b;
+	size_t			 n = 0, i;
+
+	query2(&q, f, "execution_id", exec_id, "target", target);
+	q.sort_keys = keys;
+	q.sort_desc = desc;
+	q.nsort = 1;
+	assert_int_equal(store_outbox_list(engine_store(e), &q, &v, &n),
+	    STORE_OK);
+	buf_init(&b, 0);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(v[i]->state, "PENDING");
+		assert_string_equal(json_string_value(json_object_get(
+		    v[i]->body, "event")), v[i]->event);
+		buf_printf(&b, "%s%s", i > 0 ? " " : "", v[i]->event);
+		store_outbox_free(v[i]);
+	}
+	free(v);
+	return (buf_take(&b));
+}
+
+/*
+ * notify: each receiver gets Mistral's events of the execution and of
+ * its sub-workflows, in order, filtered by event_types; a bad notify is
+ * refused at start.
+ */
+static void
+test_notify_records_events(void **state)
+{
+	struct engine			*e = *state;
+	struct engine_start_opts	 so;
+	struct store_exec		*ex = NULL, **kids = NULL;
+	char				*cause = NULL, *ev, st[32];
+	json_t				*o;
+	size_t				 n = 0;
+
+	load(e, "version: '2.0'\n"
+	    "child:\n"
+	    "  tasks:\n"
+	    "    leaf:\n"
+	    "      action: std.noop\n"
+	    "parent:\n"
+	    "  tasks:\n"
+	    "    one:\n"
+	    "      action: std.noop\n"
+	    "      on-success: [sub]\n"
+	    "    sub:\n"
+	    "      workflow: child\n");
+	memset(&so, 0, sizeof so);
+	so.workflow = "parent";
+	so.params = json_loads("{\"notify\": [{\"type\": \"webhook\", "
+	    "\"url\": \"http://all.test/\"}, {\"type\": \"webhook\", \"url\": "
+	    "\"http://ends.test/\", \"headers\": {\"X-Key\": \"k\"}, "
+	    "\"event_types\": [\"WORKFLOW_SUCCEEDED\", \"TASK_FAILED\"]}, "
+	    "{\"type\": \"noop\"}]}", 0, NULL);
+	assert_int_equal(engine_exec_start(e, &so, &ex, &cause), STORE_OK);
+	o = run_json(e, ex->id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	json_decref(o);
+	ev = outbox_events(e, ex->id, "http://all.test/");
+	assert_string_equal(ev, "WORKFLOW_LAUNCHED TASK_LAUNCHED "
+	    "TASK_SUCCEEDED TASK_LAUNCHED TASK_SUCCEEDED WORKFLOW_SUCCEEDED");
+	free(ev);
+	ev = outbox_events(e, ex->id, "http://ends.test/");
+	assert_string_equal(ev, "WORKFLOW_SUCCEEDED");
+	free(ev);
+	/* The sub-workflow tells the same receivers. */
+	o = engine_exec_json(e, ex->id);
+	assert_int_equal(store_exec_children(engine_store(e), task_id_of(o,
+	    "sub"), &kids, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	ev = outbox_events(e, kids[0]->id, "http://all.test/");
+	assert_string_equal(ev, "WORKFLOW_LAUNCHED TASK_LAUNCHED "
+	    "TASK_SUCCEEDED WORKFLOW_SUCCEEDED");
+	free(ev);
+	store_exec_free(kids[0]);
+	free(kids);
+	json_decref(o);
+	store_exec_free(ex);
+	json_decref(so.params);
+
+	/* Wrong receivers: nothing starts. */
+	so.params = json_loads("{\"notify\": [{\"type\": \"webhook\", "
+	    "\"url\": \"ftp://x/\"}]}", 0, NULL);
+	ex = NULL;
+	assert_int_equal(engine_exec_start(e, &so, &ex, &cause),
+	    STORE_ERROR);
+	assert_contains(cause, "notify[0].url");
+	free(cause);
+	cause = NULL;
+	json_decref(so.params);
+	so.params = json_loads("{\"notify\": [{\"url\": \"http://x/\", "
+	    "\"events\": [\"TASK_EXPLODED\"]}]}", 0, NULL);
+	assert_int_equal(engine_exec_start(e, &so, &ex, &cause),
+	    STORE_ERROR);
+	assert_contains(cause, "notify[0].events[0]: unknown event");
+	free(cause);
+	json_decref(so.params);
+	assert_null(ex);
+	(void)st;
+}
+
+/* A re-run is told: the workflow's and the task's, then their ends. */
+static void
+test_notify_rerun(void **state)
+{
+	struct engine			*e = *state;
+	struct engine_start_opts	 so;
+	struct store_exec		*ex = NULL;
+	char				*cause = NULL, *ev;
+	json_t				*o;
+
+	load(e, "version: '2.0'\n"
+	    "flaky:\n"
+	    "  tasks:\n"
+	    "    bad:\n"
+	    "      action: std.fail\n");
+	memset(&so, 0, sizeof so);
+	so.workflow = "flaky";
+	so.params = json_loads("{\"notify\": [{\"url\": \"http://r.test/\"}]}",
+	    0, NULL);
+	assert_int_equal(engine_exec_start(e, &so, &ex, &cause), STORE_OK);
+	o = run_json(e, ex->id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	assert_int_equal(engine_task_rerun(e, task_id_of(o, "bad"), 1, NULL,
+	    &cause), STORE_OK);
+	json_decref(o);
+	o = run_json(e, ex->id);
+	assert_string_equal(jstr(o, "state"), "ERROR");
+	json_decref(o);
+	ev = outbox_events(e, ex->id, "http://r.test/");
+	assert_string_equal(ev, "WORKFLOW_LAUNCHED TASK_LAUNCHED TASK_FAILED "
+	    "WORKFLOW_FAILED WORKFLOW_RERUN TASK_RERUN TASK_FAILED "
+	    "WORKFLOW_FAILED");
+	free(ev);
+	/* Each failure is told to the user again. */
+	assert_int_equal(messages_of(e, "BORA-EXE-001", ex->id, NULL), 2);
+	store_exec_free(ex);
+	json_decref(so.params);
+}
+
+/* A default receiver from borad.conf, as the notify option writes it. */
+static void
+test_notify_parse_default(void **state)
+{
+	json_t	*t;
+	char	*cause = NULL;
+
+	(void)state;
+	t = engine_tell_parse("https://hooks.test/bora events=TASK_FAILED,"
+	    "WORKFLOW_FAILED header='Authorization:Bearer 9f2c' header=X-A:b",
+	    &cause);
+	assert_non_null(t);
+	assert_json(t, "{\"url\": \"https://hooks.test/bora\", \"type\": "
+	    "\"webhook\", \"headers\": {\"Authorization\": \"Bearer 9f2c\", "
+	    "\"X-A\": \"b\"}, \"event_types\": [\"TASK_FAILED\", "
+	    "\"WORKFLOW_FAILED\"]}");
+	json_decref(t);
+	/* Errors name what is wrong, never a header's value. */
+	assert_null(engine_tell_parse("http://x/ hdr=Authorization:s3cret",
+	    &cause));
+	assert_contains(cause, "unexpected 'hdr...'");
+	assert_null(strstr(cause, "s3cret"));
+	free(cause);
+	assert_null(engine_tell_parse("http://x/ events=NOPE", &cause));
+	assert_contains(cause, "event_types[0]: unknown event");
+	free(cause);
+}
+
 /* One action outside any workflow, run synchronously. */
 static void
 test_action_run(void **state)
@@ -1313,6 +1680,19 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_action_run, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_messages_failing_workflow,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_forced_end,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages_lock, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_messages_async_timeout,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_records_events,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_rerun, setup,
+		    teardown),
+		cmocka_unit_test(test_notify_parse_default),
 		cmocka_unit_test(test_state_moves_follow_the_tables),
 		cmocka_unit_test(
 		    test_state_illegal_moves_are_refused_not_written),

@@ -1385,6 +1385,307 @@ test_exec_delete_cascades_to_everything_under_it(void **state)
 	store_exec_free(p);
 }
 
+/* ---- retention and the outbox ------------------------------------ */
+
+/* An outbox row of execution ex for target, due at next_at. */
+static void
+add_outbox(struct store_tx *tx, const char *ex, const char *target,
+    const char *event, char *id)
+{
+	struct store_outbox	 o;
+
+	memset(&o, 0, sizeof o);
+	uuid_make(o.id);
+	if (id != NULL)
+		memcpy(id, o.id, UUID_STRLEN);
+	snprintf(o.execution_id, sizeof o.execution_id, "%s", ex);
+	o.event = (char *)event;
+	o.target = (char *)target;
+	o.headers = json_pack("{s:s}", "X-Test", "1");
+	o.body = json_pack("{s:s}", "event", event);
+	store_tx_insert(tx, &store_outbox_table, &o);
+	json_decref(o.headers);
+	json_decref(o.body);
+}
+
+/* Claim what is due for owner; the events claimed, in a string. */
+static size_t
+claim(struct store *s, const char *owner, struct store_outbox ***v)
+{
+	size_t	 n;
+
+	assert_int_equal(store_outbox_claim(s, owner, 60000, 100, v, &n),
+	    STORE_OK);
+	return (n);
+}
+
+static void
+test_outbox_in_order_per_stream_claims_and_dead_letters(void **state)
+{
+	struct store		*s = *state, *s2;
+	struct store_outbox	**v, **v2;
+	struct store_tx		*tx;
+	struct store_query	 q;
+	struct store_filter	 f;
+	char			 ex[UUID_STRLEN], first[UUID_STRLEN];
+	char			 a[64], b[64];
+	char			*cause = NULL, **owners;
+	size_t			 n, i, mine;
+
+	uuid_make(ex);
+	snprintf(a, sizeof a, "http://a.test/%.8s", ex);
+	snprintf(b, sizeof b, "http://b.test/%.8s", ex);
+	tx = store_tx_create();
+	add_outbox(tx, ex, a, "WORKFLOW_LAUNCHED", first);
+	add_outbox(tx, ex, b, "WORKFLOW_LAUNCHED", NULL);
+	add_outbox(tx, ex, a, "TASK_LAUNCHED", NULL);
+	add_outbox(tx, ex, a, "WORKFLOW_SUCCEEDED", NULL);
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	/* The first of each stream only; seq numbers its execution's. */
+	n = claim(s, "eng-1", &v);
+	for (i = mine = 0; i < n; i++) {
+		if (strcmp(v[i]->execution_id, ex) == 0) {
+			mine++;
+			assert_string_equal(v[i]->event, "WORKFLOW_LAUNCHED");
+			assert_string_equal(v[i]->owner, "eng-1");
+			assert_string_equal(v[i]->state, ST_PENDING);
+			assert_true(v[i]->seq >= 1 && v[i]->seq <= 2);
+			assert_string_equal(json_string_value(json_object_get(
+			    v[i]->headers, "X-Test")), "1");
+		}
+	}
+	assert_int_equal(mine, 2);
+	/* Nobody else gets them while claimed. */
+	s2 = is_sqlite() ? s : store_open(test_url(), &cause);
+	assert_non_null(s2);
+	n = claim(s2, "eng-2", &v2);
+	for (i = 0; i < n; i++) {
+		assert_string_not_equal(v2[i]->execution_id, ex);
+		store_outbox_free(v2[i]);
+	}
+	free(v2);
+	assert_int_equal(store_outbox_owners(s, &owners, &n), STORE_OK);
+	for (i = mine = 0; i < n; i++) {
+		mine += strcmp(owners[i], "eng-1") == 0;
+		free(owners[i]);
+	}
+	free(owners);
+	assert_int_equal(mine, 1);
+
+	/* Sent: the next of stream a comes; b's is given up. */
+	for (i = 0; i < 2; i++) {
+		tx = store_tx_create();
+		if (strcmp(v[i]->target, a) == 0)
+			store_tx_outbox_sent(tx, v[i]->id, "eng-1");
+		else
+			store_tx_outbox_dead(tx, v[i]->id, "eng-1", "HTTP 500");
+		assert_int_equal(commit(s, tx), STORE_OK);
+	}
+	/* A claim lost is a conflict. */
+	tx = store_tx_create();
+	store_tx_outbox_sent(tx, v[0]->id, "eng-1");
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+	for (i = 0; i < 2; i++)
+		store_outbox_free(v[i]);
+	free(v);
+	n = claim(s2, "eng-2", &v);
+	for (i = mine = 0; i < n; i++) {
+		if (strcmp(v[i]->execution_id, ex) == 0) {
+			mine++;
+			assert_string_equal(v[i]->event, "TASK_LAUNCHED");
+			/* Retried later: not due now, and it holds the rest. */
+			tx = store_tx_create();
+			store_tx_outbox_retry(tx, v[i]->id, "eng-2",
+			    time_now_ms() + 600000, "connection refused");
+			assert_int_equal(commit(s2, tx), STORE_OK);
+		}
+		store_outbox_free(v[i]);
+	}
+	free(v);
+	assert_int_equal(mine, 1);
+	assert_int_equal(store_outbox_release(s2, "eng-2", &n), STORE_OK);
+	n = claim(s2, "eng-2", &v);
+	for (i = 0; i < n; i++) {
+		assert_string_not_equal(v[i]->execution_id, ex);
+		store_outbox_free(v[i]);
+	}
+	free(v);
+
+	/* The list: by execution, state; the dead one goes again. */
+	memset(&q, 0, sizeof q);
+	f.field = "execution_id";
+	f.op = "eq";
+	f.value = ex;
+	q.filters = &f;
+	q.nfilters = 1;
+	assert_int_equal(store_outbox_list(s, &q, &v, &n), STORE_OK);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i]->target, b) == 0) {
+			assert_string_equal(v[i]->state, ST_DEAD);
+			assert_string_equal(v[i]->last_error, "HTTP 500");
+			assert_int_equal(v[i]->attempts, 1);
+			assert_int_equal(store_outbox_requeue(s, v[i]->id),
+			    STORE_OK);
+			assert_int_equal(store_outbox_requeue(s, v[i]->id),
+			    STORE_NOTFOUND);
+		} else if (strcmp(v[i]->id, first) == 0) {
+			assert_string_equal(v[i]->state, ST_SENT);
+			assert_true(v[i]->sent_at > 0);
+		} else if (strcmp(v[i]->event, "TASK_LAUNCHED") == 0) {
+			assert_string_equal(v[i]->last_error,
+			    "connection refused");
+			assert_int_equal(v[i]->attempts, 1);
+		}
+		store_outbox_free(v[i]);
+	}
+	free(v);
+	if (s2 != s)
+		store_close(s2);
+}
+
+static void
+test_purge_old_finished_roots_and_reap_lock(void **state)
+{
+	struct store		*s = *state, *s2;
+	struct store_exec	*old, *sub, *recent, *running, *l;
+	struct store_task	*t, *st;
+	struct store_action	*act, *la;
+	struct store_event	 ev;
+	struct store_purged	 p;
+	struct store_tx		*tx;
+	char			*cause = NULL;
+	int			 got, got2;
+
+	old = make_exec(ST_SUCCESS);
+	old->created_at = 1;
+	t = make_task(old->id, "call", ST_SUCCESS);
+	sub = make_exec(ST_SUCCESS);
+	sub->parent_task_id = xstrdup(t->id);
+	sub->root_id = xstrdup(old->id);
+	sub->created_at = 1;
+	st = make_task(sub->id, "leaf", ST_SUCCESS);
+	act = make_action(sub->id, st->id, "std.noop");
+	memset(&ev, 0, sizeof ev);
+	snprintf(ev.execution_id, sizeof ev.execution_id, "%s", sub->id);
+	ev.message = "m";
+	ev.progress = -1;
+	recent = make_exec(ST_ERROR);
+	recent->created_at = 5000;
+	running = make_exec(ST_RUNNING);
+	running->created_at = 1;
+	tx = store_tx_create();
+	store_tx_exec_insert(tx, old);
+	store_tx_task_insert(tx, t);
+	store_tx_exec_insert(tx, sub);
+	store_tx_task_insert(tx, st);
+	store_tx_action_insert(tx, act);
+	store_tx_event_insert(tx, &ev);
+	store_tx_exec_insert(tx, recent);
+	store_tx_exec_insert(tx, running);
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	/* One reaper at a time, cluster-wide (one process on SQLite). */
+	assert_int_equal(store_reap_lock(s, "test", &got), STORE_OK);
+	assert_true(got);
+	if (!is_sqlite()) {
+		s2 = store_open(test_url(), &cause);
+		assert_non_null(s2);
+		assert_int_equal(store_reap_lock(s2, "test", &got2), STORE_OK);
+		assert_false(got2);
+		store_reap_unlock(s, "test");
+		assert_int_equal(store_reap_lock(s2, "test", &got2), STORE_OK);
+		assert_true(got2);
+		store_reap_unlock(s2, "test");
+		store_close(s2);
+	} else
+		store_reap_unlock(s, "test");
+
+	do {
+		assert_int_equal(store_exec_purge(s, 2000, 1, &p), STORE_OK);
+		assert_true(p.executions <= 2);
+	} while (p.executions > 0 &&
+	    store_exec_load(s, old->id, &l) == STORE_OK &&
+	    (store_exec_free(l), 1));
+	assert_int_equal(store_exec_load(s, old->id, &l), STORE_NOTFOUND);
+	assert_int_equal(store_exec_load(s, sub->id, &l), STORE_NOTFOUND);
+	assert_int_equal(store_action_load(s, act->id, &la), STORE_NOTFOUND);
+	assert_int_equal(store_exec_load(s, recent->id, &l), STORE_OK);
+	store_exec_free(l);
+	assert_int_equal(store_exec_load(s, running->id, &l), STORE_OK);
+	store_exec_free(l);
+
+	store_action_free(act);
+	store_task_free(st);
+	store_task_free(t);
+	store_exec_free(old);
+	store_exec_free(sub);
+	store_exec_free(recent);
+	store_exec_free(running);
+}
+
+/* What a purge counts is what it deleted. */
+static void
+test_purge_counts_rows_by_kind(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e;
+	struct store_task	*t1, *t2;
+	struct store_action	*a1, *a2, *a3;
+	struct store_event	 ev;
+	struct store_purged	 p, sum;
+	struct store_tx		*tx;
+	int			 i;
+
+	e = make_exec(ST_CANCELLED);
+	e->created_at = 2;
+	t1 = make_task(e->id, "a", ST_SUCCESS);
+	t2 = make_task(e->id, "b", ST_ERROR);
+	a1 = make_action(e->id, t1->id, "std.noop");
+	a2 = make_action(e->id, t2->id, "std.noop");
+	a3 = make_action(e->id, t2->id, "std.noop");
+	memset(&ev, 0, sizeof ev);
+	snprintf(ev.execution_id, sizeof ev.execution_id, "%s", e->id);
+	ev.message = "m";
+	ev.progress = -1;
+	tx = store_tx_create();
+	store_tx_exec_insert(tx, e);
+	store_tx_task_insert(tx, t1);
+	store_tx_task_insert(tx, t2);
+	store_tx_action_insert(tx, a1);
+	store_tx_action_insert(tx, a2);
+	store_tx_action_insert(tx, a3);
+	for (i = 0; i < 3; i++)
+		store_tx_event_insert(tx, &ev);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	memset(&sum, 0, sizeof sum);
+	do {
+		assert_int_equal(store_exec_purge(s, 3, 100, &p), STORE_OK);
+		sum.executions += p.executions;
+		sum.tasks += p.tasks;
+		sum.actions += p.actions;
+		sum.events += p.events;
+	} while (p.executions > 0);
+	/* Others' rows as old may go too on a shared database. */
+	assert_true(sum.executions >= 1);
+	assert_true(sum.tasks >= 2);
+	assert_true(sum.actions >= 3);
+	assert_true(sum.events >= 3);
+	if (is_sqlite()) {
+		assert_int_equal(sum.executions, 1);
+		assert_int_equal(sum.tasks, 2);
+		assert_int_equal(sum.actions, 3);
+		assert_int_equal(sum.events, 3);
+	}
+	store_action_free(a1);
+	store_action_free(a2);
+	store_action_free(a3);
+	store_task_free(t1);
+	store_task_free(t2);
+	store_exec_free(e);
+}
+
 static void
 test_exec_children_and_counts(void **state)
 {
@@ -1701,6 +2002,9 @@ main(void)
 		T(test_message_reap_and_delete),
 		T(test_exec_delete_cascades_to_everything_under_it),
 		T(test_exec_children_and_counts),
+		T(test_outbox_in_order_per_stream_claims_and_dead_letters),
+		T(test_purge_old_finished_roots_and_reap_lock),
+		T(test_purge_counts_rows_by_kind),
 		T(test_pool_wrap_lends_the_callers_connection),
 #undef T
 		cmocka_unit_test(test_pool_one_connection_per_thread_bounded),
