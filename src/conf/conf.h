@@ -91,6 +91,8 @@ struct conf {
 	int64_t			 os_insecure;
 	/* Masakari's API and Keystone tokens (src/api). */
 	int64_t			 masakari_dup_ms;
+	int64_t			 masakari_retry_ms;
+	int64_t			 masakari_expire_ms;
 	int64_t			 keystone_auth;
 	struct conf_list	 keystone_roles;
 	/* What users are told, and what is kept (src/msg, src/engine). */

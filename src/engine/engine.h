@@ -60,6 +60,13 @@ struct engine_config {
 	int64_t		 notify_backoff_max_ms;	/* default 600000 */
 	int64_t		 notify_timeout_ms;	/* default 10000 */
 	size_t		 notify_concurrency;	/* default 16 */
+	/*
+	 * Masakari's notifications (engine-reap.c): a recovery that ended
+	 * in error this long ago runs once more (0: never); one still new
+	 * or in error this long after it came is failed (0: never).
+	 */
+	int64_t		 masakari_retry_ms;
+	int64_t		 masakari_expire_ms;
 };
 
 /* Called on every task and execution transition (may be NULL). */

@@ -60,6 +60,19 @@ static struct store_sql notif_end = STORE_SQL("UPDATE ha_notifications SET "
     "END, state_info = $3, updated_at = bora_now_ms() WHERE "
     "notification_uuid = $1 AND state IN ('new', 'running')", 0,
     "notification");
+/* Notifications whose recovery failed and was not tried again. */
+static struct store_sql notif_retry_due = STORE_SELECT(
+    &store_notification_table, "state = 'error' AND retries = 0 AND "
+    "execution_id IS NOT NULL AND updated_at <= $1::bigint ORDER BY "
+    "updated_at, id LIMIT $2::bigint", "notifications");
+static struct store_sql notif_retry = STORE_SQL("UPDATE ha_notifications SET "
+    "state = 'running', retries = retries + 1, execution_id = $2, "
+    "updated_at = bora_now_ms() WHERE notification_uuid = $1 AND state = "
+    "'error' AND retries = 0", STORE_GUARD, "retry notification");
+static struct store_sql notif_expire = STORE_SQL("UPDATE ha_notifications "
+    "SET state = 'failed', updated_at = bora_now_ms() WHERE state IN "
+    "('new', 'error') AND created_at <= $1::bigint RETURNING "
+    "notification_uuid", 0, "expire notifications");
 static struct store_sql notif_absent = STORE_SQL("SELECT 1 WHERE NOT EXISTS "
     "(SELECT 1 FROM ha_notifications WHERE dedup = $1 AND generated_time >= "
     "$2::bigint)", STORE_GUARD, "notification");
@@ -245,10 +258,53 @@ store_tx_notification_end(struct store_tx *tx, const char *uuid,
 	store_value_text(&op->v[2], info);
 }
 
+/* See store.h. */
+enum store_rc
+store_notifications_to_retry(struct store *s, int64_t before_ms,
+    size_t limit, struct store_notification ***out, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_run(s, &notif_retry_due, NULL, &rows, "ii", before_ms,
+	    (int64_t)limit);
+	if (rc == STORE_OK)
+		store_rows_take(&rows, out, n);
+	return (rc);
+}
+
+/* See store.h. */
+void
+store_tx_notification_retry(struct store_tx *tx, const char *uuid,
+    const char *execution_id)
+{
+	struct store_op	*op;
+
+	op = tx_text(tx, &notif_retry, uuid, execution_id);
+	op->guard = STORE_CONFLICT;
+	xasprintf(&op->gmsg, "notification %s was tried again already", uuid);
+}
+
+/* See store.h. */
+enum store_rc
+store_notifications_expire(struct store *s, int64_t before_ms, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	rc = store_run(s, &notif_expire, &store_text_shape, &rows, "i",
+	    before_ms);
+	*n = rows.n;
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
+}
+
 /* The statements of this file, registered with the store's. */
 struct store_sql *const store_recovery_sqls[] = {
 	&seg_find, &seg_all, &host_find, &hosts_of, &notif_find, &events_tree,
 	&seg_delete_hosts, &seg_delete, &host_delete, &host_take,
 	&host_maintain, &host_lock, &notif_absent, &notif_run, &notif_end,
-	NULL
+	&notif_retry_due, &notif_retry, &notif_expire, NULL
 };

@@ -699,6 +699,20 @@ void		 store_tx_notification_unique(struct store_tx *,
  * "failed").  Notifications already past them are left as they are.
  */
 void		 store_tx_notification_run(struct store_tx *, const char *uuid);
+/*
+ * Masakari's periodic work: notifications whose recovery ended in error
+ * at or before before_ms and was not tried again (at most limit); one
+ * marked tried again with a new execution (running; a notification
+ * tried again already: STORE_CONFLICT); those still new or in error
+ * created at or before before_ms marked failed (*n of them).
+ */
+enum store_rc	 store_notifications_to_retry(struct store *,
+		     int64_t before_ms, size_t limit,
+		     struct store_notification ***out, size_t *n);
+void		 store_tx_notification_retry(struct store_tx *,
+		     const char *uuid, const char *execution_id);
+enum store_rc	 store_notifications_expire(struct store *,
+		     int64_t before_ms, size_t *n);
 void		 store_tx_notification_end(struct store_tx *, const char *uuid,
 		     const char *status, const char *info);
 

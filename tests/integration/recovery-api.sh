@@ -12,7 +12,8 @@
 # segment's clouds.yaml entry is what its recoveries act with; wrong
 # ones fail the recovery clearly, with no secret shown.  With
 # keystone-auth, a notification with a token Keystone refuses (or that
-# expired, or lacks the role) gets 401 and starts nothing.
+# expired, or lacks the role) gets 401 and starts nothing.  A recovery
+# that failed runs once more, then its notification is failed.
 #
 # Environment: BORA, BORAD, BUILDDIR, SRCDIR (see lib.sh).
 
@@ -62,7 +63,8 @@ clouds:
 EOF
 
 sim_start --delay 0 --scenario "$TMP/cloud.yaml" || exit 1
-borad_recovery --masakari-duplicate-interval 180s || exit 1
+borad_recovery --masakari-duplicate-interval 180s \
+    --masakari-retry-interval 1s || exit 1
 
 # mk METHOD PATH [JSON]: a Masakari call, microversion 1.2.
 mk()
@@ -232,6 +234,11 @@ notify "$TMP/note.json"
 expect "a VM Nova does not know" 202
 N_ERR=$(jb .notification.notification_uuid)
 status_of "$N_ERR" error
+status_of "$N_ERR" failed
+check "an error is recovered once more, then failed (Masakari's periodic task)" \
+    test "$(curl -s "$URL/v2/executions?workflow_name=masakari.instance_failure" |
+    jq "[.executions[] | select(.params | fromjson | .notification_uuid ==
+    \"$N_ERR\")] | length")" -eq 2
 
 # The process monitor: nova-compute of compute-3 stopped.
 body masakari_notification_process
