@@ -270,7 +270,7 @@ cli_events_group(const char *title, json_t *rows)
 		    "time"));
 	}
 	printf("%s\n", title);
-	cli_print_table(stdout, rows, cols, nitems(cols));
+	cli_print_table_cut(stdout, rows, cols, nitems(cols), 1);
 }
 
 /*
