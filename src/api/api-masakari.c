@@ -125,9 +125,148 @@ mk_param(struct api_req *req, size_t from_end)
 }
 
 /*
+ * Masakari's resources as rows of the store: the table, the names on
+ * the wire, the words of its errors, how a row is found by uuid and how
+ * it is shown (a host with its segment).
+ */
+struct mk_kind {
+	const struct store_table *table;
+	const char		*one;		/* "segment" */
+	const char		*many;		/* "segments" */
+	const char		*what;		/* "Failover segment" */
+	enum store_rc		(*find)(struct store *, const char *, void *);
+	json_t			*(*json)(const void *, const void *, int);
+};
+
+static enum store_rc
+mk_find_segment(struct store *s, const char *id, void *out)
+{
+	return (store_segment_find(s, id, out));
+}
+
+static enum store_rc
+mk_find_host(struct store *s, const char *id, void *out)
+{
+	return (store_host_find(s, id, out));
+}
+
+static enum store_rc
+mk_find_notification(struct store *s, const char *id, void *out)
+{
+	return (store_notification_find(s, id, out));
+}
+
+static json_t *
+mk_json_segment(const void *row, const void *seg, int minor)
+{
+	(void)seg;
+	return (alarm_segment_json(row, minor));
+}
+
+static json_t *
+mk_json_host(const void *row, const void *seg, int minor)
+{
+	return (alarm_host_json(row, seg, minor));
+}
+
+static json_t *
+mk_json_notification(const void *row, const void *seg, int minor)
+{
+	(void)seg;
+	(void)minor;
+	return (alarm_notification_json(row));
+}
+
+static const struct mk_kind mk_segments = { &store_segment_table, "segment",
+	"segments", "Failover segment", mk_find_segment, mk_json_segment };
+static const struct mk_kind mk_hosts = { &store_host_table, "host", "hosts",
+	"Host", mk_find_host, mk_json_host };
+static const struct mk_kind mk_notifications = { &store_notification_table,
+	"notification", "notifications", "Notification", mk_find_notification,
+	mk_json_notification };
+
+/* Answer a list of rows of a kind (seg: the hosts' segment, or NULL). */
+static void
+mk_list_reply(struct api_req *req, const struct mk_kind *k,
+    const struct store_query *q, const void *seg, int minor)
+{
+	void		**v = NULL;
+	enum store_rc	 rc;
+	json_t		*items;
+	size_t		 n = 0, i;
+
+	rc = store_rows_list(req->store, k->table, q, &v, &n);
+	if (rc != STORE_OK) {
+		mk_error(req, rc == STORE_ERROR ? 400 : api_rc_status(rc, 1),
+		    "%s", store_error(req->store));
+		return;
+	}
+	items = json_array();
+	for (i = 0; i < n; i++) {
+		json_array_append_new(items, k->json(v[i], seg, minor));
+		store_row_free(k->table, v[i]);
+	}
+	free(v);
+	api_reply(req, 200, json_pack("{s:o}", k->many, items));
+}
+
+/*
+ * Write a row of a kind (created, or its SF_ROW fields updated) and
+ * answer with it as stored; a name taken is Masakari's 409.
+ */
+static void
+mk_save(struct api_req *req, const struct mk_kind *k, const void *row,
+    const char *uuid, const char *name, int create, const void *seg,
+    int minor)
+{
+	struct store_tx	*tx;
+	void		*again = NULL;
+	enum store_rc	 rc;
+
+	tx = store_tx_create();
+	if (create)
+		store_tx_insert(tx, k->table, row);
+	else
+		store_tx_update(tx, k->table, row, SF_ROW, NULL);
+	rc = store_tx_commit(req->store, tx);
+	store_tx_free(tx);
+	if (rc == STORE_CONFLICT) {
+		mk_error(req, 409, "%s with name %s already exists.", k->what,
+		    name);
+		return;
+	}
+	if (rc == STORE_OK)
+		rc = k->find(req->store, uuid, &again);
+	if (rc != STORE_OK) {
+		mk_store_error(req, rc, k->one);
+		return;
+	}
+	api_reply(req, create ? 201 : 200, json_pack("{s:o}", k->one,
+	    k->json(again, seg, minor)));
+	store_row_free(k->table, again);
+}
+
+/* Apply a delete of a row of a kind: 204, or 404 when it is gone. */
+static void
+mk_delete(struct api_req *req, const struct mk_kind *k, struct store_tx *tx,
+    const char *uuid)
+{
+	enum store_rc	 rc;
+
+	rc = store_tx_commit(req->store, tx);
+	store_tx_free(tx);
+	if (rc == STORE_OK)
+		api_reply(req, 204, NULL);
+	else if (rc == STORE_NOTFOUND)
+		mk_error(req, 404, "%s %s could not be found.", k->what, uuid);
+	else
+		mk_store_error(req, rc, k->one);
+}
+
+/*
  * A list query of Masakari's: filters (query name -> store field, the
  * value checked by the store), sort_key (created_at by default) and
- * sort_dir (desc), limit, and marker (a uuid, found in table t).  0,
+ * sort_dir (desc), limit, and marker (a uuid of a row of kind k).  0,
  * or -1 after answering 400.
  */
 struct mk_list {
@@ -141,7 +280,7 @@ struct mk_list {
 
 static int
 mk_list_parse(struct api_req *req, const char *const (*filters)[2],
-    const struct store_table *t, const char *uuid_col, struct mk_list *l)
+    const struct mk_kind *k, struct mk_list *l)
 {
 	const char	*v, *dir;
 	char		*end;
@@ -190,26 +329,16 @@ mk_list_parse(struct api_req *req, const char *const (*filters)[2],
 	}
 	if ((v = api_query(req, "marker")) != NULL) {
 		void		*row = NULL;
-		enum store_rc	 rc;
 
 		/* Rows are keyed by number: the marker's is looked up. */
-		if (strcmp(uuid_col, "segment") == 0)
-			rc = store_segment_find(req->store, v,
-			    (struct store_segment **)&row);
-		else if (strcmp(uuid_col, "host") == 0)
-			rc = store_host_find(req->store, v,
-			    (struct store_host **)&row);
-		else
-			rc = store_notification_find(req->store, v,
-			    (struct store_notification **)&row);
-		if (rc != STORE_OK) {
+		if (k->find(req->store, v, &row) != STORE_OK) {
 			mk_error(req, 400, "Marker %s could not be found.", v);
 			return (-1);
 		}
 		/* Every row struct starts with its int64_t id. */
 		snprintf(l->marker, sizeof l->marker, "%lld",
 		    (long long)*(int64_t *)row);
-		store_row_free(t, row);
+		store_row_free(k->table, row);
 		l->q.marker = l->marker;
 	}
 	return (0);
@@ -266,29 +395,12 @@ api_masakari_segment_list(struct api_req *req)
 		{ "is_enabled", "enabled" },
 		{ NULL, NULL }
 	};
-	struct store_segment	**v = NULL;
 	struct mk_list		 l;
-	enum store_rc		 rc;
-	json_t			*items;
-	size_t			 n = 0, i;
 	int			 minor;
 
-	if ((minor = mk_version(req)) < 0 ||
-	    mk_list_parse(req, filters, &store_segment_table, "segment",
-	    &l) != 0)
-		return;
-	rc = store_rows_list(req->store, &store_segment_table, &l.q, &v, &n);
-	if (rc != STORE_OK) {
-		mk_store_error(req, rc, "segments");
-		return;
-	}
-	items = json_array();
-	for (i = 0; i < n; i++) {
-		json_array_append_new(items, alarm_segment_json(v[i], minor));
-		store_segment_free(v[i]);
-	}
-	free(v);
-	api_reply(req, 200, json_pack("{s:o}", "segments", items));
+	if ((minor = mk_version(req)) >= 0 &&
+	    mk_list_parse(req, filters, &mk_segments, &l) == 0)
+		mk_list_reply(req, &mk_segments, &l.q, NULL, minor);
 }
 
 /* GET /v1/segments/{id} */
@@ -306,39 +418,6 @@ api_masakari_segment_get(struct api_req *req)
 	store_segment_free(s);
 }
 
-/* Write a segment (created or updated) and answer with it. */
-static void
-mk_segment_save(struct api_req *req, struct store_segment *s, int create,
-    int minor)
-{
-	struct store_tx		*tx;
-	struct store_segment	*again = NULL;
-	enum store_rc		 rc;
-
-	tx = store_tx_create();
-	if (create)
-		store_tx_insert(tx, &store_segment_table, s);
-	else
-		store_tx_update(tx, &store_segment_table, s, SF_ROW, NULL);
-	rc = store_tx_commit(req->store, tx);
-	store_tx_free(tx);
-	if (rc == STORE_CONFLICT) {
-		mk_error(req, 409, "Failover segment with name %s already "
-		    "exists.", s->name);
-		return;
-	}
-	if (rc != STORE_OK) {
-		mk_store_error(req, rc, "segment");
-		return;
-	}
-	if (store_segment_find(req->store, s->uuid, &again) != STORE_OK) {
-		mk_store_error(req, STORE_ERROR, "segment");
-		return;
-	}
-	api_reply(req, create ? 201 : 200, json_pack("{s:o}", "segment",
-	    alarm_segment_json(again, minor)));
-	store_segment_free(again);
-}
 
 /* POST /v1/segments */
 void
@@ -360,7 +439,7 @@ api_masakari_segment_create(struct api_req *req)
 	}
 	uuid_make(s->uuid);
 	s->source = xstrdup("api");
-	mk_segment_save(req, s, 1, minor);
+	mk_save(req, &mk_segments, s, s->uuid, s->name, 1, NULL, minor);
 	store_segment_free(s);
 }
 
@@ -434,7 +513,8 @@ api_masakari_segment_update(struct api_req *req)
 		mk_error(req, 400, "%s", cause);
 		free(cause);
 	} else if (!mk_segment_in_use(req, s))
-		mk_segment_save(req, s, 0, minor);
+		mk_save(req, &mk_segments, s, s->uuid, s->name, 0, NULL,
+		    minor);
 	store_segment_free(s);
 }
 
@@ -444,7 +524,6 @@ api_masakari_segment_delete(struct api_req *req)
 {
 	struct store_segment	*s;
 	struct store_tx		*tx;
-	enum store_rc		 rc;
 
 	if (mk_version(req) < 0 ||
 	    (s = mk_segment(req, mk_param(req, 0))) == NULL)
@@ -452,15 +531,7 @@ api_masakari_segment_delete(struct api_req *req)
 	if (!mk_segment_in_use(req, s)) {
 		tx = store_tx_create();
 		store_tx_segment_delete(tx, s->uuid);
-		rc = store_tx_commit(req->store, tx);
-		store_tx_free(tx);
-		if (rc == STORE_OK)
-			api_reply(req, 204, NULL);
-		else if (rc == STORE_NOTFOUND)
-			mk_error(req, 404, "Failover segment %s could not be "
-			    "found.", s->uuid);
-		else
-			mk_store_error(req, rc, "segment");
+		mk_delete(req, &mk_segments, tx, s->uuid);
 	}
 	store_segment_free(s);
 }
@@ -498,37 +569,19 @@ api_masakari_host_list(struct api_req *req)
 		{ NULL, NULL }
 	};
 	struct store_segment	*s;
-	struct store_host	**v = NULL;
 	struct mk_list		 l;
-	enum store_rc		 rc;
-	json_t			*items;
-	size_t			 n = 0, i;
 	int			 minor;
 
 	if ((minor = mk_version(req)) < 0 ||
 	    (s = mk_segment(req, mk_param(req, 0))) == NULL)
 		return;
-	if (mk_list_parse(req, filters, &store_host_table, "host", &l) != 0) {
-		store_segment_free(s);
-		return;
+	if (mk_list_parse(req, filters, &mk_hosts, &l) == 0) {
+		l.f[l.nf].field = "failover_segment_id";
+		l.f[l.nf].op = "eq";
+		l.f[l.nf++].value = s->uuid;
+		l.q.nfilters = l.nf;
+		mk_list_reply(req, &mk_hosts, &l.q, s, minor);
 	}
-	l.f[l.nf].field = "failover_segment_id";
-	l.f[l.nf].op = "eq";
-	l.f[l.nf++].value = s->uuid;
-	l.q.nfilters = l.nf;
-	rc = store_rows_list(req->store, &store_host_table, &l.q, &v, &n);
-	if (rc != STORE_OK) {
-		mk_store_error(req, rc, "hosts");
-		store_segment_free(s);
-		return;
-	}
-	items = json_array();
-	for (i = 0; i < n; i++) {
-		json_array_append_new(items, alarm_host_json(v[i], s, minor));
-		store_host_free(v[i]);
-	}
-	free(v);
-	api_reply(req, 200, json_pack("{s:o}", "hosts", items));
 	store_segment_free(s);
 }
 
@@ -551,39 +604,6 @@ api_masakari_host_get(struct api_req *req)
 	store_segment_free(s);
 }
 
-/* Write a host (created or updated) and answer with it. */
-static void
-mk_host_save(struct api_req *req, const struct store_segment *s,
-    struct store_host *h, int create, int minor)
-{
-	struct store_tx		*tx;
-	struct store_host	*again = NULL;
-	enum store_rc		 rc;
-
-	tx = store_tx_create();
-	if (create)
-		store_tx_insert(tx, &store_host_table, h);
-	else
-		store_tx_update(tx, &store_host_table, h, SF_ROW, NULL);
-	rc = store_tx_commit(req->store, tx);
-	store_tx_free(tx);
-	if (rc == STORE_CONFLICT) {
-		mk_error(req, 409, "Host with name %s already exists.",
-		    h->name);
-		return;
-	}
-	if (rc != STORE_OK) {
-		mk_store_error(req, rc, "host");
-		return;
-	}
-	if (store_host_find(req->store, h->uuid, &again) != STORE_OK) {
-		mk_store_error(req, STORE_ERROR, "host");
-		return;
-	}
-	api_reply(req, create ? 201 : 200, json_pack("{s:o}", "host",
-	    alarm_host_json(again, s, minor)));
-	store_host_free(again);
-}
 
 /* POST /v1/segments/{id}/hosts */
 void
@@ -606,7 +626,7 @@ api_masakari_host_create(struct api_req *req)
 		snprintf(h->segment_uuid, sizeof h->segment_uuid, "%s",
 		    s->uuid);
 		h->source = xstrdup("api");
-		mk_host_save(req, s, h, 1, minor);
+		mk_save(req, &mk_hosts, h, h->uuid, h->name, 1, s, minor);
 	}
 	store_host_free(h);
 	store_segment_free(s);
@@ -629,7 +649,8 @@ api_masakari_host_update(struct api_req *req)
 			mk_error(req, 400, "%s", cause);
 			free(cause);
 		} else if (!mk_in_use(req, h->uuid, "Host", h->uuid))
-			mk_host_save(req, s, h, 0, minor);
+			mk_save(req, &mk_hosts, h, h->uuid, h->name, 0, s,
+			    minor);
 		store_host_free(h);
 	}
 	store_segment_free(s);
@@ -642,7 +663,6 @@ api_masakari_host_delete(struct api_req *req)
 	struct store_segment	*s;
 	struct store_host	*h;
 	struct store_tx		*tx;
-	enum store_rc		 rc;
 
 	if (mk_version(req) < 0 ||
 	    (s = mk_segment(req, mk_param(req, 1))) == NULL)
@@ -651,12 +671,7 @@ api_masakari_host_delete(struct api_req *req)
 		if (!mk_in_use(req, h->uuid, "Host", h->uuid)) {
 			tx = store_tx_create();
 			store_tx_host_delete(tx, h->uuid);
-			rc = store_tx_commit(req->store, tx);
-			store_tx_free(tx);
-			if (rc == STORE_OK)
-				api_reply(req, 204, NULL);
-			else
-				mk_store_error(req, rc, "host");
+			mk_delete(req, &mk_hosts, tx, h->uuid);
 		}
 		store_host_free(h);
 	}
@@ -818,30 +833,12 @@ api_masakari_notification_list(struct api_req *req)
 		{ "generated-since", "generated_time" },
 		{ NULL, NULL }
 	};
-	struct store_notification	**v = NULL;
-	struct mk_list			 l;
-	enum store_rc			 rc;
-	json_t				*items;
-	size_t				 n = 0, i;
+	struct mk_list		 l;
+	int			 minor;
 
-	if (mk_version(req) < 0 ||
-	    mk_list_parse(req, filters, &store_notification_table,
-	    "notification", &l) != 0)
-		return;
-	rc = store_rows_list(req->store, &store_notification_table, &l.q,
-	    &v, &n);
-	if (rc != STORE_OK) {
-		mk_error(req, rc == STORE_ERROR ? 400 : api_rc_status(rc, 1),
-		    "%s", store_error(req->store));
-		return;
-	}
-	items = json_array();
-	for (i = 0; i < n; i++) {
-		json_array_append_new(items, alarm_notification_json(v[i]));
-		store_notification_free(v[i]);
-	}
-	free(v);
-	api_reply(req, 200, json_pack("{s:o}", "notifications", items));
+	if ((minor = mk_version(req)) >= 0 &&
+	    mk_list_parse(req, filters, &mk_notifications, &l) == 0)
+		mk_list_reply(req, &mk_notifications, &l.q, NULL, minor);
 }
 
 /* The progress details of a notification's recovery (1.1 and later). */

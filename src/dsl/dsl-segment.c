@@ -26,17 +26,8 @@
 
 #define DSL_FIELD_MAX	255	/* Masakari's string fields */
 
-static const char *const dsl_segment_keys[] = {
-	"recovery_method", "service_type", "description", "enabled",
-	"cloud", "options", "hosts"
-};
-enum { SK_METHOD, SK_SERVICE, SK_DESCRIPTION, SK_ENABLED, SK_CLOUD,
-	SK_OPTIONS, SK_HOSTS };
-
-static const char *const dsl_host_keys[] = {
-	"type", "control_attributes", "reserved", "on_maintenance"
-};
-enum { HK_TYPE, HK_CONTROL, HK_RESERVED, HK_MAINTENANCE };
+static void	 dsl_segment_hosts(struct dsl_pctx *, struct dsl_node *,
+		     json_t *, json_t *);
 
 const char *const dsl_recovery_methods[] = {
 	"auto", "reserved_host", "auto_priority", "rh_priority", NULL
@@ -163,7 +154,8 @@ dsl_segment_bool(struct dsl_pctx *ctx, struct dsl_node *n, json_t *obj,
 
 /* options: {name: value} of dsl_flow_options. */
 static void
-dsl_segment_options(struct dsl_pctx *ctx, struct dsl_node *n, json_t *seg)
+dsl_segment_options(struct dsl_pctx *ctx, struct dsl_node *n, json_t *seg,
+    const char *key)
 {
 	const struct dsl_flow_option	*o;
 	struct dsl_node			*k;
@@ -199,7 +191,75 @@ dsl_segment_options(struct dsl_pctx *ctx, struct dsl_node *n, json_t *seg)
 		}
 		dsl_path_pop(ctx, old);
 	}
-	json_object_set_new(seg, "options", opts);
+	json_object_set_new(seg, key, opts);
+}
+
+/* recovery_method: one of Masakari's. */
+static void
+dsl_segment_method(struct dsl_pctx *ctx, struct dsl_node *n, json_t *obj,
+    const char *key)
+{
+	char	*s;
+
+	if ((s = dsl_node_str(ctx, n)) == NULL)
+		return;
+	if (!dsl_name_in(s, dsl_recovery_methods))
+		dsl_perr(ctx, n, "unknown recovery method '%s' (expected auto, "
+		    "reserved_host, auto_priority or rh_priority)", s);
+	else
+		json_object_set_new(obj, key, json_string(s));
+	free(s);
+}
+
+/*
+ * The keys of a segment and of a host, each with what reads its value
+ * into the object being built (hosts: dsl_segment_hosts).
+ */
+struct dsl_seg_key {
+	const char	*key;
+	void		(*read)(struct dsl_pctx *, struct dsl_node *, json_t *,
+			    const char *);
+};
+static const struct dsl_seg_key dsl_segment_keys[] = {
+	{ "recovery_method", dsl_segment_method },
+	{ "service_type", dsl_segment_str },
+	{ "description", dsl_segment_str },
+	{ "enabled", dsl_segment_bool },
+	{ "cloud", dsl_segment_str },
+	{ "options", dsl_segment_options },
+	{ "hosts", NULL },
+};
+static const struct dsl_seg_key dsl_host_keys[] = {
+	{ "type", dsl_segment_str },
+	{ "control_attributes", dsl_segment_str },
+	{ "reserved", dsl_segment_bool },
+	{ "on_maintenance", dsl_segment_bool },
+};
+
+/*
+ * Read a mapping's keys of table keys into obj, each under its path;
+ * "hosts" goes to dsl_segment_hosts with seen.
+ */
+static void
+dsl_segment_keys_read(struct dsl_pctx *ctx, struct dsl_node *n, json_t *obj,
+    const struct dsl_seg_key *keys, size_t nkeys, json_t *seen)
+{
+	const char	*names[8];
+	size_t		 i, old;
+	int		 k;
+
+	for (i = 0; i < nkeys; i++)
+		names[i] = keys[i].key;
+	for (i = 0; i + 1 < n->n; i += 2) {
+		if ((k = dsl_key_find(ctx, n->v[i], names, nkeys)) == -1)
+			continue;
+		old = dsl_path_push(ctx, keys[k].key);
+		if (keys[k].read != NULL)
+			keys[k].read(ctx, n->v[i + 1], obj, keys[k].key);
+		else
+			dsl_segment_hosts(ctx, n->v[i + 1], obj, seen);
+		dsl_path_pop(ctx, old);
+	}
 }
 
 /* One host: name: {type, control_attributes, reserved, on_maintenance}. */
@@ -207,7 +267,6 @@ static json_t *
 dsl_host_parse(struct dsl_pctx *ctx, struct dsl_node *k, struct dsl_node *n)
 {
 	json_t	*h;
-	size_t	 i, old;
 
 	h = json_pack("{s:s}", "name", k->s);
 	if (strlen(k->s) == 0 || strlen(k->s) > DSL_FIELD_MAX ||
@@ -215,38 +274,9 @@ dsl_host_parse(struct dsl_pctx *ctx, struct dsl_node *k, struct dsl_node *n)
 	    "0123456789-._") != strlen(k->s))
 		dsl_perr(ctx, k, "invalid host name '%s' (letters, digits, "
 		    "'-', '.' and '_', at most %d)", k->s, DSL_FIELD_MAX);
-	if (dsl_node_null(n))
-		return (h);
-	if (dsl_expect(ctx, n, DSL_NMAP) != 0)
-		return (h);
-	for (i = 0; i + 1 < n->n; i += 2) {
-		switch (dsl_key_find(ctx, n->v[i], dsl_host_keys,
-		    nitems(dsl_host_keys))) {
-		case HK_TYPE:
-			old = dsl_path_push(ctx, "type");
-			dsl_segment_str(ctx, n->v[i + 1], h, "type");
-			dsl_path_pop(ctx, old);
-			break;
-		case HK_CONTROL:
-			old = dsl_path_push(ctx, "control_attributes");
-			dsl_segment_str(ctx, n->v[i + 1], h,
-			    "control_attributes");
-			dsl_path_pop(ctx, old);
-			break;
-		case HK_RESERVED:
-			old = dsl_path_push(ctx, "reserved");
-			dsl_segment_bool(ctx, n->v[i + 1], h, "reserved");
-			dsl_path_pop(ctx, old);
-			break;
-		case HK_MAINTENANCE:
-			old = dsl_path_push(ctx, "on_maintenance");
-			dsl_segment_bool(ctx, n->v[i + 1], h, "on_maintenance");
-			dsl_path_pop(ctx, old);
-			break;
-		default:
-			break;
-		}
-	}
+	if (!dsl_node_null(n) && dsl_expect(ctx, n, DSL_NMAP) == 0)
+		dsl_segment_keys_read(ctx, n, h, dsl_host_keys,
+		    nitems(dsl_host_keys), NULL);
 	return (h);
 }
 
@@ -296,10 +326,7 @@ static json_t *
 dsl_segment_parse(struct dsl_pctx *ctx, struct dsl_node *k,
     struct dsl_node *n, json_t *seen)
 {
-	struct dsl_node	*val;
-	json_t		*seg;
-	char		*s;
-	size_t		 i, old;
+	json_t	*seg;
 
 	seg = json_pack("{s:s}", "name", k->s);
 	if (strlen(k->s) == 0 || strlen(k->s) > DSL_FIELD_MAX)
@@ -307,59 +334,8 @@ dsl_segment_parse(struct dsl_pctx *ctx, struct dsl_node *k,
 		    "characters", DSL_FIELD_MAX);
 	if (dsl_expect(ctx, n, DSL_NMAP) != 0)
 		return (seg);
-	for (i = 0; i + 1 < n->n; i += 2) {
-		val = n->v[i + 1];
-		switch (dsl_key_find(ctx, n->v[i], dsl_segment_keys,
-		    nitems(dsl_segment_keys))) {
-		case SK_METHOD:
-			old = dsl_path_push(ctx, "recovery_method");
-			if ((s = dsl_node_str(ctx, val)) != NULL) {
-				if (!dsl_name_in(s, dsl_recovery_methods))
-					dsl_perr(ctx, val, "unknown recovery "
-					    "method '%s' (expected auto, "
-					    "reserved_host, auto_priority or "
-					    "rh_priority)", s);
-				else
-					json_object_set_new(seg,
-					    "recovery_method", json_string(s));
-				free(s);
-			}
-			dsl_path_pop(ctx, old);
-			break;
-		case SK_SERVICE:
-			old = dsl_path_push(ctx, "service_type");
-			dsl_segment_str(ctx, val, seg, "service_type");
-			dsl_path_pop(ctx, old);
-			break;
-		case SK_DESCRIPTION:
-			old = dsl_path_push(ctx, "description");
-			dsl_segment_str(ctx, val, seg, "description");
-			dsl_path_pop(ctx, old);
-			break;
-		case SK_ENABLED:
-			old = dsl_path_push(ctx, "enabled");
-			dsl_segment_bool(ctx, val, seg, "enabled");
-			dsl_path_pop(ctx, old);
-			break;
-		case SK_CLOUD:
-			old = dsl_path_push(ctx, "cloud");
-			dsl_segment_str(ctx, val, seg, "cloud");
-			dsl_path_pop(ctx, old);
-			break;
-		case SK_OPTIONS:
-			old = dsl_path_push(ctx, "options");
-			dsl_segment_options(ctx, val, seg);
-			dsl_path_pop(ctx, old);
-			break;
-		case SK_HOSTS:
-			old = dsl_path_push(ctx, "hosts");
-			dsl_segment_hosts(ctx, val, seg, seen);
-			dsl_path_pop(ctx, old);
-			break;
-		default:
-			break;
-		}
-	}
+	dsl_segment_keys_read(ctx, n, seg, dsl_segment_keys,
+	    nitems(dsl_segment_keys), seen);
 	if (dsl_map_get(n, "recovery_method") == NULL)
 		dsl_perr(ctx, n, "missing required key 'recovery_method'");
 	return (seg);

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,20 +78,6 @@ static struct store_sql notif_absent = STORE_SQL("SELECT 1 WHERE NOT EXISTS "
     "(SELECT 1 FROM ha_notifications WHERE dedup = $1 AND generated_time >= "
     "$2::bigint)", STORE_GUARD, "notification");
 
-/* Record a statement with text values a, b (b NULL: one value). */
-static struct store_op *
-tx_text(struct store_tx *tx, const struct store_sql *q, const char *a,
-    const char *b)
-{
-	struct store_op	*op;
-
-	op = store_tx_add(tx, q, b != NULL ? 2 : 1);
-	store_value_text(&op->v[0], a);
-	if (b != NULL)
-		store_value_text(&op->v[1], b);
-	return (op);
-}
-
 /* One row by a text key into *out (T **). */
 static enum store_rc
 find_one(struct store *s, const struct store_sql *q, const char *key,
@@ -98,25 +85,6 @@ find_one(struct store *s, const struct store_sql *q, const char *key,
 {
 	memset(out, 0, sizeof(void *));
 	return (store_run_one(s, q, out, key, "s", key));
-}
-
-/* Every row of a statement for one text key (or none) into *out. */
-static enum store_rc
-find_all(struct store *s, const struct store_sql *q, const char *key,
-    void *out, size_t *n)
-{
-	struct store_rows	 rows = { NULL, 0, 0 };
-	enum store_rc		 rc;
-
-	memset(out, 0, sizeof(void *));
-	*n = 0;
-	if (key != NULL)
-		rc = store_run(s, q, NULL, &rows, "s", key);
-	else
-		rc = store_run(s, q, NULL, &rows, "");
-	if (rc == STORE_OK)
-		store_rows_take(&rows, out, n);
-	return (rc);
 }
 
 enum store_rc
@@ -143,20 +111,20 @@ enum store_rc
 store_hosts_of(struct store *s, const char *segment_uuid,
     struct store_host ***out, size_t *n)
 {
-	return (find_all(s, &hosts_of, segment_uuid, out, n));
+	return (store_load_rows(s, &hosts_of, segment_uuid, out, n));
 }
 
 enum store_rc
 store_events_load_tree(struct store *s, const char *execution_id,
     struct store_event ***out, size_t *n)
 {
-	return (find_all(s, &events_tree, execution_id, out, n));
+	return (store_load_rows(s, &events_tree, execution_id, out, n));
 }
 
 enum store_rc
 store_segments_all(struct store *s, struct store_segment ***out, size_t *n)
 {
-	return (find_all(s, &seg_all, NULL, out, n));
+	return (store_load_rows(s, &seg_all, NULL, out, n));
 }
 
 void
@@ -177,37 +145,44 @@ store_notification_free(struct store_notification *r)
 	store_row_free(&store_notification_table, r);
 }
 
+/* Record a guarded statement of text values; refused, it says msg. */
+static struct store_op *
+tx_guarded(struct store_tx *tx, const struct store_sql *q, const char *a,
+    const char *b, enum store_rc guard, const char *fmt, ...)
+{
+	struct store_op	*op;
+	va_list		 ap;
+
+	op = store_tx_text(tx, q, a, b);
+	op->guard = guard;
+	va_start(ap, fmt);
+	xvasprintf(&op->gmsg, fmt, ap);
+	va_end(ap);
+	return (op);
+}
+
 /* Delete a segment and its hosts. */
 void
 store_tx_segment_delete(struct store_tx *tx, const char *uuid)
 {
-	struct store_op	*op;
-
-	tx_text(tx, &seg_delete_hosts, uuid, NULL);
-	op = tx_text(tx, &seg_delete, uuid, NULL);
-	op->guard = STORE_NOTFOUND;
-	xasprintf(&op->gmsg, "Failover segment %s could not be found.", uuid);
+	store_tx_text(tx, &seg_delete_hosts, uuid, NULL);
+	tx_guarded(tx, &seg_delete, uuid, NULL, STORE_NOTFOUND,
+	    "Failover segment %s could not be found.", uuid);
 }
 
 void
 store_tx_host_delete(struct store_tx *tx, const char *uuid)
 {
-	struct store_op	*op;
-
-	op = tx_text(tx, &host_delete, uuid, NULL);
-	op->guard = STORE_NOTFOUND;
-	xasprintf(&op->gmsg, "Host %s could not be found.", uuid);
+	tx_guarded(tx, &host_delete, uuid, NULL, STORE_NOTFOUND,
+	    "Host %s could not be found.", uuid);
 }
 
 /* See store.h. */
 void
 store_tx_host_take(struct store_tx *tx, const char *name)
 {
-	struct store_op	*op;
-
-	op = tx_text(tx, &host_take, name, NULL);
-	op->guard = STORE_CONFLICT;
-	xasprintf(&op->gmsg, "host %s is no longer a reserved host", name);
+	tx_guarded(tx, &host_take, name, NULL, STORE_CONFLICT,
+	    "host %s is no longer a reserved host", name);
 }
 
 /* See store.h. */
@@ -230,7 +205,7 @@ store_tx_notification_unique(struct store_tx *tx, const char *hostname,
 {
 	struct store_op	*op;
 
-	tx_text(tx, &host_lock, hostname, NULL);
+	store_tx_text(tx, &host_lock, hostname, NULL);
 	op = store_tx_add(tx, &notif_absent, 2);
 	store_value_text(&op->v[0], dedup);
 	store_value_int(&op->v[1], since_ms);
@@ -242,7 +217,7 @@ store_tx_notification_unique(struct store_tx *tx, const char *hostname,
 void
 store_tx_notification_run(struct store_tx *tx, const char *uuid)
 {
-	tx_text(tx, &notif_run, uuid, NULL);
+	store_tx_text(tx, &notif_run, uuid, NULL);
 }
 
 /* See store.h. */
@@ -280,11 +255,8 @@ void
 store_tx_notification_retry(struct store_tx *tx, const char *uuid,
     const char *execution_id)
 {
-	struct store_op	*op;
-
-	op = tx_text(tx, &notif_retry, uuid, execution_id);
-	op->guard = STORE_CONFLICT;
-	xasprintf(&op->gmsg, "notification %s was tried again already", uuid);
+	tx_guarded(tx, &notif_retry, uuid, execution_id, STORE_CONFLICT,
+	    "notification %s was tried again already", uuid);
 }
 
 /* See store.h. */

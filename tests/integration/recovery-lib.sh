@@ -6,6 +6,25 @@
 NSTATUS=
 NOTE_SEQ=0
 
+# two_hosts_cloud FILE COUNT: the cloud of the races: compute-1 and
+# compute-2 with COUNT servers each ("one-N", "two-N"), compute-3 and
+# compute-4 kept aside as reserved hosts, compute-5.
+two_hosts_cloud()
+{
+	cat >"$1" <<EOF
+service_down_time: 0
+hosts:
+  - {name: compute-1}
+  - {name: compute-2}
+  - {name: compute-3, enabled: false}
+  - {name: compute-4, enabled: false}
+  - {name: compute-5}
+servers:
+  - {name: one, host: compute-1, count: $2, metadata: {HA_Enabled: "True"}}
+  - {name: two, host: compute-2, count: $2, metadata: {HA_Enabled: "True"}}
+EOF
+}
+
 # segment_make METHOD [RESERVED...]: the segment "seg" (made anew) of
 # compute-1 to compute-5 with the method, and the reserved hosts.
 segment_make()

@@ -15,18 +15,7 @@
 . "$(dirname "$0")/recovery-lib.sh"
 trap 'sim_stop; multi_cleanup' EXIT
 
-cat >"$TMP/cloud.yaml" <<'EOF'
-service_down_time: 0
-hosts:
-  - {name: compute-1}
-  - {name: compute-2}
-  - {name: compute-3, enabled: false}
-  - {name: compute-4, enabled: false}
-  - {name: compute-5}
-servers:
-  - {name: one, host: compute-1, count: 3, metadata: {HA_Enabled: "True"}}
-  - {name: two, host: compute-2, count: 3, metadata: {HA_Enabled: "True"}}
-EOF
+two_hosts_cloud "$TMP/cloud.yaml" 3
 
 sim_start --delay 0 --scenario "$TMP/cloud.yaml" || exit 1
 SHIPPED="--workflows $SRCDIR/workflows --actions $SRCDIR/actions --lua $SRCDIR/lua"

@@ -17,18 +17,7 @@
 . "$(dirname "$0")/sim-lib.sh"
 . "$(dirname "$0")/recovery-lib.sh"
 
-cat >"$TMP/cloud.yaml" <<'EOF'
-service_down_time: 0
-hosts:
-  - {name: compute-1}
-  - {name: compute-2}
-  - {name: compute-3, enabled: false}
-  - {name: compute-4, enabled: false}
-  - {name: compute-5}
-servers:
-  - {name: one, host: compute-1, count: 2, metadata: {HA_Enabled: "True"}}
-  - {name: two, host: compute-2, count: 2, metadata: {HA_Enabled: "True"}}
-EOF
+two_hosts_cloud "$TMP/cloud.yaml" 2
 
 sim_start --delay 0 --scenario "$TMP/cloud.yaml" || exit 1
 borad_recovery --lease 60s || exit 1
