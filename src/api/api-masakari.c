@@ -724,6 +724,10 @@ api_masakari_notification_create(struct api_req *req)
 
 	if (mk_version(req) < 0)
 		return;
+	if (req->api->engine == NULL) {
+		mk_error(req, 503, "No engine runs the recoveries here");
+		return;
+	}
 	memset(&d, 0, sizeof d);
 	n = xcalloc(1, sizeof *n);
 	if (alarm_notification_read(req->json, n, &cause) != 0) {

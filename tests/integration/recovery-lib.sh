@@ -65,7 +65,7 @@ notify_host()
 	    \"OFFLINE\", \"host_status\": \"NORMAL\"}}}"
 }
 
-# notification_wait URL UUID STATUS...: wait (60 s) for one of the
+# notification_wait URL UUID STATUS...: wait (120 s) for one of the
 # statuses; NSTATUS is the last seen.
 notification_wait()
 {
@@ -73,7 +73,7 @@ notification_wait()
 	_n=$2
 	shift 2
 	_i=0
-	while [ $_i -lt 600 ]; do
+	while [ $_i -lt 1200 ]; do
 		NSTATUS=$(curl -s "$_u/v1/notifications/$_n" |
 		    jq -r .notification.status)
 		for _w in "$@"; do
