@@ -410,6 +410,18 @@ check "no password in the notification, execution, store or log" sh -c \
     $TMP/bora.db* $TMP/borad.log $SIM_LOG"
 check "the monitor's token is stored nowhere" sh -c "! grep -a -q \
     masakari-monitor-token $TMP/bora.db* $TMP/borad.log"
+# An execution's params name its credentials, for its sub-workflows too.
+for c in wrong sim; do
+	api_json POST /v2/executions "{\"workflow_name\":
+	    \"masakari.process_failure\", \"input\": {\"host_name\":
+	    \"compute-1\", \"process_name\": \"nova-compute\",
+	    \"verify_interval\": 0.1}, \"params\": {\"cloud\": \"$c\"}}"
+	expect "an execution acting as cloud '$c'" 201
+	wait_state "$(jb .id)" SUCCESS ERROR
+	eval "STATE_$c=\$(curl -s \"$URL/v2/executions/$(jb .id)\" | jq -r .state)"
+done
+check "params.cloud: wrong credentials fail it, the right ones work" \
+    test "$STATE_wrong $STATE_sim" = "ERROR SUCCESS"
 
 # --- keystone-auth -----------------------------------------------------------
 borad_stop
