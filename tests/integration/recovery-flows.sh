@@ -212,6 +212,14 @@ EOF
 check "only the HA-enabled server was evacuated" test "$($CALLS calls \
     "$SIM_LOG" | grep -c evacuate)" -eq 1
 
+# --- options: the reason the compute service is disabled for -----------
+fresh
+run_flow masakari.host_failure "$(host_input '"service_disable_reason":
+    "fenced by rack-a PDU"')"
+check "service_disable_reason is what the service is disabled with" sh -c \
+    "$CALLS calls $SIM_LOG | grep -qx 'PUT /os-services/compute-1 \
+{\"disabled_reason\":\"fenced by rack-a PDU\",\"status\":\"disabled\"}'"
+
 # --- options: another metadata key -------------------------------------
 fresh
 run_flow masakari.host_failure "$(host_input '"evacuate_all_instances":

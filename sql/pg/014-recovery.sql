@@ -1,5 +1,9 @@
--- 015-masakari.sql -- Masakari's segments, hosts and notifications (see
--- sql/sqlite/015-masakari.sql).
+-- 014-recovery.sql -- what recovery needs: the kind and action of
+-- progress events, Masakari's segments, hosts and notifications (see
+-- sql/sqlite/014-recovery.sql).
+
+ALTER TABLE events ADD COLUMN kind text;
+ALTER TABLE events ADD COLUMN action text;
 
 CREATE TABLE segments (
 	id		bigserial PRIMARY KEY,

@@ -1,10 +1,20 @@
--- 015-masakari.sql -- Masakari's failover segments, their hosts and
--- the notifications masakari-monitors send.
+-- 014-recovery.sql -- what recovery needs (issue 14; numbered after it,
+-- so that it meets no other change's number).
 --
--- Each row has Masakari's integer id and its uuid; the API names rows
--- by uuid.  source is 'api' or the path of the YAML file that declares
--- the row.  A host name is unique across segments, so a notification's
--- host names one segment.
+-- Progress events say what kind they are and what their task runs.
+-- kind: 'task' (the engine's record of a task's start, attempts and
+-- end), 'execution' (of the execution itself) or 'progress' (a message
+-- a workflow declares or a Lua action or expression emits).  action:
+-- the action or sub-workflow of the event's task.
+
+ALTER TABLE events ADD COLUMN kind TEXT;
+ALTER TABLE events ADD COLUMN action TEXT;
+
+-- Masakari's failover segments, their hosts and the notifications
+-- masakari-monitors send.  Each row has Masakari's integer id and its
+-- uuid; the API names rows by uuid.  source is 'api' or the workbook
+-- that declares the row.  A host name is unique across segments, so a
+-- notification's host names one segment.
 
 CREATE TABLE segments (
 	id		INTEGER PRIMARY KEY AUTOINCREMENT,
