@@ -315,6 +315,10 @@ serve(const struct conf *conf, const struct alarm_auth *auth, int debug)
 	ac.alarm_auth = auth;
 	ac.alarm_max_events = (size_t)conf->alarm_max_events;
 	ac.alarm_max_depth = (int)conf->alarm_max_depth;
+	ac.masakari_dup_ms = conf->masakari_dup_ms;
+	ac.keystone_auth = (int)conf->keystone_auth;
+	ac.keystone_roles = conf->keystone_roles.v;
+	ac.nkeystone_roles = conf->keystone_roles.n;
 	if ((api = api_open(e, &ac, &cause)) == NULL)
 		startup_failed(&report, "api", cause);
 	api_set_ready(api, 1);

@@ -226,6 +226,9 @@ void		 os_scrub_json(json_t *v, const char *const *secrets);
 /* text with each secret replaced by "***" (caller frees). */
 char		*os_scrub(const char *text, const char *const *secrets);
 
+/* actions-masakari.c */
+extern const struct action_entry action_masakari_take_entry;
+
 /* actions-email.c */
 extern const struct action_entry action_std_email_entry;
 

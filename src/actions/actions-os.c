@@ -145,7 +145,10 @@ os_request_run(const struct action_entry *ae, json_t *input,
 		action_fail_new(done, arg, msg);
 		return;
 	}
+	/* The input's credentials, else the execution's, else borad's. */
 	cloud = action_arg_string(input, "cloud");
+	if (cloud == NULL && ctx != NULL)
+		cloud = ctx->cloud;
 	if ((r->s = os_session_find(cloud, &cause)) == NULL) {
 		os_req_fail(r, cause);
 		return;

@@ -21,6 +21,7 @@ static char	*action_expected(const struct action_entry *);
 
 /* The built-in actions, sorted by name (the order the API lists them). */
 static const struct action_entry *const action_table[] = {
+	&action_masakari_take_entry,
 	&action_os_request_entry,
 	&action_std_async_noop_entry,
 	&action_std_echo_entry,

@@ -22,6 +22,8 @@
 struct expr;
 struct action_io;
 struct conf;
+struct store;
+struct store_tx;
 
 enum action_kind {
 	ACTION_INLINE = 0,	/* finishes inside action_run(), except
@@ -53,6 +55,22 @@ struct action_ctx {
 	struct expr	*expr;		/* the calling thread's sandbox */
 	void		(*progress)(void *arg, const char *msg, double frac);
 	void		*progress_arg;
+	/*
+	 * The credentials (a clouds.yaml entry) OpenStack actions use
+	 * when their input names none: the execution's; NULL: borad's.
+	 */
+	const char	*cloud;
+	/*
+	 * Inline actions that write with their task (NULL elsewhere): the
+	 * engine loop's store connection, the change set the task's step
+	 * commits, and a named lock tried without waiting: 1 when it is
+	 * now the execution's (held by it or free; the taking goes with
+	 * the change set), 0 when another execution holds it.
+	 */
+	struct store	*store;
+	struct store_tx	*tx;
+	int		(*lock_try)(void *arg, const char *name);
+	void		*lock_arg;
 };
 
 /*

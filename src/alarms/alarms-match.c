@@ -47,6 +47,7 @@ struct alarm_trig {
 	enum dsl_on_resolved	 on_resolved;
 	char			*description;
 	char			*file;		/* where it was written */
+	char			*cloud;
 };
 
 struct alarm_triggers {
@@ -96,6 +97,7 @@ alarm_triggers_free(struct alarm_triggers *ts)
 			free(t->sources[j]);
 		free(t->sources);
 		free(t->workflow);
+		free(t->cloud);
 		json_decref(t->when);
 		json_decref(t->input);
 		json_decref(t->key);
@@ -154,6 +156,7 @@ alarm_triggers_add(struct alarm_triggers *ts, const struct dsl_workbook *wb)
 		t->on_resolved = g->on_resolved;
 		t->description = alarm_strdup(g->description);
 		t->file = alarm_strdup(wb->file);
+		t->cloud = g->cloud != NULL ? xstrdup(g->cloud) : NULL;
 	}
 }
 
@@ -274,6 +277,7 @@ alarm_decide(struct expr *ex, const struct alarm_trig *t,
 	char	*cause = NULL, *shown;
 
 	d->workflow = alarm_strdup(t->workflow);
+	d->cloud = alarm_strdup(t->cloud);
 	d->once_within_ms = t->once_within_ms;
 	d->until_resolved = t->until_resolved;
 	d->limit_count = t->limit_count;
@@ -383,6 +387,7 @@ alarm_decisions_free(struct alarm_decision *v, size_t n)
 		return;
 	for (i = 0; i < n; i++) {
 		free(v[i].workflow);
+		free(v[i].cloud);
 		json_decref(v[i].input);
 		free(v[i].key);
 		free(v[i].limit_by);
@@ -406,6 +411,8 @@ alarm_decision_json(const struct alarm_decision *d)
 	    "reason", alarm_json_str(d->reason));
 	if (d->verdict == ALARM_V_STARTED && d->limit_count > 0)
 		json_object_set_new(o, "limit_by", alarm_json_str(d->limit_by));
+	if (d->cloud != NULL)
+		json_object_set_new(o, "cloud", json_string(d->cloud));
 	return (o);
 }
 

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "store/store.h"
+
 struct conf_list;
 struct dsl_workbook;
 struct expr;
@@ -249,6 +251,9 @@ struct alarm_decision {
 	int64_t			 limit_window_ms;
 	char			*limit_by;
 	char			*reason;
+	/* The credentials the execution acts with (params.cloud), or NULL:
+	 * borad's.  A sender's own token is never passed on. */
+	char			*cloud;
 };
 
 /*
@@ -261,5 +266,76 @@ size_t		 alarm_match(const struct alarm_triggers *, struct expr *ex,
 void		 alarm_decisions_free(struct alarm_decision *, size_t);
 /* A decision as JSON {trigger, verdict, workflow, input, key, reason}. */
 json_t		*alarm_decision_json(const struct alarm_decision *);
+
+/* ---- Masakari: segments and hosts (alarms-segments.c) ---------------- */
+
+/* Masakari's times: "2017-04-24T06:37:37.396000"; null for 0. */
+json_t		*alarm_masakari_time(int64_t ms);
+/*
+ * A segment, a host (with its segment when not NULL) as Masakari's API
+ * shows them at microversion 1.minor (a segment's enabled from 1.2).
+ */
+json_t		*alarm_segment_json(const struct store_segment *, int minor);
+json_t		*alarm_host_json(const struct store_host *,
+		     const struct store_segment *, int minor);
+/*
+ * Read a request body {"segment": {...}} or {"host": {...}} into a row:
+ * a create needs Masakari's required fields, an update changes those
+ * given.  0, or -1 and *cause in Masakari's words (a 400).
+ */
+int		 alarm_segment_read(json_t *body, int create, int minor,
+		     struct store_segment *, char **cause);
+int		 alarm_host_read(json_t *body, int create,
+		     struct store_host *, char **cause);
+/*
+ * Write the segments a workbook declares (dsl_workbook.segments; NULL
+ * for none) to the store, owned by owner ("workbook:NAME"): each
+ * segment and host is created or updated by name, and those owner
+ * declared before and no longer does are deleted.  One change set; the
+ * store's code and *cause on failure.
+ */
+enum store_rc	 alarm_segments_apply(struct store *, const char *owner,
+		     json_t *segments, char **cause);
+
+/* ---- Masakari: notifications (alarms-masakari.c) ---------------------- */
+
+/*
+ * Read {"notification": {type, hostname, generated_time, payload}} as
+ * Masakari's API checks it into row (type, hostname, generated_time,
+ * payload, and dedup: what its duplicate check compares).  0, or -1 and
+ * *cause in Masakari's words (a 400).
+ */
+int		 alarm_notification_read(json_t *body,
+		     struct store_notification *row, char **cause);
+
+/*
+ * What Masakari's engine does with a notification: status "new" with
+ * the workflow to run and its input (the host goes on maintenance when
+ * maintain is set, and is no longer reserved when unreserve is), or a
+ * status reached at once ("ignored", "finished") and why.
+ */
+struct alarm_note_decision {
+	const char	*status;
+	char		*reason;
+	const char	*workflow;	/* masakari.host_failure, ... */
+	json_t		*input;
+	int		 maintain;
+	int		 unreserve;
+};
+/* hosts: the host's segment's, newest first (its reserved hosts). */
+void		 alarm_notification_decide(const struct store_notification *,
+		     const struct store_host *, const struct store_segment *,
+		     struct store_host *const *hosts, size_t nhosts,
+		     struct alarm_note_decision *);
+void		 alarm_note_decision_free(struct alarm_note_decision *);
+/* A notification as Masakari's API shows it (without details). */
+json_t		*alarm_notification_json(const struct store_notification *);
+/*
+ * Masakari's recovery_workflow_details from the progress events of a
+ * recovery's executions, their tasks and the executions themselves.
+ */
+json_t		*alarm_workflow_details(struct store_event *const *,
+		     size_t, struct store_task *const *, size_t,
+		     struct store_exec *const *, size_t);
 
 #endif /* ALARMS_H */

@@ -808,7 +808,10 @@ api_exec_report(struct api_req *req)
 	store_exec_free(e);
 }
 
-/* GET /v2/executions/{id}/events: progress events (bora). */
+/*
+ * GET /v2/executions/{id}/events: progress events (bora); with
+ * include_children=true those of its sub-workflows too.
+ */
 void
 api_exec_events(struct api_req *req)
 {
@@ -821,7 +824,10 @@ api_exec_events(struct api_req *req)
 	if ((e = api_exec_param(req)) == NULL)
 		return;
 	store_exec_free(e);
-	rc = store_events_load(req->store, req->params[0], &v, &n);
+	if (api_query_bool(req, "include_children"))
+		rc = store_events_load_tree(req->store, req->params[0], &v, &n);
+	else
+		rc = store_events_load(req->store, req->params[0], &v, &n);
 	if (rc != STORE_OK) {
 		api_store_error(req, rc, 0, "Events", store_error(req->store));
 		return;
@@ -835,6 +841,8 @@ api_exec_events(struct api_req *req)
 		json_object_set_new(o, "task_id", api_strornull(v[i]->task_id));
 		json_object_set_new(o, "task_name",
 		    api_strornull(v[i]->task_name));
+		json_object_set_new(o, "action", api_strornull(v[i]->action));
+		json_object_set_new(o, "kind", api_strornull(v[i]->kind));
 		json_object_set_new(o, "time", api_time(v[i]->time));
 		json_object_set_new(o, "time_ms", json_integer(v[i]->time));
 		json_object_set_new(o, "progress", v[i]->progress < 0 ?

@@ -134,6 +134,7 @@ struct api_req {
 	const char		*content_type;
 	char			*allow;		/* 405: Allow header */
 	char			*challenge;	/* 401: WWW-Authenticate */
+	json_t			*headers;	/* more headers: name -> value */
 	struct MHD_Response	*resp;		/* or a ready response */
 };
 
@@ -147,6 +148,8 @@ unsigned api_rc_status(enum store_rc, int input_checked);
 void	 api_store_error(struct api_req *, enum store_rc, int input_checked,
 	     const char *what, const char *cause);
 void	 api_status_headers(struct api_req *, struct MHD_Response *);
+/* One more header of the answer. */
+void	 api_header(struct api_req *, const char *name, const char *value);
 /* api.c: answer with a response the handler built (it is taken). */
 void	 api_reply_response(struct api_req *, unsigned status,
 	     const char *ctype, struct MHD_Response *);
@@ -313,5 +316,24 @@ void	 api_exec_graph(struct api_req *);
 void	 api_stream_get(struct api_req *);
 void	 api_console_root(struct api_req *);
 void	 api_console_file(struct api_req *);
+
+/* api-keystone.c: 1 if Keystone vouches for the token, else 0, *why. */
+int	 api_keystone_check(struct api *, const char *token, char **why);
+
+/* api-masakari.c: Masakari's API. */
+void	 api_masakari_version(struct api_req *);
+void	 api_masakari_segment_list(struct api_req *);
+void	 api_masakari_segment_create(struct api_req *);
+void	 api_masakari_segment_get(struct api_req *);
+void	 api_masakari_segment_update(struct api_req *);
+void	 api_masakari_segment_delete(struct api_req *);
+void	 api_masakari_host_list(struct api_req *);
+void	 api_masakari_host_create(struct api_req *);
+void	 api_masakari_host_get(struct api_req *);
+void	 api_masakari_host_update(struct api_req *);
+void	 api_masakari_host_delete(struct api_req *);
+void	 api_masakari_notification_create(struct api_req *);
+void	 api_masakari_notification_list(struct api_req *);
+void	 api_masakari_notification_get(struct api_req *);
 
 #endif /* API_INT_H */

@@ -99,6 +99,11 @@ api_rc_status(enum store_rc rc, int input_checked)
 void
 api_status_headers(struct api_req *req, struct MHD_Response *resp)
 {
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(req->headers, k, v)
+		MHD_add_response_header(resp, k, json_string_value(v));
 	if (req->allow != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
 		    req->allow);
@@ -113,6 +118,15 @@ api_status_headers(struct api_req *req, struct MHD_Response *resp)
 		    API_RETRY_AFTER);
 		break;
 	}
+}
+
+/* One more header of the answer (a later one of that name replaces it). */
+void
+api_header(struct api_req *req, const char *name, const char *value)
+{
+	if (req->headers == NULL)
+		req->headers = json_object();
+	json_object_set_new(req->headers, name, json_string(value));
 }
 
 /* Answer with the error for rc about "what" (e.g. "Execution [id=x]"). */

@@ -178,5 +178,41 @@ const struct api_route api_routes[] = {
 	  "The triggers in force" },
 	{ "GET", "/v1/alarm_auth_failures", N, 0, api_alarm_auth_failures,
 	  "Alarm requests refused by their source's authentication" },
+	/* Masakari's API (api-masakari.c), also under /v1/{project}. */
+	{ "GET", "/v1", N, PUB, api_masakari_version,
+	  "Masakari: version document (microversions 1.0 to 1.2)" },
+#define MASAKARI_ROUTES(p)						\
+	{ "GET", p "/segments", N, 0, api_masakari_segment_list,	\
+	  "Masakari: failover segments" },				\
+	{ "POST", p "/segments", J, 0, api_masakari_segment_create,	\
+	  "Masakari: create a failover segment" },			\
+	{ "GET", p "/segments/{id}", N, 0, api_masakari_segment_get,	\
+	  "Masakari: a failover segment" },				\
+	{ "PUT", p "/segments/{id}", J, 0, api_masakari_segment_update,	\
+	  "Masakari: update a failover segment" },			\
+	{ "DELETE", p "/segments/{id}", N, 0,				\
+	  api_masakari_segment_delete,					\
+	  "Masakari: delete a failover segment and its hosts" },	\
+	{ "GET", p "/segments/{id}/hosts", N, 0, api_masakari_host_list, \
+	  "Masakari: hosts of a segment" },				\
+	{ "POST", p "/segments/{id}/hosts", J, 0,			\
+	  api_masakari_host_create, "Masakari: add a host" },		\
+	{ "GET", p "/segments/{id}/hosts/{host}", N, 0,			\
+	  api_masakari_host_get, "Masakari: a host" },			\
+	{ "PUT", p "/segments/{id}/hosts/{host}", J, 0,			\
+	  api_masakari_host_update, "Masakari: update a host" },	\
+	{ "DELETE", p "/segments/{id}/hosts/{host}", N, 0,		\
+	  api_masakari_host_delete, "Masakari: delete a host" },	\
+	{ "POST", p "/notifications", J, 0,				\
+	  api_masakari_notification_create,				\
+	  "Masakari: a notification of masakari-monitors" },		\
+	{ "GET", p "/notifications", N, 0,				\
+	  api_masakari_notification_list, "Masakari: notifications" },	\
+	{ "GET", p "/notifications/{id}", N, 0,			\
+	  api_masakari_notification_get,				\
+	  "Masakari: a notification and its recovery" }
+	MASAKARI_ROUTES("/v1"),
+	MASAKARI_ROUTES("/v1/{project}"),
+#undef MASAKARI_ROUTES
 };
 const size_t api_nroutes = nitems(api_routes);

@@ -174,6 +174,16 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	api->cfg.listen = api->listen;
 	api->cfg.db_url = api->db_url;
 	api->cfg.token = api->token;
+	api->cfg.keystone_roles = NULL;
+	if (cfg->nkeystone_roles > 0) {
+		char	**roles;
+		size_t	  i;
+
+		roles = xcalloc(cfg->nkeystone_roles, sizeof *roles);
+		for (i = 0; i < cfg->nkeystone_roles; i++)
+			roles[i] = xstrdup(cfg->keystone_roles[i]);
+		api->cfg.keystone_roles = roles;
+	}
 	if (api->cfg.threads == 0)
 		api->cfg.threads = 4;
 	if (api->cfg.max_connections == 0)
@@ -188,6 +198,8 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 		api->cfg.max_header = 64 * 1024;
 	if (api->cfg.request_timeout_ms <= 0)
 		api->cfg.request_timeout_ms = 30000;
+	if (api->cfg.masakari_dup_ms <= 0)
+		api->cfg.masakari_dup_ms = 180 * 1000;
 	/*
 	 * libmicrohttpd keeps a request's line, headers and one record per
 	 * query parameter and header field (about 50 bytes each) in one
@@ -307,6 +319,8 @@ api_quiesce(struct api *api)
 void
 api_close(struct api *api)
 {
+	size_t	 i;
+
 	if (api == NULL)
 		return;
 	/* libmicrohttpd must not stop with suspended connections. */
@@ -328,6 +342,9 @@ api_close(struct api *api)
 	free(api->listen);
 	free(api->db_url);
 	free(api->token);
+	for (i = 0; i < api->cfg.nkeystone_roles; i++)
+		free(api->cfg.keystone_roles[i]);
+	free((char **)api->cfg.keystone_roles);
 	free(api);
 }
 
@@ -472,13 +489,32 @@ api_token_ok(struct api_req *req)
 	return (0);
 }
 
-/* Public routes need no token; the others need the right one. */
+/*
+ * Public routes need no token; the others need the right one: the API
+ * token, or with keystone-auth an X-Auth-Token Keystone vouches for.
+ */
 static int
 api_authorized(struct api_req *req)
 {
+	const char	*h;
+	char		*why = NULL;
+	int		 ok;
+
 	if (req->route != NULL && (req->route->flags & API_PUBLIC))
 		return (1);
-	return (api_token_ok(req));
+	if (!req->api->cfg.keystone_auth)
+		return (api_token_ok(req));
+	if (req->api->token != NULL && api_token_ok(req))
+		return (1);
+	h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	    "X-Auth-Token");
+	if (h == NULL || *h == '\0')
+		return (0);
+	if (!(ok = api_keystone_check(req->api, h, &why)))
+		log_warnx("%s %s: %s: Keystone token refused: %s", req->method,
+		    req->path, req->rid, why != NULL ? why : "?");
+	free(why);
+	return (ok);
 }
 
 /* Body limit for the route. */
@@ -845,6 +881,7 @@ api_req_free(struct api_req *req)
 	free(req->text);
 	free(req->allow);
 	free(req->challenge);
+	json_decref(req->headers);
 	if (req->resp != NULL)
 		MHD_destroy_response(req->resp);
 	free(req);

@@ -32,6 +32,15 @@ struct api_config {
 	const struct alarm_auth *alarm_auth; /* borrowed; NULL: API token */
 	size_t		 alarm_max_events; /* alerts in one message */
 	int		 alarm_max_depth; /* JSON nesting of a payload */
+	/* Masakari: a repeated notification within this is a duplicate. */
+	int64_t		 masakari_dup_ms;	/* default 180 s */
+	/*
+	 * Accept X-Auth-Tokens Keystone says are valid and carry every
+	 * role of keystone_roles (copied), besides the token above.
+	 */
+	int		 keystone_auth;
+	char *const	*keystone_roles;
+	size_t		 nkeystone_roles;
 };
 
 /* Bind and start serving; NULL + *cause on failure. */

@@ -285,10 +285,13 @@ const struct cli_cmd cli_client_cmds[] = {
 	  cli_execution_tasks,
 	  "List the tasks of execution ID in the order they started, with\n"
 	  "their states and durations.\n", NULL },
-	{ "execution events", "ID", "Show the progress events of an execution",
-	  cli_execution_events,
-	  "Show the progress events of execution ID: one table per task of\n"
-	  "time, progress, level and message.\n", NULL },
+	{ "execution events", "ID [--progress]",
+	  "Show the progress events of an execution", cli_execution_events,
+	  "Show the progress events of execution ID and of its sub-workflows:\n"
+	  "one table per task of request id, action, start time, progress and\n"
+	  "message, in the order the tasks started.\n"
+	  "  --progress      only the messages workflows declare or emit\n",
+	  NULL },
 	{ "execution watch", "ID [--interval S]",
 	  "Follow an execution live until it ends", cli_execution_watch,
 	  "Show execution ID as a tree of tasks (and sub-workflows) with\n"

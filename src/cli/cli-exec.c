@@ -243,12 +243,16 @@ cli_execution_tasks(const struct cli_cmd *self, int argc, char **argv)
 	return (rc);
 }
 
-/* Print the events of one task (rows of a group) as a table. */
+/*
+ * Print the events of one task (rows of a group) as the table operators
+ * know from Masakari's progress details: request id, action, start time,
+ * progress and message.
+ */
 static void
 cli_events_group(const char *title, json_t *rows)
 {
 	static const char *const cols[] = {
-		"time", "progress", "level", "message"
+		"request_id", "action", "start_time", "progress", "message"
 	};
 	json_t	*row, *p;
 	size_t	 i;
@@ -262,24 +266,44 @@ cli_events_group(const char *title, json_t *rows)
 			json_object_set_new(row, "progress", json_string(pct));
 		} else
 			json_object_set_new(row, "progress", json_string("-"));
+		json_object_set(row, "start_time", json_object_get(row,
+		    "time"));
 	}
 	printf("%s\n", title);
-	cli_print_table(stdout, rows, cols, nitems(cols));
+	cli_print_table_cut(stdout, rows, cols, nitems(cols), 1);
 }
 
-/* bora execution events ID */
+/*
+ * bora execution events ID [--progress]: the events of an execution and
+ * of its sub-workflows, one table per task in the order tasks first
+ * appear; --progress keeps the messages workflows declare or emit.
+ */
 int
 cli_execution_events(const struct cli_cmd *self, int argc, char **argv)
 {
-	json_t		*v, *rows, *groups, *row, *g;
-	const char	*task, *id, *key;
+	static const struct option longopts[] = {
+		{ "progress", no_argument, NULL, CLI_OPT_PROGRESS },
+		CLI_API_LONGOPTS
+	};
+	json_t		*v, *rows, *groups, *row, *g, *kept;
+	const char	*task, *id, *key, *kind;
 	char		*path, *title;
 	size_t		 i;
-	int		 rc, first = 1;
+	int		 ch, rc, first = 1, only = 0;
 
-	if ((rc = cli_api_args(self->name, argc, argv, 1, 1)) != 0)
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":" CLI_API_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (ch == CLI_OPT_PROGRESS)
+			only = 1;
+		else if ((rc = cli_api_opt(self->name, ch, argv)) != 0)
+			return (rc);
+	}
+	if ((rc = cli_one_operand(self->name, argc, argv, "ID")) != 0)
 		return (rc);
-	path = cli_http_path("executions", argv[optind], "/events");
+	path = cli_http_path("executions", argv[optind],
+	    "/events?include_children=true");
 	rc = cli_http("GET", path, NULL, NULL, &v);
 	free(path);
 	if (rc != CLI_EXIT_OK)
@@ -290,19 +314,27 @@ cli_execution_events(const struct cli_cmd *self, int argc, char **argv)
 		json_decref(v);
 		return (CLI_EXIT_FAIL);
 	}
+	kept = json_array();
+	json_array_foreach(rows, i, row) {
+		kind = json_string_value(json_object_get(row, "kind"));
+		if (!only || (kind != NULL && strcmp(kind, "progress") == 0))
+			json_array_append(kept, row);
+	}
+	json_decref(v);
 	if (cli_fmt != CLI_FMT_TABLE) {
-		rc = cli_show_list(rows, "events", NULL, NULL, 0);
-		json_decref(v);
+		rc = cli_show_list(kept, "events", NULL, NULL, 0);
+		json_decref(kept);
 		return (rc);
 	}
 
 	/* Group by task, in the order each task first appears. */
 	groups = json_object();
-	json_array_foreach(rows, i, row) {
+	json_array_foreach(kept, i, row) {
 		task = json_string_value(json_object_get(row, "task_name"));
 		id = json_string_value(json_object_get(row, "task_id"));
 		if (task == NULL)
-			xasprintf(&title, "Execution %s", argv[optind]);
+			xasprintf(&title, "Execution %s", json_string_value(
+			    json_object_get(row, "execution_id")));
 		else if (id != NULL)
 			xasprintf(&title, "Task %s (%s)", task, id);
 		else
@@ -320,10 +352,10 @@ cli_execution_events(const struct cli_cmd *self, int argc, char **argv)
 		first = 0;
 		cli_events_group(key, g);
 	}
-	if (json_array_size(rows) == 0)
+	if (json_array_size(kept) == 0)
 		printf("No events.\n");
 	json_decref(groups);
-	json_decref(v);
+	json_decref(kept);
 	return (CLI_EXIT_OK);
 }
 

@@ -291,6 +291,14 @@ cli_cell(json_t *v, size_t max)
 void
 cli_print_table(FILE *f, json_t *rows, const char *const *cols, size_t ncols)
 {
+	cli_print_table_cut(f, rows, cols, ncols, 0);
+}
+
+/* The same, the last column's cells whole when whole_last is set. */
+void
+cli_print_table_cut(FILE *f, json_t *rows, const char *const *cols,
+    size_t ncols, int whole_last)
+{
 	char	**cells, *p;
 	size_t	 nrows, r, c, *width, w;
 
@@ -305,7 +313,8 @@ cli_print_table(FILE *f, json_t *rows, const char *const *cols, size_t ncols)
 	for (r = 0; r < nrows; r++) {
 		for (c = 0; c < ncols; c++) {
 			cells[(r + 1) * ncols + c] = cli_cell(json_object_get(
-			    json_array_get(rows, r), cols[c]), CLI_CELL_MAX);
+			    json_array_get(rows, r), cols[c]), whole_last &&
+			    c + 1 == ncols ? 0 : CLI_CELL_MAX);
 		}
 	}
 	for (r = 0; r <= nrows; r++) {

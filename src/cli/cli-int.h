@@ -29,6 +29,7 @@ enum cli_opt {
 	CLI_OPT_NO_RESET,
 	CLI_OPT_INTERVAL,
 	CLI_OPT_FORCE,
+	CLI_OPT_PROGRESS,
 	CLI_OPT_FILTER		/* + index in a resource's filters */
 };
 

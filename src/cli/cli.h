@@ -81,6 +81,9 @@ void	 cli_print_yaml(FILE *, json_t *);
  */
 void	 cli_print_table(FILE *, json_t *rows, const char *const *cols,
 	     size_t ncols);
+/* The same, the last column's cells not cut when whole_last is set. */
+void	 cli_print_table_cut(FILE *, json_t *rows, const char *const *cols,
+	     size_t ncols, int whole_last);
 /* One object as a two-column "Field  Value" table. */
 void	 cli_print_record(FILE *, json_t *obj);
 /* Parse "k=v" (v as JSON when it parses, else a string) into obj. */

@@ -213,6 +213,26 @@ const struct conf_option conf_options[] = {
 	  "A receiver must answer within this long." },
 	{ "notify-concurrency", CONF_INT, CONF_OFF(notify_concurrency), "16",
 	  1, 1024, "N", "Notifications in flight at once, per engine." },
+	{ "masakari-duplicate-interval", CONF_DURATION,
+	  CONF_OFF(masakari_dup_ms), "180s", 1000, INT64_C(86400000),
+	  "SECONDS", "A Masakari notification like one generated this long"
+	  " before (same type, host and payload) is a duplicate (409)." },
+	{ "masakari-retry-interval", CONF_DURATION,
+	  CONF_OFF(masakari_retry_ms), "120s", 0, INT64_C(86400000),
+	  "SECONDS", "A Masakari notification whose recovery ended in error"
+	  " this long ago is recovered once more (failed if that fails"
+	  " too); 0: never." },
+	{ "masakari-expire", CONF_DURATION, CONF_OFF(masakari_expire_ms),
+	  "24h", 0, INT64_C(31536000000), "DURATION",
+	  "A Masakari notification still new or in error this long after it"
+	  " came is failed; 0: never." },
+	{ "keystone-auth", CONF_BOOL, CONF_OFF(keystone_auth), "false", 0, 1,
+	  "BOOL", "Accept an X-Auth-Token that Keystone says is valid"
+	  " (GET /v3/auth/tokens with borad's own credentials, the os-*"
+	  " ones), cached until it expires; a token Keystone refuses, or"
+	  " whose roles lack keystone-roles, is answered 401." },
+	{ "keystone-roles", CONF_LIST, CONF_OFF(keystone_roles), "admin", 0,
+	  0, "ROLE", "Roles a validated token must all have (repeatable)." },
 };
 const size_t conf_noptions = nitems(conf_options);
 

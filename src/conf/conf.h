@@ -89,6 +89,12 @@ struct conf {
 	char			*os_interface;
 	char			*os_cacert;
 	int64_t			 os_insecure;
+	/* Masakari's API and Keystone tokens (src/api). */
+	int64_t			 masakari_dup_ms;
+	int64_t			 masakari_retry_ms;
+	int64_t			 masakari_expire_ms;
+	int64_t			 keystone_auth;
+	struct conf_list	 keystone_roles;
 	/* What users are told, and what is kept (src/msg, src/engine). */
 	char			*messages_file;
 	int64_t			 message_ttl_ms;

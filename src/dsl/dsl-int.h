@@ -122,6 +122,9 @@ int	 dsl_is_command(const char *);
 void	 dsl_triggers_parse(struct dsl_pctx *, struct dsl_node *);
 void	 dsl_triggers_free(struct dsl_workbook *);
 
+/* dsl-segment.c */
+void	 dsl_segments_parse(struct dsl_pctx *, struct dsl_node *);
+
 /* dsl-inline.c */
 int	 dsl_inline_params(const char *, json_t *, char **cause);
 int	 dsl_expr_next(const char **, char **lua);

@@ -1234,10 +1234,10 @@ dsl_action_parse(struct dsl_pctx *ctx, struct dsl_node *k,
 
 static const char *const dsl_wb_keys[] = {
 	"version", "name", "description", "tags", "workflows", "actions",
-	"triggers"
+	"triggers", "segments"
 };
 enum { BK_VERSION, BK_NAME, BK_DESCRIPTION, BK_TAGS, BK_WORKFLOWS,
-	BK_ACTIONS, BK_TRIGGERS };
+	BK_ACTIONS, BK_TRIGGERS, BK_SEGMENTS };
 
 /* Check "version: '2.0'". */
 static void
@@ -1329,7 +1329,8 @@ dsl_is_workbook(const struct dsl_node *root)
 
 	if (dsl_map_get(root, "workflows") != NULL ||
 	    dsl_map_get(root, "actions") != NULL ||
-	    dsl_map_get(root, "triggers") != NULL)
+	    dsl_map_get(root, "triggers") != NULL ||
+	    dsl_map_get(root, "segments") != NULL)
 		return (1);
 	n = dsl_map_get(root, "name");
 	return (n != NULL && n->type == DSL_NSCALAR);
@@ -1416,6 +1417,11 @@ dsl_workbook_parse(struct dsl_pctx *ctx, struct dsl_node *root)
 		case BK_TRIGGERS:
 			old = dsl_path_push(ctx, "triggers");
 			dsl_triggers_parse(ctx, val);
+			dsl_path_pop(ctx, old);
+			break;
+		case BK_SEGMENTS:
+			old = dsl_path_push(ctx, "segments");
+			dsl_segments_parse(ctx, val);
 			dsl_path_pop(ctx, old);
 			break;
 		default:
@@ -1598,6 +1604,7 @@ dsl_workbook_free(struct dsl_workbook *wb)
 	free(wb->actions);
 	dsl_strv_free(wb->tags, wb->ntags);
 	dsl_triggers_free(wb);
+	json_decref(wb->segments);
 	if ((wi = wb->priv) != NULL) {
 		for (i = 0; i < wi->nex; i++) {
 			json_decref(wi->ex[i].str);

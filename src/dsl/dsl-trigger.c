@@ -14,6 +14,7 @@
  *	    until-resolved: true
  *	    limit: {count: 3, window: 10m, by: <% alert.resource.host %>}
  *	    on-resolved: cancel
+ *	    cloud: production		# credentials the flow acts with
  *
  * Shapes and values are checked here, where each was written; whether a
  * source and a workflow exist is checked by dsl_validate() through the
@@ -31,10 +32,11 @@
 
 static const char *const dsl_trigger_keys[] = {
 	"source", "when", "workflow", "input", "key", "once-within",
-	"until-resolved", "limit", "on-resolved", "description"
+	"until-resolved", "limit", "on-resolved", "description", "cloud"
 };
 enum { GK_SOURCE, GK_WHEN, GK_WORKFLOW, GK_INPUT, GK_KEY, GK_ONCE_WITHIN,
-	GK_UNTIL_RESOLVED, GK_LIMIT, GK_ON_RESOLVED, GK_DESCRIPTION };
+	GK_UNTIL_RESOLVED, GK_LIMIT, GK_ON_RESOLVED, GK_DESCRIPTION,
+	GK_CLOUD };
 
 static const char *const dsl_limit_keys[] = { "count", "window", "by" };
 enum { LK_COUNT, LK_WINDOW, LK_BY };
@@ -295,6 +297,13 @@ dsl_trigger_parse(struct dsl_pctx *ctx, struct dsl_node *k,
 			old = dsl_path_push(ctx, "on-resolved");
 			dsl_trigger_on_resolved(ctx, val, g);
 			break;
+		case GK_CLOUD:
+			old = dsl_path_push(ctx, "cloud");
+			if ((s = dsl_node_str(ctx, val)) != NULL) {
+				free(g->cloud);
+				g->cloud = s;
+			}
+			break;
 		case GK_DESCRIPTION:
 			old = dsl_path_push(ctx, "description");
 			if ((s = dsl_node_str(ctx, val)) != NULL) {
@@ -356,6 +365,7 @@ dsl_triggers_free(struct dsl_workbook *wb)
 			free(g->sources[j]);
 		free(g->sources);
 		free(g->workflow);
+		free(g->cloud);
 		json_decref(g->when);
 		json_decref(g->input);
 		json_decref(g->key);

@@ -209,6 +209,8 @@ struct dsl_trigger {
 	int64_t			 limit_window_ms;
 	json_t			*limit_by;	/* NULL: one count per trigger */
 	enum dsl_on_resolved	 on_resolved;
+	char			*cloud;		/* clouds.yaml entry its
+						   executions act with */
 };
 
 struct dsl_wb_int;
@@ -229,9 +231,41 @@ struct dsl_workbook {
 	size_t			 nactions;
 	struct dsl_trigger	*triggers;
 	size_t			 ntriggers;
+	/*
+	 * Masakari's failover segments declared here (dsl-segment.c), or
+	 * NULL: [{name, recovery_method, service_type, description,
+	 * enabled, cloud, options, hosts: [{name, type,
+	 * control_attributes, reserved, on_maintenance}]}], each key
+	 * present only when written.
+	 */
+	json_t			*segments;
 	struct dsl_wb_int	*priv;		/* module-private: where things
 						   were written, for validation */
 };
+
+/* Masakari's recovery methods (NULL-terminated). */
+extern const char *const dsl_recovery_methods[];
+
+/*
+ * The options of Masakari's flows (its configuration file's, as the
+ * shipped workflows take them as input), and the notification types
+ * whose flows take each.
+ */
+enum dsl_opt_type { DSL_OPT_SECONDS, DSL_OPT_COUNT, DSL_OPT_BOOL,
+	DSL_OPT_STRING };
+#define DSL_FLOW_HOST		0x1
+#define DSL_FLOW_INSTANCE	0x2
+#define DSL_FLOW_PROCESS	0x4
+struct dsl_flow_option {
+	const char		*name;
+	enum dsl_opt_type	 type;
+	unsigned		 flows;
+};
+extern const struct dsl_flow_option dsl_flow_options[];	/* name NULL ends */
+const struct dsl_flow_option *dsl_flow_option_find(const char *name);
+/* 0 if the value suits the option, else -1 and *cause. */
+int	 dsl_flow_option_check(const struct dsl_flow_option *, json_t *,
+	     char **cause);
 
 /* Limits applied while parsing; zeroes mean the defaults below. */
 struct dsl_limits {

@@ -257,6 +257,8 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		return (rc);
 	}
 	tx = store_tx_create();
+	if (o->also != NULL)
+		store_tx_append(tx, o->also);
 	/* A new execution needs no work row: see engine_exec_recover(). */
 	store_tx_exec_insert(tx, row);
 	told = engine_tell_row(e, tx, row, STATE_NONE, STATE_RUNNING);

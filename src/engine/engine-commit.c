@@ -61,23 +61,14 @@ void
 engine_event(struct exec_rt *rt, struct task_rt *t, struct step *s,
     const char *level, double progress, const char *fmt, ...)
 {
-	struct store_event	 ev;
 	va_list			 ap;
 	char			*msg;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	memset(&ev, 0, sizeof ev);
-	memcpy(ev.execution_id, rt->row->id, UUID_STRLEN);
-	ev.task_id = t != NULL ? t->row->id : NULL;
-	ev.task_name = t != NULL ? t->row->name : NULL;
-	ev.time = time_now_ms();
-	ev.progress = progress;
-	ev.message = msg;
-	ev.level = (char *)level;
-	ev.request_id = rt->row->request_id;
-	store_tx_event_insert(s->tx, &ev);
+	engine_event_record(s->tx, rt, t, t != NULL ? "task" : "execution", level,
+	    progress, msg);
 	free(msg);
 }
 
@@ -278,6 +269,9 @@ engine_commit(struct engine *e, struct exec_rt *rt, struct step *s)
 	enum store_rc	 rc;
 	size_t		 i;
 
+	/* Messages emitted by expressions and Lua actions go with it. */
+	if (rt->progress != NULL && store_tx_size(rt->progress) > 0)
+		store_tx_append(s->tx, rt->progress);
 	if (store_tx_size(s->tx) == 0) {
 		step_after_commit(e, rt, s);
 		step_free(s);

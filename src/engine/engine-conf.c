@@ -82,6 +82,8 @@ engine_open_conf(const struct conf *conf, int check, char **cause)
 	ec.message_reap_interval_ms = conf->message_reap_interval_ms;
 	ec.message_reap_batch = (size_t)conf->message_reap_batch_size;
 	ec.exec_retention_ms = conf->execution_retention_ms;
+	ec.masakari_retry_ms = conf->masakari_retry_ms;
+	ec.masakari_expire_ms = conf->masakari_expire_ms;
 	ec.exec_reap_interval_ms = conf->execution_reap_interval_ms;
 	ec.exec_reap_batch = (size_t)conf->execution_reap_batch_size;
 	ec.notify_secret = conf->notify_secret;

@@ -1,10 +1,12 @@
 /*
  * engine-data.c -- what a task's expressions see: the data table _, the
- * execution() and task() functions, and a task found by id or name.
+ * execution() and task() functions, and a task found by id or name;
+ * and what they say: events, progress() messages among them.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine-int.h"
@@ -58,6 +60,76 @@ exec_task_lookup(void *arg, const char *name)
 	return (engine_task_json(t->row));
 }
 
+/* What a task runs, for its events: its action or sub-workflow name. */
+static char *
+event_action(struct task_rt *t)
+{
+	const char	*a;
+
+	if (t == NULL || t->spec == NULL)
+		return (NULL);
+	a = t->spec->action != NULL ? t->spec->action : t->spec->workflow;
+	if (a == NULL)
+		a = "std.noop";
+	return (xstrndup(a, strcspn(a, " \t\n")));
+}
+
+/* Record an event of kind (see store_event) with its message. */
+void
+engine_event_record(struct store_tx *tx, struct exec_rt *rt, struct task_rt *t,
+    const char *kind, const char *level, double progress, const char *msg)
+{
+	struct store_event	 ev;
+
+	/* Messages emitted since the last event come first. */
+	if (tx != rt->progress && rt->progress != NULL &&
+	    store_tx_size(rt->progress) > 0)
+		store_tx_append(tx, rt->progress);
+	memset(&ev, 0, sizeof ev);
+	memcpy(ev.execution_id, rt->row->id, UUID_STRLEN);
+	ev.task_id = t != NULL ? t->row->id : NULL;
+	ev.task_name = t != NULL ? t->row->name : NULL;
+	ev.time = time_now_ms();
+	ev.progress = progress;
+	ev.message = (char *)msg;
+	ev.level = (char *)level;
+	ev.request_id = rt->row->request_id;
+	ev.kind = (char *)kind;
+	ev.action = event_action(t);
+	store_tx_event_insert(tx, &ev);
+	free(ev.action);
+}
+
+/*
+ * A message of a task's own (declared by its progress map or emitted by
+ * progress()): recorded in s, or when s is NULL kept with the execution
+ * for its next commit.
+ */
+void
+engine_progress(struct exec_rt *rt, struct task_rt *t, struct step *s,
+    const char *level, double progress, const char *msg)
+{
+	if (s == NULL) {
+		if (rt->progress == NULL)
+			rt->progress = store_tx_create();
+		engine_event_record(rt->progress, rt, t, "progress", level, progress,
+		    msg);
+	} else
+		engine_event_record(s->tx, rt, t, "progress", level, progress, msg);
+}
+
+/*
+ * progress(msg[, fraction]) from an expression or a Lua action: arg is
+ * the execution, the task its ctx_task (the evaluation's).
+ */
+void
+engine_progress_emit(void *arg, const char *msg, double fraction)
+{
+	struct exec_rt	*rt = arg;
+
+	engine_progress(rt, rt->ctx_task, NULL, "info", fraction, msg);
+}
+
 /*
  * The data table _ of a task: workflow input, then vars and global
  * publishes, then the published values flowing into the task, then the
@@ -109,4 +181,7 @@ engine_expr_ctx(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	ctx->cur_task = e->ctx_task;
 	ctx->task_lookup = exec_task_lookup;
 	ctx->arg = rt;
+	/* progress() in an expression: a message of this task. */
+	rt->ctx_task = t;
+	ctx->progress = engine_progress_emit;
 }

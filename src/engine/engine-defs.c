@@ -11,9 +11,12 @@
 #include <string.h>
 
 #include "alarms/alarms.h"
+#include "alarms/alarms.h"
 #include "engine/engine-int.h"
 
 static void	 defs_free_one(struct engine_def *);
+static int	 defs_segments(struct engine *, struct store *, const char *,
+		     const char *, json_t *, struct dsl_errors *);
 
 static void
 defs_free_one(struct engine_def *d)
@@ -471,6 +474,10 @@ defs_save(struct engine *e, struct store *st, const char *kind,
 			return (STORE_CONFLICT);
 		}
 	}
+	if (defs_segments(e, st, kind, dname, wb->segments, errs) != 0) {
+		dsl_workbook_free(wb);
+		return (STORE_ERROR);
+	}
 	rc = store_def_save_ns(st, kind, dname, ns, scope, text,
 	    source != NULL ? source : "api", create_only, 0, &row);
 	if (rc != STORE_OK) {
@@ -508,6 +515,42 @@ defs_save(struct engine *e, struct store *st, const char *kind,
 	else
 		store_def_free(row);
 	return (STORE_OK);
+}
+
+/*
+ * The failover segments a workbook declares go to the store with it
+ * (alarm_segments_apply), owned by "workbook:NAME".  Called with
+ * api_mtx held; only when this version or the current one declares
+ * some.  0, or -1 with the reason in errs.
+ */
+static int
+defs_segments(struct engine *e, struct store *st, const char *kind,
+    const char *name, json_t *segments, struct dsl_errors *errs)
+{
+	struct engine_def	*cur = NULL;
+	char			*owner, *cause = NULL;
+	size_t			 i;
+	int			 rc = 0;
+
+	if (strcmp(kind, "workbook") != 0 || name == NULL)
+		return (0);
+	for (i = 0; i < e->ndefs; i++) {
+		if (e->defs[i]->current &&
+		    strcmp(e->defs[i]->kind, kind) == 0 &&
+		    strcmp(e->defs[i]->name, name) == 0)
+			cur = e->defs[i];
+	}
+	if (segments == NULL && (cur == NULL || cur->wb == NULL ||
+	    cur->wb->segments == NULL))
+		return (0);
+	xasprintf(&owner, "workbook:%s", name);
+	if (alarm_segments_apply(st, owner, segments, &cause) != STORE_OK) {
+		dsl_errors_add(errs, NULL, "segments", "%s", cause);
+		rc = -1;
+	}
+	free(cause);
+	free(owner);
+	return (rc);
 }
 
 /*
@@ -656,6 +699,16 @@ engine_def_delete_ns(struct engine *e, const char *kind, const char *name,
 	}
 	rc = store_def_save_ns(st, kind, name, ns, d->scope, "", d->source, 0,
 	    1, NULL);
+	if (rc == STORE_OK && d->wb != NULL && d->wb->segments != NULL) {
+		struct dsl_errors	errs;
+
+		/* Its segments go with it. */
+		dsl_errors_init(&errs);
+		if (defs_segments(e, st, kind, name, NULL, &errs) != 0)
+			log_warnx("%s %s: %s", kind, name, errs.n > 0 ?
+			    errs.v[0].msg : "segments not removed");
+		dsl_errors_free(&errs);
+	}
 	if (rc == STORE_OK) {
 		d->current = 0;
 		engine_alarms_rebuild(e);

@@ -114,6 +114,29 @@ exec_message(struct exec_rt *rt, const char *info, struct step *s)
 }
 
 /*
+ * The execution of a Masakari notification ends it with Masakari's
+ * status: finished (or ignored, when the flow's output says so), error.
+ */
+static void
+exec_notification_end(struct exec_rt *rt, enum store_state state,
+    const char *info, struct step *s)
+{
+	const char	*uuid, *status;
+
+	uuid = json_string_value(json_object_get(rt->row->params,
+	    "notification_uuid"));
+	if (uuid == NULL)
+		return;
+	status = json_string_value(json_object_get(rt->row->output,
+	    "status"));
+	if (state != STATE_SUCCESS)
+		status = "error";
+	else if (status == NULL || strcmp(status, "ignored") != 0)
+		status = "finished";
+	store_tx_notification_end(s->tx, uuid, status, info);
+}
+
+/*
  * End the execution: live tasks are cancelled, the output evaluated,
  * locks released and, for a sub-workflow, the parent told.
  */
@@ -175,6 +198,7 @@ engine_exec_finish(struct engine *e, struct exec_rt *rt,
 	if (engine_exec_move(rt, state, info, SF_STATE_INFO | SF_OUTPUT,
 	    s) == 0 && state == STATE_ERROR)
 		exec_message(rt, info, s);
+	exec_notification_end(rt, state, info, s);
 	store_tx_lock_release_all(s->tx, rt->row->id);
 	engine_locks_forget(e, rt->row->id);
 	engine_event(rt, NULL, s, state == STATE_SUCCESS ? "info" : "error",

@@ -50,6 +50,8 @@ engine_action_start(struct engine *e, struct exec_rt *rt,
 	actx.callback_url = e->callback_base[0] != '\0' ?
 	    e->callback_base : NULL;
 	actx.expr = NULL;
+	actx.cloud = json_string_value(json_object_get(rt->row->params,
+	    "cloud"));
 	if (st->entry->kind == ACTION_ASYNC) {
 		/*
 		 * An async action calls back only on failure; its

@@ -112,6 +112,9 @@ struct exec_rt {
 	int			 dropped;	/* a step failed: reload */
 	size_t			 npending;	/* steps waiting for a flush */
 	struct exec_rt		*next_loaded;	/* engine list */
+	/* progress() messages of evaluations, for the next commit. */
+	struct store_tx		*progress;
+	struct task_rt		*ctx_task;	/* task of the last evaluation */
 	json_t			*notify;	/* receivers of its events
 						   (engine_tell_targets) */
 };
@@ -340,6 +343,17 @@ json_t		*engine_task_data(struct exec_rt *, struct task_rt *,
 void		 engine_expr_ctx(struct engine *, struct exec_rt *,
 		     struct task_rt *, json_t *data, struct expr_ctx *);
 json_t		*engine_task_json(const struct store_task *);
+/* Record an event of a kind ("task", "execution", "progress") in tx. */
+void		 engine_event_record(struct store_tx *, struct exec_rt *,
+		     struct task_rt *, const char *kind, const char *level,
+		     double progress, const char *msg);
+/* progress() of expressions and inline actions (arg: the exec_rt). */
+void		 engine_progress_emit(void *arg, const char *msg,
+		     double fraction);
+/* A task's own progress message (s NULL: with the next commit). */
+void		 engine_progress(struct exec_rt *, struct task_rt *,
+		     struct step *, const char *level, double progress,
+		     const char *msg);
 
 /* engine-commit.c */
 /* Note a task changed (observers are told), or ready to run, in s. */

@@ -142,6 +142,7 @@ engine_exec_unload(struct engine *e, struct exec_rt *rt)
 	if (rt->def != NULL)
 		rt->def->refs--;
 	json_decref(rt->data_base);
+	store_tx_free(rt->progress);
 	json_decref(rt->notify);
 	store_exec_free(rt->row);
 	free(rt);
@@ -180,6 +181,10 @@ engine_exec_begin(struct engine *e, struct exec_rt *rt, struct step *s)
 	}
 	engine_event(rt, NULL, s, "info", 0, "workflow %s started",
 	    rt->wf->name);
+	/* A Masakari notification's recovery is running. */
+	if ((target = json_string_value(json_object_get(rt->row->params,
+	    "notification_uuid"))) != NULL)
+		store_tx_notification_run(s->tx, target);
 	if (rt->wf->type == DSL_WF_REVERSE) {
 		target = json_string_value(json_object_get(rt->row->params,
 		    "task_name"));

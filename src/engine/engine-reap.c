@@ -15,6 +15,12 @@
  * Stored alarms join the table below, with alarm-retention, once the
  * alarms' tables exist: a row naming its interval and a function that
  * deletes one batch.
+ *
+ * Masakari's periodic tasks ride along (masakari-retry-interval): a
+ * notification whose recovery ended in error is recovered once more
+ * (the whole flow, as Masakari's process_unfinished_notifications
+ * does; if it fails again it is "failed"), and one still new or in
+ * error after masakari-expire is "failed".
  */
 #include "config.h"
 
@@ -51,11 +57,16 @@ static enum store_rc reap_executions(struct engine *, struct store *,
 		     int *);
 static enum store_rc reap_notifications(struct engine *, struct store *,
 		     int *);
+static int64_t	 reap_masakari_every(const struct engine_config *);
+static enum store_rc reap_masakari(struct engine *, struct store *, int *);
+
+#define REAP_MASAKARI_BATCH	20
 
 static const struct reap_job reap_jobs[] = {
 	{ "reap-messages", reap_messages_every, reap_messages },
 	{ "reap-executions", reap_old_every, reap_executions },
 	{ "reap-notifications", reap_old_every, reap_notifications },
+	{ "masakari-notifications", reap_masakari_every, reap_masakari },
 };
 
 static int64_t
@@ -117,6 +128,78 @@ reap_notifications(struct engine *e, struct store *st, int *more)
 	    e->cfg.exec_reap_batch, &n);
 	atomic_fetch_add(&e->stats[ENGINE_REAPED_NOTIFICATIONS], n);
 	*more = rc == STORE_OK && n == e->cfg.exec_reap_batch;
+	return (rc);
+}
+
+static int64_t
+reap_masakari_every(const struct engine_config *c)
+{
+	return (c->masakari_retry_ms);
+}
+
+/* Start the flow of a notification whose recovery failed once more. */
+static void
+reap_masakari_retry(struct engine *e, struct store *st,
+    const struct store_notification *n)
+{
+	struct engine_start_opts	 o;
+	struct store_exec		*ex = NULL;
+	struct store_tx			*tx;
+	enum store_rc			 rc;
+	char				 id[UUID_STRLEN], *cause = NULL, *desc;
+
+	if (store_exec_load(st, n->execution_id, &ex) != STORE_OK)
+		return;
+	uuid_make(id);
+	tx = store_tx_create();
+	store_tx_notification_retry(tx, n->notification_uuid, id);
+	xasprintf(&desc, "Masakari notification %s (%s of %s), tried again",
+	    n->notification_uuid, n->type, n->hostname);
+	memset(&o, 0, sizeof o);
+	o.workflow = ex->workflow_name;
+	o.input = ex->input;
+	o.params = ex->params;
+	o.id = id;
+	o.description = desc;
+	o.request_id = n->request_id;
+	o.also = tx;
+	rc = engine_exec_start(e, &o, NULL, &cause);
+	if (rc == STORE_OK)
+		log_info("notification %s: its recovery failed; running %s "
+		    "again (execution %s)", n->notification_uuid,
+		    ex->workflow_name, id);
+	else if (rc != STORE_CONFLICT)
+		log_warnx("notification %s: cannot run its recovery again: %s",
+		    n->notification_uuid, cause != NULL ? cause : "?");
+	free(cause);
+	free(desc);
+	store_tx_free(tx);
+	store_exec_free(ex);
+}
+
+/* Masakari's periodic tasks (see the top of the file). */
+static enum store_rc
+reap_masakari(struct engine *e, struct store *st, int *more)
+{
+	struct store_notification	**v = NULL;
+	enum store_rc			 rc;
+	int64_t				 now = store_now(st);
+	size_t				 n = 0, i, k = 0;
+
+	rc = store_notifications_to_retry(st, now - e->cfg.masakari_retry_ms,
+	    REAP_MASAKARI_BATCH, &v, &n);
+	for (i = 0; i < n; i++) {
+		reap_masakari_retry(e, st, v[i]);
+		store_notification_free(v[i]);
+	}
+	free(v);
+	if (rc == STORE_OK && e->cfg.masakari_expire_ms > 0) {
+		rc = store_notifications_expire(st, now -
+		    e->cfg.masakari_expire_ms, &k);
+		if (k > 0)
+			log_info("%zu notifications expired (failed)", k);
+	}
+	*more = rc == STORE_OK && n == REAP_MASAKARI_BATCH;
 	return (rc);
 }
 

@@ -42,6 +42,8 @@ static void	 task_reverse_next(struct engine *, struct exec_rt *,
 		     struct step *);
 static int	 task_lock_wait(struct engine *, struct exec_rt *,
 		     struct task_rt *, struct step *);
+static void	 task_progress(struct engine *, struct exec_rt *,
+		     struct task_rt *, const char *, struct step *);
 static int	 task_arm_timeout(struct engine *, struct exec_rt *,
 		     struct task_rt *, struct step *);
 
@@ -400,6 +402,102 @@ task_lock_wait(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 }
 
 /*
+ * A named lock tried for an inline action, without waiting: free or
+ * already the execution's, it is taken in the step (and noted in
+ * e->locks so that steps of this turn not yet committed see it); held
+ * by another execution, 0.  See struct action_ctx.
+ */
+struct lock_try {
+	struct engine	*e;
+	struct exec_rt	*rt;
+	struct task_rt	*t;
+	struct step	*s;
+};
+
+static int
+task_lock_try(void *arg, const char *name)
+{
+	struct lock_try	*lt = arg;
+	struct engine	*e = lt->e;
+	struct exec_rt	*rt = lt->rt;
+	json_t		*held;
+	char		*owner = NULL;
+	int		 free_now;
+
+	if ((held = json_object_get(e->locks, name)) != NULL)
+		owner = xstrdup(json_string_value(held));
+	else if (store_lock_owner(e->st, name, &owner) != STORE_OK)
+		owner = NULL;
+	free_now = owner == NULL || strcmp(owner, rt->row->id) == 0;
+	if (free_now) {
+		store_tx_lock_acquire(lt->s->tx, name, rt->row->id);
+		json_object_set_new(e->locks, name, json_string(rt->row->id));
+		engine_event(rt, lt->t, lt->s, "info", -1, "task %s holds lock "
+		    "'%s'", lt->t->row->name, name);
+	} else
+		engine_event(rt, lt->t, lt->s, "info", -1, "task %s: lock '%s' "
+		    "is held by execution %s", lt->t->row->name, name, owner);
+	free(owner);
+	return (free_now);
+}
+
+/*
+ * A message the task declares in its progress map for which ("start",
+ * "success" or "error"): evaluated over the task's data and what it
+ * published, recorded with progress 0 at the start and 1 at the end,
+ * or the value of its own when it is a map {message, progress}; null
+ * or empty says nothing.  A message that cannot be evaluated is
+ * recorded as a warning; it never fails the task.
+ */
+static void
+task_progress(struct engine *e, struct exec_rt *rt, struct task_rt *t,
+    const char *which, struct step *s)
+{
+	struct expr_ctx	 ctx;
+	json_t		*tmpl, *data, *v, *p, *m;
+	char		*err = NULL, *msg;
+	double		 value;
+	int		 start = strcmp(which, "start") == 0;
+
+	if (t->spec->progress == NULL ||
+	    (tmpl = json_object_get(t->spec->progress, which)) == NULL ||
+	    json_is_null(tmpl))
+		return;
+	data = engine_task_data(rt, t, 0);
+	if (!start)
+		json_object_update(data, t->row->published);
+	engine_expr_ctx(e, rt, t, data, &ctx);
+	v = expr_eval(e->ex, tmpl, &ctx, &err);
+	json_decref(data);
+	if (v == NULL) {
+		xasprintf(&msg, "task '%s', progress.%s: %s", t->row->name,
+		    which, err);
+		free(err);
+		engine_progress(rt, t, s, "warning", -1, msg);
+	} else if (json_is_null(v) || (json_is_string(v) &&
+	    json_string_length(v) == 0)) {
+		/* Nothing to say this time. */
+		json_decref(v);
+		return;
+	} else {
+		/* A text, or {message, progress} with a value of its own. */
+		value = start ? 0 : 1;
+		p = json_object_get(v, "progress");
+		if (json_is_object(v) && json_is_number(p) &&
+		    json_number_value(p) >= 0 && json_number_value(p) <= 1)
+			value = json_number_value(p);
+		m = json_is_object(v) ? json_object_get(v, "message") : v;
+		msg = json_is_string(m) ? xstrdup(json_string_value(m)) :
+		    json_dumps(m != NULL ? m : v, JSON_ENCODE_ANY |
+		    JSON_COMPACT);
+		engine_progress(rt, t, s, strcmp(which, "error") == 0 ?
+		    "error" : "info", value, msg != NULL ? msg : "");
+		json_decref(v);
+	}
+	free(msg);
+}
+
+/*
  * Arm the timeout of a task's first attempt, once (runtime.timeout_armed
  * says it is): -1 when the task failed because its timeout cannot be
  * evaluated.
@@ -505,6 +603,8 @@ engine_task_run(struct engine *e, struct exec_rt *rt, struct task_rt *t)
 		engine_event(rt, t, &s, "info", 0, "task %s started%s",
 		    t->row->name, t->attempt > 0 ? " (retry)" : "");
 		task_items_keep(t);
+		if (t->attempt == 0)
+			task_progress(e, rt, t, "start", &s);
 	}
 	n = task_count(t);
 	if (n > 0 && t->ndone == n) {
@@ -874,6 +974,9 @@ task_start_child(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	if ((v = json_object_get(params0, "env")) != NULL)
 		json_object_set(params, "env", v);
 	json_object_set_new(params, "namespace", json_string(def->namespace));
+	/* A sub-workflow acts with its parent's credentials. */
+	if ((v = json_object_get(params0, "cloud")) != NULL)
+		json_object_set(params, "cloud", v);
 	/* Sub-workflows tell the same receivers, as in Mistral. */
 	if ((v = json_object_get(params0, "notify")) != NULL)
 		json_object_set(params, "notify", v);
@@ -907,6 +1010,7 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	const struct dsl_action		*adhoc = NULL;
 	struct store_action		 a;
 	struct action_ctx		 actx;
+	struct lock_try			 lt;
 	struct engine_done		*d;
 	struct expr_ctx			 ctx;
 	json_t				*data, *input, *prepared, *out, *result;
@@ -982,6 +1086,21 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		actx.task_name = t->row->name;
 		actx.action_id = a.id;
 		actx.expr = e->ex;
+		/* progress() of a Lua action: a message of this task. */
+		actx.progress = engine_progress_emit;
+		actx.progress_arg = rt;
+		rt->ctx_task = t;
+		/* What it writes goes with this step. */
+		actx.cloud = json_string_value(json_object_get(
+		    rt->row->params, "cloud"));
+		actx.store = e->st;
+		actx.tx = s->tx;
+		lt.e = e;
+		lt.rt = rt;
+		lt.t = t;
+		lt.s = s;
+		actx.lock_try = task_lock_try;
+		actx.lock_arg = &lt;
 		d = xcalloc(1, sizeof *d);
 		memcpy(d->exec_id, rt->row->id, UUID_STRLEN);
 		memcpy(d->task_id, t->row->id, UUID_STRLEN);
@@ -1225,7 +1344,9 @@ engine_task_attempt_decide(struct engine *e, struct exec_rt *rt,
 	json_object_del(t->row->runtime, "kept");
 	free(t->done);
 	t->done = NULL;		/* items are evaluated again */
-	engine_event(rt, t, s, ok ? "info" : "warning", -1,
+	/* The attempts made of those the policy allows, short of the end. */
+	engine_event(rt, t, s, ok ? "info" : "warning",
+	    (double)t->attempt / (count + 1),
 	    "task %s: attempt %d %s, retrying (%d of %d)", t->row->name,
 	    t->attempt, ok ? "succeeded" : "failed", t->attempt, (int)count);
 	if (delay > 0) {
@@ -1493,6 +1614,7 @@ task_complete(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 	store_tx_work_delete_task(s->tx, t->row->id);
 	free(t->done);
 	t->done = NULL;
+	task_progress(e, rt, t, ok ? "success" : "error", s);
 	if (ok)
 		engine_event(rt, t, s, "info", 1, "task %s succeeded",
 		    t->row->name);

@@ -114,7 +114,8 @@ watch_is_workbook(const char *text)
 			name = 1;
 		else if (strncmp(p, "workflows:", 10) == 0 ||
 		    strncmp(p, "actions:", 8) == 0 ||
-		    strncmp(p, "triggers:", 9) == 0)
+		    strncmp(p, "triggers:", 9) == 0 ||
+		    strncmp(p, "segments:", 9) == 0)
 			wfs = 1;
 		if ((p = strchr(p, '\n')) == NULL)
 			break;

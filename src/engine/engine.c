@@ -42,6 +42,13 @@ engine_pool(struct engine *e)
 	return (e->pool);
 }
 
+/* The I/O loop of the engine's actions (see engine.h). */
+struct action_io *
+engine_io(struct engine *e)
+{
+	return (e->io);
+}
+
 /* An in-process engine's connection (see engine.h). */
 struct store *
 engine_store(struct engine *e)

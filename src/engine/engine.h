@@ -23,6 +23,7 @@
 
 struct engine;
 struct conf;
+struct action_io;
 
 struct engine_config {
 	const char	*db_url;		/* store URL */
@@ -59,6 +60,13 @@ struct engine_config {
 	int64_t		 notify_backoff_max_ms;	/* default 600000 */
 	int64_t		 notify_timeout_ms;	/* default 10000 */
 	size_t		 notify_concurrency;	/* default 16 */
+	/*
+	 * Masakari's notifications (engine-reap.c): a recovery that ended
+	 * in error this long ago runs once more (0: never); one still new
+	 * or in error this long after it came is failed (0: never).
+	 */
+	int64_t		 masakari_retry_ms;
+	int64_t		 masakari_expire_ms;
 };
 
 /* Called on every task and execution transition (may be NULL). */
@@ -86,6 +94,12 @@ struct store_pool *engine_pool(struct engine *);
  * for its one thread between turns of the loop; NULL for a daemon's.
  */
 struct store	*engine_store(struct engine *);
+/*
+ * The I/O loop the engine's actions wait on, for other threads that run
+ * an action and wait for it (Keystone checks of the API); NULL before
+ * engine_start().
+ */
+struct action_io *engine_io(struct engine *);
 void		 engine_set_observer(struct engine *,
 		     const struct engine_observer *);
 /*
@@ -183,6 +197,12 @@ struct engine_start_opts {
 	const char	*request_id;
 	const char	*task_target;	/* reverse workflows */
 	const char	*namespace;	/* the workflow's; NULL: "" */
+	/*
+	 * More writes committed with the new execution, all or nothing
+	 * (a guard of theirs failing is the result), or NULL.  Moved
+	 * out of the change set.
+	 */
+	struct store_tx	*also;
 };
 
 /*

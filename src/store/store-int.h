@@ -272,6 +272,8 @@ extern int		  store_nsqls;
 extern struct store_sql *const store_ops_sqls[];
 /* The statements of store-alarms.c (NULL-terminated). */
 extern struct store_sql *const store_alarm_sqls[];
+/* Those of store-recovery.c (NULL-terminated). */
+extern struct store_sql *const store_recovery_sqls[];
 /*
  * Register the statements of every table and those of store_ops_sqls
  * (once per process; their SQL is made when first needed).
@@ -347,6 +349,13 @@ struct store_tx {
 /* Append an operation with nv zeroed values. */
 struct store_op	*store_tx_add(struct store_tx *, const struct store_sql *,
 		     size_t nv);
+/* Append one with text values a and b (b NULL: a alone; NULL text is
+ * SQL NULL). */
+struct store_op	*store_tx_text(struct store_tx *, const struct store_sql *,
+		     const char *a, const char *b);
+/* Every row of q for one text key (NULL: q has no parameter), T ***. */
+enum store_rc	 store_load_rows(struct store *, const struct store_sql *,
+		     const char *key, void *out, size_t *n);
 /* Does the change set wake other engines? */
 int		 store_tx_wakes(struct store_tx **, size_t);
 

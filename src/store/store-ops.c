@@ -329,33 +329,27 @@ store_op_gmsg(struct store_op *op)
 {
 	struct store_value	 v[STORE_MAXVALUES];
 	size_t			 n;
+	char			*key;
 
 	if (op->gmsg != NULL || op->table == NULL)
 		return (op->gmsg != NULL ? op->gmsg : "guard failed");
 	/* The key is the first value of an update. */
 	(void)store_op_values(op, v, &n);
+	if (v[0].type == STORE_INT)
+		xasprintf(&key, "%lld", (long long)v[0].u.i);
+	else
+		key = xstrdup(v[0].u.s != NULL ? v[0].u.s : "");
 	if (op->expect != NULL)
 		xasprintf(&op->gmsg, "%s %s is not in state %s",
-		    op->table->label, v[0].u.s, op->expect);
+		    op->table->label, key, op->expect);
 	else
-		xasprintf(&op->gmsg, "%s %s not found", op->table->label,
-		    v[0].u.s);
+		xasprintf(&op->gmsg, "%s %s not found", op->table->label, key);
+	free(key);
 	return (op->gmsg);
 }
 
-/* Record a statement with text values (NULL: SQL NULL). */
-static struct store_op *
-tx_sql(struct store_tx *tx, const struct store_sql *q, const char *a,
-    const char *b)
-{
-	struct store_op	*op;
-
-	op = store_tx_add(tx, q, b != NULL ? 2 : 1);
-	store_value_text(&op->v[0], a);
-	if (b != NULL)
-		store_value_text(&op->v[1], b);
-	return (op);
-}
+/* Statements with text values (store.c). */
+#define tx_sql		store_tx_text
 
 /* Record a statement with three text values. */
 static struct store_op *
@@ -672,20 +666,8 @@ store_workflow_delete(struct store *s, const char *name)
 
 /* ---- reads ---------------------------------------------------------- */
 
-/* Every row a statement returns for one text key, into *out (T ***). */
-static enum store_rc
-load_rows(struct store *s, const struct store_sql *q, const char *key,
-    void *out, size_t *n)
-{
-	struct store_rows	 rows = { NULL, 0, 0 };
-	enum store_rc		 rc;
-
-	memset(out, 0, sizeof(void *));
-	*n = 0;
-	if ((rc = store_run(s, q, NULL, &rows, "s", key)) == STORE_OK)
-		store_rows_take(&rows, out, n);
-	return (rc);
-}
+/* Every row a statement returns for one text key (store.c). */
+#define load_rows	store_load_rows
 
 /*
  * The rows for several ids: one statement for all ($1: a JSON array of

@@ -94,7 +94,7 @@ static const struct store_col event_cols[] = {
 	C(task_id, TEXT, 0, 0), C(task_name, TEXT, 0, 0),
 	C(time, INT, STORE_NOW, 0), C(progress, REAL, 0, 0),
 	C(message, TEXT, 0, 0), C(level, TEXT, 0, 0),
-	C(request_id, TEXT, 0, 0)
+	C(request_id, TEXT, 0, 0), C(kind, TEXT, 0, 0), C(action, TEXT, 0, 0)
 };
 #undef ROW
 #define ROW store_message
@@ -194,6 +194,36 @@ static const struct store_col cron_cols[] = {
 	STORE_COL(ROW, scope, STORE_TEXT, 0, 0, "private"), ROW_TIMES
 };
 #undef ROW
+#define ROW store_segment
+static const struct store_col segment_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0), C(uuid, TEXT, 0, 0),
+	C(name, TEXT, 0, SF_ROW), C(description, TEXT, 0, SF_ROW),
+	C(recovery_method, TEXT, 0, SF_ROW), C(service_type, TEXT, 0, SF_ROW),
+	C(enabled, BOOL, 0, SF_ROW), C(cloud, TEXT, 0, SF_ROW),
+	C(options, JSON, 0, SF_ROW), C(source, TEXT, 0, SF_ROW), ROW_TIMES
+};
+#undef ROW
+#define ROW store_host
+static const struct store_col host_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0), C(uuid, TEXT, 0, 0),
+	C(name, TEXT, 0, SF_ROW), C(segment_uuid, TEXT, 0, SF_ROW),
+	C(type, TEXT, 0, SF_ROW), C(control_attributes, TEXT, 0, SF_ROW),
+	C(reserved, BOOL, 0, SF_ROW), C(on_maintenance, BOOL, 0, SF_ROW),
+	C(source, TEXT, 0, SF_ROW), ROW_TIMES
+};
+#undef ROW
+#define ROW store_notification
+static const struct store_col notification_cols[] = {
+	C(id, INT, STORE_KEY | STORE_SERIAL, 0),
+	C(notification_uuid, TEXT, 0, 0), C(type, TEXT, 0, 0),
+	C(hostname, TEXT, 0, 0), C(source_host_uuid, TEXT, 0, 0),
+	C(generated_time, INT, 0, 0), C(payload, JSON, 0, 0),
+	C(dedup, TEXT, 0, 0), STATE("new"),
+	C(state_info, TEXT, 0, SF_STATE_INFO), C(workflow, TEXT, 0, SF_EXEC),
+	C(execution_id, TEXT, 0, SF_EXEC), C(retries, INT, 0, SF_EXEC),
+	C(request_id, TEXT, 0, 0), ROW_TIMES
+};
+#undef ROW
 
 /*
  * Fields lists filter and sort on: Mistral's names, most of them the
@@ -258,6 +288,25 @@ static const struct store_column outbox_list[] = {
 	FT(created_at), FT(updated_at), FEND
 };
 
+/* Masakari's lists: its filters and sort keys. */
+static const struct store_column segment_list[] = {
+	F(id), F(uuid), F(name), F(description), F(recovery_method),
+	F(service_type), { "enabled", "enabled", STORE_COL_INT },
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column host_list[] = {
+	F(id), F(uuid), F(name), F(type), F(control_attributes),
+	{ "failover_segment_id", "segment_uuid", STORE_COL_TEXT },
+	{ "reserved", "reserved", STORE_COL_INT },
+	{ "on_maintenance", "on_maintenance", STORE_COL_INT },
+	FT(created_at), FT(updated_at), FEND
+};
+static const struct store_column notification_list[] = {
+	F(id), F(notification_uuid), F(type), F(source_host_uuid),
+	{ "status", "state", STORE_COL_TEXT }, F(hostname),
+	FT(generated_time), FT(created_at), FT(updated_at), FEND
+};
+
 /*
  * The decision log: alarms by when they came ("created_at" too, the
  * API's default sort), and "verdict" a test on the verdicts reached.
@@ -294,6 +343,7 @@ const struct store_item_list store_item_lists[] = {
 static struct store_table_sql def_sql, workflow_sql, exec_sql, task_sql;
 static struct store_table_sql action_sql, work_sql, event_sql, message_sql;
 static struct store_table_sql env_sql, cron_sql;
+static struct store_table_sql segment_sql, host_sql, notification_sql;
 static struct store_table_sql outbox_sql;
 static struct store_table_sql alarm_sql, alarm_event_sql, alarm_decision_sql;
 static struct store_table_sql alarm_hold_sql, alarm_limit_sql;
@@ -323,6 +373,13 @@ TABLE(store_env_table, "environments", "environment", store_env, env_cols,
     0, NULL, env_list, env_sql);
 TABLE(store_cron_table, "cron_triggers", "cron trigger", store_cron,
     cron_cols, 0, NULL, cron_list, cron_sql);
+TABLE(store_segment_table, "segments", "segment", store_segment,
+    segment_cols, 0, NULL, segment_list, segment_sql);
+TABLE(store_host_table, "segment_hosts", "host", store_host, host_cols, 0,
+    NULL, host_list, host_sql);
+TABLE(store_notification_table, "ha_notifications", "notification",
+    store_notification, notification_cols, 0, NULL, notification_list,
+    notification_sql);
 TABLE(store_outbox_table, "outbox", "notification", store_outbox,
     outbox_cols, 0, "execution_id", outbox_list, outbox_sql);
 TABLE(store_alarm_table, "alarms", "alarm", store_alarm, alarm_cols, 0,
@@ -348,7 +405,9 @@ const struct store_table *const store_tables[] = {
 	&store_cron_table, &store_outbox_table,
 	&store_alarm_table, &store_alarm_event_table,
 	&store_alarm_decision_table, &store_alarm_hold_table,
-	&store_alarm_limit_table, &store_alarm_auth_failure_table, NULL
+	&store_alarm_limit_table, &store_alarm_auth_failure_table,
+	&store_segment_table, &store_host_table, &store_notification_table,
+	NULL
 };
 
 /* Shapes of results that are not rows of a table. */
@@ -793,8 +852,11 @@ table_update_sql(const struct store_table *t, unsigned mask, int guard)
 	const struct store_col	*c, *key = NULL;
 	struct buf		 b;
 	size_t			 head;
-	int			 n = 3, has_state;
+	int			 n = 3, state = 0;
 
+	for (c = t->cols; c < t->cols + t->ncols; c++)
+		if (strcmp(c->name, "state") == 0)
+			state = 1;
 	buf_init(&b, 0);
 	sql_cat(&b, "UPDATE ", t->name, " SET ", (char *)NULL);
 	head = b.len;
@@ -823,15 +885,11 @@ table_update_sql(const struct store_table *t, unsigned mask, int guard)
 		return (NULL);
 	}
 	b.len -= 2;
-	/* A table without states is never guarded by one. */
-	for (c = t->cols; c < t->cols + t->ncols; c++) {
-		if (strcmp(c->name, "state") == 0)
-			break;
-	}
-	has_state = c < t->cols + t->ncols;
-	sql_cat(&b, " WHERE ", key->name, " = $1", mask == 0 ? (has_state ?
+	/* Without a state column, no guard: $3 is always NULL. */
+	sql_cat(&b, " WHERE ", key->name, col_sqltype(key)[0] == 'b' ?
+	    " = $1::bigint" : " = $1", mask == 0 ? (state ?
 	    " AND ($3::text IS NULL OR state = $3)" : " AND $3::text IS NULL") :
-	    guard && has_state ? " AND state = $3" : "", (char *)NULL);
+	    guard && state ? " AND state = $3" : "", (char *)NULL);
 	return (buf_take(&b));
 }
 
@@ -1042,6 +1100,8 @@ store_init_tables(void)
 	for (q = store_ops_sqls; *q != NULL; q++)
 		store_register(*q);
 	for (q = store_alarm_sqls; *q != NULL; q++)
+		store_register(*q);
+	for (q = store_recovery_sqls; *q != NULL; q++)
 		store_register(*q);
 }
 

@@ -383,6 +383,42 @@ store_tx_append(struct store_tx *dst, struct store_tx *src)
 	src->n = 0;
 }
 
+/* Record a statement with text values a and b (b NULL: one value). */
+struct store_op *
+store_tx_text(struct store_tx *tx, const struct store_sql *q, const char *a,
+    const char *b)
+{
+	struct store_op	*op;
+
+	op = store_tx_add(tx, q, b != NULL ? 2 : 1);
+	store_value_text(&op->v[0], a);
+	if (b != NULL)
+		store_value_text(&op->v[1], b);
+	return (op);
+}
+
+/*
+ * Every row a statement returns for one text key (NULL: a statement
+ * without parameters), into *out (T ***).
+ */
+enum store_rc
+store_load_rows(struct store *s, const struct store_sql *q, const char *key,
+    void *out, size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	memset(out, 0, sizeof(void *));
+	*n = 0;
+	if (key != NULL)
+		rc = store_run(s, q, NULL, &rows, "s", key);
+	else
+		rc = store_run(s, q, NULL, &rows, "");
+	if (rc == STORE_OK)
+		store_rows_take(&rows, out, n);
+	return (rc);
+}
+
 /* Append an operation running q with nv zeroed values. */
 struct store_op *
 store_tx_add(struct store_tx *tx, const struct store_sql *q, size_t nv)

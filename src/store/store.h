@@ -197,6 +197,8 @@ struct store_event {
 	char	*message;
 	char	*level;			/* "info", "warning", "error" */
 	char	*request_id;
+	char	*kind;			/* "task", "execution", "progress" */
+	char	*action;		/* of the task: action or workflow */
 };
 
 struct store_message {
@@ -251,6 +253,27 @@ struct store_env {
 	int64_t	 updated_at;
 };
 
+/*
+ * Masakari's failover segments, their hosts, and the notifications
+ * masakari-monitors send (store-recovery.c has their queries).  id is
+ * Masakari's integer id; the API names rows by uuid.  source is "api"
+ * or the YAML file declaring the row.
+ */
+struct store_segment {
+	int64_t	 id;
+	char	 uuid[UUID_STRLEN];
+	char	*name;
+	char	*description;
+	char	*recovery_method;	/* auto, reserved_host, ... */
+	char	*service_type;
+	int	 enabled;
+	char	*cloud;			/* clouds.yaml entry its flows use */
+	json_t	*options;		/* flow options (Masakari's config) */
+	char	*source;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
 /* A cron trigger: starts workflow_name at each tick of pattern. */
 struct store_cron {
 	char	 id[UUID_STRLEN];
@@ -269,6 +292,39 @@ struct store_cron {
 	int64_t	 updated_at;
 };
 
+struct store_host {
+	int64_t	 id;
+	char	 uuid[UUID_STRLEN];
+	char	*name;			/* unique across segments */
+	char	 segment_uuid[UUID_STRLEN];
+	char	*type;
+	char	*control_attributes;
+	int	 reserved;
+	int	 on_maintenance;
+	char	*source;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
+struct store_notification {
+	int64_t	 id;
+	char	 notification_uuid[UUID_STRLEN];
+	char	*type;			/* COMPUTE_HOST, VM, PROCESS */
+	char	*hostname;
+	char	*source_host_uuid;
+	int64_t	 generated_time;	/* ms, as the monitor wrote it */
+	json_t	*payload;
+	char	*dedup;			/* type, host and payload */
+	char	*state;			/* new, running, finished, ... */
+	char	*state_info;		/* why, in words */
+	char	*workflow;		/* the flow it runs, or NULL */
+	char	*execution_id;		/* its execution, or NULL */
+	int	 retries;		/* flows run again after an error */
+	char	*request_id;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+};
+
 /* The tables, for the generic row functions below (store-table.c). */
 struct store_table;
 extern const struct store_table store_def_table, store_workflow_table;
@@ -276,6 +332,8 @@ extern const struct store_table store_exec_table, store_task_table;
 extern const struct store_table store_action_table, store_work_table;
 extern const struct store_table store_event_table, store_message_table;
 extern const struct store_table store_env_table, store_cron_table;
+extern const struct store_table store_segment_table, store_host_table;
+extern const struct store_table store_notification_table;
 extern const struct store_table store_outbox_table;
 
 /* Free a row of a table (NULL: no-op); a deep copy (json increfed). */
@@ -351,6 +409,10 @@ size_t		 store_pool_size(struct store_pool *);
 #define SF_IN_CONTEXT	0x1000
 #define SF_VARIABLES	0x2000	/* environment variables */
 #define SF_SCOPE	0x4000
+#define SF_ROW		0x8000	/* segments, hosts: every field set by
+				   the API or a file */
+#define SF_EXEC		0x10000	/* notification: workflow, execution,
+				   retries */
 
 /*
  * Record inserting a row of any table; updating the fields of a row in
@@ -503,6 +565,10 @@ enum store_rc	 store_action_load(struct store *, const char *id,
 /* Events of an execution in time order. */
 enum store_rc	 store_events_load(struct store *, const char *execution_id,
 		     struct store_event ***out, size_t *n);
+/* The same of an execution and its sub-workflows, at any depth. */
+enum store_rc	 store_events_load_tree(struct store *,
+		     const char *execution_id, struct store_event ***out,
+		     size_t *n);
 /* Child executions of a task (sub-workflows). */
 enum store_rc	 store_exec_children(struct store *, const char *task_id,
 		     struct store_exec ***out, size_t *n);
@@ -876,5 +942,68 @@ enum store_rc	 store_alarms_pending(struct store *, int64_t before,
 		     size_t limit, char ***ids, size_t *n);
 /* Delete the nonces that expired. */
 enum store_rc	 store_alarm_nonces_reap(struct store *);
+/* ---- Masakari's segments, hosts and notifications ----------------- */
+
+/* A segment by uuid or name; a host by uuid or name; NOTFOUND else. */
+enum store_rc	 store_segment_find(struct store *, const char *uuid_or_name,
+		     struct store_segment **out);
+enum store_rc	 store_host_find(struct store *, const char *uuid_or_name,
+		     struct store_host **out);
+/* The hosts of a segment, newest first (Masakari's reserved order). */
+enum store_rc	 store_hosts_of(struct store *, const char *segment_uuid,
+		     struct store_host ***out, size_t *n);
+/* Every segment, oldest first. */
+enum store_rc	 store_segments_all(struct store *,
+		     struct store_segment ***out, size_t *n);
+enum store_rc	 store_notification_find(struct store *, const char *uuid,
+		     struct store_notification **out);
+void		 store_segment_free(struct store_segment *);
+void		 store_host_free(struct store_host *);
+void		 store_notification_free(struct store_notification *);
+/* Delete a segment with its hosts; a host.  Missing: NOTFOUND. */
+void		 store_tx_segment_delete(struct store_tx *, const char *uuid);
+void		 store_tx_host_delete(struct store_tx *, const char *uuid);
+/*
+ * Take a reserved host: reserved becomes 0 if it was 1 and the host is
+ * not on maintenance, else the change set fails with STORE_CONFLICT.
+ */
+void		 store_tx_host_take(struct store_tx *, const char *name);
+/*
+ * Put a host on maintenance (and no longer reserved when unreserve is
+ * set); a host already on maintenance: STORE_CONFLICT.
+ */
+void		 store_tx_host_maintain(struct store_tx *, const char *name,
+		     int unreserve);
+/*
+ * Serialise the notifications of one host (a row lock held to the end
+ * of the change set) and refuse a duplicate: STORE_CONFLICT when a
+ * notification with the same dedup text was generated at or after
+ * since_ms.
+ */
+void		 store_tx_notification_unique(struct store_tx *,
+		     const char *hostname, const char *dedup,
+		     int64_t since_ms);
+/*
+ * The recovery of a notification began (new -> running), ended (status
+ * finished, ignored or error, with why; an error after a retry is
+ * "failed").  Notifications already past them are left as they are.
+ */
+void		 store_tx_notification_run(struct store_tx *, const char *uuid);
+/*
+ * Masakari's periodic work: notifications whose recovery ended in error
+ * at or before before_ms and was not tried again (at most limit); one
+ * marked tried again with a new execution (running; a notification
+ * tried again already: STORE_CONFLICT); those still new or in error
+ * created at or before before_ms marked failed (*n of them).
+ */
+enum store_rc	 store_notifications_to_retry(struct store *,
+		     int64_t before_ms, size_t limit,
+		     struct store_notification ***out, size_t *n);
+void		 store_tx_notification_retry(struct store_tx *,
+		     const char *uuid, const char *execution_id);
+enum store_rc	 store_notifications_expire(struct store *,
+		     int64_t before_ms, size_t *n);
+void		 store_tx_notification_end(struct store_tx *, const char *uuid,
+		     const char *status, const char *info);
 
 #endif /* STORE_H */

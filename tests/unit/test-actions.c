@@ -386,7 +386,7 @@ registry_lists_every_std_action(void **state)
 	const char	*want[] = { "std.noop", "std.echo", "std.fail",
 	    "std.sleep", "std.http", "std.mistral_http", "std.lua",
 	    "std.async_noop", "std.test_dict", "os.request", "std.javascript",
-	    "std.js", "std.email", "std.ssh" };
+	    "std.js", "std.email", "std.ssh", "masakari.reserved_host_take" };
 	size_t		 i, n = 0;
 
 	for (i = 0; i < nitems(want); i++)
@@ -409,6 +409,9 @@ registry_lists_every_std_action(void **state)
 	assert_int_equal(action_find("std.async_noop")->kind, ACTION_ASYNC);
 	assert_int_equal(action_find("std.mistral_http")->kind, ACTION_ASYNC);
 	assert_int_equal(action_find("std.sleep")->kind, ACTION_IO);
+	assert_false(action_find("masakari.reserved_host_take")->pure);
+	assert_int_equal(action_find("masakari.reserved_host_take")->kind,
+	    ACTION_INLINE);
 }
 
 static void
