@@ -19,7 +19,12 @@
 #                       keys are checked on the last such row
 #   task_order          names in the order their rows appear (rows of
 #                       other tasks are ignored)
-#   min_elapsed_ms / max_elapsed_ms   wall time of the whole bora run
+#   min_elapsed_ms      least wall time of the whole bora run
+#   max_elapsed_ms      most wall time of the whole bora run, less the
+#                       time a run of default_noop takes just before it
+#                       (start, store, exit: what load slows down)
+#   max_task_ms         most time any task took, as the engine measured
+#                       it (duration_ms: its retries and waits included)
 #   assert              jq expressions that must be true over the output
 #
 # Environment: BORA (the bora binary, default ./src/bora), SRCDIR (the
@@ -78,8 +83,11 @@ def contains_text($s; $t): ($s // "" | tostring) | contains($t);
      "stderr does not contain \($e.stderr_contains | tojson)" else empty end),
   (if has_key("min_elapsed_ms") and $ms < $e.min_elapsed_ms then
      "took \($ms) ms, expected at least \($e.min_elapsed_ms)" else empty end),
-  (if has_key("max_elapsed_ms") and $ms > $e.max_elapsed_ms then
-     "took \($ms) ms, expected at most \($e.max_elapsed_ms)" else empty end),
+  (if has_key("max_elapsed_ms") and $ms - $base > $e.max_elapsed_ms then
+     "took \($ms) ms, \($base) ms of them the run itself, expected at most \($e.max_elapsed_ms)" else empty end),
+  (if has_key("max_task_ms") and $otype == "object" and
+      ([$out.tasks[]?.duration_ms // 0] | max // 0) > $e.max_task_ms then
+     "a task took \([$out.tasks[]?.duration_ms // 0] | max) ms, expected at most \($e.max_task_ms)" else empty end),
   (if ([ "state", "state_info_contains", "state_info_excludes", "output",
          "tasks", "task_order", "assert" ] | any(has_key(.))) then
      (if $otype != "object" then
@@ -165,6 +173,16 @@ run_case() {
 	eval "set -- $(jq -r '(.args // []) | map(tostring) | @sh' "$expect")"
 	db=${BORA_DB:-sqlite:$dir/$name.db}
 
+	# What a run costs without its workflow, when the case bounds time.
+	base=0
+	if jq -e 'has("max_elapsed_ms")' "$expect" >/dev/null; then
+		start=$(now_ms)
+		(cd "$dir" && exec timeout "$TIMEOUT" "$BORA" run \
+		    "$CASEDIR/default_noop.yaml" -f json \
+		    --db "${BORA_DB:-sqlite:$dir/base.db}") >/dev/null 2>&1
+		base=$(($(now_ms) - start))
+	fi
+
 	start=$(now_ms)
 	(cd "$dir" && exec timeout "$TIMEOUT" "$BORA" run "$yaml" "$@" \
 	    -f json --db "$db") >"$dir/stdout" 2>"$dir/stderr"
@@ -190,6 +208,7 @@ run_case() {
 
 	jq -n -r --slurpfile e "$expect" --slurpfile o "$out" \
 	    --rawfile err "$dir/stderr" --argjson rc "$rc" --argjson ms "$ms" \
+	    --argjson base "$base" \
 	    "\$e[0] as \$e | \$o[0] as \$out | $CHECKS" >"$dir/why" 2>&1 ||
 		echo "jq failed on the checks" >>"$dir/why"
 
