@@ -335,12 +335,14 @@ mcheck "cron-trigger-create with a first time" cron-trigger-create later \
 check "its next execution is the first time" test \
     "$(val "Next execution time")" = "2099-01-01 10:30:00"
 check "one execution" test "$(val "Remaining executions")" = 1
-mcheck "cron-trigger-create with a count" cron-trigger-create thrice \
-    tick_wf '{"who": "three"}' --pattern "* * * * * *" --count 3 -f json
 mcheck "cron-trigger-create every second" cron-trigger-create every \
     tick_wf '{"who": "every"}' --pattern "* * * * * *" -f json
 mcheck "cron-trigger-list" cron-trigger-list -f json
-jcheck "three triggers" 'map(.Name) | sort == ["every", "later", "thrice"]'
+jcheck "both triggers" 'map(.Name) | sort == ["every", "later"]'
+# Listed after the list: three ticks may pass while a slow client lists.
+mcheck "cron-trigger-create with a count" cron-trigger-create thrice \
+    tick_wf '{"who": "three"}' --pattern "* * * * * *" --count 3 -f json
+check "it counts three" test "$(val "Remaining executions")" = 3
 mcheck "cron-trigger-get" cron-trigger-get every -f json
 check "its pattern" test "$(val Pattern)" = "* * * * * *"
 sleep 4.5
