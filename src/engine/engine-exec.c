@@ -107,7 +107,7 @@ rerun_keep(struct engine *e, struct task_rt *t)
 			    c->params, "item"));
 			if ((int)json_integer_value(json_object_get(c->params,
 			    "attempt")) == t->attempt &&
-			    strcmp(c->state, ST_SUCCESS) == 0) {
+			    store_state_parse(c->state) == STATE_SUCCESS) {
 				snprintf(key, sizeof key, "%d", idx);
 				json_object_set(kept, key, c->output);
 			}
@@ -119,7 +119,7 @@ rerun_keep(struct engine *e, struct task_rt *t)
 		return;
 	for (i = 0; i < n; i++) {
 		if (a[i]->attempt == t->attempt && a[i]->item >= 0 &&
-		    strcmp(a[i]->state, ST_SUCCESS) == 0) {
+		    store_state_parse(a[i]->state) == STATE_SUCCESS) {
 			snprintf(key, sizeof key, "%d", a[i]->item);
 			v = json_is_array(res) ? json_array_get(res,
 			    (size_t)a[i]->item) : NULL;
