@@ -134,6 +134,7 @@ engine_alarms_open(struct engine *e, const struct expr_limits *lim)
 	a->group = store_group_create();
 	a->lua_dir = e->cfg.lua_dir != NULL ? xstrdup(e->cfg.lua_dir) : NULL;
 	e->alarms = a;
+	e->defs_changed = engine_alarms_rebuild;
 }
 
 /* Free it (engine_close; no thread decides any more). */
@@ -157,6 +158,7 @@ engine_alarms_close(struct engine *e)
 	free(a->lua_dir);
 	free(a);
 	e->alarms = NULL;
+	e->defs_changed = NULL;
 }
 
 /*

@@ -15,8 +15,17 @@
 #include "engine/engine-int.h"
 
 static void	 defs_free_one(struct engine_def *);
+static void	 defs_changed(struct engine *);
 static int	 defs_segments(struct engine *, struct store *, const char *,
 		     const char *, json_t *, struct dsl_errors *);
+
+/* Tell what is built from the current definitions (api_mtx held). */
+static void
+defs_changed(struct engine *e)
+{
+	if (e->defs_changed != NULL)
+		e->defs_changed(e);
+}
 
 static void
 defs_free_one(struct engine_def *d)
@@ -254,7 +263,7 @@ engine_defs_load_all(struct engine *e, char **cause)
 			defs_add(e, d, 1);
 		store_def_free(rows[i]);
 	}
-	engine_alarms_rebuild(e);
+	defs_changed(e);
 	pthread_mutex_unlock(&e->api_mtx);
 	free(rows);
 	return (0);
@@ -318,7 +327,7 @@ engine_defs_refresh(struct engine *e)
 		store_def_free(rows[i]);
 	}
 	free(rows);
-	engine_alarms_rebuild(e);
+	defs_changed(e);
 	pthread_mutex_unlock(&e->api_mtx);
 }
 
@@ -503,7 +512,7 @@ defs_save(struct engine *e, struct store *st, const char *kind,
 	d->text = xstrdup(text);
 	d->wb = wb;
 	defs_add(e, d, 1);
-	engine_alarms_rebuild(e);
+	defs_changed(e);
 	for (i = 0; i < wb->nworkflows; i++) {
 		w = NULL;
 		if (store_workflow_save_ns(st, wb->workflows[i].name, ns,
@@ -711,7 +720,7 @@ engine_def_delete_ns(struct engine *e, const char *kind, const char *name,
 	}
 	if (rc == STORE_OK) {
 		d->current = 0;
-		engine_alarms_rebuild(e);
+		defs_changed(e);
 		for (i = 0; i < d->wb->nworkflows; i++) {
 			if (engine_defs_workflow_ns(e, d->wb->workflows[i].name,
 			    ns, &wf) == NULL ||

@@ -11,6 +11,14 @@
 #include "msg/msg.h"
 #include "engine/engine-int.h"
 
+/* 1 when a failed task had a handler (on-error or on-complete). */
+int
+engine_task_handled(struct task_rt *t)
+{
+	return (t->spec != NULL && (t->spec->on_error.set ||
+	    t->spec->on_complete.set));
+}
+
 /*
  * Close the action executions of a task still RUNNING (the task timed
  * out or was cancelled): their late results are ignored, and nothing is

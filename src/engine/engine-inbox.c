@@ -1,7 +1,8 @@
 /*
  * engine-inbox.c -- actions in flight: starting one whose completion
  * comes back, the inbox the I/O thread fills with completions, the list
- * of async actions awaiting their callback, and waking the loop.
+ * of async actions awaiting their callback, executions other threads
+ * hand to the loop, and waking the loop.
  */
 #include "config.h"
 
@@ -17,6 +18,18 @@ void
 engine_poke(struct engine *e)
 {
 	pthread_mutex_lock(&e->inbox_mtx);
+	e->poked = 1;
+	pthread_cond_signal(&e->inbox_cond);
+	pthread_mutex_unlock(&e->inbox_mtx);
+}
+
+/* See engine-int.h. */
+void
+engine_adopt(struct engine *e, const char *id)
+{
+	pthread_mutex_lock(&e->inbox_mtx);
+	e->adopt = xreallocarray(e->adopt, e->nadopt + 1, sizeof *e->adopt);
+	e->adopt[e->nadopt++] = xstrdup(id);
 	e->poked = 1;
 	pthread_cond_signal(&e->inbox_cond);
 	pthread_mutex_unlock(&e->inbox_mtx);

@@ -251,6 +251,11 @@ struct engine {
 	struct engine_observer	 obs;
 	void			*watch;		/* engine-watch.c */
 	struct engine_alarms	*alarms;	/* engine-alarms.c */
+	/*
+	 * Called (api_mtx held) when the current definitions change, so
+	 * that what is built from them (the triggers) is built again.
+	 */
+	void			(*defs_changed)(struct engine *);
 	char			 callback_base[256];
 
 	/* What users are told, and what is kept. */
@@ -264,25 +269,30 @@ struct engine {
 };
 
 /*
- * The files of the engine, each calling only the files listed before it:
+ * The files of the engine, each calling only the files listed before it
+ * (no circle: see the call graph):
  *
- *	engine-defs.c	the registry of parsed definitions
- *	engine-inbox.c	actions in flight and their completions
+ *	engine-inbox.c	actions in flight, their completions, executions
+ *			handed to the loop
+ *	engine-owner.c	engine ids, and whether an owner is gone
+ *	engine-outbox.c	the sender of the outbox (its own thread)
  *	engine-data.c	what a task's expressions see
  *	engine-commit.c	steps: recording, committing, what follows
+ *	engine-tell.c	Mistral's notify: events as outbox rows of moves
  *	engine-state.c	the legal moves of states, and moving
  *	engine-end.c	the end of an execution
+ *	engine-defs.c	the registry of parsed definitions; what is built
+ *			from them is told through e->defs_changed
  *	engine-task.c	the task state machine and the completion rule
  *	engine-load.c	executions into memory; beginning and recovery
  *	engine-exec.c	due work and completions of a loaded execution
  *	engine-calls.c	calls from other threads
  *	engine-cron.c	cron triggers
+ *	engine-alarms.c	the triggers in force and the alarms' decisions
+ *	engine-reap.c	the reapers: messages, old executions (a thread)
  *	engine.c	the loop: claims, turns, start and stop
  *	engine-watch.c	watched definition folders
  *	engine-conf.c	borad's engine from its configuration
- *	engine-tell.c	Mistral's notify: events as outbox rows of moves
- *	engine-outbox.c	the sender of the outbox (its own thread)
- *	engine-reap.c	the reapers: messages, old executions (a thread)
  *
  * User messages (src/msg) are recorded by engine_message() in the steps
  * that fail an execution or a task (engine-end.c, engine-task.c,
@@ -321,9 +331,20 @@ struct engine_def *engine_defs_get(struct engine *, struct store *,
 int		 engine_defs_load_all(struct engine *, char **cause);
 void		 engine_defs_free(struct engine *);
 
+/* engine-owner.c */
+/* This process's engine id, "host:pid:x", into id. */
+void		 engine_owner_make(char *id, size_t size);
+/* Is owner an engine of this host whose process is gone? */
+int		 engine_owner_dead(const char *owner);
+
 /* engine-inbox.c */
 /* Wake the loop (from any thread). */
 void		 engine_poke(struct engine *);
+/*
+ * Load an execution another thread committed with this engine as its
+ * owner (and a lease): the loop takes it without claiming it.
+ */
+void		 engine_adopt(struct engine *, const char *id);
 /* Start an action of a committed step. */
 void		 engine_action_start(struct engine *, struct exec_rt *,
 		     const struct step_start *);
@@ -439,6 +460,8 @@ int		 engine_item_move(struct task_rt *, size_t item,
 		     enum store_state to);
 
 /* engine-end.c */
+/* Did a failed task have a handler (on-error or on-complete)? */
+int		 engine_task_handled(struct task_rt *);
 void		 engine_task_close_actions(struct engine *, struct task_rt *,
 		     enum store_state, const char *info, struct step *);
 /* End the execution in state with info; cancels live tasks. */
@@ -511,8 +534,6 @@ int		 engine_policy_num(struct engine *, struct exec_rt *,
 int		 engine_policy_bool(struct engine *, struct exec_rt *,
 		     struct task_rt *, json_t *tmpl, int def, int *out,
 		     char **cause);
-/* Did a failed task have a handler (on-error or on-complete)? */
-int		 engine_task_handled(struct task_rt *);
 /* Decide whether the execution is complete; adds to the step. */
 void		 engine_exec_check_done(struct engine *, struct exec_rt *,
 		     struct step *);
@@ -546,13 +567,6 @@ enum store_rc	 engine_alarm_decide_in(struct engine *, struct store *,
 		     int dry, int loop, json_t **events, char **cause);
 size_t		 engine_alarm_recover_in(struct engine *, struct store *,
 		     int64_t older_ms, int loop);
-
-/* engine.c */
-/*
- * Load an execution another thread committed with this engine as its
- * owner (and a lease): the loop takes it without claiming it.
- */
-void		 engine_adopt(struct engine *, const char *id);
 
 /* engine-exec.c */
 /* Handle one completion from the inbox. */
@@ -598,8 +612,6 @@ void		 engine_reap_stop(struct engine *);
 
 /* engine.c */
 int		 engine_takeover(struct engine *, const char *id);
-/* Is owner an engine of this host whose process is gone? */
-int		 engine_owner_dead(const char *owner);
 void		 engine_loop_once(struct engine *, int64_t max_wait_ms);
 
 #endif /* ENGINE_INT_H */

@@ -2033,14 +2033,6 @@ engine_task_items_rebuild(struct engine *e, struct exec_rt *rt,
 	return (0);
 }
 
-/* 1 when a failed task had a handler (on-error or on-complete). */
-int
-engine_task_handled(struct task_rt *t)
-{
-	return (t->spec != NULL && (t->spec->on_error.set ||
-	    t->spec->on_complete.set));
-}
-
 /*
  * The completion rule: when no task is active any more, the execution
  * is SUCCESS if every failed task had a handler, else ERROR naming the

@@ -119,7 +119,6 @@ engine_open(const struct engine_config *cfg, char **cause)
 {
 	struct engine		*e;
 	struct expr_limits	 lim;
-	char			 host[128];
 
 	e = xcalloc(1, sizeof *e);
 	e->cfg = *cfg;
@@ -133,13 +132,8 @@ engine_open(const struct engine_config *cfg, char **cause)
 		e->cfg.max_inflight = 1024;
 	if (cfg->engine_id != NULL)
 		snprintf(e->id, sizeof e->id, "%s", cfg->engine_id);
-	else {
-		if (gethostname(host, sizeof host) != 0)
-			snprintf(host, sizeof host, "localhost");
-		host[sizeof host - 1] = '\0';
-		snprintf(e->id, sizeof e->id, "%.40s:%ld:%04x", host,
-		    (long)getpid(), (unsigned)(time_mono_ms() & 0xffff));
-	}
+	else
+		engine_owner_make(e->id, sizeof e->id);
 	e->locks = json_object();
 	if (pipe2(e->outbox_wake, O_NONBLOCK | O_CLOEXEC) == -1)
 		e->outbox_wake[0] = e->outbox_wake[1] = -1;
@@ -247,33 +241,6 @@ engine_close(struct engine *e)
 	free(e);
 }
 
-/*
- * An owner "host:pid:x" on this host whose process is gone: its leases
- * can be taken at once instead of waiting for them to expire.
- */
-int
-engine_owner_dead(const char *owner)
-{
-	char	 host[128], *colon;
-	long	 pid;
-	size_t	 hl;
-
-	if (owner == NULL)
-		return (0);
-	if (gethostname(host, sizeof host) != 0)
-		return (0);
-	host[sizeof host - 1] = '\0';
-	hl = strlen(host) > 40 ? 40 : strlen(host);
-	if (strncmp(owner, host, hl) != 0 || owner[hl] != ':')
-		return (0);
-	pid = strtol(owner + hl + 1, &colon, 10);
-	if (pid <= 0 || *colon != ':')
-		return (0);
-	if (pid == (long)getpid())
-		return (0);
-	return (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
-}
-
 /* Release the lease of an execution whose owner died on this host. */
 int
 engine_takeover(struct engine *e, const char *id)
@@ -350,18 +317,6 @@ engine_claim_load(struct engine *e, char **ids, size_t n)
 	free(ts);
 	free(ex);
 	free(want);
-}
-
-/* See engine-int.h. */
-void
-engine_adopt(struct engine *e, const char *id)
-{
-	pthread_mutex_lock(&e->inbox_mtx);
-	e->adopt = xreallocarray(e->adopt, e->nadopt + 1, sizeof *e->adopt);
-	e->adopt[e->nadopt++] = xstrdup(id);
-	e->poked = 1;
-	pthread_cond_signal(&e->inbox_cond);
-	pthread_mutex_unlock(&e->inbox_mtx);
 }
 
 /* Load the executions handed over by engine_adopt(). */
