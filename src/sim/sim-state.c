@@ -1074,7 +1074,7 @@ int
 sim_host_set(struct sim *s, struct sim_host *h, json_t *set, char **cause)
 {
 	struct sim_sc	 sc;
-	int		 alive;
+	int		 alive = h->alive;
 	int64_t		 now = time_mono_ms();
 
 	sc.file = h->name;
