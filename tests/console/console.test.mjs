@@ -4,6 +4,9 @@
 // screenshot in BORA_SHOTS.  Any Content-Security-Policy violation or
 // script error on a page fails the test that showed the page.
 //
+// The alarms, messages and workbook tests use the triggers and
+// workflows of tests/data/console/paging.yaml.
+//
 // Environment: BORA_URL, BORA_SUITE (main | auth), BORA_TOKEN (auth),
 // BORA_SHOTS (screenshot folder), BORA_TESTS_DIR (the folder whose
 // node_modules holds playwright-core), CHROMIUM (/usr/bin/chromium).
@@ -284,6 +287,171 @@ test('workflows show their source and the files that failed to load',
 	await page.locator('#workbooks a:has-text("console")').click();
 	await page.locator('#source').waitFor({ timeout: WAIT });
 	assert.match(await page.textContent('#source'), /name: console/);
+}));
+
+// An alarm as a sender posts it (to the generic source).
+async function sendAlarm(body) {
+	return api('POST', '/v1/alarms/generic', body);
+}
+
+test('alarms show their verdicts and the executions they started',
+    () => withPage('alarms', async (page) => {
+	const alert = { key: 'console-host-7', name: 'HostDown',
+	    severity: 'critical', resource: { host: 'compute-7' },
+	    annotations: { summary: 'compute-7 is down' } };
+	const first = await sendAlarm(alert);
+	const again = await sendAlarm(alert);
+	const v = (r) => Object.fromEntries(r.events[0].verdicts.map((x) =>
+	    [x.trigger, x]));
+	const started = v(first)['paging.host_down'];
+	assert.equal(started.verdict, 'started');
+	assert.equal(v(again)['paging.host_down'].verdict, 'duplicate');
+	await waitState(started.execution_id, ['SUCCESS']);
+
+	// The decision log lists both, with their verdicts.
+	await page.goto(`${URL}/#/alarms`);
+	const row = page.locator(`#alarms tr[data-id="${first.alarm_id}"]`);
+	await row.waitFor({ timeout: WAIT });
+	assert.deepEqual(await row.locator('.verdict').evaluateAll((a) =>
+	    a.map((x) => x.dataset.verdict).sort()),
+	    ['failed', 'started', 'when_false']);
+	assert.match(await row.textContent(), /generic.*firing.*decided/);
+	assert.deepEqual(await page.locator(
+	    `#alarms tr[data-id="${again.alarm_id}"] .verdict`).evaluateAll(
+	    (a) => a.map((x) => x.dataset.verdict).sort()),
+	    ['duplicate', 'failed', 'when_false']);
+	// Filters: a verdict the first did not reach hides it.
+	await page.selectOption('select[name="verdict"]', 'duplicate');
+	await page.click('form.filters button[type="submit"]');
+	await row.waitFor({ state: 'detached', timeout: WAIT });
+	assert.equal(await page.locator(
+	    `#alarms tr[data-id="${again.alarm_id}"]`).count(), 1);
+	await page.selectOption('select[name="verdict"]', 'started');
+	await page.selectOption('select[name="status"]', 'firing');
+	await page.click('form.filters button[type="submit"]');
+	await row.waitFor({ timeout: WAIT });
+	assert.equal(await page.locator(
+	    `#alarms tr[data-id="${again.alarm_id}"]`).count(), 0);
+	await page.selectOption('select[name="status"]', 'resolved');
+	await page.click('form.filters button[type="submit"]');
+	await row.waitFor({ state: 'detached', timeout: WAIT });
+
+	// One alarm: its event, each trigger's verdict and reason, and the
+	// execution it started, which links back to it.
+	await page.goto(`${URL}/#/alarms/${first.alarm_id}`);
+	await page.locator('#alarm-events').waitFor({ timeout: WAIT });
+	assert.match(await page.textContent('#alarm-events h2'), /HostDown/);
+	const verdict = (t) => page.locator(
+	    `#alarm-events tr[data-trigger="${t}"]`);
+	assert.equal(await verdict('paging.host_down').getAttribute(
+	    'data-verdict'), 'started');
+	assert.equal(await verdict('paging.disk').getAttribute('data-verdict'),
+	    'when_false');
+	assert.match(await verdict('paging.disk').textContent(), /when false/);
+	assert.equal(await verdict('paging.bad_input').getAttribute(
+	    'data-verdict'), 'failed');
+	assert.match(await verdict('paging.bad_input').textContent(),
+	    /attempt to index a nil value/);
+	const link = verdict('paging.host_down').locator('a.exec-link');
+	assert.equal(await link.getAttribute('href'),
+	    '#/executions/' + started.execution_id);
+	assert.match(await page.textContent('#alarm-executions'),
+	    /paging\.recover.*SUCCESS/);
+	await page.screenshot({ path: join(SHOTS, 'alarm.png') });
+	// Both themes colour the verdicts (and the choice is put back).
+	const colour = () => page.$eval('#alarm-events .v-started',
+	    (x) => getComputedStyle(x).backgroundColor);
+	const light = await colour();
+	await page.click('#theme');
+	assert.notEqual(await colour(), light);
+	await page.screenshot({ path: join(SHOTS, 'alarm-dark.png') });
+	await page.click('#theme');
+	assert.equal(await colour(), light);
+	await link.click();
+	await page.locator('#exec-alarm').waitFor({ timeout: WAIT });
+	assert.match(await page.textContent('#exec-alarm'),
+	    /from generic, trigger paging\.host_down, key console-host-7/);
+	assert.equal(await page.getAttribute('#exec-alarm a', 'href'),
+	    '#/alarms/' + first.alarm_id);
+
+	// The duplicate names what holds it.
+	await page.goto(`${URL}/#/alarms/${again.alarm_id}`);
+	await page.locator('#alarm-events').waitFor({ timeout: WAIT });
+	assert.match(await verdict('paging.host_down').textContent(),
+	    new RegExp('duplicate.*until resolved.*' + started.execution_id));
+}));
+
+test('messages tell why an execution failed, and can be deleted',
+    () => withPage('messages', async (page) => {
+	const id = await start('paging.broken');
+	await waitState(id, ['ERROR']);
+	const mine = (await api('GET', '/v2/messages?request_id=' +
+	    (await api('GET', '/v2/executions/' + id)).request_id)).messages;
+	assert.equal(mine.length, 2, 'one about the execution, one the task');
+	const exeMsg = mine.find((m) => m.resource_type === 'execution');
+	const taskMsg = mine.find((m) => m.resource_type === 'task');
+
+	await page.goto(`${URL}/#/messages`);
+	const row = page.locator(`#messages tr[data-id="${exeMsg.id}"]`);
+	await row.waitFor({ timeout: WAIT });
+	assert.match(await row.locator('td.text').textContent(),
+	    /^Workflow paging\.broken failed in task boom: Fail action/);
+	assert.match(await row.textContent(), /ERROR.*BORA-EXE-001/);
+	assert.equal(await row.locator('a.resource').getAttribute('href'),
+	    '#/executions/' + id);
+	// Filter on the event id: the task's message alone.
+	await page.fill('input[name="event_id"]', 'BORA-TSK-001');
+	await page.fill('input[name="resource_uuid"]', taskMsg.resource_uuid);
+	await page.click('form.filters button[type="submit"]');
+	await row.waitFor({ state: 'detached', timeout: WAIT });
+	assert.equal(await page.locator('#messages tbody tr').count(), 1);
+	const trow = page.locator(`#messages tr[data-id="${taskMsg.id}"]`);
+	assert.match(await trow.locator('td.text').textContent(),
+	    /^Task boom of workflow paging\.broken failed/);
+	// A time range that ends before it hides it.
+	await page.fill('input[name="before"]', '2000-01-01T00:00');
+	await page.click('form.filters button[type="submit"]');
+	await trow.waitFor({ state: 'detached', timeout: WAIT });
+	await page.fill('input[name="before"]', '');
+	await page.click('form.filters button[type="submit"]');
+	await trow.waitFor({ timeout: WAIT });
+	// The task's message opens its execution with the task selected.
+	await trow.locator('a.resource').click();
+	await page.locator('#task-panel h2:has-text("boom")').waitFor(
+	    { timeout: WAIT });
+	assert.match(page.url(), new RegExp(`#/executions/${id}/boom$`));
+	assert.equal(await page.locator('.node.selected').getAttribute(
+	    'data-key'), 'boom');
+
+	// Delete, after the confirmation.
+	await page.goto(`${URL}/#/messages`);
+	await row.waitFor({ timeout: WAIT });
+	page.once('dialog', (d) => d.accept());
+	await row.locator('button:has-text("Delete")').click();
+	await row.waitFor({ state: 'detached', timeout: WAIT });
+	await assert.rejects(api('GET', '/v2/messages/' + exeMsg.id), /404/);
+	await page.reload();
+	await page.locator(`#messages tr[data-id="${taskMsg.id}"]`).waitFor(
+	    { timeout: WAIT });
+	assert.equal(await row.count(), 0, 'it stays deleted');
+}));
+
+test('a workbook lists the workflows it defines',
+    () => withPage('workbook', async (page) => {
+	await page.goto(`${URL}/#/workbooks/paging`);
+	const table = page.locator('#workbook-workflows');
+	await table.waitFor({ timeout: WAIT });
+	assert.deepEqual(await table.locator('tr[data-name]').evaluateAll(
+	    (a) => a.map((x) => x.dataset.name)),
+	    ['paging.broken', 'paging.recover']);
+	await page.goto(`${URL}/#/workbooks/console`);
+	await page.locator('#workbook-workflows tr[data-name="console.leaf"]')
+	    .waitFor({ timeout: WAIT });
+	assert.deepEqual(await table.locator('tr[data-name]').evaluateAll(
+	    (a) => a.map((x) => x.dataset.name)), ['console.flow', 'console.leaf']);
+	await table.locator('a:has-text("console.flow")').click();
+	await page.locator('#start-form').waitFor({ timeout: WAIT });
+	assert.match(page.url(), /#\/workflows\/console\.flow$/);
 }));
 
 test('dark and light themes', () => withPage('dark', async (page) => {

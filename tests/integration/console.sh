@@ -6,8 +6,11 @@
 # it; tests/console/console.test.mjs lists executions, checks a graph's
 # nodes, edges and states, watches a node change state live, pauses and
 # resumes from the buttons, reads a with-items counter, draws a 500-task
-# graph, and (with --api-token) gets 401 and the token form; before
-# that, tests/console/layout.test.mjs checks the graph layout in Node.js.
+# graph, shows an alarm sent to borad with its verdicts and the
+# execution it started, the message of a failed execution (and deletes
+# it), a workbook's workflows, and (with --api-token) gets 401 and the
+# token form; before that, tests/console/layout.test.mjs checks the
+# graph layout in Node.js.
 # Screenshots go to tests/integration/console-screenshots/.
 
 . "$(dirname "$0")/lib.sh"
@@ -58,5 +61,5 @@ borad_start --api-token s3cret || { not_ok "borad starts with a token"; finish; 
 ok "borad starts with a token"
 browser auth s3cret
 ls "$SHOTS"/*.png | sed 's/^/# screenshot: /'
-check "every test saved a screenshot" test "$(ls "$SHOTS"/*.png | wc -l)" -ge 9
+check "every test saved a screenshot" test "$(ls "$SHOTS"/*.png | wc -l)" -ge 15
 finish

@@ -57,11 +57,15 @@ export async function api(method, path, body) {
 export const get = (p) => api('GET', p);
 export const put = (p, b) => api('PUT', p, b);
 
+export const del = (p) => api('DELETE', p);
+
+// qs({a: 1, b: ['x', 'y']}) -> "?a=1&b=x&b=y" (empty values left out).
 export function qs(params) {
 	const u = new URLSearchParams();
 	for (const [k, v] of Object.entries(params))
-		if (v !== undefined && v !== null && v !== '')
-			u.set(k, v);
+		for (const x of Array.isArray(v) ? v : [v])
+			if (x !== undefined && x !== null && x !== '')
+				u.append(k, x);
 	const t = u.toString();
 	return t ? '?' + t : '';
 }

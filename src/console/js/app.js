@@ -31,7 +31,7 @@ function initTheme() {
 
 function nav(current) {
 	const ul = clear(document.getElementById('nav'));
-	for (const v of views)
+	for (const v of views.filter((x) => !x.hidden))
 		ul.append(h('a', { href: '#/' + v.name,
 		    class: v.name === current ? 'active' : null }, v.title));
 }

@@ -13,6 +13,23 @@ import { GraphView } from '../graph.js';
 const MAX_ROWS = 200;
 const QUIET = 10000;
 
+// The alarm that started execution e (params.alarm), or null.
+function startedBy(e) {
+	let p = e.params;
+	if (typeof p === 'string') {
+		try {
+			p = JSON.parse(p);
+		} catch (x) {
+			p = null;
+		}
+	}
+	const a = p && p.alarm;
+	if (a && typeof a.id === 'string')
+		return a;
+	return e.alarm_id ? { id: e.alarm_id } : null;
+}
+
+// #/executions/ID[/TASK]: TASK, when given, is selected at once.
 export async function render(root, args, ctx) {
 	const id = args[0];
 	let model = null, selected = null;
@@ -98,6 +115,7 @@ export async function render(root, args, ctx) {
 	function drawHead() {
 		const e = model.execution;
 		const st = e.state;
+		const alarm = startedBy(e);
 		setKids(head,
 		    h('div', { class: 'row' },
 			h('h1', {}, h('a', { href: '#/workflows/' +
@@ -118,6 +136,11 @@ export async function render(root, args, ctx) {
 			e.task_execution_id ? [h('dt', {}, 'Parent'), h('dd', {},
 			    h('a', { href: '#/executions/' + e.root_execution_id },
 				'root execution'))] : null,
+			alarm ? [h('dt', {}, 'Alarm'), h('dd', { id: 'exec-alarm' },
+			    h('a', { href: '#/alarms/' + encodeURIComponent(alarm.id) },
+				alarm.id.slice(0, 8)), ` from ${alarm.source || '?'}` +
+			    (alarm.trigger ? `, trigger ${alarm.trigger}` : '') +
+			    (alarm.key ? `, key ${alarm.key}` : ''))] : null,
 			e.description ? [h('dt', {}, 'Description'),
 			    h('dd', {}, e.description)] : null,
 			model.graph.definition ? [h('dt', {}, 'Definition'),
@@ -232,6 +255,12 @@ export async function render(root, args, ctx) {
 	model = await loadModel(id);
 	drawHead();
 	gv.setModel(model);
+	const pre = args[1] && gv.els.get(args[1]);
+	if (pre) {
+		gv.select(args[1]);
+		selected = { model, node: pre.node };
+		showTask().catch(report);
+	}
 
 	// Another borad on the same PostgreSQL may run this execution; its
 	// transitions do not reach this daemon's stream: after QUIET ms

@@ -5,26 +5,18 @@
 import { h, clear, when, duration, stateBadge, shorten, debounce } from '../dom.js';
 import { get, qs } from '../api.js';
 import { subscribe } from '../live.js';
+import { utc, Pager } from '../list.js';
 
 const STATES = ['', 'RUNNING', 'PAUSED', 'SUCCESS', 'ERROR', 'CANCELLED',
     'IDLE'];
 const PAGE = 50;
 
-// "2026-12-01T10:00" (local, from datetime-local) to the API's UTC text.
-function utc(local) {
-	if (!local)
-		return '';
-	return new Date(local).toISOString().slice(0, 19).replace('T', ' ');
-}
-
 export async function render(root, args, ctx) {
 	const f = { state: '', workflow: '', after: '', before: '' };
-	const markers = [];	// markers of the pages before this one
-	let marker = '';
 	const rows = new Map();
 
 	const table = h('table', { class: 'list', id: 'executions' });
-	const pager = h('div', { class: 'pager' });
+	const pager = new Pager(() => load());
 	const form = h('form', { class: 'filters', onsubmit: (ev) => {
 		ev.preventDefault();
 		const el = ev.target.elements;
@@ -37,8 +29,7 @@ export async function render(root, args, ctx) {
 		f.workflow = el.workflow.value.trim();
 		f.after = el.after.value;
 		f.before = el.before.value;
-		markers.length = 0;
-		marker = '';
+		pager.reset();
 		load();
 	} },
 	    h('label', {}, 'State ', h('select', { name: 'state' },
@@ -52,7 +43,7 @@ export async function render(root, args, ctx) {
 	    h('button', { type: 'submit' }, 'Filter'),
 	    h('label', {}, 'Find ', h('input', { name: 'find',
 		placeholder: 'execution id', size: 38 })));
-	root.append(h('h1', {}, 'Executions'), form, table, pager);
+	root.append(h('h1', {}, 'Executions'), form, table, pager.el);
 
 	function row(e) {
 		const tr = h('tr', { dataset: { id: e.id, state: e.state } },
@@ -72,7 +63,7 @@ export async function render(root, args, ctx) {
 
 	async function load() {
 		const q = { limit: PAGE, sort_keys: 'created_at', sort_dirs: 'desc',
-		    marker };
+		    marker: pager.marker };
 		if (f.state)
 			q.state = f.state;
 		if (f.workflow)
@@ -102,18 +93,7 @@ export async function render(root, args, ctx) {
 			body.append(h('tr', {}, h('td', { colspan: 7, class: 'muted' },
 			    'No executions.')));
 		table.append(body);
-		clear(pager);
-		if (markers.length)
-			pager.append(h('button', { onclick: () => {
-				marker = markers.pop();
-				load();
-			} }, '\u2190 Newer'));
-		if (data.next && list.length)
-			pager.append(h('button', { onclick: () => {
-				markers.push(marker);
-				marker = list[list.length - 1].id;
-				load();
-			} }, 'Older \u2192'));
+		pager.show(list, data.next);
 	}
 
 	const reload = debounce(() => load().catch(() => {}), 300);
@@ -126,7 +106,7 @@ export async function render(root, args, ctx) {
 				const nw = row(Object.assign({ workflow_name: '' }, e));
 				rows.set(e.id, nw);
 				old.replaceWith(nw);
-			} else if (!marker)
+			} else if (!pager.marker)
 				reload();
 		},
 		reset: reload,
