@@ -89,6 +89,12 @@ enum engine_stat {
 	ENGINE_REAPED_ACTIONS,
 	ENGINE_REAPED_EVENTS,
 	ENGINE_REAPED_NOTIFICATIONS,
+	ENGINE_REAPED_ALARMS,
+	ENGINE_REAPED_ALARM_EVENTS,
+	ENGINE_REAPED_ALARM_DECISIONS,
+	ENGINE_REAPED_ALARM_HOLDS,
+	ENGINE_REAPED_ALARM_LIMITS,
+	ENGINE_REAPED_ALARM_AUTH,
 	ENGINE_NOTIFY_SENT,
 	ENGINE_NOTIFY_RETRIED,
 	ENGINE_NOTIFY_DEAD,
@@ -282,7 +288,8 @@ struct engine {
  *	engine-conf.c	borad's engine from its configuration
  *	engine-tell.c	Mistral's notify: events as outbox rows of moves
  *	engine-outbox.c	the sender of the outbox (its own thread)
- *	engine-reap.c	the reapers: messages, old executions (a thread)
+ *	engine-reap.c	the reapers: messages, old executions and alarms
+ *			(a thread)
  *
  * User messages (src/msg) are recorded by engine_message() in the steps
  * that fail an execution or a task (engine-end.c, engine-task.c,
