@@ -104,6 +104,20 @@ status()
 	curl -s -o /dev/null -w '%{http_code}' "$URL$1"
 }
 
+# storm FROM TO: alarms storm-FROM to storm-TO on compute-7, each with
+# its request id; the verdicts of alm.storm in $TMP/verdicts.
+storm()
+{
+	: >"$TMP/verdicts"
+	for i in $(seq "$1" "$2"); do
+		alarm "{\"key\": \"storm-$i\", \"name\": \"Storm\",
+		    \"resource\": {\"host\": \"compute-7\"}}" \
+		    -H "X-Request-Id: req-storm-$S-$i"
+		jb '.events[0].verdicts[] | select(.trigger == "alm.storm") |
+		    .verdict' >>"$TMP/verdicts"
+	done
+}
+
 # round STORE: every check on one store.
 round()
 {
@@ -164,16 +178,7 @@ test\` shows what borad makes of a payload."
 	    "$(nmsg event_id=BORA-ALM-001)" = 2
 
 	# ---- a storm: one message per trigger, by value and window ---
-	: >"$TMP/verdicts"
-	i=0
-	while [ $i -lt 25 ]; do
-		i=$((i + 1))
-		alarm "{\"key\": \"storm-$i\", \"name\": \"Storm\",
-		    \"resource\": {\"host\": \"compute-7\"}}" \
-		    -H "X-Request-Id: req-storm-$S-$i"
-		jb '.events[0].verdicts[] | select(.trigger == "alm.storm") |
-		    .verdict' >>"$TMP/verdicts"
-	done
+	storm 1 25
 	check "$S: 25 alarms: 2 started, 23 limited" test \
 	    "$(grep -c limited "$TMP/verdicts")" = 23
 	api GET "/v2/messages?event_id=BORA-ALM-002"
@@ -207,13 +212,7 @@ alarm list --verdict limited\` shows the alarms turned away."
 	# A window over opens another: one more message when it trips.
 	db "UPDATE alarm_limits SET window_start = window_start - 700000" \
 	    >/dev/null
-	: >"$TMP/verdicts"
-	for i in 26 27 28 29; do
-		alarm "{\"key\": \"storm-$i\", \"name\": \"Storm\",
-		    \"resource\": {\"host\": \"compute-7\"}}"
-		jb '.events[0].verdicts[] | select(.trigger == "alm.storm") |
-		    .verdict' >>"$TMP/verdicts"
-	done
+	storm 26 29
 	check "$S: a new window: 2 started, 2 limited" test \
 	    "$(tr '\n' ' ' <"$TMP/verdicts")" = \
 	    "started started limited limited "

@@ -2515,17 +2515,19 @@ old_alarm(struct store *s, struct store_alarm *a, const char *st, int64_t t,
 	a->headers = NULL;
 }
 
-/* 1 if an alarm is still stored. */
+/* 1 if a row of t is still stored. */
 static int
-alarm_kept(struct store *s, const char *id)
+row_kept(struct store *s, const struct store_table *t, const char *id)
 {
-	struct store_alarm	*a = NULL;
-	enum store_rc		 rc;
+	void		*row = NULL;
+	enum store_rc	 rc;
 
-	rc = store_row_load(s, &store_alarm_table, id, &a);
-	store_row_free(&store_alarm_table, a);
+	rc = store_row_load(s, t, id, &row);
+	store_row_free(t, row);
 	return (rc == STORE_OK);
 }
+#define alarm_kept(s, id)	row_kept(s, &store_alarm_table, id)
+#define message_kept(s, id)	row_kept(s, &store_message_table, id)
 
 /*
  * Retention of alarms: old decided and invalid ones go in batches with
@@ -2581,18 +2583,6 @@ test_alarm_purge_batches_keeps_pending_held_recent(void **state)
 	assert_false(alarm_kept(s, a[3].id));
 	assert_true(alarm_kept(s, a[2].id));
 	free(hid);
-}
-
-/* 1 if a message is stored. */
-static int
-message_kept(struct store *s, const char *id)
-{
-	struct store_message	*m = NULL;
-	enum store_rc		 rc;
-
-	rc = store_row_load(s, &store_message_table, id, &m);
-	store_row_free(&store_message_table, m);
-	return (rc == STORE_OK);
 }
 
 /* Record limit l's storm message m (a fresh id) in a change set. */
