@@ -42,6 +42,7 @@
 
 #include "alarms/alarms.h"
 #include "engine/engine.h"
+#include "msg/msg.h"
 #include "api/api-int.h"
 
 #define API_ALARM_NSTATUS	4	/* firing, resolved, invalid, denied */
@@ -319,6 +320,25 @@ api_alarm_commit(struct api *api, struct store *st, struct store_tx *tx)
 	return (rc);
 }
 
+/*
+ * Tell users that an alarm was refused (BORA-ALM-001), in the change set
+ * that records it: about the stored alarm (alarm_id), or nothing for a
+ * request refused before it was stored.  The reason only, never the
+ * body nor a header.
+ */
+static void
+api_alarm_tell(struct store_tx *tx, struct api_req *req, const char *source,
+    const char *alarm_id, const char *reason)
+{
+	struct msg_about	 about;
+
+	memset(&about, 0, sizeof about);
+	about.resource_uuid = alarm_id;
+	about.request_id = req->rid;
+	msg_tx_add(tx, MSG_ALARM_REJECTED, &about, "source", source, "route",
+	    req->path, "reason", reason, NULL);
+}
+
 /* Record a refused request, without its body (best effort). */
 static void
 api_alarm_denied(struct api_req *req, const char *source, const char *remote,
@@ -342,6 +362,7 @@ api_alarm_denied(struct api_req *req, const char *source, const char *remote,
 	f.request_id = req->rid;
 	tx = store_tx_create();
 	store_tx_insert(tx, &store_alarm_auth_failure_table, &f);
+	api_alarm_tell(tx, req, source, NULL, reason);
 	if ((rc = api_alarm_commit(req->api, req->store, tx)) != STORE_OK)
 		log_warnx("alarm %s: recording the refusal: %s", source,
 		    store_error(req->store));
@@ -502,6 +523,9 @@ api_alarm_post(struct api_req *req)
 	}
 	tx = store_tx_create();
 	store_tx_insert(tx, &store_alarm_table, &row);
+	if (arc != ALARM_OK)
+		api_alarm_tell(tx, req, source, row.id, cause != NULL ? cause :
+		    "invalid payload");
 	if (nonce != NULL)
 		store_tx_alarm_nonce(tx, nonce, expires);
 	rc = api_alarm_commit(req->api, req->store, tx);

@@ -190,6 +190,21 @@ const struct conf_option conf_options[] = {
 	  CONF_OFF(execution_reap_batch_size), "100", 1, 100000, "N",
 	  "Executions deleted per round of their reaper, each with its tree"
 	  " in a transaction of its own; rounds go on until none is left." },
+	{ "alarm-retention", CONF_DURATION,
+	  CONF_OFF(alarm_retention_ms), "30d", 0, INT64_C(315360000000),
+	  "DURATION", "Stored alarms are deleted, with their events and"
+	  " verdicts, this long after they came; an alarm not decided yet or"
+	  " whose hold (once-within, until-resolved) is still in force stays."
+	  "  Holds and limit counters over as long ago, and refused requests"
+	  " as old, go too; 0: kept forever." },
+	{ "alarm-reap-interval", CONF_DURATION,
+	  CONF_OFF(alarm_reap_interval_ms), "1h", -1, INT64_C(31536000000),
+	  "DURATION", "How often old alarms are deleted; -1: never.  Safe on"
+	  " every engine: one reaps at a time." },
+	{ "alarm-reap-batch-size", CONF_INT,
+	  CONF_OFF(alarm_reap_batch_size), "500", 1, 100000, "N",
+	  "Alarms deleted per transaction, with their events and verdicts;"
+	  " a round goes on until none is left." },
 	{ "notify", CONF_LIST, CONF_OFF(notify), NULL, 0, 0,
 	  "SPEC", "A receiver of every execution's events, as Mistral's"
 	  " [notifier] notify (repeatable): \"URL [events=EVENT,...]"

@@ -103,6 +103,9 @@ struct conf {
 	int64_t			 execution_retention_ms;	/* 0: forever */
 	int64_t			 execution_reap_interval_ms;	/* -1: never */
 	int64_t			 execution_reap_batch_size;
+	int64_t			 alarm_retention_ms;	/* 0: forever */
+	int64_t			 alarm_reap_interval_ms;	/* -1: never */
+	int64_t			 alarm_reap_batch_size;
 	/* Outbound notifications. */
 	struct conf_list	 notify;
 	char			*notify_secret;

@@ -33,6 +33,7 @@
 
 #include "alarms/alarms.h"
 #include "engine/engine-int.h"
+#include "msg/msg.h"
 
 #define ALARM_ATTEMPTS		8	/* decisions retried on conflicts */
 #define ALARM_RECOVER_MS	5000	/* how often the loop looks */
@@ -522,6 +523,35 @@ alarm_start(struct engine *e, struct store *st, struct store_tx *tx,
 	return (0);
 }
 
+/*
+ * Tell users that a trigger's limit turned an alarm away: one message
+ * per trigger, limit.by value and window, in the change set of the
+ * verdict (the store keeps it to the first of the window).
+ */
+static void
+alarm_tell_limited(struct store_tx *tx, const struct store_alarm *al,
+    const struct alarm_decision *d)
+{
+	struct store_message	 m;
+	struct msg_about	 about;
+	char			*lid, limit[32], window[32];
+
+	memset(&about, 0, sizeof about);
+	about.resource_uuid = d->name;
+	about.request_id = al->request_id;
+	snprintf(limit, sizeof limit, "%lld", (long long)d->limit_count);
+	snprintf(window, sizeof window, "%lld s",
+	    (long long)(d->limit_window_ms / 1000));
+	if (msg_row(&m, MSG_TRIGGER_LIMIT, &about, "trigger", d->name,
+	    "limit", limit, "window", window, "by", d->limit_by != NULL ?
+	    d->limit_by : "*", "key", d->key, NULL) != 0)
+		return;
+	lid = store_alarm_hold_id(d->name, d->limit_by);
+	store_tx_alarm_limit_message(tx, lid, &m);
+	free(lid);
+	free(m.message);
+}
+
 /* A started decision: duplicate, limited, or a start. */
 static void
 alarm_pick_start(struct engine *e, struct store *st, struct store_tx *tx,
@@ -571,6 +601,8 @@ alarm_pick_start(struct engine *e, struct store *st, struct store_tx *tx,
 		    "%s reached (window %s to %s)", (long long)d->limit_count,
 		    (long long)(d->limit_window_ms / 1000), d->limit_by != NULL ?
 		    " for " : "", d->limit_by != NULL ? d->limit_by : "", w, t);
+		if (!dry)
+			alarm_tell_limited(tx, al, d);
 		return;
 	}
 	(void)alarm_start(e, st, tx, al, ev, p, holds, limits, now, dry,

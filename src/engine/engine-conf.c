@@ -86,6 +86,9 @@ engine_open_conf(const struct conf *conf, int check, char **cause)
 	ec.masakari_expire_ms = conf->masakari_expire_ms;
 	ec.exec_reap_interval_ms = conf->execution_reap_interval_ms;
 	ec.exec_reap_batch = (size_t)conf->execution_reap_batch_size;
+	ec.alarm_retention_ms = conf->alarm_retention_ms;
+	ec.alarm_reap_interval_ms = conf->alarm_reap_interval_ms;
+	ec.alarm_reap_batch = (size_t)conf->alarm_reap_batch_size;
 	ec.notify_secret = conf->notify_secret;
 	ec.notify_max_attempts = (int)conf->notify_max_attempts;
 	ec.notify_backoff_ms = conf->notify_backoff_ms;

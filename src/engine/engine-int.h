@@ -89,6 +89,12 @@ enum engine_stat {
 	ENGINE_REAPED_ACTIONS,
 	ENGINE_REAPED_EVENTS,
 	ENGINE_REAPED_NOTIFICATIONS,
+	ENGINE_REAPED_ALARMS,
+	ENGINE_REAPED_ALARM_EVENTS,
+	ENGINE_REAPED_ALARM_DECISIONS,
+	ENGINE_REAPED_ALARM_HOLDS,
+	ENGINE_REAPED_ALARM_LIMITS,
+	ENGINE_REAPED_ALARM_AUTH,
 	ENGINE_NOTIFY_SENT,
 	ENGINE_NOTIFY_RETRIED,
 	ENGINE_NOTIFY_DEAD,
@@ -289,7 +295,8 @@ struct engine {
  *	engine-calls.c	calls from other threads
  *	engine-cron.c	cron triggers
  *	engine-alarms.c	the triggers in force and the alarms' decisions
- *	engine-reap.c	the reapers: messages, old executions (a thread)
+ *	engine-reap.c	the reapers: messages, old executions and alarms
+ *			(a thread)
  *	engine.c	the loop: claims, turns, start and stop
  *	engine-watch.c	watched definition folders
  *	engine-conf.c	borad's engine from its configuration

@@ -12,9 +12,12 @@
  * a batch comes back short or the engine stops.  Neither the engine's
  * loop nor the store is held for long.
  *
- * Stored alarms join the table below, with alarm-retention, once the
- * alarms' tables exist: a row naming its interval and a function that
- * deletes one batch.
+ * Stored alarms go the same way after alarm-retention, with their
+ * events and verdicts, batch by batch (alarm-reap-batch-size per
+ * transaction): not those still waiting for a decision, nor those whose
+ * hold is in force (a key held until resolved, or once-within not yet
+ * over); holds and limit counters long over, and refused requests as
+ * old, with them.
  *
  * Masakari's periodic tasks ride along (masakari-retry-interval): a
  * notification whose recovery ended in error is recovered once more
@@ -57,6 +60,8 @@ static enum store_rc reap_executions(struct engine *, struct store *,
 		     int *);
 static enum store_rc reap_notifications(struct engine *, struct store *,
 		     int *);
+static int64_t	 reap_alarms_every(const struct engine_config *);
+static enum store_rc reap_alarms(struct engine *, struct store *, int *);
 static int64_t	 reap_masakari_every(const struct engine_config *);
 static enum store_rc reap_masakari(struct engine *, struct store *, int *);
 
@@ -66,6 +71,7 @@ static const struct reap_job reap_jobs[] = {
 	{ "reap-messages", reap_messages_every, reap_messages },
 	{ "reap-executions", reap_old_every, reap_executions },
 	{ "reap-notifications", reap_old_every, reap_notifications },
+	{ "reap-alarms", reap_alarms_every, reap_alarms },
 	{ "masakari-notifications", reap_masakari_every, reap_masakari },
 };
 
@@ -128,6 +134,38 @@ reap_notifications(struct engine *e, struct store *st, int *more)
 	    e->cfg.exec_reap_batch, &n);
 	atomic_fetch_add(&e->stats[ENGINE_REAPED_NOTIFICATIONS], n);
 	*more = rc == STORE_OK && n == e->cfg.exec_reap_batch;
+	return (rc);
+}
+
+/* Old alarms: only with a retention. */
+static int64_t
+reap_alarms_every(const struct engine_config *c)
+{
+	return (c->alarm_retention_ms > 0 ? c->alarm_reap_interval_ms : 0);
+}
+
+static enum store_rc
+reap_alarms(struct engine *e, struct store *st, int *more)
+{
+	struct store_alarm_purged	 p;
+	enum store_rc			 rc;
+	size_t				 b = e->cfg.alarm_reap_batch;
+
+	rc = store_alarm_purge(st, store_now(st) - e->cfg.alarm_retention_ms,
+	    b, &p);
+	atomic_fetch_add(&e->stats[ENGINE_REAPED_ALARMS], p.alarms);
+	atomic_fetch_add(&e->stats[ENGINE_REAPED_ALARM_EVENTS], p.events);
+	atomic_fetch_add(&e->stats[ENGINE_REAPED_ALARM_DECISIONS],
+	    p.decisions);
+	atomic_fetch_add(&e->stats[ENGINE_REAPED_ALARM_HOLDS], p.holds);
+	atomic_fetch_add(&e->stats[ENGINE_REAPED_ALARM_LIMITS], p.limits);
+	atomic_fetch_add(&e->stats[ENGINE_REAPED_ALARM_AUTH],
+	    p.auth_failures);
+	*more = rc == STORE_OK && (p.alarms == b || p.holds == b ||
+	    p.limits == b || p.auth_failures == b);
+	if (p.alarms > 0)
+		log_info("reaper: %zu old alarms deleted (%zu events, %zu "
+		    "verdicts)", p.alarms, p.events, p.decisions);
 	return (rc);
 }
 

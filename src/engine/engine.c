@@ -78,6 +78,8 @@ engine_open_notify(struct engine *e, const struct engine_config *cfg)
 		c->message_reap_batch = 1000;
 	if (c->exec_reap_batch == 0)
 		c->exec_reap_batch = 100;
+	if (c->alarm_reap_batch == 0)
+		c->alarm_reap_batch = 500;
 	if (c->notify_max_attempts <= 0)
 		c->notify_max_attempts = 12;
 	if (c->notify_backoff_ms <= 0)
@@ -101,13 +103,19 @@ json_t *
 engine_stats(struct engine *e)
 {
 #define S(k)	json_integer((json_int_t)atomic_load(&e->stats[k]))
-	return (json_pack("{s:{s:o, s:o, s:o, s:o, s:o, s:o}, "
-	    "s:{s:o, s:o, s:o}}", "reaped", "messages",
+	return (json_pack("{s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o, s:o}, s:{s:o, s:o, s:o}}", "reaped", "messages",
 	    S(ENGINE_REAPED_MESSAGES), "executions",
 	    S(ENGINE_REAPED_EXECUTIONS), "tasks", S(ENGINE_REAPED_TASKS),
 	    "action_executions", S(ENGINE_REAPED_ACTIONS), "events",
 	    S(ENGINE_REAPED_EVENTS), "notifications",
-	    S(ENGINE_REAPED_NOTIFICATIONS), "notifications", "sent",
+	    S(ENGINE_REAPED_NOTIFICATIONS), "alarms",
+	    S(ENGINE_REAPED_ALARMS), "alarm_events",
+	    S(ENGINE_REAPED_ALARM_EVENTS), "alarm_decisions",
+	    S(ENGINE_REAPED_ALARM_DECISIONS), "alarm_holds",
+	    S(ENGINE_REAPED_ALARM_HOLDS), "alarm_limits",
+	    S(ENGINE_REAPED_ALARM_LIMITS), "alarm_auth_failures",
+	    S(ENGINE_REAPED_ALARM_AUTH), "notifications", "sent",
 	    S(ENGINE_NOTIFY_SENT), "retried", S(ENGINE_NOTIFY_RETRIED),
 	    "dead", S(ENGINE_NOTIFY_DEAD)));
 #undef S

@@ -43,13 +43,16 @@ struct engine_config {
 						   at most, default 16 */
 	/*
 	 * What is kept (engine-reap.c): an interval <= 0 stops that
-	 * reaper; retention 0 keeps finished executions forever.
+	 * reaper; retention 0 keeps finished executions (alarms) forever.
 	 */
 	int64_t		 message_reap_interval_ms;
 	size_t		 message_reap_batch;	/* default 1000 */
 	int64_t		 exec_retention_ms;
 	int64_t		 exec_reap_interval_ms;
 	size_t		 exec_reap_batch;	/* default 100 */
+	int64_t		 alarm_retention_ms;
+	int64_t		 alarm_reap_interval_ms;
+	size_t		 alarm_reap_batch;	/* default 500 */
 	/* Notifications (engine-tell.c, engine-outbox.c). */
 	json_t		*notify;		/* default receivers, copied:
 						   [{url, headers,
@@ -105,7 +108,9 @@ void		 engine_set_observer(struct engine *,
 /*
  * What this engine's reapers and sender did since it opened, for
  * /metrics: {"reaped": {messages, executions, tasks, action_executions,
- * events, notifications}, "notifications": {sent, retried, dead}}.
+ * events, notifications, alarms, alarm_events, alarm_decisions,
+ * alarm_holds, alarm_limits, alarm_auth_failures}, "notifications":
+ * {sent, retried, dead}}.
  */
 json_t		*engine_stats(struct engine *);
 /* New rows are in the outbox (a notification sent again): send now. */

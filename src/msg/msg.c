@@ -62,14 +62,19 @@ const struct msg_entry msg_entries[] = {
 	  "PUT /v2/action_executions/{action_id}; check that it can reach "
 	  "borad's callback URL, then re-run the task with "
 	  "`bora execution rerun {task_id}`." },
-	{ MSG_ALARM_REJECTED, "WARNING", "alarm", "source reason",
-	  "An alarm from {source} was rejected: {reason}.",
-	  "Fix what the sender sends (`bora trigger test` shows what borad "
-	  "makes of it)." },
-	{ MSG_TRIGGER_LIMIT, "WARNING", "trigger", "trigger limit window key",
+	{ MSG_ALARM_REJECTED, "WARNING", "alarm", "source route reason",
+	  "An alarm from {source} at {route} was rejected: {reason}.",
+	  "Fix what the sender sends, or the credentials it sends with "
+	  "(alarm-auth in borad.conf); `bora trigger test` shows what borad "
+	  "makes of a payload." },
+	{ MSG_TRIGGER_LIMIT, "WARNING", "trigger",
+	  "trigger limit window by key",
 	  "Trigger {trigger} reached its limit of {limit} executions per "
-	  "{window}: the alarm {key} started nothing.",
-	  "If this is no alarm storm, raise the trigger's limit." },
+	  "{window} (limit.by {by}): alarm {key} and the others of this "
+	  "window start nothing.",
+	  "If this is no alarm storm, raise the trigger's limit; "
+	  "`bora alarm list --verdict limited` shows the alarms turned "
+	  "away." },
 	{ MSG_NOTIFY_DEAD, "ERROR", "notification",
 	  "event execution target attempts reason notification",
 	  "The {event} notification of execution {execution} could not be "
@@ -253,32 +258,59 @@ msg_render(const char *id, ...)
 	return (msg_text(m, vars, n));
 }
 
+/* Fill row with the message of entry m (row->message is malloc'd). */
+static void
+msg_row_make(struct store_message *row, const struct msg_entry *m,
+    const struct msg_about *about, va_list ap)
+{
+	const char	*vars[MSG_MAX_VARS * 2];
+	size_t		 n;
+
+	n = msg_pairs(ap, vars);
+	memset(row, 0, sizeof *row);
+	uuid_make(row->id);
+	row->event_id = (char *)m->id;
+	row->message = msg_text(m, vars, n);
+	row->request_id = (char *)about->request_id;
+	row->resource_type = (char *)m->resource;
+	row->resource_uuid = (char *)about->resource_uuid;
+	row->level = (char *)m->level;
+	row->expires_at = msg_ttl_ms > 0 ? time_now_ms() + msg_ttl_ms : 0;
+	row->project_id = (char *)(about->project_id != NULL ?
+	    about->project_id : MSG_PROJECT_DEFAULT);
+}
+
+/* See msg.h. */
+int
+msg_row(struct store_message *row, const char *id,
+    const struct msg_about *about, ...)
+{
+	const struct msg_entry	*m;
+	va_list			 ap;
+
+	if ((m = msg_find(id)) == NULL) {
+		log_warnx("BUG: %s: unknown message %s", __func__, id);
+		return (-1);
+	}
+	va_start(ap, about);
+	msg_row_make(row, m, about, ap);
+	va_end(ap);
+	return (0);
+}
+
 /* See msg.h. */
 void
 msg_tx_addv(struct store_tx *tx, const char *id,
     const struct msg_about *about, va_list ap)
 {
 	const struct msg_entry	*m;
-	const char		*vars[MSG_MAX_VARS * 2];
 	struct store_message	 row;
-	size_t			 n;
 
 	if ((m = msg_find(id)) == NULL) {
 		log_warnx("BUG: %s: unknown message %s", __func__, id);
 		return;
 	}
-	n = msg_pairs(ap, vars);
-	memset(&row, 0, sizeof row);
-	uuid_make(row.id);
-	row.event_id = (char *)m->id;
-	row.message = msg_text(m, vars, n);
-	row.request_id = (char *)about->request_id;
-	row.resource_type = (char *)m->resource;
-	row.resource_uuid = (char *)about->resource_uuid;
-	row.level = (char *)m->level;
-	row.expires_at = msg_ttl_ms > 0 ? time_now_ms() + msg_ttl_ms : 0;
-	row.project_id = (char *)(about->project_id != NULL ?
-	    about->project_id : MSG_PROJECT_DEFAULT);
+	msg_row_make(&row, m, about, ap);
 	store_tx_message_insert(tx, &row);
 	free(row.message);
 }

@@ -33,10 +33,11 @@
  * The event ids, one per entry of the catalog (msg.c), and who makes
  * them, each in the change set of what causes it: the engine (EXE, TSK,
  * LCK, ASY: engine_message()), the recovery flows of reserved hosts
- * (RSV: engine_reserved_host_failed()), the alarm intake (ALM: the
- * change set that stores an alarm and its verdicts, through
- * msg_tx_add(), about the alarm or the trigger), the outbox's sender
- * (NTF).
+ * (RSV: engine_reserved_host_failed()), the alarm intake (ALM-001:
+ * the API, in the change set that stores a refused alarm or records a
+ * refused request; ALM-002: the engine, in the change set of an
+ * alarm's verdicts, once per trigger, limit.by value and window), the
+ * outbox's sender (NTF).
  */
 #define MSG_EXE_FAILED		"BORA-EXE-001"	/* failed tasks named */
 #define MSG_EXE_ENDED		"BORA-EXE-002"	/* ended in ERROR, no task */
@@ -88,6 +89,15 @@ void		 msg_tx_add(struct store_tx *, const char *event_id,
 		     const struct msg_about *, ...);
 void		 msg_tx_addv(struct store_tx *, const char *event_id,
 		     const struct msg_about *, va_list);
+/*
+ * The row msg_tx_add() records, for a statement of the store that
+ * records it only on a condition (one message per storm window:
+ * store_tx_alarm_limit_message()).  0, or -1 for an unknown event id
+ * (logged).  row->id is new; row->message is the caller's to free, the
+ * other strings are borrowed from about and the catalog.
+ */
+int		 msg_row(struct store_message *row, const char *event_id,
+		     const struct msg_about *, ...);
 
 /*
  * Text from anywhere made fit for a user, at most max bytes (cut on a

@@ -18,8 +18,9 @@
  * beyond now; taking one that is not free changes no row, and the
  * guard fails the change set.
  */
-#define HOLD_FREE(t) "NOT ((" t ".until_resolved = 1 AND " t ".resolved_at " \
-	"= 0) OR " t ".until_at > bora_now_ms())"
+#define HOLD_HELD(t) "((" t ".until_resolved = 1 AND " t ".resolved_at = 0) " \
+	"OR " t ".until_at > bora_now_ms())"
+#define HOLD_FREE(t) "NOT " HOLD_HELD(t)
 
 static struct store_sql hold_take = STORE_SQL("INSERT INTO alarm_holds (id, "
     "trigger_name, key, execution_id, alarm_id, until_at, until_resolved, "
@@ -46,6 +47,58 @@ static struct store_sql limit_take = STORE_SQL("INSERT INTO alarm_limits "
     "updated_at = bora_now_ms() WHERE alarm_limits.window_start + "
     "excluded.window_ms <= bora_now_ms() OR alarm_limits.n < $5::bigint",
     STORE_GUARD, "alarm limit");
+/*
+ * One message per window of a limit counter: the counter says which
+ * message told its window (taken under the row's lock, so of two
+ * engines one wins), and the message is inserted only if it is this
+ * one.
+ */
+static struct store_sql limit_tell = STORE_SQL("UPDATE alarm_limits SET "
+    "told_window = window_start, told_message = $2 WHERE id = $1 AND "
+    "told_window <> window_start", 0, "alarm limit message");
+static struct store_sql limit_told = STORE_SQL("INSERT INTO messages (id, "
+    "event_id, message, request_id, resource_type, resource_uuid, level, "
+    "created_at, expires_at, project_id) SELECT $2::text, $3::text, "
+    "$4::text, $5::text, $6::text, $7::text, $8::text, bora_now_ms(), "
+    "$9::bigint, $10::text FROM alarm_limits WHERE id = $1 AND "
+    "told_message = $2", 0, "alarm limit message");
+/*
+ * Retention: decided (or invalid) alarms received before $1 whose hold,
+ * if any, is no longer in force; holds and counters over since; refused
+ * requests.
+ */
+static struct store_sql purge_pick = STORE_SQL("SELECT a.id FROM alarms a "
+    "WHERE a.received_at < $1::bigint AND a.state <> 'received' AND NOT "
+    "EXISTS (SELECT 1 FROM alarm_holds h WHERE h.alarm_id = a.id AND "
+    HOLD_HELD("h") ") ORDER BY a.received_at, a.id LIMIT $2::bigint", 0,
+    "alarms to purge");
+static struct store_sql purge_counts[] = {
+	STORE_SQL("SELECT count(*) FROM alarm_events WHERE alarm_id IN @IDS",
+	    0, "count alarm events"),
+	STORE_SQL("SELECT count(*) FROM alarm_decisions WHERE alarm_id IN "
+	    "@IDS", 0, "count alarm decisions")
+};
+static struct store_sql purge_deletes[] = {
+	STORE_SQL("DELETE FROM alarm_decisions WHERE alarm_id IN @IDS", 0,
+	    "purge alarms"),
+	STORE_SQL("DELETE FROM alarm_events WHERE alarm_id IN @IDS", 0,
+	    "purge alarms"),
+	STORE_SQL("DELETE FROM alarms WHERE id IN @IDS AND state <> "
+	    "'received'", 0, "purge alarms")
+};
+static struct store_sql purge_rest[] = {
+	STORE_SQL("DELETE FROM alarm_holds WHERE id IN (SELECT id FROM "
+	    "alarm_holds h WHERE h.updated_at < $1::bigint AND "
+	    HOLD_FREE("h") " LIMIT $2::bigint@LOCK) RETURNING id", 0,
+	    "purge alarm holds"),
+	STORE_SQL("DELETE FROM alarm_limits WHERE id IN (SELECT id FROM "
+	    "alarm_limits WHERE window_start + window_ms < $1::bigint LIMIT "
+	    "$2::bigint@LOCK) RETURNING id", 0, "purge alarm limits"),
+	STORE_SQL("DELETE FROM alarm_auth_failures WHERE id IN (SELECT id "
+	    "FROM alarm_auth_failures WHERE time < $1::bigint ORDER BY time "
+	    "LIMIT $2::bigint@LOCK) RETURNING id", 0,
+	    "purge alarm auth failures")
+};
 static struct store_sql nonce_take = STORE_SQL("INSERT INTO alarm_nonces "
     "(id, expires_at) VALUES ($1, $2::bigint) ON CONFLICT (id) DO UPDATE "
     "SET expires_at = excluded.expires_at WHERE alarm_nonces.expires_at <= "
@@ -68,7 +121,11 @@ static struct store_sql pending = STORE_SQL("SELECT id FROM alarms WHERE "
 /* Every statement of this file, registered with the store's. */
 struct store_sql *const store_alarm_sqls[] = {
 	&hold_take, &hold_release, &limit_take, &nonce_take, &nonce_reap,
-	&holds_many, &limits_many, &events_of, &decisions_of, &pending, NULL
+	&holds_many, &limits_many, &events_of, &decisions_of, &pending,
+	&limit_tell, &limit_told, &purge_pick, &purge_counts[0],
+	&purge_counts[1], &purge_deletes[0], &purge_deletes[1],
+	&purge_deletes[2], &purge_rest[0], &purge_rest[1], &purge_rest[2],
+	NULL
 };
 
 /* ["trigger","key"]: one text for a pair, whatever either holds. */
@@ -91,9 +148,7 @@ load_ids(struct store *s, const struct store_sql *q, char *const *ids,
     size_t n, void *out, size_t *nout)
 {
 	struct store_rows	 rows;
-	json_t			*a;
 	char			*text;
-	size_t			 i;
 	enum store_rc		 rc;
 
 	memset(&rows, 0, sizeof rows);
@@ -101,11 +156,7 @@ load_ids(struct store *s, const struct store_sql *q, char *const *ids,
 	*nout = 0;
 	if (n == 0)
 		return (STORE_OK);
-	a = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(ids[i]));
-	text = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
+	text = store_ids_text(ids, n);
 	rc = store_run(s, q, NULL, &rows, "s", text);
 	free(text);
 	if (rc != STORE_OK) {
@@ -175,6 +226,29 @@ store_tx_alarm_limit(struct store_tx *tx, const struct store_alarm_limit *l,
 	op->guard = STORE_CONFLICT;
 	xasprintf(&op->gmsg, "trigger %s reached its limit of %lld",
 	    l->trigger_name, (long long)count);
+}
+
+/* Record a limit's storm message, once per window (see store.h). */
+void
+store_tx_alarm_limit_message(struct store_tx *tx, const char *limit_id,
+    const struct store_message *m)
+{
+	struct store_op	*op;
+
+	op = store_tx_add(tx, &limit_tell, 2);
+	store_value_text(&op->v[0], limit_id);
+	store_value_text(&op->v[1], m->id);
+	op = store_tx_add(tx, &limit_told, 10);
+	store_value_text(&op->v[0], limit_id);
+	store_value_text(&op->v[1], m->id);
+	store_value_text(&op->v[2], m->event_id);
+	store_value_text(&op->v[3], m->message);
+	store_value_text(&op->v[4], m->request_id);
+	store_value_text(&op->v[5], m->resource_type);
+	store_value_text(&op->v[6], m->resource_uuid);
+	store_value_text(&op->v[7], m->level);
+	store_value_int(&op->v[8], m->expires_at);
+	store_value_text(&op->v[9], m->project_id);
 }
 
 void
@@ -263,5 +337,83 @@ store_alarm_nonces_reap(struct store *s)
 	(void)store_tx_add(tx, &nonce_reap, 0);
 	rc = store_tx_commit(s, tx);
 	store_tx_free(tx);
+	return (rc);
+}
+
+/* Rows deleted by a statement returning their ids, up to batch. */
+static size_t
+purge_run(struct store *s, const struct store_sql *q, int64_t before,
+    int64_t batch, enum store_rc *rc)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	size_t			 n;
+
+	*rc = store_run(s, q, &store_text_shape, &rows, "ii", before, batch);
+	n = rows.n;
+	store_rows_free(&rows, &store_text_shape);
+	return (n);
+}
+
+/*
+ * See store.h.  Counted first, then deleted in one transaction: whoever
+ * runs this holds the reapers' lock, and an alarm that is old and
+ * decided stays so, so the counts are what goes.
+ */
+enum store_rc
+store_alarm_purge(struct store *s, int64_t before, size_t batch,
+    struct store_alarm_purged *out)
+{
+	struct store_rows	 pick = { NULL, 0, 0 };
+	struct store_tx		*tx;
+	struct store_op		*op;
+	char			**ids = NULL, *text = NULL;
+	int64_t			 lim = batch > 0 ? (int64_t)batch : 100, v;
+	enum store_rc		 rc;
+	size_t			 n = 0, i, k;
+
+	memset(out, 0, sizeof *out);
+	rc = store_run(s, &purge_pick, &store_text_shape, &pick, "ii",
+	    before, lim);
+	if (rc == STORE_OK && pick.n > 0) {
+		ids = xcalloc(pick.n, sizeof *ids);
+		for (i = 0; i < pick.n; i++) {
+			ids[i] = ((struct store_text *)pick.v[i])->v;
+			((struct store_text *)pick.v[i])->v = NULL;
+		}
+		n = pick.n;
+	}
+	store_rows_free(&pick, &store_text_shape);
+	if (rc != STORE_OK)
+		return (rc);
+	if (n > 0) {
+		text = store_ids_text(ids, n);
+		v = store_run_int(s, &purge_counts[0], "s", text);
+		out->events = v > 0 ? (size_t)v : 0;
+		v = store_run_int(s, &purge_counts[1], "s", text);
+		out->decisions = v > 0 ? (size_t)v : 0;
+		tx = store_tx_create();
+		for (k = 0; k < nitems(purge_deletes); k++) {
+			op = store_tx_add(tx, &purge_deletes[k], 1);
+			store_value_text(&op->v[0], text);
+		}
+		rc = store_tx_commit(s, tx);
+		store_tx_free(tx);
+		if (rc == STORE_OK)
+			out->alarms = n;
+		else
+			out->events = out->decisions = 0;
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(text);
+	if (rc != STORE_OK)
+		return (rc);
+	out->holds = purge_run(s, &purge_rest[0], before, lim, &rc);
+	if (rc == STORE_OK)
+		out->limits = purge_run(s, &purge_rest[1], before, lim, &rc);
+	if (rc == STORE_OK)
+		out->auth_failures = purge_run(s, &purge_rest[2], before, lim,
+		    &rc);
 	return (rc);
 }

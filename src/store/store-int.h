@@ -462,6 +462,8 @@ int	 store_migrate(struct store *, const struct store_migration *,
  * a JSON string holding it. */
 char	*store_json_text(json_t *);	/* NULL for NULL */
 json_t	*store_json_parse(const char *);
+/* Ids as the JSON array of text that "@IDS" takes (caller frees). */
+char	*store_ids_text(char *const *ids, size_t n);
 
 extern const struct store_methods store_sqlite_methods;
 extern const struct store_methods store_pg_methods;

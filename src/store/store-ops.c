@@ -247,9 +247,9 @@ rows_texts(struct store_rows *rows, char ***out, size_t *n)
 	*n = rows->n;
 }
 
-/* Ids as the JSON array of text that "@IDS" takes (caller frees). */
-static char *
-ids_json(char *const *ids, size_t n)
+/* See store-int.h. */
+char *
+store_ids_text(char *const *ids, size_t n)
 {
 	json_t	*a;
 	char	*text;
@@ -696,7 +696,7 @@ load_ids(struct store *s, const struct store_sql *many,
 		store_rows_take(&rows, out, nout);
 		return (STORE_OK);
 	}
-	text = ids_json(ids, n);
+	text = store_ids_text(ids, n);
 	rc = load_rows(s, many, text, out, nout);
 	free(text);
 	return (rc);
@@ -1309,7 +1309,7 @@ store_exec_renew(struct store *s, const char *owner, char *const *ids,
 	*nheld = 0;
 	if (n == 0)
 		return (STORE_OK);
-	text = ids_json(ids, n);
+	text = store_ids_text(ids, n);
 	rc = store_run(s, &exec_renew, &store_text_shape, &rows, "ssi", text,
 	    owner, lease_ms);
 	free(text);

@@ -942,6 +942,34 @@ enum store_rc	 store_alarms_pending(struct store *, int64_t before,
 		     size_t limit, char ***ids, size_t *n);
 /* Delete the nonces that expired. */
 enum store_rc	 store_alarm_nonces_reap(struct store *);
+/*
+ * Record message m (BORA-ALM-002) unless the current window of the
+ * limit counter limit_id has had one: one per trigger, limit.by value
+ * and window, however many alarms the limit turns away, on any number
+ * of engines.  After store_tx_alarm_limit() in the same change set,
+ * the window it opened counts.
+ */
+void		 store_tx_alarm_limit_message(struct store_tx *,
+		     const char *limit_id, const struct store_message *m);
+/* Rows a purge of alarms deleted, by kind. */
+struct store_alarm_purged {
+	size_t	 alarms;
+	size_t	 events;
+	size_t	 decisions;
+	size_t	 holds;
+	size_t	 limits;
+	size_t	 auth_failures;
+};
+/*
+ * Delete up to batch alarms received before before (ms) with their
+ * events and decisions, in one transaction; alarms not decided yet
+ * and alarms whose hold is still in force stay.  Then up to batch each
+ * of holds no longer in force and unchanged since before, limit
+ * counters whose window ended before it, and refused requests older.
+ * *out gets what went.
+ */
+enum store_rc	 store_alarm_purge(struct store *, int64_t before,
+		     size_t batch, struct store_alarm_purged *out);
 /* ---- Masakari's segments, hosts and notifications ----------------- */
 
 /* A segment by uuid or name; a host by uuid or name; NOTFOUND else. */

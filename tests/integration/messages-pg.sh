@@ -4,7 +4,9 @@
 # on one PostgreSQL database: both reap expired messages and old
 # finished executions at once, with a batch size of 2, and each row is
 # deleted once (their metrics add up to what went), nothing deadlocks,
-# and what must stay stays; each notification is delivered by one of
+# and what must stay stays; a storm of alarms sent to both at once
+# makes one BORA-ALM-002 message, and both purge old alarms at once,
+# each once; each notification is delivered by one of
 # them, in order per execution; with PostgreSQL stopped, the messages
 # and notifications APIs answer 503 with Retry-After at once.
 #
@@ -37,6 +39,20 @@ waits:
       action: std.async_noop
 EOF
 
+cat >"$TMP/workflows/alm.yaml" <<'EOF'
+version: '2.0'
+name: alm
+workflows:
+  noop:
+    tasks:
+      t: {action: std.noop}
+triggers:
+  storm:
+    source: generic
+    workflow: noop
+    limit: {count: 1, window: 10m}
+EOF
+
 # expired N: N messages that expired a minute ago.
 expired()
 {
@@ -58,7 +74,8 @@ reaped()
 
 REAP="--message-reap-interval 100ms --message-reap-batch-size 2 \
 --execution-retention 1h --execution-reap-interval 100ms \
---execution-reap-batch-size 2"
+--execution-reap-batch-size 2 --alarm-retention 1h \
+--alarm-reap-interval 100ms --alarm-reap-batch-size 2"
 engine_start 1 $REAP || { not_ok "borad 1 starts"; finish; }
 engine_start 2 $REAP || { not_ok "borad 2 starts"; finish; }
 ok "two borad processes reap on one database"
@@ -131,6 +148,59 @@ for n in 1 2; do
 done
 check "PostgreSQL logs no deadlock" sh -c \
     "! grep -qi 'deadlock detected' '$BORA_TEST_PGDIR/log'"
+
+# ---- alarms: a storm on both engines, one message; reaped once ---
+
+python3 - "$URL_1" "$URL_2" "$TMP/storm" <<'EOF'
+import json, sys, threading, urllib.request
+u1, u2, out = sys.argv[1], sys.argv[2], sys.argv[3]
+bar = threading.Barrier(2)
+verdicts = []
+lock = threading.Lock()
+def client(url, n):
+    for i in range(10):
+        body = json.dumps({"key": "storm-%d-%d" % (n, i)}).encode()
+        req = urllib.request.Request(url + "/v1/alarms/generic", data=body,
+            headers={"Content-Type": "application/json"}, method="POST")
+        bar.wait()
+        with urllib.request.urlopen(req, timeout=10) as r:
+            v = json.load(r)["events"][0]["verdicts"][0]["verdict"]
+        with lock:
+            verdicts.append(v)
+ts = [threading.Thread(target=client, args=(u, n))
+    for n, u in enumerate((u1, u2))]
+for t in ts: t.start()
+for t in ts: t.join()
+open(out, "w").write("\n".join(sorted(verdicts)) + "\n")
+EOF
+check "a storm of 20 alarms on two engines: 1 started, 19 limited" test \
+    "$(grep -c limited "$TMP/storm") $(grep -c started "$TMP/storm")" = \
+    "19 1"
+eq "one BORA-ALM-002 message for the storm, from either engine" \
+    "SELECT count(*) FROM messages WHERE event_id = 'BORA-ALM-002' AND
+     resource_uuid = 'alm.storm'" 1
+# Thirty alarms of a day ago with an event each, in one transaction.
+sql "INSERT INTO alarms (id, source, route, state, received_at)
+    SELECT 'old-' || g, 'generic', '/v1/alarms/generic', 'decided',
+    bora_now_ms() - 86400000 FROM generate_series(1, 30) g;
+    INSERT INTO alarm_events (id, alarm_id, seq, source, key, status,
+    created_at) SELECT 'old-' || g || '/0', 'old-' || g, 0, 'generic',
+    'k', 'firing', 0 FROM generate_series(1, 30) g" >/dev/null
+yields 15 0 sql "SELECT count(*) FROM alarms WHERE id LIKE 'old-%'"
+eq "old alarms are purged by the two engines" \
+    "SELECT count(*) FROM alarms WHERE id LIKE 'old-%'" 0
+eq "with their events" \
+    "SELECT count(*) FROM alarm_events WHERE alarm_id LIKE 'old-%'" 0
+eq "the storm's alarms stay" \
+    "SELECT count(*) FROM alarms WHERE id NOT LIKE 'old-%'" 20
+A1=$(reaped "$URL_1" alarms)
+A2=$(reaped "$URL_2" alarms)
+check "each alarm purged once: $A1 + $A2 = 30" test "$((A1 + A2))" = 30
+V1=$(reaped "$URL_1" alarm_events)
+V2=$(reaped "$URL_2" alarm_events)
+check "their events counted once: $V1 + $V2 = 30" test "$((V1 + V2))" = 30
+check "no reaper error" sh -c "! grep -q 'reaper reap-alarms' \
+    '$TMP/borad-1.log' '$TMP/borad-2.log'"
 
 # ---- notifications: each delivered by one engine, in order -------
 

@@ -342,6 +342,83 @@ test_tx(void **state)
 	store_close(st);
 }
 
+/*
+ * The alarm intake's entries: a refusal names source, route and a
+ * reason cleaned and bounded (never a secret); a limit names trigger,
+ * limit, window, by value and key; both rows are about what they say,
+ * and a deployer's text replaces either.
+ */
+static void
+test_alarm_entries(void **state)
+{
+	struct store_message	 row;
+	struct msg_about	 about = { "alarm-1", "req-9", NULL };
+	const char		*path;
+	char			*s, *cause = NULL, long_reason[2000];
+
+	(void)state;
+	s = msg_render(MSG_ALARM_REJECTED, "source", "alertmanager", "route",
+	    "/v1/alarms/alertmanager", "reason", "$.alerts[0].status: "
+	    "expected a string, got an integer", NULL);
+	assert_string_equal(s, "An alarm from alertmanager at "
+	    "/v1/alarms/alertmanager was rejected: $.alerts[0].status: "
+	    "expected a string, got an integer. Fix what the sender sends, or "
+	    "the credentials it sends with (alarm-auth in borad.conf); `bora "
+	    "trigger test` shows what borad makes of a payload.");
+	free(s);
+	/* A reason carrying a secret, or far too long, is cleaned. */
+	s = msg_render(MSG_ALARM_REJECTED, "source", "generic", "route", "/r",
+	    "reason", "bad body {\"password\": \"hunter2\"} token=abc123",
+	    NULL);
+	assert_null(strstr(s, "hunter2"));
+	assert_null(strstr(s, "abc123"));
+	free(s);
+	memset(long_reason, 'x', sizeof long_reason - 1);
+	long_reason[sizeof long_reason - 1] = '\0';
+	s = msg_render(MSG_ALARM_REJECTED, "source", "generic", "route", "/r",
+	    "reason", long_reason, NULL);
+	assert_true(strlen(s) < MSG_REASON_MAX + 300);
+	assert_non_null(strstr(s, "..."));
+	free(s);
+	s = msg_render(MSG_TRIGGER_LIMIT, "trigger", "ops.storm", "limit",
+	    "2", "window", "600 s", "by", "compute-7", "key", "storm-3", NULL);
+	assert_string_equal(s, "Trigger ops.storm reached its limit of 2 "
+	    "executions per 600 s (limit.by compute-7): alarm storm-3 and the "
+	    "others of this window start nothing. If this is no alarm storm, "
+	    "raise the trigger's limit; `bora alarm list --verdict limited` "
+	    "shows the alarms turned away.");
+	free(s);
+	assert_string_equal(msg_resource_type(MSG_ALARM_REJECTED), "alarm");
+	assert_string_equal(msg_resource_type(MSG_TRIGGER_LIMIT), "trigger");
+	assert_string_equal(msg_level(MSG_TRIGGER_LIMIT), "WARNING");
+	/* The row a conditional statement records. */
+	msg_set_ttl(1000);
+	assert_int_equal(msg_row(&row, MSG_ALARM_REJECTED, &about, "source",
+	    "generic", NULL), 0);
+	assert_string_equal(row.event_id, MSG_ALARM_REJECTED);
+	assert_string_equal(row.resource_type, "alarm");
+	assert_string_equal(row.resource_uuid, "alarm-1");
+	assert_string_equal(row.request_id, "req-9");
+	assert_string_equal(row.project_id, MSG_PROJECT_DEFAULT);
+	assert_true(row.expires_at > 0 && strlen(row.id) == 36);
+	assert_true(strncmp(row.message, "An alarm from generic at unknown",
+	    32) == 0);
+	free(row.message);
+	assert_int_equal(msg_row(&row, "BORA-NOPE-001", &about, NULL), -1);
+	msg_set_ttl(0);
+	/* The deployer's texts. */
+	path = tmpfile_with("BORA-ALM-002:\n"
+	    "  message: \"Tempête sur {trigger} ({by}) : {limit}/{window}.\"\n"
+	    "  action: \"\"\n");
+	assert_int_equal(msg_catalog_load(path, &cause), 0);
+	unlink(path);
+	s = msg_render(MSG_TRIGGER_LIMIT, "trigger", "ops.storm", "limit",
+	    "2", "window", "600 s", "by", "c-7", "key", "k", NULL);
+	assert_string_equal(s, "Tempête sur ops.storm (c-7) : 2/600 s.");
+	free(s);
+	assert_int_equal(msg_catalog_load(NULL, &cause), 0);
+}
+
 /* The options of what users are told: -1 is never; secrets hidden. */
 static void
 test_conf_options(void **state)
@@ -356,6 +433,16 @@ test_conf_options(void **state)
 	assert_int_equal(conf.message_ttl_ms, 30LL * 86400 * 1000);
 	assert_int_equal(conf.message_reap_interval_ms, 3600 * 1000);
 	assert_int_equal(conf.execution_retention_ms, 30LL * 86400 * 1000);
+	assert_int_equal(conf.alarm_retention_ms, 30LL * 86400 * 1000);
+	assert_int_equal(conf.alarm_reap_interval_ms, 3600 * 1000);
+	assert_int_equal(conf.alarm_reap_batch_size, 500);
+	assert_int_equal(conf_set(&conf, "alarm-retention", "1h",
+	    CONF_SRC_FLAG, &cause), 0);
+	assert_int_equal(conf.alarm_retention_ms, 3600 * 1000);
+	assert_int_equal(conf_set(&conf, "alarm-reap-batch-size", "0",
+	    CONF_SRC_FLAG, &cause), -1);
+	assert_non_null(strstr(cause, "alarm-reap-batch-size"));
+	free(cause);
 	assert_int_equal(conf_set(&conf, "message-reap-interval", "-1",
 	    CONF_SRC_FLAG, &cause), 0);
 	assert_int_equal(conf.message_reap_interval_ms, -1);
@@ -399,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_override_errors),
 		cmocka_unit_test(test_tx),
+		cmocka_unit_test(test_alarm_entries),
 		cmocka_unit_test(test_conf_options),
 	};
 

@@ -2477,6 +2477,182 @@ test_group_commit_batches_each_all_or_nothing(void **state)
 	free(url);
 }
 
+/* An alarm of state st received at t, with n events and n verdicts. */
+static void
+old_alarm(struct store *s, struct store_alarm *a, const char *st, int64_t t,
+    int n)
+{
+	struct store_alarm_event	 ev;
+	struct store_alarm_decision	 d;
+	struct store_tx			*tx = store_tx_create();
+	char				 id[64];
+	int				 i;
+
+	alarm_row(a, t);
+	a->state = (char *)st;
+	store_tx_insert(tx, &store_alarm_table, a);
+	for (i = 0; i < n; i++) {
+		memset(&ev, 0, sizeof ev);
+		snprintf(id, sizeof id, "%s/%d", a->id, i);
+		ev.id = id;
+		memcpy(ev.alarm_id, a->id, UUID_STRLEN);
+		ev.seq = i;
+		ev.source = (char *)"generic";
+		ev.key = (char *)"k";
+		ev.status = (char *)"firing";
+		store_tx_insert(tx, &store_alarm_event_table, &ev);
+		memset(&d, 0, sizeof d);
+		snprintf(id, sizeof id, "%s/%d/0", a->id, i);
+		d.id = id;
+		memcpy(d.alarm_id, a->id, UUID_STRLEN);
+		d.seq = i;
+		d.trigger_name = (char *)"t";
+		d.verdict = (char *)"when_false";
+		store_tx_insert(tx, &store_alarm_decision_table, &d);
+	}
+	assert_int_equal(commit(s, tx), STORE_OK);
+	json_decref(a->headers);
+	a->headers = NULL;
+}
+
+/* 1 if a row of t is still stored. */
+static int
+row_kept(struct store *s, const struct store_table *t, const char *id)
+{
+	void		*row = NULL;
+	enum store_rc	 rc;
+
+	rc = store_row_load(s, t, id, &row);
+	store_row_free(t, row);
+	return (rc == STORE_OK);
+}
+#define alarm_kept(s, id)	row_kept(s, &store_alarm_table, id)
+#define message_kept(s, id)	row_kept(s, &store_message_table, id)
+
+/*
+ * Retention of alarms: old decided and invalid ones go in batches with
+ * their events and verdicts; one not decided yet, one whose hold is in
+ * force and a recent one stay; released, the held one goes.  (Times
+ * of 1970, so that rows of other tests on a shared database stay.)
+ */
+static void
+test_alarm_purge_batches_keeps_pending_held_recent(void **state)
+{
+	struct store			*s = *state;
+	struct store_alarm		 a[6];
+	struct store_alarm_hold		 h;
+	struct store_alarm_purged	 p;
+	struct store_tx			*tx;
+	char				 trig[32], *hid;
+
+	old_alarm(s, &a[0], ST_ALARM_DECIDED, 1000, 2);
+	old_alarm(s, &a[1], ST_ALARM_INVALID, 1001, 0);
+	old_alarm(s, &a[2], ST_ALARM_RECEIVED, 1002, 0);
+	old_alarm(s, &a[3], ST_ALARM_DECIDED, 1003, 1);
+	old_alarm(s, &a[4], ST_ALARM_DECIDED, 1004, 1);
+	old_alarm(s, &a[5], ST_ALARM_DECIDED, time_now_ms(), 1);
+	snprintf(trig, sizeof trig, "p-%08lx", (unsigned long)random());
+	hid = store_alarm_hold_id(trig, "k");
+	hold_row(&h, hid, trig, "k", "exec-1", 1);
+	h.alarm_id = a[3].id;
+	tx = store_tx_create();
+	store_tx_alarm_hold(tx, &h, 0);
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	assert_int_equal(store_alarm_purge(s, 10000, 2, &p), STORE_OK);
+	assert_int_equal(p.alarms, 2);
+	assert_int_equal(p.events, 2);
+	assert_int_equal(p.decisions, 2);
+	assert_false(alarm_kept(s, a[0].id));
+	assert_false(alarm_kept(s, a[1].id));
+	assert_int_equal(store_alarm_purge(s, 10000, 2, &p), STORE_OK);
+	assert_int_equal(p.alarms, 1);
+	assert_int_equal(p.events, 1);
+	assert_false(alarm_kept(s, a[4].id));
+	assert_int_equal(store_alarm_purge(s, 10000, 2, &p), STORE_OK);
+	assert_int_equal(p.alarms, 0);
+	assert_true(alarm_kept(s, a[2].id));	/* not decided */
+	assert_true(alarm_kept(s, a[3].id));	/* held */
+	assert_true(alarm_kept(s, a[5].id));	/* recent */
+	/* Resolved, the hold is over: its alarm goes. */
+	tx = store_tx_create();
+	store_tx_alarm_release(tx, hid);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_alarm_purge(s, 10000, 2, &p), STORE_OK);
+	assert_int_equal(p.alarms, 1);
+	assert_false(alarm_kept(s, a[3].id));
+	assert_true(alarm_kept(s, a[2].id));
+	free(hid);
+}
+
+/* Record limit l's storm message m (a fresh id) in a change set. */
+static enum store_rc
+limit_message(struct store *s, const struct store_alarm_limit *l,
+    int take, struct store_message *m)
+{
+	struct store_tx	*tx = store_tx_create();
+
+	uuid_make(m->id);
+	if (take)
+		store_tx_alarm_limit(tx, l, 100);
+	store_tx_alarm_limit_message(tx, l->id, m);
+	return (commit(s, tx));
+}
+
+/*
+ * A limit's storm message is recorded once per window, whatever the
+ * number of alarms turned away (in one change set or several); a new
+ * window has one of its own.
+ */
+static void
+test_alarm_limit_message_once_per_window(void **state)
+{
+	struct store		*s = *state;
+	struct store_alarm_limit l;
+	struct store_message	 m;
+	char			 trig[32], first[UUID_STRLEN], *lid;
+
+	snprintf(trig, sizeof trig, "m-%08lx", (unsigned long)random());
+	lid = store_alarm_hold_id(trig, "compute-1");
+	memset(&l, 0, sizeof l);
+	l.id = lid;
+	l.trigger_name = trig;
+	l.by_value = (char *)"compute-1";
+	l.window_ms = 600000;
+	memset(&m, 0, sizeof m);
+	m.event_id = (char *)"BORA-ALM-002";
+	m.message = (char *)"storm";
+	m.request_id = (char *)"req-1";
+	m.resource_type = (char *)"trigger";
+	m.resource_uuid = trig;
+	m.level = (char *)"WARNING";
+	m.project_id = (char *)"p";
+	/* The window opened in the same change set counts. */
+	assert_int_equal(limit_message(s, &l, 1, &m), STORE_OK);
+	assert_true(message_kept(s, m.id));
+	memcpy(first, m.id, UUID_STRLEN);
+	assert_int_equal(limit_message(s, &l, 0, &m), STORE_OK);
+	assert_false(message_kept(s, m.id));
+	assert_int_equal(limit_message(s, &l, 1, &m), STORE_OK);
+	assert_false(message_kept(s, m.id));
+	assert_true(message_kept(s, first));
+	/* A window that is over: the next one tells again, once. */
+	l.window_ms = 1;
+	usleep(20000);
+	assert_int_equal(limit_message(s, &l, 1, &m), STORE_OK);
+	assert_true(message_kept(s, m.id));
+	memcpy(first, m.id, UUID_STRLEN);
+	assert_int_equal(limit_message(s, &l, 0, &m), STORE_OK);
+	assert_false(message_kept(s, m.id));
+	/* Without a counter there is nothing to tell. */
+	free(lid);
+	lid = store_alarm_hold_id(trig, "no-counter");
+	l.id = lid;
+	assert_int_equal(limit_message(s, &l, 0, &m), STORE_OK);
+	assert_false(message_kept(s, m.id));
+	free(lid);
+}
+
 int
 main(void)
 {
@@ -2511,6 +2687,8 @@ main(void)
 		T(test_purge_counts_rows_by_kind),
 		T(test_pool_wrap_lends_the_callers_connection),
 		T(test_alarm_log_holds_limits_nonces),
+		T(test_alarm_purge_batches_keeps_pending_held_recent),
+		T(test_alarm_limit_message_once_per_window),
 		T(test_group_commit_batches_each_all_or_nothing),
 #undef T
 		cmocka_unit_test(test_pool_one_connection_per_thread_bounded),
