@@ -31,6 +31,7 @@
 #include "config.h"
 
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,11 +61,25 @@ static const double api_alarm_buckets[API_ALARM_NBUCKETS] = {
 };
 
 /* Counters for /metrics. */
+/*
+ * Refusals told to users: one message per source and remote address
+ * per API_ALARM_TELL_MS, so that a sender retrying with a wrong secret
+ * does not fill the messages (each refusal is still recorded).  A slot
+ * per hash: two senders sharing one are told about less often.
+ */
+#define API_ALARM_TELL_MS	(10 * 60 * 1000)
+#define API_ALARM_TELL_SLOTS	64
+
 struct api_alarms {
 	_Atomic uint64_t	*received;	/* [source][status] */
 	_Atomic uint64_t	 hist[API_ALARM_NBUCKETS + 1];
 	_Atomic uint64_t	 hist_count;
 	_Atomic uint64_t	 hist_sum_us;
+	pthread_mutex_t		 told_mtx;
+	struct {
+		uint64_t	 key;
+		int64_t		 at;		/* monotonic ms; 0: never */
+	}			 told[API_ALARM_TELL_SLOTS];
 };
 
 /* One request's headers, borrowed from libmicrohttpd. */
@@ -113,6 +128,7 @@ api_alarms_create(void)
 	a = xcalloc(1, sizeof *a);
 	a->received = xcalloc(alarm_source_count() * API_ALARM_NSTATUS,
 	    sizeof *a->received);
+	pthread_mutex_init(&a->told_mtx, NULL);
 	return (a);
 }
 
@@ -122,7 +138,43 @@ api_alarms_free(struct api_alarms *a)
 	if (a == NULL)
 		return;
 	free(a->received);
+	pthread_mutex_destroy(&a->told_mtx);
 	free(a);
+}
+
+/* FNV-1a over a text, continuing from h. */
+static uint64_t
+api_alarm_hash(uint64_t h, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (h * 0x100000001b3ULL);
+}
+
+/* Is a refusal from (source, remote) to be told now? (then noted) */
+static int
+api_alarm_tell_due(struct api_alarms *a, const char *source,
+    const char *remote)
+{
+	uint64_t	 key;
+	int64_t		 now = time_mono_ms();
+	size_t		 slot;
+	int		 due;
+
+	key = api_alarm_hash(api_alarm_hash(0xcbf29ce484222325ULL, source),
+	    remote);
+	slot = key % API_ALARM_TELL_SLOTS;
+	pthread_mutex_lock(&a->told_mtx);
+	due = a->told[slot].at == 0 || a->told[slot].key != key ||
+	    now - a->told[slot].at >= API_ALARM_TELL_MS;
+	if (due) {
+		a->told[slot].key = key;
+		a->told[slot].at = now;
+	}
+	pthread_mutex_unlock(&a->told_mtx);
+	return (due);
 }
 
 /* Count an alarm of source received with status. */
@@ -362,7 +414,8 @@ api_alarm_denied(struct api_req *req, const char *source, const char *remote,
 	f.request_id = req->rid;
 	tx = store_tx_create();
 	store_tx_insert(tx, &store_alarm_auth_failure_table, &f);
-	api_alarm_tell(tx, req, source, NULL, reason);
+	if (api_alarm_tell_due(req->api->alarms, source, remote))
+		api_alarm_tell(tx, req, source, NULL, reason);
 	if ((rc = api_alarm_commit(req->api, req->store, tx)) != STORE_OK)
 		log_warnx("alarm %s: recording the refusal: %s", source,
 		    store_error(req->store));

@@ -5,7 +5,8 @@
 # on PostgreSQL: a payload that does not parse (400) and a request its
 # source's authentication refuses (401) each make exactly one
 # BORA-ALM-001 message with the catalog's text (source, route, reason;
-# never the body nor a secret), the request's id and the alarm; a storm
+# never the body nor a secret), the request's id and the alarm, and a
+# sender refused again within ten minutes no more message; a storm
 # of alarms past a trigger's limit makes one BORA-ALM-002 message per
 # trigger, limit.by value and window, not one per alarm; the
 # deployer's text replaces the catalog's; alarms older than
@@ -171,6 +172,20 @@ test\` shows what borad makes of a payload."
 	check "$S: never a token" sh -c \
 	    "! curl -s '$URL/v2/messages' | grep -q '$TOKEN'"
 	check "$S: two BORA-ALM-001 messages in all" test \
+	    "$(nmsg event_id=BORA-ALM-001)" = 2
+
+	# ---- one sender refused again and again: told once -----------
+	N0=$(db "SELECT count(*) FROM alarm_auth_failures")
+	i=0
+	while [ $i -lt 20 ]; do
+		curl -s -o /dev/null -X POST "$URL/v1/alarms/generic" \
+		    -H "Authorization: Bearer wrong-$TOKEN" \
+		    --data-binary '{"key": "k2"}'
+		i=$((i + 1))
+	done
+	check "$S: 20 more refusals, each recorded" test \
+	    "$(db "SELECT count(*) FROM alarm_auth_failures")" = $((N0 + 20))
+	check "$S: and no more messages within the window" test \
 	    "$(nmsg event_id=BORA-ALM-001)" = 2
 	alarm '{"key": "k3", "name": "Fine", "resource": {"host": "h"}}'
 	expect "$S: a valid alarm is taken" 202
