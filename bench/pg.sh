@@ -201,15 +201,10 @@ if ! command -v wrk >/dev/null 2>&1; then
 	echo "starts: wrk is needed (apt-get install wrk); not measured"
 	exit 0
 fi
-cat >"$tmp/post.lua" <<'EOF'
-wrk.method = "POST"
-wrk.body = '{"workflow_name": "bench_noop1"}'
-wrk.headers["Content-Type"] = "application/json"
-EOF
 set -- $urls
 n0=$(sql "SELECT count(*) FROM executions")
 wrk -t 2 -c "$CLIENTS" -d "${STARTS_SECONDS:-5}s" --latency \
-    -s "$tmp/post.lua" "$1/v2/executions" >"$tmp/wrk.out" 2>&1
+    -s "$here/post-noop1.lua" "$1/v2/executions" >"$tmp/wrk.out" 2>&1
 n1=$(sql "SELECT count(*) FROM executions")
 echo
 echo "starts: wrk -c$CLIENTS -d${STARTS_SECONDS:-5}s, POST /v2/executions" \
