@@ -127,11 +127,6 @@ if [ -z "$ID" ] || [ "$ID" = null ]; then
 fi
 sleep 0.5
 
-cat >"$TMP/post.lua" <<'EOF'
-wrk.method = "POST"
-wrk.body = '{"workflow_name": "bench_noop1"}'
-wrk.headers["Content-Type"] = "application/json"
-EOF
 
 wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency \
     "$URL/v2/executions/$ID" >"$TMP/get.out" 2>&1
@@ -139,7 +134,7 @@ GET=$(rate "$TMP/get.out")
 BEFORE=$(curl -s "$URL/v2/executions?limit=1000000&fields=id" |
     jq '.executions | length')
 wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency \
-    -s "$TMP/post.lua" "$URL/v2/executions" >"$TMP/post.out" 2>&1
+    -s "$here/post-noop1.lua" "$URL/v2/executions" >"$TMP/post.out" 2>&1
 POST=$(rate "$TMP/post.out")
 AFTER=$(curl -s "$URL/v2/executions?limit=1000000&fields=id" |
     jq '.executions | length')

@@ -11,15 +11,19 @@
 #     once by CLIENTS (default 16) HTTP clients to ENGINES (default 1)
 #     borad processes, until every one is final.  Task transitions are
 #     counted from the store: two per task (started, finished).
+#  3. Starts through the API: wrk posting executions of a one-task
+#     workflow (bench/noop1.yaml) over CLIENTS connections for
+#     STARTS_SECONDS (default 5) to the first borad, when wrk is there.
 #
 # Targets (the issue): the 50-task chain <= 50 ms; >= 10,000 task
-# transitions per second sustained.
+# transitions per second sustained; >= 5,000 starts/s through the API.
 #
 # Environment: BORA, BORAD (default ./src/bora, ./src/borad), N (reps of
 # the shapes), EXECS, CLIENTS, ENGINES,
 # BORA_TEST_PGURL (use that database instead of a throwaway cluster; it
 # must be PostgreSQL and will be written to), SKIP_SHAPES=1,
-# SKIP_THROUGHPUT=1.
+# SKIP_THROUGHPUT=1, STARTS_SECONDS, SKIP_STARTS=1, BORAD_ARGS (more
+# borad flags, e.g. "--http-threads 16").
 #
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,7 +92,7 @@ bench_stop()
 }
 trap bench_stop EXIT
 mkdir -p "$tmp/workflows" "$tmp/actions" "$tmp/lua"
-cp "$here/seq5.yaml" "$tmp/workflows/"
+cp "$here/seq5.yaml" "$here/noop1.yaml" "$tmp/workflows/"
 
 urls=
 i=1
@@ -97,7 +101,7 @@ while [ $i -le "$ENGINES" ]; do
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 	"$BORAD" -d --db "$BORA_TEST_PGURL" --listen "127.0.0.1:$port" \
 	    --workflows "$tmp/workflows" --actions "$tmp/actions" \
-	    --lua "$tmp/lua" \
+	    --lua "$tmp/lua" ${BORAD_ARGS:-} \
 	    >"$tmp/borad-$i.log" 2>&1 &
 	pids="$pids $!"
 	n=0
@@ -190,3 +194,21 @@ sql "SELECT
      x.created_at) FROM executions x WHERE x.description = '$tag')
     FROM executions e LEFT JOIN tasks t ON t.execution_id = e.id
     WHERE e.description = '$tag'"
+
+# ---- 3. starts through the API (wrk) ------------------------------------
+[ -n "${SKIP_STARTS:-}" ] && exit 0
+if ! command -v wrk >/dev/null 2>&1; then
+	echo "starts: wrk is needed (apt-get install wrk); not measured"
+	exit 0
+fi
+set -- $urls
+n0=$(sql "SELECT count(*) FROM executions")
+wrk -t 2 -c "$CLIENTS" -d "${STARTS_SECONDS:-5}s" --latency \
+    -s "$here/post-noop1.lua" "$1/v2/executions" >"$tmp/wrk.out" 2>&1
+n1=$(sql "SELECT count(*) FROM executions")
+echo
+echo "starts: wrk -c$CLIENTS -d${STARTS_SECONDS:-5}s, POST /v2/executions" \
+    "(bench_noop1) to $1"
+sed -n -e 's/^ *\(Requests\/sec\|Non-2xx\|Socket errors\)/  \1/p' \
+    -e 's/^ *\(50%\|99%\)/  latency \1/p' "$tmp/wrk.out"
+echo "  executions stored: $((n1 - n0)) (target >= 5000 starts/s)"

@@ -105,7 +105,9 @@ run_load_actions(struct engine *e, const char *dir)
 			continue;
 		}
 		dsl_errors_init(&errs);
-		if (engine_def_load(e, "actions", path, text, path, 0, &errs,
+		/* Unchanged since the last run: nothing to save again. */
+		if (!engine_def_current(e, "actions", path, text, NULL) &&
+		    engine_def_load(e, "actions", path, text, path, 0, &errs,
 		    NULL) != STORE_OK) {
 			msg = dsl_errors_format(&errs);
 			fprintf(stderr, "%s", msg);
@@ -333,7 +335,8 @@ cli_cmd_run(const struct cli_cmd *self, int argc, char **argv)
 			wfname = dsl_workflow_find(wb, full)->name;
 			free(full);
 		}
-		if (engine_def_load(e, kind, NULL, text, file, 0, &errs,
+		if (!engine_def_current(e, kind, file, text, NULL) &&
+		    engine_def_load(e, kind, NULL, text, file, 0, &errs,
 		    NULL) != STORE_OK) {
 			msg = dsl_errors_format(&errs);
 			fprintf(stderr, "%s", msg);

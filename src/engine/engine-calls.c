@@ -76,6 +76,24 @@ exec_commit_retry(struct store *st, struct store_tx *tx)
 	return (rc);
 }
 
+/*
+ * Commit a new execution: from the threads of a daemon, together with
+ * the starts other threads commit at the same time (one transaction,
+ * one flush to the disk for many), each all or nothing; once more when
+ * the store was unavailable, as exec_commit_retry().
+ */
+static enum store_rc
+exec_commit_start(struct engine *e, struct store *st, struct store_tx *tx)
+{
+	enum store_rc	 rc;
+
+	if (e->cfg.in_process)
+		return (exec_commit_retry(st, tx));
+	if ((rc = store_group_commit(e->starts, st, tx)) == STORE_UNAVAILABLE)
+		rc = store_group_commit(e->starts, st, tx);
+	return (rc);
+}
+
 /* The execution of a client-supplied id, when it exists (1). */
 static int
 exec_existing(struct store *st, const char *id, struct store_exec **out)
@@ -262,7 +280,7 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 	/* A new execution needs no work row: see engine_exec_recover(). */
 	store_tx_exec_insert(tx, row);
 	told = engine_tell_row(e, tx, row, STATE_NONE, STATE_RUNNING);
-	rc = exec_commit_retry(st, tx);
+	rc = exec_commit_start(e, st, tx);
 	store_tx_free(tx);
 	if (rc == STORE_CONFLICT && exec_existing(st, o->id, out)) {
 		store_pool_put(e->pool);
@@ -277,8 +295,8 @@ engine_exec_start(struct engine *e, const struct engine_start_opts *o,
 		 */
 		if (rc == STORE_ERROR)
 			rc = STORE_UNAVAILABLE;
-	} else
-		store_notify(st, "bora_work");
+	}
+	/* The insert woke the other engines in its transaction. */
 	store_pool_put(e->pool);
 	if (rc == STORE_OK && out != NULL)
 		*out = row;
@@ -339,10 +357,9 @@ exec_post_work(struct engine *e, const char *exec_id, const char *task_id,
 		return (STORE_UNAVAILABLE);
 	}
 	rc = exec_commit_retry(st, tx);
+	/* The work row woke the other engines in its transaction. */
 	if (rc != STORE_OK)
 		xasprintf(cause, "%s", store_error(st));
-	else
-		store_notify(st, "bora_work");
 	store_pool_put(e->pool);
 	store_tx_free(tx);
 	if (rc == STORE_OK)

@@ -612,6 +612,33 @@ engine_def_load_ns(struct engine *e, const char *kind, const char *name,
 }
 
 /* See engine.h. */
+int
+engine_def_current(struct engine *e, const char *kind, const char *source,
+    const char *text, char **name)
+{
+	struct engine_def	*d;
+	size_t			 i;
+	int			 same = 0;
+
+	pthread_mutex_lock(&e->api_mtx);
+	for (i = 0; i < e->ndefs; i++) {
+		d = e->defs[i];
+		if (d->current && d->source != NULL &&
+		    strcmp(d->source, source) == 0 &&
+		    strcmp(d->kind, kind) == 0 &&
+		    strcmp(d->namespace, "") == 0 &&
+		    strcmp(d->text, text) == 0) {
+			if (name != NULL)
+				*name = xstrdup(d->name);
+			same = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->api_mtx);
+	return (same);
+}
+
+/* See engine.h. */
 enum store_rc
 engine_def_load(struct engine *e, const char *kind, const char *name,
     const char *text, const char *source, int create_only,

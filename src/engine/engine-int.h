@@ -192,6 +192,8 @@ struct engine {
 	char			 id[64];
 	struct store		*st;		/* the loop's connection */
 	struct store_pool	*pool;		/* every other thread's road */
+	struct store_group	*starts;	/* the API's starts, committed
+						   together */
 	pthread_mutex_t		 api_mtx;	/* guards defs; taken after a
 						   connection of the pool */
 	uint64_t		 gen;		/* tells engines apart */

@@ -194,30 +194,6 @@ watch_file_find(struct watch *w, const char *path)
 	return (NULL);
 }
 
-/* Is this exact text already the current definition from this file? */
-static int
-watch_current(struct engine *e, const char *kind, const char *path,
-    const char *text, char **name)
-{
-	struct engine_def	*d;
-	size_t			 i;
-	int			 same = 0;
-
-	pthread_mutex_lock(&e->api_mtx);
-	for (i = 0; i < e->ndefs; i++) {
-		d = e->defs[i];
-		if (d->current && d->source != NULL &&
-		    strcmp(d->source, path) == 0 &&
-		    strcmp(d->kind, kind) == 0 && strcmp(d->text, text) == 0) {
-			*name = xstrdup(d->name);
-			same = 1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&e->api_mtx);
-	return (same);
-}
-
 /* Load one file; 0 on success, else -1 with *errors set. */
 static int
 watch_load(struct watch *w, struct watch_found *f, char **name,
@@ -229,7 +205,7 @@ watch_load(struct watch *w, struct watch_found *f, char **name,
 
 	*name = NULL;
 	*errors = NULL;
-	if (watch_current(w->e, f->kind, f->path, f->text, name))
+	if (engine_def_current(w->e, f->kind, f->path, f->text, name))
 		return (0);
 	dsl_errors_init(&errs);
 	rc = engine_def_load(w->e, f->kind, NULL, f->text, f->path, 0, &errs,

@@ -164,6 +164,7 @@ engine_open(const struct engine_config *cfg, char **cause)
 	} else
 		e->pool = store_pool_create(e->cfg.db_url, e->cfg.pool_max > 0 ?
 		    e->cfg.pool_max : ENGINE_POOL_MAX);
+	e->starts = store_group_create();
 	memset(&lim, 0, sizeof lim);
 	lim.max_instructions = cfg->expr_max_instructions;
 	lim.max_memory = cfg->expr_max_memory;
@@ -240,6 +241,7 @@ engine_close(struct engine *e)
 		expr_free(e->api_ex);
 	expr_free(e->ex);
 	store_pool_free(e->pool);
+	store_group_free(e->starts);
 	if (e->st != NULL)
 		store_close(e->st);
 	free(e->ready_q);

@@ -140,6 +140,14 @@ enum store_rc	 engine_def_load(struct engine *, const char *kind,
 enum store_rc	 engine_def_delete(struct engine *, const char *kind,
 		     const char *name);
 /*
+ * Is text from source (a file's path) already the current definition
+ * of that kind in the default namespace?  1, with its name in *name
+ * (the caller frees it; name may be NULL), or 0.  Loading it again
+ * would only save the same text as a new version.
+ */
+int		 engine_def_current(struct engine *, const char *kind,
+		     const char *source, const char *text, char **name);
+/*
  * The same in namespace ns ("": the default) with a scope ("private",
  * "public"; NULL: private).
  */

@@ -126,6 +126,20 @@ struct store_count {
 	int64_t	 n;
 };
 
+/*
+ * Two updates of one row in one change set are sent as one: the
+ * first's guard (the second's could only pass after it), the fields of
+ * both, the second's values where both set one.  store_row_same: the
+ * same key; store_row_state: the row's state and its column's mask (NULL
+ * and 0 without one); store_row_fold: the fields in mask copied.
+ */
+int		 store_row_same(const struct store_table *, const void *,
+		     const void *);
+const char	*store_row_state(const struct store_table *, const void *,
+		     unsigned *);
+void		 store_row_fold(const struct store_table *, void *,
+		     const void *, unsigned);
+
 /* The table named name (SQL name), or NULL. */
 const struct store_table *store_table_find(const char *name);
 /* Append t's column list, "id, name, ..."; serial: with SERIAL ones. */

@@ -286,6 +286,45 @@ store_tx_insert(struct store_tx *tx, const struct store_table *t,
 }
 
 /*
+ * The update of the same row earlier in tx that an update of it
+ * guarded by expect can be folded into (see store-int.h): the last
+ * operation on that row updates fields, its state among them, to the
+ * state expected (or nothing is expected), and no statement of its own
+ * that might touch t comes after it.  NULL when there is none.
+ */
+static struct store_op *
+tx_fold_target(struct store_tx *tx, const struct store_table *t,
+    const void *row, const char *expect)
+{
+	struct store_op	*op;
+	const char	*st;
+	unsigned	 smask;
+	size_t		 i;
+
+	for (i = tx->n; i-- > 0; ) {
+		op = &tx->ops[i];
+		if (op->table == NULL) {
+			if (op->sql->tmpl == NULL || op->sql->from != NULL ||
+			    op->sql->of != NULL ||
+			    strstr(op->sql->tmpl, t->name) != NULL)
+				return (NULL);
+			continue;
+		}
+		if (op->table != t || !store_row_same(t, op->row, row))
+			continue;
+		if (op->sql != &t->sql->update || op->mask == 0)
+			return (NULL);
+		st = store_row_state(t, op->row, &smask);
+		if (smask == 0 || !(op->mask & smask) || st == NULL)
+			return (NULL);
+		if (expect != NULL && strcmp(st, expect) != 0)
+			return (NULL);
+		return (op);
+	}
+	return (NULL);
+}
+
+/*
  * Record updating the fields of a row of t in mask, guarded by its
  * expected state (NULL: none; then a missing row is STORE_NOTFOUND).
  */
@@ -298,6 +337,11 @@ store_tx_update(struct store_tx *tx, const struct store_table *t,
 	store_init();
 	if (t->sql->update.id < 0)
 		fatalx("%s: %s rows are never updated", __func__, t->label);
+	if (mask != 0 && (op = tx_fold_target(tx, t, row, expect)) != NULL) {
+		store_row_fold(t, op->row, row, mask);
+		op->mask |= mask;
+		return;
+	}
 	op = store_tx_add(tx, &t->sql->update, 0);
 	op->table = t;
 	op->row = store_row_dup(t, row);

@@ -6,11 +6,14 @@
  *
  * This file knows no table: it binds values as text, reads cells and
  * runs the store's statements (their PostgreSQL texts).  One connection
- * per struct store (one per thread).  Every registered statement is
- * prepared once per connection, all in one pipelined round trip when the
- * connection is made, together with LISTEN bora_work once the connection
- * has waited for a notification (an engine's loop): the others never
- * read theirs, and libpq would keep every one in memory.
+ * per struct store (one per thread).  A registered statement is
+ * prepared on a connection when it is first used there, its Parse sent
+ * in the same round trip as its first execution: a short-lived
+ * connection (a bora run) parses the few it uses, not all of them.
+ * PostgreSQL's own few (BEGIN, COMMIT, ...) are prepared when the
+ * connection is made, together with LISTEN bora_work once the
+ * connection has waited for a notification (an engine's loop): the
+ * others never read theirs, and libpq would keep every one in memory.
  *
  * Change sets are sent in libpq pipeline mode: BEGIN, the connection's
  * commit mark, every change set's statements, COMMIT, all in one round
@@ -106,7 +109,14 @@ struct pg_store {
 	int		 listening;	/* LISTEN on this conn */
 	char		 client[UUID_STRLEN];	/* its row of commit_marks */
 	int64_t		 mark;		/* the last transaction's number */
+	unsigned char	*prep;		/* PG_PREP_* of each store statement */
+	size_t		 nprep;
 };
+
+/* Is a store statement prepared on the connection? */
+#define PG_PREP_NONE	0
+#define PG_PREP_SENT	1		/* Parse sent, its result not read */
+#define PG_PREP_DONE	2
 
 #define PG(s) ((struct pg_store *)(s))
 
@@ -266,6 +276,7 @@ pg_close(struct store *s)
 
 	if (ps->conn != NULL)
 		PQfinish(ps->conn);
+	free(ps->prep);
 	free(ps->url);
 	free(ps);
 }
@@ -359,32 +370,54 @@ pg_pipe_next(PGconn *conn)
 	return (res);
 }
 
-/* The text of statement i: PostgreSQL's own, then the store's. */
-static const char *
-pg_stmt_text(int i)
+/*
+ * Whether store statement id is prepared on this connection (PG_PREP_*);
+ * a new connection has none.
+ */
+static int
+pg_prep_state(struct pg_store *ps, int id)
 {
-	return (i < PG_NSTMTS ? pg_sql[i] :
-	    store_sql_text(store_sqls[i - PG_NSTMTS], &store_pg_dialect));
+	size_t	 n;
+
+	if ((size_t)id >= ps->nprep) {
+		n = (size_t)store_nsqls > (size_t)id ? (size_t)store_nsqls :
+		    (size_t)id + 1;
+		ps->prep = xreallocarray(ps->prep, n, 1);
+		memset(ps->prep + ps->nprep, PG_PREP_NONE, n - ps->nprep);
+		ps->nprep = n;
+	}
+	return (ps->prep[id]);
 }
 
-/* Prepare PostgreSQL's statements and the store's, and LISTEN. */
+/* Send the Parse of store statement id (pipeline mode or not); 1. */
+static int
+pg_send_prepare(struct pg_store *ps, int id)
+{
+	char	 name[16];
+
+	PG_NAME(name, id);
+	return (PQsendPrepare(ps->conn, name, store_sql_text(store_sqls[id],
+	    &store_pg_dialect), 0, NULL) == 1);
+}
+
+/*
+ * Prepare PostgreSQL's own statements, and LISTEN (the store's are
+ * prepared when first used: see pg_prep_state()).
+ */
 static int
 pg_prepare_all(PGconn *conn, int listen, char **cause)
 {
 	PGresult	*res;
 	char		 name[16];
-	int		 i, n = PG_NSTMTS + store_nsqls, bad = -1, ok;
+	int		 i, n = PG_NSTMTS, bad = -1, ok;
 
 	if (PQenterPipelineMode(conn) != 1) {
 		xasprintf(cause, "pipeline mode: %s", PQerrorMessage(conn));
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
-		if (i < PG_NSTMTS)
-			PG_NAME(name, PG_OWN(i));
-		else
-			PG_NAME(name, i - PG_NSTMTS);
-		if (PQsendPrepare(conn, name, pg_stmt_text(i), 0, NULL) != 1)
+		PG_NAME(name, PG_OWN(i));
+		if (PQsendPrepare(conn, name, pg_sql[i], 0, NULL) != 1)
 			goto lost;
 	}
 	if ((listen && PQsendQueryParams(conn, "LISTEN " PG_CHANNEL, 0, NULL,
@@ -397,7 +430,7 @@ pg_prepare_all(PGconn *conn, int listen, char **cause)
 		if (!ok && bad == -1) {
 			bad = i;
 			xasprintf(cause, "prepare %s: %s", i == n ? "LISTEN" :
-			    pg_stmt_text(i), PQresultErrorMessage(res));
+			    pg_sql[i], PQresultErrorMessage(res));
 		}
 		PQclear(res);
 	}
@@ -436,6 +469,9 @@ pg_drop(struct pg_store *ps, const char *why)
 		PQfinish(ps->conn);
 	ps->conn = NULL;
 	ps->listening = 0;
+	/* A new connection prepares its statements again. */
+	if (ps->nprep > 0)
+		memset(ps->prep, PG_PREP_NONE, ps->nprep);
 	/* The first reconnect is at once; backoff grows from there. */
 	if (ps->backoff == 0)
 		ps->retry_at = 0;
@@ -558,6 +594,54 @@ pg_result_rc(struct pg_store *ps, PGresult *res, const char *what)
 }
 
 /*
+ * The first run of store statement stmt on this connection: its Parse
+ * and its execution in one round trip (pipeline mode); as pg_exec(),
+ * the parameters left to the caller.
+ */
+static PGresult *
+pg_exec_first(struct pg_store *ps, int stmt, struct pg_params *p,
+    const char *what, enum store_rc *rc)
+{
+	PGresult	*pres = NULL, *res = NULL, *sync = NULL;
+	char		 name[16];
+
+	PG_NAME(name, stmt);
+	if (PQenterPipelineMode(ps->conn) != 1 ||
+	    !pg_send_prepare(ps, stmt) ||
+	    PQsendQueryPrepared(ps->conn, name, p != NULL ? p->n : 0,
+	    p != NULL ? p->v : NULL, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(ps->conn) != 1 ||
+	    (pres = pg_pipe_next(ps->conn)) == NULL ||
+	    (res = pg_pipe_next(ps->conn)) == NULL ||
+	    (sync = pg_pipe_next(ps->conn)) == NULL ||
+	    PQresultStatus(sync) != PGRES_PIPELINE_SYNC ||
+	    PQexitPipelineMode(ps->conn) != 1) {
+		store_set_error(&ps->s, "%s: database unavailable: %s", what,
+		    PQerrorMessage(ps->conn));
+		*rc = STORE_UNAVAILABLE;
+		PQclear(pres);
+		PQclear(res);
+		PQclear(sync);
+		pg_drop(ps, PQerrorMessage(ps->conn));
+		return (NULL);
+	}
+	PQclear(sync);
+	if (PQresultStatus(pres) != PGRES_COMMAND_OK) {
+		/* The execution was aborted: the Parse's error tells why. */
+		PQclear(res);
+		res = pres;
+	} else {
+		ps->prep[stmt] = PG_PREP_DONE;
+		PQclear(pres);
+	}
+	if ((*rc = pg_result_rc(ps, res, what)) != STORE_OK) {
+		PQclear(res);
+		res = NULL;
+	}
+	return (res);
+}
+
+/*
  * Run a prepared statement (PG_OWN() for PostgreSQL's own) with
  * parameters, which are freed; the result (caller clears it) or NULL
  * with *rc and store_error() set.
@@ -573,7 +657,9 @@ pg_exec(struct pg_store *ps, int stmt, struct pg_params *p,
 		store_set_error(&ps->s, "%s: database unavailable: %s", what,
 		    ps->lost);
 		*rc = STORE_UNAVAILABLE;
-	} else {
+	} else if (stmt >= 0 && pg_prep_state(ps, stmt) != PG_PREP_DONE)
+		res = pg_exec_first(ps, stmt, p, what, rc);
+	else {
 		PG_NAME(name, stmt);
 		res = PQexecPrepared(ps->conn, name, p != NULL ? p->n : 0,
 		    p != NULL ? p->v : NULL, NULL, NULL, 0);
@@ -732,11 +818,12 @@ enum pg_sent_kind {
 	PGS_SAVEPOINT,
 	PGS_OP,
 	PGS_RELEASE,
-	PGS_COMMIT
+	PGS_COMMIT,
+	PGS_PREPARE		/* Parse of store statement cs */
 };
 struct pg_sent {
 	enum pg_sent_kind	 kind;
-	size_t			 cs;		/* change set index */
+	size_t			 cs;		/* change set, or statement */
 	const char		*what;
 };
 
@@ -747,9 +834,26 @@ struct pg_pipe {
 	size_t		 cap;
 };
 
+/* Note what the next result of a pipeline is for; 1. */
+static int
+pg_pipe_add(struct pg_pipe *pp, enum pg_sent_kind kind, size_t cs,
+    const char *what)
+{
+	if (pp->n == pp->cap) {
+		pp->cap = pp->cap == 0 ? 64 : pp->cap * 2;
+		pp->sent = xreallocarray(pp->sent, pp->cap, sizeof *pp->sent);
+	}
+	pp->sent[pp->n].kind = kind;
+	pp->sent[pp->n].cs = cs;
+	pp->sent[pp->n].what = what;
+	pp->n++;
+	return (1);
+}
+
 /*
  * Queue a prepared statement (PG_OWN() for PostgreSQL's own) in the
- * pipeline, its parameters freed; 0 when the pipeline broke.
+ * pipeline, its parameters freed, preceded by its Parse when it is not
+ * prepared on this connection yet; 0 when the pipeline broke.
  */
 static int
 pg_pipe_send(struct pg_store *ps, struct pg_pipe *pp, int stmt,
@@ -758,19 +862,22 @@ pg_pipe_send(struct pg_store *ps, struct pg_pipe *pp, int stmt,
 	char	 name[16];
 	int	 ok;
 
-	if (pp->n == pp->cap) {
-		pp->cap = pp->cap == 0 ? 64 : pp->cap * 2;
-		pp->sent = xreallocarray(pp->sent, pp->cap, sizeof *pp->sent);
+	if (stmt >= 0 && pg_prep_state(ps, stmt) == PG_PREP_NONE) {
+		/* First use on this connection: Parse it in this trip. */
+		if (!pg_pipe_add(pp, PGS_PREPARE, stmt, what) ||
+		    !pg_send_prepare(ps, stmt)) {
+			if (p != NULL)
+				pg_params_free(p);
+			return (0);
+		}
+		ps->prep[stmt] = PG_PREP_SENT;
 	}
 	PG_NAME(name, stmt);
 	ok = PQsendQueryPrepared(ps->conn, name, p != NULL ? p->n : 0,
 	    p != NULL ? p->v : NULL, NULL, NULL, 0);
 	if (p != NULL)
 		pg_params_free(p);
-	pp->sent[pp->n].kind = kind;
-	pp->sent[pp->n].cs = cs;
-	pp->sent[pp->n].what = what;
-	pp->n++;
+	(void)pg_pipe_add(pp, kind, cs, what);
 	return (ok == 1);
 }
 
@@ -896,6 +1003,10 @@ pg_apply(struct store *s, struct store_tx **txs, size_t n,
 			if ((res = pg_pipe_next(ps->conn)) == NULL)
 				goto lost;
 			st = PQresultStatus(res);
+			if (pp.sent[i].kind == PGS_PREPARE)
+				ps->prep[pp.sent[i].cs] =
+				    st == PGRES_COMMAND_OK ? PG_PREP_DONE :
+				    PG_PREP_NONE;
 			if (st == PGRES_PIPELINE_ABORTED) {
 				PQclear(res);
 				continue;

@@ -490,6 +490,80 @@ store_row_free(const struct store_table *t, void *row)
 	free(row);
 }
 
+/* Do rows a and b of t have the same key? */
+int
+store_row_same(const struct store_table *t, const void *a, const void *b)
+{
+	const struct store_col	*c;
+	const char		*sa, *sb;
+
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (!(c->flags & STORE_KEY))
+			continue;
+		if (c->type != STORE_TEXT)
+			return (col_int_get(a, c) == col_int_get(b, c));
+		if (INLINE(c))
+			return (strcmp(AT(a, c), AT(b, c)) == 0);
+		memcpy(&sa, AT(a, c), sizeof sa);
+		memcpy(&sb, AT(b, c), sizeof sb);
+		return (sa != NULL && sb != NULL && strcmp(sa, sb) == 0);
+	}
+	return (0);
+}
+
+/*
+ * The state a row of t is in (its "state" column), or NULL when t has
+ * none; *mask set to the update mask of that column.
+ */
+const char *
+store_row_state(const struct store_table *t, const void *row,
+    unsigned *mask)
+{
+	const struct store_col	*c;
+	const char		*s;
+
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (strcmp(c->name, "state") != 0 || c->type != STORE_TEXT)
+			continue;
+		*mask = c->mask;
+		if (INLINE(c))
+			return (AT(row, c));
+		memcpy(&s, AT(row, c), sizeof s);
+		return (s);
+	}
+	*mask = 0;
+	return (NULL);
+}
+
+/* Copy the fields of src in mask into dst, rows of t (see store-int.h). */
+void
+store_row_fold(const struct store_table *t, void *dst, const void *src,
+    unsigned mask)
+{
+	const struct store_col	*c;
+	json_t			*j;
+	char			*s;
+
+	for (c = t->cols; c < t->cols + t->ncols; c++) {
+		if (!(c->mask & mask))
+			continue;
+		if (c->type == STORE_JSON) {
+			memcpy(&j, AT(dst, c), sizeof j);
+			json_decref(j);
+			memcpy(&j, AT(src, c), sizeof j);
+			json_incref(j);
+			memcpy(AT(dst, c), &j, sizeof j);
+		} else if (c->type == STORE_TEXT && !INLINE(c)) {
+			memcpy(&s, AT(dst, c), sizeof s);
+			free(s);
+			memcpy(&s, AT(src, c), sizeof s);
+			s = s != NULL ? xstrdup(s) : NULL;
+			memcpy(AT(dst, c), &s, sizeof s);
+		} else
+			memcpy(AT(dst, c), AT(src, c), c->size);
+	}
+}
+
 /* A deep copy of a row (json values increfed). */
 void *
 store_row_dup(const struct store_table *t, const void *row)

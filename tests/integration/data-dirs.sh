@@ -105,6 +105,27 @@ out=$(cd "$BUILDDIR" && ./src/bora run --db "sqlite:$TMP/run.db" \
 check "bora run finds the same library" test "$(echo "$out" | \
     jq -r '.state + " " + .output.greeting')" = "SUCCESS hello world"
 
+# A second run of unchanged files saves no new definition versions; a
+# changed file is saved as a new version of its definition.
+ndefs()
+{
+	sqlite3 "$TMP/run.db" "SELECT count(*) FROM definitions"
+}
+n1=$(ndefs)
+out=$(cd "$BUILDDIR" && ./src/bora run --db "sqlite:$TMP/run.db" \
+    "$TMP/default.yaml" -f json 2>&1)
+check "bora run again: SUCCESS" test "$(echo "$out" | jq -r .state)" = \
+    SUCCESS
+check "unchanged files are not saved again ($n1, then $(ndefs))" \
+    test "$(ndefs)" -eq "$n1"
+printf '\n# changed\n' >>"$TMP/default.yaml"
+out=$(cd "$BUILDDIR" && ./src/bora run --db "sqlite:$TMP/run.db" \
+    "$TMP/default.yaml" -f json 2>&1)
+check "bora run of a changed file: SUCCESS" \
+    test "$(echo "$out" | jq -r .state)" = SUCCESS
+check "a changed file is saved as a new version ($n1, then $(ndefs))" \
+    test "$(ndefs)" -eq $((n1 + 1))
+
 # ---- a copy of borad elsewhere ------------------------------------
 
 mkdir -p "$TMP/bin" "$TMP/wf"

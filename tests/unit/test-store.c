@@ -544,6 +544,61 @@ test_update_writes_only_masked_fields(void **state)
 	store_exec_free(e);
 }
 
+/*
+ * Two updates of one row in one change set are one statement: the
+ * first's guard, the fields of both; one that expects another state
+ * than the first set stays apart (and fails).
+ */
+static void
+test_updates_of_one_row_fold(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e, *u, *l;
+	struct store_tx		*tx;
+
+	e = make_exec(ST_RUNNING);
+	insert_exec(s, e);
+	u = make_exec(ST_PAUSED);
+	memcpy(u->id, e->id, sizeof u->id);
+	u->output = json_pack("{s:i}", "a", 1);
+	tx = store_tx_create();
+	store_tx_exec_update(tx, u, SF_STATE | SF_OUTPUT, ST_RUNNING);
+	free(u->state);
+	u->state = xstrdup(ST_SUCCESS);
+	u->description = xstrdup("second");
+	store_tx_exec_update(tx, u, SF_STATE | SF_DESCRIPTION, ST_PAUSED);
+	assert_int_equal(tx->n, 1);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
+	assert_string_equal(l->state, ST_SUCCESS);
+	assert_string_equal(l->description, "second");
+	assert_json_same(l->output, u->output);
+	store_exec_free(l);
+
+	/* The first guard fails: nothing is written, its state named. */
+	tx = store_tx_create();
+	store_tx_exec_update(tx, u, SF_STATE, ST_RUNNING);
+	store_tx_exec_update(tx, u, SF_DESCRIPTION, ST_SUCCESS);
+	assert_int_equal(tx->n, 1);
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+	assert_non_null(strstr(store_error(s), ST_RUNNING));
+
+	/* Not the state the first one set: two statements, a conflict. */
+	free(u->state);
+	u->state = xstrdup(ST_ERROR);
+	tx = store_tx_create();
+	store_tx_exec_update(tx, u, SF_STATE, ST_SUCCESS);
+	store_tx_exec_update(tx, u, SF_DESCRIPTION, ST_PAUSED);
+	assert_int_equal(tx->n, 2);
+	assert_int_equal(commit(s, tx), STORE_CONFLICT);
+	assert_int_equal(store_exec_load(s, e->id, &l), STORE_OK);
+	assert_string_equal(l->state, ST_SUCCESS);
+	store_exec_free(l);
+
+	store_exec_free(u);
+	store_exec_free(e);
+}
+
 static void
 test_guard_conflict_rolls_back_whole_change_set(void **state)
 {
@@ -2667,6 +2722,7 @@ main(void)
 		T(test_task_action_work_event_message_roundtrip),
 		T(test_tasks_get_creation_order),
 		T(test_update_writes_only_masked_fields),
+		T(test_updates_of_one_row_fold),
 		T(test_guard_conflict_rolls_back_whole_change_set),
 		T(test_commit_many_rolls_back_only_the_failed_set),
 		T(test_locks_exclusive_reentrant_released_with_execution),
