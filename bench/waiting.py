@@ -122,13 +122,17 @@ class Borad:
         self.p.wait()
 
     def stop(self):
+        """SIGTERM; seconds until it exited (killed after 120 s)."""
+        t = time.monotonic()
         if self.p and self.p.poll() is None:
             self.p.terminate()
             try:
-                self.p.wait(60)
+                self.p.wait(120)
             except subprocess.TimeoutExpired:
+                print("bench: borad did not stop in 120 s; killed")
                 self.p.kill()
                 self.p.wait()
+        return time.monotonic() - t
 
 
 def parallel(n, clients, port, fn):
@@ -187,7 +191,7 @@ def main():
         sys.exit("bench: borad not ready")
     n, kind = args.n, args.kind
     # The timers must outlast posting, the RSS reading and the restart.
-    delay = args.delay or max(120, n / 600.0 + 60)
+    delay = args.delay or max(120, n / 200.0 + 60)
     body = json.dumps({"workflow_name": WF[kind],
                        "input": {"delay": delay}})
     print("%d executions of %s (%s, delay %.0f s), %d clients, store %s" %
@@ -302,7 +306,7 @@ def main():
                   len(late)), flush=True)
     print("borad RSS at the end: %.1f MB (peak %.1f MB)" % (
         rss_kb(pid) / 1024.0, rss_kb(pid, "VmHWM") / 1024.0))
-    b.stop()
+    print("SIGTERM to exit:   %.2f s" % b.stop())
     return 0
 
 

@@ -20,7 +20,7 @@
 # Environment: BORAD (default ./src/borad; use an optimised build without
 # sanitizers), N, KIND, STORES, CLIENTS (posting clients, default 8),
 # DELAY (the timers' seconds; default long enough to outlast posting and
-# the restart: max(120, N / 600 + 60)), KEEP=1 (keep the files).
+# the restart: max(120, N / 200 + 60)), KEEP=1 (keep the files).
 #
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +39,7 @@ if [ ! -x "$BORAD" ]; then
 fi
 command -v python3 >/dev/null 2>&1 || { echo "bench: python3 is needed" >&2; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bora-waiting.XXXXXX") || exit 1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bora-bench-waiting.XXXXXX") || exit 1
 mkdir -p "$tmp/workflows"
 cat >"$tmp/workflows/waiting.yaml" <<'EOF'
 ---

@@ -153,16 +153,28 @@ engine_exec_unload(struct engine *e, struct exec_rt *rt)
 /*
  * Park a running execution that only waits: nothing of it in flight in
  * this process, no step waiting for the store, and its next due work
- * (a timer) at least ENGINE_PARK_MS away or none (a callback, a
- * sub-workflow).  Its lease is given back so that it is claimed again
- * when work of it is due (the timer, or the row a callback, a child's
- * end or an API request writes), and it leaves memory: an engine holds
- * only the executions that move, however many wait.  Not in bora run,
- * which follows its one execution in memory.  1 when parked.
+ * (a timer) at least ENGINE_PARK_MS away or none (a callback).  Its
+ * lease is given back so that it is claimed again when work of it is
+ * due (the timer, or the row a callback or an API request writes), and
+ * it leaves memory: an engine holds only the executions that move,
+ * however many wait.  Not in bora run, which follows its one execution
+ * in memory.  1 when parked.
  */
 int
 engine_exec_park(struct engine *e, struct exec_rt *rt, int64_t now)
 {
+	size_t	 i;
+
+	/*
+	 * Not while a sub-workflow runs: a recovery reads a child that
+	 * ended as its task's end, without the child's reason.
+	 */
+	for (i = 0; i < rt->ntasks; i++) {
+		if (rt->tasks[i]->state == STATE_RUNNING &&
+		    rt->tasks[i]->spec != NULL &&
+		    rt->tasks[i]->spec->workflow != NULL)
+			return (0);
+	}
 	if (e->cfg.in_process || rt->finished || rt->dropped ||
 	    rt->state != STATE_RUNNING ||
 	    rt->ntasks == 0 || rt->npending > 0 || rt->ninflight > 0 ||
