@@ -261,6 +261,23 @@ rows_texts(struct store_rows *rows, char ***out, size_t *n)
 	*n = rows->n;
 }
 
+/* Run a statement without parameters; its one-column rows in *out. */
+static enum store_rc
+run_texts(struct store *s, const struct store_sql *q, char ***out,
+    size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_run(s, q, &store_text_shape, &rows, "");
+	if (rc == STORE_OK)
+		rows_texts(&rows, out, n);
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
+}
+
 /* Ids as the JSON array of text that "@IDS" takes (caller frees). */
 static char *
 ids_json(char *const *ids, size_t n)
@@ -1278,16 +1295,7 @@ store_outbox_release(struct store *s, const char *owner, size_t *n)
 enum store_rc
 store_outbox_owners(struct store *s, char ***owners, size_t *n)
 {
-	struct store_rows	 rows = { NULL, 0, 0 };
-	enum store_rc		 rc;
-
-	*owners = NULL;
-	*n = 0;
-	rc = store_run(s, &outbox_owners, &store_text_shape, &rows, "");
-	if (rc == STORE_OK)
-		rows_texts(&rows, owners, n);
-	store_rows_free(&rows, &store_text_shape);
-	return (rc);
+	return (run_texts(s, &outbox_owners, owners, n));
 }
 
 /* ---- leases --------------------------------------------------------- */
@@ -1333,35 +1341,33 @@ store_exec_renew(struct store *s, const char *owner, char *const *ids,
 	return (rc);
 }
 
-/* Give up one lease; CONFLICT when owner does not hold it. */
-enum store_rc
-store_exec_release(struct store *s, const char *id, const char *owner)
+/* Give up one lease by q; CONFLICT when it changed nothing. */
+static enum store_rc
+lease_give_back(struct store *s, const struct store_sql *q, const char *id,
+    const char *owner, const char *or_else)
 {
 	enum store_rc	 rc;
 	size_t		 n;
 
-	if ((rc = run_count(s, &exec_release, &n, id, owner)) == STORE_OK &&
-	    n == 0) {
-		store_set_error(s, "execution %s is not leased by %s", id,
-		    owner);
+	if ((rc = run_count(s, q, &n, id, owner)) == STORE_OK && n == 0) {
+		store_set_error(s, "execution %s is not leased by %s%s", id,
+		    owner, or_else);
 		rc = STORE_CONFLICT;
 	}
 	return (rc);
 }
 
+/* Give up one lease; CONFLICT when owner does not hold it. */
+enum store_rc
+store_exec_release(struct store *s, const char *id, const char *owner)
+{
+	return (lease_give_back(s, &exec_release, id, owner, ""));
+}
+
 enum store_rc
 store_exec_owners(struct store *s, char ***owners, size_t *n)
 {
-	struct store_rows	 rows = { NULL, 0, 0 };
-	enum store_rc		 rc;
-
-	*owners = NULL;
-	*n = 0;
-	rc = store_run(s, &exec_owners, &store_text_shape, &rows, "");
-	if (rc == STORE_OK)
-		rows_texts(&rows, owners, n);
-	store_rows_free(&rows, &store_text_shape);
-	return (rc);
+	return (run_texts(s, &exec_owners, owners, n));
 }
 
 enum store_rc
@@ -1373,16 +1379,7 @@ store_exec_release_all(struct store *s, const char *owner, size_t *n)
 enum store_rc
 store_exec_park(struct store *s, const char *id, const char *owner)
 {
-	enum store_rc	 rc;
-	size_t		 n;
-
-	if ((rc = run_count(s, &exec_park, &n, id, owner)) == STORE_OK &&
-	    n == 0) {
-		store_set_error(s, "execution %s is not leased by %s or not "
-		    "running", id, owner);
-		rc = STORE_CONFLICT;
-	}
-	return (rc);
+	return (lease_give_back(s, &exec_park, id, owner, " or not running"));
 }
 
 /* Every statement of this file, registered: prepared once per connection. */
