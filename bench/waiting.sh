@@ -8,8 +8,10 @@
 #  - start-up after kill -9 and a start: time until the API answers and
 #    until the engine has taken its work over (goal <= 10 s);
 #  - timers: whether they still fire on time, lateness p50/p99/max of
-#    when each waiting task ended against its execution's creation plus
-#    the delay; async: the callbacks' rate and time until all are final.
+#    when each waiting task ended against its start (when its timer was
+#    set) plus the delay, and against its execution's POST plus the
+#    delay (which adds the time to begin it); async: the callbacks' rate
+#    and time until all are final.
 #
 # KIND: timer (wait-before: a timer row in the store; default), sleep
 # (std.sleep: a timer in borad's memory, run again after a restart) or
