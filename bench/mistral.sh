@@ -205,7 +205,8 @@ for s in pg sqlite; do
 done
 
 echo
-echo "== bora vs Mistral 15, ms (median; min in brackets); ratio = Mistral / bora"
+echo "== bora vs Mistral 15, ms (median, min in brackets, of REPS_BORA;" \
+    "Mistral: median of REPS_MISTRAL); ratio = Mistral / bora medians"
 [ "${ran_mistral# }" = "pg sqlite" ] || [ "${ran_mistral# }" = "sqlite pg" ] ||
     echo "   (\"recorded\": Mistral's figures from $PEERS/RESULTS.md," \
 	"median of 3, 2026-11-23, not this run)"
@@ -221,7 +222,7 @@ $1 == "TIME" {
 function fig(lab, c) {
 	if (v[lab, c, "median_ms"] == "")
 		return "-"
-	if (lab ~ /recorded/)
+	if (lab ~ /recorded/ || v[lab, c, "reps"] == 1)
 		return sprintf("%.0f", v[lab, c, "median_ms"])
 	return sprintf("%.2f (%.2f)", v[lab, c, "median_ms"], v[lab, c, "min_ms"])
 }
