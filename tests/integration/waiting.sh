@@ -3,7 +3,8 @@
 # waiting.sh -- executions that only wait leave the engine's memory
 # (parked: their lease given back, claimed again when work of them is
 # due), so that one borad holds any number of them: a timer (wait-before)
-# fires and its execution ends; an async action's callback, before and
+# fires and its execution ends; an inline action that ends later keeps
+# its execution in memory; an async action's callback, before and
 # after a kill -9 of borad, ends its execution; and more executions wait
 # at once than an engine holds in memory (4,096), every one of them
 # begun.  bench/waiting.sh gives the figures at 100,000.
@@ -21,6 +22,16 @@ wait_timer:
     wait:
       wait-before: <% $.delay %>
       action: std.echo output=fired
+      publish:
+        out: <% task().result %>
+  output:
+    out: <% _.out %>
+wait_echo:
+  tasks:
+    fan:
+      with-items: n in <% {1, 2, 3, 4, 5, 6} %>
+      concurrency: 2
+      action: std.echo output=<% _.n %> delay=0.3
       publish:
         out: <% task().result %>
   output:
@@ -60,6 +71,19 @@ if wait_state "$T" SUCCESS ERROR; then
 	    '.state == "SUCCESS" and (.output | fromjson | .out) == "fired"'
 else
 	not_ok "the timer fired and the execution ended"
+fi
+
+# An inline action that ends later (std.echo with a delay) is in flight:
+# its execution stays in memory until it comes back.
+api_json POST /v2/executions '{"workflow_name": "wait_echo"}'
+expect "execution of delayed echoes created" 201
+E=$(jb .id)
+if wait_state "$E" SUCCESS ERROR; then
+	api GET "/v2/executions/$E"
+	expect "every delayed echo came back and the execution ended" 200 \
+	    '.state == "SUCCESS" and (.output | fromjson | .out) == [1,2,3,4,5,6]'
+else
+	not_ok "every delayed echo came back and the execution ended"
 fi
 
 # An async action: parked while it waits for its callback.
