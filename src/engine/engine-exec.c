@@ -24,6 +24,24 @@ engine_exec_done_one(struct engine *e, struct engine_done *d)
 	int		 ok = d->ok;
 
 	rt = engine_exec_find(e, d->exec_id);
+	if (rt != NULL && !d->is_async && rt->ninflight > 0)
+		rt->ninflight--;
+	if (rt == NULL && d->is_async) {
+		char	*cause = NULL;
+
+		/*
+		 * An async action that failed after its execution was
+		 * parked (engine_exec_park()): its result becomes due
+		 * work, as a callback's does, and wakes the execution.
+		 */
+		if (engine_action_complete(e, d->action_id, ok ? "SUCCESS" :
+		    "ERROR", d->result, &cause) != STORE_OK) {
+			log_warnx("action execution %s: %s", d->action_id,
+			    cause);
+			free(cause);
+		}
+		return;
+	}
 	if (rt == NULL || (t = engine_task_find_id(rt, d->task_id)) == NULL) {
 		/* Not ours any more: record the action outcome only. */
 		struct store_tx		*tx = store_tx_create();

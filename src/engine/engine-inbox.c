@@ -65,7 +65,9 @@ engine_action_start(struct engine *e, struct exec_rt *rt,
 	actx.expr = NULL;
 	actx.cloud = json_string_value(json_object_get(rt->row->params,
 	    "cloud"));
-	if (st->entry->kind == ACTION_ASYNC) {
+	if (st->entry->kind != ACTION_ASYNC)
+		rt->ninflight++;	/* it comes back here: no parking */
+	else {
 		/*
 		 * An async action calls back only on failure; its
 		 * result comes as WK_RESULT.  Keep the record so it
@@ -77,6 +79,7 @@ engine_action_start(struct engine *e, struct exec_rt *rt,
 			e->async->async_prev = d;
 		e->async = d;
 		d->in_async = 1;
+		d->is_async = 1;
 		pthread_mutex_unlock(&e->inbox_mtx);
 	}
 	st->entry->run(st->entry, st->input, &actx, e->io,

@@ -117,6 +117,9 @@ struct exec_rt {
 	int			 finished;	/* final: drop after commit */
 	int			 dropped;	/* a step failed: reload */
 	size_t			 npending;	/* steps waiting for a flush */
+	size_t			 ninflight;	/* actions running in this
+						   process (not async) */
+	int			 parked;	/* given back as waiting */
 	struct exec_rt		*next_loaded;	/* engine list */
 	/* progress() messages of evaluations, for the next commit. */
 	struct store_tx		*progress;
@@ -179,6 +182,7 @@ struct engine_done {
 	struct engine		*engine;
 	const struct dsl_action	*adhoc;		/* output transform */
 	struct engine_def	*adhoc_def;
+	int			 is_async;	/* an async action's failure */
 	int			 in_async;	/* on engine->async */
 	struct engine_done	*async_prev;
 	struct engine_done	*async_next;
@@ -225,6 +229,9 @@ struct engine {
 	atomic_int		 stopping;	/* set by engine_stop() */
 	int64_t			 last_renew;
 	int64_t			 last_claim;
+	int64_t			 store_due;	/* earliest due work of
+						   executions not in memory
+						   (parked), wall ms; 0 none */
 	/*
 	 * Until when (monotonic ms) the leases of every loaded execution
 	 * are known to hold: a renewal sent at t holds them until t plus a
@@ -402,6 +409,8 @@ void		 engine_notify_task(struct engine *, struct exec_rt *,
 		     struct task_rt *);
 void		 engine_notify_exec(struct engine *, struct exec_rt *);
 void		 engine_locks_forget(struct engine *, const char *exec_id);
+int		 engine_exec_park(struct engine *, struct exec_rt *,
+		     int64_t now);
 /*
  * Record a user message of the catalog (msg.h) in step s, about the
  * execution, or its task t when the entry is about a task: the pairs

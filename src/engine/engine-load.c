@@ -10,6 +10,8 @@
 
 #include "engine/engine-int.h"
 
+#define ENGINE_PARK_MS	2000	/* a wait at least this long: parked */
+
 /* Find a loaded execution. */
 struct exec_rt *
 engine_exec_find(struct engine *e, const char *id)
@@ -134,7 +136,7 @@ engine_exec_unload(struct engine *e, struct exec_rt *rt)
 		}
 	}
 	/* A finished execution is never claimed: its lease can stay. */
-	if (!STATE_FINAL(rt->state) || rt->dropped)
+	if (!rt->parked && (!STATE_FINAL(rt->state) || rt->dropped))
 		(void)store_exec_release(e->st, rt->row->id, e->id);
 	for (i = 0; i < rt->ntasks; i++)
 		engine_task_rt_free(rt->tasks[i]);
@@ -146,6 +148,48 @@ engine_exec_unload(struct engine *e, struct exec_rt *rt)
 	json_decref(rt->notify);
 	store_exec_free(rt->row);
 	free(rt);
+}
+
+/*
+ * Park a running execution that only waits: nothing of it in flight in
+ * this process, no step waiting for the store, and its next due work
+ * (a timer) at least ENGINE_PARK_MS away or none (a callback).  Its
+ * lease is given back so that it is claimed again when work of it is
+ * due (the timer, or the row a callback or an API request writes), and
+ * it leaves memory: an engine holds only the executions that move,
+ * however many wait.  Not in bora run, which follows its one execution
+ * in memory.  1 when parked.
+ */
+int
+engine_exec_park(struct engine *e, struct exec_rt *rt, int64_t now)
+{
+	size_t	 i;
+
+	/*
+	 * Not while a sub-workflow runs: a recovery reads a child that
+	 * ended as its task's end, without the child's reason.
+	 */
+	for (i = 0; i < rt->ntasks; i++) {
+		if (rt->tasks[i]->state == STATE_RUNNING &&
+		    rt->tasks[i]->spec != NULL &&
+		    rt->tasks[i]->spec->workflow != NULL)
+			return (0);
+	}
+	if (e->cfg.in_process || rt->finished || rt->dropped ||
+	    rt->state != STATE_RUNNING ||
+	    rt->ntasks == 0 || rt->npending > 0 || rt->ninflight > 0 ||
+	    (rt->next_due != 0 && rt->next_due - now < ENGINE_PARK_MS) ||
+	    (rt->progress != NULL && store_tx_size(rt->progress) > 0))
+		return (0);
+	if (store_exec_park(e->st, rt->row->id, e->id) != STORE_OK)
+		return (0);
+	rt->parked = 1;
+	/* The loop claims it back when that is due. */
+	if (rt->next_due != 0 && (e->store_due == 0 ||
+	    rt->next_due < e->store_due))
+		e->store_due = rt->next_due;
+	engine_exec_unload(e, rt);
+	return (1);
 }
 
 /* Begin an execution: vars, then its start tasks. */

@@ -1117,6 +1117,7 @@ task_start_item(struct engine *e, struct exec_rt *rt, struct task_rt *t,
 		pthread_mutex_unlock(&e->inbox_mtx);
 		if (!called) {
 			/* It finishes later, like an I/O action. */
+			rt->ninflight++;	/* no parking meanwhile */
 			a.state = (char *)store_state_name(STATE_RUNNING);
 			store_tx_action_insert(s->tx, &a);
 			json_decref(prepared);

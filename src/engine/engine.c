@@ -20,6 +20,8 @@
 
 #define ENGINE_CLAIM_BATCH	128	/* executions per claim */
 #define ENGINE_MAX_LOADED	4096	/* executions held at once */
+#define ENGINE_DUE_CLAIM_MS	10	/* claims for due work, at most
+					   this often */
 #define ENGINE_READY_BURST	1024	/* tasks run between two commits */
 #define ENGINE_POOL_MAX		16	/* other threads' connections */
 #define ENGINE_IDLE_MS		1000	/* idle this long: the store tidies */
@@ -437,9 +439,14 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 	}
 	/* Steps of this turn commit together (engine_flush). */
 	e->batching = 1;
-	if (poked || mono - e->last_claim >= e->cfg.poll_ms) {
+	/* Work of parked executions comes due: claim it on time. */
+	due = e->store_due != 0 && time_now_ms() >= e->store_due &&
+	    mono - e->last_claim >= ENGINE_DUE_CLAIM_MS;
+	if (poked || due || mono - e->last_claim >= e->cfg.poll_ms) {
 		e->last_claim = mono;
 		engine_claim(e);
+		e->store_due = e->cfg.in_process ? 0 :
+		    store_work_next_due(e->st, e->id);
 		if (poked) {
 			for (rt = e->loaded; rt != NULL; rt = rt->next_loaded)
 				rt->next_due = 1;
@@ -468,11 +475,14 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 		engine_flush(e);
 	}
 	e->batching = 0;
+	now = time_now_ms();
 	for (rt = e->loaded; rt != NULL; rt = rnext) {
 		rnext = rt->next_loaded;
 		/* Steps waiting for the store keep their execution loaded. */
 		if (rt->finished && rt->npending == 0)
 			engine_exec_unload(e, rt);
+		else if (e->npending == 0 && !atomic_load(&e->stopping))
+			(void)engine_exec_park(e, rt, now);
 	}
 	engine_alarms_tick(e, mono);
 	if (e->nloaded > 0 && mono - e->last_renew >= e->cfg.lease_ms / 3) {
@@ -508,6 +518,13 @@ engine_loop_once(struct engine *e, int64_t max_wait_ms)
 			if (due < wait)
 				wait = due < 0 ? 0 : due;
 		}
+	}
+	if (e->store_due != 0) {
+		due = e->store_due - now;
+		if (due < ENGINE_DUE_CLAIM_MS)
+			due = ENGINE_DUE_CLAIM_MS;
+		if (due < wait)
+			wait = due;
 	}
 	if (wait <= 0)
 		return;
@@ -552,26 +569,21 @@ engine_thread(void *arg)
 static void
 engine_takeover_dead(struct engine *e)
 {
-	struct store_filter	 f;
-	struct store_query	 q;
-	struct store_exec	**rows = NULL;
-	size_t			 n = 0, i;
+	char	**owners = NULL;
+	size_t	  n = 0, i, got;
 
-	memset(&f, 0, sizeof f);
-	f.field = "state";
-	f.op = "in";
-	f.value = ST_RUNNING "," ST_PAUSED;
-	memset(&q, 0, sizeof q);
-	q.filters = &f;
-	q.nfilters = 1;
-	if (store_exec_list(e->st, &q, &rows, &n) != STORE_OK)
+	/* By owner, one statement each: however many it held. */
+	if (store_exec_owners(e->st, &owners, &n) != STORE_OK)
 		return;
 	for (i = 0; i < n; i++) {
-		if (rows[i]->owner != NULL && engine_owner_dead(rows[i]->owner))
-			(void)engine_takeover(e, rows[i]->id);
-		store_exec_free(rows[i]);
+		if (engine_owner_dead(owners[i]) &&
+		    store_exec_release_all(e->st, owners[i], &got) ==
+		    STORE_OK && got > 0)
+			log_info("%zu executions: owner %s is gone, taking "
+			    "over", got, owners[i]);
+		free(owners[i]);
 	}
-	free(rows);
+	free(owners);
 }
 
 int

@@ -72,9 +72,11 @@ static struct store_sql execs_many = STORE_SELECT(&store_exec_table,
 static struct store_sql work_due = STORE_SELECT(&store_work_table,
     "execution_id = $1 AND due_at <= $2::bigint ORDER BY due_at, id",
     "due work");
-static struct store_sql work_next = STORE_SQL("SELECT min(w.due_at) FROM "
-    "work w JOIN executions e ON e.id = w.execution_id WHERE e.owner IS NULL "
-    "OR e.owner = $1 OR e.lease_until <= bora_now_ms()", 0, "next due");
+/* In due order, the first that counts: no walk over every timer. */
+static struct store_sql work_next = STORE_SQL("SELECT w.due_at FROM work w "
+    "JOIN executions e ON e.id = w.execution_id WHERE e.state NOT IN "
+    STORE_FINAL " AND (e.owner IS NULL OR e.owner = $1 OR e.lease_until <= "
+    "bora_now_ms()) ORDER BY w.due_at LIMIT 1", 0, "next due");
 static struct store_sql work_delete = STORE_SQL("DELETE FROM work WHERE "
     "id = $1::bigint", STORE_GUARD, "delete work");
 static struct store_sql work_delete_task = STORE_SQL("DELETE FROM work "
@@ -221,6 +223,18 @@ static struct store_sql exec_release = STORE_SQL("UPDATE executions SET "
     "owner = NULL, lease_until = CASE WHEN state = 'RUNNING' THEN 0 ELSE "
     "bora_now_ms() END WHERE id = $1 AND owner = $2 RETURNING id", 0,
     "release");
+/* Engines holding live executions; all of one given back (it died). */
+static struct store_sql exec_owners = STORE_SQL("SELECT DISTINCT owner FROM "
+    "executions WHERE owner IS NOT NULL AND state IN ('RUNNING', 'PAUSED')",
+    0, "execution owners");
+static struct store_sql exec_release_all = STORE_SQL("UPDATE executions SET "
+    "owner = NULL, lease_until = CASE WHEN state = 'RUNNING' THEN 0 ELSE "
+    "bora_now_ms() END WHERE owner = $1 AND state IN ('RUNNING', 'PAUSED') "
+    "RETURNING id", 0, "release all");
+/* A waiting execution given back: claimed when work of it is due. */
+static struct store_sql exec_park = STORE_SQL("UPDATE executions SET "
+    "owner = NULL, lease_until = bora_now_ms() WHERE id = $1 AND owner = $2 "
+    "AND state = 'RUNNING' RETURNING id", 0, "park");
 static struct store_sql db_now = STORE_SQL("SELECT bora_now_ms()", 0, "now");
 
 
@@ -245,6 +259,23 @@ rows_texts(struct store_rows *rows, char ***out, size_t *n)
 		((struct store_text *)rows->v[i])->v = NULL;
 	}
 	*n = rows->n;
+}
+
+/* Run a statement without parameters; its one-column rows in *out. */
+static enum store_rc
+run_texts(struct store *s, const struct store_sql *q, char ***out,
+    size_t *n)
+{
+	struct store_rows	 rows = { NULL, 0, 0 };
+	enum store_rc		 rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = store_run(s, q, &store_text_shape, &rows, "");
+	if (rc == STORE_OK)
+		rows_texts(&rows, out, n);
+	store_rows_free(&rows, &store_text_shape);
+	return (rc);
 }
 
 /* See store-int.h. */
@@ -1308,16 +1339,7 @@ store_outbox_release(struct store *s, const char *owner, size_t *n)
 enum store_rc
 store_outbox_owners(struct store *s, char ***owners, size_t *n)
 {
-	struct store_rows	 rows = { NULL, 0, 0 };
-	enum store_rc		 rc;
-
-	*owners = NULL;
-	*n = 0;
-	rc = store_run(s, &outbox_owners, &store_text_shape, &rows, "");
-	if (rc == STORE_OK)
-		rows_texts(&rows, owners, n);
-	store_rows_free(&rows, &store_text_shape);
-	return (rc);
+	return (run_texts(s, &outbox_owners, owners, n));
 }
 
 /* ---- leases --------------------------------------------------------- */
@@ -1363,20 +1385,45 @@ store_exec_renew(struct store *s, const char *owner, char *const *ids,
 	return (rc);
 }
 
-/* Give up one lease; CONFLICT when owner does not hold it. */
-enum store_rc
-store_exec_release(struct store *s, const char *id, const char *owner)
+/* Give up one lease by q; CONFLICT when it changed nothing. */
+static enum store_rc
+lease_give_back(struct store *s, const struct store_sql *q, const char *id,
+    const char *owner, const char *or_else)
 {
 	enum store_rc	 rc;
 	size_t		 n;
 
-	if ((rc = run_count(s, &exec_release, &n, id, owner)) == STORE_OK &&
-	    n == 0) {
-		store_set_error(s, "execution %s is not leased by %s", id,
-		    owner);
+	if ((rc = run_count(s, q, &n, id, owner)) == STORE_OK && n == 0) {
+		store_set_error(s, "execution %s is not leased by %s%s", id,
+		    owner, or_else);
 		rc = STORE_CONFLICT;
 	}
 	return (rc);
+}
+
+/* Give up one lease; CONFLICT when owner does not hold it. */
+enum store_rc
+store_exec_release(struct store *s, const char *id, const char *owner)
+{
+	return (lease_give_back(s, &exec_release, id, owner, ""));
+}
+
+enum store_rc
+store_exec_owners(struct store *s, char ***owners, size_t *n)
+{
+	return (run_texts(s, &exec_owners, owners, n));
+}
+
+enum store_rc
+store_exec_release_all(struct store *s, const char *owner, size_t *n)
+{
+	return (run_count(s, &exec_release_all, n, owner, NULL));
+}
+
+enum store_rc
+store_exec_park(struct store *s, const char *id, const char *owner)
+{
+	return (lease_give_back(s, &exec_park, id, owner, " or not running"));
 }
 
 /* Every statement of this file, registered: prepared once per connection. */
@@ -1388,9 +1435,10 @@ struct store_sql *const store_ops_sqls[] = {
 	&msg_delete, &msg_reap, &exec_tree, &exec_deletes[0],
 	&exec_deletes[1], &exec_deletes[2], &exec_deletes[3],
 	&exec_deletes[4], &exec_deletes[5], &exec_claim, &exec_renew,
-	&exec_release, &db_now, &actex_delete, &env_by_name, &env_delete,
-	&cron_by_name, &cron_delete, &cron_due, &cron_next_tick, &cron_advance,
-	&cron_last, &store_tasks_load_sql,
+	&exec_release, &exec_park, &exec_owners, &exec_release_all, &db_now,
+	&actex_delete, &env_by_name, &env_delete, &cron_by_name, &cron_delete,
+	&cron_due, &cron_next_tick, &cron_advance, &cron_last,
+	&store_tasks_load_sql,
 	&store_actions_load_sql, &store_events_load_sql,
 	&store_exec_children_sql, &store_work_load_sql, &reap_lock,
 	&reap_unlock, &purge_roots, &purge_counts[0], &purge_counts[1],

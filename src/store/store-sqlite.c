@@ -59,15 +59,22 @@
 
 /*
  * The fields in the order of struct store_dialect (store-int.h): no row
- * locks, rows of several ids loaded one by one, claims by a plain scan
- * (one writer at a time), no guard wrapper (sl_step counts rows),
- * "contains" as LIKE with its pattern characters escaped.
+ * locks, rows of several ids loaded one by one, claims from the indexed
+ * candidates of store-pg.c (never claimed, expired leases, due work), so
+ * that executions that only wait, however many, are not walked; no
+ * guard wrapper (sl_step counts rows), "contains" as LIKE with its
+ * pattern characters escaped.
  */
 const struct store_dialect store_sqlite_dialect = {
 	STORE_SQLITE, '?', 0, 0, "", "(SELECT value FROM json_each($1))",
 	"rowid",
-	"SELECT id FROM executions e WHERE " STORE_CLAIMABLE("e.") " ORDER BY "
-	    "created_at, id LIMIT $3",
+	"SELECT e.id FROM executions e WHERE e.id IN (SELECT c.id FROM "
+	    "executions c WHERE c.owner IS NULL AND c.lease_until = 0 UNION "
+	    "ALL SELECT c.id FROM executions c WHERE c.owner IS NOT NULL AND "
+	    "c.lease_until <= bora_now_ms() AND c.state NOT IN " STORE_FINAL
+	    " UNION ALL SELECT w.execution_id FROM work w WHERE w.due_at <= "
+	    "bora_now_ms()) AND " STORE_CLAIMABLE("e.") " ORDER BY "
+	    "e.created_at, e.id LIMIT $3",
 	NULL, NULL, "IS NOT", "IS", "%s LIKE '%%' || replace(replace(replace("
 	    "%s, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || '%%' "
 	    "ESCAPE '\\'"

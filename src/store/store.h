@@ -754,13 +754,31 @@ enum store_rc	 store_exec_renew(struct store *, const char *owner,
 /* Give up the lease of one execution (it finished or was handed off). */
 enum store_rc	 store_exec_release(struct store *, const char *id,
 		     const char *owner);
+/* The engines holding leases on running or paused executions. */
+enum store_rc	 store_exec_owners(struct store *, char ***owners,
+		     size_t *n);
+/*
+ * Give up every lease owner holds (it died), as store_exec_release()
+ * does one; *n: how many.
+ */
+enum store_rc	 store_exec_release_all(struct store *, const char *owner,
+		     size_t *n);
+/*
+ * Give up the lease of a running execution that only waits (on a timer
+ * or a callback): it is claimed again when work of it is due, not at
+ * once.  STORE_CONFLICT when owner does not hold it or it is not
+ * RUNNING any more.
+ */
+enum store_rc	 store_exec_park(struct store *, const char *id,
+		     const char *owner);
 /* Due work of one execution, due by now, oldest first. */
 enum store_rc	 store_work_due(struct store *, const char *execution_id,
 		     int64_t now, struct store_work ***out, size_t *n);
 /* All work rows of an execution (any due time). */
 enum store_rc	 store_work_load(struct store *, const char *execution_id,
 		     struct store_work ***out, size_t *n);
-/* Earliest due_at over unleased or owner's executions; 0 if none. */
+/* Earliest due_at over unfinished executions unleased or owner's (or
+ * whose lease expired); 0 if none. */
 int64_t		 store_work_next_due(struct store *, const char *owner);
 
 /*
