@@ -929,7 +929,7 @@ engine_alarm_decide_in(struct engine *e, struct store *st,
 			break;
 		/* Decided by another engine meanwhile, or a key taken? */
 		if (store_row_load(st, &store_alarm_table, al->id, &cur) ==
-		    STORE_OK && strcmp(cur->state, ST_ALARM_RECEIVED) != 0) {
+		    STORE_OK && !store_alarm_undecided(cur)) {
 			xasprintf(cause, "alarm %s was decided meanwhile",
 			    al->id);
 			break;

@@ -128,6 +128,13 @@ struct store_sql *const store_alarm_sqls[] = {
 	NULL
 };
 
+/* See store.h. */
+int
+store_alarm_undecided(const struct store_alarm *a)
+{
+	return (a->state != NULL && strcmp(a->state, ST_ALARM_RECEIVED) == 0);
+}
+
 /* ["trigger","key"]: one text for a pair, whatever either holds. */
 char *
 store_alarm_hold_id(const char *trigger, const char *key)

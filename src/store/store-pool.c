@@ -4,15 +4,21 @@
  * alarm intake): a bounded pool of connections, opened when first
  * needed and kept.  A thread borrows one connection at a time; borrowing
  * again while it holds one gives the same one, so no thread ever holds
- * two.  When every connection is lent, a borrower waits for one.
+ * two.  When every connection is lent, a borrower waits for one, at most
+ * POOL_WAIT_S: a store that holds every connection (a database that
+ * stopped answering) is then "unavailable", never a hang.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/store-int.h"
+
+#define POOL_WAIT_S	5	/* a borrower waits at most this long */
 
 /*
  * What a thread holds of a pool, while it holds one: its connection and
@@ -96,21 +102,32 @@ store_pool_free(struct store_pool *p)
 /*
  * Borrow a connection: this thread's own if it holds one, else an idle
  * one, else a new one while fewer than max are open, else wait.  NULL +
- * *cause when a new one cannot be opened.
+ * *cause when a new one cannot be opened, or none came free in time.
  */
 struct store *
 store_pool_get(struct store_pool *p, char **cause)
 {
 	struct pool_loan	*l;
 	struct store		*st = NULL;
+	struct timespec		 until;
 
 	if ((l = pthread_getspecific(p->loan)) != NULL) {
 		l->depth++;
 		return (l->st);
 	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POOL_WAIT_S;
 	pthread_mutex_lock(&p->mtx);
-	while (p->nidle == 0 && p->nopen >= p->max)
-		pthread_cond_wait(&p->cond, &p->mtx);
+	while (p->nidle == 0 && p->nopen >= p->max) {
+		if (pthread_cond_timedwait(&p->cond, &p->mtx, &until) ==
+		    ETIMEDOUT && p->nidle == 0 && p->nopen >= p->max) {
+			pthread_mutex_unlock(&p->mtx);
+			xasprintf(cause, "database unavailable: none of the "
+			    "%zu connections came free within %d s", p->max,
+			    POOL_WAIT_S);
+			return (NULL);
+		}
+	}
 	if (p->nidle > 0)
 		st = p->idle[--p->nidle];
 	else

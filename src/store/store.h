@@ -925,6 +925,8 @@ extern const struct store_table store_alarm_auth_failure_table;
 
 /* The key of a hold or a limit counter: ["trigger","key"] (malloc'd). */
 char		*store_alarm_hold_id(const char *trigger, const char *key);
+/* Is an alarm row still to be decided (neither decided nor invalid)? */
+int		 store_alarm_undecided(const struct store_alarm *);
 /* The holds and counters of several ids ((trigger, key) pairs). */
 enum store_rc	 store_alarm_holds_load(struct store *, char *const *ids,
 		     size_t n, struct store_alarm_hold ***out, size_t *nout);

@@ -1979,6 +1979,7 @@ test_json_columns_and_time_values(void **state)
 struct borrower {
 	struct store_pool	*p;
 	struct store		*got;
+	char			*cause;		/* when got is NULL */
 	atomic_int		 done;
 };
 
@@ -1992,16 +1993,17 @@ borrower_run(void *arg)
 
 	st = store_pool_get(b->p, &cause);
 	b->got = st;
+	b->cause = cause;
 	atomic_store(&b->done, 1);
 	if (st != NULL)
 		store_pool_put(b->p);
-	free(cause);
 	return (NULL);
 }
 
 /*
  * A thread borrowing again gets the connection it holds (never two);
- * at most max are open, and a borrower waits for one to come back.
+ * at most max are open, and a borrower waits for one to come back, but
+ * not for ever.
  */
 static void
 test_pool_one_connection_per_thread_bounded(void **state)
@@ -2034,6 +2036,23 @@ test_pool_one_connection_per_thread_bounded(void **state)
 	pthread_join(th, NULL);
 	assert_ptr_equal(w.got, a);
 	assert_int_equal(store_pool_size(p), 1);
+	store_pool_free(p);
+
+	/*
+	 * One never given back (a thread stuck on a dead database): a
+	 * borrower is told the store is unavailable, not left waiting.
+	 */
+	p = store_pool_create(test_url(), 1);
+	a = store_pool_get(p, &cause);
+	assert_non_null(a);
+	memset(&w, 0, sizeof w);
+	w.p = p;
+	pthread_create(&th, NULL, borrower_run, &w);
+	pthread_join(th, NULL);
+	assert_null(w.got);
+	assert_non_null(strstr(w.cause, "came free within"));
+	free(w.cause);
+	store_pool_put(p);
 	store_pool_free(p);
 
 	/* A connection that cannot be opened leaves no slot taken. */
