@@ -490,8 +490,17 @@ pg_ready(struct pg_store *ps)
 	int64_t	 now;
 
 	if (ps->conn != NULL) {
+		/*
+		 * A server that stopped or restarted closed this idle
+		 * connection: read what it sent (a non-blocking read) so
+		 * that the close is seen now, before a transaction is sent
+		 * on it, not as a commit whose outcome must be looked up.
+		 */
 		if (PQstatus(ps->conn) == CONNECTION_OK &&
-		    PQtransactionStatus(ps->conn) == PQTRANS_IDLE)
+		    PQtransactionStatus(ps->conn) == PQTRANS_IDLE &&
+		    PQconsumeInput(ps->conn) == 1 &&
+		    PQconsumeInput(ps->conn) == 1 &&
+		    PQstatus(ps->conn) == CONNECTION_OK)
 			return (STORE_OK);
 		pg_drop(ps, PQstatus(ps->conn) == CONNECTION_OK ?
 		    "connection left in a transaction" :
