@@ -46,13 +46,18 @@ static struct store_pool *
 pool_new(const char *url, size_t max)
 {
 	struct store_pool	*p;
+	pthread_condattr_t	 ca;
 
 	p = xcalloc(1, sizeof *p);
 	p->url = url != NULL ? xstrdup(url) : NULL;
 	p->max = max > 0 ? max : 1;
 	p->idle = xcalloc(p->max, sizeof *p->idle);
 	pthread_mutex_init(&p->mtx, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	/* A borrower's deadline is on the monotonic clock (store_pool_get). */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_key_create(&p->loan, free) != 0)
 		fatalx("%s: pthread_key_create", __func__);
 	return (p);
@@ -115,7 +120,7 @@ store_pool_get(struct store_pool *p, char **cause)
 		l->depth++;
 		return (l->st);
 	}
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += POOL_WAIT_S;
 	pthread_mutex_lock(&p->mtx);
 	while (p->nidle == 0 && p->nopen >= p->max) {
