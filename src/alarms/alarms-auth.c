@@ -17,7 +17,8 @@
  * Tokens and passwords are compared through their SHA-256 digests and
  * signatures as bytes, both with CRYPTO_memcmp, so the time taken says
  * nothing about the secret.  No message holds a secret or what was
- * sent in its place.
+ * sent in its place.  libcrypto is loaded when the first entry is
+ * parsed: without entries nothing here calls it.
  */
 #include "config.h"
 
@@ -28,13 +29,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-#include <openssl/sha.h>
-
 #include "conf/conf.h"
+#include "dl/dl.h"
 #include "alarms/alarms-int.h"
 
 #define AUTH_SECRET_MAX		(64 * 1024)	/* bytes of a secret file */
@@ -333,7 +329,10 @@ auth_find(const struct alarm_auth *auth, const char *source)
 	return (NULL);
 }
 
-/* Parse every entry; one per source. */
+/*
+ * Parse every entry; one per source.  Entries need libcrypto (secrets
+ * are wiped with it, requests checked with it): it is loaded first.
+ */
 struct alarm_auth *
 alarm_auth_create(const struct conf_list *l, char **cause)
 {
@@ -343,6 +342,11 @@ alarm_auth_create(const struct conf_list *l, char **cause)
 	size_t			 i;
 
 	*cause = NULL;
+	if (l != NULL && l->n > 0 && dl_crypto_load(&why) != 0) {
+		xasprintf(cause, "alarm-auth: %s", why);
+		free(why);
+		return (NULL);
+	}
 	auth = xcalloc(1, sizeof *auth);
 	auth->v = xcalloc(l != NULL && l->n > 0 ? l->n : 1, sizeof *auth->v);
 	for (i = 0; l != NULL && i < l->n; i++) {

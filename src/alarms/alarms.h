@@ -162,7 +162,10 @@ enum alarm_auth_rc {
 	ALARM_AUTH_DENIED	/* 401 */
 };
 
-/* Parse the entries; NULL and *cause naming the entry on error. */
+/*
+ * Parse the entries; NULL and *cause naming the entry on error, or
+ * saying that libcrypto, which entries need, cannot be loaded.
+ */
 struct alarm_auth *alarm_auth_create(const struct conf_list *,
 		     char **cause);
 void		 alarm_auth_free(struct alarm_auth *);

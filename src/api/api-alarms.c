@@ -39,9 +39,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include <openssl/evp.h>
-
 #include "alarms/alarms.h"
+#include "dl/dl.h"
 #include "engine/engine.h"
 #include "msg/msg.h"
 #include "api/api-int.h"
@@ -328,7 +327,10 @@ api_alarm_headers(struct api *api, const char *source,
 	return (o);
 }
 
-/* The body as stored: its text when UTF-8 without NUL, else base64. */
+/*
+ * The body as stored: its text when UTF-8 without NUL, else base64
+ * (libcrypto is loaded: api_open() refuses to start without it).
+ */
 static void
 api_alarm_body(struct store_alarm *row, const char *body, size_t len)
 {

@@ -14,14 +14,13 @@
  */
 #include "config.h"
 
-#include <openssl/evp.h>
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actions/actions.h"
+#include "dl/dl.h"
 #include "engine/engine.h"
 #include "api/api-int.h"
 
@@ -62,7 +61,10 @@ ks_wait_put(struct ks_wait *w)
 	free(w);
 }
 
-/* The hex SHA-256 of a token (out: 65 bytes). */
+/*
+ * The hex SHA-256 of a token (out: 65 bytes).  libcrypto is loaded:
+ * api_open() refuses to start without it.
+ */
 static void
 ks_digest(const char *token, char *out)
 {

@@ -29,6 +29,7 @@
 #include <arpa/inet.h>
 
 #include "lib/lib.h"
+#include "dl/dl.h"
 #include "engine/engine.h"
 #include "api/api-int.h"
 
@@ -162,6 +163,9 @@ api_open(struct engine *engine, const struct api_config *cfg, char **cause)
 	unsigned int		 flags, limit;
 
 	*cause = NULL;
+	/* Handlers hash tokens and encode bodies with it, unchecked. */
+	if (dl_crypto_load(cause) != 0)
+		return (NULL);
 	if (api_resolve(cfg->listen, &ss, &sslen, cause) != 0)
 		return (NULL);
 

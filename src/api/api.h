@@ -43,7 +43,10 @@ struct api_config {
 	size_t		 nkeystone_roles;
 };
 
-/* Bind and start serving; NULL + *cause on failure. */
+/*
+ * Bind and start serving; NULL + *cause on failure (also when libcrypto
+ * cannot be loaded: the handlers need it).
+ */
 struct api	*api_open(struct engine *, const struct api_config *,
 		     char **cause);
 /* The port actually bound (useful with port 0). */

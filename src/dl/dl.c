@@ -1,18 +1,20 @@
 /*
- * dl.c -- load libcurl, libpq, libssh and libsystemd only when they are
- * needed.
+ * dl.c -- load libcurl, libpq, libssh, libsystemd and libcrypto only
+ * when they are needed.
  *
  * Linked normally, these bring some thirty more libraries with
  * them (OpenSSL, GnuTLS, Kerberos, LDAP...): the dynamic loader spent a
  * third of the time of a short `bora run` mapping and relocating them,
  * and curl_global_init another few percent initialising TLS, while most
  * processes never make an HTTP request, open an SSH session nor
- * connect to PostgreSQL, and sd_notify does nothing outside systemd.  So the libraries are opened
- * with dlopen by SONAME (found by configure) the first time a caller
- * needs one, and the functions used are taken with dlsym into tables
- * that dl.h maps the usual names to.  Loading runs under pthread_once,
- * and a missing library is an error naming the package to install, not
- * a crash.
+ * connect to PostgreSQL, and sd_notify does nothing outside systemd.
+ * libcrypto alone (HMAC and SHA-256 for alarm credentials, the HTTP
+ * API and signed notifications) cost some 22,000 relocations at every
+ * start.  So the libraries are opened with dlopen by SONAME (found by
+ * configure) the first time a caller needs one, and the functions used
+ * are taken with dlsym into tables that dl.h maps the usual names to.
+ * Loading runs under pthread_once, and a missing library is an error
+ * naming the package to install, not a crash.
  */
 #include "config.h"
 
@@ -33,6 +35,9 @@
 #endif
 #ifndef DL_SSH_SONAME
 #define DL_SSH_SONAME		"libssh.so.4"
+#endif
+#ifndef DL_CRYPTO_SONAME
+#define DL_CRYPTO_SONAME	"libcrypto.so.3"
 #endif
 #ifndef DL_SYSTEMD_SONAME
 #define DL_SYSTEMD_SONAME	"libsystemd.so.0"
@@ -56,11 +61,13 @@ struct dl_lib {
 #define DL_CURL_SYM(fn)		DL_SYM(dl_curl, fn)
 #define DL_PQ_SYM(fn)		DL_SYM(dl_pq, fn)
 #define DL_SSH_SYM(fn)		DL_SYM(dl_ssh, fn)
+#define DL_CRYPTO_SYM(fn)	DL_SYM(dl_crypto, fn)
 #define DL_SYSTEMD_SYM(fn)	DL_SYM(dl_systemd, fn)
 
 struct dl_curl_fns	dl_curl;
 struct dl_pq_fns	dl_pq;
 struct dl_ssh_fns	dl_ssh;
+struct dl_crypto_fns	dl_crypto;
 
 static struct dl_lib	dl_curl_lib = { DL_CURL_SONAME, PTHREAD_ONCE_INIT,
 			    NULL, NULL };
@@ -68,6 +75,16 @@ static struct dl_lib	dl_pq_lib = { DL_PQ_SONAME, PTHREAD_ONCE_INIT,
 			    NULL, NULL };
 static struct dl_lib	dl_ssh_lib = { DL_SSH_SONAME, PTHREAD_ONCE_INIT,
 			    NULL, NULL };
+static struct dl_lib	dl_crypto_lib = { DL_CRYPTO_SONAME,
+			    PTHREAD_ONCE_INIT, NULL, NULL };
+
+/* Libraries whose Debian package is named after another one. */
+static const struct {
+	const char	*lib;
+	const char	*package;
+} dl_packages[] = {
+	{ "libcrypto", "libssl" }	/* libcrypto.so.3 is in libssl3 */
+};
 
 static char	*dl_package(const char *);
 static void	*dl_lib_open(struct dl_lib *);
@@ -77,24 +94,36 @@ static int	 dl_lib_result(struct dl_lib *, char **);
 static void	 dl_curl_once(void);
 static void	 dl_pq_once(void);
 static void	 dl_ssh_once(void);
+static void	 dl_crypto_once(void);
 
-/* The Debian package shipping a SONAME: libpq.so.5 is in libpq5. */
+/*
+ * The Debian package shipping a SONAME: libpq.so.5 is in libpq5,
+ * libcrypto.so.3 in libssl3 (dl_packages[]).
+ */
 static char *
 dl_package(const char *soname)
 {
-	const char	*so, *ver;
+	const char	*so, *ver, *name = soname;
 	char		*pkg;
-	size_t		 len, vlen;
+	size_t		 len, vlen, i;
 
 	if ((so = strstr(soname, ".so.")) == NULL)
 		return (xstrdup(soname));
 	len = so - soname;
 	ver = so + 4;
 	vlen = strcspn(ver, ".");
-	if (len > 0 && soname[len - 1] >= '0' && soname[len - 1] <= '9')
-		xasprintf(&pkg, "%.*s-%.*s", (int)len, soname, (int)vlen, ver);
+	for (i = 0; i < nitems(dl_packages); i++) {
+		if (strlen(dl_packages[i].lib) == len &&
+		    strncmp(soname, dl_packages[i].lib, len) == 0) {
+			name = dl_packages[i].package;
+			len = strlen(name);
+			break;
+		}
+	}
+	if (len > 0 && name[len - 1] >= '0' && name[len - 1] <= '9')
+		xasprintf(&pkg, "%.*s-%.*s", (int)len, name, (int)vlen, ver);
 	else
-		xasprintf(&pkg, "%.*s%.*s", (int)len, soname, (int)vlen, ver);
+		xasprintf(&pkg, "%.*s%.*s", (int)len, name, (int)vlen, ver);
 	return (pkg);
 }
 
@@ -243,6 +272,30 @@ dl_ssh_load(char **cause)
 {
 	pthread_once(&dl_ssh_lib.once, dl_ssh_once);
 	return (dl_lib_result(&dl_ssh_lib, cause));
+}
+
+/* Load libcrypto. */
+static void
+dl_crypto_once(void)
+{
+	void		*h;
+	const char	*name;
+
+	if ((h = dl_lib_open(&dl_crypto_lib)) == NULL)
+		return;
+	DL_CRYPTO_FUNCS(DL_CRYPTO_SYM)
+	return;
+
+missing:
+	dl_lib_missing(&dl_crypto_lib, name, h, &dl_crypto, sizeof dl_crypto);
+}
+
+/* Load libcrypto, once. */
+int
+dl_crypto_load(char **cause)
+{
+	pthread_once(&dl_crypto_lib.once, dl_crypto_once);
+	return (dl_lib_result(&dl_crypto_lib, cause));
 }
 
 #ifdef HAVE_SYSTEMD

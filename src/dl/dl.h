@@ -1,12 +1,13 @@
 /*
- * dl.h -- libcurl, libpq, libssh and libsystemd, loaded with dlopen on
- * first use.
+ * dl.h -- libcurl, libpq, libssh, libsystemd and libcrypto, loaded with
+ * dlopen on first use.
  *
  * Include this instead of <curl/curl.h>, <libpq-fe.h>,
- * <libssh/libssh.h> and <systemd/sd-daemon.h>.  Each function bora uses is a member of a table
- * filled by dlsym, and a macro maps the function's name to that member,
- * so a call reads as before: PQclear(res) is (dl_pq.PQclear)(res).
- * Call dl_X_load before the first use; it is cheap once loaded.
+ * <libssh/libssh.h>, <systemd/sd-daemon.h> and the OpenSSL headers.
+ * Each function bora uses is a member of a table filled by dlsym, and a
+ * macro maps the function's name to that member, so a call reads as
+ * before: PQclear(res) is (dl_pq.PQclear)(res).  Call dl_X_load before
+ * the first use; it is cheap once loaded.
  */
 #ifndef DL_H
 #define DL_H
@@ -19,6 +20,11 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 #include <libssh/libssh.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/sha.h>
 #ifdef HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
@@ -64,6 +70,15 @@
 	X(ssh_set_blocking) X(ssh_userauth_password)			\
 	X(ssh_userauth_publickey) X(ssh_userauth_publickey_auto)
 
+#define DL_CRYPTO_FUNCS(X)						\
+	X(CRYPTO_memcmp) X(EVP_DecodeBlock) X(EVP_Digest)		\
+	X(EVP_EncodeBlock) X(EVP_MAC_CTX_free) X(EVP_MAC_CTX_new)	\
+	X(EVP_MAC_fetch) X(EVP_MAC_final) X(EVP_MAC_free)		\
+	X(EVP_MAC_init) X(EVP_MAC_update) X(EVP_Q_mac) X(EVP_sha256)	\
+	X(OPENSSL_cleanse) X(OPENSSL_hexchar2int)			\
+	X(OSSL_PARAM_construct_end) X(OSSL_PARAM_construct_utf8_string)	\
+	X(SHA256)
+
 #ifdef HAVE_SYSTEMD
 #define DL_SYSTEMD_FUNCS(X)						\
 	X(sd_notify) X(sd_watchdog_enabled)
@@ -89,6 +104,12 @@ struct dl_ssh_fns {
 };
 extern struct dl_ssh_fns dl_ssh;
 
+/* Filled by dl_crypto_load; all NULL before. */
+struct dl_crypto_fns {
+	DL_CRYPTO_FUNCS(DL_MEMBER)
+};
+extern struct dl_crypto_fns dl_crypto;
+
 #ifdef HAVE_SYSTEMD
 /* Filled by dl_systemd_load; all NULL before. */
 struct dl_systemd_fns {
@@ -102,12 +123,13 @@ extern struct dl_systemd_fns dl_systemd;
  * *cause ("cannot load libpq.so.5: ...; install libpq5") on failure,
  * the same failure on every later call.  dl_curl_load also runs
  * curl_global_init(CURL_GLOBAL_DEFAULT), once, and dl_ssh_load
- * ssh_init().  Without libsystemd at
- * build time dl_systemd_load always fails.
+ * ssh_init().  Without libsystemd at build time dl_systemd_load always
+ * fails.  libcrypto (HMAC, SHA-256, base64) is in Debian's libssl3.
  */
 int	 dl_curl_load(char **cause);
 int	 dl_pq_load(char **cause);
 int	 dl_ssh_load(char **cause);
+int	 dl_crypto_load(char **cause);
 int	 dl_systemd_load(char **cause);
 /* dlopen by SONAME; NULL and *cause naming the package on failure. */
 void	*dl_open(const char *soname, char **cause);
@@ -207,6 +229,26 @@ void	*dl_open(const char *soname, char **cause);
 #define ssh_userauth_password	(dl_ssh.ssh_userauth_password)
 #define ssh_userauth_publickey	(dl_ssh.ssh_userauth_publickey)
 #define ssh_userauth_publickey_auto (dl_ssh.ssh_userauth_publickey_auto)
+
+#define CRYPTO_memcmp		(dl_crypto.CRYPTO_memcmp)
+#define EVP_DecodeBlock		(dl_crypto.EVP_DecodeBlock)
+#define EVP_Digest		(dl_crypto.EVP_Digest)
+#define EVP_EncodeBlock		(dl_crypto.EVP_EncodeBlock)
+#define EVP_MAC_CTX_free	(dl_crypto.EVP_MAC_CTX_free)
+#define EVP_MAC_CTX_new		(dl_crypto.EVP_MAC_CTX_new)
+#define EVP_MAC_fetch		(dl_crypto.EVP_MAC_fetch)
+#define EVP_MAC_final		(dl_crypto.EVP_MAC_final)
+#define EVP_MAC_free		(dl_crypto.EVP_MAC_free)
+#define EVP_MAC_init		(dl_crypto.EVP_MAC_init)
+#define EVP_MAC_update		(dl_crypto.EVP_MAC_update)
+#define EVP_Q_mac		(dl_crypto.EVP_Q_mac)
+#define EVP_sha256		(dl_crypto.EVP_sha256)
+#define OPENSSL_cleanse		(dl_crypto.OPENSSL_cleanse)
+#define OPENSSL_hexchar2int	(dl_crypto.OPENSSL_hexchar2int)
+#define OSSL_PARAM_construct_end (dl_crypto.OSSL_PARAM_construct_end)
+#define OSSL_PARAM_construct_utf8_string \
+	(dl_crypto.OSSL_PARAM_construct_utf8_string)
+#define SHA256			(dl_crypto.SHA256)
 
 #ifdef HAVE_SYSTEMD
 #define sd_notify		(dl_systemd.sd_notify)

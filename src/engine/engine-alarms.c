@@ -29,8 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "alarms/alarms.h"
 #include "engine/engine-int.h"
 #include "msg/msg.h"

@@ -16,7 +16,9 @@
  * the row's id.  The rows of one execution and receiver go out one at a
  * time, in order (the claim takes only the first pending one).  With
  * notify-secret each request carries X-Bora-Timestamp and
- * X-Bora-Signature: sha256=hex(HMAC-SHA256(secret, "TIMESTAMP:BODY")).
+ * X-Bora-Signature: sha256=hex(HMAC-SHA256(secret, "TIMESTAMP:BODY"));
+ * a request that cannot be signed (libcrypto missing) is not sent
+ * unsigned but fails, and is retried like one its receiver refused.
  */
 #include "config.h"
 
@@ -25,8 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "dl/dl.h"
 #include "msg/msg.h"
@@ -90,15 +90,21 @@ outbox_write_cb(char *p, size_t size, size_t n, void *arg)
 	return (size * n);
 }
 
-/* hex(HMAC-SHA256(key, "ts:body")) into out (65 bytes); -1 if it fails. */
+/*
+ * hex(HMAC-SHA256(key, "ts:body")) into out (65 bytes), libcrypto loaded
+ * first; -1 and *cause if it fails.
+ */
 static int
-outbox_sign(const char *key, const char *ts, const char *body, char *out)
+outbox_sign(const char *key, const char *ts, const char *body, char *out,
+    char **cause)
 {
 	unsigned char	 mac[EVP_MAX_MD_SIZE];
 	char		*msg;
 	size_t		 len = 0, i;
 	int		 rc = -1;
 
+	if (dl_crypto_load(cause) != 0)
+		return (-1);
 	xasprintf(&msg, "%s:%s", ts, body);
 	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, strlen(key),
 	    (unsigned char *)msg, strlen(msg), mac, sizeof mac, &len) !=
@@ -109,7 +115,8 @@ outbox_sign(const char *key, const char *ts, const char *body, char *out)
 		}
 		out[2 * len] = '\0';
 		rc = 0;
-	}
+	} else
+		*cause = xstrdup("HMAC-SHA256 is not available");
 	free(msg);
 	return (rc);
 }
@@ -135,7 +142,7 @@ outbox_send_start(struct engine_outbox *ob, struct store_outbox *row)
 	struct outbox_send	*x;
 	const char		*k;
 	json_t			*v;
-	char			 ts[32], sig[80], hex[65], n[16];
+	char			 ts[32], sig[80], hex[65], n[16], *why;
 
 	x = xcalloc(1, sizeof *x);
 	x->row = row;
@@ -158,13 +165,16 @@ outbox_send_start(struct engine_outbox *ob, struct store_outbox *row)
 	if (e->notify_secret != NULL) {
 		snprintf(ts, sizeof ts, "%lld",
 		    (long long)(time_now_ms() / 1000));
-		if (outbox_sign(e->notify_secret, ts, x->body, hex) == 0) {
-			snprintf(sig, sizeof sig, "sha256=%s", hex);
-			x->hdrs = outbox_header(x->hdrs, "X-Bora-Timestamp",
-			    ts);
-			x->hdrs = outbox_header(x->hdrs, "X-Bora-Signature",
-			    sig);
+		if (outbox_sign(e->notify_secret, ts, x->body, hex,
+		    &why) != 0) {
+			snprintf(x->err, sizeof x->err, "cannot sign: %s", why);
+			log_warnx("notification %s: %s", row->id, x->err);
+			free(why);
+			goto fail;
 		}
+		snprintf(sig, sizeof sig, "sha256=%s", hex);
+		x->hdrs = outbox_header(x->hdrs, "X-Bora-Timestamp", ts);
+		x->hdrs = outbox_header(x->hdrs, "X-Bora-Signature", sig);
 	}
 	if ((x->h = curl_easy_init()) == NULL) {
 		snprintf(x->err, sizeof x->err, "cannot make a request");
