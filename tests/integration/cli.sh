@@ -5,7 +5,8 @@
 # and --params; list, tasks, events, watch, pause, resume, cancel,
 # rerun, delete), tasks, actions and action executions, the output
 # formats, -q, and the exit statuses (0 ok, 1 failed, 2 usage, 3 no
-# server).
+# server).  Also that a short `bora run` on SQLite neither links nor
+# loads libcrypto (src/dl loads it only for what signs or hashes).
 #
 # Environment: BORA and BORAD (the binaries; default under BUILDDIR or
 # the current directory).  Exits 77 (skip) when borad was not built.
@@ -104,6 +105,44 @@ b execution get
 expect "missing argument: exit 2 with usage" 2 "usage: bora execution get ID"
 b execution start --help
 expect "command --help" 0 "usage: bora execution start NAME"
+
+# ---- a short bora run loads no libcrypto -----------------------------
+
+if ! command -v readelf >/dev/null 2>&1; then
+	echo "Bail out! readelf (binutils) is needed"
+	exit 99
+fi
+readelf -d "$BORA" >"$TMP/out" 2>"$TMP/err"
+RC=$?
+if [ "$RC" -ne 0 ] || ! grep -q '(NEEDED).*libsqlite3' "$TMP/out"; then
+	not_ok "readelf -d bora lists its libraries" "exit status $RC"
+elif grep -q '(NEEDED).*libcrypto' "$TMP/out"; then
+	not_ok "bora does not link libcrypto" \
+	    "$(grep '(NEEDED).*libcrypto' "$TMP/out")"
+else
+	ok "bora does not link libcrypto"
+fi
+cat >"$TMP/noop.yaml" <<'EOF'
+version: '2.0'
+noop:
+  tasks:
+    t1:
+      action: std.noop
+EOF
+LD_DEBUG=files "$BORA" run "$TMP/noop.yaml" -f json \
+    --db "sqlite:$TMP/run.db" >"$TMP/out" 2>"$TMP/err"
+RC=$?
+if [ "$RC" -ne 0 ] || ! grep -q '"state": "SUCCESS"' "$TMP/out" ||
+    ! grep -q 'file=libsqlite3' "$TMP/err"; then
+	not_ok "bora run under LD_DEBUG=files: SUCCESS, libraries listed" \
+	    "exit status $RC"
+elif grep -q 'file=libcrypto' "$TMP/err"; then
+	not_ok "bora run on SQLite loads no libcrypto" \
+	    "$(grep -m1 'file=libcrypto' "$TMP/err")"
+else
+	ok "bora run on SQLite loads no libcrypto"
+fi
+rm -f "$TMP/out" "$TMP/err"
 
 # ---- start borad ----------------------------------------------------
 

@@ -1,9 +1,11 @@
 /*
  * test-dl.c -- unit tests of the dl module: a process that runs timers
  * through the I/O loop and uses the SQLite store never maps libcurl,
- * libpq or libsystemd; the first HTTP action or PostgreSQL store loads
- * them; the loaders fill their tables; a missing library is a clear
- * error.  The order matters: the first test runs before anything loads.
+ * libpq or libsystemd, and one that runs a workflow on a SQLite engine
+ * never maps libcrypto; the first alarm-auth entry loads libcrypto, the
+ * first HTTP action or PostgreSQL store the others; the loaders fill
+ * their tables; a missing library is a clear error.  The order matters:
+ * the first tests run before anything loads.
  */
 #include "config.h"
 
@@ -24,6 +26,10 @@
 #include "lib/lib.h"
 #include "dl/dl.h"
 #include "actions/actions.h"
+#include "alarms/alarms.h"
+#include "conf/conf.h"
+#include "dsl/dsl.h"
+#include "engine/engine.h"
 #include "store/store.h"
 
 struct waiter {
@@ -138,6 +144,7 @@ unused_libraries_are_not_loaded(void **state)
 	assert_false(mapped("/libpq"));
 	assert_false(mapped("/libssh.so"));
 	assert_false(mapped("/libsystemd"));
+	assert_false(mapped("/libcrypto"));
 
 	io = action_io_start(0, &cause);
 	assert_non_null(io);
@@ -164,6 +171,7 @@ unused_libraries_are_not_loaded(void **state)
 	assert_false(mapped("/libpq"));
 	assert_false(mapped("/libssh.so"));
 	assert_false(mapped("/libsystemd"));
+	assert_false(mapped("/libcrypto"));
 
 	/* Stopping a loop that never made a multi handle. */
 	start(io, "std.sleep", "{\"seconds\": 30}", &slow);
@@ -174,6 +182,115 @@ unused_libraries_are_not_loaded(void **state)
 	waiter_free(&slow);
 	waiter_free(&fast);
 	waiter_free(&echo);
+}
+
+/*
+ * What a short bora run does (an engine on SQLite runs a workflow to
+ * its end, without alarm-auth entries) maps no libcrypto, nor any other
+ * library of the dl module.
+ */
+static void
+sqlite_workflow_maps_no_crypto(void **state)
+{
+	struct engine_config	 cfg;
+	struct engine_start_opts so;
+	struct engine		*e;
+	struct store_exec	*ex = NULL;
+	struct dsl_errors	 errs;
+	struct alarm_auth	*auth;
+	struct conf_list	 none = { NULL, 0 };
+	char			*cause = NULL, id[UUID_STRLEN];
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.db_url = "sqlite::memory:";
+	cfg.lua_dir = BORA_SRCDIR "/lua";
+	if ((e = engine_open(&cfg, &cause)) == NULL)
+		fail_msg("engine_open: %s", cause);
+	dsl_errors_init(&errs);
+	assert_int_equal(engine_def_load(e, "workflows", NULL,
+	    "version: '2.0'\n"
+	    "wf:\n"
+	    "  output: {said: <% $.said %>}\n"
+	    "  tasks:\n"
+	    "    t1:\n"
+	    "      action: std.noop\n"
+	    "      on-success: t2\n"
+	    "    t2:\n"
+	    "      action: std.echo output=hi\n"
+	    "      publish: {said: <% task().result %>}\n",
+	    NULL, 0, &errs, NULL), STORE_OK);
+	assert_int_equal(errs.n, 0);
+	dsl_errors_free(&errs);
+	memset(&so, 0, sizeof so);
+	so.workflow = "wf";
+	if (engine_exec_start(e, &so, &ex, &cause) != STORE_OK)
+		fail_msg("engine_exec_start: %s", cause);
+	snprintf(id, sizeof id, "%s", ex->id);
+	store_exec_free(ex);
+	ex = NULL;
+	assert_int_equal(engine_run_until(e, id, 20000, &ex), STORE_OK);
+	assert_non_null(ex);
+	assert_string_equal(ex->state, "SUCCESS");
+	assert_string_equal(json_string_value(json_object_get(ex->output,
+	    "said")), "hi");
+	store_exec_free(ex);
+	engine_close(e);
+
+	/* No alarm-auth entries: nothing to load. */
+	auth = alarm_auth_create(&none, &cause);
+	assert_non_null(auth);
+	alarm_auth_free(auth);
+
+	assert_false(mapped("/libcrypto"));
+	assert_false(mapped("/libcurl"));
+	assert_false(mapped("/libpq"));
+	assert_false(mapped("/libssh.so"));
+	assert_null(SHA256);
+}
+
+/*
+ * The first alarm-auth entry loads libcrypto; its table is then filled
+ * and works (FIPS 180-2's and RFC 4231's test vectors).
+ */
+static void
+alarm_auth_loads_crypto(void **state)
+{
+	static const char *const entries[] = {
+		"grafana hmac secret=Jefe"
+	};
+	struct conf_list	 l = { (char **)entries, 1 };
+	struct alarm_auth	*auth;
+	unsigned char		 md[SHA256_DIGEST_LENGTH];
+	unsigned char		 mac[EVP_MAX_MD_SIZE];
+	char			 hex[2 * EVP_MAX_MD_SIZE + 1];
+	char			*cause = NULL;
+	size_t			 len = 0, i;
+
+	assert_false(mapped("/libcrypto"));
+	auth = alarm_auth_create(&l, &cause);
+	if (auth == NULL)
+		fail_msg("alarm_auth_create: %s", cause);
+	alarm_auth_free(auth);
+	assert_true(mapped("/libcrypto"));
+	assert_false(mapped("/libcurl"));
+
+	assert_int_equal(dl_crypto_load(&cause), 0);
+	assert_null(cause);
+	assert_non_null(SHA256);
+	assert_non_null(OSSL_PARAM_construct_utf8_string);
+	SHA256((const unsigned char *)"abc", 3, md);
+	for (i = 0; i < sizeof md; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
+	    "Jefe", 4, (const unsigned char *)"what do ya want for nothing?",
+	    28, mac, sizeof mac, &len));
+	assert_int_equal(len, 32);
+	for (i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c7"
+	    "5a003f089d2739839dec58b964ec3843");
 }
 
 /* The first std.http loads libcurl; the loop then makes its handle. */
@@ -287,6 +404,11 @@ missing_library_is_a_clear_error(void **state)
 	assert_null(dl_open("libbora2.so.1", &cause));
 	assert_non_null(strstr(cause, "; install libbora2-1"));
 	free(cause);
+	/* Debian ships libcrypto in libssl. */
+	assert_null(dl_open("libcrypto.so.99", &cause));
+	assert_non_null(strstr(cause, "cannot load libcrypto.so.99: "));
+	assert_non_null(strstr(cause, "; install libssl99"));
+	free(cause);
 }
 
 int
@@ -294,6 +416,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(unused_libraries_are_not_loaded),
+		cmocka_unit_test(sqlite_workflow_maps_no_crypto),
+		cmocka_unit_test(alarm_auth_loads_crypto),
 		cmocka_unit_test(http_action_loads_curl),
 		cmocka_unit_test(pg_store_loads_libpq),
 		cmocka_unit_test(loaders_fill_their_tables),
