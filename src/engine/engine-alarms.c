@@ -206,7 +206,7 @@ alarm_sandbox(struct engine *e, int loop, char **cause)
 		return (e->ex);
 	if ((ex = pthread_getspecific(a->sandbox)) != NULL)
 		return (ex);
-	if ((ex = expr_create(&a->lim, a->lua_dir, cause)) == NULL)
+	if ((ex = expr_create_lazy(&a->lim, a->lua_dir, cause)) == NULL)
 		return (NULL);
 	pthread_setspecific(a->sandbox, ex);
 	return (ex);
