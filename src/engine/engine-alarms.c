@@ -178,7 +178,8 @@ engine_alarms_rebuild(struct engine *e)
 	s = xcalloc(1, sizeof *s);
 	s->ts = alarm_triggers_create();
 	for (i = 0; i < e->ndefs; i++) {
-		if (e->defs[i]->current)
+		/* Actions files hold no triggers, parsed or not. */
+		if (e->defs[i]->current && e->defs[i]->wb != NULL)
 			alarm_triggers_add(s->ts, e->defs[i]->wb);
 	}
 	s->refs = 1;
