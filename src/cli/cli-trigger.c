@@ -404,7 +404,7 @@ cli_cmd_trigger_test(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 
 	rc = CLI_EXIT_FAIL;
-	if ((tf.ex = expr_create(NULL, trig_lua_dir(), &cause)) == NULL) {
+	if ((tf.ex = expr_create_lazy(NULL, trig_lua_dir(), &cause)) == NULL) {
 		fprintf(stderr, "bora: trigger test: %s\n", cause);
 		goto out;
 	}

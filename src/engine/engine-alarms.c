@@ -176,7 +176,8 @@ engine_alarms_rebuild(struct engine *e)
 	s = xcalloc(1, sizeof *s);
 	s->ts = alarm_triggers_create();
 	for (i = 0; i < e->ndefs; i++) {
-		if (e->defs[i]->current)
+		/* Actions files hold no triggers, parsed or not. */
+		if (e->defs[i]->current && e->defs[i]->wb != NULL)
 			alarm_triggers_add(s->ts, e->defs[i]->wb);
 	}
 	s->refs = 1;
@@ -204,7 +205,7 @@ alarm_sandbox(struct engine *e, int loop, char **cause)
 		return (e->ex);
 	if ((ex = pthread_getspecific(a->sandbox)) != NULL)
 		return (ex);
-	if ((ex = expr_create(&a->lim, a->lua_dir, cause)) == NULL)
+	if ((ex = expr_create_lazy(&a->lim, a->lua_dir, cause)) == NULL)
 		return (NULL);
 	pthread_setspecific(a->sandbox, ex);
 	return (ex);

@@ -611,7 +611,7 @@ run_output(struct engine *e, struct expr *ex, const struct dsl_action *a,
 
 	if (a == NULL || !*ok)
 		return (json_incref(result));
-	if (ex == NULL && (ex = own = expr_create(NULL, e->cfg.lua_dir,
+	if (ex == NULL && (ex = own = expr_create_lazy(NULL, e->cfg.lua_dir,
 	    &cause)) == NULL) {
 		*ok = 0;
 		v = json_sprintf("action '%s', output: %s", a->name, cause);
@@ -712,7 +712,7 @@ engine_action_run_ns(struct engine *e, const char *name, const char *ns,
 	if (out != NULL)
 		*out = NULL;
 	/* Lua actions and ad-hoc ones need a sandbox of this thread. */
-	if ((ex = expr_create(NULL, e->cfg.lua_dir, cause)) == NULL)
+	if ((ex = expr_create_lazy(NULL, e->cfg.lua_dir, cause)) == NULL)
 		return (STORE_ERROR);
 	if ((st = store_pool_get(e->pool, cause)) == NULL) {
 		expr_free(ex);

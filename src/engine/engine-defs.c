@@ -3,6 +3,11 @@
  * a workbook, workflow file or actions file, parsed once.  The current
  * versions answer name lookups; older ones stay for the executions that
  * started with them.  Callers hold e->api_mtx around lookups.
+ *
+ * An actions file holds ad-hoc actions only (defs_check refuses more),
+ * so the registry parses one loaded from the store when an action is
+ * first looked up in it: a process that runs one workflow of built-in
+ * actions never parses the shipped catalogs.
  */
 #include "config.h"
 
@@ -16,6 +21,9 @@
 
 static void	 defs_free_one(struct engine_def *);
 static void	 defs_changed(struct engine *);
+static int	 defs_is_actions(const struct engine_def *);
+static struct dsl_workbook *defs_parse(const char *, const char *,
+		     char **);
 static int	 defs_segments(struct engine *, struct store *, const char *,
 		     const char *, json_t *, struct dsl_errors *);
 
@@ -74,19 +82,61 @@ defs_in(const struct engine_def *d, const char *ns)
 	return (d->current && strcmp(d->namespace, ns != NULL ? ns : "") == 0);
 }
 
-/* A workflow or an ad-hoc action of a workbook, by name. */
-typedef const void *(*defs_lookup)(const struct dsl_workbook *,
-    const char *);
+static int
+defs_is_actions(const struct engine_def *d)
+{
+	return (strcmp(d->kind, "actions") == 0);
+}
+
+/* Parse a stored text; NULL + *cause. */
+static struct dsl_workbook *
+defs_parse(const char *file, const char *text, char **cause)
+{
+	struct dsl_errors	 errs;
+	struct dsl_workbook	*wb;
+
+	dsl_errors_init(&errs);
+	wb = dsl_parse(file, text, strlen(text), NULL, &errs);
+	if (wb == NULL)
+		*cause = dsl_errors_format(&errs);
+	dsl_errors_free(&errs);
+	return (wb);
+}
+
+/* See engine-int.h. */
+const struct dsl_workbook *
+engine_def_wb(struct engine_def *d)
+{
+	char	*cause = NULL;
+
+	if (d->wb != NULL || d->unparsable)
+		return (d->wb);
+	if ((d->wb = defs_parse(d->source, d->text, &cause)) == NULL) {
+		log_warnx("definition %s (%s): %s", d->name, d->kind, cause);
+		free(cause);
+		d->unparsable = 1;
+	}
+	return (d->wb);
+}
+
+/* A workflow or an ad-hoc action of a definition, by name. */
+typedef const void *(*defs_lookup)(struct engine_def *, const char *);
 
 static const void *
-defs_lookup_workflow(const struct dsl_workbook *wb, const char *name)
+defs_lookup_workflow(struct engine_def *d, const char *name)
 {
-	return (dsl_workflow_find(wb, name));
+	if (defs_is_actions(d) || d->wb == NULL)
+		return (NULL);
+	return (dsl_workflow_find(d->wb, name));
 }
 
 static const void *
-defs_lookup_action(const struct dsl_workbook *wb, const char *name)
+defs_lookup_action(struct engine_def *d, const char *name)
 {
+	const struct dsl_workbook	*wb;
+
+	if ((wb = engine_def_wb(d)) == NULL)
+		return (NULL);
 	return (dsl_action_find(wb, name));
 }
 
@@ -106,7 +156,7 @@ defs_find_ns(struct engine *e, const char *name, const char *ns,
 		for (i = e->ndefs; i > 0; i--) {
 			if (!defs_in(e->defs[i - 1], pass == 0 ? ns : ""))
 				continue;
-			if ((x = lookup(e->defs[i - 1]->wb, name)) != NULL) {
+			if ((x = lookup(e->defs[i - 1], name)) != NULL) {
 				*out = x;
 				return (e->defs[i - 1]);
 			}
@@ -158,23 +208,20 @@ engine_defs_action(struct engine *e, const char *name,
 	return (engine_defs_action_ns(e, name, "", a));
 }
 
-/* Parse a stored row into a registry entry; NULL + *cause. */
+/*
+ * A stored row as a registry entry; NULL + *cause.  An actions file is
+ * parsed on first use when lazy is set.
+ */
 static struct engine_def *
-defs_make(const struct store_def *row, char **cause)
+defs_make(const struct store_def *row, int lazy, char **cause)
 {
 	struct engine_def	*d;
-	struct dsl_errors	 errs;
-	struct dsl_workbook	*wb;
+	struct dsl_workbook	*wb = NULL;
 
-	dsl_errors_init(&errs);
-	wb = dsl_parse(row->source != NULL ? row->source : row->name,
-	    row->text, strlen(row->text), NULL, &errs);
-	if (wb == NULL) {
-		*cause = dsl_errors_format(&errs);
-		dsl_errors_free(&errs);
+	if (!(lazy && strcmp(row->kind, "actions") == 0) &&
+	    (wb = defs_parse(row->source != NULL ? row->source : row->name,
+	    row->text, cause)) == NULL)
 		return (NULL);
-	}
-	dsl_errors_free(&errs);
 	d = xcalloc(1, sizeof *d);
 	memcpy(d->id, row->id, UUID_STRLEN);
 	d->kind = xstrdup(row->kind);
@@ -222,6 +269,10 @@ engine_defs_get(struct engine *e, struct store *st, const char *id,
 
 	pthread_mutex_lock(&e->api_mtx);
 	if ((d = engine_defs_find_id(e, id)) != NULL) {
+		if (engine_def_wb(d) == NULL) {
+			xasprintf(cause, "definition %s does not parse", id);
+			d = NULL;
+		}
 		pthread_mutex_unlock(&e->api_mtx);
 		return (d);
 	}
@@ -230,7 +281,7 @@ engine_defs_get(struct engine *e, struct store *st, const char *id,
 		xasprintf(cause, "definition %s: %s", id, store_error(st));
 		return (NULL);
 	}
-	if ((d = defs_make(row, cause)) != NULL)
+	if ((d = defs_make(row, 0, cause)) != NULL)
 		defs_add(e, d, 0);
 	store_def_free(row);
 	pthread_mutex_unlock(&e->api_mtx);
@@ -254,7 +305,7 @@ engine_defs_load_all(struct engine *e, char **cause)
 	}
 	pthread_mutex_lock(&e->api_mtx);
 	for (i = 0; i < n; i++) {
-		if ((d = defs_make(rows[i], &err)) == NULL) {
+		if ((d = defs_make(rows[i], 1, &err)) == NULL) {
 			log_warnx("definition %s (%s): %s", rows[i]->name,
 			    rows[i]->kind, err);
 			free(err);
@@ -318,7 +369,7 @@ engine_defs_refresh(struct engine *e)
 	for (i = 0; i < n; i++) {
 		if ((d = engine_defs_find_id(e, rows[i]->id)) != NULL)
 			d->current = 1;
-		else if ((d = defs_make(rows[i], &err)) != NULL)
+		else if ((d = defs_make(rows[i], 1, &err)) != NULL)
 			defs_add(e, d, 1);
 		else {
 			free(err);
@@ -435,6 +486,16 @@ defs_check(struct engine *e, const char *kind, const char *text,
 	}
 	if (strcmp(kind, "workbook") == 0 && wb->name == NULL) {
 		dsl_errors_add(errs, NULL, "name", "a workbook needs a name");
+		dsl_workbook_free(wb);
+		return (NULL);
+	}
+	if (strcmp(kind, "actions") == 0 && (wb->nworkflows > 0 ||
+	    wb->ntriggers > 0 || wb->segments != NULL)) {
+		dsl_errors_add(errs, NULL, wb->nworkflows > 0 ? "workflows" :
+		    wb->ntriggers > 0 ? "triggers" : "segments", "an actions "
+		    "file holds actions only; put %s in a workbook or a "
+		    "workflow file", wb->nworkflows > 0 ? "workflows" :
+		    wb->ntriggers > 0 ? "triggers" : "segments");
 		dsl_workbook_free(wb);
 		return (NULL);
 	}
@@ -748,7 +809,7 @@ engine_def_delete_ns(struct engine *e, const char *kind, const char *name,
 	if (rc == STORE_OK) {
 		d->current = 0;
 		defs_changed(e);
-		for (i = 0; i < d->wb->nworkflows; i++) {
+		for (i = 0; d->wb != NULL && i < d->wb->nworkflows; i++) {
 			if (engine_defs_workflow_ns(e, d->wb->workflows[i].name,
 			    ns, &wf) == NULL ||
 			    strcmp(engine_defs_workflow_ns(e,
@@ -840,7 +901,7 @@ engine_workflows(struct engine *e)
 	pthread_mutex_lock(&e->api_mtx);
 	for (i = 0; i < e->ndefs; i++) {
 		d = e->defs[i];
-		if (!d->current)
+		if (!d->current || defs_is_actions(d) || d->wb == NULL)
 			continue;
 		for (k = 0; k < d->wb->nworkflows; k++) {
 			wf = &d->wb->workflows[k];
@@ -927,7 +988,7 @@ engine_actions(struct engine *e)
 	pthread_mutex_lock(&e->api_mtx);
 	for (i = 0; i < e->ndefs; i++) {
 		d = e->defs[i];
-		if (!d->current)
+		if (!d->current || engine_def_wb(d) == NULL)
 			continue;
 		for (k = 0; k < d->wb->nactions; k++) {
 			a = &d->wb->actions[k];

@@ -27,7 +27,10 @@ struct engine_def {
 	int64_t			 created_at;
 	int64_t			 updated_at;
 	char			*text;
-	struct dsl_workbook	*wb;
+	struct dsl_workbook	*wb;		/* NULL: not parsed yet (an
+						   actions file), or
+						   unparsable */
+	int			 unparsable;	/* its text does not parse */
 	int			 current;	/* newest of its (kind, name) */
 	int			 refs;		/* executions in memory using it */
 	json_t			*wf_ids;	/* workflow name -> stable id */
@@ -317,6 +320,11 @@ struct engine {
 
 /* engine-defs.c */
 struct engine_def *engine_defs_find_id(struct engine *, const char *id);
+/*
+ * The parsed text of a definition, parsed now if it was not (an actions
+ * file); NULL when it does not parse (logged once).  api_mtx held.
+ */
+const struct dsl_workbook *engine_def_wb(struct engine_def *);
 /* The current def holding a workflow of that name, and the workflow. */
 struct engine_def *engine_defs_workflow(struct engine *, const char *name,
 		     const struct dsl_workflow **);

@@ -171,12 +171,19 @@ engine_open(const struct engine_config *cfg, char **cause)
 	lim.max_instructions = cfg->expr_max_instructions;
 	lim.max_memory = cfg->expr_max_memory;
 	lim.max_time_ms = cfg->expr_max_time_ms;
-	if ((e->ex = expr_create(&lim, cfg->lua_dir, cause)) == NULL)
+	/*
+	 * A daemon runs its Lua library at once, so that a file that does
+	 * not load stops it at start; a process that runs one workflow
+	 * loads it when an expression first needs it.
+	 */
+	if ((e->ex = cfg->in_process ? expr_create_lazy(&lim, cfg->lua_dir,
+	    cause) : expr_create(&lim, cfg->lua_dir, cause)) == NULL)
 		goto fail;
 	/* Validation from other threads needs a sandbox of its own. */
 	if (e->cfg.in_process)
 		e->api_ex = e->ex;
-	else if ((e->api_ex = expr_create(&lim, cfg->lua_dir, cause)) == NULL)
+	else if ((e->api_ex = expr_create_lazy(&lim, cfg->lua_dir,
+	    cause)) == NULL)
 		goto fail;
 	if ((e->io = action_io_start(e->cfg.max_inflight, cause)) == NULL)
 		goto fail;

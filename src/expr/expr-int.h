@@ -48,6 +48,9 @@ struct expr {
 	struct expr_limits	 lim;
 	size_t			 mem_used;
 	int			 loading;	/* lua/ files may set globals */
+	char			*libdir;	/* the lua/ files, or NULL */
+	int			 lib_pending;	/* not run yet (lazy) */
+	char			*lib_cause;	/* why they failed to load */
 
 	/*
 	 * What the running call has spent (expr-limit.c).  used counts

@@ -43,14 +43,13 @@ enum expr_job_kind {
 	EXPR_JOB_EVAL,		/* expression: push its value */
 	EXPR_JOB_CHECK,		/* expression: compile only */
 	EXPR_JOB_SCRIPT,	/* statements with a private global table */
-	EXPR_JOB_LIBFILE	/* a lua/ library file */
+	EXPR_JOB_LIBRARY	/* the lua/ files of e->libdir */
 };
 
 struct expr_job {
 	enum expr_job_kind	 kind;
 	const char		*src;
 	size_t			 len;
-	const char		*name;	/* library file name */
 };
 
 static const luaL_Reg expr_libs[] = {
@@ -100,7 +99,11 @@ static void	 expr_memtext(size_t, char *, size_t);
 static void	 expr_cause(struct expr *, struct expr_job *, int,
 		     const char *, char **);
 static int	 expr_docall(struct expr *, struct expr_job *, char **);
-static int	 expr_load_libdir(struct expr *, const char *, char **);
+static int	 expr_lib_file(lua_State *, const char *, const char *);
+static int	 expr_lib_run(lua_State *);
+static void	 expr_lib_use(lua_State *);
+static struct expr *expr_open(const struct expr_limits *, const char *,
+		     int, char **);
 static void	 expr_begin(struct expr *, const struct expr_ctx *, json_t *);
 static void	 expr_end(struct expr *);
 static json_t	*expr_eval_one(struct expr *, const char *, size_t, char **);
@@ -120,10 +123,12 @@ expr_panic(lua_State *L)
 }
 
 /*
- * __index of G: converts _ on its first use in a call, then looks in the
- * call's vars, else the name is undeclared.  Stack: G, key.  A var is
- * not kept in G (the next call may not have it): each use pushes a new
- * lazy table over the same JSON, which costs one small table.
+ * __index of G: converts _ on its first use in a call, loads a library
+ * not loaded yet and looks again, then looks in the call's vars, else
+ * the name is undeclared.  Stack: G, key.  A var is not kept in G (the
+ * next call may not have it): each use pushes a new lazy table over the
+ * same JSON, which costs one small table.  Library names come before
+ * vars, loaded now or at creation alike.
  */
 static int
 expr_g_index(lua_State *L)
@@ -144,6 +149,13 @@ expr_g_index(lua_State *L)
 			e->data_pending = 0;
 			e->data_set = 1;
 			return (1);
+		}
+		if (e->lib_pending || e->lib_cause != NULL) {
+			expr_lib_use(L);
+			lua_pushvalue(L, 2);
+			if (lua_rawget(L, 1) != LUA_TNIL)
+				return (1);
+			lua_pop(L, 1);
 		}
 		if (e->ctx != NULL && e->ctx->vars != NULL &&
 		    (v = json_object_get(e->ctx->vars, k)) != NULL) {
@@ -559,15 +571,6 @@ expr_compile(lua_State *L, struct expr_job *job)
 	size_t		 len;
 	int		 rc;
 
-	if (job->kind == EXPR_JOB_LIBFILE) {
-		src = NULL;
-		text = xmalloc(strlen(job->name) + 2);
-		text[0] = '@';
-		strcpy(text + 1, job->name);
-		rc = luaL_loadbufferx(L, job->src, job->len, text, "t");
-		free(text);
-		return (rc);
-	}
 	src = expr_rewrite(job->src, job->len, &len);
 	if (job->kind == EXPR_JOB_SCRIPT) {
 		text = src;
@@ -606,11 +609,8 @@ expr_protected(lua_State *L)
 		e->clear_data = 0;
 	}
 
-	if (job->kind == EXPR_JOB_LIBFILE) {
-		if (expr_compile(L, job) != LUA_OK)
-			return (lua_error(L));
-		lua_rawgeti(L, LUA_REGISTRYINDEX, e->ref_libenv);
-		lua_setupvalue(L, -2, 1);
+	if (job->kind == EXPR_JOB_LIBRARY) {
+		lua_pushcfunction(L, expr_lib_run);
 		lua_call(L, 0, 0);
 		return (0);
 	}
@@ -721,7 +721,7 @@ expr_cause(struct expr *e, struct expr_job *job, int rc, const char *why,
 	case EXPR_JOB_SCRIPT:
 		buf_puts(&b, "Lua script: ");
 		break;
-	case EXPR_JOB_LIBFILE:
+	case EXPR_JOB_LIBRARY:
 		break;
 	default:
 		n = job->len > EXPR_SRC_SHOWN ? EXPR_SRC_SHOWN : job->len;
@@ -780,65 +780,103 @@ expr_docall(struct expr *e, struct expr_job *job, char **cause)
 	return (-1);
 }
 
-/* Load every *.lua file of libdir, in name order. */
+/*
+ * Run one library file with writes going to G (protected mode); 0, or
+ * -1 with "PATH: message" pushed.
+ */
 static int
-expr_load_libdir(struct expr *e, const char *libdir, char **cause)
+expr_lib_file(lua_State *L, const char *path, const char *name)
 {
-	struct dirent	**names = NULL;
-	struct expr_job	  job;
-	char		 *path = NULL, *text = NULL, *why = NULL;
-	size_t		  len, nlen;
-	int		  n, i, rc = -1;
+	struct expr	*e = expr_get(L);
+	char		*text, *why = NULL, *chunk;
+	size_t		 len;
+	int		 rc;
 
-	if ((n = scandir(libdir, &names, NULL, alphasort)) < 0) {
-		xasprintf(cause, "%s: %s", libdir, strerror(errno));
+	if ((text = file_read(path, EXPR_LIBFILE_MAX, &len, &why)) == NULL) {
+		lua_pushfstring(L, "%s: %s", path, why);
+		free(why);
 		return (-1);
 	}
-	for (i = 0; i < n; i++) {
+	xasprintf(&chunk, "@%s", name);
+	rc = luaL_loadbufferx(L, text, len, chunk, "t");
+	free(chunk);
+	free(text);
+	if (rc == LUA_OK) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, e->ref_libenv);
+		lua_setupvalue(L, -2, 1);
+		e->loading = 1;
+		rc = lua_pcall(L, 0, 0, 0);
+		e->loading = 0;
+	}
+	if (rc == LUA_OK)
+		return (0);
+	lua_pushfstring(L, "%s: %s", path, lua_type(L, -1) == LUA_TSTRING ?
+	    lua_tostring(L, -1) : "(error object is not a string)");
+	return (-1);
+}
+
+/*
+ * Run every *.lua file of e->libdir, in name order (protected mode, as
+ * the body of a call or from G's __index).  Raises "PATH: message" on
+ * the first that fails.
+ */
+static int
+expr_lib_run(lua_State *L)
+{
+	struct expr	 *e = expr_get(L);
+	struct dirent	**names = NULL;
+	char		 *path;
+	size_t		  nlen;
+	int		  n, i, rc = 0;
+
+	if ((n = scandir(e->libdir, &names, NULL, alphasort)) < 0)
+		return (luaL_error(L, "%s: %s", e->libdir, strerror(errno)));
+	for (i = 0; i < n && rc == 0; i++) {
 		nlen = strlen(names[i]->d_name);
 		if (nlen < 5 || names[i]->d_name[0] == '.' ||
 		    strcmp(names[i]->d_name + nlen - 4, ".lua") != 0)
 			continue;
-		xasprintf(&path, "%s/%s", libdir, names[i]->d_name);
-		if ((text = file_read(path, EXPR_LIBFILE_MAX, &len,
-		    &why)) == NULL) {
-			xasprintf(cause, "%s: %s", path, why);
-			free(why);
-			goto out;
-		}
-		memset(&job, 0, sizeof job);
-		job.kind = EXPR_JOB_LIBFILE;
-		job.src = text;
-		job.len = len;
-		job.name = names[i]->d_name;
-		e->loading = 1;
-		if (expr_docall(e, &job, &why) != 0) {
-			e->loading = 0;
-			xasprintf(cause, "%s: %s", path, why);
-			free(why);
-			goto out;
-		}
-		e->loading = 0;
-		lua_pop(e->L, 1);
-		free(text);
-		text = NULL;
+		xasprintf(&path, "%s/%s", e->libdir, names[i]->d_name);
+		rc = expr_lib_file(L, path, names[i]->d_name);
 		free(path);
-		path = NULL;
 	}
-	rc = 0;
-
-out:
-	free(text);
-	free(path);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	return (rc);
+	return (rc == 0 ? 0 : lua_error(L));
 }
 
-/* Create a sandbox with the given limits (NULL or 0 fields: defaults). */
-struct expr *
-expr_create(const struct expr_limits *lim, const char *libdir, char **cause)
+/*
+ * A name G lacks, in a sandbox whose library is not loaded: load it now,
+ * within the running call's limits (its files only define functions).
+ * A file that does not load fails this call and every later one that
+ * needs the library, with the same message; running out of budget,
+ * time or memory meanwhile does not, and the next call tries again.
+ */
+static void
+expr_lib_use(lua_State *L)
+{
+	struct expr	*e = expr_get(L);
+	int		 rc;
+
+	if (e->lib_cause != NULL)
+		luaL_error(L, "%s", e->lib_cause);
+	e->lib_pending = 0;
+	lua_pushcfunction(L, expr_lib_run);
+	if ((rc = lua_pcall(L, 0, 0, 0)) == LUA_OK)
+		return;
+	if (rc != LUA_ERRMEM && e->hit == EXPR_HIT_NONE &&
+	    lua_type(L, -1) == LUA_TSTRING)
+		e->lib_cause = xstrdup(lua_tostring(L, -1));
+	else
+		e->lib_pending = 1;
+	lua_error(L);
+}
+
+/* The sandbox; its library is run now unless lazy. */
+static struct expr *
+expr_open(const struct expr_limits *lim, const char *libdir, int lazy,
+    char **cause)
 {
 	struct expr	*e;
 	struct expr_job	 job;
@@ -856,10 +894,13 @@ expr_create(const struct expr_limits *lim, const char *libdir, char **cause)
 		e->lim.max_string = EXPR_DEF_STRING;
 	if (e->lim.max_time_ms <= 0)
 		e->lim.max_time_ms = EXPR_DEF_TIME_MS;
+	if (libdir != NULL)
+		e->libdir = xstrdup(libdir);
 
 	if ((e->L = lua_newstate(expr_alloc, e)) == NULL) {
 		xasprintf(cause, "cannot create a Lua state within the memory "
 		    "limit");
+		free(e->libdir);
 		free(e);
 		return (NULL);
 	}
@@ -868,23 +909,43 @@ expr_create(const struct expr_limits *lim, const char *libdir, char **cause)
 
 	expr_limit_arm(e);
 	lua_pushcfunction(e->L, expr_setup);
+	memset(&job, 0, sizeof job);
+	job.kind = EXPR_JOB_LIBRARY;
 	if ((rc = lua_pcall(e->L, 0, 0, 0)) != LUA_OK) {
-		memset(&job, 0, sizeof job);
-		job.kind = EXPR_JOB_LIBFILE;
 		expr_cause(e, &job, rc, NULL, &why);
 		xasprintf(cause, "cannot set up the Lua sandbox: %s", why);
 		free(why);
 		expr_free(e);
 		return (NULL);
 	}
-	if (libdir != NULL && expr_load_libdir(e, libdir, cause) != 0) {
-		expr_free(e);
-		return (NULL);
+	if (libdir != NULL && lazy)
+		e->lib_pending = 1;
+	else if (libdir != NULL) {
+		if (expr_docall(e, &job, cause) != 0) {
+			expr_free(e);
+			return (NULL);
+		}
+		lua_pop(e->L, 1);
 	}
 	lua_settop(e->L, 0);
 	lua_gc(e->L, LUA_GCCOLLECT, 0);
 	*cause = NULL;
 	return (e);
+}
+
+/* See expr.h. */
+struct expr *
+expr_create(const struct expr_limits *lim, const char *libdir, char **cause)
+{
+	return (expr_open(lim, libdir, 0, cause));
+}
+
+/* See expr.h. */
+struct expr *
+expr_create_lazy(const struct expr_limits *lim, const char *libdir,
+    char **cause)
+{
+	return (expr_open(lim, libdir, 1, cause));
 }
 
 /* Close the Lua state. */
@@ -895,6 +956,8 @@ expr_free(struct expr *e)
 		return;
 	if (e->L != NULL)
 		lua_close(e->L);
+	free(e->libdir);
+	free(e->lib_cause);
 	free(e);
 }
 

@@ -58,10 +58,20 @@ struct expr_ctx {
 /*
  * Create a sandbox.  libdir, when not NULL, is a folder of *.lua files
  * loaded into the sandbox as the function library (each file's globals
- * become visible to expressions).  NULL + *cause on failure.
+ * become visible to expressions).  NULL + *cause on failure, a file
+ * that does not load included.
  */
 struct expr	*expr_create(const struct expr_limits *, const char *libdir,
 		     char **cause);
+/*
+ * The same, but the library is loaded when an expression first reads a
+ * name the sandbox does not hold (most short runs never do; a sandbox
+ * that only checks syntax never does).  A file that does not load then
+ * fails the expressions that read such names, with its path and
+ * Lua's message.
+ */
+struct expr	*expr_create_lazy(const struct expr_limits *,
+		     const char *libdir, char **cause);
 void		 expr_free(struct expr *);
 
 /* 1 if s contains "<%". */

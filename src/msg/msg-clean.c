@@ -48,18 +48,25 @@ static const char *const msg_keys[] = {
  * number counts every parenthesis before it, nested ones too): a
  * credential given by name ("password=x", "token: x", "api_key": "x"),
  * an Authorization scheme's credentials, and the password of a URL.
+ * A pattern runs only on a text holding one of its words (any case),
+ * without which it cannot match: most texts hold none, and the
+ * patterns are compiled on first need.
  */
 static const struct {
 	const char	*re;
 	int		 sub;
+	const char	*words[12];
 } msg_secret_res[] = {
 	{ "(bearer|basic|negotiate|digest)[[:space:]]+"
-	  "([A-Za-z0-9._~+/=:-]{4,})", 2 },
+	  "([A-Za-z0-9._~+/=:-]{4,})", 2,
+	  { "bearer", "basic", "negotiate", "digest", NULL } },
 	{ "(pass(word|wd|phrase)?|pwd|secret|token|api[_-]?key|"
 	  "auth|credentials?|private[_-]?key|access[_-]?key|"
 	  "session[_-]?id|cookie)[\"']?[[:space:]]*[:=][[:space:]]*"
-	  "(\"[^\"]*\"|'[^']*'|[^][:space:],;&(){}\"']+)", 3 },
-	{ "://[^/@[:space:]:]+:([^/@[:space:]]+)@", 1 }
+	  "(\"[^\"]*\"|'[^']*'|[^][:space:],;&(){}\"']+)", 3,
+	  { "pass", "pwd", "secret", "token", "api", "auth", "credential",
+	    "private", "access", "session", "cookie", NULL } },
+	{ "://[^/@[:space:]:]+:([^/@[:space:]]+)@", 1, { "://", NULL } }
 };
 
 static regex_t		 msg_res[nitems(msg_secret_res)];
@@ -88,6 +95,19 @@ msg_strcasestr(const char *s, const char *what)
 			return ((char *)s);
 	}
 	return (NULL);
+}
+
+/* Whether s holds one of the words of secret pattern i. */
+static int
+msg_secret_hinted(const char *s, size_t i)
+{
+	const char *const	*w;
+
+	for (w = msg_secret_res[i].words; *w != NULL; w++) {
+		if (msg_strcasestr(s, *w) != NULL)
+			return (1);
+	}
+	return (0);
 }
 
 /* Cut s at the first of the markers (case-insensitive when nocase). */
@@ -238,7 +258,6 @@ msg_clean(const char *raw, size_t max)
 
 	if (raw == NULL || *raw == '\0')
 		return (xstrdup("unknown"));
-	pthread_once(&msg_res_once, msg_res_init);
 	s = xstrdup(raw);
 	(void)msg_cut_at(s, msg_traces, nitems(msg_traces), 0);
 	if (msg_cut_at(s, msg_markup, nitems(msg_markup), 1))
@@ -249,8 +268,12 @@ msg_clean(const char *raw, size_t max)
 		;
 	p[strcspn(p, "\r\n")] = '\0';
 	memmove(s, p, strlen(p) + 1);
-	for (i = 0; i < nitems(msg_secret_res); i++)
+	for (i = 0; i < nitems(msg_secret_res); i++) {
+		if (!msg_secret_hinted(s, i))
+			continue;
+		pthread_once(&msg_res_once, msg_res_init);
 		s = msg_mask(s, &msg_res[i], msg_secret_res[i].sub);
+	}
 	buf_init(&b, 0);
 	msg_mask_opaque(&b, s);
 	free(s);

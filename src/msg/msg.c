@@ -191,6 +191,10 @@ msg_fill(struct buf *b, const struct msg_entry *m, const char *tmpl,
 		clean = msg_clean(v, len == 6 && strncmp(p + 1, "reason", 6) ==
 		    0 ? MSG_REASON_MAX : MSG_VALUE_MAX);
 		buf_puts(b, clean);
+		/* "...exception." then "." reads as one full stop. */
+		if (end[1] == '.' && *clean != '\0' &&
+		    clean[strlen(clean) - 1] == '.')
+			end++;
 		free(clean);
 		p = end;
 	}

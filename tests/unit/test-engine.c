@@ -1472,6 +1472,135 @@ capture_stderr(void (*fn)(void *), void *arg)
 	return (text);
 }
 
+/* The registry entry of (kind, name), current or not; NULL if none. */
+static struct engine_def *
+def_named(struct engine *e, const char *kind, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < e->ndefs; i++) {
+		if (strcmp(e->defs[i]->kind, kind) == 0 &&
+		    strcmp(e->defs[i]->name, name) == 0)
+			return (e->defs[i]);
+	}
+	return (NULL);
+}
+
+/* An engine on a SQLite file, its Lua library loaded at start. */
+static struct engine *
+open_file(const char *url)
+{
+	struct engine_config	 cfg;
+	struct engine		*e;
+	char			*cause = NULL;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.db_url = url;
+	cfg.lua_dir = BORA_SRCDIR "/lua";
+	if ((e = engine_open(&cfg, &cause)) == NULL)
+		fail_msg("engine_open %s: %s", url, cause);
+	return (e);
+}
+
+/*
+ * An actions file holds actions only.  Loaded from the store, it is
+ * parsed when one of its actions is first looked up: a run of built-in
+ * actions leaves it unparsed; an action of it runs, and is listed.
+ */
+static void
+test_actions_file_parsed_on_use(void **state)
+{
+	struct engine		*e;
+	struct engine_def	*d;
+	struct dsl_errors	 errs;
+	char			 path[] = "/tmp/bora-test-defs-XXXXXX";
+	char			 id[UUID_STRLEN], *url, *msg, *wal;
+	json_t			*o, *all;
+	size_t			 i;
+	int			 fd, listed = 0;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	xasprintf(&url, "sqlite:%s", path);
+	e = open_file(url);
+	dsl_errors_init(&errs);
+	assert_int_equal(engine_def_load(e, "actions", "cat",
+	    "version: '2.0'\n"
+	    "name: cat\n"
+	    "actions:\n"
+	    "  greet:\n"
+	    "    base: std.echo\n"
+	    "    base-input:\n"
+	    "      output: hi\n", "cat.yaml", 0, &errs, NULL), STORE_OK);
+	dsl_errors_free(&errs);
+	dsl_errors_init(&errs);
+	assert_int_not_equal(engine_def_load(e, "actions", "mixed",
+	    "version: '2.0'\n"
+	    "name: mixed\n"
+	    "actions:\n"
+	    "  a:\n"
+	    "    base: std.noop\n"
+	    "workflows:\n"
+	    "  w:\n"
+	    "    tasks:\n"
+	    "      t:\n"
+	    "        action: std.noop\n", "mixed.yaml", 0, &errs, NULL),
+	    STORE_OK);
+	msg = dsl_errors_format(&errs);
+	assert_contains(msg, "an actions file holds actions only");
+	assert_contains(msg, "workflows");
+	free(msg);
+	dsl_errors_free(&errs);
+	engine_close(e);
+
+	e = open_file(url);
+	assert_non_null(d = def_named(e, "actions", "cat"));
+	assert_null(d->wb);
+	load(e, "version: '2.0'\n"
+	    "plain:\n"
+	    "  tasks:\n"
+	    "    t:\n"
+	    "      action: std.noop\n");
+	start(e, "plain", NULL, id);
+	o = run_json(e, id);
+	assert_string_equal(jstr(o, "state"), "SUCCESS");
+	json_decref(o);
+	assert_null(d->wb);
+
+	load(e, "version: '2.0'\n"
+	    "greeting:\n"
+	    "  tasks:\n"
+	    "    t:\n"
+	    "      action: cat.greet\n"
+	    "      publish:\n"
+	    "        said: <% task().result %>\n"
+	    "  output:\n"
+	    "    said: <% _.said %>\n");
+	assert_non_null(d->wb);
+	start(e, "greeting", NULL, id);
+	o = run_json(e, id);
+	if (strcmp(jstr(o, "state"), "SUCCESS") != 0)
+		fail_msg("greeting: %s", jstr(o, "state_info"));
+	assert_string_equal(jstr(json_object_get(o, "output"), "said"), "hi");
+	json_decref(o);
+	all = engine_actions(e);
+	for (i = 0; i < json_array_size(all); i++)
+		listed += strcmp(jstr(json_array_get(all, i), "name"),
+		    "cat.greet") == 0;
+	assert_int_equal(listed, 1);
+	json_decref(all);
+	engine_close(e);
+	unlink(path);
+	xasprintf(&wal, "%s-wal", path);
+	unlink(wal);
+	free(wal);
+	xasprintf(&wal, "%s-shm", path);
+	unlink(wal);
+	free(wal);
+	free(url);
+}
+
 /* Every pair of every machine: legal exactly when documented. */
 static void
 test_state_moves_follow_the_tables(void **state)
@@ -2130,6 +2259,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_alarm_triggers_versioned,
 		    setup, teardown),
 		cmocka_unit_test(test_state_moves_follow_the_tables),
+		cmocka_unit_test(test_actions_file_parsed_on_use),
 		cmocka_unit_test(
 		    test_state_illegal_moves_are_refused_not_written),
 		cmocka_unit_test(test_state_items),

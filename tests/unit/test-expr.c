@@ -1247,6 +1247,72 @@ test_run_script(void **state)
 	expr_free(e);
 }
 
+/*
+ * A lazy sandbox runs its library when an expression first reads a name
+ * it lacks: expressions that read none work even with a broken file,
+ * those that do fail with the file's name, every time; once loaded,
+ * library names come before a call's vars, as in an eager sandbox.
+ */
+static void
+test_library_lazy(void **state)
+{
+	struct expr	*e;
+	struct expr_ctx	 ctx;
+	json_t		*vars, *t, *v;
+	char		 dir[] = "/tmp/test-expr-XXXXXX";
+	char		*path, *cause = NULL;
+	FILE		*f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&path, "%s/lib.lua", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("function f( end\n", f);
+	fclose(f);
+	e = expr_create_lazy(NULL, dir, &cause);
+	assert_non_null(e);
+	check(e, "\"<% 1 + 2 %>\"", NULL, "3");
+	check(e, "\"<% string.upper(_.x) %>\"", "{\"x\": \"a\"}", "\"A\"");
+	check_err(e, "\"<% double(2) %>\"", NULL, "lib.lua:1:");
+	check_err(e, "\"<% double(2) %>\"", NULL, "lib.lua:1:");
+	check_err(e, "\"<% y %>\"", NULL, "lib.lua:1:");
+	expr_free(e);
+
+	/* A good file: its functions, then vars, then undefined names. */
+	assert_non_null(f = fopen(path, "w"));
+	fputs("function double(x) return 2 * x end\nlimit = 7\n", f);
+	fclose(f);
+	e = expr_create_lazy(NULL, dir, &cause);
+	assert_non_null(e);
+	memset(&ctx, 0, sizeof ctx);
+	vars = js("{\"limit\": 1, \"host\": \"c1\"}");
+	ctx.vars = vars;
+	t = js("\"<% host .. double(limit) %>\"");
+	v = expr_eval(e, t, &ctx, &cause);
+	assert_non_null(v);
+	assert_string_equal(json_string_value(v), "c114");
+	json_decref(v);
+	json_decref(t);
+	json_decref(vars);
+	check(e, "\"<% double(21) %>\"", NULL, "42");
+	check_err(e, "\"<% nothing %>\"", NULL, "undefined variable "
+	    "'nothing'");
+	expr_free(e);
+
+	/* A library that reads an undefined name while it loads. */
+	assert_non_null(f = fopen(path, "w"));
+	fputs("local y = missing_name\n", f);
+	fclose(f);
+	e = expr_create_lazy(NULL, dir, &cause);
+	assert_non_null(e);
+	check_err(e, "\"<% z %>\"", NULL, "undefined variable "
+	    "'missing_name'");
+	expr_free(e);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 /* A library folder with a broken file fails creation, naming it. */
 static void
 test_library_folder_errors(void **state)
@@ -1424,6 +1490,7 @@ main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_run_script),
 		cmocka_unit_test(test_library_folder_errors),
+		cmocka_unit_test(test_library_lazy),
 		cmocka_unit_test(test_data_files),
 	};
 

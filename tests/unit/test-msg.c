@@ -207,6 +207,13 @@ test_render_cleans(void **state)
 	assert_null(strstr(s, "abc"));
 	assert_null(strstr(s, "line two"));
 	free(s);
+	/* A reason that ends a sentence is not given a second full stop. */
+	s = msg_render(MSG_TASK_UNHANDLED, "task", "t1", "workflow", "wf",
+	    "reason", "Fail action expected exception.", "task_id", "id",
+	    NULL);
+	assert_non_null(strstr(s, "expected exception. "));
+	assert_null(strstr(s, ".."));
+	free(s);
 }
 
 /* A deployer's texts replace the built-in ones. */
