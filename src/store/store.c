@@ -111,6 +111,43 @@ store_migrate_step(struct store *s, const char *sql, int64_t *value,
 	return (-1);
 }
 
+#define STORE_MIGRATION_MAX	100000	/* versions are below */
+#define STORE_SCHEMA_TABLE	"CREATE TABLE IF NOT EXISTS schema_version " \
+	"(version integer PRIMARY KEY, name text NOT NULL, applied_at bigint " \
+	"NOT NULL)"
+
+/*
+ * Whether the database has every migration of mg and none newer than
+ * known: one read, no lock, as at almost every start.  0 when one is
+ * due or the read fails; the caller then takes the lock and looks at
+ * each.
+ */
+static int
+store_migrated(struct store *s, const struct store_migration *mg, int known)
+{
+	const struct store_migration	*m;
+	struct buf			 b;
+	int64_t				 v = -1;
+	char				*err = NULL;
+	size_t				 n = 0;
+	int				 ok;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "SELECT (SELECT count(*) FROM schema_version WHERE "
+	    "version IN (");
+	for (m = mg; m->sql != NULL; m++)
+		buf_printf(&b, "%s%d", n++ > 0 ? ", " : "", m->version);
+	buf_printf(&b, ")) * %d + (SELECT COALESCE(max(version), 0) FROM "
+	    "schema_version)", STORE_MIGRATION_MAX);
+	ok = s->m->script(s, STORE_SCHEMA_TABLE, NULL, &err) == 0 &&
+	    s->m->script(s, b.data, &v, &err) == 0 &&
+	    v / STORE_MIGRATION_MAX == (int64_t)n &&
+	    v % STORE_MIGRATION_MAX <= known;
+	free(err);
+	buf_free(&b);
+	return (ok);
+}
+
 /*
  * Apply the migrations the database lacks, in one transaction that begin
  * opens (and locks, so that engines starting together do not race).  A
@@ -129,11 +166,12 @@ store_migrate(struct store *s, const struct store_migration *mg,
 
 	for (m = mg; m->sql != NULL; m++)
 		known = m->version;
+	if (store_migrated(s, mg, known))
+		return (0);
 	if (store_migrate_step(s, begin, NULL, "schema", cause) != 0)
 		return (-1);
-	if (store_migrate_step(s, "CREATE TABLE IF NOT EXISTS schema_version "
-	    "(version integer PRIMARY KEY, name text NOT NULL, "
-	    "applied_at bigint NOT NULL)", NULL, "schema", cause) != 0 ||
+	if (store_migrate_step(s, STORE_SCHEMA_TABLE, NULL, "schema",
+	    cause) != 0 ||
 	    store_migrate_step(s, "SELECT COALESCE(max(version), 0) FROM "
 	    "schema_version", &cur, "schema", cause) != 0)
 		goto fail;

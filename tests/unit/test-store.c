@@ -234,6 +234,53 @@ test_sqlite_file_migrations_and_newer_schema_refused(void **state)
 	free(wal);
 }
 
+/*
+ * An up-to-date database is not migrated again (a migration run twice
+ * would fail: its table exists); one added later is applied, and so is
+ * one numbered below the newest applied.
+ */
+static void
+test_migrations_only_what_is_missing(void **state)
+{
+	struct store			*s = *state;
+	const struct store_migration	*all = is_sqlite() ?
+					    store_sqlite_migrations :
+					    store_pg_migrations;
+	const char			*begin = is_sqlite() ?
+					    "BEGIN IMMEDIATE" : "BEGIN";
+	struct store_migration		*mg;
+	size_t				 n = 0, i;
+	char				*cause = NULL;
+	int64_t				 v = 0;
+
+	while (all[n].sql != NULL)
+		n++;
+	mg = xcalloc(n + 3, sizeof *mg);
+	for (i = 0; i < n; i++)
+		mg[i] = all[i];
+	mg[n].version = 998;
+	mg[n].name = "998-test";
+	mg[n].sql = "CREATE TABLE test_998 (x integer)";
+	assert_int_equal(store_migrate(s, mg, begin, &cause), 0);
+	assert_int_equal(store_migrate(s, mg, begin, &cause), 0);
+	mg[n + 1] = mg[n];
+	mg[n].version = 997;
+	mg[n].name = "997-test";
+	mg[n].sql = "CREATE TABLE test_997 (x integer)";
+	assert_int_equal(store_migrate(s, mg, begin, &cause), 0);
+	assert_int_equal(s->m->script(s, "SELECT count(*) FROM schema_version "
+	    "WHERE version IN (997, 998)", &v, &cause), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(s->m->script(s, "SELECT count(*) FROM test_997",
+	    &v, &cause), 0);
+	assert_int_equal(store_migrate(s, mg, begin, &cause), 0);
+	free(mg);
+	/* The database is shared with the next tests. */
+	assert_int_equal(s->m->script(s, "DELETE FROM schema_version WHERE "
+	    "version IN (997, 998); DROP TABLE test_997; DROP TABLE test_998",
+	    NULL, &cause), 0);
+}
+
 /* ---- rows round-trip -------------------------------------------- */
 
 static void
@@ -2735,6 +2782,8 @@ main(void)
 		cmocka_unit_test(test_reopen_is_idempotent),
 		cmocka_unit_test(
 		    test_sqlite_file_migrations_and_newer_schema_refused),
+		cmocka_unit_test_setup_teardown(
+		    test_migrations_only_what_is_missing, setup, teardown),
 		cmocka_unit_test(test_json_columns_and_time_values),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_exec_roundtrips_every_field),
