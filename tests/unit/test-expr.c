@@ -1247,6 +1247,22 @@ test_run_script(void **state)
 	expr_free(e);
 }
 
+/* A lazy sandbox over dir whose only library file, path, holds text. */
+static struct expr *
+lazy_over(const char *dir, const char *path, const char *text)
+{
+	struct expr	*e;
+	FILE		*f;
+	char		*cause = NULL;
+
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	e = expr_create_lazy(NULL, dir, &cause);
+	assert_non_null(e);
+	return (e);
+}
+
 /*
  * A lazy sandbox runs its library when an expression first reads a name
  * it lacks: expressions that read none work even with a broken file,
@@ -1261,16 +1277,11 @@ test_library_lazy(void **state)
 	json_t		*vars, *t, *v;
 	char		 dir[] = "/tmp/test-expr-XXXXXX";
 	char		*path, *cause = NULL;
-	FILE		*f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	xasprintf(&path, "%s/lib.lua", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("function f( end\n", f);
-	fclose(f);
-	e = expr_create_lazy(NULL, dir, &cause);
-	assert_non_null(e);
+	e = lazy_over(dir, path, "function f( end\n");
 	check(e, "\"<% 1 + 2 %>\"", NULL, "3");
 	check(e, "\"<% string.upper(_.x) %>\"", "{\"x\": \"a\"}", "\"A\"");
 	check_err(e, "\"<% double(2) %>\"", NULL, "lib.lua:1:");
@@ -1279,11 +1290,8 @@ test_library_lazy(void **state)
 	expr_free(e);
 
 	/* A good file: its functions, then vars, then undefined names. */
-	assert_non_null(f = fopen(path, "w"));
-	fputs("function double(x) return 2 * x end\nlimit = 7\n", f);
-	fclose(f);
-	e = expr_create_lazy(NULL, dir, &cause);
-	assert_non_null(e);
+	e = lazy_over(dir, path, "function double(x) return 2 * x end\n"
+	    "limit = 7\n");
 	memset(&ctx, 0, sizeof ctx);
 	vars = js("{\"limit\": 1, \"host\": \"c1\"}");
 	ctx.vars = vars;
@@ -1300,11 +1308,7 @@ test_library_lazy(void **state)
 	expr_free(e);
 
 	/* A library that reads an undefined name while it loads. */
-	assert_non_null(f = fopen(path, "w"));
-	fputs("local y = missing_name\n", f);
-	fclose(f);
-	e = expr_create_lazy(NULL, dir, &cause);
-	assert_non_null(e);
+	e = lazy_over(dir, path, "local y = missing_name\n");
 	check_err(e, "\"<% z %>\"", NULL, "undefined variable "
 	    "'missing_name'");
 	expr_free(e);
