@@ -27,8 +27,13 @@
  * would grow without bound.  So past SL_WAL_RESTART frames a commit
  * runs a checkpoint that waits, briefly, for those readers (new ones
  * read the database file meanwhile) and starts the log again; the file
- * is then cut back to SL_WAL_KEEP bytes (journal_size_limit).  When the
- * engine is idle (store_idle()), and at open, the log is cut to nothing.
+ * is then cut back to SL_WAL_KEEP bytes (journal_size_limit).  A reader
+ * that outlasts the wait (a count over a large table) would make every
+ * commit after it wait as long: so after a restart that could not be
+ * done, the process waits for readers again only SL_RESTART_BACKOFF_MS
+ * later, and commits meanwhile run passive checkpoints, which never
+ * wait.  When the engine is idle (store_idle()), and at open, the log
+ * is cut to nothing.
  * No statement stays open between calls (each is reset after use), so
  * no connection, the pool's idle ones included, holds an old snapshot.
  */
@@ -56,6 +61,7 @@
 #define SL_WAL_RESTART	4096		/* frames: start the log again */
 #define SL_WAL_KEEP	(16 << 20)	/* bytes of log kept: the limit */
 #define SL_CKPT_TRIES	(100000 / SL_BUSY_SLEEP_US)	/* 100 ms */
+#define SL_RESTART_BACKOFF_MS 1000	/* after a restart readers held up */
 
 /*
  * The fields in the order of struct store_dialect (store-int.h): no row
@@ -116,6 +122,8 @@ static pthread_once_t	 sl_once = PTHREAD_ONCE_INIT;
  * always find a passive one of another connection running.
  */
 static pthread_mutex_t	 sl_ckpt_mtx = PTHREAD_MUTEX_INITIALIZER;
+/* time_mono_ms() before which no restart waits for readers (ckpt_mtx). */
+static int64_t		 sl_restart_after;
 
 /*
  * Record an SQLite error and map it to a store result.  Out of space (a
@@ -569,34 +577,45 @@ sl_busy(void *arg, int tries)
 
 /*
  * A checkpoint of mode; one that must wait for readers or writers gives
- * up after SL_CKPT_TRIES (a later commit tries again).
+ * up after SL_CKPT_TRIES (a later commit tries again).  SQLite's result:
+ * SQLITE_BUSY when it had to give up waiting.
  */
-static void
+static int
 sl_checkpoint(struct store_sqlite *sl, int mode)
 {
+	int	 rc;
+
 	sl->ckpt = 1;
-	(void)sqlite3_wal_checkpoint_v2(sl->db, NULL, mode, NULL, NULL);
+	rc = sqlite3_wal_checkpoint_v2(sl->db, NULL, mode, NULL, NULL);
 	sl->ckpt = 0;
+	return (rc);
 }
 
 /*
  * After every commit (its write lock released), with the log's size in
  * frames: a passive checkpoint as SQLite would do, unless another is
  * running; past SL_WAL_RESTART, one that starts the log again (see the
- * top), after the one running.
+ * top), after the one running, or a passive one while the last restart
+ * is backing off.
  */
 static int
 sl_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 {
 	struct store_sqlite	*sl = arg;
+	int64_t			 now;
 
 	if (nframes >= SL_WAL_RESTART) {
 		pthread_mutex_lock(&sl_ckpt_mtx);
-		sl_checkpoint(sl, SQLITE_CHECKPOINT_RESTART);
+		now = time_mono_ms();
+		if (now < sl_restart_after)
+			(void)sl_checkpoint(sl, SQLITE_CHECKPOINT_PASSIVE);
+		else if (sl_checkpoint(sl, SQLITE_CHECKPOINT_RESTART) ==
+		    SQLITE_BUSY)
+			sl_restart_after = now + SL_RESTART_BACKOFF_MS;
 		pthread_mutex_unlock(&sl_ckpt_mtx);
 	} else if (nframes >= SL_WAL_PASSIVE &&
 	    pthread_mutex_trylock(&sl_ckpt_mtx) == 0) {
-		sl_checkpoint(sl, SQLITE_CHECKPOINT_PASSIVE);
+		(void)sl_checkpoint(sl, SQLITE_CHECKPOINT_PASSIVE);
 		pthread_mutex_unlock(&sl_ckpt_mtx);
 	}
 	return (SQLITE_OK);
@@ -607,7 +626,7 @@ static void
 sl_idle(struct store *s)
 {
 	pthread_mutex_lock(&sl_ckpt_mtx);
-	sl_checkpoint(SL(s), SQLITE_CHECKPOINT_TRUNCATE);
+	(void)sl_checkpoint(SL(s), SQLITE_CHECKPOINT_TRUNCATE);
 	pthread_mutex_unlock(&sl_ckpt_mtx);
 }
 
