@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -232,6 +234,79 @@ test_sqlite_file_migrations_and_newer_schema_refused(void **state)
 	xasprintf(&wal, "%s-shm", path);
 	unlink(wal);
 	free(wal);
+}
+
+/*
+ * A reader that outlasts a log restart's wait makes one commit wait for
+ * it, not every commit after it (each would wait 100 ms: 3 s for 30);
+ * once the reader is gone and the back-off over, the log starts again
+ * and its file is cut back to the limit.
+ */
+static void
+test_sqlite_long_reader_does_not_stall_commits(void **state)
+{
+	struct store		*s;
+	struct store_exec	*e;
+	sqlite3			*w, *r;
+	sqlite3_stmt		*st;
+	struct stat		 sb;
+	char			 path[] = "/tmp/bora-test-store-XXXXXX";
+	char			*url, *cause = NULL, *wal;
+	int64_t			 t0;
+	int			 fd, i;
+
+	(void)state;
+	if (!is_sqlite())
+		skip();
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	xasprintf(&url, "sqlite:%s", path);
+	xasprintf(&wal, "%s-wal", path);
+	assert_non_null(s = store_open(url, &cause));
+
+	/* A reader holding an old snapshot, then 24 MB of log after it. */
+	assert_int_equal(sqlite3_open(path, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, "PRAGMA wal_autocheckpoint = 0; "
+	    "CREATE TABLE filler (x blob)", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_open(path, &r), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(r, "BEGIN", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(r, "SELECT count(*) FROM filler",
+	    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(w, "WITH RECURSIVE n(i) AS (SELECT 1 "
+	    "UNION ALL SELECT i + 1 FROM n WHERE i < 6000) INSERT INTO filler "
+	    "SELECT randomblob(4000) FROM n", NULL, NULL, NULL), SQLITE_OK);
+
+	t0 = time_mono_ms();
+	for (i = 0; i < 30; i++) {
+		e = make_exec(ST_RUNNING);
+		insert_exec(s, e);
+		store_exec_free(e);
+	}
+	if (time_mono_ms() - t0 >= 1500)
+		fail_msg("30 commits took %lld ms behind a long reader",
+		    (long long)(time_mono_ms() - t0));
+
+	/* The reader gone and the back-off over: the log starts again. */
+	assert_int_equal(sqlite3_exec(r, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(r);
+	sqlite3_close(w);
+	usleep(1100 * 1000);
+	/* One commit restarts the log, the next writes from its start. */
+	for (i = 0; i < 2; i++) {
+		e = make_exec(ST_RUNNING);
+		insert_exec(s, e);
+		store_exec_free(e);
+	}
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size <= 16 * 1024 * 1024);
+	store_close(s);
+	unlink(path);
+	free(wal);
+	free(url);
 }
 
 /*
@@ -2784,6 +2859,7 @@ main(void)
 		    test_sqlite_file_migrations_and_newer_schema_refused),
 		cmocka_unit_test_setup_teardown(
 		    test_migrations_only_what_is_missing, setup, teardown),
+		cmocka_unit_test(test_sqlite_long_reader_does_not_stall_commits),
 		cmocka_unit_test(test_json_columns_and_time_values),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_exec_roundtrips_every_field),
