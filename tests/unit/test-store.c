@@ -947,22 +947,40 @@ test_workflow_identity_stable_across_versions(void **state)
 
 /* ---- leases ------------------------------------------------------ */
 
+/* Is id among the n of ids? */
+static int
+among(char **ids, size_t n, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return (1);
+	return (0);
+}
+
+static void
+free_ids(char **ids, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 /* Claim for owner; 1 when id was among the claimed. */
 static int
 claimed(struct store *s, const char *owner, int64_t lease_ms, const char *id)
 {
 	char	**ids;
-	size_t	  n, i;
-	int	  found = 0;
+	size_t	  n;
+	int	  found;
 
 	assert_int_equal(store_exec_claim(s, owner, lease_ms, 0, &ids, &n),
 	    STORE_OK);
-	for (i = 0; i < n; i++) {
-		if (strcmp(ids[i], id) == 0)
-			found = 1;
-		free(ids[i]);
-	}
-	free(ids);
+	found = among(ids, n, id);
+	free_ids(ids, n);
 	return (found);
 }
 
@@ -1126,28 +1144,6 @@ claim_some(struct store *s, const char *owner, size_t limit, char ***ids)
 	assert_int_equal(store_exec_claim(s, owner, 60000, limit, ids, &n),
 	    STORE_OK);
 	return (n);
-}
-
-/* Is id among the n of ids? */
-static int
-among(char **ids, size_t n, const char *id)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(ids[i], id) == 0)
-			return (1);
-	return (0);
-}
-
-static void
-free_ids(char **ids, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
 }
 
 /*
