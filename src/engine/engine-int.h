@@ -232,6 +232,7 @@ struct engine {
 	atomic_int		 stopping;	/* set by engine_stop() */
 	int64_t			 last_renew;
 	int64_t			 last_claim;
+	int			 claim_more;	/* a backlog: claim next turn */
 	int64_t			 store_due;	/* earliest due work of
 						   executions not in memory
 						   (parked), wall ms; 0 none */

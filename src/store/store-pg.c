@@ -75,21 +75,30 @@
 
 /*
  * The fields in the order of struct store_dialect (store-int.h).  Claim
- * candidates come from three indexed sources (never claimed, expired
- * leases, due work) so that a claim does not walk every live execution;
- * the conditions are checked again on the row, which is locked: rows
- * other engines are claiming are skipped, not waited for.
+ * candidates come from three indexed sources (never claimed, by age:
+ * executions_unclaimed; expired leases: executions_leased; due work of
+ * executions given back: work_due, their owner looked up row by row,
+ * not joined, which could walk every execution), each an ordered scan
+ * that stops at the claim's limit, so that a claim reads about the rows
+ * it takes, not every live or waiting execution; the conditions are
+ * checked again on the row, which is locked: rows other engines are
+ * claiming are skipped, not waited for.
  */
 const struct store_dialect store_pg_dialect = {
 	STORE_PG, '$', 1, 1, " FOR UPDATE SKIP LOCKED",
 	"(SELECT json_array_elements_text($1::json))", "id",
-	"SELECT x.id FROM executions x WHERE x.id IN (SELECT c.id FROM "
-	    "executions c WHERE c.owner IS NULL AND c.lease_until = 0 UNION "
-	    "ALL SELECT c.id FROM executions c WHERE c.owner IS NOT NULL AND "
-	    "c.lease_until <= bora_now_ms() AND c.state NOT IN " STORE_FINAL
-	    " UNION ALL SELECT w.execution_id FROM work w WHERE w.due_at <= "
-	    "bora_now_ms()) AND " STORE_CLAIMABLE("x.") " ORDER BY "
-	    "x.created_at, x.id LIMIT $3::bigint FOR UPDATE SKIP LOCKED",
+	"SELECT x.id FROM executions x WHERE x.id IN ((SELECT c.id FROM "
+	    "executions c WHERE c.owner IS NULL AND c.lease_until = 0 AND "
+	    "c.state NOT IN " STORE_FINAL " ORDER BY c.created_at, c.id "
+	    "LIMIT $3::bigint) UNION ALL (SELECT c.id FROM executions c "
+	    "WHERE c.owner IS NOT NULL AND c.lease_until <= bora_now_ms() AND "
+	    "c.state NOT IN " STORE_FINAL " ORDER BY c.lease_until LIMIT "
+	    "$3::bigint) UNION ALL (SELECT w.execution_id FROM work w WHERE "
+	    "w.due_at <= bora_now_ms() AND (SELECT c.owner IS NULL FROM "
+	    "executions c WHERE c.id = w.execution_id AND c.state NOT IN "
+	    STORE_FINAL ") ORDER BY w.due_at LIMIT $3::bigint)) AND "
+	    STORE_CLAIMABLE("x.") " ORDER BY x.created_at, x.id LIMIT "
+	    "$3::bigint FOR UPDATE SKIP LOCKED",
 	PG_GUARD("%s RETURNING 1"), PG_GUARD("%s"), "IS DISTINCT FROM",
 	"IS NOT DISTINCT FROM", "strpos(%s, %s) > 0"
 };

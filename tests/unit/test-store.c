@@ -1022,22 +1022,40 @@ test_workflow_identity_stable_across_versions(void **state)
 
 /* ---- leases ------------------------------------------------------ */
 
+/* Is id among the n of ids? */
+static int
+among(char **ids, size_t n, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return (1);
+	return (0);
+}
+
+static void
+free_ids(char **ids, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 /* Claim for owner; 1 when id was among the claimed. */
 static int
 claimed(struct store *s, const char *owner, int64_t lease_ms, const char *id)
 {
 	char	**ids;
-	size_t	  n, i;
-	int	  found = 0;
+	size_t	  n;
+	int	  found;
 
 	assert_int_equal(store_exec_claim(s, owner, lease_ms, 0, &ids, &n),
 	    STORE_OK);
-	for (i = 0; i < n; i++) {
-		if (strcmp(ids[i], id) == 0)
-			found = 1;
-		free(ids[i]);
-	}
-	free(ids);
+	found = among(ids, n, id);
+	free_ids(ids, n);
 	return (found);
 }
 
@@ -1190,6 +1208,113 @@ test_two_connections_never_claim_the_same_execution(void **state)
 		store_exec_free(e[i]);
 	}
 	store_close(s2);
+}
+
+/* Claim at most limit for owner; *ids gets them, the count returned. */
+static size_t
+claim_some(struct store *s, const char *owner, size_t limit, char ***ids)
+{
+	size_t	 n;
+
+	assert_int_equal(store_exec_claim(s, owner, 60000, limit, ids, &n),
+	    STORE_OK);
+	return (n);
+}
+
+/*
+ * More to claim than one batch: the oldest first, never-claimed ones
+ * and executions given back whose work is due alike, batch after batch,
+ * and a parked one whose work is not due yet never.
+ */
+static void
+test_claim_batches_oldest_first_with_due_parked_work(void **state)
+{
+	struct store		*s = *state;
+	struct store_exec	*e[300], *due, *later;
+	struct store_work	 w;
+	struct store_tx		*tx;
+	char			 a[UUID_STRLEN], b[UUID_STRLEN], **ids;
+	size_t			 i, n, batch = 128;
+
+	uuid_make(a);
+	uuid_make(b);
+	/* Two executions claimed, then parked: the oldest of all. */
+	due = make_exec(ST_RUNNING);
+	due->created_at = 1;
+	later = make_exec(ST_RUNNING);
+	later->created_at = 2;
+	insert_exec(s, due);
+	insert_exec(s, later);
+	assert_true(claimed(s, a, 60000, due->id));
+	assert_int_equal(store_exec_park(s, due->id, a), STORE_OK);
+	assert_int_equal(store_exec_park(s, later->id, a), STORE_OK);
+	memset(&w, 0, sizeof w);
+	w.kind = "timer";
+	tx = store_tx_create();
+	snprintf(w.execution_id, sizeof w.execution_id, "%s", later->id);
+	w.due_at = store_now(s) + 3600000;
+	store_tx_work_insert(tx, &w);
+	snprintf(w.execution_id, sizeof w.execution_id, "%s", due->id);
+	w.due_at = store_now(s) - 1;
+	store_tx_work_insert(tx, &w);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	/* More never-claimed executions than two batches, by age. */
+	tx = store_tx_create();
+	for (i = 0; i < nitems(e); i++) {
+		e[i] = make_exec(ST_RUNNING);
+		e[i]->created_at = 1000 + (int64_t)i;
+		store_tx_exec_insert(tx, e[i]);
+	}
+	assert_int_equal(commit(s, tx), STORE_OK);
+
+	/* The due parked one and the 127 oldest new ones. */
+	n = claim_some(s, b, batch, &ids);
+	assert_int_equal(n, batch);
+	assert_true(among(ids, n, due->id));
+	assert_false(among(ids, n, later->id));
+	for (i = 0; i < nitems(e); i++)
+		assert_int_equal(among(ids, n, e[i]->id), i < batch - 1);
+	free_ids(ids, n);
+	/* Then the next 128, by age. */
+	n = claim_some(s, b, batch, &ids);
+	assert_int_equal(n, batch);
+	assert_false(among(ids, n, later->id));
+	for (i = 0; i < nitems(e); i++)
+		assert_int_equal(among(ids, n, e[i]->id),
+		    i >= batch - 1 && i < 2 * batch - 1);
+	free_ids(ids, n);
+	/* Then the rest. */
+	n = claim_some(s, b, batch, &ids);
+	assert_false(among(ids, n, later->id));
+	for (i = 2 * batch - 1; i < nitems(e); i++)
+		assert_true(among(ids, n, e[i]->id));
+	free_ids(ids, n);
+	n = claim_some(s, b, 0, &ids);
+	assert_false(among(ids, n, later->id));
+	free_ids(ids, n);
+
+	/* Clean up so that other tests' claims do not see them. */
+	tx = store_tx_create();
+	for (i = 0; i < nitems(e); i++) {
+		free(e[i]->state);
+		e[i]->state = xstrdup(ST_CANCELLED);
+		store_tx_exec_update(tx, e[i], SF_STATE, NULL);
+	}
+	free(due->state);
+	due->state = xstrdup(ST_CANCELLED);
+	store_tx_exec_update(tx, due, SF_STATE, NULL);
+	free(later->state);
+	later->state = xstrdup(ST_CANCELLED);
+	store_tx_exec_update(tx, later, SF_STATE, NULL);
+	assert_int_equal(commit(s, tx), STORE_OK);
+	for (i = 0; i < nitems(e); i++) {
+		assert_int_equal(store_exec_delete(s, e[i]->id), STORE_OK);
+		store_exec_free(e[i]);
+	}
+	assert_int_equal(store_exec_delete(s, due->id), STORE_OK);
+	assert_int_equal(store_exec_delete(s, later->id), STORE_OK);
+	store_exec_free(due);
+	store_exec_free(later);
 }
 
 /* ---- lists ------------------------------------------------------- */
@@ -2875,6 +3000,7 @@ main(void)
 		T(test_workflow_identity_stable_across_versions),
 		T(test_leases_claim_renew_release_takeover),
 		T(test_two_connections_never_claim_the_same_execution),
+		T(test_claim_batches_oldest_first_with_due_parked_work),
 		T(test_list_filters_sort_marker_limit),
 		T(test_task_and_action_lists_filter_by_joined_names),
 		T(test_message_reap_and_delete),
